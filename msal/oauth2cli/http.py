@@ -1,0 +1,39 @@
+"""The HTTP contract that MSAL's protocol layer needs, and nothing else.
+
+Any object with ``post`` and ``get`` methods shaped like these can be given to an
+application as ``http_client``; ``requests.Session`` already is one.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping, Optional
+
+
+class HttpClient(object):
+    """The abstract HTTP client an application talks through.
+
+    Implementers owe two methods. Each returns an object shaped like :class:`Response`
+    and may raise on a failed connection; MSAL does not catch the implementer's errors.
+    """
+
+    def post(self, url: str, params: Optional[Mapping[str, Any]] = None,
+             data: Any = None, headers: Optional[Mapping[str, str]] = None,
+             **kwargs: Any) -> "Response":
+        """Send an HTTP POST; ``data`` is a dict to be form-encoded or a string."""
+        raise NotImplementedError("Your implementation should return a Response object")
+
+    def get(self, url: str, params: Optional[Mapping[str, Any]] = None,
+            headers: Optional[Mapping[str, str]] = None, **kwargs: Any) -> "Response":
+        """Send an HTTP GET."""
+        raise NotImplementedError("Your implementation should return a Response object")
+
+
+class Response(object):
+    """What an :class:`HttpClient` returns: a status code, a text body and headers."""
+
+    status_code: int = 200
+    text: str = ""
+    headers: Mapping[str, str] = {}
+
+    def raise_for_status(self) -> None:
+        """Raise an exception when ``status_code`` says the request failed."""
+        raise NotImplementedError("Your implementation should provide this")
