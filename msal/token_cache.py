@@ -1,0 +1,649 @@
+"""Token cache in the unified schema shared by all MSAL libraries.
+
+The cache is a JSON object of sections (``AccessToken``, ``RefreshToken``,
+``IdToken``, ``Account``, ``AppMetadata``), each mapping a lower-cased key to
+an entry.  Other MSAL libraries read and write the same document, so key
+formats and field names follow that schema exactly, and unknown sections and
+fields are kept verbatim.
+
+This module imports nothing beyond the standard library.  Tokens are fed in
+through :meth:`TokenCache.add`, called with the event the protocol layer
+emits after each successful token request.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional
+from urllib.parse import urlparse
+
+__all__ = ["TokenCache", "SerializableTokenCache"]
+
+# An access token is treated as expired this many seconds before expires_on.
+EXPIRY_MARGIN = 300
+# Lifetime assumed when a token response carries no usable expires_in.
+_DEFAULT_EXPIRES_IN = 600
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _b64url_decode(text: str) -> bytes:
+    """Decode base64url text, tolerating missing padding."""
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def decode_client_info(client_info: Any) -> Optional[dict]:
+    """Return the JSON object inside a base64url ``client_info``, or None."""
+    if not isinstance(client_info, str) or not client_info:
+        return None
+    try:
+        decoded = json.loads(_b64url_decode(client_info).decode("utf-8"))
+    except (ValueError, UnicodeDecodeError, TypeError):
+        return None
+    return decoded if isinstance(decoded, dict) else None
+
+
+def decode_id_token_claims(id_token: Any) -> Optional[dict]:
+    """Return the payload of a JWT without verifying it, or None if malformed.
+
+    Verification (signature, issuer, audience, expiry) is the protocol
+    layer's job; the cache only needs the identifying claims.
+    """
+    if not isinstance(id_token, str):
+        return None
+    parts = id_token.split(".")
+    if len(parts) < 2 or not parts[1]:
+        return None
+    try:
+        claims = json.loads(_b64url_decode(parts[1]).decode("utf-8"))
+    except (ValueError, UnicodeDecodeError, TypeError):
+        return None
+    return claims if isinstance(claims, dict) else None
+
+
+def _to_int(value: Any, default: Optional[int] = None) -> Optional[int]:
+    """Parse an integer-ish value (int, float or numeric string)."""
+    if isinstance(value, bool):
+        return default
+    if isinstance(value, int):
+        return value
+    try:
+        return int(float(value))
+    except (TypeError, ValueError, OverflowError):
+        return default
+
+
+def _hashable(value: Any) -> Any:
+    """Make an entry field usable in an index key (JSON may hold lists)."""
+    try:
+        hash(value)
+    except TypeError:
+        return ("<unhashable>", json.dumps(value, sort_keys=True, default=str))
+    return value
+
+
+def _scope_set(target: Any) -> frozenset:
+    """Lower-cased scopes of a space-separated target string."""
+    if not isinstance(target, str):
+        return frozenset()
+    return frozenset(s.lower() for s in target.split())
+
+
+def _part(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _join_key(*parts: Any) -> str:
+    return "-".join(_part(p) for p in parts).lower()
+
+
+# Key formats of the unified schema.  Each maker takes an entry's fields.
+def _access_token_key(**e: Any) -> str:
+    return _join_key(e.get("home_account_id"), e.get("environment"), "accesstoken",
+                     e.get("client_id"), e.get("realm"), e.get("target"))
+
+
+def _refresh_token_key(**e: Any) -> str:
+    # The refresh token key has an empty realm part, and is keyed by client_id
+    # even for family (FOCI) tokens.
+    return _join_key(e.get("home_account_id"), e.get("environment"), "refreshtoken",
+                     e.get("client_id"), "", e.get("target"))
+
+
+def _id_token_key(**e: Any) -> str:
+    return _join_key(e.get("home_account_id"), e.get("environment"), "idtoken",
+                     e.get("client_id"), e.get("realm"), "")
+
+
+def _account_key(**e: Any) -> str:
+    return _join_key(e.get("home_account_id"), e.get("environment"), e.get("realm"))
+
+
+def _app_metadata_key(**e: Any) -> str:
+    # Unlike the other keys, this one keeps its case.
+    return "appmetadata-{}-{}".format(_part(e.get("environment")), _part(e.get("client_id")))
+
+
+# ---------------------------------------------------------------- cache
+
+
+class TokenCache:
+    """This is considered as a base class containing minimal cache behavior.
+
+    Although it maintains tokens using unified schema across all MSAL libraries,
+    this class does not serialize/persist them.
+    See subclass :class:`SerializableTokenCache` for details on serialization.
+    """
+
+    class CredentialType:
+        ACCESS_TOKEN = "AccessToken"
+        REFRESH_TOKEN = "RefreshToken"
+        ACCOUNT = "Account"  # Not exactly a credential type, but we put it here
+        ID_TOKEN = "IdToken"
+        APP_METADATA = "AppMetadata"
+
+    class AuthorityType:
+        ADFS = "ADFS"
+        MSSTS = "MSSTS"  # MSSTS means AAD v2 for both AAD & MSA
+
+    # Section order used for a fresh document, matching what MSAL writes.
+    _SECTIONS = (
+        CredentialType.ACCESS_TOKEN,
+        CredentialType.ACCOUNT,
+        CredentialType.ID_TOKEN,
+        CredentialType.REFRESH_TOKEN,
+        CredentialType.APP_METADATA,
+    )
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._cache: Dict[str, Dict[str, Any]] = {}
+        # Secondary indexes: credential type -> index key -> ordered set of
+        # cache keys (a dict with None values keeps insertion order).
+        self._indexes: Dict[str, Dict[Any, Dict[str, None]]] = {}
+        self.key_makers: Dict[str, Callable[..., str]] = {
+            self.CredentialType.ACCESS_TOKEN: _access_token_key,
+            self.CredentialType.REFRESH_TOKEN: _refresh_token_key,
+            self.CredentialType.ID_TOKEN: _id_token_key,
+            self.CredentialType.ACCOUNT: _account_key,
+            self.CredentialType.APP_METADATA: _app_metadata_key,
+        }
+
+    # ------------------------------------------------------------ indexes
+
+    def _index_key(self, credential_type: str, entry: dict) -> Any:
+        CT = self.CredentialType
+        if credential_type == CT.ACCESS_TOKEN:
+            return (_hashable(entry.get("client_id")), _hashable(entry.get("realm")),
+                    _hashable(entry.get("home_account_id")))
+        if credential_type == CT.APP_METADATA:
+            return _hashable(entry.get("client_id"))
+        return _hashable(entry.get("home_account_id"))
+
+    def _index_add(self, credential_type: str, key: str, entry: dict) -> None:
+        if credential_type not in self._SECTIONS:
+            return
+        index = self._indexes.setdefault(credential_type, {})
+        index.setdefault(self._index_key(credential_type, entry), {})[key] = None
+
+    def _index_discard(self, credential_type: str, key: str, entry: dict) -> None:
+        index = self._indexes.get(credential_type)
+        if not index:
+            return
+        ikey = self._index_key(credential_type, entry)
+        bucket = index.get(ikey)
+        if bucket is not None:
+            bucket.pop(key, None)
+            if not bucket:
+                del index[ikey]
+
+    def _rebuild_indexes(self) -> None:
+        self._indexes = {}
+        for credential_type in self._SECTIONS:
+            for key, entry in self._cache.get(credential_type, {}).items():
+                self._index_add(credential_type, key, entry)
+
+    def _indexed(self, credential_type: str, ikey: Any) -> Iterator[dict]:
+        """Entries of one index bucket, in insertion order (caller holds the lock)."""
+        section = self._cache.get(credential_type, {})
+        for key in self._indexes.get(credential_type, {}).get(ikey, ()):
+            yield section[key]
+
+    # ------------------------------------------------------------ storage
+
+    def _store(self, credential_type: str, key: str, entry: dict) -> None:
+        """Insert or replace one entry, keeping the indexes in step."""
+        section = self._cache.setdefault(credential_type, {})
+        old = section.get(key)
+        if old is not None:
+            self._index_discard(credential_type, key, old)
+        section[key] = entry
+        self._index_add(credential_type, key, entry)
+
+    def _delete(self, credential_type: str, key: str) -> None:
+        section = self._cache.get(credential_type, {})
+        old = section.pop(key, None)
+        if old is not None:
+            self._index_discard(credential_type, key, old)
+
+    def _locate(self, credential_type: str, entry: dict) -> Optional[str]:
+        """Key under which an entry equal to ``entry`` is stored, if any."""
+        section = self._cache.get(credential_type, {})
+        maker = self.key_makers.get(credential_type)
+        if maker is not None:
+            key = maker(**entry)
+            if key in section:
+                return key
+        for key, stored in section.items():
+            if stored == entry:
+                return key
+        return None
+
+    def _replace_all(self, data: Dict[str, Any]) -> None:
+        """Replace the whole document and rebuild the indexes."""
+        with self._lock:
+            self._cache = data
+            self._rebuild_indexes()
+
+    # ------------------------------------------------------------ add
+
+    def add(self, event: dict, now: Optional[float] = None) -> None:
+        """Handle a token obtaining event, and add tokens into cache."""
+        with self._lock:
+            self._add(event, now=now)
+
+    def _add(self, event: dict, now: Optional[float] = None) -> None:
+        CT = self.CredentialType
+        now = int(time.time() if now is None else now)
+        response = event.get("response") or {}
+        data = event.get("data") or {}
+        client_id = event.get("client_id")
+
+        endpoint = urlparse(event.get("token_endpoint") or "")
+        environment = event.get("environment") or endpoint.hostname
+        path = [p for p in endpoint.path.split("/") if p]
+        realm = path[0] if path else None
+        target = " ".join(event.get("scope") or [])
+
+        client_info = decode_client_info(response.get("client_info"))
+        id_token = response.get("id_token")
+        claims = decode_id_token_claims(id_token) if id_token else None
+
+        home_account_id = None
+        if client_info and client_info.get("uid") is not None and client_info.get("utid") is not None:
+            home_account_id = "{}.{}".format(client_info["uid"], client_info["utid"])
+        elif claims and claims.get("sub") is not None:
+            home_account_id = str(claims["sub"])
+
+        if "access_token" in response:
+            expires_in = _to_int(response.get("expires_in"), _DEFAULT_EXPIRES_IN)
+            ext_expires_in = _to_int(response.get("ext_expires_in"), expires_in)
+            at = {
+                "credential_type": CT.ACCESS_TOKEN,
+                "secret": response["access_token"],
+                "home_account_id": home_account_id,
+                "environment": environment,
+                "client_id": client_id,
+                "target": target,
+                "realm": realm,
+                "token_type": response.get("token_type", "Bearer"),
+                "cached_at": str(now),
+                "expires_on": str(now + expires_in),
+                "extended_expires_on": str(now + ext_expires_in),
+            }
+            refresh_in = _to_int(response.get("refresh_in"))
+            if refresh_in is not None:
+                at["refresh_on"] = str(now + refresh_in)
+            if data.get("key_id"):  # e.g. an SSH certificate's key
+                at["key_id"] = data["key_id"]
+            self._store(CT.ACCESS_TOKEN, _access_token_key(**at), at)
+
+        if home_account_id:
+            claims_ = claims or {}
+            username = claims_.get("preferred_username", claims_.get("upn"))
+            account = {
+                "home_account_id": home_account_id,
+                "environment": environment,
+                "realm": realm,
+                "local_account_id": claims_.get("oid", claims_.get("sub")),
+                "username": username or data.get("username") or "",
+                "authority_type": (
+                    self.AuthorityType.ADFS
+                    if isinstance(realm, str) and realm.lower() == "adfs"
+                    else self.AuthorityType.MSSTS),
+            }
+            self._store(CT.ACCOUNT, _account_key(**account), account)
+
+        if claims is not None:
+            idt = {
+                "credential_type": CT.ID_TOKEN,
+                "secret": id_token,
+                "home_account_id": home_account_id,
+                "environment": environment,
+                "realm": realm,
+                "client_id": client_id,
+            }
+            self._store(CT.ID_TOKEN, _id_token_key(**idt), idt)
+
+        if "refresh_token" in response:
+            rt = {
+                "credential_type": CT.REFRESH_TOKEN,
+                "secret": response["refresh_token"],
+                "home_account_id": home_account_id,
+                "environment": environment,
+                "client_id": client_id,
+                "target": target,
+                "last_modification_time": str(now),
+            }
+            if response.get("foci"):
+                rt["family_id"] = response["foci"]
+            self._store(CT.REFRESH_TOKEN, _refresh_token_key(**rt), rt)
+
+        app_metadata = {"client_id": client_id, "environment": environment}
+        if response.get("foci"):
+            app_metadata["family_id"] = response["foci"]
+        self._store(CT.APP_METADATA, _app_metadata_key(**app_metadata), app_metadata)
+
+    # ------------------------------------------------------------ generic API
+
+    def search(self, credential_type: str, target: Optional[Iterable[str]] = None,
+               query: Optional[dict] = None) -> Iterator[dict]:
+        """Yield entries whose fields equal every ``query`` item and whose
+        target (space-separated) contains every scope in ``target``."""
+        return iter(self.find(credential_type, target=target, query=query))
+
+    def find(self, credential_type: str, target: Optional[Iterable[str]] = None,
+             query: Optional[dict] = None) -> List[dict]:
+        """Same as :meth:`search`, as a list of shallow copies."""
+        if isinstance(target, str):
+            target = target.split()
+        wanted = set(target or ())
+        query = query or {}
+        missing = object()
+        with self._lock:
+            candidates: Iterable[dict]
+            ikey = self._query_index_key(credential_type, query)
+            if ikey is not None:
+                candidates = list(self._indexed(credential_type, ikey))
+            else:
+                candidates = list(self._cache.get(credential_type, {}).values())
+            result = []
+            for entry in candidates:
+                if not isinstance(entry, dict):
+                    continue
+                if any(entry.get(k, missing) != v for k, v in query.items()):
+                    continue
+                if wanted:
+                    t = entry.get("target")
+                    if not isinstance(t, str) or not wanted <= set(t.split()):
+                        continue
+                result.append(dict(entry))
+            return result
+
+    def _query_index_key(self, credential_type: str, query: dict) -> Any:
+        """The index key a query pins down, or None when it pins none."""
+        CT = self.CredentialType
+        if credential_type == CT.ACCESS_TOKEN:
+            fields = ("client_id", "realm", "home_account_id")
+        elif credential_type == CT.APP_METADATA:
+            fields = ("client_id",)
+        elif credential_type in self._SECTIONS:
+            fields = ("home_account_id",)
+        else:
+            return None
+        if not all(f in query for f in fields):
+            return None
+        values = tuple(_hashable(query[f]) for f in fields)
+        return values if len(values) > 1 else values[0]
+
+    def modify(self, credential_type: str, old_entry: dict,
+               new_key_value_pairs: Optional[dict] = None) -> None:
+        """Update fields of a stored entry, or remove it when the new pairs are None.
+
+        The entry keeps its key; an entry not in the cache is ignored.
+        """
+        with self._lock:
+            key = self._locate(credential_type, old_entry)
+            if key is None:
+                return
+            if new_key_value_pairs is None:
+                self._delete(credential_type, key)
+            else:
+                entry = dict(self._cache[credential_type][key])
+                entry.update(new_key_value_pairs)
+                self._store(credential_type, key, entry)
+
+    def remove_rt(self, rt_item: dict) -> None:
+        assert rt_item.get("credential_type") == self.CredentialType.REFRESH_TOKEN
+        self.modify(self.CredentialType.REFRESH_TOKEN, rt_item)
+
+    def update_rt(self, rt_item: dict, new_rt: str) -> None:
+        assert rt_item.get("credential_type") == self.CredentialType.REFRESH_TOKEN
+        self.modify(self.CredentialType.REFRESH_TOKEN, rt_item, {
+            "secret": new_rt,
+            "last_modification_time": str(int(time.time())),
+        })
+
+    def remove_at(self, at_item: dict) -> None:
+        assert at_item.get("credential_type") == self.CredentialType.ACCESS_TOKEN
+        self.modify(self.CredentialType.ACCESS_TOKEN, at_item)
+
+    def remove_idt(self, idt_item: dict) -> None:
+        assert idt_item.get("credential_type") == self.CredentialType.ID_TOKEN
+        self.modify(self.CredentialType.ID_TOKEN, idt_item)
+
+    def remove_account(self, account_item: dict) -> None:
+        assert "authority_type" in account_item
+        self.modify(self.CredentialType.ACCOUNT, account_item)
+
+    # ------------------------------------------------------------ lookups for the application layer
+
+    def find_access_token(self, *, client_id: str, environments: Iterable[str],
+                          realm: Optional[str], home_account_id: Optional[str],
+                          scopes: Iterable[str], now: Optional[float] = None) -> Optional[dict]:
+        """The usable access token covering ``scopes`` that expires last, or None.
+
+        Tokens expiring within 5 minutes are skipped; ``refresh_on`` is the caller's concern.
+        """
+        now = time.time() if now is None else now
+        envs = set(environments)
+        wanted = frozenset(s.lower() for s in scopes)
+        best, best_exp = None, None
+        with self._lock:
+            ikey = (_hashable(client_id), _hashable(realm), _hashable(home_account_id))
+            for entry in self._indexed(self.CredentialType.ACCESS_TOKEN, ikey):
+                if entry.get("environment") not in envs:
+                    continue
+                expires_on = _to_int(entry.get("expires_on"))
+                if expires_on is None or expires_on <= now + EXPIRY_MARGIN:
+                    continue
+                if not wanted <= _scope_set(entry.get("target")):
+                    continue
+                if best_exp is None or expires_on > best_exp:
+                    best, best_exp = entry, expires_on
+            return dict(best) if best is not None else None
+
+    def find_refresh_tokens(self, *, home_account_id: str, environments: Iterable[str],
+                            client_id: str, family_id: Optional[str] = None) -> List[dict]:
+        """This client's refresh tokens for the account, then the family's (FOCI) ones."""
+        envs = set(environments)
+        with self._lock:
+            entries = [e for e in self._indexed(self.CredentialType.REFRESH_TOKEN,
+                                                _hashable(home_account_id))
+                       if e.get("environment") in envs]
+            own = [e for e in entries if e.get("client_id") == client_id]
+            family = []
+            if family_id is not None:
+                family = [e for e in entries if e.get("client_id") != client_id
+                          and e.get("family_id") is not None
+                          and str(e.get("family_id")) == str(family_id)]
+            return [dict(e) for e in own + family]
+
+    def find_accounts(self, *, environments: Iterable[str],
+                      username: Optional[str] = None) -> List[dict]:
+        """Account entries in these environments, one per home_account_id.
+
+        When an account appears in several realms, the one stored last wins
+        (as the original library does), at the position of the first.
+        """
+        envs = set(environments)
+        lowered = username.lower() if isinstance(username, str) else None
+        by_home: Dict[Any, dict] = {}
+        with self._lock:
+            for entry in self._cache.get(self.CredentialType.ACCOUNT, {}).values():
+                if entry.get("environment") not in envs:
+                    continue
+                if lowered is not None:
+                    name = entry.get("username")
+                    if not isinstance(name, str) or name.lower() != lowered:
+                        continue
+                by_home[_hashable(entry.get("home_account_id"))] = entry
+            return [dict(e) for e in by_home.values()]
+
+    def find_id_token(self, *, home_account_id: str, environments: Iterable[str],
+                      client_id: str, realm: Optional[str] = None) -> Optional[dict]:
+        """The ID token of this client for the account (in ``realm`` if given), or None."""
+        envs = set(environments)
+        with self._lock:
+            for entry in self._indexed(self.CredentialType.ID_TOKEN, _hashable(home_account_id)):
+                if (entry.get("environment") in envs and entry.get("client_id") == client_id
+                        and (realm is None or entry.get("realm") == realm)):
+                    return dict(entry)
+        return None
+
+    def find_app_metadata(self, *, client_id: str, environments: Iterable[str]) -> Optional[dict]:
+        """The AppMetadata entry of this client in these environments, or None."""
+        envs = set(environments)
+        with self._lock:
+            for entry in self._indexed(self.CredentialType.APP_METADATA, _hashable(client_id)):
+                if entry.get("environment") in envs:
+                    return dict(entry)
+        return None
+
+    def remove_account_data(self, *, home_account_id: str, environments: Iterable[str],
+                            client_id: str) -> None:
+        """Sign-out: forget this client's tokens for the account, and the account.
+
+        Removes the client's refresh tokens and the family refresh tokens of the
+        family recorded in its app metadata, its access and ID tokens for the
+        account, and the account's Account entries in these environments.
+        """
+        CT = self.CredentialType
+        envs = set(environments)
+        hid = _hashable(home_account_id)
+        with self._lock:
+            app = self.find_app_metadata(client_id=client_id, environments=envs)
+            family_id = app.get("family_id") if app else None
+            doomed = []
+            for key, e in self._keyed(CT.REFRESH_TOKEN, hid):
+                if e.get("environment") in envs and (
+                        e.get("client_id") == client_id
+                        or (family_id is not None and e.get("family_id") is not None
+                            and str(e.get("family_id")) == str(family_id))):
+                    doomed.append((CT.REFRESH_TOKEN, key))
+            for ikey in list(self._indexes.get(CT.ACCESS_TOKEN, {})):
+                if ikey[0] == _hashable(client_id) and ikey[2] == hid:
+                    for key, e in self._keyed(CT.ACCESS_TOKEN, ikey):
+                        if e.get("environment") in envs:
+                            doomed.append((CT.ACCESS_TOKEN, key))
+            for key, e in self._keyed(CT.ID_TOKEN, hid):
+                if e.get("environment") in envs and e.get("client_id") == client_id:
+                    doomed.append((CT.ID_TOKEN, key))
+            for key, e in self._keyed(CT.ACCOUNT, hid):
+                if e.get("environment") in envs:
+                    doomed.append((CT.ACCOUNT, key))
+            for credential_type, key in doomed:
+                self._delete(credential_type, key)
+
+    def _keyed(self, credential_type: str, ikey: Any) -> List[tuple]:
+        """(key, entry) pairs of one index bucket, as a list (caller holds the lock)."""
+        section = self._cache.get(credential_type, {})
+        return [(k, section[k])
+                for k in self._indexes.get(credential_type, {}).get(ikey, ())]
+
+
+class SerializableTokenCache(TokenCache):
+    """This serialization can be a starting point to implement your own persistence.
+
+    This class does NOT actually persist the cache on disk/db/etc..
+    Depending on your need, the following simple recipe for file-based
+    persistence may be sufficient::
+
+        import os, atexit, msal
+        cache = msal.SerializableTokenCache()
+        if os.path.exists("my_cache.bin"):
+            cache.deserialize(open("my_cache.bin", "r").read())
+        atexit.register(lambda:
+            open("my_cache.bin", "w").write(cache.serialize())
+            # Hint: The following optional line persists only when state changed
+            if cache.has_state_changed else None
+            )
+        app = msal.ClientApplication(..., token_cache=cache)
+        ...
+
+    :var bool has_state_changed:
+        Indicates whether the cache state in the memory has changed since last
+        :func:`~serialize` or :func:`~deserialize` call.
+    """
+
+    has_state_changed = False
+
+    def add(self, event: dict, **kwargs: Any) -> None:
+        """Handle a token obtaining event, and add tokens into cache."""
+        with self._lock:
+            super().add(event, **kwargs)
+            self.has_state_changed = True
+
+    def modify(self, credential_type: str, old_entry: dict,
+               new_key_value_pairs: Optional[dict] = None) -> None:
+        with self._lock:
+            super().modify(credential_type, old_entry, new_key_value_pairs)
+            self.has_state_changed = True
+
+    def remove_account_data(self, **kwargs: Any) -> None:
+        with self._lock:
+            super().remove_account_data(**kwargs)
+            self.has_state_changed = True
+
+    def deserialize(self, state: Optional[str]) -> None:
+        """Deserialize the cache from a state previously obtained by serialize()"""
+        data = _parse_state(state)
+        with self._lock:
+            self._replace_all(data)
+            self.has_state_changed = False
+
+    def serialize(self) -> str:
+        """Serialize the current cache state into a string."""
+        with self._lock:
+            self.has_state_changed = False
+            return json.dumps(self._cache, indent=4)
+
+
+def _parse_state(state: Any) -> Dict[str, Any]:
+    """Parse and check a serialized cache; raise ValueError when it is not one."""
+    if state is None or (isinstance(state, (str, bytes, bytearray)) and not state.strip()):
+        return {}
+    if isinstance(state, (bytes, bytearray)):
+        state = state.decode("utf-8")
+    if not isinstance(state, str):
+        raise ValueError("Token cache state must be a JSON string, got %s" % type(state).__name__)
+    try:
+        data = json.loads(state)
+    except ValueError as e:
+        raise ValueError("Token cache state is not valid JSON: %s" % e) from None
+    if not isinstance(data, dict):
+        raise ValueError("Token cache state must be a JSON object of sections, got %s"
+                         % type(data).__name__)
+    for name, section in data.items():
+        if not isinstance(section, dict):
+            raise ValueError("Token cache section %r must be a JSON object" % name)
+        if name in TokenCache._SECTIONS:
+            for key, entry in section.items():
+                if not isinstance(entry, dict):
+                    raise ValueError("Token cache entry %r in section %r must be a JSON object"
+                                     % (key, name))
+    return data

@@ -1,0 +1,573 @@
+"""TokenCache: the unified cache schema, lookups, and (de)serialization.
+
+The expected documents below record what MSAL for Python 1.22.0 writes for
+the same events, so that caches stay interchangeable with it and with the
+other MSAL libraries.
+"""
+
+import base64
+import json
+
+import pytest
+
+from msal.token_cache import SerializableTokenCache, TokenCache
+
+NOW = 1700000000
+ENV = "login.microsoftonline.com"
+ENVS = {ENV}
+
+
+def b64(obj):
+    return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
+
+
+def id_token(**claims):
+    base = {"sub": "SUB", "aud": "CID", "iss": "https://issuer", "iat": NOW, "exp": NOW + 3600}
+    base.update(claims)
+    return "eyJhbGciOiJub25lIn0." + b64(base) + ".sig"
+
+
+CLIENT_INFO = b64({"uid": "UID", "utid": "UTID"})
+
+
+def event(response, **kw):
+    e = {
+        "client_id": "CID",
+        "scope": ["User.Read", "Mail.Read"],
+        "token_endpoint": "https://login.microsoftonline.com/TENANT/oauth2/v2.0/token",
+        "grant_type": "authorization_code",
+        "response": response,
+        "data": {},
+        "params": {},
+    }
+    e.update(kw)
+    return e
+
+
+def token_response(**kw):
+    r = {"access_token": "AT", "token_type": "Bearer", "expires_in": 3600}
+    r.update(kw)
+    return r
+
+
+def serialized(*events, now=NOW):
+    cache = SerializableTokenCache()
+    for e in events:
+        cache.add(e, now=now)
+    return json.loads(cache.serialize())
+
+
+# ---------------------------------------------------------------- schema
+
+
+def test_client_credentials_document():
+    doc = serialized(event(
+        token_response(access_token="AT1", ext_expires_in=3600),
+        scope=["https://graph.microsoft.com/.default"], grant_type="client_credentials"))
+    assert doc == {
+        "AccessToken": {
+            "-login.microsoftonline.com-accesstoken-cid-tenant-https://graph.microsoft.com/.default": {
+                "credential_type": "AccessToken",
+                "secret": "AT1",
+                "home_account_id": None,
+                "environment": "login.microsoftonline.com",
+                "client_id": "CID",
+                "target": "https://graph.microsoft.com/.default",
+                "realm": "TENANT",
+                "token_type": "Bearer",
+                "cached_at": "1700000000",
+                "expires_on": "1700003600",
+                "extended_expires_on": "1700003600",
+            },
+        },
+        "AppMetadata": {
+            "appmetadata-login.microsoftonline.com-CID": {
+                "client_id": "CID",
+                "environment": "login.microsoftonline.com",
+            },
+        },
+    }
+
+
+def test_auth_code_document_with_client_info_and_id_token():
+    idt = id_token(oid="OID", tid="TID", preferred_username="John@Contoso.com")
+    doc = serialized(event(
+        token_response(access_token="AT2", ext_expires_in=7200, refresh_token="RT2",
+                       client_info=CLIENT_INFO, id_token=idt,
+                       scope="User.Read openid profile email"),
+        # The port is not part of the environment.
+        token_endpoint="https://login.microsoftonline.com:443/TENANT/oauth2/v2.0/token"))
+    assert doc == {
+        "AccessToken": {
+            "uid.utid-login.microsoftonline.com-accesstoken-cid-tenant-user.read mail.read": {
+                "credential_type": "AccessToken",
+                "secret": "AT2",
+                "home_account_id": "UID.UTID",
+                "environment": "login.microsoftonline.com",
+                "client_id": "CID",
+                # The requested scopes, not the response's "scope".
+                "target": "User.Read Mail.Read",
+                "realm": "TENANT",
+                "token_type": "Bearer",
+                "cached_at": "1700000000",
+                "expires_on": "1700003600",
+                "extended_expires_on": "1700007200",
+            },
+        },
+        "Account": {
+            "uid.utid-login.microsoftonline.com-tenant": {
+                "home_account_id": "UID.UTID",
+                "environment": "login.microsoftonline.com",
+                "realm": "TENANT",
+                "local_account_id": "OID",
+                "username": "John@Contoso.com",
+                "authority_type": "MSSTS",
+            },
+        },
+        "IdToken": {
+            "uid.utid-login.microsoftonline.com-idtoken-cid-tenant-": {
+                "credential_type": "IdToken",
+                "secret": idt,
+                "home_account_id": "UID.UTID",
+                "environment": "login.microsoftonline.com",
+                "realm": "TENANT",
+                "client_id": "CID",
+            },
+        },
+        "RefreshToken": {
+            "uid.utid-login.microsoftonline.com-refreshtoken-cid--user.read mail.read": {
+                "credential_type": "RefreshToken",
+                "secret": "RT2",
+                "home_account_id": "UID.UTID",
+                "environment": "login.microsoftonline.com",
+                "client_id": "CID",
+                "target": "User.Read Mail.Read",
+                "last_modification_time": "1700000000",
+            },
+        },
+        "AppMetadata": {
+            "appmetadata-login.microsoftonline.com-CID": {
+                "client_id": "CID",
+                "environment": "login.microsoftonline.com",
+            },
+        },
+    }
+
+
+def test_serialize_section_order_and_indentation_match_msal():
+    cache = SerializableTokenCache()
+    cache.add(event(token_response(refresh_token="RT", client_info=CLIENT_INFO,
+                                   id_token=id_token())), now=NOW)
+    text = cache.serialize()
+    assert list(json.loads(text)) == ["AccessToken", "Account", "IdToken", "RefreshToken", "AppMetadata"]
+    assert text.startswith('{\n    "AccessToken": {\n        "uid.utid-')
+    assert SerializableTokenCache().serialize() == "{}"
+
+
+def test_foci_keeps_client_id_key_and_records_family():
+    doc = serialized(event(token_response(refresh_token="RT", client_info=CLIENT_INFO, foci="1")))
+    assert doc["RefreshToken"] == {
+        "uid.utid-login.microsoftonline.com-refreshtoken-cid--user.read mail.read": {
+            "credential_type": "RefreshToken",
+            "secret": "RT",
+            "home_account_id": "UID.UTID",
+            "environment": "login.microsoftonline.com",
+            "client_id": "CID",
+            "target": "User.Read Mail.Read",
+            "last_modification_time": "1700000000",
+            "family_id": "1",
+        },
+    }
+    assert doc["AppMetadata"] == {"appmetadata-login.microsoftonline.com-CID": {
+        "client_id": "CID", "environment": "login.microsoftonline.com", "family_id": "1"}}
+
+
+def test_non_foci_response_replaces_foci_entries():
+    doc = serialized(
+        event(token_response(refresh_token="RT1", client_info=CLIENT_INFO, foci="1")),
+        event(token_response(refresh_token="RT2", client_info=CLIENT_INFO)))
+    (rt,) = doc["RefreshToken"].values()
+    assert rt["secret"] == "RT2" and "family_id" not in rt
+    assert "family_id" not in doc["AppMetadata"]["appmetadata-login.microsoftonline.com-CID"]
+
+
+def test_adfs_without_client_info_uses_sub_and_upn():
+    doc = serialized(event(
+        token_response(refresh_token="RT", id_token=id_token(upn="u@contoso.com")),
+        token_endpoint="https://fs.contoso.com/adfs/oauth2/token"))
+    assert list(doc["AccessToken"]) == ["sub-fs.contoso.com-accesstoken-cid-adfs-user.read mail.read"]
+    assert list(doc["RefreshToken"]) == ["sub-fs.contoso.com-refreshtoken-cid--user.read mail.read"]
+    assert list(doc["IdToken"]) == ["sub-fs.contoso.com-idtoken-cid-adfs-"]
+    assert doc["Account"] == {"sub-fs.contoso.com-adfs": {
+        "home_account_id": "SUB",
+        "environment": "fs.contoso.com",
+        "realm": "adfs",
+        "local_account_id": "SUB",
+        "username": "u@contoso.com",
+        "authority_type": "ADFS",
+    }}
+    assert list(doc["AppMetadata"]) == ["appmetadata-fs.contoso.com-CID"]
+
+
+def test_refresh_in_becomes_refresh_on():
+    doc = serialized(event(token_response(refresh_in=1800, ext_expires_in=0)))
+    (at,) = doc["AccessToken"].values()
+    assert at["refresh_on"] == "1700001800"
+    assert at["extended_expires_on"] == "1700000000"
+    assert "refresh_on" not in next(iter(serialized(event(token_response()))["AccessToken"].values()))
+
+
+def test_missing_expires_in_defaults_to_ten_minutes_and_strings_are_accepted():
+    (at,) = serialized(event({"access_token": "AT"}))["AccessToken"].values()
+    assert (at["token_type"], at["expires_on"], at["extended_expires_on"]) == (
+        "Bearer", "1700000600", "1700000600")
+    (at,) = serialized(event({"access_token": "AT", "expires_in": "3600", "refresh_in": "60"}))[
+        "AccessToken"].values()
+    assert (at["expires_on"], at["refresh_on"]) == ("1700003600", "1700000060")
+
+
+def test_environment_override_port_and_case():
+    doc = serialized(event(token_response(client_info=CLIENT_INFO), environment="login.windows.net"))
+    assert list(doc["Account"]) == ["uid.utid-login.windows.net-tenant"]
+    doc = serialized(event(token_response(),
+                           token_endpoint="https://Login.MicrosoftOnline.COM:8443/Tenant/oauth2/v2.0/token"))
+    (key, at), = doc["AccessToken"].items()
+    assert key == "-login.microsoftonline.com-accesstoken-cid-tenant-user.read mail.read"
+    assert (at["environment"], at["realm"]) == ("login.microsoftonline.com", "Tenant")
+
+
+def test_target_is_the_requested_scopes_verbatim():
+    doc = serialized(event(token_response(scope="A B"), scope=[]))
+    assert list(doc["AccessToken"]) == ["-login.microsoftonline.com-accesstoken-cid-tenant-"]
+    doc = serialized(event(token_response(), scope=["B", "a"]))
+    assert next(iter(doc["AccessToken"].values()))["target"] == "B a"
+
+
+@pytest.mark.parametrize("claims, data, username, local_id", [
+    ({"preferred_username": "p@x", "upn": "u@x", "oid": "OID"}, {}, "p@x", "OID"),
+    ({"upn": "u@x"}, {}, "u@x", "SUB"),
+    ({"email": "e@x"}, {}, "", "SUB"),
+    ({"preferred_username": None, "upn": "u@x"}, {}, "", "SUB"),
+    ({}, {"username": "Data@User.com"}, "Data@User.com", "SUB"),
+    ({"preferred_username": "p@x"}, {"username": "Data@User.com"}, "p@x", "SUB"),
+])
+def test_account_username_and_local_account_id(claims, data, username, local_id):
+    doc = serialized(event(token_response(client_info=CLIENT_INFO, id_token=id_token(**claims)),
+                           grant_type="password", data=data))
+    (account,) = doc["Account"].values()
+    assert account["username"] == username
+    assert account["local_account_id"] == local_id
+
+
+def test_account_from_client_info_alone():
+    doc = serialized(event({"refresh_token": "RT", "client_info": CLIENT_INFO}))
+    assert "AccessToken" not in doc and "IdToken" not in doc
+    assert doc["Account"]["uid.utid-login.microsoftonline.com-tenant"] == {
+        "home_account_id": "UID.UTID", "environment": ENV, "realm": "TENANT",
+        "local_account_id": None, "username": "", "authority_type": "MSSTS"}
+
+
+def test_client_info_without_utid_falls_back_to_sub_or_nothing():
+    half = b64({"uid": "U"})
+    assert "Account" not in serialized(event(token_response(client_info=half)))
+    doc = serialized(event(token_response(client_info=half, id_token=id_token())))
+    assert next(iter(doc["Account"].values()))["home_account_id"] == "SUB"
+
+
+def test_ssh_cert_key_id_is_kept():
+    doc = serialized(event(token_response(token_type="ssh-cert"),
+                           data={"token_type": "ssh-cert", "key_id": "KID"}))
+    (key, at), = doc["AccessToken"].items()
+    assert key == "-login.microsoftonline.com-accesstoken-cid-tenant-user.read mail.read"
+    assert (at["token_type"], at["key_id"]) == ("ssh-cert", "KID")
+
+
+@pytest.mark.parametrize("bad", ["garbage", "a.!!!.c", "a." + b64([1, 2]) + ".c", "a..c"])
+def test_malformed_id_token_is_ignored(bad):
+    doc = serialized(event(token_response(client_info=CLIENT_INFO, id_token=bad)))
+    assert "IdToken" not in doc
+    assert next(iter(doc["Account"].values()))["local_account_id"] is None
+    # Without client_info there is no identity at all: only the app's entries.
+    doc = serialized(event(token_response(id_token=bad)))
+    assert set(doc) == {"AccessToken", "AppMetadata"}
+    assert next(iter(doc["AccessToken"].values()))["home_account_id"] is None
+
+
+@pytest.mark.parametrize("bad", ["!!!", b64([1]), b64("x"), "e30"])
+def test_malformed_client_info_is_ignored(bad):
+    doc = serialized(event(token_response(client_info=bad, id_token=id_token())))
+    assert list(doc["Account"]) == ["sub-login.microsoftonline.com-tenant"]
+
+
+def test_same_key_replaces_and_overlapping_scopes_coexist():
+    doc = serialized(
+        event(token_response(access_token="AB"), scope=["A", "B"]),
+        event(token_response(access_token="BC"), scope=["B", "C"]),
+        event(token_response(access_token="ab2"), scope=["a", "b"]),
+        event(token_response(access_token="BA"), scope=["B", "A"]))
+    assert {k.rsplit("-", 1)[1]: v["secret"] for k, v in doc["AccessToken"].items()} == {
+        "a b": "ab2", "b c": "BC", "b a": "BA"}
+
+
+# ---------------------------------------------------------------- lookups
+
+
+def populated(cls=TokenCache):
+    cache = cls()
+    ci2 = b64({"uid": "U2", "utid": "UTID"})
+    cache.add(event(token_response(access_token="AT_APP", expires_in=7200), scope=[".default"],
+                    grant_type="client_credentials"), now=NOW)
+    cache.add(event(token_response(access_token="AT_A", refresh_token="RT_A", client_info=CLIENT_INFO,
+                                   id_token=id_token(preferred_username="John@Contoso.com"), foci="1"),
+                    scope=["A"]), now=NOW)
+    # A later response for the same account replaces its Account entry wholesale,
+    # and one for the same client replaces its AppMetadata: keep both complete here.
+    cache.add(event(token_response(access_token="AT_B", refresh_token="RT_FAM", client_info=CLIENT_INFO,
+                                   id_token=id_token(preferred_username="John@Contoso.com"), foci="1"),
+                    client_id="CID2", scope=["B"]), now=NOW)
+    cache.add(event(token_response(access_token="AT_U2", refresh_token="RT_U2", client_info=ci2,
+                                   id_token=id_token(preferred_username="two@x"), foci="1")), now=NOW)
+    return cache
+
+
+def test_find_access_token_basic_and_case_insensitive_scopes():
+    cache = populated()
+    found = cache.find_access_token(client_id="CID", environments=ENVS, realm="TENANT",
+                                    home_account_id="UID.UTID", scopes=["a"], now=NOW)
+    assert found["secret"] == "AT_A"
+    assert cache.find_access_token(client_id="CID", environments=ENVS, realm="TENANT",
+                                   home_account_id="UID.UTID", scopes=["A", "B"], now=NOW) is None
+    assert cache.find_access_token(client_id="CID", environments={"login.windows.net"}, realm="TENANT",
+                                   home_account_id="UID.UTID", scopes=["A"], now=NOW) is None
+    assert cache.find_access_token(client_id="CID", environments=ENVS, realm="OTHER",
+                                   home_account_id="UID.UTID", scopes=["A"], now=NOW) is None
+    app = cache.find_access_token(client_id="CID", environments=[ENV], realm="TENANT",
+                                  home_account_id=None, scopes=[".DEFAULT"], now=NOW)
+    assert app["secret"] == "AT_APP" and app["home_account_id"] is None
+
+
+def test_find_access_token_expiry_margin():
+    cache = populated()
+    kw = dict(client_id="CID", environments=ENVS, realm="TENANT", home_account_id="UID.UTID", scopes=["A"])
+    assert cache.find_access_token(now=NOW + 3600 - 301, **kw) is not None
+    assert cache.find_access_token(now=NOW + 3600 - 300, **kw) is None
+    assert cache.find_access_token(now=NOW + 4000, **kw) is None
+
+
+def test_find_access_token_prefers_latest_expiry_and_returns_a_copy():
+    cache = TokenCache()
+    cache.add(event(token_response(access_token="SHORT", expires_in=1000), scope=["A", "B"]), now=NOW)
+    cache.add(event(token_response(access_token="LONG", expires_in=5000), scope=["A", "C"]), now=NOW)
+    cache.add(event(token_response(access_token="MID", expires_in=3000), scope=["C", "A"]), now=NOW)
+    found = cache.find_access_token(client_id="CID", environments=ENVS, realm="TENANT",
+                                    home_account_id=None, scopes=["A"], now=NOW)
+    assert found["secret"] == "LONG"
+    found["secret"] = "tampered"
+    assert {e["secret"] for e in cache.find(TokenCache.CredentialType.ACCESS_TOKEN)} == {
+        "SHORT", "LONG", "MID"}
+
+
+def test_find_refresh_tokens_own_then_family():
+    cache = populated()
+    own = cache.find_refresh_tokens(home_account_id="UID.UTID", environments=ENVS, client_id="CID")
+    assert [rt["secret"] for rt in own] == ["RT_A"]
+    assert all(rt["credential_type"] == "RefreshToken" for rt in own)
+    both = cache.find_refresh_tokens(home_account_id="UID.UTID", environments=ENVS, client_id="CID",
+                                     family_id="1")
+    assert [rt["secret"] for rt in both] == ["RT_A", "RT_FAM"]
+    other = cache.find_refresh_tokens(home_account_id="UID.UTID", environments=ENVS, client_id="CID3",
+                                      family_id="1")
+    assert [rt["secret"] for rt in other] == ["RT_A", "RT_FAM"]
+    assert cache.find_refresh_tokens(home_account_id="UID.UTID", environments={"x"}, client_id="CID") == []
+
+
+def test_find_accounts_and_username_filter():
+    cache = populated()
+    accounts = cache.find_accounts(environments=ENVS)
+    assert sorted(a["home_account_id"] for a in accounts) == ["U2.UTID", "UID.UTID"]
+    (john,) = cache.find_accounts(environments=ENVS, username="JOHN@contoso.COM")
+    assert john["home_account_id"] == "UID.UTID"
+    assert cache.find_accounts(environments={"login.windows.net"}) == []
+
+
+def test_find_accounts_dedupes_by_home_account_keeping_the_last_stored():
+    cache = TokenCache()
+    for tenant in ["OTHER", "TENANT", "THIRD"]:
+        cache.add(event(token_response(client_info=CLIENT_INFO, id_token=id_token(preferred_username=tenant)),
+                        token_endpoint="https://login.microsoftonline.com/%s/oauth2/v2.0/token" % tenant),
+                  now=NOW)
+    (account,) = cache.find_accounts(environments=ENVS)
+    assert account["realm"] == "THIRD"
+
+
+def test_find_id_token_and_app_metadata():
+    cache = populated()
+    idt = cache.find_id_token(home_account_id="UID.UTID", environments=ENVS, client_id="CID")
+    assert idt["credential_type"] == "IdToken" and idt["realm"] == "TENANT"
+    assert cache.find_id_token(home_account_id="UID.UTID", environments=ENVS, client_id="CID",
+                               realm="OTHER") is None
+    assert cache.find_id_token(home_account_id="UID.UTID", environments=ENVS, client_id="CID3") is None
+    assert cache.find_app_metadata(client_id="CID2", environments=ENVS) == {
+        "client_id": "CID2", "environment": ENV, "family_id": "1"}
+    assert cache.find_app_metadata(client_id="CID9", environments=ENVS) is None
+
+
+def test_remove_account_data():
+    cache = SerializableTokenCache()
+    cache.deserialize(populated(SerializableTokenCache).serialize())
+    cache.remove_account_data(home_account_id="UID.UTID", environments=ENVS, client_id="CID")
+    assert cache.has_state_changed
+    doc = json.loads(cache.serialize())
+    secrets = {s: sorted(e.get("secret", "") for e in doc[s].values()) for s in doc}
+    # RT_FAM belongs to another client but to the family CID used.
+    assert secrets["RefreshToken"] == ["RT_U2"]
+    assert secrets["AccessToken"] == ["AT_APP", "AT_B", "AT_U2"]
+    # CID2's ID token of the account stays: only this client's are removed.
+    assert sorted((e["home_account_id"], e["client_id"]) for e in doc["IdToken"].values()) == [
+        ("U2.UTID", "CID"), ("UID.UTID", "CID2")]
+    assert [e["home_account_id"] for e in doc["Account"].values()] == ["U2.UTID"]
+    assert len(doc["AppMetadata"]) == 2
+    assert cache.find_accounts(environments=ENVS)[0]["home_account_id"] == "U2.UTID"
+
+
+# ---------------------------------------------------------------- generic API
+
+
+def test_find_semantics():
+    cache = populated()
+    AT = TokenCache.CredentialType.ACCESS_TOKEN
+    assert len(cache.find(AT)) == 4
+    assert [e["secret"] for e in cache.find(AT, target=["A"])] == ["AT_A"]
+    assert cache.find(AT, target=["a"]) == []  # find() compares scopes exactly
+    assert [e["secret"] for e in cache.find(AT, query={"home_account_id": None})] == ["AT_APP"]
+    assert cache.find(AT, query={"no_such_field": None}) == []
+    q = {"client_id": "CID", "realm": "TENANT", "home_account_id": "UID.UTID"}
+    assert [e["secret"] for e in cache.find(AT, query=q)] == ["AT_A"]
+    assert [e["secret"] for e in cache.search(AT, target=["A"], query=q)] == ["AT_A"]
+    assert cache.find("NoSuchSection") == []
+
+
+def test_modify_update_and_remove_keep_lookups_consistent():
+    cache = SerializableTokenCache()
+    cache.add(event(token_response(refresh_token="RT", client_info=CLIENT_INFO, id_token=id_token())),
+              now=NOW)
+    cache.serialize()
+    RT = TokenCache.CredentialType.REFRESH_TOKEN
+    (rt,) = cache.find(RT)
+    cache.update_rt(rt, "NEW")
+    assert cache.has_state_changed
+    (new,) = cache.find_refresh_tokens(home_account_id="UID.UTID", environments=ENVS, client_id="CID")
+    assert new["secret"] == "NEW" and int(new["last_modification_time"]) > NOW
+    # Moving an entry to another account via modify() keeps the same key but re-indexes it.
+    cache.modify(RT, new, {"home_account_id": "X.Y"})
+    assert cache.find_refresh_tokens(home_account_id="UID.UTID", environments=ENVS, client_id="CID") == []
+    (moved,) = cache.find_refresh_tokens(home_account_id="X.Y", environments=ENVS, client_id="CID")
+    cache.remove_rt(moved)
+    assert cache.find(RT) == []
+    at = cache.find(TokenCache.CredentialType.ACCESS_TOKEN)[0]
+    cache.modify(TokenCache.CredentialType.ACCESS_TOKEN, at, {"target": "Z"})
+    changed = cache.find(TokenCache.CredentialType.ACCESS_TOKEN)[0]
+    assert changed["target"] == "Z"
+    cache.remove_at(changed)  # located by content even though its key no longer matches
+    assert cache.find_access_token(client_id="CID", environments=ENVS, realm="TENANT",
+                                   home_account_id="UID.UTID", scopes=[], now=NOW) is None
+    cache.remove_idt(cache.find(TokenCache.CredentialType.ID_TOKEN)[0])
+    assert cache.find_id_token(home_account_id="UID.UTID", environments=ENVS, client_id="CID") is None
+    cache.remove_account(cache.find(TokenCache.CredentialType.ACCOUNT)[0])
+    assert cache.find_accounts(environments=ENVS) == []
+    cache.modify(RT, {"credential_type": "RefreshToken", "secret": "absent"})  # no-op
+
+
+def test_constants():
+    assert TokenCache.CredentialType.ACCESS_TOKEN == "AccessToken"
+    assert TokenCache.CredentialType.REFRESH_TOKEN == "RefreshToken"
+    assert TokenCache.CredentialType.ACCOUNT == "Account"
+    assert TokenCache.CredentialType.ID_TOKEN == "IdToken"
+    assert TokenCache.CredentialType.APP_METADATA == "AppMetadata"
+    assert TokenCache.AuthorityType.ADFS == "ADFS"
+    assert TokenCache.AuthorityType.MSSTS == "MSSTS"
+    assert issubclass(SerializableTokenCache, TokenCache)
+
+
+# ---------------------------------------------------------------- (de)serialization
+
+
+def test_has_state_changed_transitions():
+    cache = SerializableTokenCache()
+    assert cache.has_state_changed is False
+    cache.add(event(token_response()), now=NOW)
+    assert cache.has_state_changed is True
+    state = cache.serialize()
+    assert cache.has_state_changed is False
+    cache.modify("AccessToken", cache.find("AccessToken")[0], {"secret": "x"})
+    assert cache.has_state_changed is True
+    cache.deserialize(state)
+    assert cache.has_state_changed is False
+    assert cache.find("AccessToken")[0]["secret"] == "AT"
+
+
+def test_unknown_sections_and_fields_survive_round_trip():
+    state = {
+        "AccessToken": {"k1": {"credential_type": "AccessToken", "secret": "s", "home_account_id": "h",
+                               "environment": ENV, "client_id": "CID", "realm": "TENANT", "target": "A",
+                               "expires_on": str(NOW + 3600), "x_dotnet_field": {"nested": [1, 2]}}},
+        "Account": {},
+        "UnknownSection": {"weird": {"anything": True}, "other": 5},
+    }
+    cache = SerializableTokenCache()
+    cache.deserialize(json.dumps(state))
+    assert json.loads(cache.serialize()) == state
+    found = cache.find_access_token(client_id="CID", environments=ENVS, realm="TENANT",
+                                    home_account_id="h", scopes=["a"], now=NOW)
+    assert found["x_dotnet_field"] == {"nested": [1, 2]}
+    cache.add(event(token_response(refresh_token="RT")), now=NOW)
+    assert json.loads(cache.serialize())["UnknownSection"] == state["UnknownSection"]
+
+
+@pytest.mark.parametrize("state", [None, "", "   "])
+def test_deserialize_empty_gives_empty_cache(state):
+    cache = SerializableTokenCache()
+    cache.add(event(token_response()), now=NOW)
+    cache.deserialize(state)
+    assert cache.serialize() == "{}"
+    assert cache.find_access_token(client_id="CID", environments=ENVS, realm="TENANT",
+                                   home_account_id=None, scopes=[], now=NOW) is None
+
+
+@pytest.mark.parametrize("state", [
+    "{", "[]", "123", '"text"', "null", '{"AccessToken": []}', '{"AccessToken": {"k": 1}}',
+    '{"Unknown": 3}', 42,
+])
+def test_corrupt_deserialize_raises_and_keeps_previous_state(state):
+    cache = SerializableTokenCache()
+    cache.add(event(token_response()), now=NOW)
+    before = cache.serialize()
+    with pytest.raises(ValueError):
+        cache.deserialize(state)
+    assert cache.serialize() == before
+    assert cache.find_access_token(client_id="CID", environments=ENVS, realm="TENANT",
+                                   home_account_id=None, scopes=["user.read"], now=NOW) is not None
+
+
+def test_deserialize_rebuilds_indexes():
+    a = SerializableTokenCache()
+    a.add(event(token_response(refresh_token="RT", client_info=CLIENT_INFO, id_token=id_token())), now=NOW)
+    b = SerializableTokenCache()
+    b.add(event(token_response(access_token="OTHER")), now=NOW)
+    b.deserialize(a.serialize())
+    assert b.find_access_token(client_id="CID", environments=ENVS, realm="TENANT", home_account_id=None,
+                               scopes=[], now=NOW) is None
+    assert b.find_access_token(client_id="CID", environments=ENVS, realm="TENANT",
+                               home_account_id="UID.UTID", scopes=["mail.read"], now=NOW)["secret"] == "AT"
+    assert b.find_refresh_tokens(home_account_id="UID.UTID", environments=ENVS, client_id="CID")
+    assert b.find_id_token(home_account_id="UID.UTID", environments=ENVS, client_id="CID")
+    assert b.find_app_metadata(client_id="CID", environments=ENVS)
+
+
+def test_add_without_now_uses_the_clock():
+    import time
+    cache = TokenCache()
+    before = int(time.time())
+    cache.add(event(token_response()))
+    (at,) = cache.find("AccessToken")
+    assert before <= int(at["cached_at"]) <= int(time.time())
