@@ -1,0 +1,12 @@
+"""MSAL for Python: sign users in to Microsoft Entra ID, ADFS and B2C, and get tokens for
+apps and web APIs."""
+__version__ = "1.22.0"
+
+from .application import (  # noqa: E402
+    ClientApplication, ConfidentialClientApplication, PublicClientApplication)
+from .token_cache import SerializableTokenCache, TokenCache  # noqa: E402
+
+__all__ = [
+    "ClientApplication", "ConfidentialClientApplication", "PublicClientApplication",
+    "SerializableTokenCache", "TokenCache", "__version__",
+]

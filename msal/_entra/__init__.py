@@ -1,0 +1,1 @@
+"""Rules specific to the Microsoft identity platform (Entra ID, ADFS, B2C, CIAM)."""

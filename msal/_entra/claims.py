@@ -1,0 +1,41 @@
+"""The ``claims`` request parameter: client capabilities merged with a claims challenge."""
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, Iterable, Optional
+
+
+def capabilities_claims(client_capabilities: Optional[Iterable[str]]) -> Optional[Dict[str, Any]]:
+    """Client capabilities as the claims object Entra expects (``xms_cc``)."""
+    if not client_capabilities:
+        return None
+    if isinstance(client_capabilities, str):
+        raise ValueError('client_capabilities must be a list of strings, such as ["CP1"]')
+    return {"access_token": {"xms_cc": {"values": list(client_capabilities)}}}
+
+
+def merge(capabilities: Optional[Dict[str, Any]], claims_challenge: Optional[str]) -> Optional[str]:
+    """Return the JSON string for the ``claims`` parameter, or None when there is nothing to send."""
+    challenge: Dict[str, Any] = {}
+    if claims_challenge:
+        if not isinstance(claims_challenge, str):
+            raise ValueError("claims_challenge must be a JSON string")
+        try:
+            challenge = json.loads(claims_challenge)
+        except ValueError:
+            raise ValueError("claims_challenge is not valid JSON: {!r}".format(claims_challenge[:100]))
+        if not isinstance(challenge, dict):
+            raise ValueError("claims_challenge must be a JSON object")
+    if not capabilities:
+        return json.dumps(challenge) if challenge else None
+    return json.dumps(_deep_merge(capabilities, challenge))
+
+
+def _deep_merge(base: Dict[str, Any], extra: Dict[str, Any]) -> Dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged

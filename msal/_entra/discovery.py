@@ -1,0 +1,160 @@
+"""Instance discovery (is this host a Microsoft cloud, and what are its aliases) and
+OpenID Connect discovery (where are this tenant's endpoints).
+
+Results are memoised per application, and kept in the application's ``http_cache`` for a day,
+so a long-lived application asks once.
+"""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Dict, MutableMapping, Optional, Tuple
+from urllib.parse import urlencode
+
+from ..authority import WELL_KNOWN_AUTHORITY_HOSTS, WORLD_WIDE, Authority
+
+DISCOVERY_TTL = 24 * 3600
+
+# What the public instance-discovery endpoint answers for the well-known clouds, so that
+# well-known hosts need no network round trip for their aliases.
+KNOWN_ALIASES = (
+    ("login.microsoftonline.com", "login.windows.net", "login.microsoft.com", "sts.windows.net"),
+    ("login.partner.microsoftonline.cn", "login.chinacloudapi.cn"),
+    ("login.microsoftonline.de",),
+    ("login.microsoftonline.us", "login.usgovcloudapi.net"),
+    ("login-us.microsoftonline.com",),
+)
+
+
+@dataclass(frozen=True)
+class Endpoints(object):
+    """The endpoints of one tenant, from its OpenID Connect discovery document."""
+
+    authorization_endpoint: str
+    token_endpoint: str
+    device_authorization_endpoint: Optional[str] = None
+    issuer: Optional[str] = None
+
+
+class Discovery(object):
+    """Answers "where are the endpoints" and "which hosts are aliases" for an application."""
+
+    def __init__(self, http_client: Any, validate_authority: bool = True,
+                 instance_discovery: Optional[bool] = None,
+                 http_cache: Optional[MutableMapping[Any, Any]] = None,
+                 now: Any = time.time) -> None:
+        self._http = http_client
+        self._check_instance = bool(validate_authority) and instance_discovery is not False
+        self._http_cache = http_cache if http_cache is not None else {}
+        self._now = now
+        self._lock = threading.Lock()
+        self._endpoints: Dict[str, Endpoints] = {}
+        self._aliases: Dict[str, Tuple[str, ...]] = {}
+
+    def aliases(self, authority: Authority) -> Tuple[str, ...]:
+        """The hosts whose cached tokens serve this authority (itself first). No I/O for known hosts."""
+        env = authority.environment
+        cached = self._aliases.get(env)
+        if cached is not None:
+            return cached
+        for group in KNOWN_ALIASES:
+            if env in group:
+                aliases = (env,) + tuple(h for h in group if h != env)
+                break
+        else:
+            aliases = (env,)
+        self._aliases[env] = aliases
+        return aliases
+
+    def endpoints(self, authority: Authority) -> Endpoints:
+        """Discover (once) the endpoints of the authority's tenant; ``ValueError`` if it is not valid."""
+        key = authority.url
+        found = self._endpoints.get(key)
+        if found is None:
+            with self._lock:
+                found = self._endpoints.get(key)
+                if found is None:
+                    found = self._discover(authority)
+                    self._endpoints[key] = found
+        return found
+
+    def _discover(self, authority: Authority) -> Endpoints:
+        if (authority.kind == "aad" and self._check_instance
+                and authority.environment not in WELL_KNOWN_AUTHORITY_HOSTS):
+            self._instance_discovery(authority)
+        doc = self._get_json_cached(openid_configuration_url(authority), authority)
+        try:
+            return Endpoints(
+                authorization_endpoint=doc["authorization_endpoint"],
+                token_endpoint=doc["token_endpoint"],
+                device_authorization_endpoint=doc.get("device_authorization_endpoint"),
+                issuer=doc.get("issuer"))
+        except (KeyError, TypeError):
+            raise ValueError(
+                "The OpenID configuration of authority {} lacks authorization_endpoint or "
+                "token_endpoint".format(authority.url))
+
+    def _instance_discovery(self, authority: Authority) -> None:
+        url = "https://{}/common/discovery/instance?{}".format(WORLD_WIDE, urlencode({
+            "api-version": "1.1",
+            "authorization_endpoint": "https://{}/{}/oauth2/v2.0/authorize".format(
+                authority.instance, authority.tenant),
+        }))
+        payload = self._get_json_cached(url, authority, tolerate_error=True)
+        if payload.get("error") == "invalid_instance":
+            raise ValueError(
+                "invalid_instance: authority {} is not a known Microsoft identity platform "
+                "instance ({}). If you trust it, create the application with "
+                "instance_discovery=False.".format(authority.url, payload.get("error_description")))
+        if "error" in payload:
+            raise ValueError("Instance discovery for {} failed: {} {}".format(
+                authority.url, payload.get("error"), payload.get("error_description", "")))
+        for entry in payload.get("metadata") or ():
+            hosts = tuple(h.lower() for h in entry.get("aliases") or () if isinstance(h, str))
+            if authority.environment in hosts:
+                self._aliases[authority.environment] = (authority.environment,) + tuple(
+                    h for h in hosts if h != authority.environment)
+
+    def _get_json_cached(self, url: str, authority: Authority, tolerate_error: bool = False
+                         ) -> Dict[str, Any]:
+        cache_key = ("discovery", url)
+        try:
+            expires, doc = self._http_cache.get(cache_key) or (0, None)
+        except Exception:  # A broken http_cache must not break sign-in
+            expires, doc = 0, None
+        if doc is not None and expires > self._now():
+            return doc
+        doc, ok = _get_json(self._http, url)
+        if not ok and not tolerate_error:
+            raise ValueError(
+                "Unable to get the OpenID configuration of authority {} from {}: {}. An authority "
+                "looks like https://login.microsoftonline.com/<tenant>.".format(
+                    authority.url, url, doc.get("error_description") or doc.get("error")))
+        if ok:
+            try:
+                self._http_cache[cache_key] = (self._now() + DISCOVERY_TTL, doc)
+            except Exception:
+                pass
+        return doc
+
+
+def openid_configuration_url(authority: Authority) -> str:
+    if authority.is_adfs:
+        return "https://{}/adfs/.well-known/openid-configuration".format(authority.instance)
+    return authority.url + "/v2.0/.well-known/openid-configuration"
+
+
+def _get_json(http_client: Any, url: str) -> Tuple[Dict[str, Any], bool]:
+    """GET a JSON document; return (document or error dict, succeeded)."""
+    resp = http_client.get(url, headers={"Accept": "application/json"})
+    try:
+        doc = json.loads(resp.text)
+    except ValueError:
+        doc = None
+    if not isinstance(doc, dict):
+        return {"error": "invalid_response",
+                "error_description": "HTTP {} with a body that is not a JSON object".format(
+                    resp.status_code)}, False
+    return doc, 200 <= resp.status_code < 300 and "error" not in doc

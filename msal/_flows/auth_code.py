@@ -1,0 +1,143 @@
+"""The authorization code flow (RFC 6749 §4.1) with PKCE, state and nonce."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+from collections import OrderedDict
+from typing import Any, Dict, List, Mapping, Optional
+
+from .._entra import scopes as scope_rules
+from .._entra import telemetry
+from ..oauth2cli import oidc, pkce
+from ..oauth2cli.oauth2 import build_auth_request_uri
+from .context import AppContext, from_network
+
+RESPONSE_MODES = ("query", "form_post", "fragment")
+
+
+def authorization_request_url(ctx: AppContext, scopes: Any, *, redirect_uri: Optional[str] = None,
+                              response_type: str = "code", state: Optional[str] = None,
+                              nonce: Optional[str] = None, prompt: Optional[str] = None,
+                              login_hint: Optional[str] = None, domain_hint: Optional[str] = None,
+                              claims_challenge: Optional[str] = None,
+                              extra: Optional[Mapping[str, Any]] = None) -> str:
+    """The URL to send the user to (``get_authorization_request_url``)."""
+    params: Dict[str, Any] = dict(extra or {})
+    params.update({
+        "client_id": ctx.client_id, "response_type": response_type, "redirect_uri": redirect_uri,
+        "scope": " ".join(ctx.user_scopes(scopes)), "state": state, "nonce": nonce,
+        "prompt": prompt, "login_hint": login_hint, "domain_hint": domain_hint,
+        "claims": ctx.claims(claims_challenge), "client_info": "1",
+    })
+    return build_auth_request_uri(ctx.endpoints().authorization_endpoint, params)
+
+
+def initiate(ctx: AppContext, scopes: Any, *, redirect_uri: Optional[str] = None,
+             state: Optional[str] = None, prompt: Optional[str] = None,
+             login_hint: Optional[str] = None, domain_hint: Optional[str] = None,
+             claims_challenge: Optional[str] = None, max_age: Optional[int] = None,
+             response_mode: Optional[str] = None,
+             extra: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
+    """A JSON-serialisable flow dict whose ``auth_uri`` carries PKCE S256, state and a hashed nonce."""
+    scopes = scope_rules.validate(scopes)
+    if response_mode is not None and response_mode not in RESPONSE_MODES:
+        raise ValueError("response_mode must be one of {}".format(RESPONSE_MODES))
+    if max_age is not None and (not isinstance(max_age, int) or isinstance(max_age, bool) or max_age < 0):
+        raise ValueError("max_age must be a non-negative integer number of seconds")
+    state = state or secrets.token_urlsafe(16)
+    nonce = secrets.token_urlsafe(16)
+    verifier, challenge = pkce.new_verifier_and_challenge()
+    params = dict(extra or {})
+    params.update({"code_challenge": challenge, "code_challenge_method": "S256",
+                   "max_age": max_age, "response_mode": response_mode})
+    auth_uri = authorization_request_url(
+        ctx, scopes, redirect_uri=redirect_uri, state=state, nonce=_hash(nonce), prompt=prompt,
+        login_hint=login_hint, domain_hint=domain_hint, claims_challenge=claims_challenge,
+        extra=params)
+    return {
+        "auth_uri": auth_uri, "state": state, "redirect_uri": redirect_uri, "scope": scopes,
+        "code_verifier": verifier, "nonce": nonce, "claims_challenge": claims_challenge,
+        "max_age": max_age, "response_mode": response_mode,
+    }
+
+
+class UsedStates(object):
+    """States of flows already redeemed by this application, so a flow works once."""
+
+    def __init__(self, capacity: int = 10000) -> None:
+        self._states: "OrderedDict[str, None]" = OrderedDict()
+        self._capacity = capacity
+        self._lock = threading.Lock()
+
+    def claim(self, state: str) -> bool:
+        """Record ``state``; False when it was already used."""
+        with self._lock:
+            if state in self._states:
+                return False
+            self._states[state] = None
+            if len(self._states) > self._capacity:
+                self._states.popitem(last=False)
+            return True
+
+
+def acquire_by_flow(ctx: AppContext, used: UsedStates, flow: Any, auth_response: Any,
+                    scopes: Any = None, api_id: int = telemetry.AUTH_CODE) -> Dict[str, Any]:
+    """Check the response against the flow (CSRF), then redeem the code."""
+    if not isinstance(flow, dict) or not flow.get("state") or not flow.get("code_verifier"):
+        raise ValueError("auth_code_flow must be the dict returned by initiate_auth_code_flow()")
+    if not isinstance(auth_response, Mapping):
+        raise ValueError("auth_response must be a dict of the parameters the authority sent back")
+    if auth_response.get("state") != flow["state"]:
+        raise ValueError("state mismatch: this response does not belong to this flow "
+                         "(a CSRF attempt, or a stale browser tab)")
+    if auth_response.get("error"):
+        return {k: v for k, v in auth_response.items() if k != "state"}
+    if not auth_response.get("code"):
+        raise ValueError("auth_response contains neither a code nor an error")
+    if not used.claim(flow["state"]):
+        raise ValueError("This auth code flow has already been used; start a new one")
+    return redeem_code(
+        ctx, auth_response["code"], scopes if scopes is not None else flow.get("scope") or [],
+        redirect_uri=flow.get("redirect_uri"), code_verifier=flow["code_verifier"],
+        expected_nonce=_hash(flow["nonce"]) if flow.get("nonce") else None,
+        max_age=flow.get("max_age"), claims_challenge=flow.get("claims_challenge"), api_id=api_id)
+
+
+def redeem_code(ctx: AppContext, code: str, scopes: Any, *, redirect_uri: Optional[str] = None,
+                code_verifier: Optional[str] = None, expected_nonce: Optional[str] = None,
+                max_age: Optional[int] = None, claims_challenge: Optional[str] = None,
+                api_id: int = telemetry.AUTH_CODE) -> Dict[str, Any]:
+    """The second half of the flow; the ID token is checked before anything is cached."""
+    if not isinstance(code, str) or not code:
+        raise ValueError("code must be the non-empty authorization code string")
+    decorated = ctx.user_scopes(scopes)
+    endpoints = ctx.endpoints()
+    client = ctx.oauth_client(endpoints)
+    return from_network(client.obtain_token_by_authorization_code(
+        code, decorated, redirect_uri=redirect_uri, code_verifier=code_verifier,
+        fields={"claims": ctx.claims(claims_challenge), "client_info": "1"},
+        headers=ctx.headers(api_id),
+        validate=id_token_validator(ctx, endpoints.issuer, expected_nonce, max_age)))
+
+
+def id_token_validator(ctx: AppContext, issuer: Optional[str], nonce: Optional[str] = None,
+                       max_age: Optional[int] = None) -> Any:
+    """A check run on a successful token response before it reaches the cache."""
+    def validate(result: Dict[str, Any]) -> None:
+        if "id_token" in result:
+            claims = oidc.decode_id_token(result["id_token"])
+            oidc.validate_id_token(claims, client_id=ctx.client_id, issuer=issuer, nonce=nonce,
+                                   max_age=max_age, now=ctx.now())
+            result["id_token_claims"] = claims
+        elif nonce is not None:
+            raise oidc.IdTokenError("A nonce was sent but the response has no ID token to check")
+    return validate
+
+
+def _hash(nonce: str) -> str:
+    return hashlib.sha256(nonce.encode("utf-8")).hexdigest()
+
+
+def scopes_list(scopes: Any) -> List[str]:
+    return scope_rules.validate(scopes)

@@ -1,0 +1,31 @@
+"""Tokens for the application itself (client credentials grant)."""
+from __future__ import annotations
+
+from typing import Any, Dict, Optional
+
+from .._entra import scopes as scope_rules
+from .._entra import telemetry
+from .context import AppContext, from_network
+
+
+def acquire(ctx: AppContext, scopes: Any, claims_challenge: Optional[str] = None) -> Dict[str, Any]:
+    """Cache first (unless a claims challenge asks for a fresh token), then the token endpoint."""
+    scopes = scope_rules.validate(scopes)
+    if not claims_challenge:
+        cached, refresh_due = ctx.cached_access_token(scopes=scopes, home_account_id=None)
+        if cached and not refresh_due:
+            return cached
+    else:
+        cached = None
+    result = request(ctx, scopes, claims_challenge)
+    if "error" in result and cached:
+        return cached  # Refresh ahead of expiry failed; the cached token is still good
+    return result
+
+
+def request(ctx: AppContext, scopes: list, claims_challenge: Optional[str] = None) -> Dict[str, Any]:
+    endpoints = ctx.endpoints()
+    client = ctx.oauth_client(endpoints)
+    return from_network(client.obtain_token_for_client(
+        scopes, fields={"claims": ctx.claims(claims_challenge), "client_info": "1"},
+        headers=ctx.headers(telemetry.CLIENT_CREDENTIALS)))

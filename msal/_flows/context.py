@@ -1,0 +1,104 @@
+"""Everything a flow needs from its application, built once in the application's constructor."""
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+from urllib.parse import urlparse
+
+from .._entra import claims as claims_rules
+from .._entra import scopes as scope_rules
+from .._entra import telemetry
+from .._entra.discovery import Discovery, Endpoints
+from ..authority import Authority, parse_authority
+from ..oauth2cli.client_auth import ClientAuth
+from ..oauth2cli.oauth2 import Client
+from ..token_cache import TokenCache
+
+REFRESH_MARGIN = 300  # An access token this close to expiry is not served from the cache
+
+
+class AppContext(object):
+    """The application's settings and collaborators, shared by every flow."""
+
+    def __init__(self, *, client_id: str, authority: Authority, discovery: Discovery,
+                 http_client: Any, cache: TokenCache, client_auth: ClientAuth,
+                 base_headers: Dict[str, str], capabilities: Optional[Dict[str, Any]],
+                 exclude_scopes: List[str], is_confidential: bool,
+                 now: Callable[[], float] = time.time) -> None:
+        self.client_id = client_id
+        self.authority = authority
+        self.discovery = discovery
+        self.http_client = http_client
+        self.cache = cache
+        self.client_auth = client_auth
+        self.base_headers = base_headers
+        self.capabilities = capabilities
+        self.exclude_scopes = exclude_scopes
+        self.is_confidential = is_confidential
+        self.now = now
+
+    def resolve_authority(self, authority: Any = None) -> Authority:
+        """The app's authority, or a per-call override given as a URL."""
+        return self.authority if authority is None else parse_authority(authority)
+
+    def endpoints(self, authority: Optional[Authority] = None) -> Endpoints:
+        return self.discovery.endpoints(authority or self.authority)
+
+    def aliases(self, authority: Optional[Authority] = None) -> Tuple[str, ...]:
+        return self.discovery.aliases(authority or self.authority)
+
+    def user_scopes(self, scopes: Iterable[str]) -> List[str]:
+        return scope_rules.for_user_flow(scopes, self.exclude_scopes)
+
+    def claims(self, claims_challenge: Optional[str]) -> Optional[str]:
+        return claims_rules.merge(self.capabilities, claims_challenge)
+
+    def headers(self, api_id: int, force_refresh: bool = False,
+                extra: Optional[Dict[str, str]] = None,
+                correlation_id: Optional[str] = None) -> Dict[str, str]:
+        headers = telemetry.request_headers(self.base_headers, api_id, force_refresh, correlation_id)
+        headers.update(extra or {})
+        return headers
+
+    def oauth_client(self, endpoints: Endpoints, token_endpoint: Optional[str] = None) -> Client:
+        """A protocol client whose tokens land in this application's cache."""
+        return Client(self.http_client, self.client_id, token_endpoint or endpoints.token_endpoint,
+                      client_auth=self.client_auth, on_obtaining_tokens=self._add_to_cache)
+
+    def _add_to_cache(self, event: Dict[str, Any]) -> None:
+        self.cache.add(event, now=self.now())
+
+    def cached_access_token(self, *, scopes: List[str], home_account_id: Optional[str],
+                            authority: Optional[Authority] = None
+                            ) -> Tuple[Optional[Dict[str, Any]], bool]:
+        """A usable cached access token as a result dict, and whether it is due for refresh."""
+        authority = authority or self.authority
+        now = self.now()
+        entry = self.cache.find_access_token(
+            client_id=self.client_id, environments=self.aliases(authority),
+            realm=realm_of(self.endpoints(authority).token_endpoint),
+            home_account_id=home_account_id, scopes=scopes, now=now)
+        if entry is None:
+            return None, False
+        result = {
+            "access_token": entry["secret"],
+            "token_type": entry.get("token_type") or "Bearer",
+            "expires_in": int(entry["expires_on"]) - int(now),
+            "token_source": "cache",
+        }
+        refresh_on = entry.get("refresh_on")
+        due = bool(refresh_on) and str(refresh_on).isdigit() and int(refresh_on) < now
+        return result, due
+
+
+def realm_of(token_endpoint: str) -> str:
+    """The tenant a token endpoint belongs to: its first path segment."""
+    segments = [s for s in urlparse(token_endpoint).path.split("/") if s]
+    return segments[0] if segments else ""
+
+
+def from_network(result: Dict[str, Any]) -> Dict[str, Any]:
+    """Mark a successful network result as such (errors are returned untouched)."""
+    if "error" not in result:
+        result["token_source"] = "identity_provider"
+    return result

@@ -1,0 +1,77 @@
+"""The device authorization grant (RFC 8628)."""
+from __future__ import annotations
+
+import json
+import time
+from typing import Any, Callable, Dict, Optional
+
+from .._entra import scopes as scope_rules
+from .._entra import telemetry
+from .auth_code import id_token_validator
+from .context import AppContext, from_network
+
+DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+DEFAULT_INTERVAL = 5
+
+
+def initiate(ctx: AppContext, scopes: Any) -> Dict[str, Any]:
+    """Ask for a device code; the flow dict gains ``expires_at`` and ``interval``."""
+    decorated = ctx.user_scopes(scope_rules.validate(scopes or []))
+    endpoints = ctx.endpoints()
+    if not endpoints.device_authorization_endpoint:
+        return {"error": "unsupported_device_flow",
+                "error_description": "This authority advertises no device authorization endpoint"}
+    resp = ctx.http_client.post(
+        endpoints.device_authorization_endpoint,
+        data={"client_id": ctx.client_id, "scope": " ".join(decorated)},
+        headers=ctx.headers(telemetry.DEVICE_FLOW))
+    try:
+        flow = json.loads(resp.text)
+    except (ValueError, TypeError):
+        flow = None
+    if not isinstance(flow, dict):
+        return {"error": "invalid_response",
+                "error_description": "The device authorization endpoint answered HTTP {} with a "
+                                     "body that is not a JSON object".format(resp.status_code)}
+    if "error" in flow or "device_code" not in flow:
+        flow.setdefault("error", "invalid_response")
+        return flow
+    flow["interval"] = _positive_int(flow.get("interval"), DEFAULT_INTERVAL)
+    flow["expires_at"] = ctx.now() + _positive_int(flow.get("expires_in"), 900)
+    flow["_scope"] = decorated
+    return flow
+
+
+def acquire(ctx: AppContext, flow: Any, claims_challenge: Optional[str] = None,
+            exit_condition: Optional[Callable[[Dict[str, Any]], bool]] = None,
+            sleep: Callable[[float], None] = time.sleep) -> Dict[str, Any]:
+    """Poll until the user approves, declines, the code expires, or ``flow["expires_at"]`` is set to 0."""
+    if not isinstance(flow, dict) or "device_code" not in flow:
+        raise ValueError("flow must be the dict returned by initiate_device_flow()")
+    endpoints = ctx.endpoints()
+    client = ctx.oauth_client(endpoints)
+    fields = {"device_code": flow["device_code"], "code": flow["device_code"],
+              "claims": ctx.claims(claims_challenge), "client_info": "1"}
+    interval = _positive_int(flow.get("interval"), DEFAULT_INTERVAL)
+    validate = id_token_validator(ctx, endpoints.issuer)
+    while True:
+        result = client.obtain_token(
+            DEVICE_CODE_GRANT, fields, flow.get("_scope") or [],
+            headers=ctx.headers(telemetry.DEVICE_FLOW), validate=validate)
+        error = result.get("error")
+        if error not in ("authorization_pending", "slow_down"):
+            return from_network(result)
+        if error == "slow_down":
+            interval += 5  # RFC 8628 §3.5
+        expires_at = flow.get("expires_at") or 0
+        if ctx.now() + interval > expires_at or (exit_condition and exit_condition(flow)):
+            return result
+        sleep(interval)
+
+
+def _positive_int(value: Any, default: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return default
+    return number if number > 0 else default

@@ -1,0 +1,81 @@
+"""Silent token acquisition: a cached access token, else a refresh with a cached refresh token."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+from .._entra import scopes as scope_rules
+from .._entra import telemetry
+from ..authority import Authority
+from .context import AppContext, from_network
+
+FAMILY_ID = "1"
+
+
+def acquire(ctx: AppContext, scopes: Any, account: Optional[Dict[str, Any]],
+            authority: Any = None, force_refresh: bool = False,
+            claims_challenge: Optional[str] = None) -> Optional[Dict[str, Any]]:
+    """The documented contract: a token dict, None when the cache has nothing, or an error dict."""
+    scopes = scope_rules.validate(scopes)
+    ctx.user_scopes(scopes)  # Rejects reserved scopes, as every user flow does
+    target_authority = ctx.resolve_authority(authority)
+    home_account_id = _home_account_id(account)
+    cached, refresh_due = (None, False)
+    if not (force_refresh or claims_challenge):
+        cached, refresh_due = ctx.cached_access_token(
+            scopes=scopes, home_account_id=home_account_id, authority=target_authority)
+        if cached and not refresh_due:
+            return cached
+    if account is None:
+        return cached  # App-only tokens have no refresh token to fall back on
+    result = refresh(ctx, scopes, account, target_authority, force_refresh, claims_challenge)
+    if cached and (result is None or "error" in result):
+        return cached
+    return result
+
+
+def refresh(ctx: AppContext, scopes: List[str], account: Dict[str, Any], authority: Authority,
+            force_refresh: bool, claims_challenge: Optional[str]) -> Optional[Dict[str, Any]]:
+    """Try each usable refresh token, the app's own first, then its family's (FOCI)."""
+    home_account_id = account["home_account_id"]
+    aliases = ctx.aliases(authority)
+    candidates = ctx.cache.find_refresh_tokens(
+        home_account_id=home_account_id, environments=aliases, client_id=ctx.client_id,
+        family_id=_family_to_try(ctx, aliases))
+    if not candidates:
+        return None
+    endpoints = ctx.endpoints(authority)
+    client = ctx.oauth_client(endpoints)
+    headers = ctx.headers(telemetry.SILENT, force_refresh, extra=_anchor(home_account_id))
+    last_error: Optional[Dict[str, Any]] = None
+    for rt in candidates:
+        result = client.obtain_token_by_refresh_token(
+            rt["secret"], ctx.user_scopes(scopes),
+            fields={"claims": ctx.claims(claims_challenge), "client_info": "1"}, headers=headers)
+        if "error" not in result:
+            return from_network(result)
+        last_error = result
+        if result.get("error") not in ("invalid_grant", "interaction_required"):
+            break  # A service or client problem: another refresh token would fare no better
+    return last_error
+
+
+def _family_to_try(ctx: AppContext, aliases: Any) -> Optional[str]:
+    """The FOCI family, unless this app is known to be outside it."""
+    metadata = ctx.cache.find_app_metadata(client_id=ctx.client_id, environments=aliases)
+    if metadata is not None and not metadata.get("family_id"):
+        return None
+    return FAMILY_ID
+
+
+def _home_account_id(account: Optional[Dict[str, Any]]) -> Optional[str]:
+    if account is None:
+        return None
+    if not isinstance(account, dict) or not account.get("home_account_id"):
+        raise ValueError("account must be one of the dicts returned by get_accounts(), or None")
+    return account["home_account_id"]
+
+
+def _anchor(home_account_id: str) -> Dict[str, str]:
+    """The CCS routing hint for a known account: ``Oid:<uid>@<utid>``."""
+    uid, _, utid = home_account_id.partition(".")
+    return {"X-AnchorMailbox": "Oid:{}@{}".format(uid, utid)} if uid and utid else {}

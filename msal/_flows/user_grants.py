@@ -1,0 +1,58 @@
+"""User tokens from other grants: on-behalf-of, refresh-token migration, username/password."""
+from __future__ import annotations
+
+from typing import Any, Dict, Optional
+
+from .._entra import scopes as scope_rules
+from .._entra import telemetry
+from .auth_code import id_token_validator
+from .context import AppContext, from_network
+
+JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+
+
+def on_behalf_of(ctx: AppContext, user_assertion: Any, scopes: Any,
+                 claims_challenge: Optional[str] = None) -> Dict[str, Any]:
+    """Exchange the token this middle tier received for one to a downstream API."""
+    if not isinstance(user_assertion, str) or not user_assertion:
+        raise ValueError("user_assertion must be the incoming access token, as a string")
+    decorated = ctx.user_scopes(scope_rules.validate(scopes))
+    endpoints = ctx.endpoints()
+    client = ctx.oauth_client(endpoints)
+    return from_network(client.obtain_token_by_assertion(
+        user_assertion, JWT_BEARER, decorated,
+        fields={"requested_token_use": "on_behalf_of", "claims": ctx.claims(claims_challenge),
+                "client_info": "1"},
+        headers=ctx.headers(telemetry.ON_BEHALF_OF),
+        validate=id_token_validator(ctx, endpoints.issuer)))
+
+
+def by_refresh_token(ctx: AppContext, refresh_token: Any, scopes: Any) -> Dict[str, Any]:
+    """Migrate a refresh token obtained elsewhere into this application's cache."""
+    if not isinstance(refresh_token, str) or not refresh_token:
+        raise ValueError("refresh_token must be a non-empty string")
+    decorated = ctx.user_scopes(scope_rules.validate(scopes))
+    endpoints = ctx.endpoints()
+    client = ctx.oauth_client(endpoints)
+    return from_network(client.obtain_token_by_refresh_token(
+        refresh_token, decorated, fields={"client_info": "1"},
+        headers=ctx.headers(telemetry.REFRESH_TOKEN),
+        validate=id_token_validator(ctx, endpoints.issuer)))
+
+
+def by_username_password(ctx: AppContext, username: Any, password: Any, scopes: Any,
+                         claims_challenge: Optional[str] = None) -> Dict[str, Any]:
+    """Resource owner password credentials for a managed (cloud) user."""
+    if not isinstance(username, str) or not username:
+        raise ValueError("username must be a non-empty string")
+    if not isinstance(password, str):
+        raise ValueError("password must be a string")
+    decorated = ctx.user_scopes(scope_rules.validate(scopes))
+    endpoints = ctx.endpoints()
+    client = ctx.oauth_client(endpoints)
+    return from_network(client.obtain_token_by_username_password(
+        username, password, decorated,
+        fields={"claims": ctx.claims(claims_challenge), "client_info": "1"},
+        headers=ctx.headers(telemetry.USERNAME_PASSWORD,
+                            extra={"X-AnchorMailbox": "upn:{}".format(username)}),
+        validate=id_token_validator(ctx, endpoints.issuer)))

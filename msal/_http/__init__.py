@@ -1,0 +1,1 @@
+"""Transport: the default HTTP client. The only place that imports ``requests``."""

@@ -1,0 +1,45 @@
+"""The default :class:`~msal.oauth2cli.http.HttpClient`, a thin layer over ``requests``."""
+from __future__ import annotations
+
+from typing import Any, Mapping, Optional
+
+
+class RequestsHttpClient(object):
+    """A ``requests.Session`` that honours the application's ``verify``, ``proxies`` and ``timeout``.
+
+    ``verify`` is passed on every request rather than set on the session: requests lets the
+    ``REQUESTS_CA_BUNDLE`` / ``CURL_CA_BUNDLE`` environment variables override ``Session.verify``,
+    which would silently ignore the documented parameter. Connection errors are retried once.
+    """
+
+    def __init__(self, verify: Any = True, proxies: Optional[Mapping[str, str]] = None,
+                 timeout: Any = None) -> None:
+        import requests  # Imported here so that "import msal" stays cheap.
+        from requests.adapters import HTTPAdapter
+
+        self._session = requests.Session()
+        adapter = HTTPAdapter(max_retries=1)
+        self._session.mount("https://", adapter)
+        self._session.mount("http://", adapter)
+        self._defaults = {"verify": verify, "proxies": proxies, "timeout": timeout}
+
+    def _options(self, kwargs: dict) -> dict:
+        for name, value in self._defaults.items():
+            if kwargs.get(name) is None and value is not None:
+                kwargs[name] = value
+        return kwargs
+
+    def post(self, url: str, params: Any = None, data: Any = None, headers: Any = None,
+             **kwargs: Any) -> Any:
+        return self._session.post(url, params=params, data=data, headers=headers,
+                                  **self._options(kwargs))
+
+    def get(self, url: str, params: Any = None, headers: Any = None, **kwargs: Any) -> Any:
+        return self._session.get(url, params=params, headers=headers, **self._options(kwargs))
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __repr__(self) -> str:
+        return "RequestsHttpClient(verify={!r}, timeout={!r})".format(
+            self._defaults["verify"], self._defaults["timeout"])

@@ -1,0 +1,118 @@
+"""Authorities: which identity provider, which cloud, which tenant.
+
+:class:`AuthorityBuilder` and the cloud constants are public. :class:`Authority` is the parsed,
+immutable form the rest of the library works with; parsing does no I/O (discovery lives in
+``msal._entra.discovery``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Tuple, Union
+from urllib.parse import urlparse
+
+AZURE_US_GOVERNMENT = "login.microsoftonline.us"
+AZURE_CHINA = "login.chinacloudapi.cn"
+AZURE_PUBLIC = "login.microsoftonline.com"
+
+WORLD_WIDE = "login.microsoftonline.com"  # Where instance discovery is asked
+WELL_KNOWN_AUTHORITY_HOSTS = frozenset([
+    WORLD_WIDE, "login.windows.net", "login.microsoft.com", "sts.windows.net",
+    AZURE_CHINA, "login.partner.microsoftonline.cn",
+    "login-us.microsoftonline.com", AZURE_US_GOVERNMENT,
+    "login.microsoftonline.de",
+])
+WELL_KNOWN_B2C_HOST_SUFFIXES = (
+    ".b2clogin.com", ".b2clogin.cn", ".b2clogin.us", ".b2clogin.de")
+CIAM_HOST_SUFFIX = ".ciamlogin.com"
+_EXPECTED = ("Expected an https URL such as https://login.microsoftonline.com/<tenant>, "
+             "https://<host>/adfs, https://<tenant>.b2clogin.com/<tenant>.onmicrosoft.com/<policy> "
+             "or https://<tenant>.ciamlogin.com")
+
+
+class AuthorityBuilder(object):
+    """Builds an authority URL from a cloud instance (host) and a tenant."""
+
+    def __init__(self, instance: str, tenant: str) -> None:
+        """``instance`` is one of the cloud constants (or another host); ``tenant`` a tenant id or domain."""
+        self._instance = instance.rstrip("/")
+        self._tenant = tenant.strip("/")
+
+    def __str__(self) -> str:
+        return "https://{}/{}".format(self._instance, self._tenant)
+
+    def __repr__(self) -> str:
+        return "AuthorityBuilder({!r}, {!r})".format(self._instance, self._tenant)
+
+
+@dataclass(frozen=True)
+class Authority(object):
+    """A parsed authority. ``instance`` keeps any port; ``environment`` (the cache's) does not."""
+
+    instance: str       # host[:port]
+    tenant: str         # first path segment: GUID, domain, common, organizations, consumers, adfs
+    kind: str           # "aad", "adfs", "b2c" or "ciam"
+    path: Tuple[str, ...]  # every path segment (a B2C authority also carries its policy)
+
+    @property
+    def url(self) -> str:
+        return "https://{}/{}".format(self.instance, "/".join(self.path))
+
+    @property
+    def environment(self) -> str:
+        return self.instance.split(":")[0].lower() if not self.instance.startswith("[") \
+            else self.instance.rsplit(":", 1)[0].lower()
+
+    @property
+    def is_adfs(self) -> bool:
+        return self.kind == "adfs"
+
+    @property
+    def is_b2c(self) -> bool:
+        return self.kind == "b2c"
+
+    @property
+    def is_well_known(self) -> bool:
+        return self.environment in WELL_KNOWN_AUTHORITY_HOSTS
+
+    def with_tenant(self, tenant: str) -> "Authority":
+        """A copy of this authority for another tenant (AAD only)."""
+        return Authority(self.instance, tenant, self.kind, (tenant,) + self.path[1:])
+
+
+def parse_authority(authority: Union[str, AuthorityBuilder, None]) -> Authority:
+    """Parse and check an authority URL; raise ``ValueError`` saying what is expected."""
+    if authority is None:
+        authority = "https://{}/common".format(WORLD_WIDE)
+    if isinstance(authority, AuthorityBuilder):
+        authority = str(authority)
+    if not isinstance(authority, str):
+        raise ValueError("authority must be a string URL, not {}. {}".format(
+            type(authority).__name__, _EXPECTED))
+    parsed = urlparse(authority.strip())
+    if parsed.scheme != "https":
+        raise ValueError("authority must use https, got {!r}. {}".format(authority, _EXPECTED))
+    if not parsed.hostname or parsed.username or parsed.password or parsed.query or parsed.fragment:
+        raise ValueError("authority {!r} is not a plain https URL. {}".format(authority, _EXPECTED))
+    try:
+        parsed.port  # Raises ValueError on a malformed port
+    except ValueError:
+        raise ValueError("authority {!r} has an invalid port. {}".format(authority, _EXPECTED))
+    instance = parsed.netloc.lower()
+    host = parsed.hostname.lower()
+    segments = tuple(s for s in parsed.path.split("/") if s)
+    if host.endswith(CIAM_HOST_SUFFIX) and not segments:
+        segments = (host[:-len(CIAM_HOST_SUFFIX)] + ".onmicrosoft.com",)
+    if not segments:
+        raise ValueError("authority {!r} has no tenant. {}".format(authority, _EXPECTED))
+    return Authority(instance, segments[0], _kind_of(host, segments), segments)
+
+
+def _kind_of(host: str, segments: Tuple[str, ...]) -> str:
+    if segments[0].lower() == "adfs":
+        return "adfs"
+    if host.endswith(WELL_KNOWN_B2C_HOST_SUFFIXES) or (
+            len(segments) > 1 and segments[1].lower().startswith("b2c_")):
+        return "b2c"
+    if host.endswith(CIAM_HOST_SUFFIX):
+        return "ciam"
+    return "aad"

@@ -1,0 +1,133 @@
+"""A generic OAuth 2.0 / OpenID Connect client: token requests and the authorization URL.
+
+It knows nothing about Microsoft or the token cache. Each grant is a small method that
+builds the form (RFC 6749 §4) and hands it to :meth:`Client.obtain_token`, which posts it,
+parses the answer (§5.1, §5.2), lets the caller validate it, then announces the tokens
+through ``on_obtaining_tokens`` (which the application wires to its cache).
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional
+from urllib.parse import urlencode
+
+from .client_auth import ClientAuth
+
+CLIENT_SECRET_FIELDS = ("client_secret", "client_assertion", "password", "code", "code_verifier",
+                        "refresh_token", "assertion", "device_code")
+
+
+class Client(object):
+    """One client (``client_id``) talking to one token endpoint."""
+
+    def __init__(self, http_client: Any, client_id: str, token_endpoint: str,
+                 client_auth: Optional[ClientAuth] = None,
+                 on_obtaining_tokens: Optional[Callable[[Dict[str, Any]], None]] = None) -> None:
+        self.http_client = http_client
+        self.client_id = client_id
+        self.token_endpoint = token_endpoint
+        self.client_auth = client_auth or ClientAuth()
+        self.on_obtaining_tokens = on_obtaining_tokens
+
+    def obtain_token(self, grant_type: str, fields: Mapping[str, Any], scope: Iterable[str] = (),
+                     headers: Optional[Mapping[str, str]] = None,
+                     validate: Optional[Callable[[Dict[str, Any]], None]] = None,
+                     event_extra: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
+        """POST a token request; return the token response or the server's error dict.
+
+        ``validate`` may raise to refuse a successful answer before it is cached.
+        """
+        scope = list(scope)
+        form = build_token_form(self.client_id, grant_type, fields, scope)
+        self.client_auth.apply(form, self.token_endpoint)
+        resp = self.http_client.post(self.token_endpoint, data=form, headers=dict(headers or {}))
+        result = parse_token_response(resp)
+        if "error" not in result:
+            if validate:
+                validate(result)
+            if self.on_obtaining_tokens:
+                event = {
+                    "client_id": self.client_id, "scope": scope, "token_endpoint": self.token_endpoint,
+                    "grant_type": grant_type, "response": result, "params": {},
+                    "data": {k: v for k, v in form.items() if k not in CLIENT_SECRET_FIELDS},
+                }
+                event.update(event_extra or {})
+                self.on_obtaining_tokens(event)
+        return result
+
+    def obtain_token_for_client(self, scope: Iterable[str], **kwargs: Any) -> Dict[str, Any]:
+        """Client credentials grant (RFC 6749 §4.4)."""
+        return self.obtain_token("client_credentials", kwargs.pop("fields", {}), scope, **kwargs)
+
+    def obtain_token_by_authorization_code(self, code: str, scope: Iterable[str],
+                                           redirect_uri: Optional[str] = None,
+                                           code_verifier: Optional[str] = None,
+                                           fields: Optional[Mapping[str, Any]] = None,
+                                           **kwargs: Any) -> Dict[str, Any]:
+        """Authorization code grant (RFC 6749 §4.1.3) with PKCE (RFC 7636 §4.5)."""
+        form = {"code": code, "redirect_uri": redirect_uri, "code_verifier": code_verifier}
+        form.update(fields or {})
+        return self.obtain_token("authorization_code", form, scope, **kwargs)
+
+    def obtain_token_by_refresh_token(self, refresh_token: str, scope: Iterable[str],
+                                      fields: Optional[Mapping[str, Any]] = None,
+                                      **kwargs: Any) -> Dict[str, Any]:
+        """Refresh token grant (RFC 6749 §6)."""
+        form = {"refresh_token": refresh_token}
+        form.update(fields or {})
+        return self.obtain_token("refresh_token", form, scope, **kwargs)
+
+    def obtain_token_by_assertion(self, assertion: str, grant_type: str, scope: Iterable[str],
+                                  fields: Optional[Mapping[str, Any]] = None,
+                                  **kwargs: Any) -> Dict[str, Any]:
+        """An assertion grant (RFC 7521 §4.1): JWT bearer for on-behalf-of, SAML bearer for federation."""
+        form = {"assertion": assertion}
+        form.update(fields or {})
+        return self.obtain_token(grant_type, form, scope, **kwargs)
+
+    def obtain_token_by_username_password(self, username: str, password: str, scope: Iterable[str],
+                                          fields: Optional[Mapping[str, Any]] = None,
+                                          **kwargs: Any) -> Dict[str, Any]:
+        """Resource owner password credentials grant (RFC 6749 §4.3)."""
+        form = {"username": username, "password": password}
+        form.update(fields or {})
+        return self.obtain_token("password", form, scope, **kwargs)
+
+
+def build_token_form(client_id: str, grant_type: str, fields: Mapping[str, Any],
+                     scope: List[str]) -> Dict[str, Any]:
+    """The form of a token request: empty values dropped, scopes space-separated."""
+    form: Dict[str, Any] = {"client_id": client_id, "grant_type": grant_type}
+    if scope:
+        form["scope"] = " ".join(scope)
+    for key, value in fields.items():
+        if value is not None and value != "":
+            form[key] = value
+    return form
+
+
+def parse_token_response(resp: Any) -> Dict[str, Any]:
+    """The token endpoint's JSON answer as a dict; a clear error dict when it is not JSON."""
+    status = getattr(resp, "status_code", None)
+    try:
+        result = json.loads(resp.text)
+    except (ValueError, TypeError):
+        result = None
+    if not isinstance(result, dict):
+        return {
+            "error": "invalid_response",
+            "error_description": "The token endpoint answered HTTP {} with a body that is not "
+                                 "a JSON object ({} characters).".format(
+                                     status, len(resp.text or "") if isinstance(resp.text, str) else 0),
+        }
+    if "error" not in result and not (isinstance(status, int) and 200 <= status < 300):
+        result = dict(result, error="http_error", error_description=(
+            "The token endpoint answered HTTP {} without a token".format(status)))
+    return result
+
+
+def build_auth_request_uri(authorization_endpoint: str, params: Mapping[str, Any]) -> str:
+    """The authorization request URL (RFC 6749 §4.1.1); empty parameters are left out."""
+    query = {k: v for k, v in params.items() if v is not None and v != ""}
+    separator = "&" if "?" in authorization_endpoint else "?"
+    return authorization_endpoint + separator + urlencode(query)
