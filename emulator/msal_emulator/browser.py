@@ -1,0 +1,161 @@
+"""A scripted browser: plays the user on the emulator's sign-in pages over plain HTTPS.
+
+It follows the emulator's own pages and stops at the first step that leaves the emulator:
+the redirect to the client's redirect_uri (returned as a URL string) or, for
+response_mode=form_post, the auto-submitting form (returned as {"action": url, "fields": {...}}).
+"""
+from __future__ import annotations
+
+import http.client
+import ssl
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from http.cookies import SimpleCookie
+from typing import Dict, List, Optional, Union
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
+
+from .routing import served_by
+
+SignInResult = Union[str, Dict[str, object]]
+MAX_STEPS = 10
+
+
+class SignInError(Exception):
+    """The sign-in did not reach the client: wrong password, an error page, a loop."""
+
+
+@dataclass
+class _Page:
+    url: str
+    status: int
+    location: Optional[str]
+    body: str
+
+
+@dataclass
+class _Form:
+    action: str = ""
+    fields: Dict[str, str] = field(default_factory=dict)
+
+
+class _PageParser(HTMLParser):
+    """Extracts the first form (action and input fields) and any error message."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.form: Optional[_Form] = None
+        self.in_form = False
+        self.error_text: List[str] = []
+        self._in_error = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form" and self.form is None:
+            self.form, self.in_form = _Form(action=attrs.get("action") or ""), True
+        elif tag == "input" and self.in_form and attrs.get("name"):
+            if attrs.get("type") not in ("submit", "button"):
+                self.form.fields[attrs["name"]] = attrs.get("value") or ""
+        if attrs.get("id") == "error":
+            self._in_error = True
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.in_form = False
+        if tag == "p":
+            self._in_error = False
+
+    def handle_data(self, data):
+        if self._in_error:
+            self.error_text.append(data)
+
+
+def auth_response(result: SignInResult) -> Dict[str, str]:
+    """The parameters the client receives, whichever way they were delivered.
+
+    This is what msal's acquire_token_by_auth_code_flow takes as `auth_response`.
+    """
+    if isinstance(result, dict):
+        return dict(result["fields"])
+    parts = urlsplit(result)
+    return dict(parse_qsl(parts.fragment or parts.query, keep_blank_values=True))
+
+
+class Browser:
+    """A cookie-keeping user agent limited to the emulator's pages."""
+
+    def __init__(self, emu):
+        self.emu = emu
+        self.cookies: Dict[str, str] = {}
+
+    def clear_cookies(self) -> None:
+        self.cookies.clear()
+
+    def sign_in(self, auth_uri: str, username: str, password: str,
+                consent: bool = True) -> SignInResult:
+        """Open auth_uri, sign in as username, accept (or decline) consent, stop at the client."""
+        page = self.get(auth_uri)
+        submitted = False
+        for _ in range(MAX_STEPS):
+            if page.status in (301, 302, 303, 307, 308):
+                target = urljoin(page.url, page.location or "")
+                if not self.serves(target):
+                    return target
+                page = self.get(target)
+                continue
+            parser = _PageParser()
+            parser.feed(page.body)
+            message = " ".join(t.strip() for t in parser.error_text if t.strip())
+            if page.status != 200 or parser.form is None:
+                raise SignInError(message or "unexpected page (HTTP %d)" % page.status)
+            action = urljoin(page.url, parser.form.action)
+            if not self.serves(action):
+                return {"action": action, "fields": parser.form.fields}
+            fields = parser.form.fields
+            if "passwd" in fields:
+                if submitted:
+                    raise SignInError(message or "sign-in page shown again")
+                fields.update(login=username, passwd=password,
+                              consent="accept" if consent else "decline")
+                submitted = True
+            page = self.post(action, fields)
+        raise SignInError("too many steps without reaching the client")
+
+    def serves(self, url: str) -> bool:
+        return served_by(self.emu.port, urlsplit(url))
+
+    def get(self, url: str) -> _Page:
+        return self._request("GET", url)
+
+    def post(self, url: str, fields: Dict[str, str]) -> _Page:
+        return self._request("POST", url, urlencode(fields).encode())
+
+    def _request(self, method: str, url: str, body: Optional[bytes] = None) -> _Page:
+        parts = urlsplit(url)
+        if not served_by(self.emu.port, parts):
+            raise SignInError("%s is not an emulator page" % url)
+        context = ssl.create_default_context(cafile=self.emu.ca_path)
+        conn = http.client.HTTPSConnection("localhost", self.emu.port, context=context, timeout=30)
+        headers = {"Host": parts.netloc, "User-Agent": "msal-emulator-browser"}
+        if self.cookies:
+            headers["Cookie"] = "; ".join("%s=%s" % kv for kv in self.cookies.items())
+        if body is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        path = parts.path + ("?" + parts.query if parts.query else "")
+        try:
+            conn.request(method, path or "/", body=body, headers=headers)
+            resp = conn.getresponse()
+            text = resp.read().decode("utf-8", "replace")
+            for value in resp.headers.get_all("Set-Cookie") or []:
+                self._store_cookie(value)
+            return _Page(url, resp.status, resp.getheader("Location"), text)
+        finally:
+            conn.close()
+
+    def _store_cookie(self, header: str) -> None:
+        jar = SimpleCookie()
+        jar.load(header)
+        for name, morsel in jar.items():
+            if morsel["max-age"] == "0" or not morsel.value:
+                self.cookies.pop(name, None)
+            else:
+                self.cookies[name] = morsel.value

@@ -1,0 +1,180 @@
+"""Directory content of the emulated identity platform: tenants, users, apps and resources.
+
+The built-in default is fixed (same GUIDs on every run) so that tests and the demo are
+reproducible. A JSON file or a dict of the same shape replaces it; missing top-level keys
+fall back to the default.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import os
+import uuid
+from typing import Any, Dict, Iterable, List, Optional, Union
+
+GRAPH_RESOURCE_ID = "00000003-0000-0000-c000-000000000000"
+RESERVED_SCOPES = frozenset({"openid", "profile", "offline_access", "email"})
+
+PUBLIC_CLOUD_HOSTS = [
+    "login.microsoftonline.com", "login.windows.net", "login.microsoft.com", "sts.windows.net"]
+CHINA_CLOUD_HOSTS = ["login.partner.microsoftonline.cn", "login.chinacloudapi.cn"]
+US_GOV_CLOUD_HOSTS = ["login.microsoftonline.us", "login.usgovcloudapi.net"]
+MICROSOFT_HOSTS = PUBLIC_CLOUD_HOSTS + CHINA_CLOUD_HOSTS + US_GOV_CLOUD_HOSTS
+REGIONAL_HOST_SUFFIX = ".login.microsoft.com"
+
+_TENANT = "43f09088-6f38-42ac-9b8d-c6318686ff47"
+_WEB_API = "e89f734f-6b35-485e-a95b-495bd118c9cd"
+
+DEFAULT_CONFIG: Dict[str, Any] = {
+    "tenants": [
+        {"id": _TENANT, "domain": "contoso.example", "display_name": "Contoso (emulated)",
+         "region_scope": "NA"},
+    ],
+    "users": [
+        {"username": "alice@contoso.example", "password": "Alice-Passw0rd!",
+         "oid": "d4da8fa9-3653-4831-b315-9773f0c3b669", "name": "Alice Smith",
+         "given_name": "Alice", "family_name": "Smith"},
+        {"username": "bob@contoso.example", "password": "Bob-Passw0rd!",
+         "oid": "4412c476-f1d3-4569-986b-0fd63214e9a1", "name": "Bob Jones",
+         "given_name": "Bob", "family_name": "Jones"},
+    ],
+    "apps": [
+        {"name": "confidential-secret", "client_id": "122d7d86-8fc9-4d0d-a652-5980c4c9ea42",
+         "kind": "confidential", "client_secret": "confidential-secret-value-0001",
+         "redirect_uris": ["http://localhost", "https://localhost/callback"]},
+        {"name": "confidential-cert", "client_id": "24e9f80a-a185-47ea-9838-5c38a08f9d26",
+         "kind": "confidential", "certificate": True,
+         "redirect_uris": ["http://localhost", "https://localhost/callback"]},
+        {"name": "public", "client_id": "e3c60c9f-794d-4e9b-87c0-dbcb64df6fbd",
+         "kind": "public", "is_fallback_public_client": True,
+         "redirect_uris": ["http://localhost",
+                           "https://login.microsoftonline.com/common/oauth2/nativeclient"]},
+        {"name": "web-api", "client_id": _WEB_API, "kind": "confidential",
+         "client_secret": "web-api-secret-value-0001",
+         "app_id_uri": "api://" + _WEB_API,
+         "scopes": ["access_as_user"], "app_roles": ["Data.Read.All"],
+         "redirect_uris": []},
+        {"name": "web-app", "client_id": "714e7938-2ebd-4f47-a393-1ab299519b1c",
+         "kind": "confidential", "client_secret": "web-app-secret-value-0001",
+         "redirect_uris": ["https://localhost/callback", "http://localhost/callback",
+                           "http://localhost"]},
+        {"name": "family-a", "client_id": "b912a68a-b3db-4c08-bac3-ecd6d23e24c2",
+         "kind": "public", "foci": "1", "is_fallback_public_client": True,
+         "redirect_uris": ["http://localhost"]},
+        {"name": "family-b", "client_id": "fa192fc0-d169-485b-891b-a20b9e360d22",
+         "kind": "public", "foci": "1", "is_fallback_public_client": True,
+         "redirect_uris": ["http://localhost"]},
+    ],
+    "resources": [
+        {"name": "graph", "resource_id": GRAPH_RESOURCE_ID,
+         "uris": ["https://graph.microsoft.com", GRAPH_RESOURCE_ID],
+         "scopes": ["User.Read", "User.ReadBasic.All", "Mail.Read", "Calendars.Read"],
+         "default_scopes": ["User.Read"], "app_roles": ["User.Read.All"],
+         "short_scope_names": True},
+    ],
+    "trusted_hosts": MICROSOFT_HOSTS + ["localhost", "127.0.0.1"],
+}
+
+
+class ConfigError(ValueError):
+    """The configuration is not usable."""
+
+
+def load(config: Union[None, str, os.PathLike, Dict[str, Any]]) -> "Directory":
+    """Build a Directory from None (built-in default), a dict or a path to a JSON file."""
+    if config is None:
+        data = copy.deepcopy(DEFAULT_CONFIG)
+    elif isinstance(config, dict):
+        data = copy.deepcopy(config)
+    else:
+        with open(config, encoding="utf-8") as f:
+            data = json.load(f)
+    for key, value in DEFAULT_CONFIG.items():
+        data.setdefault(key, copy.deepcopy(value))
+    return Directory(data)
+
+
+def _service_principal_oid(client_id: str) -> str:
+    """A stable object id for an app's service principal (Entra gives each app one)."""
+    return str(uuid.uuid5(uuid.UUID(_TENANT), "sp:" + client_id))
+
+
+class Directory:
+    """Read-only view of the configuration with the look-ups the endpoints need."""
+
+    def __init__(self, data: Dict[str, Any]):
+        self.data = data
+        self.tenants: List[Dict[str, Any]] = data["tenants"]
+        if not self.tenants:
+            raise ConfigError("at least one tenant is required")
+        self.default_tenant = self.tenants[0]
+        self.users: List[Dict[str, Any]] = [self._user(u) for u in data["users"]]
+        self.apps: List[Dict[str, Any]] = [self._app(a) for a in data["apps"]]
+        self.resources: List[Dict[str, Any]] = [dict(r) for r in data["resources"]]
+        self.resources += [self._app_resource(a) for a in self.apps if a.get("app_id_uri")]
+        self.trusted_hosts = [h.lower() for h in data["trusted_hosts"]]
+
+    def _user(self, user: Dict[str, Any]) -> Dict[str, Any]:
+        user = dict(user)
+        user.setdefault("tenant", self.default_tenant["id"])
+        user.setdefault("name", user["username"].split("@")[0])
+        return user
+
+    def _app(self, app: Dict[str, Any]) -> Dict[str, Any]:
+        app = dict(app)
+        if app.get("kind") not in ("confidential", "public"):
+            raise ConfigError("app %r: kind must be 'confidential' or 'public'" % app.get("name"))
+        app.setdefault("tenant", self.default_tenant["id"])
+        app.setdefault("redirect_uris", [])
+        app.setdefault("service_principal_oid", _service_principal_oid(app["client_id"]))
+        app.setdefault("certificates", [])  # PEM strings of registered certificates
+        return app
+
+    @staticmethod
+    def _app_resource(app: Dict[str, Any]) -> Dict[str, Any]:
+        """An app with an app id URI is also a resource (a web API) others can ask scopes of."""
+        return {"name": app["name"], "resource_id": app["client_id"],
+                "uris": [app["app_id_uri"], app["client_id"]],
+                "audience": app["app_id_uri"], "scopes": list(app.get("scopes", [])),
+                "default_scopes": list(app.get("scopes", [])),
+                "app_roles": list(app.get("app_roles", [])), "short_scope_names": False}
+
+    def tenant(self, name: str) -> Optional[Dict[str, Any]]:
+        """A tenant by GUID or domain (case-insensitive)."""
+        name = name.lower()
+        for tenant in self.tenants:
+            if name in (tenant["id"].lower(), tenant["domain"].lower()):
+                return tenant
+        return None
+
+    def app_by_client_id(self, client_id: str) -> Optional[Dict[str, Any]]:
+        return next((a for a in self.apps if a["client_id"].lower() == client_id.lower()), None)
+
+    def app_by_name(self, name: str) -> Optional[Dict[str, Any]]:
+        return next((a for a in self.apps if name in (a["name"], a["client_id"])), None)
+
+    def user(self, name: str) -> Optional[Dict[str, Any]]:
+        """A user by username (case-insensitive), object id, or the part before the '@'."""
+        name = name.lower()
+        for user in self.users:
+            username = user["username"].lower()
+            if name in (username, user["oid"].lower(), username.split("@")[0]):
+                return user
+        return None
+
+    def user_by_oid(self, oid: str) -> Optional[Dict[str, Any]]:
+        return next((u for u in self.users if u["oid"] == oid), None)
+
+    def resource_for(self, prefix: str) -> Optional[Dict[str, Any]]:
+        """The resource named by a scope prefix: an URI, an app id URI or a client id."""
+        prefix = prefix.rstrip("/").lower()
+        for resource in self.resources:
+            if prefix in (u.rstrip("/").lower() for u in resource["uris"]):
+                return resource
+        return None
+
+    def graph(self) -> Dict[str, Any]:
+        return next(r for r in self.resources if r["resource_id"] == GRAPH_RESOURCE_ID)
+
+    def family(self, foci: str) -> Iterable[Dict[str, Any]]:
+        return [a for a in self.apps if a.get("foci") == foci]

@@ -1,0 +1,1 @@
+"""Endpoint groups of the emulated identity platform, one module each."""

@@ -1,0 +1,268 @@
+"""The authorization endpoint: request validation, the sign-in page, codes and sessions."""
+from __future__ import annotations
+
+import html
+import hmac
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Tuple
+from urllib.parse import urlencode, urlsplit
+
+from .. import errors
+from ..http import Request, Response, html_response, parse_pairs, redirect
+from ..store import AuthCode, Session
+from ..tokens import client_info
+from .common import TenantRef, parse_scopes, resolve_tenant
+
+SESSION_COOKIE = "emu_session"
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]", "::1")
+
+
+class PageError(Exception):
+    """A problem that must not be sent to the redirect URI (it may not be the client's)."""
+
+    def __init__(self, code: int, text: str):
+        super().__init__(text)
+        self.code, self.text = code, text
+
+
+class RedirectError(Exception):
+    """A problem reported to the client's (validated) redirect URI as OAuth2 error params."""
+
+    def __init__(self, error: str, code: int, text: str):
+        super().__init__(text)
+        self.error, self.code, self.text = error, code, text
+
+
+@dataclass
+class AuthRequest:
+    """A validated authorization request."""
+    params: Dict[str, str]
+    tenant: TenantRef
+    app: Dict[str, Any]
+    redirect_uri: str
+    scope_text: str
+    scope_names: List[str]
+
+    @property
+    def response_mode(self) -> str:
+        return self.params.get("response_mode") or "query"
+
+    def get(self, name: str) -> Optional[str]:
+        return self.params.get(name) or None
+
+
+def redirect_uri_allowed(registered: List[str], uri: str) -> bool:
+    """Exact match, except that loopback URIs match on any port (RFC 8252 section 7.3)."""
+    asked = urlsplit(uri)
+    for candidate in registered:
+        if candidate == uri:
+            return True
+        reg = urlsplit(candidate)
+        if (reg.hostname in LOOPBACK_HOSTS and asked.hostname == reg.hostname
+                and reg.scheme == asked.scheme and reg.path.rstrip("/") == asked.path.rstrip("/")
+                and reg.query == asked.query):
+            return True
+    return False
+
+
+def validate(emu, tenant: str, params: Dict[str, str]) -> AuthRequest:
+    """Check the request; PageError before the redirect URI is trusted, RedirectError after."""
+    try:
+        ref = resolve_tenant(emu.directory, tenant)
+    except errors.EntraError as exc:
+        raise PageError(exc.code, exc.text)
+    client_id = params.get("client_id", "")
+    app = emu.directory.app_by_client_id(client_id) if client_id else None
+    if app is None:
+        raise PageError(700016, "Application with identifier '%s' was not found in the "
+                                "directory '%s'." % (client_id, tenant))
+    redirect_uri = params.get("redirect_uri") or (app["redirect_uris"] or [""])[0]
+    if not redirect_uri_allowed(app["redirect_uris"], redirect_uri):
+        raise PageError(50011, "The redirect URI '%s' specified in the request does not match "
+                               "the redirect URIs configured for the application '%s'."
+                        % (redirect_uri, app["client_id"]))
+    request = AuthRequest(params, ref, app, redirect_uri, params.get("scope", ""), [])
+    _validate_after_redirect(emu, request)
+    return request
+
+
+def _validate_after_redirect(emu, request: AuthRequest) -> None:
+    params = request.params
+    if params.get("response_type") != "code":
+        raise RedirectError("unsupported_response_type", 700054,
+                            "response_type '%s' is not enabled for the application."
+                            % params.get("response_type"))
+    if request.response_mode not in ("query", "form_post", "fragment"):
+        raise RedirectError("invalid_request", 900144, "Unsupported response_mode.")
+    if not request.scope_text.strip():
+        raise RedirectError("invalid_request", 900144,
+                            "The request body must contain the following parameter: 'scope'.")
+    try:
+        scopes = parse_scopes(emu.directory, request.scope_text)
+    except errors.EntraError as exc:
+        raise RedirectError(exc.error, exc.code, exc.text)
+    request.scope_names = scopes.requested + sorted(scopes.reserved)
+    if params.get("code_challenge"):
+        if (params.get("code_challenge_method") or "plain") != "S256":
+            raise RedirectError("invalid_request", 501491,
+                                "Unsupported code_challenge_method; only 'S256' is accepted.")
+    if params.get("prompt") not in (None, "", "login", "consent", "select_account", "none"):
+        raise RedirectError("invalid_request", 90023, "Invalid prompt value.")
+
+
+def _error_redirect(request: AuthRequest, error: str, code: int, text: str, now: float) -> Response:
+    body = errors.error_body(errors.EntraError(error, code, text), now)
+    params = {"error": error, "error_description": body["error_description"],
+              "error_uri": body["error_uri"]}
+    if request.get("state"):
+        params["state"] = request.params["state"]
+    return _respond(request, params)
+
+
+def _respond(request: AuthRequest, params: Dict[str, str],
+             headers: Optional[List[Tuple[str, str]]] = None) -> Response:
+    """Deliver params to the redirect URI the way response_mode asks."""
+    uri = request.redirect_uri
+    if request.response_mode == "form_post":
+        fields = "".join('<input type="hidden" name="%s" value="%s"/>'
+                         % (html.escape(k), html.escape(v)) for k, v in params.items())
+        page = ('<!DOCTYPE html><html><head><title>Working...</title></head>'
+                '<body onload="document.forms[0].submit()"><form method="POST" action="%s">%s'
+                '<noscript><p>Script is disabled. Click Submit to continue.</p>'
+                '<input type="submit" value="Submit"/></noscript></form></body></html>'
+                % (html.escape(uri), fields))
+        return html_response(page, headers=headers)
+    separator = "#" if request.response_mode == "fragment" else ("&" if "?" in uri else "?")
+    return redirect(uri + separator + urlencode(params), headers=headers)
+
+
+def _error_page(code: int, text: str, status: int = 400) -> Response:
+    page = ("<!DOCTYPE html><html><head><title>Sign in - error</title></head><body>"
+            '<h1>Sorry, but we\'re having trouble signing you in.</h1>'
+            '<p id="error" class="error">AADSTS%d: %s</p></body></html>' % (code, html.escape(text)))
+    return html_response(page, status=status)
+
+
+def _sign_in_page(request: AuthRequest, error: Optional[str] = None,
+                  username: Optional[str] = None) -> Response:
+    """The page a user sees: credentials, the scopes being consented, hidden request context."""
+    username = username or request.get("login_hint") or ""
+    scopes = "".join("<li>%s</li>" % html.escape(s) for s in request.scope_names)
+    error_html = '<p id="error" class="error">%s</p>' % html.escape(error) if error else ""
+    app_name = request.app.get("display_name", request.app["name"])
+    page = (
+        "<!DOCTYPE html><html><head><title>Sign in to your account</title></head><body>"
+        "<h1>Sign in</h1><p>to continue to <b>%s</b></p>%s"
+        '<form id="signin" method="POST" action="">'
+        '<input type="hidden" name="ctx" value="%s"/>'
+        '<label>Email <input type="email" name="login" value="%s"/></label>'
+        '<label>Password <input type="password" name="passwd" value=""/></label>'
+        "<p>This app would like to:</p><ul id=\"scopes\">%s</ul>"
+        '<button type="submit" name="consent" value="accept">Accept</button>'
+        '<button type="submit" name="consent" value="decline">Cancel</button>'
+        "</form></body></html>"
+        % (html.escape(app_name), error_html, html.escape(urlencode(request.params)),
+           html.escape(username), scopes))
+    return html_response(page)
+
+
+def _session_fits(request: AuthRequest, session: Optional[Session], user, now: float) -> bool:
+    if session is None or user is None:
+        return False
+    hint = request.get("login_hint")
+    if hint and hint.lower() != user["username"].lower():
+        return False
+    max_age = request.get("max_age")
+    if max_age is not None and max_age.isdigit() and now - session.auth_time > int(max_age):
+        return False
+    return True
+
+
+def authorize_get(emu, req: Request, tenant: str) -> Response:
+    try:
+        request = validate(emu, tenant, req.query)
+    except PageError as exc:
+        return _error_page(exc.code, exc.text)
+    except RedirectError as exc:
+        return _redirect_error_for(emu, tenant, req.query, exc)
+    now = emu.clock()
+    session = emu.store.session(req.cookies.get(SESSION_COOKIE), now)
+    user = emu.directory.user_by_oid(session.user_oid) if session else None
+    fits = _session_fits(request, session, user, now)
+    prompt = request.get("prompt")
+    if prompt == "none" and not fits:
+        return _error_redirect(request, "login_required", 50058,
+                               "A silent sign-in request was sent but no user is signed in.", now)
+    if fits and (prompt == "none" or (prompt is None and request.get("login_hint"))):
+        return _issue_code(emu, request, user, session, req.cookies.get(SESSION_COOKIE), now)
+    return _sign_in_page(request)
+
+
+def _redirect_error_for(emu, tenant: str, params: Dict[str, str], exc: RedirectError) -> Response:
+    """Report an error to the redirect URI, which validate() has already checked."""
+    ref = resolve_tenant(emu.directory, tenant)
+    app = emu.directory.app_by_client_id(params["client_id"])
+    uri = params.get("redirect_uri") or app["redirect_uris"][0]
+    request = AuthRequest(params, ref, app, uri, params.get("scope", ""), [])
+    if request.response_mode not in ("query", "form_post", "fragment"):
+        request.params = dict(params, response_mode="query")
+    return _error_redirect(request, exc.error, exc.code, exc.text, emu.clock())
+
+
+def authorize_post(emu, req: Request, tenant: str) -> Response:
+    """The sign-in form was submitted: check the password, then answer the client."""
+    params = parse_pairs(req.form.get("ctx", ""))
+    try:
+        request = validate(emu, tenant, params)
+    except PageError as exc:
+        return _error_page(exc.code, exc.text)
+    except RedirectError as exc:
+        return _redirect_error_for(emu, tenant, params, exc)
+    now = emu.clock()
+    username = req.form.get("login", "")
+    if req.form.get("consent") == "decline":
+        return _error_redirect(request, "access_denied", 65004,
+                               "User declined to consent to access the app.", now)
+    user = emu.directory.user(username) if username else None
+    if user is None or not hmac.compare_digest(user["password"].encode(),
+                                               req.form.get("passwd", "").encode()):
+        return _sign_in_page(request, username=username, error=(
+            "AADSTS50126: Error validating credentials due to invalid username or password."))
+    if request.tenant.tenant and request.tenant.tenant["id"] != user["tenant"]:
+        return _sign_in_page(request, username=username, error=(
+            "AADSTS50020: User account '%s' from identity provider does not exist in tenant "
+            "'%s'." % (user["username"], request.tenant.tenant["display_name"])))
+    session = Session(user_oid=user["oid"], auth_time=now)
+    cookie = emu.store.new_session(session)
+    return _issue_code(emu, request, user, session, cookie, now)
+
+
+def _issue_code(emu, request: AuthRequest, user, session: Session, cookie: Optional[str],
+                now: float) -> Response:
+    code = emu.store.new_code(AuthCode(
+        client_id=request.app["client_id"], redirect_uri=request.redirect_uri,
+        scope=request.scope_text, user_oid=user["oid"], tenant_id=user["tenant"],
+        issued_at=now, auth_time=session.auth_time, nonce=request.get("nonce"),
+        code_challenge=request.get("code_challenge"), max_age=request.get("max_age")))
+    params = {"code": code}
+    if request.get("client_info") == "1":
+        params["client_info"] = client_info(user["oid"], user["tenant"])
+    if request.get("state") is not None:
+        params["state"] = request.params["state"]
+    params["session_state"] = session.session_state
+    headers = []
+    if cookie:
+        headers.append(("Set-Cookie", "%s=%s; Path=/; Secure; HttpOnly; SameSite=None"
+                        % (SESSION_COOKIE, cookie)))
+    return _respond(request, params, headers)
+
+
+def logout(emu, req: Request, tenant: str) -> Response:
+    """End the browser session; go to post_logout_redirect_uri when one is given."""
+    emu.store.end_session(req.cookies.get(SESSION_COOKIE))
+    clear = [("Set-Cookie", "%s=; Path=/; Max-Age=0; Secure; HttpOnly" % SESSION_COOKIE)]
+    target = req.query.get("post_logout_redirect_uri")
+    if target:
+        return redirect(target, headers=clear)
+    return html_response("<!DOCTYPE html><html><body><p>You signed out of your account.</p>"
+                         "</body></html>", headers=clear)

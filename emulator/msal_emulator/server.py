@@ -1,0 +1,317 @@
+"""The HTTPS server, its routing table, and the `Emulator` object tests and the demo use."""
+from __future__ import annotations
+
+import os
+import shutil
+import ssl
+import tempfile
+import threading
+import time
+import traceback
+import weakref
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable, Dict, Iterable, List, Optional, Union
+from urllib.parse import urlsplit
+
+from . import certs, config as config_module, errors
+from .endpoints import authorize, discovery, token
+from .http import Request, Response, Router, json_response, parse_pairs
+from .store import RequestLog, Store
+from .tokens import SigningKey, user_access_token_claims
+
+_TENANT = r"(?P<tenant>[^/]+)"
+
+
+def build_router() -> Router:
+    router = Router()
+    router.add("GET", r"/%s/discovery/instance" % _TENANT, discovery.instance_discovery)
+    router.add("GET", r"/%s/v2\.0/\.well-known/openid-configuration" % _TENANT,
+               discovery.openid_configuration)
+    router.add("GET", r"/%s/discovery/v2\.0/keys" % _TENANT, discovery.jwks)
+    router.add("GET", r"/%s/discovery/keys" % _TENANT, discovery.jwks)
+    router.add("GET", r"/%s/oauth2/v2\.0/authorize" % _TENANT, authorize.authorize_get)
+    router.add("POST", r"/%s/oauth2/v2\.0/authorize" % _TENANT, authorize.authorize_post)
+    router.add("GET", r"/%s/oauth2/v2\.0/logout" % _TENANT, authorize.logout)
+    router.add("POST", r"/%s/oauth2/v2\.0/token" % _TENANT, token.token)
+    router.add("GET,POST", r"/oidc/userinfo", discovery.userinfo)
+    return router
+
+
+class Clock:
+    """The emulator's notion of now: the wall clock plus an offset tests can move."""
+
+    def __init__(self, source: Callable[[], float] = time.time):
+        self._source = source
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return self._source() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        """Jump ahead, e.g. past a token's expiry."""
+        self.offset += seconds
+
+    def reset(self) -> None:
+        self.offset = 0.0
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "msal-emulator"
+    sys_version = ""
+
+    def setup(self) -> None:
+        self.request.settimeout(30)
+        self.request.do_handshake()  # here, in the worker thread, never in the accept loop
+        super().setup()
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet by default
+        pass
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    def do_POST(self) -> None:
+        self._dispatch()
+
+    def _read_request(self) -> Request:
+        parts = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        form = {}
+        if "application/x-www-form-urlencoded" in headers.get("content-type", ""):
+            form = parse_pairs(body.decode("utf-8", "replace"))
+        host = headers.get("host") or "localhost:%d" % self.server.server_address[1]
+        return Request(self.command, parts.path, host, parse_pairs(parts.query), form, headers, body)
+
+    def _dispatch(self) -> None:
+        req = self._read_request()
+        emulator = self.server.emulator
+        emulator.requests.append(req.log_entry())
+        resp = emulator.handle(req)
+        self.send_response(resp.status)
+        for name, value in resp.headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(resp.body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(resp.body)
+
+
+class _HTTPSServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address, emulator: "Emulator", context: ssl.SSLContext):
+        self.emulator, self.context = emulator, context
+        super().__init__(address, _Handler)
+
+    def get_request(self):
+        sock, addr = super().get_request()
+        return self.context.wrap_socket(sock, server_side=True,
+                                        do_handshake_on_connect=False), addr
+
+    def handle_error(self, request, client_address) -> None:
+        pass  # aborted handshakes and dropped connections are normal for a test server
+
+
+class Emulator:
+    """A local Microsoft identity platform (Entra ID v2.0 endpoints) on real HTTPS.
+
+    Use as ``with Emulator() as emu:`` or call start()/stop(). See the package README for the
+    default directory (tenant, users, apps).
+    """
+
+    def __init__(self, config: Union[None, str, os.PathLike, Dict[str, Any]] = None,
+                 port: int = 0, clock: Optional[Callable[[], float]] = None):
+        self.directory = config_module.load(config)
+        self.clock = clock if isinstance(clock, Clock) else Clock(clock or time.time)
+        self.store = Store()
+        self.requests = RequestLog()
+        self.errors: List[str] = []  # tracebacks of unexpected server failures
+        self.router = build_router()
+        self._requested_port = port
+        self._server: Optional[_HTTPSServer] = None
+        self._thread: Optional[threading.Thread] = None
+        self._browser = None
+        self._dir = tempfile.mkdtemp(prefix="msal-emulator-")
+        self._cleanup = weakref.finalize(self, shutil.rmtree, self._dir, True)
+        self.ca = certs.CertificateAuthority()
+        self.server_pair = self.ca.issue("localhost", certs.SERVER_NAMES, server=True)
+        self.signing_key = SigningKey(self.ca)
+        self.app_keys: Dict[str, certs.KeyPair] = {}
+        self._make_app_certificates()
+        self.ca_path = certs.write_text(self._dir, "ca.pem", self.ca.cert_pem)
+
+    def _make_app_certificates(self) -> None:
+        for app in self.directory.apps:
+            if app.get("certificate") is True:
+                pair = self.ca.issue(app["name"])
+                self.app_keys[app["name"]] = pair
+                app["certificates"] = list(app["certificates"]) + [pair.cert_pem]
+                certs.write_text(self._dir, app["name"] + ".pem", pair.key_pem + pair.cert_pem)
+
+    # ---- lifecycle -------------------------------------------------------------------
+
+    def start(self) -> "Emulator":
+        if self._server is not None:
+            return self
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        key_path = certs.write_text(self._dir, "server-key.pem", self.server_pair.key_pem)
+        cert_path = certs.write_text(self._dir, "server.pem", self.server_pair.cert_pem)
+        context.load_cert_chain(cert_path, key_path)
+        self._server = _HTTPSServer(("127.0.0.1", self._requested_port), self, context)
+        self._thread = threading.Thread(target=self._server.serve_forever,
+                                        kwargs={"poll_interval": 0.05},
+                                        name="msal-emulator", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(5)
+        self._server = self._thread = None
+
+    def close(self) -> None:
+        """Stop and delete the temporary files (CA, app certificates)."""
+        self.stop()
+        self._cleanup()
+
+    def __enter__(self) -> "Emulator":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    # ---- addresses --------------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            return self._requested_port
+        return self._server.server_address[1]
+
+    @property
+    def base_url(self) -> str:
+        return "https://localhost:%d" % self.port
+
+    @property
+    def tenant_id(self) -> str:
+        return self.directory.default_tenant["id"]
+
+    @property
+    def tenant_domain(self) -> str:
+        return self.directory.default_tenant["domain"]
+
+    def authority(self, tenant: Optional[str] = None) -> str:
+        """An authority URL for msal: the default tenant's GUID unless another is named."""
+        return "%s/%s" % (self.base_url, tenant or self.tenant_id)
+
+    def token_endpoint(self, tenant: Optional[str] = None) -> str:
+        return self.authority(tenant) + "/oauth2/v2.0/token"
+
+    # ---- directory -------------------------------------------------------------------
+
+    def app(self, name: str) -> Dict[str, Any]:
+        """Description of an app (by name or client id), as a fresh dict."""
+        app = self.directory.app_by_name(name)
+        if app is None:
+            raise KeyError("no app named %r" % name)
+        described = {k: v for k, v in app.items() if k not in ("certificates", "certificate")}
+        if app["name"] in self.app_keys:
+            described["certificate_thumbprint"] = self.app_keys[app["name"]].thumbprint
+            described["certificate_path"] = os.path.join(self._dir, app["name"] + ".pem")
+        return described
+
+    def client_credential(self, name: str) -> Union[str, Dict[str, str], None]:
+        """What msal's `client_credential` wants for the app: a secret, a cert dict, or None."""
+        app = self.app(name)
+        pair = self.app_keys.get(app["name"])
+        if pair is not None:
+            return {"private_key": pair.key_pem, "thumbprint": pair.thumbprint,
+                    "public_certificate": pair.cert_pem}
+        return app.get("client_secret")
+
+    def user(self, name: str) -> Dict[str, Any]:
+        user = self.directory.user(name)
+        if user is None:
+            raise KeyError("no user named %r" % name)
+        return dict(user)
+
+    # ---- request handling ------------------------------------------------------------
+
+    def handle(self, req: Request) -> Response:
+        """Route one request; Entra-shaped JSON for errors, echoing client-request-id."""
+        correlation = req.headers.get("client-request-id")
+        echo = [("client-request-id", correlation)] if correlation else []
+        handler, groups, known = self.router.match(req.method, req.path)
+        try:
+            if handler is None:
+                status = 405 if known else 404
+                return json_response({"error": "not_found" if status == 404 else
+                                      "method_not_allowed", "path": req.path}, status, echo)
+            resp = handler(self, req, **groups)
+        except errors.EntraError as exc:
+            return json_response(errors.error_body(exc, self.clock(), correlation), exc.status, echo)
+        except Exception:  # a bug in the emulator: tell the client plainly, keep the trace
+            self.errors.append(traceback.format_exc())
+            exc = errors.EntraError("server_error", 50000, "There was an error issuing a token.",
+                                    status=500)
+            return json_response(errors.error_body(exc, self.clock(), correlation), 500, echo)
+        resp.headers.extend(echo)
+        return resp
+
+    def clear_requests(self) -> None:
+        self.requests.clear()
+
+    def revoke_refresh_tokens(self, username: Optional[str] = None) -> int:
+        """Revoke the refresh tokens of one user (all users when None); returns how many."""
+        oid = self.user(username)["oid"] if username else None
+        return self.store.revoke_refresh_tokens(oid)
+
+    def issue_token(self, user: str = "alice@contoso.example", client: str = "public",
+                    scopes: Union[str, Iterable[str], None] = None, lifetime: int = 3600,
+                    host: Optional[str] = None) -> str:
+        """Mint a user access token directly (e.g. the incoming token of an OBO test).
+
+        By default: for the "web-api" app's `access_as_user` scope, issued to the public app.
+        """
+        from .endpoints.common import parse_scopes
+        if scopes is None:
+            web_api = next((a for a in self.directory.apps if a.get("app_id_uri")), None)
+            scopes = web_api["app_id_uri"] + "/access_as_user" if web_api else "User.Read"
+        text = scopes if isinstance(scopes, str) else " ".join(scopes)
+        parsed = parse_scopes(self.directory, text)
+        person = self.user(user)
+        claims = user_access_token_claims(
+            host=host or "localhost:%d" % self.port, tid=person["tenant"], user=person,
+            client_id=self.app(client)["client_id"], audience=parsed.audience,
+            scopes=parsed.names, now=self.clock(), lifetime=lifetime)
+        return self.signing_key.sign(claims)
+
+    # ---- clients ---------------------------------------------------------------------
+
+    @property
+    def browser(self):
+        """The scripted browser `sign_in` uses (it keeps its cookies, so SSO works)."""
+        if self._browser is None:
+            from .browser import Browser
+            self._browser = Browser(self)
+        return self._browser
+
+    def sign_in(self, auth_uri: str, username: str, password: str, consent: bool = True):
+        """Play the user on the sign-in page; see browser.Browser.sign_in for the result."""
+        return self.browser.sign_in(auth_uri, username, password, consent=consent)
+
+    def http_client(self):
+        """A requests.Session that reaches this emulator as login.microsoftonline.com etc."""
+        from .httpclient import emulator_session
+        return emulator_session(self)
