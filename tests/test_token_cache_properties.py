@@ -1,0 +1,211 @@
+"""TokenCache lookups stay equal to a brute-force scan, whatever happened before;
+and concurrent use neither raises nor loses entries."""
+
+import base64
+import json
+import threading
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from msal.token_cache import SerializableTokenCache, TokenCache
+
+NOW = 1700000000
+CT = TokenCache.CredentialType
+CLIENTS = ["C1", "C2"]
+ENVS = ["login.microsoftonline.com", "login.windows.net"]
+REALMS = ["r1", "R2"]
+UIDS = [None, "u1", "u2"]
+SCOPES = ["A", "b", "C"]
+
+
+def b64(obj):
+    return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
+
+
+def make_event(client, env, realm, uid, scopes, foci, with_rt, with_idt, expires_in, username):
+    response = {"access_token": "at-%s-%s" % (client, uid), "expires_in": expires_in}
+    if uid:
+        response["client_info"] = b64({"uid": uid, "utid": "t"})
+        if with_rt:
+            response["refresh_token"] = "rt-%s-%s" % (client, uid)
+        if with_idt:
+            response["id_token"] = "h." + b64({"sub": uid, "preferred_username": username}) + ".s"
+    if foci:
+        response["foci"] = "1"
+    return {
+        "client_id": client, "scope": scopes, "grant_type": "authorization_code",
+        "token_endpoint": "https://%s/%s/oauth2/v2.0/token" % (env, realm),
+        "response": response, "data": {}, "params": {},
+    }
+
+
+events = st.builds(
+    make_event, st.sampled_from(CLIENTS), st.sampled_from(ENVS), st.sampled_from(REALMS),
+    st.sampled_from(UIDS), st.lists(st.sampled_from(SCOPES), max_size=3), st.booleans(),
+    st.booleans(), st.booleans(), st.sampled_from([100, 400, 3600, 7200]),
+    st.sampled_from(["Ann@X.com", "bob@x.com", None]))
+
+SECTIONS = [CT.ACCESS_TOKEN, CT.REFRESH_TOKEN, CT.ID_TOKEN, CT.ACCOUNT, CT.APP_METADATA]
+EDITS = {
+    "home_account_id": st.sampled_from(["u1.t", "u2.t", None]),
+    "realm": st.sampled_from(REALMS),
+    "client_id": st.sampled_from(CLIENTS),
+    "environment": st.sampled_from(ENVS),
+    "target": st.sampled_from(["A", "b C", ""]),
+    "family_id": st.sampled_from(["1", None]),
+}
+
+operations = st.one_of(
+    st.tuples(st.just("add"), events),
+    st.tuples(st.just("remove"), st.sampled_from(SECTIONS), st.integers(0, 20)),
+    st.tuples(st.just("modify"), st.sampled_from(SECTIONS), st.integers(0, 20),
+              st.sampled_from(sorted(EDITS)).flatmap(lambda k: EDITS[k].map(lambda v: {k: v}))),
+    st.tuples(st.just("forget"), st.sampled_from(["u1.t", "u2.t"]), st.sampled_from(CLIENTS),
+              st.sets(st.sampled_from(ENVS), min_size=1)),
+    st.tuples(st.just("roundtrip")),
+    st.tuples(st.just("load"), st.lists(events, max_size=3)),
+)
+
+
+def apply(cache, op):
+    kind = op[0]
+    if kind == "add":
+        cache.add(op[1], now=NOW)
+    elif kind == "remove":
+        entries = cache.find(op[1])
+        if entries:
+            cache.modify(op[1], entries[op[2] % len(entries)])
+    elif kind == "modify":
+        entries = cache.find(op[1])
+        if entries:
+            cache.modify(op[1], entries[op[2] % len(entries)], op[3])
+    elif kind == "forget":
+        cache.remove_account_data(home_account_id=op[1], client_id=op[2], environments=op[3])
+    elif kind == "roundtrip":
+        cache.deserialize(cache.serialize())
+    elif kind == "load":
+        other = SerializableTokenCache()
+        for e in op[1]:
+            other.add(e, now=NOW)
+        cache.deserialize(other.serialize())
+
+
+def canon(entries):
+    return sorted(json.dumps(e, sort_keys=True) for e in entries)
+
+
+def check_against_brute_force(cache, now):
+    ats = cache.find(CT.ACCESS_TOKEN)
+    rts = cache.find(CT.REFRESH_TOKEN)
+    idts = cache.find(CT.ID_TOKEN)
+    accounts = cache.find(CT.ACCOUNT)
+    apps = cache.find(CT.APP_METADATA)
+    homes = [None, "u1.t", "u2.t"]
+    env_sets = [{ENVS[0]}, {ENVS[1]}, set(ENVS)]
+    for client in CLIENTS:
+        for envs in env_sets:
+            expected = [e for e in apps if e["client_id"] == client and e["environment"] in envs]
+            got = cache.find_app_metadata(client_id=client, environments=envs)
+            assert (got is None) == (not expected) and (got is None or got in expected)
+            for home in homes:
+                for realm in REALMS:
+                    for scopes in ([], ["a"], ["A", "c"], ["B"]):
+                        wanted = {s.lower() for s in scopes}
+                        live = [e for e in ats if e["client_id"] == client and e["realm"] == realm
+                                and e["home_account_id"] == home and e["environment"] in envs
+                                and int(e["expires_on"]) > now + 300
+                                and wanted <= {s.lower() for s in e["target"].split()}]
+                        got = cache.find_access_token(client_id=client, environments=envs, realm=realm,
+                                                      home_account_id=home, scopes=scopes, now=now)
+                        if not live:
+                            assert got is None
+                        else:
+                            best = max(int(e["expires_on"]) for e in live)
+                            assert got in [e for e in live if int(e["expires_on"]) == best]
+                    expected = [e for e in idts if e["home_account_id"] == home and e["client_id"] == client
+                                and e["environment"] in envs and e["realm"] == realm]
+                    got = cache.find_id_token(home_account_id=home, environments=envs, client_id=client,
+                                              realm=realm)
+                    assert (got is None) == (not expected) and (got is None or got in expected)
+                for family in (None, "1"):
+                    got = cache.find_refresh_tokens(home_account_id=home, environments=envs,
+                                                    client_id=client, family_id=family)
+                    mine = [e for e in rts if e["home_account_id"] == home and e["environment"] in envs
+                            and e["client_id"] == client]
+                    fam = [e for e in rts if family and e["home_account_id"] == home
+                           and e["environment"] in envs and e["client_id"] != client
+                           and e.get("family_id") == family]
+                    assert canon(got[:len(mine)]) == canon(mine)
+                    assert canon(got[len(mine):]) == canon(fam)
+        for username in (None, "ANN@x.com", "nobody"):
+            dedup = {}
+            for e in accounts:
+                if e["environment"] in envs and (
+                        username is None or (e["username"] or "").lower() == username.lower()):
+                    dedup[e["home_account_id"]] = e
+            assert cache.find_accounts(environments=envs, username=username) == list(dedup.values())
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(operations, max_size=25), st.sampled_from([NOW, NOW + 3400, NOW + 7000]))
+def test_lookups_equal_brute_force_scan(ops, now):
+    cache = SerializableTokenCache()
+    for op in ops:
+        apply(cache, op)
+    check_against_brute_force(cache, now)
+    # And a fresh cache loaded from the same state answers the same way.
+    reloaded = SerializableTokenCache()
+    reloaded.deserialize(cache.serialize())
+    check_against_brute_force(reloaded, now)
+
+
+def test_concurrent_adds_and_lookups():
+    cache = SerializableTokenCache()
+    errors = []
+    writers, per_writer = 4, 60
+
+    def writer(n):
+        try:
+            for i in range(per_writer):
+                event = make_event("C1", ENVS[0], "r1", "u%d" % n, ["s%d" % i], i % 2 == 0,
+                                   True, True, 3600, "user%d@x.com" % n)
+                cache.add(event, now=NOW)
+                if i % 10 == 0:
+                    json.loads(cache.serialize())
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    stop = threading.Event()
+
+    def reader():
+        try:
+            while not stop.is_set():
+                for n in range(writers):
+                    cache.find_access_token(client_id="C1", environments=ENVS, realm="r1",
+                                            home_account_id="u%d.t" % n, scopes=["s1"], now=NOW)
+                    cache.find_refresh_tokens(home_account_id="u%d.t" % n, environments=ENVS,
+                                              client_id="C1", family_id="1")
+                cache.find_accounts(environments=ENVS)
+                cache.find(CT.ACCESS_TOKEN, target=["s2"])
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(writers)]
+    readers = [threading.Thread(target=reader) for _ in range(3)]
+    for t in readers + threads:
+        t.start()
+    for t in threads:
+        t.join()
+    stop.set()
+    for t in readers:
+        t.join()
+    assert errors == []
+    assert len(cache.find(CT.ACCESS_TOKEN)) == writers * per_writer
+    for n in range(writers):
+        for i in range(per_writer):
+            found = cache.find_access_token(client_id="C1", environments=ENVS, realm="r1",
+                                            home_account_id="u%d.t" % n, scopes=["S%d" % i], now=NOW)
+            assert found is not None and found["target"] == "s%d" % i
+    assert len(cache.find_accounts(environments=ENVS)) == writers
+    check_against_brute_force(cache, NOW)
