@@ -267,7 +267,8 @@ class TokenCache:
         environment = event.get("environment") or endpoint.hostname
         path = [p for p in endpoint.path.split("/") if p]
         realm = path[0] if path else None
-        target = " ".join(event.get("scope") or [])
+        scope = event.get("scope") or []
+        target = " ".join(scope.split() if isinstance(scope, str) else scope)
 
         client_info = decode_client_info(response.get("client_info"))
         id_token = response.get("id_token")
@@ -354,7 +355,7 @@ class TokenCache:
                query: Optional[dict] = None) -> Iterator[dict]:
         """Yield entries whose fields equal every ``query`` item and whose
         target (space-separated) contains every scope in ``target``."""
-        return iter(self.find(credential_type, target=target, query=query))
+        yield from self.find(credential_type, target=target, query=query)
 
     def find(self, credential_type: str, target: Optional[Iterable[str]] = None,
              query: Optional[dict] = None) -> List[dict]:
@@ -418,26 +419,23 @@ class TokenCache:
                 self._store(credential_type, key, entry)
 
     def remove_rt(self, rt_item: dict) -> None:
-        assert rt_item.get("credential_type") == self.CredentialType.REFRESH_TOKEN
+        """Forget a refresh token, e.g. one the server rejected."""
         self.modify(self.CredentialType.REFRESH_TOKEN, rt_item)
 
     def update_rt(self, rt_item: dict, new_rt: str) -> None:
-        assert rt_item.get("credential_type") == self.CredentialType.REFRESH_TOKEN
+        """Replace the secret of a stored refresh token."""
         self.modify(self.CredentialType.REFRESH_TOKEN, rt_item, {
             "secret": new_rt,
             "last_modification_time": str(int(time.time())),
         })
 
     def remove_at(self, at_item: dict) -> None:
-        assert at_item.get("credential_type") == self.CredentialType.ACCESS_TOKEN
         self.modify(self.CredentialType.ACCESS_TOKEN, at_item)
 
     def remove_idt(self, idt_item: dict) -> None:
-        assert idt_item.get("credential_type") == self.CredentialType.ID_TOKEN
         self.modify(self.CredentialType.ID_TOKEN, idt_item)
 
     def remove_account(self, account_item: dict) -> None:
-        assert "authority_type" in account_item
         self.modify(self.CredentialType.ACCOUNT, account_item)
 
     # ------------------------------------------------------------ lookups for the application layer

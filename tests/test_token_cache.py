@@ -7,6 +7,7 @@ other MSAL libraries.
 
 import base64
 import json
+import types
 
 import pytest
 
@@ -445,6 +446,7 @@ def test_find_semantics():
     assert [e["secret"] for e in cache.find(AT, query=q)] == ["AT_A"]
     assert [e["secret"] for e in cache.search(AT, target=["A"], query=q)] == ["AT_A"]
     assert cache.find("NoSuchSection") == []
+    assert isinstance(cache.search(AT), types.GeneratorType)
 
 
 def test_modify_update_and_remove_keep_lookups_consistent():
