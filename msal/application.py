@@ -14,7 +14,7 @@ from ._entra import claims as claims_rules
 from ._entra import scopes as scope_rules
 from ._entra import telemetry
 from ._entra.discovery import Discovery
-from ._flows import auth_code, client_credentials, device_code, interactive, silent, user_grants
+from ._flows import auth_code, client_credentials, device_code, silent, user_grants
 from ._flows.context import AppContext
 from .authority import AuthorityBuilder, parse_authority
 from .oauth2cli.client_auth import AssertionAuth, ClientAuth, PrivateKeyJwtAuth, SecretAuth
@@ -211,6 +211,7 @@ class PublicClientApplication(ClientApplication):
         127.0.0.1 (``http://localhost:<port>``). ``timeout`` (seconds) bounds the wait. Without
         a broker on this platform, ``allow_broker`` and ``parent_window_handle`` fall back to
         the browser, as documented."""
+        from ._flows import interactive  # Loads http.server and webbrowser only when needed
         return interactive.acquire(
             self._ctx, self._used_states, scopes, prompt=prompt, login_hint=login_hint,
             domain_hint=domain_hint, claims_challenge=claims_challenge, timeout=timeout,

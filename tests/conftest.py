@@ -3,24 +3,11 @@
 The ``emulator`` fixture (session-scoped) and ``emulator_requests`` (clears the request log)
 come from the msal-emulator pytest plugin.
 """
-from urllib.parse import parse_qsl, urlparse
-
 import pytest
 
 import msal
 
-GRAPH_DEFAULT = "https://graph.microsoft.com/.default"
-
-
-def query_of(url):
-    """The parameters of a redirect URL, as the web app would receive them."""
-    return dict(parse_qsl(urlparse(url).query))
-
-
-def token_posts(emu, grant_type=None):
-    """The token requests the emulator received (optionally of one grant type)."""
-    return [r for r in emu.requests if r["method"] == "POST" and r["path"].endswith("/token")
-            and (grant_type is None or r["form"].get("grant_type") == grant_type)]
+from helpers import query_of
 
 
 @pytest.fixture

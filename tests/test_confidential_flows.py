@@ -5,7 +5,7 @@ import jwt
 import pytest
 
 import msal
-from conftest import GRAPH_DEFAULT, query_of, token_posts
+from helpers import GRAPH_DEFAULT, query_of, token_posts
 
 
 def claims_of(token):
@@ -38,7 +38,7 @@ class TestClientCredentials:
         [entry] = state["AccessToken"].values()
         assert entry["realm"] == emu.tenant_id and entry["environment"] == "localhost"
         assert entry["target"] == GRAPH_DEFAULT
-        assert not state["RefreshToken"] and not state["Account"]
+        assert not state.get("RefreshToken") and not state.get("Account")
 
     def test_claims_challenge_bypasses_the_cache(self, emu, make_app):
         app = make_app("confidential-secret", client_capabilities=["CP1"])
@@ -60,7 +60,10 @@ class TestClientCredentials:
         assert cache.find(msal.TokenCache.CredentialType.ACCESS_TOKEN) == []
 
     def test_certificate(self, emu, make_app):
-        result = make_app("confidential-cert").acquire_token_for_client([GRAPH_DEFAULT])
+        credential = dict(emu.client_credential("confidential-cert"))
+        credential.pop("public_certificate")
+        result = make_app("confidential-cert", client_credential=credential) \
+            .acquire_token_for_client([GRAPH_DEFAULT])
         assert "access_token" in result, result
         form = token_posts(emu)[0]["form"]
         assert "client_secret" not in form
@@ -83,6 +86,7 @@ class TestClientCredentials:
 
     def test_certificate_with_the_wrong_thumbprint_is_refused(self, emu, make_app):
         credential = dict(emu.client_credential("confidential-cert"), thumbprint="AB" * 20)
+        credential.pop("public_certificate")
         result = make_app("confidential-cert", client_credential=credential) \
             .acquire_token_for_client([GRAPH_DEFAULT])
         assert result["error"] == "invalid_client"

@@ -7,7 +7,7 @@ import pytest
 import requests
 
 import msal
-from conftest import GRAPH_DEFAULT, token_posts
+from helpers import GRAPH_DEFAULT, token_posts
 
 
 def test_verify_is_honoured_even_with_ca_bundle_environment_variables(emu, monkeypatch, make_app):

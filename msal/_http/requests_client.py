@@ -9,16 +9,18 @@ class RequestsHttpClient(object):
 
     ``verify`` is passed on every request rather than set on the session: requests lets the
     ``REQUESTS_CA_BUNDLE`` / ``CURL_CA_BUNDLE`` environment variables override ``Session.verify``,
-    which would silently ignore the documented parameter. Connection errors are retried once.
+    which would silently ignore the documented parameter.
     """
 
     def __init__(self, verify: Any = True, proxies: Optional[Mapping[str, str]] = None,
                  timeout: Any = None) -> None:
         import requests  # Imported here so that "import msal" stays cheap.
         from requests.adapters import HTTPAdapter
+        from urllib3.util.retry import Retry
 
         self._session = requests.Session()
-        adapter = HTTPAdapter(max_retries=1)
+        # One retry on a failed connection; a read timeout is reported at once, as a Timeout.
+        adapter = HTTPAdapter(max_retries=Retry(total=1, read=False, redirect=False, status=False))
         self._session.mount("https://", adapter)
         self._session.mount("http://", adapter)
         self._defaults = {"verify": verify, "proxies": proxies, "timeout": timeout}
