@@ -1,39 +1,12 @@
-"""Helpers for the emulator's own tests: HTTPS calls that trust the emulator's CA."""
-import base64
-import hashlib
-import os
-import time
-import uuid
-
-import jwt
+"""Fixtures for the emulator's own tests (the `emulator` fixture comes from its pytest plugin)."""
 import pytest
-import requests
 
-GRAPH = "00000003-0000-0000-c000-000000000000"
-ALICE = ("alice@contoso.example", "Alice-Passw0rd!")
-
-
-class Http:
-    """requests calls with verify= passed per request (REQUESTS_CA_BUNDLE must not win)."""
-
-    def __init__(self, emu):
-        self.emu = emu
-
-    def get(self, url, **kw):
-        return requests.get(url, verify=self.emu.ca_path, allow_redirects=False, **kw)
-
-    def post(self, url, **kw):
-        return requests.post(url, verify=self.emu.ca_path, allow_redirects=False, **kw)
-
-    def token(self, form, tenant=None, headers=None):
-        return self.post(self.emu.token_endpoint(tenant), data=form, headers=headers)
-
-    def claims(self, token):
-        return jwt.decode(token, options={"verify_signature": False})
+from emu_helpers import Http
 
 
 @pytest.fixture
 def http(emulator):
+    """HTTPS calls that trust the emulator's CA."""
     return Http(emulator)
 
 
@@ -42,25 +15,3 @@ def clock(emulator):
     """The emulator's clock, reset after the test."""
     yield emulator.clock
     emulator.clock.reset()
-
-
-def pkce_pair():
-    verifier = base64.urlsafe_b64encode(os.urandom(32)).rstrip(b"=").decode()
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    return verifier, challenge
-
-
-def client_assertion(emu, app_name="confidential-cert", aud=None, lifetime=600, header=None,
-                     claims=None, key=None):
-    """A certificate credential signed with PyJWT, like msal makes it."""
-    cred = emu.client_credential(app_name)
-    client_id = emu.app(app_name)["client_id"]
-    now = int(time.time())
-    payload = {"aud": aud or emu.token_endpoint(), "iss": client_id, "sub": client_id,
-               "iat": now, "nbf": now, "exp": now + lifetime, "jti": str(uuid.uuid4())}
-    payload.update(claims or {})
-    thumb = bytes.fromhex(cred["thumbprint"])
-    headers = {"x5t": base64.urlsafe_b64encode(thumb).decode()}
-    if header is not None:
-        headers = header
-    return jwt.encode(payload, key or cred["private_key"], algorithm="RS256", headers=headers)

@@ -1,34 +1,12 @@
 import re
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from msal_emulator import SignInError, auth_response
 from msal_emulator.browser import Browser
 
-from conftest import ALICE, GRAPH, pkce_pair
-
-REDIRECT = "http://localhost:8400"
-SCOPE = "User.Read openid profile offline_access"
-
-
-def authorize_url(emu, app="public", redirect_uri=REDIRECT, scope=SCOPE, tenant=None, **extra):
-    verifier, challenge = pkce_pair()
-    params = {"client_id": emu.app(app)["client_id"], "response_type": "code",
-              "redirect_uri": redirect_uri, "scope": scope, "state": "st-123",
-              "nonce": "nonce-abc", "code_challenge": challenge,
-              "code_challenge_method": "S256", "client_info": "1"}
-    params.update({k: v for k, v in extra.items() if v is not None})
-    return emu.authority(tenant) + "/oauth2/v2.0/authorize?" + urlencode(params), verifier
-
-
-def redeem(http, emu, code, verifier, app="public", redirect_uri=REDIRECT, scope=SCOPE, **extra):
-    form = {"grant_type": "authorization_code", "client_id": emu.app(app)["client_id"],
-            "code": code, "redirect_uri": redirect_uri, "code_verifier": verifier,
-            "scope": scope, "client_info": "1"}
-    form.update(extra)
-    return http.token(form)
-
+from emu_helpers import ALICE, GRAPH, REDIRECT, authorize_url, redeem
 
 def fresh_sign_in(emu, url, user=ALICE, **kw):
     return Browser(emu).sign_in(url, user[0], user[1], **kw)

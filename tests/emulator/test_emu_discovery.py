@@ -2,7 +2,7 @@ import jwt
 import pytest
 import requests
 
-from conftest import GRAPH
+from emu_helpers import GRAPH
 
 
 def test_openid_configuration_for_tenant_guid(emulator, http):

@@ -1,8 +1,7 @@
 from msal_emulator import auth_response
 from msal_emulator.browser import Browser
 
-from conftest import ALICE, GRAPH
-from test_auth_code import authorize_url, redeem
+from emu_helpers import ALICE, GRAPH, authorize_url, redeem
 
 OBO_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
