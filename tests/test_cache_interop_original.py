@@ -1,0 +1,100 @@
+"""A token cache written by the original msal serves this package's silent calls, and vice versa.
+
+Both sides get real tokens from the emulator over HTTPS; the original runs as a black box in
+its own interpreter (``MSAL_ORIGINAL_PYTHON``, set up by ``./dev test``).
+"""
+import json
+import os
+import subprocess
+import textwrap
+
+import pytest
+
+import msal
+from helpers import GRAPH_DEFAULT, token_posts
+
+ORIGINAL = os.environ.get("MSAL_ORIGINAL_PYTHON")
+pytestmark = pytest.mark.skipif(
+    not ORIGINAL, reason="MSAL_ORIGINAL_PYTHON is not set (./dev test sets it up)")
+
+# Runs in the original's interpreter: {"mode": "write"|"read", ...} on stdin, JSON on stdout.
+ORIGINAL_SCRIPT = textwrap.dedent('''
+    import json, sys
+    import msal
+    req = json.load(sys.stdin)
+    common = dict(authority=req["authority"], verify=req["ca"], instance_discovery=False)
+    cache = msal.SerializableTokenCache()
+    if req.get("state"):
+        cache.deserialize(req["state"])
+    web = msal.ConfidentialClientApplication(
+        req["web_id"], client_credential=req["web_secret"], token_cache=cache, **common)
+    daemon = msal.ConfidentialClientApplication(
+        req["daemon_id"], client_credential=req["daemon_secret"], token_cache=cache, **common)
+    out = {}
+    if req["mode"] == "write":
+        out["user"] = web.acquire_token_by_refresh_token(req["refresh_token"], ["User.Read"])
+        out["app"] = daemon.acquire_token_for_client([req["graph"]])
+        out["state"] = cache.serialize()
+    else:
+        accounts = web.get_accounts()
+        out["accounts"] = accounts
+        out["silent"] = web.acquire_token_silent(["User.Read"], accounts[0]) if accounts else None
+    print(json.dumps(out))
+''')
+
+
+def run_original(emu, **request):
+    request.update(
+        authority=emu.authority(), ca=emu.ca_path, graph=GRAPH_DEFAULT,
+        web_id=emu.app("web-app")["client_id"], web_secret=emu.client_credential("web-app"),
+        daemon_id=emu.app("confidential-secret")["client_id"],
+        daemon_secret=emu.client_credential("confidential-secret"))
+    # The original sets Session.verify, which these variables would silently override.
+    env = {k: v for k, v in os.environ.items() if k not in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")}
+    proc = subprocess.run([ORIGINAL, "-c", ORIGINAL_SCRIPT], input=json.dumps(request),
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_a_cache_written_by_the_original_serves_silent_hits_here(emu, signed_in, make_app):
+    _, first = signed_in()
+    written = run_original(emu, mode="write", refresh_token=first["refresh_token"])
+    assert "access_token" in written["user"] and "access_token" in written["app"]
+
+    cache = msal.SerializableTokenCache()
+    cache.deserialize(written["state"])
+    emu.clear_requests()
+    web = make_app("web-app", token_cache=cache)
+    [account] = web.get_accounts()
+    assert account["username"] == "alice@" + emu.tenant_domain
+    hit = web.acquire_token_silent(["User.Read"], account)
+    assert hit["token_source"] == "cache"
+    assert hit["access_token"] == written["user"]["access_token"]
+    daemon = make_app("confidential-secret", token_cache=cache)
+    app_hit = daemon.acquire_token_for_client([GRAPH_DEFAULT])
+    assert app_hit["access_token"] == written["app"]["access_token"]
+    assert token_posts(emu) == [], "cache hits must not reach the network"
+
+    refreshed = web.acquire_token_silent(["User.Read"], account, force_refresh=True)
+    assert refreshed["token_source"] == "identity_provider"
+    assert token_posts(emu, "refresh_token")[0]["form"]["refresh_token"] == \
+        written["user"]["refresh_token"]
+
+
+def test_a_cache_written_here_serves_the_originals_silent_hits(emu, make_app):
+    cache = msal.SerializableTokenCache()
+    web = make_app("web-app", token_cache=cache)
+    user = emu.user("alice@" + emu.tenant_domain)
+    flow = web.initiate_auth_code_flow(["User.Read"], redirect_uri="https://localhost/callback")
+    from helpers import query_of
+    ours = web.acquire_token_by_auth_code_flow(
+        flow, query_of(emu.sign_in(flow["auth_uri"], user["username"], user["password"])))
+    assert "access_token" in ours
+    emu.clear_requests()
+
+    read = run_original(emu, mode="read", state=cache.serialize())
+    assert [a["username"] for a in read["accounts"]] == ["alice@" + emu.tenant_domain]
+    assert read["accounts"][0]["home_account_id"] == web.get_accounts()[0]["home_account_id"]
+    assert read["silent"]["access_token"] == ours["access_token"]
+    assert token_posts(emu) == [], "the original must have served it from the cache"
