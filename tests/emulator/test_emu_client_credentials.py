@@ -1,6 +1,7 @@
 import base64
 import time
 
+import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -157,3 +158,25 @@ def test_assertion_issuer_must_be_client(emulator, http):
 def test_assertion_for_secret_app_without_certificate(emulator, http):
     form = _cert_form(emulator, client_assertion(emulator), client_id=emulator.app("confidential-secret")["client_id"])
     _assert_error(http.token(form), 401, "invalid_client", 700027)
+
+
+def test_client_credential_shapes(emulator):
+    cert = emulator.client_credential("confidential-cert")
+    assert set(cert) == {"private_key", "thumbprint", "public_certificate"}
+    assert len(cert["thumbprint"]) == 40 and cert["thumbprint"] == cert["thumbprint"].upper()
+    assert cert["private_key"].startswith("-----BEGIN PRIVATE KEY-----")
+    assert cert["public_certificate"].startswith("-----BEGIN CERTIFICATE-----")
+    assert emulator.client_credential("confidential-secret") == emulator.app("confidential-secret")["client_secret"]
+    assert emulator.client_credential("public") is None
+    assert emulator.app("web-api")["app_id_uri"] == "api://" + emulator.app("web-api")["client_id"]
+
+
+def test_regional_token_endpoint_through_http_client(emulator):
+    """A regional host answers, and an assertion naming the global endpoint is accepted."""
+    session = emulator.http_client()
+    aud = "https://login.microsoftonline.com/%s/oauth2/v2.0/token" % emulator.tenant_id
+    resp = session.post("https://westus.login.microsoft.com/%s/oauth2/v2.0/token" % emulator.tenant_id,
+                        data=_cert_form(emulator, client_assertion(emulator, aud=aud)))
+    assert resp.status_code == 200, resp.text
+    claims = jwt.decode(resp.json()["access_token"], options={"verify_signature": False})
+    assert claims["iss"] == "https://westus.login.microsoft.com/%s/v2.0" % emulator.tenant_id

@@ -107,3 +107,12 @@ def test_on_behalf_of_expired_token(emulator, http, clock):
     clock.advance(3601)
     resp = _obo(http, emulator, incoming)
     assert resp.json()["error"] == "invalid_grant" and resp.json()["error_codes"] == [500133]
+
+
+def test_userinfo_with_graph_token(emulator, http):
+    token = _tokens(emulator, http)["access_token"]
+    info = http.get(emulator.base_url + "/oidc/userinfo",
+                    headers={"Authorization": "Bearer " + token}).json()
+    assert info["name"] == "Alice Smith" and info["email"] == "alice@contoso.example"
+    assert http.get(emulator.base_url + "/oidc/userinfo",
+                    headers={"Authorization": "Bearer junk"}).status_code == 401
