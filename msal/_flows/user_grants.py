@@ -1,10 +1,11 @@
-"""User tokens from other grants: on-behalf-of, refresh-token migration, username/password."""
+"""User tokens from other grants: on-behalf-of, refresh-token migration, username/password
+(managed users, and federated users through WS-Trust)."""
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 from .._entra import scopes as scope_rules
-from .._entra import telemetry
+from .._entra import mex, telemetry, userrealm, wstrust
 from .auth_code import id_token_validator
 from .context import AppContext, from_network
 
@@ -42,7 +43,7 @@ def by_refresh_token(ctx: AppContext, refresh_token: Any, scopes: Any) -> Dict[s
 
 def by_username_password(ctx: AppContext, username: Any, password: Any, scopes: Any,
                          claims_challenge: Optional[str] = None) -> Dict[str, Any]:
-    """Resource owner password credentials for a managed (cloud) user."""
+    """Resource owner password credentials; federated users go through their WS-Trust server."""
     if not isinstance(username, str) or not username:
         raise ValueError("username must be a non-empty string")
     if not isinstance(password, str):
@@ -50,9 +51,31 @@ def by_username_password(ctx: AppContext, username: Any, password: Any, scopes: 
     decorated = ctx.user_scopes(scope_rules.validate(scopes))
     endpoints = ctx.endpoints()
     client = ctx.oauth_client(endpoints)
+    headers = ctx.headers(telemetry.USERNAME_PASSWORD,
+                          extra={"X-AnchorMailbox": "upn:{}".format(username)})
+    fields = {"claims": ctx.claims(claims_challenge), "client_info": "1"}
+    validate = id_token_validator(ctx, endpoints.issuer)
+    if not ctx.authority.is_adfs:  # ADFS authorities take the password grant directly
+        realm = userrealm.discover(ctx.http_client, ctx.authority, username, headers)
+        if userrealm.is_federated(realm):
+            try:
+                grant_type, assertion = _saml_assertion(ctx, realm, username, password)
+            except wstrust.WsTrustError as exc:
+                return {"error": "invalid_grant" if "refused" in str(exc) else "federation_error",
+                        "error_description": str(exc)}
+            except mex.MexError as exc:
+                return {"error": "federation_error", "error_description": str(exc)}
+            return from_network(client.obtain_token_by_assertion(
+                assertion, grant_type, decorated, fields=fields, headers=headers,
+                validate=validate))
     return from_network(client.obtain_token_by_username_password(
-        username, password, decorated,
-        fields={"claims": ctx.claims(claims_challenge), "client_info": "1"},
-        headers=ctx.headers(telemetry.USERNAME_PASSWORD,
-                            extra={"X-AnchorMailbox": "upn:{}".format(username)}),
-        validate=id_token_validator(ctx, endpoints.issuer)))
+        username, password, decorated, fields=fields, headers=headers, validate=validate))
+
+
+def _saml_assertion(ctx: AppContext, realm: Dict[str, Any], username: str,
+                    password: str) -> Tuple[str, str]:
+    """User realm → MEX → WS-Trust: a SAML assertion for the federated user."""
+    resp = ctx.http_client.get(realm["federation_metadata_url"])
+    endpoint = mex.username_password_endpoint(resp.text or "")
+    return wstrust.send(ctx.http_client, endpoint, username, password,
+                        realm.get("cloud_audience_urn") or wstrust.DEFAULT_AUDIENCE)
