@@ -1,0 +1,309 @@
+"""PersistedTokenCache: file format, encryption at rest, permissions, corruption, merging, and
+use as an application's token_cache against the emulator."""
+import json
+import os
+import stat
+
+import pytest
+
+import msal
+from msal.persistence import (
+    CacheFileError, FernetEncryption, KeyringEncryption, PersistedTokenCache)
+
+from helpers import token_posts
+
+TOKEN_ENDPOINT = "https://login.microsoftonline.com/tenant/oauth2/v2.0/token"
+
+
+def event(n, **response):
+    response.setdefault("access_token", "at-%d" % n)
+    response.setdefault("expires_in", 3600)
+    return {"client_id": "client", "scope": ["s%d" % n], "token_endpoint": TOKEN_ENDPOINT,
+            "response": response}
+
+
+def plain(path, **kwargs):
+    return PersistedTokenCache(path, encryption=None, allow_plaintext=True, **kwargs)
+
+
+def secrets_of(cache, section="AccessToken"):
+    return sorted(e["secret"] for e in cache.find(section))
+
+
+@pytest.fixture
+def key():
+    return FernetEncryption.generate_key()
+
+
+# ---------------------------------------------------------------- construction and format
+
+
+def test_plaintext_must_be_chosen_explicitly(tmp_path):
+    with pytest.raises(ValueError, match="allow_plaintext=True"):
+        PersistedTokenCache(tmp_path / "cache.json")
+    with pytest.raises(ValueError, match="allow_plaintext=True"):
+        PersistedTokenCache(tmp_path / "cache.json", encryption=None)
+    assert not (tmp_path / "cache.json").exists()
+
+
+def test_is_a_serializable_token_cache(tmp_path):
+    assert isinstance(plain(tmp_path / "c.json"), msal.SerializableTokenCache)
+
+
+def test_missing_file_is_an_empty_cache_and_directory_is_created_private(tmp_path):
+    path = tmp_path / "new" / "dir" / "cache.json"
+    cache = plain(path)
+    assert cache.find("AccessToken") == []
+    assert not path.exists()
+    assert stat.S_IMODE(os.stat(path.parent).st_mode) == 0o700
+
+
+def test_plaintext_file_is_the_unified_schema(tmp_path):
+    path = tmp_path / "cache.json"
+    plain(path).add(event(1))
+    doc = json.loads(path.read_text())
+    assert [e["secret"] for e in doc["AccessToken"].values()] == ["at-1"]
+    other = msal.SerializableTokenCache()
+    other.deserialize(path.read_text())
+    assert secrets_of(other) == ["at-1"]
+
+
+def test_encrypted_file_holds_no_plaintext_and_round_trips(tmp_path, key):
+    path = tmp_path / "cache.bin"
+    PersistedTokenCache(path, encryption=FernetEncryption(key)).add(event(1))
+    raw = path.read_bytes()
+    assert b"at-1" not in raw and b"AccessToken" not in raw
+    assert secrets_of(PersistedTokenCache(path, encryption=FernetEncryption(key))) == ["at-1"]
+
+
+def test_files_are_created_0600(tmp_path, key):
+    path = tmp_path / "cache.bin"
+    PersistedTokenCache(path, encryption=FernetEncryption(key)).add(event(1))
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(str(path) + ".lock").st_mode) == 0o600
+
+
+def test_loose_permissions_are_repaired(tmp_path, caplog):
+    path = tmp_path / "cache.json"
+    plain(path).add(event(1))
+    os.chmod(path, 0o644)
+    assert secrets_of(plain(path)) == ["at-1"]
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert "readable by others" in caplog.text
+
+
+# ---------------------------------------------------------------- corruption is never wiped
+
+
+@pytest.mark.parametrize("content", [b"{not json", b"[1, 2]", b'{"AccessToken": 3}',
+                                     b"\xff\xfe\x00garbage"])
+def test_corrupt_file_is_reported_with_its_name_and_left_alone(tmp_path, content):
+    path = tmp_path / "cache.json"
+    path.write_bytes(content)
+    with pytest.raises(CacheFileError) as info:
+        plain(path)
+    assert isinstance(info.value, ValueError)
+    assert str(path) in str(info.value) and info.value.path == str(path)
+    assert path.read_bytes() == content
+
+
+def test_corruption_appearing_later_blocks_writes_without_wiping(tmp_path):
+    path = tmp_path / "cache.json"
+    cache = plain(path)
+    cache.add(event(1))
+    path.write_bytes(b"{torn")
+    with pytest.raises(CacheFileError):
+        cache.add(event(2))
+    with pytest.raises(CacheFileError):
+        cache.find("AccessToken")
+    assert path.read_bytes() == b"{torn"
+
+
+def test_wrong_key_is_reported_not_overwritten(tmp_path, key):
+    path = tmp_path / "cache.bin"
+    PersistedTokenCache(path, encryption=FernetEncryption(key)).add(event(1))
+    before = path.read_bytes()
+    with pytest.raises(CacheFileError, match="cannot be decrypted"):
+        PersistedTokenCache(path, encryption=FernetEncryption(FernetEncryption.generate_key()))
+    assert path.read_bytes() == before
+
+
+def test_plaintext_file_read_with_a_key_is_an_error(tmp_path, key):
+    path = tmp_path / "cache.json"
+    plain(path).add(event(1))
+    with pytest.raises(CacheFileError):
+        PersistedTokenCache(path, encryption=FernetEncryption(key))
+
+
+# ---------------------------------------------------------------- sharing between instances
+
+
+def test_reads_see_another_instances_writes(tmp_path, key):
+    path = tmp_path / "cache.bin"
+    a = PersistedTokenCache(path, encryption=FernetEncryption(key))
+    b = PersistedTokenCache(path, encryption=FernetEncryption(key))
+    assert secrets_of(b) == []
+    a.add(event(1))
+    assert secrets_of(b) == ["at-1"]
+
+
+def test_writes_merge_instead_of_overwriting(tmp_path):
+    path = tmp_path / "cache.json"
+    a, b = plain(path), plain(path)
+    a.add(event(1))
+    b.add(event(2))  # b never read a's token, yet must not lose it
+    a.add(event(3))
+    assert secrets_of(plain(path)) == ["at-1", "at-2", "at-3"]
+
+
+def test_removal_in_one_instance_is_merged(tmp_path):
+    path = tmp_path / "cache.json"
+    a, b = plain(path), plain(path)
+    a.add(event(1))
+    a.add(event(2))
+    entry = b.find("AccessToken", query={"secret": "at-1"})[0]
+    a.add(event(3))
+    b.modify("AccessToken", entry)  # remove at-1 while keeping a's newer at-3
+    assert secrets_of(plain(path)) == ["at-2", "at-3"]
+
+
+def test_modify_is_persisted(tmp_path):
+    path = tmp_path / "cache.json"
+    a = plain(path)
+    a.add(event(1, refresh_token="rt-old"))
+    a.update_rt(a.find("RefreshToken")[0], "rt-new")
+    assert secrets_of(plain(path), "RefreshToken") == ["rt-new"]
+
+
+def test_deserialize_replaces_the_file(tmp_path):
+    path = tmp_path / "cache.json"
+    a = plain(path)
+    a.add(event(1))
+    source = msal.SerializableTokenCache()
+    source.add(event(7))
+    a.deserialize(source.serialize())
+    assert secrets_of(plain(path)) == ["at-7"]
+    assert a.has_state_changed is False
+
+
+def test_check_interval_limits_stat_calls(tmp_path, monkeypatch):
+    path = tmp_path / "cache.json"
+    writer, reader = plain(path), plain(path, check_interval=3600)
+    writer.add(event(1))
+    calls = []
+    real_stat = os.stat
+    monkeypatch.setattr(os, "stat", lambda *a, **k: calls.append(a) or real_stat(*a, **k))
+    for _ in range(5):
+        reader.find("AccessToken")
+    assert len(calls) <= 1
+    reader.add(event(2))  # writes always merge with the latest file
+    assert secrets_of(reader) == ["at-1", "at-2"]
+
+
+def test_hit_path_costs_one_stat(tmp_path, monkeypatch):
+    path = tmp_path / "cache.json"
+    cache = plain(path)
+    cache.add(event(1))
+    calls = []
+    real_stat = os.stat
+    monkeypatch.setattr(os, "stat", lambda *a, **k: calls.append(a) or real_stat(*a, **k))
+    cache.find_access_token(client_id="client", environments=["login.microsoftonline.com"],
+                            realm="tenant", home_account_id=None, scopes=["s1"])
+    assert len(calls) == 1
+
+
+def test_stale_temporary_files_are_cleaned_on_the_next_save(tmp_path):
+    path = tmp_path / "cache.json"
+    cache = plain(path)
+    stale = tmp_path / ".cache.json.abc123.tmp"
+    stale.write_text("left by a writer that died")
+    cache.add(event(1))
+    assert not stale.exists()
+    assert sorted(os.listdir(tmp_path)) == ["cache.json", "cache.json.lock"]
+
+
+def test_repr_names_the_file_but_not_the_key(tmp_path, key):
+    cache = PersistedTokenCache(tmp_path / "c.bin", encryption=FernetEncryption(key))
+    assert "c.bin" in repr(cache) and key.decode() not in repr(cache)
+
+
+# ---------------------------------------------------------------- keyring (optional extra)
+
+
+def test_keyring_encryption_keeps_its_key_in_the_keyring(tmp_path):
+    keyring = pytest.importorskip("keyring")
+    from keyring.backend import KeyringBackend
+
+    class MemoryKeyring(KeyringBackend):
+        priority = 1
+
+        def __init__(self):
+            super().__init__()
+            self.items = {}
+
+        def get_password(self, service, username):
+            return self.items.get((service, username))
+
+        def set_password(self, service, username, password):
+            self.items[(service, username)] = password
+
+        def delete_password(self, service, username):
+            self.items.pop((service, username), None)
+
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    try:
+        path = tmp_path / "cache.bin"
+        PersistedTokenCache(path, encryption=KeyringEncryption("msal-test")).add(event(1))
+        assert list(backend.items) == [("msal-test", "encryption-key")]
+        assert b"at-1" not in path.read_bytes()
+        assert secrets_of(PersistedTokenCache(path, encryption=KeyringEncryption("msal-test"))) \
+            == ["at-1"]
+    finally:
+        keyring.set_keyring(previous)
+
+
+# ---------------------------------------------------------------- as an application's cache
+
+
+def test_two_applications_share_sign_in_through_the_file(tmp_path, key, emu, make_app, signed_in):
+    path = tmp_path / "cache.bin"
+    first = PersistedTokenCache(path, encryption=FernetEncryption(key))
+    signed_in("web-app", token_cache=first)
+
+    second_app = make_app("web-app", token_cache=PersistedTokenCache(
+        path, encryption=FernetEncryption(key)))
+    accounts = second_app.get_accounts()
+    assert [a["username"] for a in accounts] == ["alice@" + emu.tenant_domain]
+    emu.clear_requests()
+    result = second_app.acquire_token_silent(["User.Read"], accounts[0])
+    assert result["token_source"] == "cache"
+    assert token_posts(emu) == []
+
+
+def test_refresh_in_one_process_is_seen_by_the_other(tmp_path, key, emu, make_app, signed_in):
+    path = tmp_path / "cache.bin"
+    app1, _ = signed_in("web-app", token_cache=PersistedTokenCache(
+        path, encryption=FernetEncryption(key)))
+    app2 = make_app("web-app", token_cache=PersistedTokenCache(
+        path, encryption=FernetEncryption(key)))
+    account = app1.get_accounts()[0]
+    refreshed = app1.acquire_token_silent(["User.Read"], account, force_refresh=True)
+    assert refreshed["token_source"] == "identity_provider"
+    emu.clear_requests()
+    again = app2.acquire_token_silent(["User.Read"], app2.get_accounts()[0])
+    assert again["access_token"] == refreshed["access_token"]
+    assert token_posts(emu) == []
+
+
+def test_sign_out_in_one_application_reaches_the_other(tmp_path, key, make_app, signed_in):
+    path = tmp_path / "cache.bin"
+    app1, _ = signed_in("web-app", token_cache=PersistedTokenCache(
+        path, encryption=FernetEncryption(key)))
+    app2 = make_app("web-app", token_cache=PersistedTokenCache(
+        path, encryption=FernetEncryption(key)))
+    assert len(app2.get_accounts()) == 1
+    app1.remove_account(app1.get_accounts()[0])
+    assert app2.get_accounts() == []
+    assert PersistedTokenCache(path, encryption=FernetEncryption(key)).find("RefreshToken") == []
