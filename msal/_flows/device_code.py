@@ -12,6 +12,7 @@ from .context import AppContext, from_network
 
 DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 DEFAULT_INTERVAL = 5
+ABORT_CHECK_INTERVAL = 0.2
 
 
 def initiate(ctx: AppContext, scopes: Any) -> Dict[str, Any]:
@@ -63,10 +64,26 @@ def acquire(ctx: AppContext, flow: Any, claims_challenge: Optional[str] = None,
             return from_network(result)
         if error == "slow_down":
             interval += 5  # RFC 8628 §3.5
-        expires_at = flow.get("expires_at") or 0
-        if ctx.now() + interval > expires_at or (exit_condition and exit_condition(flow)):
+        if not _wait(ctx, flow, interval, exit_condition, sleep):
             return result
-        sleep(interval)
+
+
+def _wait(ctx: AppContext, flow: Dict[str, Any], seconds: float,
+          exit_condition: Optional[Callable[[Dict[str, Any]], bool]],
+          sleep: Callable[[float], None]) -> bool:
+    """Sleep before the next poll, a little at a time, so that another thread setting
+    ``flow["expires_at"] = 0`` (or an ``exit_condition``) stops polling promptly."""
+    deadline = ctx.now() + seconds
+    while True:
+        expires_at = flow.get("expires_at")
+        if not isinstance(expires_at, (int, float)) or ctx.now() >= expires_at:
+            return False
+        if exit_condition and exit_condition(flow):
+            return False
+        remaining = deadline - ctx.now()
+        if remaining <= 0:
+            return True
+        sleep(min(remaining, ABORT_CHECK_INTERVAL))
 
 
 def _positive_int(value: Any, default: int) -> int:
