@@ -47,7 +47,8 @@ class Client(object):
                 validate(result)
             if self.on_obtaining_tokens:
                 event = {
-                    "client_id": self.client_id, "scope": scope, "token_endpoint": self.token_endpoint,
+                    "client_id": self.client_id, "scope": granted_scope(result, scope),
+                    "token_endpoint": self.token_endpoint,
                     "grant_type": grant_type, "response": result, "params": {},
                     "data": {k: v for k, v in form.items() if k not in CLIENT_SECRET_FIELDS},
                 }
@@ -124,6 +125,13 @@ def parse_token_response(resp: Any) -> Dict[str, Any]:
         result = dict(result, error="http_error", error_description=(
             "The token endpoint answered HTTP {} without a token".format(status)))
     return result
+
+
+def granted_scope(result: Mapping[str, Any], requested: List[str]) -> List[str]:
+    """The scopes the tokens carry: the response's ``scope`` when given (RFC 6749 §5.1), else
+    the requested ones."""
+    scope = result.get("scope")
+    return scope.split() if isinstance(scope, str) and scope.strip() else requested
 
 
 def build_auth_request_uri(authorization_endpoint: str, params: Mapping[str, Any]) -> str:
