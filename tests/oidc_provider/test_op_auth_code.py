@@ -42,6 +42,16 @@ def test_auth_code_flow_signs_alice_in(oidc_provider, signed_in):
     assert app.get_accounts(username=user["username"].upper()) == [account]
 
 
+def test_cache_holds_the_granted_scope(signed_in):
+    """RFC 6749 §5.1: the response's scope is what was granted (here without the reserved
+    scopes); the cache entries are keyed on it, as the original msal does."""
+    app, result = signed_in
+    assert result["scope"] == "api://demo/read"
+    cache = app.token_cache
+    for credential_type in (cache.CredentialType.ACCESS_TOKEN, cache.CredentialType.REFRESH_TOKEN):
+        assert [entry["target"] for entry in cache.find(credential_type)] == [result["scope"]]
+
+
 def test_silent_is_served_from_the_cache(signed_in):
     app, result = signed_in
     [account] = app.get_accounts()
