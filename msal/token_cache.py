@@ -14,10 +14,12 @@ emits after each successful token request.
 from __future__ import annotations
 
 import base64
+import heapq
+import itertools
 import json
 import threading
 import time
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Set, Tuple
 from urllib.parse import urlparse
 
 __all__ = ["TokenCache", "SerializableTokenCache"]
@@ -128,6 +130,213 @@ def _app_metadata_key(**e: Any) -> str:
     return "appmetadata-{}-{}".format(_part(e.get("environment")), _part(e.get("client_id")))
 
 
+# ---------------------------------------------------------------- indexes
+
+_EMPTY: Dict[str, Any] = {}
+_NO_INDEX = object()
+# An access-token bucket larger than this gets a per-scope sub-index on its first lookup.
+_SCOPE_INDEX_THRESHOLD = 4
+_MAX_INTERNED_TARGETS = 4096
+
+
+def _ik(value: Any) -> Any:
+    """A field value as part of an index key (strings and None as they are)."""
+    if value is None or type(value) is str:
+        return value
+    return _hashable(value)
+
+
+def _bucket_insert(index: Dict[Any, Dict[str, Any]], ikey: Any, key: str, payload: Any,
+                   seqs: Dict[str, int]) -> bool:
+    """Add a key to a bucket, keeping the bucket in document order; True if the bucket is new."""
+    bucket = index.get(ikey)
+    if bucket is None:
+        index[ikey] = {key: payload}
+        return True
+    in_order = seqs[next(reversed(bucket))] < seqs[key]
+    bucket[key] = payload
+    if not in_order:  # An older entry moved into this bucket (a modify changed its field)
+        index[ikey] = dict(sorted(bucket.items(), key=lambda kv: seqs[kv[0]]))
+    return False
+
+
+def _bucket_remove(index: Dict[Any, Dict[str, Any]], ikey: Any, key: str) -> bool:
+    """Remove a key from a bucket; True if the bucket is now gone."""
+    bucket = index.get(ikey)
+    if bucket is None:
+        return False
+    bucket.pop(key, None)
+    if bucket:
+        return False
+    del index[ikey]
+    return True
+
+
+class _Index(object):
+    """Lookup structures over the cache document, so that each lookup costs what it returns.
+
+    Buckets map cache keys in their section's order (``seq``), so indexed answers come in the
+    order a scan would give. Access-token buckets carry each token's parsed (scope set,
+    expires_on); big ones also get a per-scope sub-index. A stale section is rebuilt on first use.
+    """
+
+    def __init__(self, fields: Dict[str, Tuple[str, ...]]) -> None:
+        self.fields = fields
+        self.stale: Set[str] = set(fields)
+        self.seq: Dict[str, Dict[str, int]] = {}
+        self.primary: Dict[str, Dict[Any, Dict[str, Any]]] = {}
+        self.accounts_by_env: Dict[Any, Dict[str, None]] = {}
+        self.accounts_by_name: Dict[str, Dict[str, None]] = {}
+        self.at_buckets_by_home: Dict[Any, Dict[tuple, None]] = {}
+        self.at_by_scope: Dict[tuple, Dict[str, Dict[str, None]]] = {}
+        self._targets: Dict[str, frozenset] = {}
+        self._counter = itertools.count()
+
+    def invalidate_all(self) -> None:
+        self.stale = set(self.fields)
+        self.seq, self.primary, self.at_by_scope = {}, {}, {}
+        self.accounts_by_env, self.accounts_by_name, self.at_buckets_by_home = {}, {}, {}
+
+    def rebuild(self, credential_type: str, section: Dict[str, Any]) -> None:
+        CT = TokenCache.CredentialType
+        if credential_type == CT.ACCESS_TOKEN:
+            self.at_by_scope, self.at_buckets_by_home = {}, {}
+        elif credential_type == CT.ACCOUNT:
+            self.accounts_by_env, self.accounts_by_name = {}, {}
+        self.seq[credential_type] = {}
+        self.primary[credential_type] = {}
+        self.stale.discard(credential_type)
+        for key, entry in section.items():
+            if isinstance(entry, dict):
+                self.put(credential_type, key, None, entry)
+
+    def key_of(self, credential_type: str, entry: dict) -> Any:
+        fields = self.fields[credential_type]
+        if len(fields) == 1:
+            return _ik(entry.get(fields[0]))
+        return tuple([_ik(entry.get(f)) for f in fields])
+
+    def bucket(self, credential_type: str, ikey: Any) -> Dict[str, Any]:
+        return self.primary[credential_type].get(ikey, _EMPTY)
+
+    def scopes_of(self, target: Any) -> frozenset:
+        """The lower-cased scope set of a target, shared between entries with the same target."""
+        if type(target) is not str:
+            return frozenset()
+        found = self._targets.get(target)
+        if found is None:
+            if len(self._targets) >= _MAX_INTERNED_TARGETS:
+                self._targets.clear()
+            found = self._targets[target] = _scope_set(target)
+        return found
+
+    def put(self, credential_type: str, key: str, old: Optional[dict], new: dict) -> None:
+        """Index ``new`` under ``key``, where ``old`` was stored before (None if nothing was)."""
+        seqs = self.seq[credential_type]
+        if old is None:
+            seqs[key] = next(self._counter)
+        index = self.primary[credential_type]
+        CT = TokenCache.CredentialType
+        if credential_type == CT.ACCESS_TOKEN:
+            self._put_access_token(index, key, old, new, seqs)
+            return
+        ikey = self.key_of(credential_type, new)
+        if old is None or self.key_of(credential_type, old) != ikey:
+            if old is not None:
+                _bucket_remove(index, self.key_of(credential_type, old), key)
+            _bucket_insert(index, ikey, key, None, seqs)
+        if credential_type == CT.ACCOUNT:
+            for secondary, of in ((self.accounts_by_env, _environment_of),
+                                  (self.accounts_by_name, _username_of)):
+                new_k = of(new)
+                old_k = of(old) if old is not None else _NO_INDEX
+                if old_k != new_k:
+                    if old_k is not _NO_INDEX:
+                        _bucket_remove(secondary, old_k, key)
+                    if new_k is not _NO_INDEX:
+                        _bucket_insert(secondary, new_k, key, None, seqs)
+
+    def drop(self, credential_type: str, key: str, old: dict) -> None:
+        """Forget the entry ``old`` that was stored under ``key``."""
+        CT = TokenCache.CredentialType
+        index = self.primary[credential_type]
+        ikey = self.key_of(credential_type, old)
+        if credential_type == CT.ACCESS_TOKEN:
+            self._drop_access_token(index, ikey, key)
+        else:
+            _bucket_remove(index, ikey, key)
+        if credential_type == CT.ACCOUNT:
+            for secondary, of in ((self.accounts_by_env, _environment_of),
+                                  (self.accounts_by_name, _username_of)):
+                old_k = of(old)
+                if old_k is not _NO_INDEX:
+                    _bucket_remove(secondary, old_k, key)
+        self.seq[credential_type].pop(key, None)
+
+    def _put_access_token(self, index: Dict[Any, Dict[str, Any]], key: str, old: Optional[dict],
+                          new: dict, seqs: Dict[str, int]) -> None:
+        ikey = self.key_of(TokenCache.CredentialType.ACCESS_TOKEN, new)
+        payload = (_environment_of(new), self.scopes_of(new.get("target")),
+                   _to_int(new.get("expires_on")))
+        if old is not None:
+            old_ikey = self.key_of(TokenCache.CredentialType.ACCESS_TOKEN, old)
+            if old_ikey == ikey:
+                self._scope_index_update(ikey, key, index[ikey][key][1], payload[1])
+                index[ikey][key] = payload  # Same bucket: keeps its position
+                return
+            self._drop_access_token(index, old_ikey, key)
+        if _bucket_insert(index, ikey, key, payload, seqs):
+            self.at_buckets_by_home.setdefault(ikey[2], {})[ikey] = None
+        self._scope_index_update(ikey, key, frozenset(), payload[1])
+
+    def _drop_access_token(self, index: Dict[Any, Dict[str, Any]], ikey: tuple, key: str) -> None:
+        bucket = index.get(ikey)
+        if bucket is None or key not in bucket:
+            return
+        self._scope_index_update(ikey, key, bucket[key][1], frozenset())
+        if _bucket_remove(index, ikey, key):
+            self.at_by_scope.pop(ikey, None)
+            _bucket_remove(self.at_buckets_by_home, ikey[2], ikey)  # type: ignore[arg-type]
+
+    def _scope_index_update(self, ikey: tuple, key: str, old: frozenset, new: frozenset) -> None:
+        sub = self.at_by_scope.get(ikey)
+        if sub is None or old == new:
+            return
+        for scope in old - new:
+            _bucket_remove(sub, scope, key)
+        for scope in new - old:
+            sub.setdefault(scope, {})[key] = None
+
+    def access_token_candidates(self, ikey: tuple, bucket: Dict[str, Any],
+                                wanted: frozenset) -> Dict[str, Any]:
+        """Keys of the bucket's tokens that may cover ``wanted``: a small superset."""
+        if not wanted or len(bucket) <= _SCOPE_INDEX_THRESHOLD:
+            return bucket
+        sub = self.at_by_scope.get(ikey)
+        if sub is None:
+            sub = self.at_by_scope[ikey] = {}
+            for key, (_, scopes, _) in bucket.items():
+                for scope in scopes:
+                    sub.setdefault(scope, {})[key] = None
+        smallest: Optional[Dict[str, Any]] = None
+        for scope in wanted:
+            keys = sub.get(scope)
+            if keys is None:
+                return _EMPTY
+            if smallest is None or len(keys) < len(smallest):
+                smallest = keys
+        return smallest if smallest is not None else bucket
+
+
+def _environment_of(entry: dict) -> Any:
+    return _ik(entry.get("environment"))
+
+
+def _username_of(entry: dict) -> Any:
+    name = entry.get("username")
+    return name.lower() if isinstance(name, str) else _NO_INDEX
+
+
 # ---------------------------------------------------------------- cache
 
 
@@ -159,12 +368,22 @@ class TokenCache:
         CredentialType.APP_METADATA,
     )
 
+    # Which fields of an entry each section is indexed by (the primary index).
+    _INDEX_FIELDS = {
+        # Aliases of one cloud rarely hold the same tenant's tokens side by side, so an
+        # access token's environment is checked within its bucket (see find_access_token).
+        CredentialType.ACCESS_TOKEN: ("client_id", "realm", "home_account_id"),
+        CredentialType.REFRESH_TOKEN: ("home_account_id",),
+        CredentialType.ID_TOKEN: ("home_account_id",),
+        CredentialType.ACCOUNT: ("home_account_id",),
+        CredentialType.APP_METADATA: ("client_id",),
+    }
+
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._cache: Dict[str, Dict[str, Any]] = {}
-        # Secondary indexes: credential type -> index key -> ordered set of
-        # cache keys (a dict with None values keeps insertion order).
-        self._indexes: Dict[str, Dict[Any, Dict[str, None]]] = {}
+        self._index = _Index(self._INDEX_FIELDS)
+        self._indexed_doc: Any = self._cache
         self.key_makers: Dict[str, Callable[..., str]] = {
             self.CredentialType.ACCESS_TOKEN: _access_token_key,
             self.CredentialType.REFRESH_TOKEN: _refresh_token_key,
@@ -173,62 +392,33 @@ class TokenCache:
             self.CredentialType.APP_METADATA: _app_metadata_key,
         }
 
-    # ------------------------------------------------------------ indexes
-
-    def _index_key(self, credential_type: str, entry: dict) -> Any:
-        CT = self.CredentialType
-        if credential_type == CT.ACCESS_TOKEN:
-            return (_hashable(entry.get("client_id")), _hashable(entry.get("realm")),
-                    _hashable(entry.get("home_account_id")))
-        if credential_type == CT.APP_METADATA:
-            return _hashable(entry.get("client_id"))
-        return _hashable(entry.get("home_account_id"))
-
-    def _index_add(self, credential_type: str, key: str, entry: dict) -> None:
-        if credential_type not in self._SECTIONS:
-            return
-        index = self._indexes.setdefault(credential_type, {})
-        index.setdefault(self._index_key(credential_type, entry), {})[key] = None
-
-    def _index_discard(self, credential_type: str, key: str, entry: dict) -> None:
-        index = self._indexes.get(credential_type)
-        if not index:
-            return
-        ikey = self._index_key(credential_type, entry)
-        bucket = index.get(ikey)
-        if bucket is not None:
-            bucket.pop(key, None)
-            if not bucket:
-                del index[ikey]
-
-    def _rebuild_indexes(self) -> None:
-        self._indexes = {}
-        for credential_type in self._SECTIONS:
-            for key, entry in self._cache.get(credential_type, {}).items():
-                self._index_add(credential_type, key, entry)
-
-    def _indexed(self, credential_type: str, ikey: Any) -> Iterator[dict]:
-        """Entries of one index bucket, in insertion order (caller holds the lock)."""
-        section = self._cache.get(credential_type, {})
-        for key in self._indexes.get(credential_type, {}).get(ikey, ()):
-            yield section[key]
-
     # ------------------------------------------------------------ storage
+
+    def _indexes_for(self, credential_type: str) -> "_Index":
+        """The index, brought up to date for one section (caller holds the lock).
+
+        A document replaced behind the cache's back (``self._cache = ...``) is re-indexed too.
+        """
+        if self._cache is not self._indexed_doc:
+            self._index.invalidate_all()
+            self._indexed_doc = self._cache
+        if credential_type in self._index.stale:
+            self._index.rebuild(credential_type, self._cache.get(credential_type, {}))
+        return self._index
 
     def _store(self, credential_type: str, key: str, entry: dict) -> None:
         """Insert or replace one entry, keeping the indexes in step."""
+        index = self._indexes_for(credential_type)
         section = self._cache.setdefault(credential_type, {})
         old = section.get(key)
-        if old is not None:
-            self._index_discard(credential_type, key, old)
         section[key] = entry
-        self._index_add(credential_type, key, entry)
+        index.put(credential_type, key, old, entry)
 
     def _delete(self, credential_type: str, key: str) -> None:
-        section = self._cache.get(credential_type, {})
-        old = section.pop(key, None)
+        index = self._indexes_for(credential_type)
+        old = self._cache.get(credential_type, {}).pop(key, None)
         if old is not None:
-            self._index_discard(credential_type, key, old)
+            index.drop(credential_type, key, old)
 
     def _locate(self, credential_type: str, entry: dict) -> Optional[str]:
         """Key under which an entry equal to ``entry`` is stored, if any."""
@@ -238,16 +428,23 @@ class TokenCache:
             key = maker(**entry)
             if key in section:
                 return key
-        for key, stored in section.items():
-            if stored == entry:
+        if credential_type in self._INDEX_FIELDS:
+            # An equal entry has the same index key: look in that one bucket only.
+            index = self._indexes_for(credential_type)
+            candidates: Iterable[str] = index.bucket(credential_type, index.key_of(credential_type, entry))
+        else:
+            candidates = list(section)
+        for key in candidates:
+            if section[key] == entry:
                 return key
         return None
 
     def _replace_all(self, data: Dict[str, Any]) -> None:
-        """Replace the whole document and rebuild the indexes."""
+        """Replace the whole document; its indexes are built when first needed."""
         with self._lock:
             self._cache = data
-            self._rebuild_indexes()
+            self._indexed_doc = data
+            self._index.invalidate_all()
 
     # ------------------------------------------------------------ add
 
@@ -366,12 +563,14 @@ class TokenCache:
         query = query or {}
         missing = object()
         with self._lock:
-            candidates: Iterable[dict]
+            section = self._cache.get(credential_type, {})
             ikey = self._query_index_key(credential_type, query)
-            if ikey is not None:
-                candidates = list(self._indexed(credential_type, ikey))
+            candidates: Iterable[dict]
+            if ikey is not _NO_INDEX:
+                index = self._indexes_for(credential_type)
+                candidates = [section[k] for k in index.bucket(credential_type, ikey)]
             else:
-                candidates = list(self._cache.get(credential_type, {}).values())
+                candidates = list(section.values())
             result = []
             for entry in candidates:
                 if not isinstance(entry, dict):
@@ -386,20 +585,13 @@ class TokenCache:
             return result
 
     def _query_index_key(self, credential_type: str, query: dict) -> Any:
-        """The index key a query pins down, or None when it pins none."""
-        CT = self.CredentialType
-        if credential_type == CT.ACCESS_TOKEN:
-            fields = ("client_id", "realm", "home_account_id")
-        elif credential_type == CT.APP_METADATA:
-            fields = ("client_id",)
-        elif credential_type in self._SECTIONS:
-            fields = ("home_account_id",)
-        else:
-            return None
-        if not all(f in query for f in fields):
-            return None
-        values = tuple(_hashable(query[f]) for f in fields)
-        return values if len(values) > 1 else values[0]
+        """The index key a query pins down, or _NO_INDEX when it pins none."""
+        fields = self._INDEX_FIELDS.get(credential_type)
+        if not fields or not all(f in query for f in fields):
+            return _NO_INDEX
+        if len(fields) == 1:
+            return _ik(query[fields[0]])
+        return tuple([_ik(query[f]) for f in fields])
 
     def modify(self, credential_type: str, old_entry: dict,
                new_key_value_pairs: Optional[dict] = None) -> None:
@@ -447,32 +639,37 @@ class TokenCache:
 
         Tokens expiring within 5 minutes are skipped; ``refresh_on`` is the caller's concern.
         """
-        now = time.time() if now is None else now
-        envs = set(environments)
-        wanted = frozenset(s.lower() for s in scopes)
+        deadline = (time.time() if now is None else now) + EXPIRY_MARGIN
+        wanted = frozenset([s.lower() for s in scopes])
+        envs = environments if type(environments) is tuple else tuple(environments)
+        ikey = (_ik(client_id), _ik(realm), _ik(home_account_id))
         best, best_exp = None, None
         with self._lock:
-            ikey = (_hashable(client_id), _hashable(realm), _hashable(home_account_id))
-            for entry in self._indexed(self.CredentialType.ACCESS_TOKEN, ikey):
-                if entry.get("environment") not in envs:
+            index = self._index
+            if self._cache is not self._indexed_doc or self.CredentialType.ACCESS_TOKEN in index.stale:
+                index = self._indexes_for(self.CredentialType.ACCESS_TOKEN)
+            bucket = index.primary[self.CredentialType.ACCESS_TOKEN].get(ikey)
+            if not bucket:
+                return None
+            for key in index.access_token_candidates(ikey, bucket, wanted):
+                env, covered, expires_on = bucket[key]
+                if (expires_on is None or expires_on <= deadline
+                        or (best_exp is not None and expires_on <= best_exp)
+                        or env not in envs or not wanted <= covered):
                     continue
-                expires_on = _to_int(entry.get("expires_on"))
-                if expires_on is None or expires_on <= now + EXPIRY_MARGIN:
-                    continue
-                if not wanted <= _scope_set(entry.get("target")):
-                    continue
-                if best_exp is None or expires_on > best_exp:
-                    best, best_exp = entry, expires_on
-            return dict(best) if best is not None else None
+                best, best_exp = key, expires_on
+            if best is None:
+                return None
+            return dict(self._cache[self.CredentialType.ACCESS_TOKEN][best])
 
     def find_refresh_tokens(self, *, home_account_id: str, environments: Iterable[str],
                             client_id: str, family_id: Optional[str] = None) -> List[dict]:
         """This client's refresh tokens for the account, then the family's (FOCI) ones."""
         envs = set(environments)
         with self._lock:
-            entries = [e for e in self._indexed(self.CredentialType.REFRESH_TOKEN,
-                                                _hashable(home_account_id))
-                       if e.get("environment") in envs]
+            entries = [e for _, e in self._keyed(self.CredentialType.REFRESH_TOKEN,
+                                                 _ik(home_account_id))
+                       if _environment_of(e) in envs]
             own = [e for e in entries if e.get("client_id") == client_id]
             family = []
             if family_id is not None:
@@ -489,17 +686,23 @@ class TokenCache:
         (as the original library does), at the position of the first.
         """
         envs = set(environments)
-        lowered = username.lower() if isinstance(username, str) else None
+        CT = self.CredentialType
         by_home: Dict[Any, dict] = {}
         with self._lock:
-            for entry in self._cache.get(self.CredentialType.ACCOUNT, {}).values():
-                if entry.get("environment") not in envs:
-                    continue
-                if lowered is not None:
-                    name = entry.get("username")
-                    if not isinstance(name, str) or name.lower() != lowered:
-                        continue
-                by_home[_hashable(entry.get("home_account_id"))] = entry
+            index = self._indexes_for(CT.ACCOUNT)
+            section = self._cache.get(CT.ACCOUNT, {})
+            if isinstance(username, str):
+                keys: Iterable[str] = [
+                    k for k in index.accounts_by_name.get(username.lower(), _EMPTY)
+                    if _environment_of(section[k]) in envs]
+            else:
+                buckets = [index.accounts_by_env[e] for e in envs if e in index.accounts_by_env]
+                seqs = index.seq[CT.ACCOUNT]
+                keys = (buckets[0] if len(buckets) == 1
+                        else heapq.merge(*buckets, key=seqs.__getitem__))
+            for key in keys:
+                entry = section[key]
+                by_home[_ik(entry.get("home_account_id"))] = entry
             return [dict(e) for e in by_home.values()]
 
     def find_id_token(self, *, home_account_id: str, environments: Iterable[str],
@@ -507,8 +710,8 @@ class TokenCache:
         """The ID token of this client for the account (in ``realm`` if given), or None."""
         envs = set(environments)
         with self._lock:
-            for entry in self._indexed(self.CredentialType.ID_TOKEN, _hashable(home_account_id)):
-                if (entry.get("environment") in envs and entry.get("client_id") == client_id
+            for _, entry in self._keyed(self.CredentialType.ID_TOKEN, _ik(home_account_id)):
+                if (_environment_of(entry) in envs and entry.get("client_id") == client_id
                         and (realm is None or entry.get("realm") == realm)):
                     return dict(entry)
         return None
@@ -517,8 +720,8 @@ class TokenCache:
         """The AppMetadata entry of this client in these environments, or None."""
         envs = set(environments)
         with self._lock:
-            for entry in self._indexed(self.CredentialType.APP_METADATA, _hashable(client_id)):
-                if entry.get("environment") in envs:
+            for _, entry in self._keyed(self.CredentialType.APP_METADATA, _ik(client_id)):
+                if _environment_of(entry) in envs:
                     return dict(entry)
         return None
 
@@ -532,27 +735,27 @@ class TokenCache:
         """
         CT = self.CredentialType
         envs = set(environments)
-        hid = _hashable(home_account_id)
+        hid, cid = _ik(home_account_id), _ik(client_id)
         with self._lock:
             app = self.find_app_metadata(client_id=client_id, environments=envs)
             family_id = app.get("family_id") if app else None
             doomed = []
             for key, e in self._keyed(CT.REFRESH_TOKEN, hid):
-                if e.get("environment") in envs and (
+                if _environment_of(e) in envs and (
                         e.get("client_id") == client_id
                         or (family_id is not None and e.get("family_id") is not None
                             and str(e.get("family_id")) == str(family_id))):
                     doomed.append((CT.REFRESH_TOKEN, key))
-            for ikey in list(self._indexes.get(CT.ACCESS_TOKEN, {})):
-                if ikey[0] == _hashable(client_id) and ikey[2] == hid:
-                    for key, e in self._keyed(CT.ACCESS_TOKEN, ikey):
-                        if e.get("environment") in envs:
-                            doomed.append((CT.ACCESS_TOKEN, key))
+            index = self._indexes_for(CT.ACCESS_TOKEN)
+            for ikey in list(index.at_buckets_by_home.get(hid, ())):
+                if ikey[0] == cid:
+                    doomed.extend((CT.ACCESS_TOKEN, key) for key, (env, _, _)
+                                  in index.bucket(CT.ACCESS_TOKEN, ikey).items() if env in envs)
             for key, e in self._keyed(CT.ID_TOKEN, hid):
-                if e.get("environment") in envs and e.get("client_id") == client_id:
+                if _environment_of(e) in envs and e.get("client_id") == client_id:
                     doomed.append((CT.ID_TOKEN, key))
             for key, e in self._keyed(CT.ACCOUNT, hid):
-                if e.get("environment") in envs:
+                if _environment_of(e) in envs:
                     doomed.append((CT.ACCOUNT, key))
             for credential_type, key in doomed:
                 self._delete(credential_type, key)
@@ -561,7 +764,7 @@ class TokenCache:
         """(key, entry) pairs of one index bucket, as a list (caller holds the lock)."""
         section = self._cache.get(credential_type, {})
         return [(k, section[k])
-                for k in self._indexes.get(credential_type, {}).get(ikey, ())]
+                for k in self._indexes_for(credential_type).bucket(credential_type, ikey)]
 
 
 class SerializableTokenCache(TokenCache):
@@ -618,7 +821,7 @@ class SerializableTokenCache(TokenCache):
         """Serialize the current cache state into a string."""
         with self._lock:
             self.has_state_changed = False
-            return json.dumps(self._cache, indent=4)
+            return json.dumps(self._cache, separators=(",", ":"))
 
 
 def _parse_state(state: Any) -> Dict[str, Any]:

@@ -155,13 +155,14 @@ def test_auth_code_document_with_client_info_and_id_token():
     }
 
 
-def test_serialize_section_order_and_indentation_match_msal():
+def test_serialize_keeps_section_order_in_compact_json():
     cache = SerializableTokenCache()
     cache.add(event(token_response(refresh_token="RT", client_info=CLIENT_INFO,
                                    id_token=id_token())), now=NOW)
     text = cache.serialize()
     assert list(json.loads(text)) == ["AccessToken", "Account", "IdToken", "RefreshToken", "AppMetadata"]
-    assert text.startswith('{\n    "AccessToken": {\n        "uid.utid-')
+    # Compact: whitespace is not part of the schema, and every MSAL reads it.
+    assert text.startswith('{"AccessToken":{"uid.utid-')
     assert SerializableTokenCache().serialize() == "{}"
 
 
