@@ -14,6 +14,8 @@ from ._entra import claims as claims_rules
 from ._entra import scopes as scope_rules
 from ._entra import telemetry
 from ._entra.discovery import Discovery
+from ._entra.region import RegionResolver
+from ._http.throttle import ThrottledHttpClient
 from ._flows import auth_code, client_credentials, device_code, silent, user_grants
 from ._flows.context import AppContext
 from .authority import AuthorityBuilder, parse_authority
@@ -65,19 +67,20 @@ class ClientApplication(object):
         self.http_client = http_client if http_client is not None else _default_http_client(
             verify, proxies, timeout)
         self._http_cache = http_cache if http_cache is not None else {}
-        self._azure_region = azure_region
+        throttled = ThrottledHttpClient(self.http_client, self._http_cache)
         self._allow_broker = allow_broker
         self._used_states = auth_code.UsedStates()
         self._ctx = AppContext(
             client_id=client_id, authority=self.authority,
-            discovery=Discovery(self.http_client, validate_authority, instance_discovery,
+            discovery=Discovery(throttled, validate_authority, instance_discovery,
                                 self._http_cache),
-            http_client=self.http_client, cache=self.token_cache,
+            http_client=throttled, cache=self.token_cache,
             client_auth=_client_auth(client_id, client_credential, client_claims),
             base_headers=telemetry.base_headers(app_name, app_version),
             capabilities=claims_rules.capabilities_claims(client_capabilities),
             exclude_scopes=scope_rules.check_exclusions(exclude_scopes),
-            is_confidential=client_credential is not None, now=time.time)
+            is_confidential=client_credential is not None,
+            region=RegionResolver(azure_region, self.http_client), now=time.time)
 
     def __repr__(self) -> str:
         return "{}(client_id={!r}, authority={!r})".format(

@@ -36,10 +36,39 @@ def base_headers(app_name: Optional[str] = None, app_version: Optional[str] = No
 
 
 def request_headers(base: Dict[str, str], api_id: int, force_refresh: bool = False,
-                    correlation_id: Optional[str] = None) -> Dict[str, str]:
+                    correlation_id: Optional[str] = None,
+                    last: Optional["LastRequest"] = None) -> Dict[str, str]:
     """Headers for one token request: a correlation id and the flow's telemetry."""
     headers = dict(base)
     headers["client-request-id"] = correlation_id or str(uuid.uuid4())
     headers["x-client-current-telemetry"] = "{}|{},{}|".format(
         _SCHEMA, api_id, 1 if force_refresh else 0)
+    if last is not None:
+        headers["x-client-last-telemetry"] = last.header()
     return headers
+
+
+class LastRequest(object):
+    """What the service wants to hear about the previous request: how many answers came from
+    the cache since, and which request failed with which error (``x-client-last-telemetry``)."""
+
+    def __init__(self) -> None:
+        self.cache_hits = 0
+        self._failure: Optional[tuple] = None
+
+    def header(self) -> str:
+        failed, error = "", ""
+        if self._failure:
+            failed = "{},{}".format(*self._failure[:2])
+            error = self._failure[2]
+        return "{}|{}|{}|{}|".format(_SCHEMA, self.cache_hits, failed, error)
+
+    def record(self, result: Dict[str, object], headers: Dict[str, str]) -> None:
+        """Called with every token answer: keep a failure for the next request's header."""
+        self.cache_hits = 0
+        if "error" in result:
+            api_id = headers.get("x-client-current-telemetry", "||").split("|")[1].split(",")[0]
+            self._failure = (api_id, headers.get("client-request-id", ""),
+                             str(result.get("error"))[:64].replace("|", " ").replace(",", " "))
+        else:
+            self._failure = None

@@ -5,6 +5,7 @@ from typing import Any, Dict, Optional
 
 from .._entra import scopes as scope_rules
 from .._entra import telemetry
+from .._entra.region import regional_token_endpoint
 from .context import AppContext, from_network
 
 
@@ -25,7 +26,9 @@ def acquire(ctx: AppContext, scopes: Any, claims_challenge: Optional[str] = None
 
 def request(ctx: AppContext, scopes: list, claims_challenge: Optional[str] = None) -> Dict[str, Any]:
     endpoints = ctx.endpoints()
-    client = ctx.oauth_client(endpoints)
+    region = ctx.region.region() if ctx.region else None
+    client = ctx.oauth_client(endpoints, token_endpoint=regional_token_endpoint(
+        endpoints.token_endpoint, region) if region else None)
     return from_network(client.obtain_token_for_client(
         scopes, fields={"claims": ctx.claims(claims_challenge), "client_info": "1"},
         headers=ctx.headers(telemetry.CLIENT_CREDENTIALS)))

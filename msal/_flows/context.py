@@ -36,6 +36,8 @@ class AppContext(object):
         self.exclude_scopes = exclude_scopes
         self.is_confidential = is_confidential
         self.now = now
+        self._lookup_plans: Dict[Authority, Tuple[Tuple[str, ...], str]] = {}
+        self._own_plan: Optional[Tuple[Tuple[str, ...], str]] = None
 
     def resolve_authority(self, authority: Any = None) -> Authority:
         """The app's authority, or a per-call override given as a URL."""
@@ -72,11 +74,10 @@ class AppContext(object):
                             authority: Optional[Authority] = None
                             ) -> Tuple[Optional[Dict[str, Any]], bool]:
         """A usable cached access token as a result dict, and whether it is due for refresh."""
-        authority = authority or self.authority
+        aliases, realm = self._lookup_plan(self.authority if authority is None else authority)
         now = self.now()
         entry = self.cache.find_access_token(
-            client_id=self.client_id, environments=self.aliases(authority),
-            realm=realm_of(self.endpoints(authority).token_endpoint),
+            client_id=self.client_id, environments=aliases, realm=realm,
             home_account_id=home_account_id, scopes=scopes, now=now)
         if entry is None:
             return None, False
@@ -89,6 +90,19 @@ class AppContext(object):
         refresh_on = entry.get("refresh_on")
         due = bool(refresh_on) and str(refresh_on).isdigit() and int(refresh_on) < now
         return result, due
+
+    def _lookup_plan(self, authority: Authority) -> Tuple[Tuple[str, ...], str]:
+        """Where an authority's tokens are cached: (aliases, realm). Both are settled once its
+        endpoints are discovered, so they are worked out once, not on every cache hit."""
+        if authority is self.authority and self._own_plan is not None:
+            return self._own_plan
+        plan = self._lookup_plans.get(authority)
+        if plan is None:
+            realm = realm_of(self.endpoints(authority).token_endpoint)
+            plan = self._lookup_plans[authority] = (self.aliases(authority), realm)
+        if authority is self.authority:
+            self._own_plan = plan
+        return plan
 
 
 def realm_of(token_endpoint: str) -> str:

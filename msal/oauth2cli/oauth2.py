@@ -22,12 +22,15 @@ class Client(object):
 
     def __init__(self, http_client: Any, client_id: str, token_endpoint: str,
                  client_auth: Optional[ClientAuth] = None,
-                 on_obtaining_tokens: Optional[Callable[[Dict[str, Any]], None]] = None) -> None:
+                 on_obtaining_tokens: Optional[Callable[[Dict[str, Any]], None]] = None,
+                 on_response: Optional[Callable[[Dict[str, Any], Mapping[str, str]], None]] = None
+                 ) -> None:
         self.http_client = http_client
         self.client_id = client_id
         self.token_endpoint = token_endpoint
         self.client_auth = client_auth or ClientAuth()
         self.on_obtaining_tokens = on_obtaining_tokens
+        self.on_response = on_response  # Sees every parsed answer with its request headers
 
     def obtain_token(self, grant_type: str, fields: Mapping[str, Any], scope: Iterable[str] = (),
                      headers: Optional[Mapping[str, str]] = None,
@@ -40,8 +43,11 @@ class Client(object):
         scope = list(scope)
         form = build_token_form(self.client_id, grant_type, fields, scope)
         self.client_auth.apply(form, self.token_endpoint)
-        resp = self.http_client.post(self.token_endpoint, data=form, headers=dict(headers or {}))
+        headers = dict(headers or {})
+        resp = self.http_client.post(self.token_endpoint, data=form, headers=headers)
         result = parse_token_response(resp)
+        if self.on_response:
+            self.on_response(result, headers)
         if "error" not in result:
             if validate:
                 validate(result)

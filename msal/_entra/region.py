@@ -1,0 +1,78 @@
+"""Regional token endpoints for the client credentials flow (``azure_region``)."""
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+from typing import Any, Optional
+from urllib.parse import urlparse, urlunparse
+
+logger = logging.getLogger(__name__)
+
+IMDS_URL = ("http://169.254.169.254/metadata/instance/compute/location"
+            "?format=text&api-version=2021-01-01")
+IMDS_TIMEOUT = 2
+_REGION = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+
+
+def check(azure_region: Any) -> Any:
+    """Validate the application's ``azure_region``: None, True (detect) or a region name."""
+    if azure_region is None or azure_region is True or azure_region is False:
+        return azure_region or None
+    if not isinstance(azure_region, str) or not _REGION.match(azure_region.lower()):
+        raise ValueError("azure_region must be a region name such as 'westus' (a hostname "
+                         "label), ClientApplication.ATTEMPT_REGION_DISCOVERY, or None; got {!r}"
+                         .format(azure_region))
+    return azure_region.lower()
+
+
+class RegionResolver(object):
+    """Works out the region once per application: configured, detected, or none."""
+
+    def __init__(self, azure_region: Any, http_client: Any) -> None:
+        self._configured = check(azure_region)
+        self._http = http_client
+        self._lock = threading.Lock()
+        self._resolved = False
+        self._region: Optional[str] = None
+
+    def region(self) -> Optional[str]:
+        if self._configured is None:
+            return None
+        if isinstance(self._configured, str):
+            return self._configured
+        if not self._resolved:
+            with self._lock:
+                if not self._resolved:
+                    self._region = self._detect()
+                    self._resolved = True
+        return self._region
+
+    def _detect(self) -> Optional[str]:
+        """``REGION_NAME`` (Azure Functions), else the VM metadata service, else none."""
+        from_env = os.environ.get("REGION_NAME", "").strip().replace(" ", "").lower()
+        if from_env and _REGION.match(from_env):
+            return from_env
+        try:
+            resp = self._http.get(IMDS_URL, headers={"Metadata": "true"}, timeout=IMDS_TIMEOUT)
+        except Exception as exc:  # Not on an Azure VM: the global endpoint serves
+            logger.debug("Region discovery found no metadata service (%s)", type(exc).__name__)
+            return None
+        text = (getattr(resp, "text", "") or "").strip().lower()
+        if getattr(resp, "status_code", None) == 200 and _REGION.match(text):
+            return text
+        return None
+
+
+def regional_token_endpoint(token_endpoint: str, region: str) -> str:
+    """``https://<region>.login.microsoft.com/...`` for the public cloud, ``<region>.<host>`` elsewhere."""
+    parts = urlparse(token_endpoint)
+    host = parts.hostname or ""
+    if host in ("login.microsoftonline.com", "login.microsoft.com", "login.windows.net",
+                "sts.windows.net"):
+        regional = "{}.login.microsoft.com".format(region)
+    else:
+        regional = "{}.{}".format(region, host)
+    netloc = regional if parts.port is None else "{}:{}".format(regional, parts.port)
+    return urlunparse(parts._replace(netloc=netloc))

@@ -1,0 +1,147 @@
+"""Throttling and replay of failed requests, as a wrapper around any HttpClient.
+
+State lives in the application's ``http_cache`` mapping (picklable, and free of tokens and
+personal data: keys carry a hash of the request, values the error answer only):
+
+* an answer of 429, or 5xx, stops identical requests for its ``Retry-After`` (or a default);
+* an identical token request that failed with HTTP 400 is answered from the cache for a minute,
+  except device-flow polls, which are meant to repeat.
+"""
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import json
+import time
+from typing import Any, Callable, Dict, MutableMapping, Optional, Tuple
+
+DEFAULT_THROTTLE = 60
+MAX_THROTTLE = 3600
+REPLAY_400_FOR = 60
+MAX_ENTRIES = 1000
+DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+_KEY_TAG = "throttle"
+# Fields that differ between otherwise identical requests; they do not make a request new.
+_VOLATILE_FIELDS = ("client_assertion",)
+
+
+class CachedResponse(object):
+    """An earlier error answer, replayed."""
+
+    def __init__(self, status_code: int, text: str, headers: Dict[str, str]) -> None:
+        self.status_code, self.text, self.headers = status_code, text, headers
+
+    def raise_for_status(self) -> None:
+        if self.status_code >= 400:
+            raise RuntimeError("HTTP {} (replayed from the http_cache)".format(self.status_code))
+
+
+class ThrottledHttpClient(object):
+    """Answers from ``http_cache`` while an identical request is throttled; else the real client."""
+
+    def __init__(self, http_client: Any, http_cache: MutableMapping[Any, Any],
+                 now: Callable[[], float] = time.time) -> None:
+        self.http_client = http_client
+        self._cache = http_cache
+        self._now = now
+
+    def post(self, url: str, params: Any = None, data: Any = None, headers: Any = None,
+             **kwargs: Any) -> Any:
+        key = _request_key("POST", url, params, data)
+        replay = self._lookup(key)
+        if replay is not None:
+            return replay
+        resp = self.http_client.post(url, params=params, data=data, headers=headers, **kwargs)
+        self._remember(key, resp, replayable_400=not _is_device_poll(data))
+        return resp
+
+    def get(self, url: str, params: Any = None, headers: Any = None, **kwargs: Any) -> Any:
+        key = _request_key("GET", url, params, None)
+        replay = self._lookup(key)
+        if replay is not None:
+            return replay
+        resp = self.http_client.get(url, params=params, headers=headers, **kwargs)
+        self._remember(key, resp, replayable_400=False)
+        return resp
+
+    def close(self) -> None:
+        closer = getattr(self.http_client, "close", None)
+        if callable(closer):
+            closer()
+
+    def _lookup(self, key: Tuple[str, str]) -> Optional[CachedResponse]:
+        try:
+            entry = self._cache.get(key)
+        except Exception:  # A broken http_cache must not break sign-in
+            return None
+        if not (isinstance(entry, tuple) and len(entry) == 4):
+            return None
+        expires, status, text, headers = entry
+        if not isinstance(expires, (int, float)) or expires <= self._now():
+            return None
+        return CachedResponse(status, text, dict(headers))
+
+    def _remember(self, key: Tuple[str, str], resp: Any, replayable_400: bool) -> None:
+        status = getattr(resp, "status_code", 200)
+        headers = getattr(resp, "headers", None) or {}
+        if status == 429 or 500 <= status < 600:
+            seconds = parse_retry_after(headers.get("Retry-After"), self._now())
+        elif status == 400 and replayable_400:
+            seconds = REPLAY_400_FOR
+        else:
+            return
+        entry = (self._now() + seconds, status, _text_of(resp),
+                 tuple((k, v) for k, v in headers.items() if k.lower() == "retry-after"))
+        try:
+            self._evict_if_full()
+            self._cache[key] = entry
+        except Exception:
+            pass
+
+    def _evict_if_full(self) -> None:
+        keys = [k for k in list(self._cache.keys()) if isinstance(k, tuple) and k[:1] == (_KEY_TAG,)]
+        if len(keys) < MAX_ENTRIES:
+            return
+        now = self._now()
+        expired = [k for k in keys if not _alive(self._cache.get(k), now)]
+        for k in expired or sorted(keys, key=lambda k: self._cache[k][0])[:len(keys) // 10 + 1]:
+            self._cache.pop(k, None)
+
+
+def parse_retry_after(value: Any, now: float) -> float:
+    """Seconds to wait, from ``Retry-After`` as seconds or an HTTP date; a default otherwise."""
+    if value is None:
+        return DEFAULT_THROTTLE
+    text = str(value).strip()
+    if text.isdigit():
+        return min(max(int(text), 0), MAX_THROTTLE)
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+        return min(max(when.timestamp() - now, 0), MAX_THROTTLE)
+    except (TypeError, ValueError, OverflowError):
+        return DEFAULT_THROTTLE
+
+
+def _request_key(method: str, url: str, params: Any, data: Any) -> Tuple[str, str]:
+    """A key for "the same request": a hash, so no token or secret is kept in the cache."""
+    if isinstance(data, dict):
+        body = json.dumps(sorted((k, str(v)) for k, v in data.items()
+                                 if k not in _VOLATILE_FIELDS))
+    else:
+        body = str(data or "")
+    material = json.dumps([method, url, sorted((params or {}).items()), body], default=str)
+    return (_KEY_TAG, hashlib.sha256(material.encode("utf-8")).hexdigest())
+
+
+def _is_device_poll(data: Any) -> bool:
+    return isinstance(data, dict) and data.get("grant_type") == DEVICE_CODE_GRANT
+
+
+def _text_of(resp: Any) -> str:
+    text = getattr(resp, "text", "")
+    return text if isinstance(text, str) else ""
+
+
+def _alive(entry: Any, now: float) -> bool:
+    return isinstance(entry, tuple) and len(entry) == 4 and isinstance(entry[0], (int, float)) \
+        and entry[0] > now
