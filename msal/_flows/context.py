@@ -9,6 +9,7 @@ from .._entra import claims as claims_rules
 from .._entra import scopes as scope_rules
 from .._entra import telemetry
 from .._entra.discovery import Discovery, Endpoints
+from .._entra.region import RegionResolver
 from ..authority import Authority, parse_authority
 from ..oauth2cli.client_auth import ClientAuth
 from ..oauth2cli.oauth2 import Client
@@ -24,6 +25,7 @@ class AppContext(object):
                  http_client: Any, cache: TokenCache, client_auth: ClientAuth,
                  base_headers: Dict[str, str], capabilities: Optional[Dict[str, Any]],
                  exclude_scopes: List[str], is_confidential: bool,
+                 region: Optional[RegionResolver] = None,
                  now: Callable[[], float] = time.time) -> None:
         self.client_id = client_id
         self.authority = authority
@@ -35,6 +37,8 @@ class AppContext(object):
         self.capabilities = capabilities
         self.exclude_scopes = exclude_scopes
         self.is_confidential = is_confidential
+        self.region = region
+        self.last_request = telemetry.LastRequest()
         self.now = now
         self._lookup_plans: Dict[Authority, Tuple[Tuple[str, ...], str]] = {}
         self._own_plan: Optional[Tuple[Tuple[str, ...], str]] = None
@@ -58,17 +62,23 @@ class AppContext(object):
     def headers(self, api_id: int, force_refresh: bool = False,
                 extra: Optional[Dict[str, str]] = None,
                 correlation_id: Optional[str] = None) -> Dict[str, str]:
-        headers = telemetry.request_headers(self.base_headers, api_id, force_refresh, correlation_id)
+        headers = telemetry.request_headers(self.base_headers, api_id, force_refresh, correlation_id,
+                                            last=self.last_request)
         headers.update(extra or {})
         return headers
 
-    def oauth_client(self, endpoints: Endpoints, token_endpoint: Optional[str] = None) -> Client:
-        """A protocol client whose tokens land in this application's cache."""
-        return Client(self.http_client, self.client_id, token_endpoint or endpoints.token_endpoint,
-                      client_auth=self.client_auth, on_obtaining_tokens=self._add_to_cache)
+    def oauth_client(self, endpoints: Endpoints, token_endpoint: Optional[str] = None,
+                     authority: Optional[Authority] = None) -> Client:
+        """A protocol client whose tokens land in this application's cache, filed under the
+        authority's host (a regional token endpoint's host is not the cache's environment)."""
+        environment = (authority or self.authority).environment
 
-    def _add_to_cache(self, event: Dict[str, Any]) -> None:
-        self.cache.add(event, now=self.now())
+        def add_to_cache(event: Dict[str, Any]) -> None:
+            event.setdefault("environment", environment)
+            self.cache.add(event, now=self.now())
+        return Client(self.http_client, self.client_id, token_endpoint or endpoints.token_endpoint,
+                      client_auth=self.client_auth, on_obtaining_tokens=add_to_cache,
+                      on_response=self.last_request.record)
 
     def cached_access_token(self, *, scopes: List[str], home_account_id: Optional[str],
                             authority: Optional[Authority] = None
@@ -81,6 +91,7 @@ class AppContext(object):
             home_account_id=home_account_id, scopes=scopes, now=now)
         if entry is None:
             return None, False
+        self.last_request.cache_hits += 1
         result = {
             "access_token": entry["secret"],
             "token_type": entry.get("token_type") or "Bearer",
