@@ -267,6 +267,8 @@ class PersistedTokenCache(SerializableTokenCache):
             raise CacheFileError(self.path, "is not a token cache (not UTF-8 text)") from None
         except ValueError as e:
             raise CacheFileError(self.path, "is not a token cache ({})".format(e)) from None
+        except RecursionError:
+            raise CacheFileError(self.path, "is not a token cache (nested too deeply)") from None
         self._loaded = _signature(st)
 
     def _check_mode(self, st: os.stat_result) -> None:

@@ -96,7 +96,7 @@ def test_loose_permissions_are_repaired(tmp_path, caplog):
 
 
 @pytest.mark.parametrize("content", [b"{not json", b"[1, 2]", b'{"AccessToken": 3}',
-                                     b"\xff\xfe\x00garbage"])
+                                     b"\xff\xfe\x00garbage", b"[" * 100000])
 def test_corrupt_file_is_reported_with_its_name_and_left_alone(tmp_path, content):
     path = tmp_path / "cache.json"
     path.write_bytes(content)
