@@ -10,18 +10,24 @@ from .context import AppContext, from_network
 
 
 def acquire(ctx: AppContext, scopes: Any, claims_challenge: Optional[str] = None) -> Dict[str, Any]:
-    """Cache first (unless a claims challenge asks for a fresh token), then the token endpoint."""
+    """Cache first (unless a claims challenge asks for a fresh token), then the token endpoint.
+
+    Concurrent callers missing the cache for the same scopes share one request.
+    """
     scopes = scope_rules.validate(scopes)
-    if not claims_challenge:
-        cached, refresh_due = ctx.cached_access_token(scopes=scopes, home_account_id=None)
-        if cached and not refresh_due:
-            return cached
-    else:
-        cached = None
-    result = request(ctx, scopes, claims_challenge)
-    if "error" in result and cached:
-        return cached  # Refresh ahead of expiry failed; the cached token is still good
-    return result
+    if claims_challenge:
+        return request(ctx, scopes, claims_challenge)
+    cached, refresh_due = ctx.cached_access_token(scopes=scopes, home_account_id=None)
+    if cached and not refresh_due:
+        return cached
+
+    def fetch() -> Dict[str, Any]:
+        latest, due = ctx.cached_access_token(scopes=scopes, home_account_id=None)
+        if latest and not due:
+            return latest  # Another caller refreshed it while this one waited
+        result = request(ctx, scopes)
+        return latest if "error" in result and latest else result
+    return ctx.single_flight.run(("client_credentials", frozenset(scopes)), fetch)
 
 
 def request(ctx: AppContext, scopes: list, claims_challenge: Optional[str] = None) -> Dict[str, Any]:

@@ -10,6 +10,7 @@ from .._entra import scopes as scope_rules
 from .._entra import telemetry
 from .._entra.discovery import Discovery, Endpoints
 from .._entra.region import RegionResolver
+from .single_flight import SingleFlight
 from ..authority import Authority, parse_authority
 from ..oauth2cli.client_auth import ClientAuth
 from ..oauth2cli.oauth2 import Client
@@ -39,6 +40,7 @@ class AppContext(object):
         self.is_confidential = is_confidential
         self.region = region
         self.last_request = telemetry.LastRequest()
+        self.single_flight = SingleFlight()
         self.now = now
         self._lookup_plans: Dict[Authority, Tuple[Tuple[str, ...], str]] = {}
         self._own_plan: Optional[Tuple[Tuple[str, ...], str]] = None

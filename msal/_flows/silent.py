@@ -27,10 +27,20 @@ def acquire(ctx: AppContext, scopes: Any, account: Optional[Dict[str, Any]],
             return cached
     if account is None:
         return cached  # App-only tokens have no refresh token to fall back on
-    result = refresh(ctx, scopes, account, target_authority, force_refresh, claims_challenge)
-    if cached and (result is None or "error" in result):
-        return cached
-    return result
+
+    def fetch() -> Optional[Dict[str, Any]]:
+        if not (force_refresh or claims_challenge):
+            latest, due = ctx.cached_access_token(
+                scopes=scopes, home_account_id=home_account_id, authority=target_authority)
+            if latest and not due:
+                return latest  # Another caller refreshed it while this one waited
+        result = refresh(ctx, scopes, account, target_authority, force_refresh, claims_challenge)
+        if cached and (result is None or "error" in result):
+            return cached
+        return result
+    key = ("refresh", home_account_id, target_authority.url, frozenset(scopes),
+           bool(force_refresh), claims_challenge)
+    return ctx.single_flight.run(key, fetch)
 
 
 def refresh(ctx: AppContext, scopes: List[str], account: Dict[str, Any], authority: Authority,
@@ -44,7 +54,7 @@ def refresh(ctx: AppContext, scopes: List[str], account: Dict[str, Any], authori
     if not candidates:
         return None
     endpoints = ctx.endpoints(authority)
-    client = ctx.oauth_client(endpoints)
+    client = ctx.oauth_client(endpoints, authority=authority)
     headers = ctx.headers(telemetry.SILENT, force_refresh, extra=_anchor(home_account_id))
     last_error: Optional[Dict[str, Any]] = None
     for rt in candidates:
