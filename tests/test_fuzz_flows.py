@@ -123,9 +123,6 @@ def test_random_device_flows_against_the_emulator(public_app, flow):
     check_device_result(lambda: public_app.acquire_token_by_device_flow(flow))
 
 
-@pytest.mark.xfail(strict=True, raises=(TypeError, OverflowError), reason=(
-    "Bugs found by fuzzing: device_code.acquire passes flow['_scope'] to the token form unchecked "
-    "(TypeError), and _positive_int() does not catch OverflowError from int(float('inf'))"))
 @pytest.mark.parametrize("tampered", [{"_scope": [None]}, {"interval": float("inf")}],
                          ids=["scope", "interval"])
 def test_tampered_device_flow_is_a_value_error(pending_app, tampered):

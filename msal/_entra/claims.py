@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 from typing import Any, Dict, Iterable, Optional
 
+from ..oauth2cli import jsontext
+
 
 def capabilities_claims(client_capabilities: Optional[Iterable[str]]) -> Optional[Dict[str, Any]]:
     """Client capabilities as the claims object Entra expects (``xms_cc``)."""
@@ -21,7 +23,7 @@ def merge(capabilities: Optional[Dict[str, Any]], claims_challenge: Optional[str
         if not isinstance(claims_challenge, str):
             raise ValueError("claims_challenge must be a JSON string")
         try:
-            challenge = json.loads(claims_challenge)
+            challenge = jsontext.loads(claims_challenge)
         except ValueError:
             raise ValueError("claims_challenge is not valid JSON: {!r}".format(claims_challenge[:100]))
         if not isinstance(challenge, dict):

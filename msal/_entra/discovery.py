@@ -6,7 +6,6 @@ so a long-lived application asks once.
 """
 from __future__ import annotations
 
-import json
 import threading
 import time
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from typing import Any, Dict, MutableMapping, Optional, Tuple
 from urllib.parse import urlencode
 
 from ..authority import WELL_KNOWN_AUTHORITY_HOSTS, WORLD_WIDE, Authority
+from ..oauth2cli import jsontext
 
 DISCOVERY_TTL = 24 * 3600
 
@@ -150,7 +150,7 @@ def _get_json(http_client: Any, url: str) -> Tuple[Dict[str, Any], bool]:
     """GET a JSON document; return (document or error dict, succeeded)."""
     resp = http_client.get(url, headers={"Accept": "application/json"})
     try:
-        doc = json.loads(resp.text)
+        doc = jsontext.loads(resp.text)
     except ValueError:
         doc = None
     if not isinstance(doc, dict):

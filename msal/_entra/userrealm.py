@@ -1,11 +1,11 @@
 """User realm discovery: is this user managed by Entra or federated to another identity provider?"""
 from __future__ import annotations
 
-import json
 from typing import Any, Dict
 from urllib.parse import quote
 
 from ..authority import Authority
+from ..oauth2cli import jsontext
 
 
 def discover(http_client: Any, authority: Authority, username: str,
@@ -15,8 +15,8 @@ def discover(http_client: Any, authority: Authority, username: str,
         authority.instance, quote(username, safe="@"))
     resp = http_client.get(url, headers=dict(headers, Accept="application/json"))
     try:
-        realm = json.loads(resp.text)
-    except (ValueError, TypeError):
+        realm = jsontext.loads(resp.text)
+    except ValueError:
         return {}
     return realm if isinstance(realm, dict) and resp.status_code == 200 else {}
 

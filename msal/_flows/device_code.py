@@ -1,12 +1,12 @@
 """The device authorization grant (RFC 8628)."""
 from __future__ import annotations
 
-import json
 import time
 from typing import Any, Callable, Dict, Optional
 
 from .._entra import scopes as scope_rules
 from .._entra import telemetry
+from ..oauth2cli import jsontext
 from .auth_code import id_token_validator
 from .context import AppContext, from_network
 
@@ -27,8 +27,8 @@ def initiate(ctx: AppContext, scopes: Any) -> Dict[str, Any]:
         data={"client_id": ctx.client_id, "scope": " ".join(decorated)},
         headers=ctx.headers(telemetry.DEVICE_FLOW))
     try:
-        flow = json.loads(resp.text)
-    except (ValueError, TypeError):
+        flow = jsontext.loads(resp.text)
+    except ValueError:
         flow = None
     if not isinstance(flow, dict):
         return {"error": "invalid_response",
@@ -47,17 +47,24 @@ def acquire(ctx: AppContext, flow: Any, claims_challenge: Optional[str] = None,
             exit_condition: Optional[Callable[[Dict[str, Any]], bool]] = None,
             sleep: Callable[[float], None] = time.sleep) -> Dict[str, Any]:
     """Poll until the user approves, declines, the code expires, or ``flow["expires_at"]`` is set to 0."""
-    if not isinstance(flow, dict) or "device_code" not in flow:
+    if not isinstance(flow, dict) or not isinstance(flow.get("device_code"), str):
         raise ValueError("flow must be the dict returned by initiate_device_flow()")
+    try:
+        scope = scope_rules.validate(flow.get("_scope") or [], name="the flow's scopes")
+    except TypeError as exc:
+        raise ValueError("flow has been altered: {}".format(exc))
+    interval = flow.get("interval", DEFAULT_INTERVAL)
+    if isinstance(interval, bool) or not isinstance(interval, (int, float)) \
+            or not 0 < interval < 3600:
+        raise ValueError("flow['interval'] must be a positive number of seconds")
     endpoints = ctx.endpoints()
     client = ctx.oauth_client(endpoints)
     fields = {"device_code": flow["device_code"], "code": flow["device_code"],
               "claims": ctx.claims(claims_challenge), "client_info": "1"}
-    interval = _positive_int(flow.get("interval"), DEFAULT_INTERVAL)
     validate = id_token_validator(ctx, endpoints.issuer)
     while True:
         result = client.obtain_token(
-            DEVICE_CODE_GRANT, fields, flow.get("_scope") or [],
+            DEVICE_CODE_GRANT, fields, scope,
             headers=ctx.headers(telemetry.DEVICE_FLOW), validate=validate)
         error = result.get("error")
         if error not in ("authorization_pending", "slow_down"):
@@ -89,6 +96,6 @@ def _wait(ctx: AppContext, flow: Dict[str, Any], seconds: float,
 def _positive_int(value: Any, default: int) -> int:
     try:
         number = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return default
     return number if number > 0 else default

@@ -7,10 +7,10 @@ through ``on_obtaining_tokens`` (which the application wires to its cache).
 """
 from __future__ import annotations
 
-import json
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional
 from urllib.parse import urlencode
 
+from . import jsontext
 from .client_auth import ClientAuth
 
 CLIENT_SECRET_FIELDS = ("client_secret", "client_assertion", "password", "code", "code_verifier",
@@ -117,8 +117,8 @@ def parse_token_response(resp: Any) -> Dict[str, Any]:
     """The token endpoint's JSON answer as a dict; a clear error dict when it is not JSON."""
     status = getattr(resp, "status_code", None)
     try:
-        result = json.loads(resp.text)
-    except (ValueError, TypeError):
+        result = jsontext.loads(resp.text)
+    except ValueError:
         result = None
     if not isinstance(result, dict):
         return {

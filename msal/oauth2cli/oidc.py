@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import time
 from typing import Any, Dict, Optional
 
 from ..exceptions import IdTokenError
+from . import jsontext
 
 CLOCK_SKEW = 300  # seconds of tolerance between our clock and the identity provider's
 
@@ -22,7 +22,7 @@ def decode_part(raw: str) -> Dict[str, Any]:
         raise ValueError("Expected a base64url string, got {}".format(type(raw).__name__))
     try:
         padded = raw + "=" * (-len(raw) % 4)
-        value = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8"))
+        value = jsontext.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
     except (ValueError, binascii.Error, UnicodeError):
         raise ValueError("Not a base64url-encoded JSON object")
     if not isinstance(value, dict):
