@@ -14,12 +14,13 @@ emits after each successful token request.
 from __future__ import annotations
 
 import base64
+import contextlib
 import heapq
 import itertools
 import json
 import threading
 import time
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Set, Tuple
+from typing import Any, Callable, ContextManager, Dict, Iterable, Iterator, List, Optional, Set, Tuple
 from urllib.parse import urlparse
 
 __all__ = ["TokenCache", "SerializableTokenCache"]
@@ -134,6 +135,7 @@ def _app_metadata_key(**e: Any) -> str:
 
 _EMPTY: Dict[str, Any] = {}
 _NO_INDEX = object()
+_RETRY = object()
 # An access-token bucket larger than this gets a per-scope sub-index on its first lookup.
 _SCOPE_INDEX_THRESHOLD = 4
 _MAX_INTERNED_TARGETS = 4096
@@ -189,6 +191,8 @@ class _Index(object):
         self.accounts_by_name: Dict[str, Dict[str, None]] = {}
         self.at_buckets_by_home: Dict[Any, Dict[tuple, None]] = {}
         self.at_by_scope: Dict[tuple, Dict[str, Dict[str, None]]] = {}
+        # find_accounts' answer per set of environments, until the Account section changes.
+        self.accounts_memo: Dict[frozenset, List[dict]] = {}
         self._targets: Dict[str, frozenset] = {}
         self._counter = itertools.count()
 
@@ -196,13 +200,14 @@ class _Index(object):
         self.stale = set(self.fields)
         self.seq, self.primary, self.at_by_scope = {}, {}, {}
         self.accounts_by_env, self.accounts_by_name, self.at_buckets_by_home = {}, {}, {}
+        self.accounts_memo = {}
 
     def rebuild(self, credential_type: str, section: Dict[str, Any]) -> None:
         CT = TokenCache.CredentialType
         if credential_type == CT.ACCESS_TOKEN:
             self.at_by_scope, self.at_buckets_by_home = {}, {}
         elif credential_type == CT.ACCOUNT:
-            self.accounts_by_env, self.accounts_by_name = {}, {}
+            self.accounts_by_env, self.accounts_by_name, self.accounts_memo = {}, {}, {}
         self.seq[credential_type] = {}
         self.primary[credential_type] = {}
         self.stale.discard(credential_type)
@@ -246,6 +251,7 @@ class _Index(object):
                 _bucket_remove(index, self.key_of(credential_type, old), key)
             _bucket_insert(index, ikey, key, None, seqs)
         if credential_type == CT.ACCOUNT:
+            self.accounts_memo.clear()
             for secondary, of in ((self.accounts_by_env, _environment_of),
                                   (self.accounts_by_name, _username_of)):
                 new_k = of(new)
@@ -266,6 +272,7 @@ class _Index(object):
         else:
             _bucket_remove(index, ikey, key)
         if credential_type == CT.ACCOUNT:
+            self.accounts_memo.clear()
             for secondary, of in ((self.accounts_by_env, _environment_of),
                                   (self.accounts_by_name, _username_of)):
                 old_k = of(old)
@@ -307,17 +314,21 @@ class _Index(object):
         for scope in new - old:
             sub.setdefault(scope, {})[key] = None
 
-    def access_token_candidates(self, ikey: tuple, bucket: Dict[str, Any],
-                                wanted: frozenset) -> Dict[str, Any]:
-        """Keys of the bucket's tokens that may cover ``wanted``: a small superset."""
+    def access_token_candidates(self, ikey: tuple, bucket: Dict[str, Any], wanted: frozenset,
+                                build: bool = True) -> Optional[Dict[str, Any]]:
+        """Keys of the bucket's tokens that may cover ``wanted``: a small superset.
+        None when the scope sub-index is missing and ``build`` is false."""
         if not wanted or len(bucket) <= _SCOPE_INDEX_THRESHOLD:
             return bucket
         sub = self.at_by_scope.get(ikey)
         if sub is None:
-            sub = self.at_by_scope[ikey] = {}
+            if not build:
+                return None
+            sub = {}
             for key, (_, scopes, _) in bucket.items():
                 for scope in scopes:
                     sub.setdefault(scope, {})[key] = None
+            self.at_by_scope[ikey] = sub  # Published whole: lock-free readers see all or nothing
         smallest: Optional[Dict[str, Any]] = None
         for scope in wanted:
             keys = sub.get(scope)
@@ -326,6 +337,16 @@ class _Index(object):
             if smallest is None or len(keys) < len(smallest):
                 smallest = keys
         return smallest if smallest is not None else bucket
+
+
+def _one_per_home(section: Dict[str, Any], keys: Iterable[str]) -> List[dict]:
+    """The entries of these keys, the last one of each home_account_id at the first's place."""
+    by_home: Dict[Any, dict] = {}
+    for key in keys:
+        entry = section[key]
+        home = entry.get("home_account_id")
+        by_home[home if type(home) is str else _ik(home)] = entry
+    return list(by_home.values())
 
 
 def _environment_of(entry: dict) -> Any:
@@ -384,6 +405,8 @@ class TokenCache:
         self._cache: Dict[str, Dict[str, Any]] = {}
         self._index = _Index(self._INDEX_FIELDS)
         self._indexed_doc: Any = self._cache
+        # Odd while a write is under way: lets find_access_token read without the lock.
+        self._version = 0
         self.key_makers: Dict[str, Callable[..., str]] = {
             self.CredentialType.ACCESS_TOKEN: _access_token_key,
             self.CredentialType.REFRESH_TOKEN: _refresh_token_key,
@@ -391,6 +414,13 @@ class TokenCache:
             self.CredentialType.ACCOUNT: _account_key,
             self.CredentialType.APP_METADATA: _app_metadata_key,
         }
+        # A subclass that hooks modify() or find() alone (msal-extensions' PersistedTokenCache
+        # does, to save and reload its file) relies on the original's routing: each write goes
+        # through modify() and each lookup calls find(). Other caches take the indexed paths.
+        cls = type(self)
+        self._writes_via_modify = _overrides(cls, "modify") and not _overrides(cls, "add")
+        self._reads_via_find = (
+            _overrides(cls, "find") and not _overrides(cls, "find_access_token"))
 
     # ------------------------------------------------------------ storage
 
@@ -403,22 +433,46 @@ class TokenCache:
             self._index.invalidate_all()
             self._indexed_doc = self._cache
         if credential_type in self._index.stale:
-            self._index.rebuild(credential_type, self._cache.get(credential_type, {}))
+            self._version += 1
+            try:
+                self._index.rebuild(credential_type, self._cache.get(credential_type, {}))
+            finally:
+                self._version += 1
         return self._index
 
     def _store(self, credential_type: str, key: str, entry: dict) -> None:
         """Insert or replace one entry, keeping the indexes in step."""
         index = self._indexes_for(credential_type)
         section = self._cache.setdefault(credential_type, {})
-        old = section.get(key)
-        section[key] = entry
-        index.put(credential_type, key, old, entry)
+        self._version += 1
+        try:
+            old = section.get(key)
+            section[key] = entry
+            index.put(credential_type, key, old, entry)
+        finally:
+            self._version += 1
+
+    def _put(self, credential_type: str, key: str, entry: dict) -> None:
+        """Store one entry of a token event; through modify() when a subclass hooks it."""
+        if self._writes_via_modify:
+            self.modify(credential_type, entry, entry)
+        else:
+            self._store(credential_type, key, entry)
+
+    def _write_lock(self) -> ContextManager[Any]:
+        """The lock around a compound write. None when each step goes through a hooked
+        modify(), which locks for itself: msal-extensions takes its file lock before ours."""
+        return contextlib.nullcontext() if self._writes_via_modify else self._lock
 
     def _delete(self, credential_type: str, key: str) -> None:
         index = self._indexes_for(credential_type)
-        old = self._cache.get(credential_type, {}).pop(key, None)
-        if old is not None:
-            index.drop(credential_type, key, old)
+        self._version += 1
+        try:
+            old = self._cache.get(credential_type, {}).pop(key, None)
+            if old is not None:
+                index.drop(credential_type, key, old)
+        finally:
+            self._version += 1
 
     def _locate(self, credential_type: str, entry: dict) -> Optional[str]:
         """Key under which an entry equal to ``entry`` is stored, if any."""
@@ -442,15 +496,19 @@ class TokenCache:
     def _replace_all(self, data: Dict[str, Any]) -> None:
         """Replace the whole document; its indexes are built when first needed."""
         with self._lock:
-            self._cache = data
-            self._indexed_doc = data
-            self._index.invalidate_all()
+            self._version += 1
+            try:
+                self._cache = data
+                self._indexed_doc = data
+                self._index.invalidate_all()
+            finally:
+                self._version += 1
 
     # ------------------------------------------------------------ add
 
     def add(self, event: dict, now: Optional[float] = None) -> None:
         """Handle a token obtaining event, and add tokens into cache."""
-        with self._lock:
+        with self._write_lock():
             self._add(event, now=now)
 
     def _add(self, event: dict, now: Optional[float] = None) -> None:
@@ -498,7 +556,7 @@ class TokenCache:
                 at["refresh_on"] = str(now + refresh_in)
             if data.get("key_id"):  # e.g. an SSH certificate's key
                 at["key_id"] = data["key_id"]
-            self._store(CT.ACCESS_TOKEN, _access_token_key(**at), at)
+            self._put(CT.ACCESS_TOKEN, _access_token_key(**at), at)
 
         if home_account_id:
             claims_ = claims or {}
@@ -514,7 +572,7 @@ class TokenCache:
                     if isinstance(realm, str) and realm.lower() == "adfs"
                     else self.AuthorityType.MSSTS),
             }
-            self._store(CT.ACCOUNT, _account_key(**account), account)
+            self._put(CT.ACCOUNT, _account_key(**account), account)
 
         if claims is not None:
             idt = {
@@ -525,7 +583,7 @@ class TokenCache:
                 "realm": realm,
                 "client_id": client_id,
             }
-            self._store(CT.ID_TOKEN, _id_token_key(**idt), idt)
+            self._put(CT.ID_TOKEN, _id_token_key(**idt), idt)
 
         if "refresh_token" in response:
             rt = {
@@ -539,12 +597,12 @@ class TokenCache:
             }
             if response.get("foci"):
                 rt["family_id"] = response["foci"]
-            self._store(CT.REFRESH_TOKEN, _refresh_token_key(**rt), rt)
+            self._put(CT.REFRESH_TOKEN, _refresh_token_key(**rt), rt)
 
         app_metadata = {"client_id": client_id, "environment": environment}
         if response.get("foci"):
             app_metadata["family_id"] = response["foci"]
-        self._store(CT.APP_METADATA, _app_metadata_key(**app_metadata), app_metadata)
+        self._put(CT.APP_METADATA, _app_metadata_key(**app_metadata), app_metadata)
 
     # ------------------------------------------------------------ generic API
 
@@ -597,11 +655,17 @@ class TokenCache:
                new_key_value_pairs: Optional[dict] = None) -> None:
         """Update fields of a stored entry, or remove it when the new pairs are None.
 
-        The entry keeps its key; an entry not in the cache is ignored.
+        The entry keeps its key. Removing an entry not in the cache is ignored; updating one
+        stores it with the new pairs under its own key, as the original does (its ``add()``
+        writes each entry as ``modify(type, entry, entry)``).
         """
         with self._lock:
             key = self._locate(credential_type, old_entry)
             if key is None:
+                maker = self.key_makers.get(credential_type)
+                if new_key_value_pairs is not None and maker is not None:
+                    entry = dict(old_entry, **new_key_value_pairs)
+                    self._store(credential_type, maker(**old_entry), entry)
                 return
             if new_key_value_pairs is None:
                 self._delete(credential_type, key)
@@ -639,32 +703,56 @@ class TokenCache:
 
         Tokens expiring within 5 minutes are skipped; ``refresh_on`` is the caller's concern.
         """
+        if self._reads_via_find:  # A hooked find() sees each lookup (see __init__), whose
+            # answer still comes from the indexes.
+            self.find(self.CredentialType.ACCESS_TOKEN, query={
+                "client_id": client_id, "realm": realm, "home_account_id": home_account_id})
         deadline = (time.time() if now is None else now) + EXPIRY_MARGIN
         wanted = frozenset([s.lower() for s in scopes])
         envs = environments if type(environments) is tuple else tuple(environments)
         ikey = (_ik(client_id), _ik(realm), _ik(home_account_id))
-        best, best_exp = None, None
+        # Optimistically without the lock (a hit is all reads): the answer stands when no
+        # write started or finished meanwhile, else the lookup is done again under the lock.
+        version = self._version
+        if not version & 1 and self._cache is self._indexed_doc:
+            try:
+                found = self._best_access_token(ikey, envs, wanted, deadline, locked=False)
+            except (KeyError, RuntimeError):  # A concurrent write changed what we read
+                found = _RETRY
+            if found is not _RETRY and self._version == version:
+                return found
         with self._lock:
-            index = self._index
-            if self._cache is not self._indexed_doc or self.CredentialType.ACCESS_TOKEN in index.stale:
-                index = self._indexes_for(self.CredentialType.ACCESS_TOKEN)
-            bucket = index.primary[self.CredentialType.ACCESS_TOKEN].get(ikey)
-            if not bucket:
-                return None
-            for key in index.access_token_candidates(ikey, bucket, wanted):
-                env, covered, expires_on = bucket[key]
-                if (expires_on is None or expires_on <= deadline
-                        or (best_exp is not None and expires_on <= best_exp)
-                        or env not in envs or not wanted <= covered):
-                    continue
-                best, best_exp = key, expires_on
-            if best is None:
-                return None
-            return dict(self._cache[self.CredentialType.ACCESS_TOKEN][best])
+            self._indexes_for(self.CredentialType.ACCESS_TOKEN)
+            return self._best_access_token(ikey, envs, wanted, deadline, locked=True)
+
+    def _best_access_token(self, ikey: tuple, envs: tuple, wanted: frozenset, deadline: float,
+                           locked: bool) -> Any:
+        """A copy of the matching token that expires last; _RETRY when this needs the lock."""
+        CT = self.CredentialType
+        index = self._index
+        if CT.ACCESS_TOKEN in index.stale:
+            return _RETRY
+        bucket = index.primary[CT.ACCESS_TOKEN].get(ikey)
+        if not bucket:
+            return None
+        candidates = index.access_token_candidates(ikey, bucket, wanted, build=locked)
+        if candidates is None:
+            return _RETRY
+        best, best_exp = None, None
+        for key in candidates:
+            env, covered, expires_on = bucket[key]
+            if (expires_on is None or expires_on <= deadline
+                    or (best_exp is not None and expires_on <= best_exp)
+                    or env not in envs or not wanted <= covered):
+                continue
+            best, best_exp = key, expires_on
+        return None if best is None else dict(self._cache[CT.ACCESS_TOKEN][best])
 
     def find_refresh_tokens(self, *, home_account_id: str, environments: Iterable[str],
                             client_id: str, family_id: Optional[str] = None) -> List[dict]:
         """This client's refresh tokens for the account, then the family's (FOCI) ones."""
+        if self._reads_via_find:
+            self.find(self.CredentialType.REFRESH_TOKEN, query={"home_account_id": home_account_id})
         envs = set(environments)
         with self._lock:
             entries = [e for _, e in self._keyed(self.CredentialType.REFRESH_TOKEN,
@@ -685,9 +773,10 @@ class TokenCache:
         When an account appears in several realms, the one stored last wins
         (as the original library does), at the position of the first.
         """
-        envs = set(environments)
+        if self._reads_via_find:
+            self.find(self.CredentialType.ACCOUNT)
+        envs = frozenset(environments)
         CT = self.CredentialType
-        by_home: Dict[Any, dict] = {}
         with self._lock:
             index = self._indexes_for(CT.ACCOUNT)
             section = self._cache.get(CT.ACCOUNT, {})
@@ -695,19 +784,21 @@ class TokenCache:
                 keys: Iterable[str] = [
                     k for k in index.accounts_by_name.get(username.lower(), _EMPTY)
                     if _environment_of(section[k]) in envs]
-            else:
+                return [dict(e) for e in _one_per_home(section, keys)]
+            found = index.accounts_memo.get(envs)
+            if found is None:
                 buckets = [index.accounts_by_env[e] for e in envs if e in index.accounts_by_env]
                 seqs = index.seq[CT.ACCOUNT]
                 keys = (buckets[0] if len(buckets) == 1
                         else heapq.merge(*buckets, key=seqs.__getitem__))
-            for key in keys:
-                entry = section[key]
-                by_home[_ik(entry.get("home_account_id"))] = entry
-            return [dict(e) for e in by_home.values()]
+                found = index.accounts_memo[envs] = _one_per_home(section, keys)
+            return [dict(e) for e in found]
 
     def find_id_token(self, *, home_account_id: str, environments: Iterable[str],
                       client_id: str, realm: Optional[str] = None) -> Optional[dict]:
         """The ID token of this client for the account (in ``realm`` if given), or None."""
+        if self._reads_via_find:
+            self.find(self.CredentialType.ID_TOKEN, query={"home_account_id": home_account_id})
         envs = set(environments)
         with self._lock:
             for _, entry in self._keyed(self.CredentialType.ID_TOKEN, _ik(home_account_id)):
@@ -718,6 +809,8 @@ class TokenCache:
 
     def find_app_metadata(self, *, client_id: str, environments: Iterable[str]) -> Optional[dict]:
         """The AppMetadata entry of this client in these environments, or None."""
+        if self._reads_via_find:
+            self.find(self.CredentialType.APP_METADATA, query={"client_id": client_id})
         envs = set(environments)
         with self._lock:
             for _, entry in self._keyed(self.CredentialType.APP_METADATA, _ik(client_id)):
@@ -757,8 +850,13 @@ class TokenCache:
             for key, e in self._keyed(CT.ACCOUNT, hid):
                 if _environment_of(e) in envs:
                     doomed.append((CT.ACCOUNT, key))
-            for credential_type, key in doomed:
-                self._delete(credential_type, key)
+            if not self._writes_via_modify:
+                for credential_type, key in doomed:
+                    self._delete(credential_type, key)
+                return
+            entries = [(t, dict(self._cache[t][key])) for t, key in doomed]
+        for credential_type, entry in entries:  # outside our lock: see _write_lock
+            self.modify(credential_type, entry)
 
     def _keyed(self, credential_type: str, ikey: Any) -> List[tuple]:
         """(key, entry) pairs of one index bucket, as a list (caller holds the lock)."""
@@ -795,7 +893,7 @@ class SerializableTokenCache(TokenCache):
 
     def add(self, event: dict, **kwargs: Any) -> None:
         """Handle a token obtaining event, and add tokens into cache."""
-        with self._lock:
+        with self._write_lock():
             super().add(event, **kwargs)
             self.has_state_changed = True
 
@@ -806,7 +904,7 @@ class SerializableTokenCache(TokenCache):
             self.has_state_changed = True
 
     def remove_account_data(self, **kwargs: Any) -> None:
-        with self._lock:
+        with self._write_lock():
             super().remove_account_data(**kwargs)
             self.has_state_changed = True
 
@@ -822,6 +920,12 @@ class SerializableTokenCache(TokenCache):
         with self._lock:
             self.has_state_changed = False
             return json.dumps(self._cache, separators=(",", ":"))
+
+
+def _overrides(cls: type, name: str) -> bool:
+    """Whether a cache class replaces the base classes' method ``name``."""
+    return getattr(cls, name) not in (getattr(TokenCache, name),
+                                      getattr(SerializableTokenCache, name))
 
 
 def _parse_state(state: Any) -> Dict[str, Any]:
