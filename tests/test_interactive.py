@@ -82,7 +82,6 @@ def test_interactive_sign_in(emu, make_app, browser):
     assert app.acquire_token_silent(["User.Read"], account)["token_source"] == "cache"
 
 
-@pytest.mark.xfail(strict=True, reason="the emulator does not yet consent to several resources at once")
 def test_extra_scopes_to_consent(emu, make_app, browser):
     user_browser = browser()
     app = make_app("public")

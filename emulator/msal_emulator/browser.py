@@ -7,6 +7,7 @@ response_mode=form_post, the auto-submitting form (returned as {"action": url, "
 from __future__ import annotations
 
 import http.client
+import re
 import ssl
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -117,8 +118,32 @@ class Browser:
                 fields.update(login=username, passwd=password,
                               consent="accept" if consent else "decline")
                 submitted = True
+            elif fields.get("step") == "consent":
+                fields["consent"] = "accept" if consent else "decline"
             page = self.post(action, fields)
         raise SignInError("too many steps without reaching the client")
+
+    def approve_device_code(self, verification_uri: str, user_code: str, username: str,
+                            password: str, approve: bool = True) -> str:
+        """Enter the user code, sign in, then continue (or cancel); the final page's text."""
+        page = self.get(verification_uri)
+        page = self._submit(page, "code", otc=user_code)
+        page = self._submit(page, "signin", login=username, passwd=password)
+        page = self._submit(page, "consent", consent="accept" if approve else "decline")
+        done = re.search(r'<p id="done">(.*?)</p>', page.body, re.S)
+        if page.status != 200 or done is None:
+            raise SignInError("the device code was not settled (HTTP %d)" % page.status)
+        return re.sub(r"<[^>]+>", "", done.group(1)).strip()
+
+    def _submit(self, page: _Page, step: str, **values: str) -> _Page:
+        """Fill and post the page's form, which must be the `step` one; else report its error."""
+        parser = _PageParser()
+        parser.feed(page.body)
+        form = parser.form
+        if page.status != 200 or form is None or form.fields.get("step", step) != step:
+            message = " ".join(t.strip() for t in parser.error_text if t.strip())
+            raise SignInError(message or "expected the %r page (HTTP %d)" % (step, page.status))
+        return self.post(urljoin(page.url, form.action), dict(form.fields, **values))
 
     def serves(self, url: str) -> bool:
         return served_by(self.emu.port, urlsplit(url))

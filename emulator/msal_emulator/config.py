@@ -24,11 +24,12 @@ REGIONAL_HOST_SUFFIX = ".login.microsoft.com"
 
 _TENANT = "43f09088-6f38-42ac-9b8d-c6318686ff47"
 _WEB_API = "e89f734f-6b35-485e-a95b-495bd118c9cd"
+_TASKS_API = "5c1f8e3a-2b7d-4e96-a0c4-7d9e1b3f6a28"
 
 DEFAULT_CONFIG: Dict[str, Any] = {
     "tenants": [
         {"id": _TENANT, "domain": "contoso.example", "display_name": "Contoso (emulated)",
-         "region_scope": "NA"},
+         "region_scope": "NA", "federated_domains": ["fabrikam.example"]},
     ],
     "users": [
         {"username": "alice@contoso.example", "password": "Alice-Passw0rd!",
@@ -37,6 +38,10 @@ DEFAULT_CONFIG: Dict[str, Any] = {
         {"username": "bob@contoso.example", "password": "Bob-Passw0rd!",
          "oid": "4412c476-f1d3-4569-986b-0fd63214e9a1", "name": "Bob Jones",
          "given_name": "Bob", "family_name": "Jones"},
+        {"username": "carol@fabrikam.example", "password": "Carol-Passw0rd!",
+         "oid": "9b2c7e51-0d4a-4f38-8e6b-2a5c1d7f3e90", "name": "Carol Diaz",
+         "given_name": "Carol", "family_name": "Diaz",
+         "immutable_id": "Xb8rZ4RvE0S2m1aQhT3kYg=="},
     ],
     "apps": [
         {"name": "confidential-secret", "client_id": "122d7d86-8fc9-4d0d-a652-5980c4c9ea42",
@@ -53,6 +58,10 @@ DEFAULT_CONFIG: Dict[str, Any] = {
          "client_secret": "web-api-secret-value-0001",
          "app_id_uri": "api://" + _WEB_API,
          "scopes": ["access_as_user"], "app_roles": ["Data.Read.All"],
+         "redirect_uris": []},
+        {"name": "tasks-api", "client_id": _TASKS_API, "kind": "confidential",
+         "client_secret": "tasks-api-secret-value-0001", "app_id_uri": "api://" + _TASKS_API,
+         "scopes": ["Tasks.Read", "Tasks.Write"], "user_consent_required": True,
          "redirect_uris": []},
         {"name": "web-app", "client_id": "714e7938-2ebd-4f47-a393-1ab299519b1c",
          "kind": "confidential", "client_secret": "web-app-secret-value-0001",
@@ -73,6 +82,8 @@ DEFAULT_CONFIG: Dict[str, Any] = {
          "short_scope_names": True},
     ],
     "trusted_hosts": MICROSOFT_HOSTS + ["localhost", "127.0.0.1"],
+    # Entra's defaults; tests usually want {"interval": 1} (the client sleeps that long per poll).
+    "device_code": {"interval": 5, "expires_in": 900},
 }
 
 
@@ -94,6 +105,11 @@ def load(config: Union[None, str, os.PathLike, Dict[str, Any]]) -> "Directory":
     return Directory(data)
 
 
+def _domains(tenant: Dict[str, Any]) -> List[str]:
+    names = [tenant["domain"]] + list(tenant.get("domains", []))
+    return [d.lower() for d in names + list(tenant.get("federated_domains", []))]
+
+
 def _service_principal_oid(client_id: str) -> str:
     """A stable object id for an app's service principal (Entra gives each app one)."""
     return str(uuid.uuid5(uuid.UUID(_TENANT), "sp:" + client_id))
@@ -113,6 +129,7 @@ class Directory:
         self.resources: List[Dict[str, Any]] = [dict(r) for r in data["resources"]]
         self.resources += [self._app_resource(a) for a in self.apps if a.get("app_id_uri")]
         self.trusted_hosts = [h.lower() for h in data["trusted_hosts"]]
+        self.device_code = dict(DEFAULT_CONFIG["device_code"], **data["device_code"])
 
     def _user(self, user: Dict[str, Any]) -> Dict[str, Any]:
         user = dict(user)
@@ -137,15 +154,29 @@ class Directory:
                 "uris": [app["app_id_uri"], app["client_id"]],
                 "audience": app["app_id_uri"], "scopes": list(app.get("scopes", [])),
                 "default_scopes": list(app.get("scopes", [])),
-                "app_roles": list(app.get("app_roles", [])), "short_scope_names": False}
+                "app_roles": list(app.get("app_roles", [])), "short_scope_names": False,
+                "user_consent_required": bool(app.get("user_consent_required"))}
 
     def tenant(self, name: str) -> Optional[Dict[str, Any]]:
-        """A tenant by GUID or domain (case-insensitive)."""
+        """A tenant by GUID or any verified domain, managed or federated (case-insensitive)."""
         name = name.lower()
         for tenant in self.tenants:
-            if name in (tenant["id"].lower(), tenant["domain"].lower()):
+            if name == tenant["id"].lower() or name in _domains(tenant):
                 return tenant
         return None
+
+    def domain_kind(self, domain: str) -> Optional[str]:
+        """"Managed", "Federated", or None for a domain no tenant has verified."""
+        domain = domain.lower()
+        for tenant in self.tenants:
+            if domain in (d.lower() for d in tenant.get("federated_domains", [])):
+                return "Federated"
+            if domain in _domains(tenant):
+                return "Managed"
+        return None
+
+    def is_federated(self, user: Dict[str, Any]) -> bool:
+        return self.domain_kind(user["username"].rsplit("@", 1)[-1]) == "Federated"
 
     def app_by_client_id(self, client_id: str) -> Optional[Dict[str, Any]]:
         return next((a for a in self.apps if a["client_id"].lower() == client_id.lower()), None)

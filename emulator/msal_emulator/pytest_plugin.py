@@ -20,7 +20,19 @@ def emulator() -> Iterator[Emulator]:
 
 
 @pytest.fixture
-def emulator_requests(emulator: Emulator) -> Emulator:
-    """The session emulator with its request log cleared, for tests that inspect requests."""
+def emulator_requests(emulator: Emulator) -> Iterator[Emulator]:
+    """The session emulator with its request log cleared, for tests that inspect requests.
+
+    Test controls (faults, a replaced MEX document, device code timing) are undone before
+    and after the test, so no test leaks them into another.
+    """
     emulator.clear_requests()
-    return emulator
+    emulator.reset_overrides()
+    yield emulator
+    emulator.reset_overrides()
+
+
+@pytest.fixture
+def emulator_clean(emulator_requests: Emulator) -> Emulator:
+    """Another name for `emulator_requests`: the emulator free of the last test's controls."""
+    return emulator_requests

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import ssl
+import struct
 import tempfile
 import threading
 import time
@@ -13,17 +15,21 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Dict, Iterable, List, Optional, Union
 from urllib.parse import urlsplit
 
-from . import certs, config as config_module, errors
-from .endpoints import authorize, discovery, token
+from . import certs, config as config_module, errors, faults as faults_module
+from .endpoints import admin, authorize, device, discovery, federation, mex_document, password, token
+from .faults import Fault, FaultSet
 from .http import Request, Response, Router, json_response, parse_pairs
 from .store import RequestLog, Store
 from .tokens import SigningKey, user_access_token_claims
 
 _TENANT = r"(?P<tenant>[^/]+)"
+_ADFS = r"/(?P<tenant>adfs)"
 
 
 def build_router() -> Router:
     router = Router()
+    _add_admin_routes(router)
+    _add_adfs_routes(router)
     router.add("GET", r"/%s/discovery/instance" % _TENANT, discovery.instance_discovery)
     router.add("GET", r"/%s/v2\.0/\.well-known/openid-configuration" % _TENANT,
                discovery.openid_configuration)
@@ -34,7 +40,32 @@ def build_router() -> Router:
     router.add("GET", r"/%s/oauth2/v2\.0/logout" % _TENANT, authorize.logout)
     router.add("POST", r"/%s/oauth2/v2\.0/token" % _TENANT, token.token)
     router.add("GET,POST", r"/oidc/userinfo", discovery.userinfo)
+    router.add("POST", r"/%s/oauth2/v2\.0/devicecode" % _TENANT, device.devicecode)
+    router.add("GET", r"/%s/oauth2/deviceauth" % _TENANT, device.deviceauth_get)
+    router.add("POST", r"/%s/oauth2/deviceauth" % _TENANT, device.deviceauth_post)
+    router.add("GET", r"/%s/userrealm/(?P<username>[^/]+)" % _TENANT, password.userrealm)
     return router
+
+
+def _add_adfs_routes(router: Router) -> None:
+    """The on-premises ADFS: its OIDC authority and the WS-Trust side of federation."""
+    router.add("GET", r"/adfs/\.well-known/openid-configuration", discovery.adfs_openid_configuration)
+    router.add("GET", _ADFS + r"/oauth2/authorize/?", authorize.authorize_get)
+    router.add("POST", _ADFS + r"/oauth2/authorize/?", authorize.authorize_post)
+    router.add("POST", _ADFS + r"/oauth2/token/?", token.token)
+    router.add("POST", _ADFS + r"/oauth2/devicecode/?", device.devicecode)
+    router.add("GET", _ADFS + r"/oauth2/logout/?", authorize.logout)
+    router.add("GET", r"/adfs/services/trust/mex", federation.mex)
+    router.add("POST", r"/adfs/services/trust/(?P<version>13|2005)/usernamemixed",
+               federation.wstrust)
+
+
+def _add_admin_routes(router: Router) -> None:
+    router.add("POST", r"/_emulator/faults", admin.add_fault)
+    router.add("GET", r"/_emulator/faults", admin.list_faults)
+    router.add("DELETE", r"/_emulator/faults", admin.clear_faults)
+    router.add("PUT", r"/_emulator/mex", admin.set_mex)
+    router.add("DELETE", r"/_emulator/mex", admin.reset_mex)
 
 
 class Clock:
@@ -74,6 +105,12 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._dispatch()
 
+    def do_PUT(self) -> None:
+        self._dispatch()
+
+    def do_DELETE(self) -> None:
+        self._dispatch()
+
     def _read_request(self) -> Request:
         parts = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
@@ -88,8 +125,33 @@ class _Handler(BaseHTTPRequestHandler):
     def _dispatch(self) -> None:
         req = self._read_request()
         emulator = self.server.emulator
-        emulator.requests.append(req.log_entry())
-        resp = emulator.handle(req)
+        if req.path.startswith(admin.PREFIX):
+            self._answer(emulator.handle(req))
+            return
+        entry = req.log_entry()
+        entry["time"] = time.time()
+        emulator.requests.append(entry)
+        fault = emulator.faults.take(req)
+        if fault is None:
+            self._answer(emulator.handle(req))
+            return
+        if fault.delay or fault.kind == "slow":
+            time.sleep(fault.delay or 1.0)
+        if fault.kind in faults_module.ABORTING_KINDS:
+            self._abort(reset=fault.kind == "reset")
+            return
+        self._answer(faults_module.respond(fault, req, lambda: emulator.handle(req),
+                                           emulator.clock()))
+
+    def _abort(self, reset: bool) -> None:
+        """Close the connection without an answer; with reset, make the close a TCP RST."""
+        self.close_connection = True
+        if reset:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        with self.server.aborted_lock:
+            self.server.aborted.add(self.connection)
+
+    def _answer(self, resp: Response) -> None:
         self.send_response(resp.status)
         for name, value in resp.headers:
             self.send_header(name, value)
@@ -105,6 +167,8 @@ class _HTTPSServer(ThreadingHTTPServer):
 
     def __init__(self, address, emulator: "Emulator", context: ssl.SSLContext):
         self.emulator, self.context = emulator, context
+        self.aborted: set = set()
+        self.aborted_lock = threading.Lock()
         super().__init__(address, _Handler)
 
     def get_request(self):
@@ -115,6 +179,16 @@ class _HTTPSServer(ThreadingHTTPServer):
     def handle_error(self, request, client_address) -> None:
         pass  # aborted handshakes and dropped connections are normal for a test server
 
+    def shutdown_request(self, request) -> None:
+        """Aborted connections are closed without the usual FIN-first shutdown."""
+        with self.aborted_lock:
+            aborted = request in self.aborted
+            self.aborted.discard(request)
+        if aborted:
+            self.close_request(request)
+        else:
+            super().shutdown_request(request)
+
 
 class Emulator:
     """A local Microsoft identity platform (Entra ID v2.0 endpoints) on real HTTPS.
@@ -124,8 +198,18 @@ class Emulator:
     """
 
     def __init__(self, config: Union[None, str, os.PathLike, Dict[str, Any]] = None,
-                 port: int = 0, clock: Optional[Callable[[], float]] = None):
+                 port: int = 0, clock: Optional[Callable[[], float]] = None,
+                 device_code_interval: Optional[int] = None,
+                 device_code_expires_in: Optional[int] = None):
         self.directory = config_module.load(config)
+        if device_code_interval is not None:
+            self.directory.device_code["interval"] = device_code_interval
+        if device_code_expires_in is not None:
+            self.directory.device_code["expires_in"] = device_code_expires_in
+        self.device_code_interval: int = self.directory.device_code["interval"]
+        self.device_code_expires_in: int = self.directory.device_code["expires_in"]
+        self.mex_override: Optional[str] = None
+        self.faults = FaultSet()
         self.clock = clock if isinstance(clock, Clock) else Clock(clock or time.time)
         self.store = Store()
         self.requests = RequestLog()
@@ -272,6 +356,34 @@ class Emulator:
     def clear_requests(self) -> None:
         self.requests.clear()
 
+    # ---- test controls: faults, federation metadata, device code timing --------------
+
+    def inject(self, kind: str, endpoint: Optional[str] = None, **options: Any) -> Fault:
+        """Make an endpoint misbehave; same as `faults.add` (see msal_emulator.faults)."""
+        return self.faults.add(kind, endpoint, **options)
+
+    def clear_faults(self) -> None:
+        self.faults.clear()
+
+    def mex_document(self, base_url: Optional[str] = None,
+                     versions: Iterable[str] = ("13", "2005")) -> str:
+        """The MEX text the emulated ADFS serves; `versions` picks the username endpoints."""
+        return mex_document.render(base_url or self.base_url, versions)
+
+    def set_mex_document(self, text: str) -> None:
+        """Serve this text (e.g. a broken document) at /adfs/services/trust/mex from now on."""
+        self.mex_override = text
+
+    def reset_mex(self) -> None:
+        self.mex_override = None
+
+    def reset_overrides(self) -> None:
+        """Undo the test controls: faults, the MEX document, device code timing."""
+        self.clear_faults()
+        self.reset_mex()
+        self.device_code_interval = self.directory.device_code["interval"]
+        self.device_code_expires_in = self.directory.device_code["expires_in"]
+
     def revoke_refresh_tokens(self, username: Optional[str] = None) -> int:
         """Revoke the refresh tokens of one user (all users when None); returns how many."""
         oid = self.user(username)["oid"] if username else None
@@ -310,6 +422,17 @@ class Emulator:
     def sign_in(self, auth_uri: str, username: str, password: str, consent: bool = True):
         """Play the user on the sign-in page; see browser.Browser.sign_in for the result."""
         return self.browser.sign_in(auth_uri, username, password, consent=consent)
+
+    def approve_device_code(self, user_code: str, username: str, password: str,
+                            approve: bool = True, verification_uri: Optional[str] = None) -> str:
+        """Play the user on the device code verification pages; returns the final page's text.
+
+        Thread-safe (each call uses its own browser), so a test can approve from a thread
+        while the client polls. Raises SignInError for an unknown code or wrong password.
+        """
+        from .browser import Browser
+        uri = verification_uri or self.base_url + "/common/oauth2/deviceauth"
+        return Browser(self).approve_device_code(uri, user_code, username, password, approve)
 
     def http_client(self):
         """A requests.Session that reaches this emulator as login.microsoftonline.com etc."""

@@ -39,6 +39,32 @@ class RefreshGrant:
     auth_time: float
     family: Optional[str] = None
     revoked: bool = False
+    adfs: bool = False
+
+
+@dataclass
+class DeviceCode:
+    """A device authorization request; the user settles it on the verification page."""
+    client_id: str
+    scope: str
+    tenant_path: str
+    user_code: str
+    issued_at: float
+    expires_in: int
+    interval: int
+    adfs: bool = False
+    status: str = "pending"  # pending | approved | declined | redeemed
+    user_oid: Optional[str] = None
+    auth_time: Optional[float] = None
+
+
+@dataclass
+class IssuedAssertion:
+    """A SAML assertion the emulated ADFS issued; only these are trusted by the token endpoint."""
+    user_oid: str
+    version: str  # "1.1" | "2.0"
+    not_on_or_after: float
+    redeemed: bool = False
 
 
 @dataclass
@@ -55,6 +81,9 @@ class Store:
         self.refresh_tokens: Dict[str, RefreshGrant] = {}
         self.sessions: Dict[str, Session] = {}
         self.seen_jtis: Dict[str, float] = {}
+        self.device_codes: Dict[str, DeviceCode] = {}
+        self.assertions: Dict[str, IssuedAssertion] = {}
+        self.consents: Dict[str, set] = {}
 
     def new_code(self, code: AuthCode) -> str:
         value = random_id(32)
@@ -115,6 +144,65 @@ class Store:
                 return False
             self.seen_jtis[key] = expires
             return True
+
+
+    # ---- device codes ----
+
+    def new_device_code(self, record: DeviceCode) -> str:
+        value = "DAQABAAEAAAD" + random_id(48)
+        with self.lock:
+            self.device_codes[value] = record
+        return value
+
+    def device_code(self, value: str) -> Optional[DeviceCode]:
+        with self.lock:
+            return self.device_codes.get(value)
+
+    def device_code_by_user_code(self, user_code: str) -> Optional[DeviceCode]:
+        wanted = user_code.strip().upper().replace("-", "")
+        with self.lock:
+            return next((d for d in self.device_codes.values() if d.user_code == wanted), None)
+
+    def settle_device_code(self, record: DeviceCode, status: str, user_oid: Optional[str] = None,
+                           auth_time: Optional[float] = None) -> bool:
+        """Approve/decline a pending code; False when it was no longer pending."""
+        with self.lock:
+            if record.status != "pending":
+                return False
+            record.status, record.user_oid, record.auth_time = status, user_oid, auth_time
+            return True
+
+    def redeem_device_code(self, record: DeviceCode) -> bool:
+        """Mark an approved code redeemed; False when it was redeemed already."""
+        with self.lock:
+            if record.status != "approved":
+                return False
+            record.status = "redeemed"
+            return True
+
+    # ---- SAML assertions and consent ----
+
+    def remember_assertion(self, assertion_id: str, record: IssuedAssertion) -> None:
+        with self.lock:
+            self.assertions[assertion_id] = record
+
+    def redeem_assertion(self, assertion_id: str) -> Optional[IssuedAssertion]:
+        """The assertion's record as it was, marking it redeemed."""
+        with self.lock:
+            record = self.assertions.get(assertion_id)
+            if record is None:
+                return None
+            snapshot = IssuedAssertion(**record.__dict__)
+            record.redeemed = True
+            return snapshot
+
+    def grant_consent(self, user_oid: str, client_id: str, resource_ids) -> None:
+        with self.lock:
+            self.consents.setdefault(user_oid + "|" + client_id, set()).update(resource_ids)
+
+    def has_consent(self, user_oid: str, client_id: str, resource_id: str) -> bool:
+        with self.lock:
+            return resource_id in self.consents.get(user_oid + "|" + client_id, set())
 
 
 class RequestLog:

@@ -121,4 +121,35 @@ def id_token_claims(*, host: str, tid: str, user: Dict[str, Any], client_id: str
     return claims
 
 
+def adfs_issuer(host: str) -> str:
+    return "https://%s/adfs" % host
+
+
+def adfs_access_token_claims(*, host: str, user: Dict[str, Any], client_id: str, audience: str,
+                             scopes: Iterable[str], now: float, auth_time: float) -> Dict[str, Any]:
+    """An ADFS 2019 access token: v1.0 claims, upn/unique_name, no oid/tid."""
+    claims = {"aud": audience, "iss": "http://%s/adfs/services/trust" % host}
+    claims.update(time_claims(now))
+    claims.update({
+        "apptype": "Public", "appid": client_id, "auth_time": int(auth_time),
+        "authmethod": "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport",
+        "scp": " ".join(scopes), "sid": pairwise_sub(user["oid"], "sid"),
+        "unique_name": user["username"], "upn": user["username"], "ver": "1.0"})
+    return claims
+
+
+def adfs_id_token_claims(*, host: str, user: Dict[str, Any], client_id: str, now: float,
+                         nonce: Optional[str], auth_time: float) -> Dict[str, Any]:
+    """An ADFS id token: `upn` and `unique_name` name the user; ADFS has no `tid`."""
+    claims = {"aud": client_id, "iss": adfs_issuer(host)}
+    claims.update(time_claims(now))
+    claims.update({"auth_time": int(auth_time), "sub": pairwise_sub(user["oid"], client_id),
+                   "upn": user["username"], "unique_name": user["username"],
+                   "sid": pairwise_sub(user["oid"], "sid"), "apptype": "Public",
+                   "appid": client_id, "ver": "1.0"})
+    if nonce is not None:
+        claims["nonce"] = nonce
+    return claims
+
+
 Clock = Callable[[], float]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import html
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import urlencode, urlsplit
 
@@ -11,7 +11,7 @@ from .. import errors
 from ..http import Request, Response, html_response, parse_pairs, redirect
 from ..store import AuthCode, Session
 from ..tokens import client_info
-from .common import TenantRef, parse_scopes, resolve_tenant
+from .common import TenantRef, resolve_tenant, resources_of
 
 SESSION_COOKIE = "emu_session"
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]", "::1")
@@ -42,6 +42,7 @@ class AuthRequest:
     redirect_uri: str
     scope_text: str
     scope_names: List[str]
+    resources: List[Dict[str, Any]] = field(default_factory=list)
 
     @property
     def response_mode(self) -> str:
@@ -97,11 +98,11 @@ def _validate_after_redirect(emu, request: AuthRequest) -> None:
     if not request.scope_text.strip():
         raise RedirectError("invalid_request", 900144,
                             "The request body must contain the following parameter: 'scope'.")
-    try:
-        scopes = parse_scopes(emu.directory, request.scope_text)
+    try:  # several resources are fine here: extra_scopes_to_consent ride along
+        request.resources = resources_of(emu.directory, request.scope_text)
     except errors.EntraError as exc:
         raise RedirectError(exc.error, exc.code, exc.text)
-    request.scope_names = scopes.requested + sorted(scopes.reserved)
+    request.scope_names = list(dict.fromkeys(request.scope_text.split()))
     if params.get("code_challenge"):
         if (params.get("code_challenge_method") or "plain") != "S256":
             raise RedirectError("invalid_request", 501491,
@@ -166,6 +167,36 @@ def _sign_in_page(request: AuthRequest, error: Optional[str] = None,
     return html_response(page)
 
 
+def _consent_page(request: AuthRequest, user) -> Response:
+    """Consent for a signed-in user (prompt=consent, or a resource not consented yet)."""
+    scopes = "".join("<li>%s</li>" % html.escape(s) for s in request.scope_names)
+    app_name = request.app.get("display_name", request.app["name"])
+    page = (
+        "<!DOCTYPE html><html><head><title>Permissions requested</title></head><body>"
+        "<h1>Permissions requested</h1><p><b>%s</b> (signed in as %s) would like to:</p>"
+        '<form id="consent" method="POST" action="">'
+        '<input type="hidden" name="ctx" value="%s"/>'
+        '<input type="hidden" name="step" value="consent"/>'
+        '<input type="hidden" name="consent" value="accept"/>'
+        '<ul id="scopes">%s</ul>'
+        '<button type="submit" name="consent" value="accept">Accept</button>'
+        '<button type="submit" name="consent" value="decline">Cancel</button>'
+        "</form></body></html>"
+        % (html.escape(app_name), html.escape(user["username"]),
+           html.escape(urlencode(request.params)), scopes))
+    return html_response(page)
+
+
+def _missing_consent(emu, request: AuthRequest, user) -> bool:
+    return any(r.get("user_consent_required") and not emu.store.has_consent(
+        user["oid"], request.app["client_id"], r["resource_id"]) for r in request.resources)
+
+
+def _record_consent(emu, request: AuthRequest, user) -> None:
+    emu.store.grant_consent(user["oid"], request.app["client_id"],
+                            [r["resource_id"] for r in request.resources])
+
+
 def _session_fits(request: AuthRequest, session: Optional[Session], user, now: float) -> bool:
     if session is None or user is None:
         return False
@@ -193,8 +224,15 @@ def authorize_get(emu, req: Request, tenant: str) -> Response:
     if prompt == "none" and not fits:
         return _error_redirect(request, "login_required", 50058,
                                "A silent sign-in request was sent but no user is signed in.", now)
-    if fits and (prompt == "none" or (prompt is None and request.get("login_hint"))):
-        return _issue_code(emu, request, user, session, req.cookies.get(SESSION_COOKIE), now)
+    if prompt == "none" and _missing_consent(emu, request, user):
+        return _error_redirect(request, "consent_required", 65001,
+                               "The user or administrator has not consented to use the "
+                               "application with ID '%s'." % request.app["client_id"], now)
+    silent = prompt == "none" or (prompt is None and request.get("login_hint"))
+    if fits and (prompt == "consent" or (silent and _missing_consent(emu, request, user))):
+        return _consent_page(request, user)
+    if fits and silent:
+        return _issue_code(emu, request, user, session, None, now)
     return _sign_in_page(request)
 
 
@@ -223,6 +261,8 @@ def authorize_post(emu, req: Request, tenant: str) -> Response:
     if req.form.get("consent") == "decline":
         return _error_redirect(request, "access_denied", 65004,
                                "User declined to consent to access the app.", now)
+    if req.form.get("step") == "consent":
+        return _consented(emu, req, request, now)
     user = emu.directory.user(username) if username else None
     if user is None or not hmac.compare_digest(user["password"].encode(),
                                                req.form.get("passwd", "").encode()):
@@ -232,9 +272,23 @@ def authorize_post(emu, req: Request, tenant: str) -> Response:
         return _sign_in_page(request, username=username, error=(
             "AADSTS50020: User account '%s' from identity provider does not exist in tenant "
             "'%s'." % (user["username"], request.tenant.tenant["display_name"])))
+    if request.tenant.adfs and not emu.directory.is_federated(user):
+        return _sign_in_page(request, username=username, error=(
+            "MSIS9659: Invalid 'username' or 'password'."))
     session = Session(user_oid=user["oid"], auth_time=now)
     cookie = emu.store.new_session(session)
+    _record_consent(emu, request, user)
     return _issue_code(emu, request, user, session, cookie, now)
+
+
+def _consented(emu, req: Request, request: AuthRequest, now: float) -> Response:
+    """The consent page was accepted by the signed-in user."""
+    session = emu.store.session(req.cookies.get(SESSION_COOKIE), now)
+    user = emu.directory.user_by_oid(session.user_oid) if session else None
+    if user is None:
+        return _sign_in_page(request)
+    _record_consent(emu, request, user)
+    return _issue_code(emu, request, user, session, None, now)
 
 
 def _issue_code(emu, request: AuthRequest, user, session: Session, cookie: Optional[str],
@@ -245,7 +299,7 @@ def _issue_code(emu, request: AuthRequest, user, session: Session, cookie: Optio
         issued_at=now, auth_time=session.auth_time, nonce=request.get("nonce"),
         code_challenge=request.get("code_challenge"), max_age=request.get("max_age")))
     params = {"code": code}
-    if request.get("client_info") == "1":
+    if request.get("client_info") == "1" and not request.tenant.adfs:
         params["client_info"] = client_info(user["oid"], user["tenant"])
     if request.get("state") is not None:
         params["state"] = request.params["state"]

@@ -8,21 +8,28 @@ from .. import errors
 from ..config import RESERVED_SCOPES, Directory
 
 META_TENANTS = ("common", "organizations", "consumers")
+ADFS = "adfs"
 
 
 @dataclass
 class TenantRef:
-    """The tenant part of a URL path: a real tenant, or one of the meta tenants."""
+    """The tenant part of a URL path: a real tenant, a meta tenant, or the ADFS authority."""
     path: str
     tenant: Optional[Dict[str, Any]]
+    adfs: bool = False
 
     @property
     def segment(self) -> str:
         """What Entra puts into endpoint URLs: the GUID for a real tenant, else the word."""
+        if self.adfs:
+            return ADFS
         return self.tenant["id"] if self.tenant else self.path.lower()
 
 
 def resolve_tenant(directory: Directory, segment: str) -> TenantRef:
+    """The `/adfs` authority is the on-premises server of the first tenant's federated domains."""
+    if segment.lower() == ADFS:
+        return TenantRef(segment, directory.default_tenant, adfs=True)
     if segment.lower() in META_TENANTS:
         return TenantRef(segment, None)
     tenant = directory.tenant(segment)
@@ -81,11 +88,7 @@ def parse_scopes(directory: Directory, text: Optional[str], client_id: str = "")
         if item.lower() in RESERVED_SCOPES:
             result.reserved.add(item.lower())
             continue
-        resource, name = _resource_scope(directory, item)
-        if resource is None or name is None:
-            raise errors.invalid_scope(
-                "The provided value for the input parameter 'scope' is not valid. The scope "
-                "'%s' does not exist." % item)
+        resource, name = _known_scope(directory, item)
         if resource["resource_id"] not in [r["resource_id"] for r in resources]:
             resources.append(resource)
         if name == ".default":
@@ -110,11 +113,33 @@ def parse_scopes(directory: Directory, text: Optional[str], client_id: str = "")
     return result
 
 
+def resources_of(directory: Directory, text: Optional[str]) -> List[Dict[str, Any]]:
+    """Every resource a scope string names; authorize requests may name several (for consent)."""
+    found: List[Dict[str, Any]] = []
+    for item in (text or "").split():
+        if item.lower() in RESERVED_SCOPES:
+            continue
+        resource, _ = _known_scope(directory, item)
+        if resource["resource_id"] not in [r["resource_id"] for r in found]:
+            found.append(resource)
+    return found
+
+
 def _graph_or_none(directory: Directory) -> Optional[Dict[str, Any]]:
     try:
         return directory.graph()
     except StopIteration:
         return None
+
+
+def _known_scope(directory: Directory, item: str):
+    """(resource, scope name) for one scope item; Entra's invalid_scope when it names nothing."""
+    resource, name = _resource_scope(directory, item)
+    if resource is None or name is None:
+        raise errors.invalid_scope(
+            "The provided value for the input parameter 'scope' is not valid. The scope "
+            "'%s' does not exist." % item)
+    return resource, name
 
 
 def _resource_scope(directory: Directory, item: str):

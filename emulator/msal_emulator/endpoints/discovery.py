@@ -49,6 +49,48 @@ def openid_configuration(emu, req: Request, tenant: str) -> Response:
     return json_response(doc)
 
 
+def adfs_openid_configuration(emu, req: Request) -> Response:
+    """ADFS 2019's discovery document (served at /adfs/.well-known/openid-configuration)."""
+    base = req.base_url + "/adfs"
+    return json_response({
+        "issuer": base,
+        "authorization_endpoint": base + "/oauth2/authorize/",
+        "token_endpoint": base + "/oauth2/token/",
+        "jwks_uri": base + "/discovery/keys",
+        "token_endpoint_auth_methods_supported": [
+            "client_secret_post", "client_secret_basic", "private_key_jwt",
+            "windows_client_authentication"],
+        "response_types_supported": ["code", "id_token", "code id_token", "id_token token",
+                                     "code token", "code id_token token"],
+        "response_modes_supported": ["query", "fragment", "form_post"],
+        "grant_types_supported": [
+            "authorization_code", "refresh_token", "client_credentials",
+            "urn:ietf:params:oauth:grant-type:jwt-bearer", "implicit", "password",
+            "srv_challenge", "urn:ietf:params:oauth:grant-type:device_code", "device_code"],
+        "subject_types_supported": ["pairwise"],
+        "scopes_supported": ["openid", "profile", "email", "offline_access", "allatclaims",
+                             "user_impersonation", "logon_cert", "aza", "vpn_cert", "winhello_cert"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "token_endpoint_auth_signing_alg_values_supported": ["RS256"],
+        "access_token_issuer": "http://%s/adfs/services/trust" % req.host,
+        "claims_supported": ["aud", "iss", "iat", "exp", "auth_time", "nonce", "at_hash",
+                             "c_hash", "sub", "upn", "unique_name", "pwd_url", "pwd_exp", "mfa_auth_time",
+                             "sid", "nbf"],
+        "microsoft_multi_refresh_token": True,
+        "userinfo_endpoint": base + "/userinfo",
+        "capabilities": [],
+        "end_session_endpoint": base + "/oauth2/logout",
+        "as_access_token_token_binding_supported": True,
+        "as_refresh_token_token_binding_supported": True,
+        "resource_access_token_token_binding_supported": True,
+        "op_id_token_token_binding_supported": True,
+        "rp_id_token_token_binding_supported": True,
+        "frontchannel_logout_supported": True,
+        "frontchannel_logout_session_supported": True,
+        "device_authorization_endpoint": base + "/oauth2/devicecode",
+    })
+
+
 def _cloud_metadata(emu) -> List[Dict[str, Any]]:
     def entry(hosts):
         return {"preferred_network": hosts[0], "preferred_cache": hosts[0], "aliases": list(hosts)}
@@ -85,6 +127,8 @@ def jwks(emu, req: Request, tenant: str) -> Response:
     ref = resolve_tenant(emu.directory, tenant)
     issuer_tenant = ref.tenant["id"] if ref.tenant else "{tenantid}"
     issuer = "%s/%s/v2.0" % (req.base_url, issuer_tenant)
+    if ref.adfs:
+        issuer = req.base_url + "/adfs"
     return json_response({"keys": [emu.signing_key.jwk(issuer)]})
 
 

@@ -1,0 +1,53 @@
+"""The emulator's own control API under /_emulator/ (never logged, never faulted).
+
+    POST   /_emulator/faults   JSON {"kind": ..., "endpoint": ..., options}  → 201, the fault
+    GET    /_emulator/faults   → {"faults": [...], "fired": total}
+    DELETE /_emulator/faults   → {"cleared": n}
+    PUT    /_emulator/mex      the body becomes the MEX document; DELETE restores the real one
+"""
+from __future__ import annotations
+
+import json
+
+from ..http import Request, Response, json_response
+
+PREFIX = "/_emulator/"
+
+
+def _bad_request(text: str) -> Response:
+    return json_response({"error": "invalid_request", "error_description": text}, 400)
+
+
+def add_fault(emu, req: Request) -> Response:
+    try:
+        spec = json.loads(req.body.decode("utf-8") or "{}")
+        if not isinstance(spec, dict):
+            raise ValueError("the body must be a JSON object")
+        kind = spec.pop("kind")
+        fault = emu.faults.add(kind, spec.pop("endpoint", None), **spec)
+    except KeyError:
+        return _bad_request("the fault needs a 'kind'")
+    except (ValueError, TypeError) as exc:
+        return _bad_request(str(exc))
+    return json_response(fault.describe(), 201)
+
+
+def list_faults(emu, req: Request) -> Response:
+    return json_response({"faults": [f.describe() for f in emu.faults.all()],
+                          "fired": emu.faults.fired})
+
+
+def clear_faults(emu, req: Request) -> Response:
+    count = len(emu.faults.all())
+    emu.clear_faults()
+    return json_response({"cleared": count})
+
+
+def set_mex(emu, req: Request) -> Response:
+    emu.set_mex_document(req.body.decode("utf-8", "replace"))
+    return json_response({"mex": "replaced"})
+
+
+def reset_mex(emu, req: Request) -> Response:
+    emu.reset_mex()
+    return json_response({"mex": "default"})
