@@ -9,6 +9,8 @@ import msal
 
 from helpers import query_of
 
+pytest_plugins = ["leak_guard"]
+
 
 @pytest.fixture
 def emu(emulator_requests):
