@@ -52,12 +52,20 @@ def test_retry_after_as_an_http_date(emu, make_app):
     assert status == 503 and 25 < expires - time.time() <= 31
 
 
-def test_5xx_throttles_only_the_identical_request(emu, make_app):
-    emu.inject("status", "token", status=500, times=1)
+def test_5xx_with_retry_after_throttles_only_the_identical_request(emu, make_app):
+    emu.inject("status", "token", status=500, retry_after=30, times=1)
     app = make_app("confidential-secret")
     assert "error" in app.acquire_token_for_client([GRAPH_DEFAULT])
     assert "error" in app.acquire_token_for_client([GRAPH_DEFAULT])
     assert "access_token" in app.acquire_token_for_client([API_DEFAULT])
+    assert len(token_posts(emu)) == 2
+
+
+def test_5xx_without_retry_after_is_transient(emu, make_app):
+    emu.inject("status", "token", status=503, times=1)
+    app = make_app("confidential-secret")
+    assert "error" in app.acquire_token_for_client([GRAPH_DEFAULT])
+    assert "access_token" in app.acquire_token_for_client([GRAPH_DEFAULT])
     assert len(token_posts(emu)) == 2
 
 

@@ -3,7 +3,9 @@
 State lives in the application's ``http_cache`` mapping (picklable, and free of tokens and
 personal data: keys carry a hash of the request, values the error answer only):
 
-* an answer of 429, or 5xx, stops identical requests for its ``Retry-After`` (or a default);
+* an answer of 429 stops identical requests for its ``Retry-After`` (or a default), and so
+  does a 5xx answer that carries a ``Retry-After`` (without one, a server error is transient
+  and the next call may try again at once);
 * an identical token request that failed with HTTP 400 is answered from the cache for a minute,
   except device-flow polls, which are meant to repeat.
 """
@@ -84,8 +86,9 @@ class ThrottledHttpClient(object):
     def _remember(self, key: Tuple[str, str], resp: Any, replayable_400: bool) -> None:
         status = getattr(resp, "status_code", 200)
         headers = getattr(resp, "headers", None) or {}
-        if status == 429 or 500 <= status < 600:
-            seconds = parse_retry_after(headers.get("Retry-After"), self._now())
+        retry_after = _header(headers, "Retry-After")
+        if status == 429 or (500 <= status < 600 and retry_after is not None):
+            seconds = parse_retry_after(retry_after, self._now())
         elif status == 400 and replayable_400:
             seconds = REPLAY_400_FOR
         else:
@@ -131,6 +134,17 @@ def _request_key(method: str, url: str, params: Any, data: Any) -> Tuple[str, st
         body = str(data or "")
     material = json.dumps([method, url, sorted((params or {}).items()), body], default=str)
     return (_KEY_TAG, hashlib.sha256(material.encode("utf-8")).hexdigest())
+
+
+def _header(headers: Any, name: str) -> Any:
+    """A header's value, whatever the case of its name (a plain dict is not case-insensitive)."""
+    try:
+        value = headers.get(name)
+        if value is None:
+            value = next((v for k, v in headers.items() if k.lower() == name.lower()), None)
+        return value
+    except Exception:
+        return None
 
 
 def _is_device_poll(data: Any) -> bool:

@@ -130,6 +130,10 @@ def parse_token_response(resp: Any) -> Dict[str, Any]:
     if "error" not in result and not (isinstance(status, int) and 200 <= status < 300):
         result = dict(result, error="http_error", error_description=(
             "The token endpoint answered HTTP {} without a token".format(status)))
+    elif "error" not in result and not isinstance(result.get("access_token"), str):
+        result = {"error": "invalid_response", "error_description": (
+            "The token endpoint answered HTTP {} without an access_token (RFC 6749 §5.1)"
+            .format(status))}
     return result
 
 
