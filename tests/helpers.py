@@ -1,6 +1,8 @@
 """Small helpers the end-to-end tests share."""
 from urllib.parse import parse_qsl, urlparse
 
+import msal
+
 GRAPH_DEFAULT = "https://graph.microsoft.com/.default"
 
 
@@ -13,3 +15,23 @@ def token_posts(emu, grant_type=None):
     """The token requests the emulator received (optionally of one grant type)."""
     return [r for r in emu.requests if r["method"] == "POST" and r["path"].endswith("/token")
             and (grant_type is None or r["form"].get("grant_type") == grant_type)]
+
+
+def build_app(emu, name, cls=None, **kwargs):
+    """An application for one of the emulator's registered apps, trusting its CA."""
+    app = emu.app(name)
+    options = dict(authority=emu.authority(), verify=emu.ca_path, instance_discovery=False)
+    options.update(kwargs)
+    if app["kind"] == "public":
+        return (cls or msal.PublicClientApplication)(app["client_id"], **options)
+    options.setdefault("client_credential", emu.client_credential(name))
+    return (cls or msal.ConfidentialClientApplication)(app["client_id"], **options)
+
+
+def sign_in(emu, name="web-app", scopes=("User.Read",), username=None, **kwargs):
+    """Sign a user in to an app through the auth code flow; returns (app, result)."""
+    app = build_app(emu, name, **kwargs)
+    user = emu.user(username or "alice@" + emu.tenant_domain)
+    flow = app.initiate_auth_code_flow(list(scopes), redirect_uri=emu.app(name)["redirect_uris"][0])
+    redirect = emu.sign_in(flow["auth_uri"], user["username"], user["password"])
+    return app, app.acquire_token_by_auth_code_flow(flow, query_of(redirect))
