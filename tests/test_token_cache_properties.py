@@ -8,6 +8,7 @@ import threading
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from msal import token_cache
 from msal.token_cache import SerializableTokenCache, TokenCache
 
 NOW = 1700000000
@@ -16,7 +17,7 @@ CLIENTS = ["C1", "C2"]
 ENVS = ["login.microsoftonline.com", "login.windows.net"]
 REALMS = ["r1", "R2"]
 UIDS = [None, "u1", "u2"]
-SCOPES = ["A", "b", "C"]
+SCOPES = ["A", "b", "C", "d", "E"]  # Enough targets to fill buckets past the scope sub-index threshold
 
 
 def b64(obj):
@@ -54,6 +55,8 @@ EDITS = {
     "environment": st.sampled_from(ENVS),
     "target": st.sampled_from(["A", "b C", ""]),
     "family_id": st.sampled_from(["1", None]),
+    "expires_on": st.sampled_from([str(NOW + 100), str(NOW + 7200), "junk"]),
+    "username": st.sampled_from(["ann@x.com", "BOB@X.COM", None]),
 }
 
 operations = st.one_of(
@@ -64,6 +67,8 @@ operations = st.one_of(
     st.tuples(st.just("forget"), st.sampled_from(["u1.t", "u2.t"]), st.sampled_from(CLIENTS),
               st.sets(st.sampled_from(ENVS), min_size=1)),
     st.tuples(st.just("roundtrip")),
+    st.tuples(st.just("lookup"), st.sampled_from(CLIENTS), st.sampled_from(REALMS),
+              st.sampled_from([None, "u1.t", "u2.t"]), st.lists(st.sampled_from(SCOPES), max_size=2)),
     st.tuples(st.just("load"), st.lists(events, max_size=3)),
 )
 
@@ -84,6 +89,11 @@ def apply(cache, op):
         cache.remove_account_data(home_account_id=op[1], client_id=op[2], environments=op[3])
     elif kind == "roundtrip":
         cache.deserialize(cache.serialize())
+    elif kind == "lookup":  # Fills the lazily built sub-indexes and memos mid-sequence
+        cache.find_access_token(client_id=op[1], environments=ENVS, realm=op[2],
+                                home_account_id=op[3], scopes=op[4], now=NOW)
+        cache.find_accounts(environments=ENVS)
+        cache.find_accounts(environments=ENVS[:1])
     elif kind == "load":
         other = SerializableTokenCache()
         for e in op[1]:
@@ -93,6 +103,11 @@ def apply(cache, op):
 
 def canon(entries):
     return sorted(json.dumps(e, sort_keys=True) for e in entries)
+
+
+def expiry(entry):
+    value = entry.get("expires_on")
+    return int(value) if isinstance(value, str) and value.isdigit() else None
 
 
 def check_against_brute_force(cache, now):
@@ -114,15 +129,15 @@ def check_against_brute_force(cache, now):
                         wanted = {s.lower() for s in scopes}
                         live = [e for e in ats if e["client_id"] == client and e["realm"] == realm
                                 and e["home_account_id"] == home and e["environment"] in envs
-                                and int(e["expires_on"]) > now + 300
+                                and expiry(e) is not None and expiry(e) > now + 300
                                 and wanted <= {s.lower() for s in e["target"].split()}]
                         got = cache.find_access_token(client_id=client, environments=envs, realm=realm,
                                                       home_account_id=home, scopes=scopes, now=now)
                         if not live:
                             assert got is None
                         else:
-                            best = max(int(e["expires_on"]) for e in live)
-                            assert got in [e for e in live if int(e["expires_on"]) == best]
+                            best = max(expiry(e) for e in live)
+                            assert got in [e for e in live if expiry(e) == best]
                     expected = [e for e in idts if e["home_account_id"] == home and e["client_id"] == client
                                 and e["environment"] in envs and e["realm"] == realm]
                     got = cache.find_id_token(home_account_id=home, environments=envs, client_id=client,
@@ -147,6 +162,45 @@ def check_against_brute_force(cache, now):
             assert cache.find_accounts(environments=envs, username=username) == list(dedup.values())
 
 
+PINNED_QUERIES = {
+    CT.ACCESS_TOKEN: [{"client_id": c, "realm": r, "home_account_id": h}
+                      for c in CLIENTS for r in REALMS for h in (None, "u1.t", "u2.t")],
+    CT.REFRESH_TOKEN: [{"home_account_id": h} for h in (None, "u1.t", "u2.t")],
+    CT.ID_TOKEN: [{"home_account_id": h, "client_id": c} for h in ("u1.t", "u2.t") for c in CLIENTS],
+    CT.ACCOUNT: [{"home_account_id": h} for h in ("u1.t", "u2.t")],
+    CT.APP_METADATA: [{"client_id": c} for c in CLIENTS],
+}
+
+
+def check_pinned_find_equals_scan(cache):
+    """find() answers an indexed query with the same entries, in the same order, as a scan."""
+    for section, queries in PINNED_QUERIES.items():
+        everything = cache.find(section)
+        for query in queries:
+            for target in (None, ["A"], ["b", "C"]):
+                expected = [e for e in everything
+                            if all(e.get(k) == v for k, v in query.items())
+                            and (not target or set(target) <= set(str(e.get("target")).split()))]
+                assert cache.find(section, target=target, query=query) == expected
+                assert list(cache.search(section, target=target, query=query)) == expected
+
+
+class SubclassedCache(SerializableTokenCache):
+    """A subclass in the style of persistence layers: overrides add and modify, calls super."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = 0
+
+    def add(self, event, **kwargs):
+        self.calls += 1
+        super().add(dict(event), **kwargs)
+
+    def modify(self, credential_type, old_entry, new_key_value_pairs=None):
+        self.calls += 1
+        super().modify(credential_type, old_entry, new_key_value_pairs)
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(operations, max_size=25), st.sampled_from([NOW, NOW + 3400, NOW + 7000]))
 def test_lookups_equal_brute_force_scan(ops, now):
@@ -158,6 +212,36 @@ def test_lookups_equal_brute_force_scan(ops, now):
     reloaded = SerializableTokenCache()
     reloaded.deserialize(cache.serialize())
     check_against_brute_force(reloaded, now)
+    check_pinned_find_equals_scan(cache)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(operations, max_size=15), st.sampled_from([NOW, NOW + 3400, NOW + 7000]))
+def test_lookups_through_the_scope_sub_index_equal_brute_force_scan(ops, now):
+    """Same, with every access-token bucket big enough for the per-scope sub-index, checked
+    after every step (so sub-indexes built by one lookup must follow later writes)."""
+    saved = token_cache._SCOPE_INDEX_THRESHOLD
+    token_cache._SCOPE_INDEX_THRESHOLD = 0
+    try:
+        cache = SerializableTokenCache()
+        for op in ops:
+            apply(cache, op)
+            check_against_brute_force(cache, now)
+    finally:
+        token_cache._SCOPE_INDEX_THRESHOLD = saved
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(operations, max_size=25), st.sampled_from([NOW, NOW + 7000]))
+def test_a_subclass_overriding_add_and_modify_keeps_the_indexes_right(ops, now):
+    cache = SubclassedCache()
+    plain = SerializableTokenCache()
+    for op in ops:
+        apply(cache, op)
+        apply(plain, op)
+    assert json.loads(cache.serialize()) == json.loads(plain.serialize())
+    check_against_brute_force(cache, now)
+    check_pinned_find_equals_scan(cache)
 
 
 def test_concurrent_adds_and_lookups():
