@@ -29,7 +29,11 @@ TokenResult = Dict[str, Any]
 
 
 class ClientApplication(object):
-    """What public and confidential client applications have in common."""
+    """What public and confidential client applications have in common.
+
+    Use one of its two subclasses, :class:`PublicClientApplication` or
+    :class:`ConfidentialClientApplication`; the methods documented on them are shared here.
+    """
 
     ATTEMPT_REGION_DISCOVERY = True  # Pass as azure_region to detect the region automatically
 
@@ -49,10 +53,172 @@ class ClientApplication(object):
             http_cache: Any = None,
             instance_discovery: Optional[bool] = None,
             allow_broker: Optional[bool] = None) -> None:
-        """Create an application. See :class:`PublicClientApplication` and
-        :class:`ConfidentialClientApplication` for what each parameter means.
+        """Create an application object.
 
-        No network request is made here: the authority is discovered on first use.
+        The constructor makes no network request: the authority is discovered, and checked, on
+        the first call that needs it. Keep one application object per client id and authority
+        for the life of your process, so that its token cache and HTTP cache are reused.
+
+        :param str client_id: The application (client) id that Microsoft Entra ID gave your app
+            when you registered it.
+
+        :param client_credential: Leave it ``None`` for a :class:`PublicClientApplication`.
+            A :class:`ConfidentialClientApplication` needs one of these:
+
+            * the client secret, as a string;
+            * a certificate, as a dict::
+
+                {
+                    "private_key": "-----BEGIN PRIVATE KEY-----...",   # PEM
+                    "thumbprint": "A1B2C3D4E5F6...",     # hex SHA-1 of the certificate
+                    "public_certificate": "-----BEGIN CERTIFICATE-----...",  # optional
+                    "passphrase": "...",   # optional: only if private_key is encrypted
+                }
+
+              ``public_certificate`` (optional, since 0.5.0) is sent in the ``x5c`` header of
+              the signed client assertion, which is what subject name and issuer (SNI)
+              authentication needs so that the certificate can be rolled over without
+              re-registering it. The specification wants the signing certificate first, then
+              each certificate that certifies the previous one; if your issuer bundles them in
+              another order and the token request fails with AADSTS700027 ("the provided
+              signature value did not match"), give only the leaf certificate (PEM).
+              ``passphrase`` is accepted since 1.6.0.
+            * a client assertion you signed yourself (since 1.13.0): a dict with the single key
+              ``"client_assertion"``, whose value is a JWT carrying the claims ``aud``, ``exp``,
+              ``iss``, ``jti``, ``nbf`` and ``sub``. MSAL sends it as it is.
+        :type client_credential: str or dict
+
+        :param dict client_claims: Extra claims to put into the client assertion that MSAL signs
+            with the certificate's private key (since 0.5.0), for example
+            ``{"client_ip": "x.x.x.x"}``. A key that MSAL sets itself replaces MSAL's value:
+            ``aud`` (the token endpoint), ``iss`` and ``sub`` (the client id), ``exp`` (ten
+            minutes from now), ``iat`` (now) and ``jti`` (a random UUID).
+
+        :param str authority: The URL of the token authority, in the form
+            ``https://login.microsoftonline.com/<tenant>``, where the tenant is a tenant id, a
+            verified domain, ``organizations``, ``consumers`` or ``common``. It defaults to
+            ``https://login.microsoftonline.com/common``. ADFS (``https://<host>/adfs``) and
+            B2C (``https://<tenant>.b2clogin.com/<tenant>.onmicrosoft.com/<policy>``)
+            authorities are accepted too.
+
+            Since 1.17 it may also be built from a cloud constant and a tenant::
+
+                from msal.authority import (
+                    AuthorityBuilder, AZURE_PUBLIC, AZURE_CHINA, AZURE_US_GOVERNMENT)
+                authority = AuthorityBuilder(AZURE_PUBLIC, "contoso.onmicrosoft.com")
+                # the same as "https://login.microsoftonline.com/contoso.onmicrosoft.com"
+                app = PublicClientApplication("my_client_id", authority=authority)
+
+        :param bool validate_authority: Whether an authority on an unknown host is checked before
+            use (see ``instance_discovery``). On by default.
+
+        :param TokenCache token_cache: The token cache this application reads and writes. By
+            default each application creates its own cache in memory; pass a
+            :class:`SerializableTokenCache` (or a :class:`~msal.persistence.PersistedTokenCache`)
+            to keep tokens across runs, or to share them between applications.
+
+        :param http_client: Your own implementation of :class:`msal.oauth2cli.http.HttpClient`
+            (a ``requests.Session`` qualifies). By default MSAL uses a ``requests`` session that
+            retries once when a connection fails (since 1.11.0). A client of your own decides
+            for itself whether and when to retry.
+
+        :param verify: Given to ``requests`` as its ``verify`` parameter: ``True``, ``False`` or
+            the path of a CA bundle. Ignored when you give your own ``http_client``.
+
+        :param proxies: Given to ``requests`` as its ``proxies`` parameter. Ignored when you give
+            your own ``http_client``.
+
+        :param timeout: Given to ``requests`` as its ``timeout`` parameter, in seconds. Ignored
+            when you give your own ``http_client``.
+
+        :param str app_name: Your application's name, sent to Microsoft for telemetry. ``None``
+            (the default) sends nothing.
+
+        :param str app_version: Your application's version, sent to Microsoft for telemetry.
+            ``None`` (the default) sends nothing.
+
+        :param list[str] client_capabilities: Capabilities this client declares, such as
+            ``["CP1"]``. They tell the identity platform which features the client can handle:
+            a client that can answer a *claims challenge* may, for instance, receive
+            long-lived CAE (continuous access evaluation) tokens, because a resource can revoke
+            them with a challenge. On the wire they travel in the ``claims`` parameter, merged
+            with any ``claims_challenge`` you later pass to an acquire-token method.
+
+        :param str azure_region: The Azure region whose regional token endpoint
+            :meth:`~ConfidentialClientApplication.acquire_token_for_client` should use, so that
+            the app's traffic stays in that region (since 1.12.0). It defaults to ``None``:
+            the global endpoint.
+
+            Regional endpoints serve only the client credentials flow, and only apps that the
+            service admits there: apps using a library that supports them (such as this one),
+            apps authenticated by subject name and issuer (SNI), and apps on the region's allow
+            list. (Managed identities also qualify, but MSAL does not implement them.)
+
+            Give a region name such as ``"westus"`` or ``"eastus2"`` (``az account
+            list-locations -o table`` lists them), or
+            :attr:`ClientApplication.ATTEMPT_REGION_DISCOVERY` (``True``) to detect the region
+            when the app runs in Azure Functions or on an Azure VM.
+
+            .. note::
+               Outside Azure, region detection may wait for an answer that never comes. Load the
+               value (``None``, a region name or ``True``) from each deployment's configuration
+               rather than hard-coding it, or give the app a short ``timeout`` (or an
+               ``http_client`` with one) so that the wait stays bounded.
+
+        :param list[str] exclude_scopes: Scopes that MSAL must not add by itself (since 1.12.0).
+            MSAL always asks for ``offline_access``, which gets a refresh token and so lasting
+            access to the user's data; ``exclude_scopes=["offline_access"]`` stops that.
+
+        :param dict http_cache: A dict-like object in which MSAL keeps some non-token HTTP
+            answers (such as discovery documents and throttling state), so that a long-lived
+            application does fewer requests (since 1.16.0). By default a dict in memory.
+
+            A command-line tool that runs many times can keep it in a file. It holds no token
+            and no personal data, so it needs no encryption, and each app can keep its own::
+
+                import atexit, pickle, sys
+                http_cache_file = sys.argv[0] + ".http_cache"
+                try:
+                    with open(http_cache_file, "rb") as f:
+                        persisted_http_cache = pickle.load(f)
+                except (FileNotFoundError, pickle.UnpicklingError):  # None yet, or corrupt
+                    persisted_http_cache = {}
+                def save():  # A concurrent run's save may be lost; the next runs catch up
+                    with open(http_cache_file, "wb") as f:
+                        pickle.dump(persisted_http_cache, f)
+                atexit.register(save)
+                app = msal.PublicClientApplication(
+                    "your_client_id", http_cache=persisted_http_cache,
+                    token_cache=...)  # see SerializableTokenCache for the token cache
+
+        :param bool instance_discovery: Whether MSAL asks the central discovery endpoint at
+            ``https://login.microsoftonline.com`` about an authority it does not know (since
+            1.19.0). ``None`` (the default) does. To use some known authorities as they are
+            and still check any other::
+
+                known_authorities = frozenset([
+                    "https://contoso.com/adfs", "https://login.azs/foo"])
+                app = PublicClientApplication(
+                    "client_id", authority=authority,
+                    instance_discovery=authority not in known_authorities)
+
+            ``False`` accepts any authority without discovery.
+
+        :param bool allow_broker: For :class:`PublicClientApplication` only (since 1.20.0). A
+            broker is an OS component (the Web Account Manager on Windows 10 and later) that
+            gives the device an identity, so that the device can count as an authentication
+            factor that Conditional Access may demand, and that keeps its own long-lived
+            sessions, so that apps using it get single sign-on. ``None`` (the default) does not
+            use a broker; ``True`` uses it where one is available and falls back to the usual
+            behaviour elsewhere, so it can be set unconditionally. With the original library
+            the prerequisites are its ``broker`` extra, the redirect URI
+            ``ms-appx-web://Microsoft.AAD.BrokerPlugin/<client_id>``, and testing
+            :meth:`~PublicClientApplication.acquire_token_interactive`,
+            :meth:`acquire_token_by_username_password` and :meth:`acquire_token_silent` with
+            Entra and Microsoft accounts on Windows. This package ships no broker: ``True``
+            always takes the fallback (browser) path.
+
+        :raises ValueError: for a malformed ``client_id``, ``client_credential`` or ``authority``.
         """
         if not isinstance(client_id, str) or not client_id.strip():
             raise ValueError("client_id must be the non-empty application (client) id string")
@@ -94,8 +260,33 @@ class ClientApplication(object):
             prompt: Optional[str] = None, nonce: Optional[str] = None,
             domain_hint: Optional[str] = None, claims_challenge: Optional[str] = None,
             **kwargs: Any) -> str:
-        """Construct a URL to start an Authorization Code Grant; extra keyword arguments
-        become extra query parameters. Prefer :meth:`initiate_auth_code_flow`."""
+        """Build the URL that starts an authorization code grant.
+
+        :meth:`initiate_auth_code_flow` does the same with PKCE, ``state`` and ``nonce`` handled
+        for you, and is the better choice. Keyword arguments not listed below are added to the
+        URL as extra query parameters.
+
+        :param list[str] scopes: (Required) Scopes of the protected API (the resource) to ask for.
+        :param str login_hint: The user's sign-in name (usually a UPN), to pre-fill the page.
+        :param str state: A value echoed back in the response; OAuth 2.0 recommends it against
+            cross-site request forgery.
+        :param str redirect_uri: Where the authority sends the response.
+        :param str response_type: ``"code"`` (the default) for an authorization code. Other
+            values such as ``"id_token"`` or ``"token"`` start the implicit grant, which is
+            **not recommended**.
+        :param str prompt: Sent only when given (not even ``"none"`` is sent by default). Its
+            values (``none``, ``login``, ``consent``, ``select_account``) come from OpenID
+            Connect Core, section 3.1.2.1.
+        :param nonce: A random value that the ID token must carry back, against replay; check it
+            by passing the same value to :meth:`acquire_token_by_authorization_code`.
+        :param domain_hint: ``"consumers"``, ``"organizations"`` or a tenant domain such as
+            ``"contoso.com"``: skips the e-mail based home realm discovery on the sign-in page.
+        :param claims_challenge: The JSON string of claims that a resource asked for, in the
+                    ``claims`` directive of the ``WWW-Authenticate`` header it answered with (for
+                    example after a Conditional Access policy changed). MSAL sends it as the
+                    ``claims`` parameter, merged with the app's ``client_capabilities``.
+        :returns: The authorization URL, a string.
+        """
         return auth_code.authorization_request_url(
             self._ctx, scopes, redirect_uri=redirect_uri, response_type=response_type,
             state=state, nonce=nonce, prompt=prompt, login_hint=login_hint,
@@ -107,11 +298,45 @@ class ClientApplication(object):
             login_hint: Optional[str] = None, domain_hint: Optional[str] = None,
             claims_challenge: Optional[str] = None, max_age: Optional[int] = None,
             response_mode: Optional[str] = None, **kwargs: Any) -> Dict[str, Any]:
-        """Start an auth code flow with PKCE, state and nonce.
+        """Start an authorization code flow (with PKCE, ``state`` and ``nonce``).
 
-        Returns a JSON-serialisable dict; keep it (e.g. in the user's session), send the user
-        to its ``"auth_uri"``, then give it and the response to
+        When the response reaches your ``redirect_uri``, complete the flow with
         :meth:`acquire_token_by_auth_code_flow`.
+
+        :param list[str] scopes: Case-sensitive scope strings.
+        :param str redirect_uri: Optional; without it the authority uses the app's registered one.
+        :param str state: An opaque value kept between the request and the callback; MSAL makes
+            a random one when you give none.
+        :param str prompt: Sent only when given (not even ``"none"`` is sent by default); values
+            as in OpenID Connect Core, section 3.1.2.1.
+        :param str login_hint: Optional. The user's sign-in name, usually a UPN.
+        :param domain_hint: ``"consumers"``, ``"organizations"`` or a tenant domain: skips home
+            realm discovery on the sign-in page.
+        :param claims_challenge: The JSON string of claims that a resource asked for, in the
+                    ``claims`` directive of the ``WWW-Authenticate`` header it answered with (for
+                    example after a Conditional Access policy changed). MSAL sends it as the
+                    ``claims`` parameter, merged with the app's ``client_capabilities``.
+        :param int max_age: Optional (since 1.15). How many seconds may have passed since the
+            user last actively signed in; older sessions must sign in again. MSAL checks the
+            ``auth_time`` of the ID token against it.
+        :param str response_mode: Optional. How the authority returns the response: ``"query"``
+            (the default: a GET with a query string) or ``"form_post"`` (an HTML form POSTed to
+            the redirect URI, as ``application/x-www-form-urlencoded``). ``query`` is safe here
+            because MSAL never receives tokens in a URL; ``form_post`` is safer still and
+            recommended. See the OAuth 2.0 Multiple Response Type Encoding Practices and the
+            Form Post Response Mode specifications.
+        :returns:
+            The flow, a JSON-serialisable dict::
+
+                {
+                    "auth_uri": "https://...",  # send the user here
+                    "state": "...",  # checked for you by acquire_token_by_auth_code_flow
+                    "...": "...",  # the rest is internal: keep it, do not rely on it
+                }
+
+            Keep it (typically in the user's web session), send the user to its ``auth_uri``,
+            then give it and the response that reaches your redirect URI to
+            :meth:`acquire_token_by_auth_code_flow`.
         """
         return auth_code.initiate(
             self._ctx, scopes, redirect_uri=redirect_uri, state=state, prompt=prompt,
@@ -121,11 +346,37 @@ class ClientApplication(object):
     def acquire_token_by_auth_code_flow(
             self, auth_code_flow: Dict[str, Any], auth_response: Mapping[str, Any],
             scopes: Optional[List[str]] = None, **kwargs: Any) -> TokenResult:
-        """Validate the auth response against the flow, then redeem its code.
+        """Check the response that came back to the redirect URI, then redeem its code for tokens.
 
-        Returns the token dict or the error dict; raises ``ValueError`` for client-side data
-        errors such as a state mismatch (CSRF) or a flow used twice, and
-        :class:`~msal.exceptions.IdTokenError` (a ``ValueError``) for a wrong nonce.
+        The ``state`` and the ID token's ``nonce`` are checked against the flow for you.
+
+        :param dict auth_code_flow: The dict that :meth:`initiate_auth_code_flow` returned.
+        :param dict auth_response: The parameters the redirect carried, as a dict (the query
+            string, or the posted form with ``response_mode="form_post"``).
+        :param list[str] scopes: Usually left out. If the flow asked consent for the scopes of
+            several resources, name a subset belonging to one of them: an authorization code
+            can cover several resources, but each access token is for one audience, so the
+            redemption must say which.
+        :returns: the token response, with ``"access_token"`` and/or ``"id_token"`` among others
+            depending on the scopes (RFC 6749, section 5.1); or an error dict with ``"error"``
+            and usually ``"error_description"`` and ``"error_uri"``, whether the authority put
+            the error in the redirect or answered the token request with it.
+        :raises ValueError: for client-side data errors, such as a ``state`` that does not match
+            (a sign of CSRF) or a flow used twice;
+            :class:`~msal.exceptions.IdTokenError` (a ``ValueError``) for an ID token that fails
+            validation. A web app's redirect handler can therefore stay free of protocol
+            details::
+
+                def authorized():  # the view behind your redirect URI
+                    try:
+                        result = app.acquire_token_by_auth_code_flow(
+                            session.get("flow", {}), request.args)
+                        if "error" in result:
+                            return render_template("error.html", result=result)
+                        use(result)  # the tokens are in result, and in the cache
+                    except ValueError:  # usually a forged or replayed response
+                        pass  # ignore it
+                    return redirect(url_for("index"))
         """
         return auth_code.acquire_by_flow(self._ctx, self._used_states, auth_code_flow,
                                          auth_response, scopes=scopes)
@@ -134,7 +385,25 @@ class ClientApplication(object):
             self, code: str, scopes: List[str], redirect_uri: Optional[str] = None,
             nonce: Optional[str] = None, claims_challenge: Optional[str] = None,
             **kwargs: Any) -> TokenResult:
-        """The second half of the Authorization Code Grant; ``nonce`` is checked if given."""
+        """Redeem an authorization code: the second half of the authorization code grant.
+
+        Use it with a URL from :meth:`get_authorization_request_url`; the
+        :meth:`initiate_auth_code_flow` pair is simpler and safer.
+
+        :param code: The authorization code the authority returned.
+        :param list[str] scopes: (Required) Scopes of the protected API. If the request asked
+            consent for several resources, name a subset belonging to one of them: each access
+            token has a single audience.
+        :param str redirect_uri: The redirect URI used in the authorization request.
+        :param nonce: The nonce given to :meth:`get_authorization_request_url`, if any; the ID
+            token must carry the same value, or :class:`~msal.exceptions.IdTokenError` is raised.
+        :param claims_challenge: The JSON string of claims that a resource asked for, in the
+                    ``claims`` directive of the ``WWW-Authenticate`` header it answered with (for
+                    example after a Conditional Access policy changed). MSAL sends it as the
+                    ``claims`` parameter, merged with the app's ``client_capabilities``.
+        :returns: the token response (with ``"access_token"``), or an error dict with
+            ``"error"`` and usually ``"error_description"``.
+        """
         return auth_code.redeem_code(
             self._ctx, code, scopes, redirect_uri=redirect_uri, expected_nonce=nonce,
             claims_challenge=claims_challenge)
@@ -142,15 +411,24 @@ class ClientApplication(object):
     # ---- Accounts ----------------------------------------------------------------------
 
     def get_accounts(self, username: Optional[str] = None) -> List[Account]:
-        """Accounts that signed in before (they are in the cache), optionally one username's
-        (compared case-insensitively)."""
+        """The accounts that signed in before, that is, whose data is in the cache.
+
+        Pass one of them to :meth:`acquire_token_silent` to get its tokens.
+
+        :param str username: Only the accounts with this username (compared without regard to case).
+        :returns: A list of account dicts. Only their ``"username"`` key is documented; show it so
+            the user can pick the account to continue with.
+        """
         if username is not None and not isinstance(username, str):
             raise ValueError("username must be a string")
         return self.token_cache.find_accounts(
             environments=self._ctx.aliases(), username=username)
 
     def remove_account(self, account: Account) -> None:
-        """Sign the account out of this application: forget its tokens from the cache."""
+        """Sign the account out of this application: forget its tokens and the account from the cache.
+
+        :param dict account: One of the dicts :meth:`get_accounts` returned.
+        """
         if not isinstance(account, dict) or not account.get("home_account_id"):
             raise ValueError("account must be one of the dicts returned by get_accounts()")
         self.token_cache.remove_account_data(
@@ -163,8 +441,26 @@ class ClientApplication(object):
             self, scopes: List[str], account: Optional[Account], authority: Optional[str] = None,
             force_refresh: bool = False, claims_challenge: Optional[str] = None,
             **kwargs: Any) -> Optional[TokenResult]:
-        """A token from the cache (refreshed if needed), or None, whether the cache had
-        nothing or the refresh failed."""
+        """Get an access token for the account without asking the user.
+
+        The token comes from the cache, or, when no valid access token is there, from a refresh
+        token in the cache that MSAL redeems for a new one. An empty cache and a failed refresh
+        both give ``None``; if you do not need to tell them apart, this is the method to use.
+        It calls :meth:`acquire_token_silent_with_error` and hides the error.
+
+        :param list[str] scopes: (Required) Scopes of the protected API.
+        :param account: One of the dicts :meth:`get_accounts` returned, or ``None`` for this
+            client's own tokens.
+        :param str authority: Optional; an authority (such as another tenant) to use for this
+            call instead of the application's.
+        :param bool force_refresh: If ``True``, skip the cached access token and refresh it.
+        :param claims_challenge: The JSON string of claims that a resource asked for, in the
+                    ``claims`` directive of the ``WWW-Authenticate`` header it answered with (for
+                    example after a Conditional Access policy changed). MSAL sends it as the
+                    ``claims`` parameter, merged with the app's ``client_capabilities``.
+        :returns: a dict without ``"error"``, usually with ``"access_token"``, when the cache
+            could provide a token; otherwise ``None``.
+        """
         result = self.acquire_token_silent_with_error(
             scopes, account, authority=authority, force_refresh=force_refresh,
             claims_challenge=claims_challenge, **kwargs)
@@ -174,30 +470,86 @@ class ClientApplication(object):
             self, scopes: List[str], account: Optional[Account], authority: Optional[str] = None,
             force_refresh: bool = False, claims_challenge: Optional[str] = None,
             **kwargs: Any) -> Optional[TokenResult]:
-        """A token from the cache (refreshed if needed); None when the cache has nothing;
-        an error dict when a refresh failed. ``account=None`` looks for this client's own
-        tokens."""
+        """Get an access token for the account without asking the user, and tell why it failed.
+
+        Like :meth:`acquire_token_silent` (cached access token, else a refresh token redeemed),
+        but an empty cache gives ``None`` while a failed refresh gives its error, for apps that
+        need the difference (to show the error, or to handle a claims challenge).
+
+        :param list[str] scopes: (Required) Scopes of the protected API.
+        :param account: One of the dicts :meth:`get_accounts` returned, or ``None`` to find an
+            access token of this client itself (one obtained by
+            :meth:`~ConfidentialClientApplication.acquire_token_for_client`).
+        :param str authority: Optional; an authority (such as another tenant) to use for this
+            call instead of the application's.
+        :param bool force_refresh: If ``True``, skip the access token lookup and use a refresh
+            token to get a new access token.
+        :param claims_challenge: The JSON string of claims that a resource asked for, in the
+                    ``claims`` directive of the ``WWW-Authenticate`` header it answered with (for
+                    example after a Conditional Access policy changed). MSAL sends it as the
+                    ``claims`` parameter, merged with the app's ``client_capabilities``.
+        :returns: a dict without ``"error"``, usually with ``"access_token"``, when the cache
+            could provide a token; ``None`` when the cache has no token for this request; a dict
+            with ``"error"`` when a refresh was tried and failed.
+        """
         return silent.acquire(self._ctx, scopes, account, authority=authority,
                               force_refresh=force_refresh, claims_challenge=claims_challenge)
 
     def acquire_token_by_refresh_token(self, refresh_token: str, scopes: List[str],
                                        **kwargs: Any) -> TokenResult:
-        """Migrate a refresh token obtained elsewhere; the new tokens land in the cache."""
+        """Redeem a refresh token obtained elsewhere, to bring it into MSAL.
+
+        Only for migration: an app that kept refresh tokens of its own (for instance from ADAL)
+        redeems each once, and from then on the new tokens are in MSAL's cache, where
+        :meth:`acquire_token_silent` finds and refreshes them. Apps already on MSAL never need
+        this method: the cache manages refresh tokens by itself.
+
+        :param str refresh_token: The old refresh token.
+        :param list[str] scopes: The scopes the old refresh token was for, in the Microsoft
+            identity platform (v2) form (``https://graph.microsoft.com/User.Read`` rather than a
+            resource URL).
+        :returns: a dict without ``"error"`` when the migration worked (the token response);
+            a dict with ``"error"`` and more keys when it did not.
+        """
         return user_grants.by_refresh_token(self._ctx, refresh_token, scopes)
 
     def acquire_token_by_username_password(
             self, username: str, password: str, scopes: List[str],
             claims_challenge: Optional[str] = None, **kwargs: Any) -> TokenResult:
-        """Get a token with the user's credentials (not recommended; no MFA)."""
+        """Get a token with the user's name and password (the resource owner password grant).
+
+        Discouraged: the app sees the password, and the grant fails for accounts that need
+        multi-factor authentication, consent, or a personal Microsoft account. For federated
+        users (ADFS), MSAL first sends the credentials to their identity provider over
+        WS-Trust, then redeems the SAML assertion it gets back.
+
+        :param str username: Typically a UPN, in the form of an e-mail address.
+        :param str password: The password.
+        :param list[str] scopes: Scopes of the protected API.
+        :param claims_challenge: The JSON string of claims that a resource asked for, in the
+                    ``claims`` directive of the ``WWW-Authenticate`` header it answered with (for
+                    example after a Conditional Access policy changed). MSAL sends it as the
+                    ``claims`` parameter, merged with the app's ``client_capabilities``.
+        :returns: the token response (with ``"access_token"``), or an error dict with
+            ``"error"`` and usually ``"error_description"``.
+        """
         return user_grants.by_username_password(
             self._ctx, username, password, scopes, claims_challenge=claims_challenge)
 
 
 class PublicClientApplication(ClientApplication):
-    """An application that cannot keep a secret: desktop, mobile and command-line apps."""
+    """An application that cannot keep a secret: desktop, mobile and command-line apps.
+
+    It signs users in with :meth:`acquire_token_interactive`, the device code flow
+    (:meth:`initiate_device_flow`) or a username and password, and renews their tokens with
+    :meth:`acquire_token_silent`.
+    """
 
     def __init__(self, client_id: str, client_credential: Any = None, **kwargs: Any) -> None:
-        """Create a public client application; ``client_credential`` must stay None."""
+        """Create a public client application. ``client_credential`` must be left ``None``.
+
+        The other keyword arguments are those below.
+        """
         if client_credential is not None:
             raise ValueError("A public client application must not have a client_credential")
         super().__init__(client_id, client_credential=None, **kwargs)
@@ -210,10 +562,44 @@ class PublicClientApplication(ClientApplication):
             max_age: Optional[int] = None, parent_window_handle: Optional[int] = None,
             on_before_launching_ui: Optional[Callable[..., Any]] = None,
             **kwargs: Any) -> TokenResult:
-        """Sign the user in through the system browser and a loopback redirect listener on
-        127.0.0.1 (``http://localhost:<port>``). ``timeout`` (seconds) bounds the wait. Without
-        a broker on this platform, ``allow_broker`` and ``parent_window_handle`` fall back to
-        the browser, as documented."""
+        """Sign the user in through the system's web browser, and get tokens.
+
+        MSAL opens the authorization URL in the browser and waits for the answer on a loopback
+        listener at ``http://localhost:<port>``. Register ``http://localhost`` as a redirect URI
+        of the "Mobile and desktop applications" platform of your app (a broker would also need
+        ``ms-appx-web://Microsoft.AAD.BrokerPlugin/<client_id>``). The call blocks the
+        current thread until the answer arrives.
+
+        :param list[str] scopes: Case-sensitive scope strings.
+        :param str prompt: Sent only when given (not even ``"none"`` is sent by default); values
+            as in OpenID Connect Core, section 3.1.2.1.
+        :param str login_hint: Optional. The user's sign-in name, usually a UPN.
+        :param domain_hint: ``"consumers"``, ``"organizations"`` or a tenant domain: skips home
+            realm discovery on the sign-in page.
+        :param claims_challenge: The JSON string of claims that a resource asked for, in the
+                    ``claims`` directive of the ``WWW-Authenticate`` header it answered with (for
+                    example after a Conditional Access policy changed). MSAL sends it as the
+                    ``claims`` parameter, merged with the app's ``client_capabilities``.
+        :param int timeout: How many seconds to wait for the browser's answer; ``None`` (the
+            default) waits forever.
+        :param int port: The port to listen on; by default the system picks a free one. The rest
+            of the redirect URI is always ``http://localhost``.
+        :param list[str] extra_scopes_to_consent: Scopes of other resources for which the user
+            is asked to consent in the same sign-in, without getting their token now (an Entra
+            ID concept). Get those tokens later with :meth:`acquire_token_silent`.
+        :param int max_age: Optional (since 1.15). How many seconds may have passed since the
+            user last actively signed in; older sessions must sign in again. MSAL checks the
+            ID token's ``auth_time`` against it.
+        :param int parent_window_handle: Optional (since 1.20.0). For a GUI app on Windows that
+            uses a broker: the window the broker's sign-in window belongs to. Unused without a
+            broker.
+        :param on_before_launching_ui: Optional (since 1.20.0). A callable such as
+            ``lambda ui="xyz", **kwargs: print("A {} will open".format(ui))``, called just before
+            the sign-in UI opens, with ``ui`` being ``"browser"`` or ``"broker"``, so the app can
+            tell the user to expect a window.
+        :returns: a dict without ``"error"``, usually with ``"access_token"``; or a dict with
+            ``"error"`` when the sign-in or the token request failed.
+        """
         from ._flows import interactive  # Loads http.server and webbrowser only when needed
         return interactive.acquire(
             self._ctx, self._used_states, scopes, prompt=prompt, login_hint=login_hint,
@@ -223,22 +609,45 @@ class PublicClientApplication(ClientApplication):
 
     def initiate_device_flow(self, scopes: Optional[List[str]] = None,
                              **kwargs: Any) -> Dict[str, Any]:
-        """Start a device flow. The dict has ``user_code`` and ``message`` to show the user,
-        or an ``error``."""
+        """Start a device code flow, to finish with :meth:`acquire_token_by_device_flow`.
+
+        :param list[str] scopes: Scopes of the protected API.
+        :returns: The device flow, a dict. On success it has ``"user_code"`` and ``"message"``
+            (tell the user to open the verification page and enter the code) among others; on
+            failure it has ``"error"`` and other readable keys instead.
+        """
         return device_code.initiate(self._ctx, scopes)
 
     def acquire_token_by_device_flow(
             self, flow: Dict[str, Any], claims_challenge: Optional[str] = None, *,
             exit_condition: Optional[Callable[[Dict[str, Any]], bool]] = None,
             **kwargs: Any) -> TokenResult:
-        """Poll until the user finishes the device flow. Set ``flow["expires_at"] = 0`` from
-        another thread to abort."""
+        """Wait for the user to finish the device code flow, then return the tokens.
+
+        The method polls the token endpoint at the interval the server asked for and blocks the
+        current thread meanwhile. To stop it early, set the flow's ``"expires_at"`` to ``0``
+        from another thread.
+
+        :param dict flow: The dict :meth:`initiate_device_flow` returned.
+        :param claims_challenge: The JSON string of claims that a resource asked for, in the
+                    ``claims`` directive of the ``WWW-Authenticate`` header it answered with (for
+                    example after a Conditional Access policy changed). MSAL sends it as the
+                    ``claims`` parameter, merged with the app's ``client_capabilities``.
+        :returns: the token response (with ``"access_token"``), or an error dict with
+            ``"error"`` and usually ``"error_description"`` (such as ``expired_token`` or
+            ``authorization_declined``).
+        """
         return device_code.acquire(self._ctx, flow, claims_challenge=claims_challenge,
                                    exit_condition=exit_condition)
 
 
 class ConfidentialClientApplication(ClientApplication):
-    """An application that keeps a credential: web apps, web APIs and daemons."""
+    """An application that keeps a credential: web apps, web APIs and daemons.
+
+    It gets tokens for itself (:meth:`acquire_token_for_client`), for users who sign in to
+    it (:meth:`initiate_auth_code_flow`), and for the callers of a web API
+    (:meth:`acquire_token_on_behalf_of`).
+    """
 
     def __init__(
             self, client_id: str,
@@ -256,9 +665,10 @@ class ConfidentialClientApplication(ClientApplication):
             http_cache: Any = None,
             instance_discovery: Optional[bool] = None,
             allow_broker: Optional[bool] = None) -> None:
-        """Create a confidential client: ``client_credential`` is a secret string, a
-        certificate dict (``private_key``, ``thumbprint``, optional ``public_certificate`` and
-        ``passphrase``) or ``{"client_assertion": "..."}``."""
+        """Create a confidential client application; ``client_credential`` is required.
+
+        :raises ValueError: when ``client_credential`` is missing or malformed.
+        """
         if client_credential is None:
             raise ValueError("A confidential client application needs a client_credential: a "
                              "secret, a certificate dict or a client_assertion")
@@ -270,14 +680,42 @@ class ConfidentialClientApplication(ClientApplication):
 
     def acquire_token_for_client(self, scopes: List[str], claims_challenge: Optional[str] = None,
                                  **kwargs: Any) -> TokenResult:
-        """A token for the application itself: from the cache when one is valid, else from
-        the identity provider."""
+        """Get a token for the application itself, not for a user (client credentials grant).
+
+        A valid token in the cache is returned as it is; otherwise MSAL asks the identity
+        provider (at the regional endpoint when ``azure_region`` is set) and caches the answer.
+
+        :param list[str] scopes: (Required) Scopes of the protected API; for application
+            permissions this is the resource's ``/.default`` scope, such as
+            ``["https://graph.microsoft.com/.default"]``.
+        :param claims_challenge: The JSON string of claims that a resource asked for, in the
+                    ``claims`` directive of the ``WWW-Authenticate`` header it answered with (for
+                    example after a Conditional Access policy changed). MSAL sends it as the
+                    ``claims`` parameter, merged with the app's ``client_capabilities``.
+        :returns: the token response (with ``"access_token"``), or an error dict with
+            ``"error"`` and usually ``"error_description"``.
+        """
         return client_credentials.acquire(self._ctx, scopes, claims_challenge=claims_challenge)
 
     def acquire_token_on_behalf_of(self, user_assertion: str, scopes: List[str],
                                    claims_challenge: Optional[str] = None,
                                    **kwargs: Any) -> TokenResult:
-        """Exchange the token this middle-tier API received for a token to a downstream API."""
+        """Exchange the user's token this web API received for a token to a downstream API (on-behalf-of).
+
+        This app is a middle-tier service called with an access token for a user; it uses that
+        token (the *user assertion*) to get a token for another API, for the same user. The
+        middle tier cannot ask the user for consent, so the consent for the downstream API must
+        be obtained beforehand (for example as a known client application, or by an admin).
+
+        :param str user_assertion: The access token this app received from its caller.
+        :param list[str] scopes: Scopes of the downstream API.
+        :param claims_challenge: The JSON string of claims that a resource asked for, in the
+                    ``claims`` directive of the ``WWW-Authenticate`` header it answered with (for
+                    example after a Conditional Access policy changed). MSAL sends it as the
+                    ``claims`` parameter, merged with the app's ``client_capabilities``.
+        :returns: the token response (with ``"access_token"``), or an error dict with
+            ``"error"`` and usually ``"error_description"``.
+        """
         return user_grants.on_behalf_of(self._ctx, user_assertion, scopes,
                                         claims_challenge=claims_challenge)
 
