@@ -362,11 +362,13 @@ def _username_of(entry: dict) -> Any:
 
 
 class TokenCache:
-    """This is considered as a base class containing minimal cache behavior.
+    """The token cache an application reads and writes, kept in memory.
 
-    Although it maintains tokens using unified schema across all MSAL libraries,
-    this class does not serialize/persist them.
-    See subclass :class:`SerializableTokenCache` for details on serialization.
+    It stores access tokens, refresh tokens, ID tokens, accounts and app metadata in the
+    unified schema that all MSAL libraries share, but it has no way to save them: for that
+    use the subclass :class:`SerializableTokenCache` (or
+    :class:`~msal.persistence.PersistedTokenCache`). Applications given no cache create one
+    of these. All methods are safe to call from several threads.
     """
 
     class CredentialType:
@@ -507,7 +509,17 @@ class TokenCache:
     # ------------------------------------------------------------ add
 
     def add(self, event: dict, now: Optional[float] = None) -> None:
-        """Handle a token obtaining event, and add tokens into cache."""
+        """Store the tokens of a token-obtaining event.
+
+        Applications call it after each successful token request; you seldom call it yourself.
+        A subclass can override it to add behaviour, as :class:`SerializableTokenCache` does to
+        track changes.
+
+        :param dict event: The request that was made (``client_id``, ``scope``,
+            ``token_endpoint``, ...) and the ``response`` the identity provider gave.
+        :param float now: The current time in seconds since the epoch; ``None`` uses the clock.
+            Expiry times of the stored access tokens are computed from it.
+        """
         with self._write_lock():
             self._add(event, now=now)
 
@@ -866,33 +878,43 @@ class TokenCache:
 
 
 class SerializableTokenCache(TokenCache):
-    """This serialization can be a starting point to implement your own persistence.
+    """A token cache that can be turned into a string and back, to be saved anywhere.
 
-    This class does NOT actually persist the cache on disk/db/etc..
-    Depending on your need, the following simple recipe for file-based
-    persistence may be sufficient::
+    The cache itself writes nothing to disk or to a database: :meth:`serialize` gives you
+    its state, and :meth:`deserialize` loads a state back, so you choose where it lives.
+    The string is the unified JSON schema, readable by the other MSAL libraries. For a file
+    that several processes share, see :class:`~msal.persistence.PersistedTokenCache`.
+    A file kept by a single process can be as simple as this::
 
-        import os, atexit, msal
+        import atexit, os
+        import msal
+
         cache = msal.SerializableTokenCache()
         if os.path.exists("my_cache.bin"):
-            cache.deserialize(open("my_cache.bin", "r").read())
-        atexit.register(lambda:
-            open("my_cache.bin", "w").write(cache.serialize())
-            # Hint: The following optional line persists only when state changed
-            if cache.has_state_changed else None
-            )
-        app = msal.ClientApplication(..., token_cache=cache)
-        ...
+            with open("my_cache.bin") as f:
+                cache.deserialize(f.read())
 
-    :var bool has_state_changed:
-        Indicates whether the cache state in the memory has changed since last
-        :func:`~serialize` or :func:`~deserialize` call.
+        def save_cache():
+            if cache.has_state_changed:  # Skip the write when nothing changed
+                with open("my_cache.bin", "w") as f:
+                    f.write(cache.serialize())
+        atexit.register(save_cache)
+
+        app = msal.PublicClientApplication("my_client_id", token_cache=cache)
+
+    The file holds refresh tokens: keep it where only the user can read it.
+
+    :var bool has_state_changed: Whether the cache changed in memory since the last
+        :meth:`serialize` or :meth:`deserialize`; use it to save only when needed.
     """
 
     has_state_changed = False
 
     def add(self, event: dict, **kwargs: Any) -> None:
-        """Handle a token obtaining event, and add tokens into cache."""
+        """Store the tokens of a token-obtaining event, and mark the state as changed.
+
+        See :meth:`TokenCache.add` for the parameters.
+        """
         with self._write_lock():
             super().add(event, **kwargs)
             self.has_state_changed = True
@@ -909,14 +931,18 @@ class SerializableTokenCache(TokenCache):
             self.has_state_changed = True
 
     def deserialize(self, state: Optional[str]) -> None:
-        """Deserialize the cache from a state previously obtained by serialize()"""
+        """Replace the cache's content with a state that :meth:`serialize` produced.
+
+        :param str state: The serialized state; ``None`` or an empty string gives an empty cache.
+        :raises ValueError: when the state is not a serialized token cache.
+        """
         data = _parse_state(state)
         with self._lock:
             self._replace_all(data)
             self.has_state_changed = False
 
     def serialize(self) -> str:
-        """Serialize the current cache state into a string."""
+        """The cache's current state, as a JSON string for :meth:`deserialize`."""
         with self._lock:
             self.has_state_changed = False
             return json.dumps(self._cache, separators=(",", ":"))
