@@ -7,7 +7,6 @@ import re
 import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, Tuple
-from xml.sax.saxutils import escape
 
 from .mex import WsTrustEndpoint
 
@@ -35,6 +34,12 @@ _VERSIONS = {
 
 class WsTrustError(ValueError):
     """The federation server refused the request or answered something unusable."""
+
+
+def escape(text: str) -> str:
+    """XML character data escaping (as xml.sax.saxutils.escape, whose import pulls in
+    urllib.request and would slow every ``import msal``)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def build_request(endpoint: WsTrustEndpoint, username: str, password: str,

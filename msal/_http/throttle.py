@@ -11,7 +11,6 @@ personal data: keys carry a hash of the request, values the error answer only):
 """
 from __future__ import annotations
 
-import email.utils
 import hashlib
 import json
 import time
@@ -118,6 +117,7 @@ def parse_retry_after(value: Any, now: float) -> float:
     text = str(value).strip()
     if text.isdigit():
         return min(max(int(text), 0), MAX_THROTTLE)
+    import email.utils  # Only for HTTP-date values; importing it up front slows import msal
     try:
         when = email.utils.parsedate_to_datetime(text)
         return min(max(when.timestamp() - now, 0), MAX_THROTTLE)
