@@ -13,7 +13,7 @@ def query_of(url):
 
 def token_posts(emu, grant_type=None):
     """The token requests the emulator received (optionally of one grant type)."""
-    return [r for r in emu.requests if r["method"] == "POST" and r["path"].endswith("/token")
+    return [r for r in emu.requests if r["method"] == "POST" and r["path"].rstrip("/").endswith("/token")
             and (grant_type is None or r["form"].get("grant_type") == grant_type)]
 
 
