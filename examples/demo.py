@@ -104,10 +104,64 @@ def emulated() -> int:
         show("on-behalf-of: the web API calls Graph as the user",
              middle_tier.acquire_token_on_behalf_of(user_token["access_token"], ["User.Read"]))
 
+        public_client_flows(emu, common, by_hand="--by-hand" in sys.argv)
+
         web_app.remove_account(account)
         print("\n== sign-out: accounts left in the web app's cache: {}".format(len(web_app.get_accounts())))
         print("   serialized cache: {} bytes".format(len(cache.serialize())))
     return 0
+
+
+def public_client_flows(emu: Any, common: Dict[str, Any], by_hand: bool) -> None:
+    """Device code, interactive and username/password sign-in for a desktop or CLI app.
+
+    Nobody is expected at the keyboard: the demo plays the user on the emulator's pages,
+    unless --by-hand is given (then open the printed URL yourself; your browser will warn
+    about the emulator's private CA).
+    """
+    import threading
+    import webbrowser
+
+    desktop = msal.PublicClientApplication(emu.app("public")["client_id"], **common)
+    user = emu.user("bob@" + emu.tenant_domain)
+    emu.device_code_interval = 1
+    flow = desktop.initiate_device_flow(["User.Read"])
+    print("\n== device code: the app shows\n   " + flow["message"])
+    if not by_hand:
+        threading.Timer(1, emu.approve_device_code,
+                        (flow["user_code"], user["username"], user["password"])).start()
+    show("device code: {} approved the sign-in".format(user["username"]),
+         desktop.acquire_token_by_device_flow(flow))
+
+    if not by_hand:
+        webbrowser.register("demo-user", None, _ScriptedUser(emu, user), preferred=True)
+    show("interactive: the browser opens, {} signs in".format(user["username"]),
+         desktop.acquire_token_interactive(["User.Read"], prompt="login", timeout=120))
+
+    carol = emu.user("carol@fabrikam.example")
+    show("username/password: {} is federated, so ADFS (WS-Trust) checks the password".format(
+        carol["username"]), desktop.acquire_token_by_username_password(
+            carol["username"], carol["password"], ["User.Read"]))
+    print("   accounts in the desktop app: {}".format(
+        ", ".join(a["username"] for a in desktop.get_accounts())))
+
+
+class _ScriptedUser(object):
+    """A stand-in for the system browser: signs in on the emulator's pages, then follows the
+    redirect back to the app's loopback listener, as a browser would."""
+
+    def __init__(self, emu: Any, user: Dict[str, str]) -> None:
+        self.emu, self.user = emu, user
+
+    def open(self, url: str, new: int = 0, autoraise: bool = True) -> bool:
+        import threading
+        threading.Thread(target=self._play, args=(url,)).start()
+        return True
+
+    def _play(self, url: str) -> None:
+        import requests
+        redirect = self.emu.sign_in(url, self.user["username"], self.user["password"])
+        requests.get(redirect.replace("//localhost:", "//127.0.0.1:", 1), timeout=30)
 
 
 def _query(url: str) -> Dict[str, str]:
