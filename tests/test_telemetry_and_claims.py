@@ -73,3 +73,19 @@ def test_a_claims_challenge_that_is_not_json_is_a_value_error(signed_in):
     app, _ = signed_in()
     with pytest.raises(ValueError, match="claims_challenge"):
         app.acquire_token_silent(["User.Read"], app.get_accounts()[0], claims_challenge="{oops")
+
+
+def test_a_claims_challenge_from_the_service_can_be_answered(emu, signed_in):
+    app, _ = signed_in(client_capabilities=["CP1"])
+    account = app.get_accounts()[0]
+    emu.inject("claims_challenge", "token", times=1)
+    try:
+        refused = app.acquire_token_silent_with_error(["User.Read"], account, force_refresh=True)
+    finally:
+        emu.clear_faults()
+    assert refused["error"] == "invalid_grant" and refused["claims"]
+    result = app.acquire_token_silent(["User.Read"], account, claims_challenge=refused["claims"])
+    assert "access_token" in result
+    sent = json.loads(token_posts(emu, "refresh_token")[-1]["form"]["claims"])
+    assert sent["access_token"]["xms_cc"] == {"values": ["CP1"]}
+    assert set(json.loads(refused["claims"])["access_token"]) <= set(sent["access_token"])
