@@ -166,3 +166,33 @@ def raw_tls_exchange(emu, request_bytes):
         return data, exc
     finally:
         sock.close()
+
+
+def run_original(python, script, cfg, answer):
+    """Run one of this folder's scripts under the original msal's interpreter.
+
+    The script reads `cfg` as one JSON line and prints one JSON line back; `answer(that)` may
+    return a dict to send as the next line. Returns the script's final JSON line.
+    """
+    import json
+    import subprocess
+    # The original msal sets Session.verify, which these variables would silently override.
+    env = {k: v for k, v in os.environ.items() if k not in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")}
+    path = os.path.join(os.path.dirname(__file__), script)
+    proc = subprocess.Popen([python, path], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        proc.stdin.write(json.dumps(cfg) + "\n")
+        proc.stdin.flush()
+        line = proc.stdout.readline()
+        assert line, proc.stderr.read()
+        reply = answer(json.loads(line))
+        if reply is not None:
+            proc.stdin.write(json.dumps(reply) + "\n")
+            proc.stdin.flush()
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    return json.loads(out)
