@@ -1,0 +1,75 @@
+"""What the azure-identity and msal-extensions tests share: credential options that reach the
+emulator, token checks against the emulator's own signing keys, and a scripted system browser."""
+import threading
+import webbrowser
+from urllib.parse import urlparse
+
+import jwt
+import requests
+
+GRAPH = "00000003-0000-0000-c000-000000000000"
+# The client id azure-identity uses by default for user sign-in (Azure CLI's, a FOCI member).
+DEVELOPER_SIGN_ON_CLIENT_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
+
+
+def azure_options(emu, **extra):
+    """Keyword arguments that point an azure-identity credential at the emulator, through its
+    documented options only (``connection_verify`` reaches azure-core's requests transport per
+    request, so REQUESTS_CA_BUNDLE cannot override it)."""
+    options = dict(authority=emu.base_url, disable_instance_discovery=True,
+                   connection_verify=emu.ca_path)
+    options.update(extra)
+    return options
+
+
+def emulator_transport(emu):
+    """An azure-core transport that reaches the emulator as login.microsoftonline.com."""
+    from azure.core.pipeline.transport import RequestsTransport
+    return RequestsTransport(session=emu.http_client(), session_owner=False)
+
+
+def verified_claims(emu, token, audience=None):
+    """The claims of a token the emulator signed (checked with its published keys); raises
+    otherwise. The audience is checked when given."""
+    session = requests.Session()
+    session.verify = emu.ca_path
+    config = session.get(emu.authority() + "/v2.0/.well-known/openid-configuration",
+                         verify=emu.ca_path, timeout=10).json()
+    keys = session.get(config["jwks_uri"], verify=emu.ca_path, timeout=10).json()["keys"]
+    kid = jwt.get_unverified_header(token)["kid"]
+    key = jwt.PyJWK(next(k for k in keys if k["kid"] == kid)).key
+    return jwt.decode(token, key, algorithms=["RS256"], audience=audience,
+                      options={"verify_aud": audience is not None})
+
+
+def token_posts(emu, grant_type=None, client_id=None):
+    """The token requests the emulator received, optionally of one grant type or client."""
+    return [r for r in emu.requests if r["method"] == "POST" and r["path"].endswith("/token")
+            and grant_type in (None, r["form"].get("grant_type"))
+            and client_id in (None, r["form"].get("client_id"))]
+
+
+class UserAtTheBrowser(webbrowser.BaseBrowser):
+    """A system browser whose user signs in on the emulator's pages, then lands on the
+    loopback redirect the credential listens on."""
+
+    def __init__(self, emu, username, password):
+        super().__init__("scripted")
+        self.emu, self.username, self.password = emu, username, password
+        self.opened, self.landed, self.threads = [], [], []
+
+    def open(self, url, new=0, autoraise=True):
+        self.opened.append(url)
+        thread = threading.Thread(target=self._play, args=(url,))
+        thread.start()
+        self.threads.append(thread)
+        return True
+
+    def _play(self, url):
+        redirect = urlparse(self.emu.sign_in(url, self.username, self.password))
+        self.landed.append(requests.get(
+            "http://127.0.0.1:{}/?{}".format(redirect.port, redirect.query), timeout=10))
+
+    def join(self):
+        for thread in self.threads:
+            thread.join(30)
