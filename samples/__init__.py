@@ -1,0 +1,1 @@
+"""Runnable samples that use msal the way applications do."""
