@@ -124,7 +124,7 @@ class Discovery(object):
             expires, doc = self._http_cache.get(cache_key) or (0, None)
         except Exception:  # A broken http_cache must not break sign-in
             expires, doc = 0, None
-        if doc is not None and expires > self._now():
+        if isinstance(doc, dict) and isinstance(expires, (int, float)) and expires > self._now():
             return doc
         doc, ok = _get_json(self._http, url)
         if not ok and not tolerate_error:
@@ -148,7 +148,7 @@ def openid_configuration_url(authority: Authority) -> str:
 
 def _get_json(http_client: Any, url: str) -> Tuple[Dict[str, Any], bool]:
     """GET a JSON document; return (document or error dict, succeeded)."""
-    resp = http_client.get(url, headers={"Accept": "application/json"})
+    resp = http_client.get(url)  # no Accept header, as the original library sends none
     try:
         doc = jsontext.loads(resp.text)
     except ValueError:
@@ -157,4 +157,5 @@ def _get_json(http_client: Any, url: str) -> Tuple[Dict[str, Any], bool]:
         return {"error": "invalid_response",
                 "error_description": "HTTP {} with a body that is not a JSON object".format(
                     resp.status_code)}, False
-    return doc, 200 <= resp.status_code < 300 and "error" not in doc
+    ok: bool = 200 <= resp.status_code < 300 and "error" not in doc
+    return doc, ok

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 WSTRUST_13_ACTION = "http://docs.oasis-open.org/ws-sx/ws-trust/200512/RST/Issue"
 WSTRUST_2005_ACTION = "http://schemas.xmlsoap.org/ws/2005/02/trust/RST/Issue"
@@ -80,7 +80,7 @@ def _version_of(action: Optional[str]) -> Optional[str]:
     return {WSTRUST_13_ACTION: "1.3", WSTRUST_2005_ACTION: "2005"}.get(action or "")
 
 
-def _port_addresses(root: Any) -> List[tuple]:
+def _port_addresses(root: Any) -> List[Tuple[str, str]]:
     pairs = []
     for port in root.findall("wsdl:service/wsdl:port", NS):
         binding = (port.get("binding") or "").split(":")[-1]

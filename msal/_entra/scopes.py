@@ -15,7 +15,7 @@ def validate(scopes: object, name: str = "scopes") -> List[str]:
             "The input {} should be a list, tuple, or set of strings, not a single string "
             "(did you mean [{!r}]?)".format(name, scopes))
     try:
-        items = list(scopes)  # type: ignore[call-overload]
+        items: List[str] = list(scopes)  # type: ignore[call-overload]
     except TypeError:
         raise TypeError("{} must be a list of strings, not {}".format(name, type(scopes).__name__))
     for item in items:

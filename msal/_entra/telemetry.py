@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 import uuid
-from typing import Dict, Optional
+from typing import Any, Dict, Mapping, Optional, Tuple
 
 from .. import __version__
 
@@ -17,6 +17,12 @@ ON_BEHALF_OF = 523
 REFRESH_TOKEN = 85
 INTERACTIVE = 169
 
+# Why a token request was made, as x-client-current-telemetry reports it after the api id.
+NOT_APPLICABLE = 0
+FORCE_REFRESH = 1  # also sent when a refresh token is redeemed directly
+NO_CACHED_TOKEN = 2
+REFRESH_DUE = 4  # the cached token's refresh_on has passed
+
 _SCHEMA = "4"
 
 
@@ -26,6 +32,7 @@ def base_headers(app_name: Optional[str] = None, app_version: Optional[str] = No
         "x-client-sku": "MSAL.Python",
         "x-client-ver": __version__,
         "x-client-os": sys.platform,
+        "x-client-cpu": cpu_architecture(),
         "x-ms-lib-capability": "retry-after, h429",
     }
     if app_name:
@@ -35,14 +42,19 @@ def base_headers(app_name: Optional[str] = None, app_version: Optional[str] = No
     return headers
 
 
-def request_headers(base: Dict[str, str], api_id: int, force_refresh: bool = False,
+def cpu_architecture() -> str:
+    """The process's architecture as ``x-client-cpu`` names it: ``x64`` or ``x86``."""
+    return "x64" if sys.maxsize > 2 ** 32 else "x86"
+
+
+def request_headers(base: Dict[str, str], api_id: int, cache_info: int = NOT_APPLICABLE,
                     correlation_id: Optional[str] = None,
                     last: Optional["LastRequest"] = None) -> Dict[str, str]:
     """Headers for one token request: a correlation id and the flow's telemetry."""
     headers = dict(base)
     headers["client-request-id"] = correlation_id or str(uuid.uuid4())
     headers["x-client-current-telemetry"] = "{}|{},{}|".format(
-        _SCHEMA, api_id, 1 if force_refresh else 0)
+        _SCHEMA, api_id, int(cache_info))
     if last is not None:
         headers["x-client-last-telemetry"] = last.header()
     return headers
@@ -54,7 +66,7 @@ class LastRequest(object):
 
     def __init__(self) -> None:
         self.cache_hits = 0
-        self._failure: Optional[tuple] = None
+        self._failure: Optional[Tuple[str, str, str]] = None
 
     def header(self) -> str:
         failed, error = "", ""
@@ -63,7 +75,7 @@ class LastRequest(object):
             error = self._failure[2]
         return "{}|{}|{}|{}|".format(_SCHEMA, self.cache_hits, failed, error)
 
-    def record(self, result: Dict[str, object], headers: Dict[str, str]) -> None:
+    def record(self, result: Mapping[str, Any], headers: Mapping[str, str]) -> None:
         """Called with every token answer: keep a failure for the next request's header."""
         self.cache_hits = 0
         if "error" in result:

@@ -6,7 +6,7 @@ import base64
 import re
 import uuid
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 from .mex import WsTrustEndpoint
 
@@ -43,7 +43,7 @@ def escape(text: str) -> str:
 
 
 def build_request(endpoint: WsTrustEndpoint, username: str, password: str,
-                  audience: str = DEFAULT_AUDIENCE, now: datetime = None) -> str:
+                  audience: str = DEFAULT_AUDIENCE, now: Optional[datetime] = None) -> str:
     """A SOAP 1.2 RequestSecurityToken with a UsernameToken (WS-Security 1.0)."""
     version = _VERSIONS[endpoint.version]
     now = now or datetime.now(timezone.utc)

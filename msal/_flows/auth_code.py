@@ -9,8 +9,10 @@ from typing import Any, Dict, List, Mapping, Optional
 
 from .._entra import scopes as scope_rules
 from .._entra import telemetry
+from ..exceptions import IdTokenError
 from ..oauth2cli import oidc, pkce
 from ..oauth2cli.oauth2 import build_auth_request_uri
+from ..token_cache import decode_client_info
 from .context import AppContext, from_network
 
 RESPONSE_MODES = ("query", "form_post", "fragment")
@@ -28,7 +30,7 @@ def authorization_request_url(ctx: AppContext, scopes: Any, *, redirect_uri: Opt
         "client_id": ctx.client_id, "response_type": response_type, "redirect_uri": redirect_uri,
         "scope": " ".join(ctx.user_scopes(scopes)), "state": state, "nonce": nonce,
         "prompt": prompt, "login_hint": login_hint, "domain_hint": domain_hint,
-        "claims": ctx.claims(claims_challenge), "client_info": "1",
+        "claims": ctx.claims(claims_challenge),
     })
     return build_auth_request_uri(ctx.endpoints().authorization_endpoint, params)
 
@@ -50,16 +52,21 @@ def initiate(ctx: AppContext, scopes: Any, *, redirect_uri: Optional[str] = None
     verifier, challenge = pkce.new_verifier_and_challenge()
     params = dict(extra or {})
     params.update({"code_challenge": challenge, "code_challenge_method": "S256",
-                   "max_age": max_age, "response_mode": response_mode})
+                   "max_age": max_age, "response_mode": response_mode, "client_info": "1"})
+    if login_hint:  # the CCS routing hint, as a query parameter
+        params["X-AnchorMailbox"] = "UPN:{}".format(login_hint)
     auth_uri = authorization_request_url(
         ctx, scopes, redirect_uri=redirect_uri, state=state, nonce=_hash(nonce), prompt=prompt,
         login_hint=login_hint, domain_hint=domain_hint, claims_challenge=claims_challenge,
         extra=params)
-    return {
-        "auth_uri": auth_uri, "state": state, "redirect_uri": redirect_uri, "scope": scopes,
-        "code_verifier": verifier, "nonce": nonce, "claims_challenge": claims_challenge,
-        "max_age": max_age, "response_mode": response_mode,
+    flow: Dict[str, Any] = {
+        "auth_uri": auth_uri, "state": state, "redirect_uri": redirect_uri,
+        "scope": ctx.user_scopes(scopes), "code_verifier": verifier, "nonce": nonce,
+        "claims_challenge": claims_challenge,
     }
+    flow.update((k, v) for k, v in (("max_age", max_age), ("response_mode", response_mode))
+                if v is not None)
+    return flow
 
 
 class UsedStates(object):
@@ -97,17 +104,21 @@ def acquire_by_flow(ctx: AppContext, used: UsedStates, flow: Any, auth_response:
         raise ValueError("auth_response contains neither a code nor an error")
     if not used.claim(flow["state"]):
         raise ValueError("This auth code flow has already been used; start a new one")
+    if scopes is None:  # the flow holds the decorated scopes; redeem_code decorates again
+        scopes = [s for s in flow.get("scope") or [] if s not in scope_rules.RESERVED_SCOPES]
     return redeem_code(
-        ctx, auth_response["code"], scopes if scopes is not None else flow.get("scope") or [],
+        ctx, auth_response["code"], scopes,
         redirect_uri=flow.get("redirect_uri"), code_verifier=flow["code_verifier"],
         expected_nonce=_hash(flow["nonce"]) if flow.get("nonce") else None,
-        max_age=flow.get("max_age"), claims_challenge=flow.get("claims_challenge"), api_id=api_id)
+        max_age=flow.get("max_age"), claims_challenge=flow.get("claims_challenge"), api_id=api_id,
+        headers=anchor_of(auth_response.get("client_info")))
 
 
 def redeem_code(ctx: AppContext, code: str, scopes: Any, *, redirect_uri: Optional[str] = None,
                 code_verifier: Optional[str] = None, expected_nonce: Optional[str] = None,
                 max_age: Optional[int] = None, claims_challenge: Optional[str] = None,
-                api_id: int = telemetry.AUTH_CODE) -> Dict[str, Any]:
+                api_id: int = telemetry.AUTH_CODE,
+                headers: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
     """The second half of the flow; the ID token is checked before anything is cached."""
     if not isinstance(code, str) or not code:
         raise ValueError("code must be the non-empty authorization code string")
@@ -117,8 +128,17 @@ def redeem_code(ctx: AppContext, code: str, scopes: Any, *, redirect_uri: Option
     return from_network(client.obtain_token_by_authorization_code(
         code, decorated, redirect_uri=redirect_uri, code_verifier=code_verifier,
         fields={"claims": ctx.claims(claims_challenge), "client_info": "1"},
-        headers=ctx.headers(api_id),
+        headers=ctx.headers(api_id, extra=headers),
         validate=id_token_validator(ctx, endpoints.issuer, expected_nonce, max_age)))
+
+
+def anchor_of(client_info: Any) -> Dict[str, str]:
+    """The CCS routing hint ``Oid:<uid>@<utid>`` from the ``client_info`` of an auth response."""
+    info = decode_client_info(client_info) or {}
+    uid, utid = info.get("uid"), info.get("utid")
+    if not (isinstance(uid, str) and uid and isinstance(utid, str) and utid):
+        return {}
+    return {"X-AnchorMailbox": "Oid:{}@{}".format(uid, utid)}
 
 
 def id_token_validator(ctx: AppContext, issuer: Optional[str], nonce: Optional[str] = None,
@@ -131,7 +151,7 @@ def id_token_validator(ctx: AppContext, issuer: Optional[str], nonce: Optional[s
                                    max_age=max_age, now=ctx.now())
             result["id_token_claims"] = claims
         elif nonce is not None:
-            raise oidc.IdTokenError("A nonce was sent but the response has no ID token to check")
+            raise IdTokenError("A nonce was sent but the response has no ID token to check")
     return validate
 
 

@@ -1,7 +1,7 @@
 """Tokens for the application itself (client credentials grant)."""
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 from .._entra import scopes as scope_rules
 from .._entra import telemetry
@@ -27,10 +27,11 @@ def acquire(ctx: AppContext, scopes: Any, claims_challenge: Optional[str] = None
             return latest  # Another caller refreshed it while this one waited
         result = request(ctx, scopes)
         return latest if "error" in result and latest else result
-    return ctx.single_flight.run(("client_credentials", frozenset(scopes)), fetch)
+    result: Dict[str, Any] = ctx.single_flight.run(("client_credentials", frozenset(scopes)), fetch)
+    return result
 
 
-def request(ctx: AppContext, scopes: list, claims_challenge: Optional[str] = None) -> Dict[str, Any]:
+def request(ctx: AppContext, scopes: List[str], claims_challenge: Optional[str] = None) -> Dict[str, Any]:
     endpoints = ctx.endpoints()
     region = ctx.region.region() if ctx.region else None
     client = ctx.oauth_client(endpoints, token_endpoint=regional_token_endpoint(

@@ -61,10 +61,10 @@ class AppContext(object):
     def claims(self, claims_challenge: Optional[str]) -> Optional[str]:
         return claims_rules.merge(self.capabilities, claims_challenge)
 
-    def headers(self, api_id: int, force_refresh: bool = False,
+    def headers(self, api_id: int, cache_info: int = telemetry.NOT_APPLICABLE,
                 extra: Optional[Dict[str, str]] = None,
                 correlation_id: Optional[str] = None) -> Dict[str, str]:
-        headers = telemetry.request_headers(self.base_headers, api_id, force_refresh, correlation_id,
+        headers = telemetry.request_headers(self.base_headers, api_id, cache_info, correlation_id,
                                             last=self.last_request)
         headers.update(extra or {})
         return headers
@@ -101,7 +101,7 @@ class AppContext(object):
             "token_source": "cache",
         }
         refresh_on = entry.get("refresh_on")
-        due = bool(refresh_on) and str(refresh_on).isdigit() and int(refresh_on) < now
+        due = bool(refresh_on) and str(refresh_on).isdigit() and int(str(refresh_on)) < now
         return result, due
 
     def _lookup_plan(self, authority: Authority) -> Tuple[Tuple[str, ...], str]:

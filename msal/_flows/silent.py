@@ -6,6 +6,7 @@ from typing import Any, Dict, List, Optional
 from .._entra import scopes as scope_rules
 from .._entra import telemetry
 from ..authority import Authority
+from .auth_code import id_token_validator
 from .context import AppContext, from_network
 
 FAMILY_ID = "1"
@@ -34,17 +35,20 @@ def acquire(ctx: AppContext, scopes: Any, account: Optional[Dict[str, Any]],
                 scopes=scopes, home_account_id=home_account_id, authority=target_authority)
             if latest and not due:
                 return latest  # Another caller refreshed it while this one waited
-        result = refresh(ctx, scopes, account, target_authority, force_refresh, claims_challenge)
+        reason = telemetry.FORCE_REFRESH if force_refresh else \
+            telemetry.REFRESH_DUE if cached else telemetry.NO_CACHED_TOKEN
+        result = refresh(ctx, scopes, account, target_authority, reason, claims_challenge)
         if cached and (result is None or "error" in result):
             return cached
         return result
     key = ("refresh", home_account_id, target_authority.url, frozenset(scopes),
            bool(force_refresh), claims_challenge)
-    return ctx.single_flight.run(key, fetch)
+    result: Optional[Dict[str, Any]] = ctx.single_flight.run(key, fetch)
+    return result
 
 
 def refresh(ctx: AppContext, scopes: List[str], account: Dict[str, Any], authority: Authority,
-            force_refresh: bool, claims_challenge: Optional[str]) -> Optional[Dict[str, Any]]:
+            cache_info: int, claims_challenge: Optional[str]) -> Optional[Dict[str, Any]]:
     """Try each usable refresh token, the app's own first, then its family's (FOCI)."""
     home_account_id = account["home_account_id"]
     aliases = ctx.aliases(authority)
@@ -55,12 +59,14 @@ def refresh(ctx: AppContext, scopes: List[str], account: Dict[str, Any], authori
         return None
     endpoints = ctx.endpoints(authority)
     client = ctx.oauth_client(endpoints, authority=authority)
-    headers = ctx.headers(telemetry.SILENT, force_refresh, extra=_anchor(home_account_id))
+    headers = ctx.headers(telemetry.SILENT, cache_info, extra=_anchor(home_account_id))
     last_error: Optional[Dict[str, Any]] = None
+    validate = id_token_validator(ctx, endpoints.issuer)  # also adds id_token_claims
     for rt in candidates:
         result = client.obtain_token_by_refresh_token(
             rt["secret"], ctx.user_scopes(scopes),
-            fields={"claims": ctx.claims(claims_challenge), "client_info": "1"}, headers=headers)
+            fields={"claims": ctx.claims(claims_challenge), "client_info": "1"}, headers=headers,
+            validate=validate)
         if "error" not in result:
             return from_network(result)
         last_error = result
@@ -82,7 +88,7 @@ def _home_account_id(account: Optional[Dict[str, Any]]) -> Optional[str]:
         return None
     if not isinstance(account, dict) or not account.get("home_account_id"):
         raise ValueError("account must be one of the dicts returned by get_accounts(), or None")
-    return account["home_account_id"]
+    return str(account["home_account_id"])
 
 
 def _anchor(home_account_id: str) -> Dict[str, str]:

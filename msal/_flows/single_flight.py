@@ -28,10 +28,9 @@ class SingleFlight(object):
         exception raised by the running call is raised in every waiting caller too.
         """
         with self._lock:
-            call = self._calls.get(key)
-            leader = call is None
-            if leader:
-                call = self._calls[key] = _Call()
+            existing = self._calls.get(key)
+            leader = existing is None
+            call = self._calls[key] = _Call() if existing is None else existing
         if not leader:
             call.done.wait()
             if call.error is not None:

@@ -1,7 +1,7 @@
 """The default :class:`~msal.oauth2cli.http.HttpClient`, a thin layer over ``requests``."""
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional
+from typing import Any, Dict, Mapping, Optional
 
 
 class RequestsHttpClient(object):
@@ -25,7 +25,7 @@ class RequestsHttpClient(object):
         self._session.mount("http://", adapter)
         self._defaults = {"verify": verify, "proxies": proxies, "timeout": timeout}
 
-    def _options(self, kwargs: dict) -> dict:
+    def _options(self, kwargs: Dict[str, Any]) -> Dict[str, Any]:
         for name, value in self._defaults.items():
             if kwargs.get(name) is None and value is not None:
                 kwargs[name] = value

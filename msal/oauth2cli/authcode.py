@@ -10,7 +10,7 @@ import html
 import socket
 import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 from urllib.parse import parse_qs, urlparse
 
 SUCCESS_PAGE = "<h1>Signed in</h1><p>You can close this window and return to the application.</p>"
@@ -33,7 +33,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = min(int(self.headers.get("Content-Length") or 0), 1 << 20)
         self._handle(parse_qs(self.rfile.read(length).decode("utf-8", "replace")))
 
-    def _handle(self, query: Dict[str, list]) -> None:
+    def _handle(self, query: Dict[str, List[str]]) -> None:
         params = {k: v[0] for k, v in query.items()}
         if not params or params.get("state") != self.server.expected_state or self.server.result:
             return self._reply(400, REFUSED_PAGE)

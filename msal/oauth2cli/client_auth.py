@@ -5,7 +5,7 @@ import base64
 import re
 import time
 import uuid
-from typing import Any, Callable, Dict, Mapping, Optional, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Union
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 ASSERTION_LIFETIME = 600
@@ -54,7 +54,7 @@ class PrivateKeyJwtAuth(ClientAuth):
                  ) -> None:
         self._client_id = client_id
         self._key = load_private_key(private_key, passphrase)
-        self._headers = {"x5t": thumbprint_to_x5t(thumbprint)}
+        self._headers: Dict[str, Any] = {"x5t": thumbprint_to_x5t(thumbprint)}
         if public_certificate:
             self._headers["x5c"] = pem_chain_to_x5c(public_certificate)
         self._extra_claims = dict(extra_claims or {})
@@ -103,7 +103,7 @@ def thumbprint_to_x5t(thumbprint: str) -> str:
     return base64.urlsafe_b64encode(bytes.fromhex(thumbprint.replace(":", ""))).decode("ascii")
 
 
-def pem_chain_to_x5c(pem_chain: str) -> list:
+def pem_chain_to_x5c(pem_chain: str) -> List[str]:
     """The certificates of a PEM chain as the ``x5c`` header: base64 DER, leaf first (RFC 7515 §4.1.6)."""
     blocks = re.findall(
         r"-----BEGIN CERTIFICATE-----(.+?)-----END CERTIFICATE-----", pem_chain, re.DOTALL)

@@ -35,15 +35,19 @@ class Client(object):
     def obtain_token(self, grant_type: str, fields: Mapping[str, Any], scope: Iterable[str] = (),
                      headers: Optional[Mapping[str, str]] = None,
                      validate: Optional[Callable[[Dict[str, Any]], None]] = None,
-                     event_extra: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
+                     event_extra: Optional[Mapping[str, Any]] = None,
+                     unsent_scope: Iterable[str] = ()) -> Dict[str, Any]:
         """POST a token request; return the token response or the server's error dict.
 
         ``validate`` may raise to refuse a successful answer before it is cached.
+        ``unsent_scope`` files the tokens when the request carries no ``scope`` (a device
+        code poll) and the answer names none either.
         """
         scope = list(scope)
         form = build_token_form(self.client_id, grant_type, fields, scope)
         self.client_auth.apply(form, self.token_endpoint)
         headers = dict(headers or {})
+        headers.setdefault("Accept", "application/json")  # RFC 6749 §5: the answer is JSON
         resp = self.http_client.post(self.token_endpoint, data=form, headers=headers)
         result = parse_token_response(resp)
         if self.on_response:
@@ -53,7 +57,8 @@ class Client(object):
                 validate(result)
             if self.on_obtaining_tokens:
                 event = {
-                    "client_id": self.client_id, "scope": granted_scope(result, scope),
+                    "client_id": self.client_id,
+                    "scope": granted_scope(result, scope or list(unsent_scope)),
                     "token_endpoint": self.token_endpoint,
                     "grant_type": grant_type, "response": result, "params": {},
                     "data": {k: v for k, v in form.items() if k not in CLIENT_SECRET_FIELDS},
@@ -117,7 +122,7 @@ def parse_token_response(resp: Any) -> Dict[str, Any]:
     """The token endpoint's JSON answer as a dict; a clear error dict when it is not JSON."""
     status = getattr(resp, "status_code", None)
     try:
-        result = jsontext.loads(resp.text)
+        result: Any = jsontext.loads(resp.text)
     except ValueError:
         result = None
     if not isinstance(result, dict):
@@ -134,7 +139,8 @@ def parse_token_response(resp: Any) -> Dict[str, Any]:
         result = {"error": "invalid_response", "error_description": (
             "The token endpoint answered HTTP {} without an access_token (RFC 6749 §5.1)"
             .format(status))}
-    return result
+    answer: Dict[str, Any] = result
+    return answer
 
 
 def granted_scope(result: Mapping[str, Any], requested: List[str]) -> List[str]:

@@ -63,7 +63,7 @@ def validate_id_token(claims: Dict[str, Any], *, client_id: str, issuer: Optiona
                            "the response may be a replay")
     if max_age is not None:
         auth_time = claims.get("auth_time")
-        if not _number(auth_time):
+        if not isinstance(auth_time, (int, float)) or isinstance(auth_time, bool):
             raise IdTokenError("max_age was requested but the ID token has no auth_time")
         if auth_time + max_age < now - skew:
             raise IdTokenError("The user signed in longer ago than max_age allows")
