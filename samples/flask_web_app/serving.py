@@ -1,7 +1,6 @@
 """Run WSGI apps on werkzeug's server in a background thread (the launcher and the tests)."""
 from __future__ import annotations
 
-import re
 import threading
 from contextlib import contextmanager
 from typing import Iterator, Type
@@ -13,8 +12,8 @@ class RedactingRequestHandler(WSGIRequestHandler):
     """Log request lines without their query strings, which carry authorization codes."""
 
     def log_request(self, code: object = "-", size: object = "-") -> None:
-        self.requestline = re.sub(r"\?\S*", "", self.requestline)
-        super().log_request(code, size)
+        path = self.path.split("?", 1)[0]
+        self.log("info", '"%s %s %s" %s %s', self.command, path, self.request_version, code, size)
 
 
 class SilentRequestHandler(WSGIRequestHandler):

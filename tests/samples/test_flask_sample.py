@@ -13,7 +13,7 @@ from helpers import token_posts
 from samples.flask_web_app import create_api, create_app
 from samples.flask_web_app.emulated import emulator_api_settings, emulator_web_app_settings
 from samples.flask_web_app.server_session import SessionStore
-from samples.flask_web_app.serving import SilentRequestHandler, serving
+from samples.flask_web_app.serving import RedactingRequestHandler, SilentRequestHandler, serving
 from samples.flask_web_app.web_app import COOKIE_NAME
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -68,10 +68,16 @@ def claims_table(page):
         "#claims tr", "rows => rows.map(r => [r.cells[0].innerText, r.cells[1].innerText])"))
 
 
+def session_cookie(page):
+    return [c for c in page.context.cookies() if c["name"] == COOKIE_NAME][0]["value"]
+
+
 def test_sign_in_call_api_and_sign_out_in_chromium(emu, sample, page):
     alice = emu.user("alice")
     page.goto(sample.url + "/")
     page.click("#login")
+    page.wait_for_selector("input[name=passwd]")
+    cookie_before_sign_in = session_cookie(page)
     page.fill("input[name=login]", alice["username"])
     page.fill("input[name=passwd]", alice["password"])
     page.click("button[value=accept]")
@@ -80,8 +86,9 @@ def test_sign_in_call_api_and_sign_out_in_chromium(emu, sample, page):
     assert page.inner_text("#name") == alice["name"]
     assert page.inner_text("#username") == alice["username"]
     assert usernames_in_session_caches(sample.store) == [alice["username"]]
-    cookie = [c for c in page.context.cookies() if c["name"] == COOKIE_NAME][0]
-    assert "eyJ" not in cookie["value"] and len(cookie["value"]) < 100, "tokens stay server-side"
+    cookie = session_cookie(page)
+    assert "eyJ" not in cookie and len(cookie) < 100, "tokens stay server-side"
+    assert cookie != cookie_before_sign_in, "signing in gives the session a new id"
     assert len(token_posts(emu, "authorization_code")) == 1
 
     page.click("#call-api")
@@ -117,6 +124,19 @@ def test_forged_redirect_is_ignored(emu, sample):
     assert usernames_in_session_caches(sample.store) == []
 
 
+def test_declined_consent_shows_the_error_page(emu, sample):
+    browser = requests.Session()
+    started = browser.get(sample.url + "/login", allow_redirects=False)
+    alice = emu.user("alice")
+    back = emu.sign_in(started.headers["Location"], alice["username"], alice["password"],
+                       consent=False)
+    assert back.startswith(sample.url + sample.settings.redirect_path + "?")
+    page = browser.get(back)
+    assert '<p id="error">access_denied</p>' in page.text
+    assert "AADSTS65004" in page.text
+    assert token_posts(emu) == [] and usernames_in_session_caches(sample.store) == []
+
+
 def test_protected_api_accepts_only_valid_tokens(emu, sample):
     valid = emu.issue_token(user="alice", client="web-app")  # for the web API's access_as_user
     claims = jwt.decode(valid, options={"verify_signature": False})
@@ -143,3 +163,14 @@ def test_protected_api_accepts_only_valid_tokens(emu, sample):
     no_scope = emu.signing_key.sign(dict(claims, scp="Other.Scope"))
     answer = requests.get(sample.api_url, headers={"Authorization": "Bearer " + no_scope})
     assert answer.status_code == 403 and answer.json()["error"] == "insufficient_scope"
+
+
+def test_request_log_leaves_out_query_strings(emu, sample, caplog):
+    app = create_app(sample.settings)
+    with caplog.at_level("INFO", logger="werkzeug"), \
+            serving(app, handler=RedactingRequestHandler) as web:
+        url = "http://127.0.0.1:%d%s" % (web.server_port, sample.settings.redirect_path)
+        requests.get(url, params={"code": "the-code", "state": "s"}, allow_redirects=False)
+    lines = [r.getMessage() for r in caplog.records if r.name == "werkzeug"]
+    assert any(sample.settings.redirect_path + " HTTP/1.1" in line for line in lines), lines
+    assert not any("the-code" in line for line in lines)
