@@ -29,8 +29,8 @@ def serving(app, host: str = "127.0.0.1", port: int = 0,
             ) -> Iterator[BaseWSGIServer]:
     """Serve `app` (threaded) until the block ends; `port=0` picks a free port."""
     server = make_server(host, port, app, threaded=True, request_handler=handler)
-    thread = threading.Thread(target=server.serve_forever, name="wsgi-%d" % server.server_port,
-                              daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+                              name="wsgi-%d" % server.server_port, daemon=True)
     thread.start()
     try:
         yield server
