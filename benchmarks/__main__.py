@@ -1,0 +1,119 @@
+"""Run every scenario for this package and the original msal, and print the table.
+
+    python -m benchmarks [--quick] [--ours-only] [--json FILE]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Any, Dict, List
+
+from . import envs, report
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+WORKER = os.path.join(HERE, "worker.py")
+STATES = ("apps_1", "apps_1000", "users_10", "users_10k")
+MAIN_SCENARIOS = ["cc_hit_1", "cc_hit_1000", "cc_miss_1", "cc_miss_1000", "silent_hit_10k",
+                  "silent_refresh_10", "silent_refresh_10k", "get_accounts_10k",
+                  "serialization_10k", "threads_8", "emulator"]
+
+
+def log(message: str) -> None:
+    print("[bench] " + message, file=sys.stderr, flush=True)
+
+
+def worker(python: str, options: Dict[str, Any]) -> Dict[str, Any]:
+    # The original sets its requests Session's verify; these variables would override it.
+    env = {k: v for k, v in os.environ.items() if k not in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")}
+    proc = subprocess.run([python, WORKER, json.dumps(options)], capture_output=True, text=True,
+                          env=env, cwd=HERE, timeout=900)
+    if proc.returncode != 0:
+        raise RuntimeError("worker failed (%s):\n%s" % (python, proc.stderr[-3000:]))
+    return json.loads(proc.stdout)
+
+
+def import_time(python: str, runs: int) -> Dict[str, float]:
+    """Median wall time of a fresh ``python -c "import msal"``, and of a bare interpreter."""
+    def median_ms(code: str) -> float:
+        samples = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            subprocess.run([python, "-P", "-c", code], check=True, cwd=tempfile.gettempdir())
+            samples.append((time.perf_counter() - start) * 1e3)
+        return statistics.median(samples)
+    median_ms("import msal")  # warm the file system cache
+    return {"ms": median_ms("import msal"), "floor_ms": median_ms("pass")}
+
+
+def start_emulator() -> Any:
+    try:
+        from msal_emulator import Emulator
+    except ImportError:
+        log("msal_emulator is not installed: the HTTPS figure is skipped")
+        return None
+    return Emulator().start()
+
+
+def emulator_options(emu: Any) -> Dict[str, Any]:
+    app = emu.app("confidential-secret")
+    return {"client_id": app["client_id"], "client_secret": emu.client_credential("confidential-secret"),
+            "authority": emu.authority(), "ca_path": emu.ca_path,
+            "scope": "https://graph.microsoft.com/.default"}
+
+
+def run(args: argparse.Namespace) -> Dict[str, Any]:
+    impls = envs.implementations(with_originals=not args.ours_only, log=log)
+    results: Dict[str, Dict[str, Any]] = {}
+    versions: Dict[str, str] = {}
+    with tempfile.TemporaryDirectory(prefix="msal-bench-") as tmp:
+        states = {name: os.path.join(tmp, name + ".json") for name in STATES}
+        log("writing cache states (10,000 accounts; 1,000 tenants x 10 tokens)")
+        worker(sys.executable, {"make_states": states})
+        emu = start_emulator()
+        try:
+            options = {"quick": args.quick, "states": states,
+                       "emulator": emulator_options(emu) if emu else None}
+            scenarios = [s for s in MAIN_SCENARIOS if emu or s != "emulator"] + ["memory_10k"]
+            # Scenario by scenario, each implementation in turn (a fresh process each), so
+            # that a noisy moment on a shared machine hits all of them alike.
+            for scenario in scenarios:
+                log("%s: %s" % (scenario, ", ".join(i.label for i in impls)))
+                for impl in impls:
+                    out = worker(impl.python, dict(options, scenarios=[scenario]))
+                    results.setdefault(impl.label, {}).update(out["results"])
+                    versions[impl.label] = out["version"]
+            for impl in impls:
+                results[impl.label]["import"] = import_time(impl.python, 5 if args.quick else 15)
+                for name, value in results[impl.label].items():
+                    if "error" in value:
+                        log("%s / %s failed:\n%s" % (impl.label, name, value["error"]))
+        finally:
+            if emu:
+                emu.close()
+    return {"results": results, "versions": versions, "labels": [i.label for i in impls]}
+
+
+def main(argv: List[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions (about a minute)")
+    parser.add_argument("--ours-only", action="store_true", help="skip the original msal")
+    parser.add_argument("--json", metavar="FILE", help="also write the raw figures to FILE")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    outcome = run(args)
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump(outcome, f, indent=2)
+    print(report.render(outcome["results"], outcome["labels"], outcome["versions"]))
+    log("done in %.0f s" % (time.perf_counter() - started))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,270 @@
+"""The benchmark scenarios, written against msal's public API only.
+
+Each scenario takes a ``Run`` (sizes, repetitions, state files) and returns a dict of figures.
+Times are medians per call, in microseconds. Standard library and msal only: this module runs
+inside each implementation's own virtual environment.
+"""
+from __future__ import annotations
+
+import gc
+import itertools
+import json
+import random
+import resource
+import statistics
+import threading
+import time
+from typing import Any, Callable, Dict, List
+
+import msal
+
+import fake_idp as idp
+
+Figures = Dict[str, float]
+
+
+class Run(object):
+    """What one worker was asked to do."""
+
+    def __init__(self, options: Dict[str, Any]) -> None:
+        self.quick = bool(options.get("quick"))
+        self.states: Dict[str, str] = options.get("states", {})
+        self.emulator: Dict[str, Any] = options.get("emulator") or {}
+        self._loaded: Dict[str, str] = {}
+
+    def repeats(self, full: int) -> int:
+        return max(3, full // 3) if self.quick else full
+
+    def state(self, name: str) -> str:
+        if name not in self._loaded:
+            with open(self.states[name], encoding="utf-8") as f:
+                self._loaded[name] = f.read()
+        return self._loaded[name]
+
+    def cache(self, name: str) -> "msal.SerializableTokenCache":
+        cache = msal.SerializableTokenCache()
+        cache.deserialize(self.state(name))
+        return cache
+
+
+def per_call_us(fn: Callable[[], Any], calls: int, repeats: int) -> float:
+    """Median over ``repeats`` batches of the time per call, in microseconds."""
+    gc.collect()
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        samples.append((time.perf_counter() - start) / calls * 1e6)
+    return statistics.median(samples)
+
+
+def confidential_app(tenant: str, cache: Any, http: Any = None) -> "msal.ConfidentialClientApplication":
+    return msal.ConfidentialClientApplication(
+        idp.CLIENT_ID, client_credential="bench-secret",
+        authority="https://%s/%s" % (idp.HOST, tenant),
+        http_client=http or idp.FakeIdentityProvider(), token_cache=cache)
+
+
+def public_app(cache: Any, http: Any = None) -> "msal.PublicClientApplication":
+    return msal.PublicClientApplication(
+        idp.CLIENT_ID, authority="https://%s/%s" % (idp.HOST, idp.USER_TENANT),
+        http_client=http or idp.FakeIdentityProvider(), token_cache=cache)
+
+
+def _expect_token(result: Any) -> Any:
+    if not result or "access_token" not in result:
+        raise AssertionError("no token: %r" % (result,))
+    return result
+
+
+def _per_token_request_us(run: Run, http: Any, call: Callable[[], Any]) -> float:
+    """Time calls that each must reach the token endpoint (checked), after one warm-up."""
+    call()
+    before = http.posts
+    figure = per_call_us(call, 10, run.repeats(9))
+    if http.posts == before:
+        raise AssertionError("the calls made no token request: they were not cache misses")
+    return figure
+
+
+# ---------------------------------------------------------------- client credentials
+
+def _app_hit_pairs(cache: Any, tenants: int, tokens: int, sample: int) -> List[tuple]:
+    """(app, scopes) pairs over a sample of tenants; every pair is a cache hit."""
+    rng = random.Random(7)
+    http = idp.FakeIdentityProvider()
+    chosen = rng.sample(range(tenants), min(sample, tenants))
+    pairs = []
+    for t in chosen:
+        app = confidential_app(idp.tenant_id(t), cache, http)
+        for s in range(tokens):
+            pairs.append((app, [idp.resource_scope(s)]))
+    posts = http.posts
+    for app, scopes in pairs:  # warm up: discovery, and a check that these are hits
+        _expect_token(app.acquire_token_for_client(scopes))
+    pairs.append(posts)
+    rng.shuffle(pairs[:-1])
+    return pairs
+
+
+def client_credentials_hit(run: Run, state: str, tenants: int) -> Figures:
+    cache = run.cache(state)
+    *pairs, _ = _app_hit_pairs(cache, tenants, 10, 20)
+    it = itertools.cycle(pairs)
+
+    def call():
+        app, scopes = next(it)
+        return app.acquire_token_for_client(scopes)
+    return {"us": per_call_us(call, 2000, run.repeats(15))}
+
+
+def client_credentials_miss(run: Run, state: str, tenants: int) -> Figures:
+    cache = run.cache(state)
+    http = idp.FakeIdentityProvider()
+    apps = [confidential_app(idp.tenant_id(t), cache, http) for t in range(0, tenants, max(1, tenants // 10))]
+    counter = itertools.count(1000)
+
+    def call():
+        n = next(counter)
+        return _expect_token(apps[n % len(apps)].acquire_token_for_client([idp.resource_scope(n)]))
+    for _ in range(len(apps) - 1):
+        call()  # discovery
+    return {"us": _per_token_request_us(run, http, call)}
+
+
+# ---------------------------------------------------------------- silent
+
+def silent_hit(run: Run, state: str) -> Figures:
+    cache = run.cache(state)
+    app = public_app(cache)
+    accounts = app.get_accounts()
+    sample = random.Random(3).sample(accounts, min(200, len(accounts)))
+    it = itertools.cycle(sample)
+    for account in sample:
+        _expect_token(app.acquire_token_silent(["User.Read"], account))
+
+    def call():
+        return app.acquire_token_silent(["User.Read"], next(it))
+    return {"us": per_call_us(call, 200, run.repeats(15))}
+
+
+def silent_refresh(run: Run, state: str) -> Figures:
+    cache = run.cache(state)
+    http = idp.FakeIdentityProvider()
+    app = public_app(cache, http)
+    accounts = app.get_accounts()
+    rng = random.Random(5)
+    counter = itertools.count()
+
+    def call():
+        scopes = ["Files.Read.%d" % next(counter)]
+        return _expect_token(app.acquire_token_silent(scopes, rng.choice(accounts)))
+    return {"us": _per_token_request_us(run, http, call)}
+
+
+def get_accounts(run: Run, state: str) -> Figures:
+    app = public_app(run.cache(state))
+    count = len(app.get_accounts())
+    return {"us": per_call_us(app.get_accounts, 1, run.repeats(21)), "accounts": count}
+
+
+# ---------------------------------------------------------------- persistence
+
+def serialization(run: Run, state: str) -> Figures:
+    text = run.state(state)
+    cache = msal.SerializableTokenCache()
+    reps = run.repeats(9)
+    deserialize = per_call_us(lambda: cache.deserialize(text), 1, reps)
+    serialized = cache.serialize()
+    figures = {"serialize_us": per_call_us(cache.serialize, 1, reps),
+               "deserialize_us": deserialize, "bytes": len(serialized)}
+    figures["first_use_us"] = per_call_us(lambda: _first_use(text), 1, reps)
+    data = json.loads(text)
+    figures["floor_dumps_us"] = per_call_us(lambda: json.dumps(data, separators=(",", ":")), 1, reps)
+    figures["floor_loads_us"] = per_call_us(lambda: json.loads(text), 1, reps)
+    return figures
+
+
+def _first_use(text: str) -> None:
+    """Load a state, then what an application does first: list accounts, get a token."""
+    cache = msal.SerializableTokenCache()
+    cache.deserialize(text)
+    app = public_app(cache)
+    _expect_token(app.acquire_token_silent(["User.Read"], app.get_accounts()[0]))
+
+
+def peak_memory(run: Run, state: str) -> Figures:
+    """Peak RSS growth from loading the state, listing accounts and one silent hit each."""
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    text = run.state(state)
+    cache = msal.SerializableTokenCache()
+    cache.deserialize(text)
+    app = public_app(cache)
+    for account in app.get_accounts()[:100]:
+        _expect_token(app.acquire_token_silent(["User.Read"], account))
+    cache.serialize()
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"peak_mb": after / 1024.0, "growth_mb": (after - before) / 1024.0}
+
+
+# ---------------------------------------------------------------- concurrency and the wire
+
+def threads(run: Run, state: str, count: int = 8) -> Figures:
+    cache = run.cache(state)
+    *pairs, _ = _app_hit_pairs(cache, 1, 10, 1)
+    seconds = 0.5 if run.quick else 1.5
+
+    def loop(out: List[int], index: int) -> None:
+        rng = random.Random(index)
+        done, deadline = 0, time.perf_counter() + seconds
+        while time.perf_counter() < deadline:
+            for _ in range(50):
+                app, scopes = pairs[rng.randrange(len(pairs))]
+                app.acquire_token_for_client(scopes)
+            done += 50
+        out[index] = done
+
+    def throughput(n: int) -> float:
+        out = [0] * n
+        workers = [threading.Thread(target=loop, args=(out, i)) for i in range(n)]
+        start = time.perf_counter()
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        return sum(out) / (time.perf_counter() - start)
+    single = throughput(1)
+    return {"single_per_s": single, "threads_per_s": throughput(count)}
+
+
+def emulator_round_trip(run: Run) -> Figures:
+    """Client credentials over HTTPS to the emulator; a claims challenge makes every call a
+    token request, on one kept-alive connection."""
+    emu = run.emulator
+    app = msal.ConfidentialClientApplication(
+        emu["client_id"], client_credential=emu["client_secret"], authority=emu["authority"],
+        verify=emu["ca_path"], instance_discovery=False)
+    claims = json.dumps({"access_token": {"nbf": {"essential": True, "value": "1"}}})
+    scopes = [emu["scope"]]
+
+    def call():
+        return _expect_token(app.acquire_token_for_client(scopes, claims_challenge=claims))
+    call()
+    return {"us": per_call_us(call, 20, run.repeats(6))}
+
+
+SCENARIOS: Dict[str, Callable[[Run], Figures]] = {
+    "cc_hit_1": lambda run: client_credentials_hit(run, "apps_1", 1),
+    "cc_hit_1000": lambda run: client_credentials_hit(run, "apps_1000", 1000),
+    "cc_miss_1": lambda run: client_credentials_miss(run, "apps_1", 1),
+    "cc_miss_1000": lambda run: client_credentials_miss(run, "apps_1000", 1000),
+    "silent_hit_10k": lambda run: silent_hit(run, "users_10k"),
+    "silent_refresh_10": lambda run: silent_refresh(run, "users_10"),
+    "silent_refresh_10k": lambda run: silent_refresh(run, "users_10k"),
+    "get_accounts_10k": lambda run: get_accounts(run, "users_10k"),
+    "serialization_10k": lambda run: serialization(run, "users_10k"),
+    "memory_10k": lambda run: peak_memory(run, "users_10k"),
+    "threads_8": lambda run: threads(run, "apps_1"),
+    "emulator": emulator_round_trip,
+}
