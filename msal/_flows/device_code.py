@@ -1,7 +1,9 @@
 """The device authorization grant (RFC 8628)."""
 from __future__ import annotations
 
+import math
 import time
+import uuid
 from typing import Any, Callable, Dict, Optional
 
 from .._entra import scopes as scope_rules
@@ -22,10 +24,11 @@ def initiate(ctx: AppContext, scopes: Any) -> Dict[str, Any]:
     if not endpoints.device_authorization_endpoint:
         return {"error": "unsupported_device_flow",
                 "error_description": "This authority advertises no device authorization endpoint"}
+    correlation_id = str(uuid.uuid4())  # the polls reuse it, so one id covers the whole flow
     resp = ctx.http_client.post(
         endpoints.device_authorization_endpoint,
         data={"client_id": ctx.client_id, "scope": " ".join(decorated)},
-        headers=ctx.headers(telemetry.DEVICE_FLOW))
+        headers=dict(ctx.base_headers, **{"client-request-id": correlation_id}))
     try:
         flow = jsontext.loads(resp.text)
     except ValueError:
@@ -40,6 +43,7 @@ def initiate(ctx: AppContext, scopes: Any) -> Dict[str, Any]:
     flow["interval"] = _positive_int(flow.get("interval"), DEFAULT_INTERVAL)
     flow["expires_at"] = ctx.now() + _positive_int(flow.get("expires_in"), 900)
     flow["_scope"] = decorated
+    flow["_correlation_id"] = correlation_id
     return flow
 
 
@@ -62,10 +66,13 @@ def acquire(ctx: AppContext, flow: Any, claims_challenge: Optional[str] = None,
     fields = {"device_code": flow["device_code"], "code": flow["device_code"],
               "claims": ctx.claims(claims_challenge), "client_info": "1"}
     validate = id_token_validator(ctx, endpoints.issuer)
+    correlation_id = flow.get("_correlation_id")
+    if not isinstance(correlation_id, str):
+        correlation_id = None
     while True:
-        result = client.obtain_token(
-            DEVICE_CODE_GRANT, fields, scope,
-            headers=ctx.headers(telemetry.DEVICE_FLOW), validate=validate)
+        result = client.obtain_token(  # RFC 8628 §3.4: a poll names no scope
+            DEVICE_CODE_GRANT, fields, (), unsent_scope=scope, validate=validate,
+            headers=ctx.headers(telemetry.DEVICE_FLOW, correlation_id=correlation_id))
         error = result.get("error")
         if error not in ("authorization_pending", "slow_down"):
             return from_network(result)
@@ -83,7 +90,8 @@ def _wait(ctx: AppContext, flow: Dict[str, Any], seconds: float,
     deadline = ctx.now() + seconds
     while True:
         expires_at = flow.get("expires_at")
-        if not isinstance(expires_at, (int, float)) or ctx.now() >= expires_at:
+        if not isinstance(expires_at, (int, float)) or not math.isfinite(expires_at) \
+                or ctx.now() >= expires_at:
             return False
         if exit_condition and exit_condition(flow):
             return False

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 import time
 from typing import Any, Dict, Optional
 
@@ -63,9 +64,9 @@ def validate_id_token(claims: Dict[str, Any], *, client_id: str, issuer: Optiona
                            "the response may be a replay")
     if max_age is not None:
         auth_time = claims.get("auth_time")
-        if not isinstance(auth_time, (int, float)) or isinstance(auth_time, bool):
+        if not _number(auth_time):
             raise IdTokenError("max_age was requested but the ID token has no auth_time")
-        if auth_time + max_age < now - skew:
+        if float(auth_time) + max_age < now - skew:
             raise IdTokenError("The user signed in longer ago than max_age allows")
 
 
@@ -79,4 +80,4 @@ def _expected_issuer(issuer: Optional[str], claims: Dict[str, Any]) -> Optional[
 
 
 def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
