@@ -36,7 +36,7 @@ import sys
 import tempfile
 import threading
 import time
-from typing import Any, Callable, Iterator, List, Optional, Protocol, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Protocol, Tuple
 
 from .token_cache import SerializableTokenCache
 
@@ -204,11 +204,12 @@ class PersistedTokenCache(SerializableTokenCache):
 
     # ---------------------------------------------------------------- writes
 
-    def add(self, event: dict, **kwargs: Any) -> None:
+    def add(self, event: Dict[str, Any], **kwargs: Any) -> None:  # type: ignore[override]
+        # The reference documents SerializableTokenCache.add(event, **kwargs).
         self._write(lambda: SerializableTokenCache.add(self, event, **kwargs))
 
-    def modify(self, credential_type: str, old_entry: dict,
-               new_key_value_pairs: Optional[dict] = None) -> None:
+    def modify(self, credential_type: str, old_entry: Dict[str, Any],
+               new_key_value_pairs: Optional[Dict[str, Any]] = None) -> None:
         self._write(lambda: SerializableTokenCache.modify(
             self, credential_type, old_entry, new_key_value_pairs))
 

@@ -63,7 +63,7 @@ def validate_id_token(claims: Dict[str, Any], *, client_id: str, issuer: Optiona
         raise IdTokenError("The ID token's nonce does not match the one this client sent: "
                            "the response may be a replay")
     if max_age is not None:
-        auth_time = claims.get("auth_time")
+        auth_time: Any = claims.get("auth_time")
         if not _number(auth_time):
             raise IdTokenError("max_age was requested but the ID token has no auth_time")
         if float(auth_time) + max_age < now - skew:
