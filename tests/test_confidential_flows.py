@@ -276,7 +276,7 @@ class TestOtherGrants:
         result = fresh.acquire_token_by_refresh_token(first["refresh_token"], ["User.Read"])
         assert "access_token" in result, result
         assert token_posts(emu, "refresh_token")[-1]["headers"]["x-client-current-telemetry"] \
-            == "4|85,0|"
+            == "4|85,1|"  # a redeemed refresh token counts as a forced refresh
         [account] = fresh.get_accounts()
         assert fresh.acquire_token_silent(["User.Read"], account)["token_source"] == "cache"
 

@@ -37,7 +37,7 @@ def by_refresh_token(ctx: AppContext, refresh_token: Any, scopes: Any) -> Dict[s
     client = ctx.oauth_client(endpoints)
     return from_network(client.obtain_token_by_refresh_token(
         refresh_token, decorated, fields={"client_info": "1"},
-        headers=ctx.headers(telemetry.REFRESH_TOKEN),
+        headers=ctx.headers(telemetry.REFRESH_TOKEN, telemetry.FORCE_REFRESH),
         validate=id_token_validator(ctx, endpoints.issuer)))
 
 
@@ -51,12 +51,12 @@ def by_username_password(ctx: AppContext, username: Any, password: Any, scopes: 
     decorated = ctx.user_scopes(scope_rules.validate(scopes))
     endpoints = ctx.endpoints()
     client = ctx.oauth_client(endpoints)
-    headers = ctx.headers(telemetry.USERNAME_PASSWORD,
-                          extra={"X-AnchorMailbox": "upn:{}".format(username)})
+    headers = ctx.headers(telemetry.USERNAME_PASSWORD)
     fields = {"claims": ctx.claims(claims_challenge), "client_info": "1"}
     validate = id_token_validator(ctx, endpoints.issuer)
     if not ctx.authority.is_adfs:  # ADFS authorities take the password grant directly
-        realm = userrealm.discover(ctx.http_client, ctx.authority, username, headers)
+        realm = userrealm.discover(ctx.http_client, ctx.authority, username,
+                                   {"client-request-id": headers["client-request-id"]})
         if userrealm.is_federated(realm):
             try:
                 grant_type, assertion = _saml_assertion(ctx, realm, username, password)
@@ -68,6 +68,7 @@ def by_username_password(ctx: AppContext, username: Any, password: Any, scopes: 
             return from_network(client.obtain_token_by_assertion(
                 assertion, grant_type, decorated, fields=fields, headers=headers,
                 validate=validate))
+    headers["X-AnchorMailbox"] = "upn:{}".format(username)  # only on the password grant itself
     return from_network(client.obtain_token_by_username_password(
         username, password, decorated, fields=fields, headers=headers, validate=validate))
 
