@@ -28,16 +28,18 @@ def merge(capabilities: Optional[Dict[str, Any]], claims_challenge: Optional[str
             raise ValueError("claims_challenge is not valid JSON: {!r}".format(claims_challenge[:100]))
         if not isinstance(challenge, dict):
             raise ValueError("claims_challenge must be a JSON object")
-    if not capabilities:
-        return json.dumps(challenge) if challenge else None
-    return json.dumps(_deep_merge(capabilities, challenge))
+    if not capabilities:  # sent verbatim, as the original library does
+        return claims_challenge if challenge else None
+    return json.dumps(_deep_merge(challenge, capabilities))
 
 
-def _deep_merge(base: Dict[str, Any], extra: Dict[str, Any]) -> Dict[str, Any]:
-    merged = dict(base)
-    for key, value in extra.items():
+def _deep_merge(first: Dict[str, Any], then: Dict[str, Any]) -> Dict[str, Any]:
+    """``first`` with what ``then`` adds; ``first`` wins a conflict. Key order follows the
+    original library (the challenge's claims, then ``xms_cc``), so the wire bytes match."""
+    merged = dict(first)
+    for key, value in then.items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
             merged[key] = _deep_merge(merged[key], value)
-        else:
+        elif key not in merged:
             merged[key] = value
     return merged
