@@ -8,6 +8,7 @@ import pytest
 from ecosystem_helpers import GRAPH, azure_options, token_posts, verified_claims
 
 identity = pytest.importorskip("azure.identity")
+from azure.core.exceptions import ClientAuthenticationError  # noqa: E402
 
 USER_READ = "https://graph.microsoft.com/User.Read"
 
@@ -79,3 +80,17 @@ def test_interactive_browser_credential_through_the_system_browser(
     (post,) = token_posts(emu)
     assert post["form"]["grant_type"] == "authorization_code"
     assert post["form"]["code_verifier"], "PKCE"
+
+
+def test_device_code_credential_gives_up_at_its_timeout(emu):
+    """azure-identity stops our polling through exit_condition and expects the last
+    authorization_pending error back."""
+    emu.device_code_interval = 1
+    credential = identity.DeviceCodeCredential(
+        emu.app("public")["client_id"], tenant_id=emu.tenant_id,
+        prompt_callback=lambda *shown: None, timeout=1, **azure_options(emu))
+    with pytest.raises(ClientAuthenticationError) as raised:
+        credential.get_token(USER_READ)
+    assert raised.value.message == "Timed out waiting for user to authenticate"
+    polls = token_posts(emu, "urn:ietf:params:oauth:grant-type:device_code")
+    assert polls, "it polled before giving up"

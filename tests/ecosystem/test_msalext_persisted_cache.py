@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 
 import pytest
 
@@ -13,6 +14,7 @@ import msal
 from ecosystem_helpers import token_posts
 
 msal_extensions = pytest.importorskip("msal_extensions")
+from msal_extensions.cache_lock import CrossPlatLock  # noqa: E402
 
 CT = msal.TokenCache.CredentialType
 
@@ -102,3 +104,28 @@ def test_a_separate_process_signs_in_silently_from_the_file(emu, app_on_file, al
          emu.authority(), emu.ca_path], capture_output=True, text=True, timeout=60, check=True)
     assert json.loads(out.stdout) == [alice["username"], "cache", result["access_token"]]
     assert token_posts(emu) == []
+
+
+
+def test_a_sign_in_waiting_for_the_file_lock_leaves_the_cache_readable(app_on_file, alice,
+                                                                       cache_path):
+    """add() waits for msal-extensions' file lock (once per entry, through modify()) without
+    holding the cache's own lock: the writer holding the file lock can still read the cache,
+    as msal-extensions' modify() does, instead of both waiting for each other."""
+    app = app_on_file()
+    outcome = []
+
+    def signing_in():
+        try:
+            outcome.append(sign_in(app, alice))
+        except Exception as error:  # e.g. the file lock timing out
+            outcome.append(error)
+    signer = threading.Thread(target=signing_in)
+    with CrossPlatLock(cache_path + ".lockfile"):  # another writer
+        signer.start()
+        signer.join(1)  # time to reach the file lock
+        assert app.token_cache.find(CT.ACCOUNT) == []
+    signer.join(60)
+    (result,) = outcome
+    assert isinstance(result, dict), result
+    assert app_on_file().get_accounts()[0]["username"] == alice["username"]
