@@ -6,6 +6,7 @@ its own interpreter (``MSAL_ORIGINAL_PYTHON``, set up by ``./dev test``).
 import json
 import os
 import subprocess
+import tempfile
 import textwrap
 
 import pytest
@@ -21,6 +22,7 @@ pytestmark = pytest.mark.skipif(
 ORIGINAL_SCRIPT = textwrap.dedent('''
     import json, sys
     import msal
+    assert "site-packages" in msal.__file__, msal.__file__  # The original, not this package
     req = json.load(sys.stdin)
     common = dict(authority=req["authority"], verify=req["ca"], instance_discovery=False)
     cache = msal.SerializableTokenCache()
@@ -51,8 +53,12 @@ def run_original(emu, **request):
         daemon_secret=emu.client_credential("confidential-secret"))
     # The original sets Session.verify, which these variables would silently override.
     env = {k: v for k, v in os.environ.items() if k not in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")}
+    env.pop("PYTHONPATH", None)
+    # Run outside the repository: "-c" puts the working directory first on the import path,
+    # and there "import msal" would find this package instead of the original.
     proc = subprocess.run([ORIGINAL, "-c", ORIGINAL_SCRIPT], input=json.dumps(request),
-                          capture_output=True, text=True, env=env, timeout=120)
+                          capture_output=True, text=True, env=env, timeout=120,
+                          cwd=tempfile.gettempdir())
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 

