@@ -36,6 +36,7 @@ class ClientApplication(object):
     """
 
     ATTEMPT_REGION_DISCOVERY = True  # Pass as azure_region to detect the region automatically
+    _requires_credential = False
 
     def __init__(
             self, client_id: str,
@@ -220,6 +221,9 @@ class ClientApplication(object):
 
         :raises ValueError: for a malformed ``client_id``, ``client_credential`` or ``authority``.
         """
+        if client_credential is None and self._requires_credential:
+            raise ValueError("A confidential client application needs a client_credential: a "
+                             "secret, a certificate dict or a client_assertion")
         if not isinstance(client_id, str) or not client_id.strip():
             raise ValueError("client_id must be the non-empty application (client) id string")
         if token_cache is not None and not callable(getattr(token_cache, "add", None)):
@@ -646,37 +650,11 @@ class ConfidentialClientApplication(ClientApplication):
 
     It gets tokens for itself (:meth:`acquire_token_for_client`), for users who sign in to
     it (:meth:`initiate_auth_code_flow`), and for the callers of a web API
-    (:meth:`acquire_token_on_behalf_of`).
+    (:meth:`acquire_token_on_behalf_of`). Its constructor takes the parameters documented on
+    :class:`ClientApplication`, and ``client_credential`` is required (``ValueError`` without it).
     """
 
-    def __init__(
-            self, client_id: str,
-            client_credential: Union[str, Mapping[str, Any], None] = None,
-            authority: Union[str, AuthorityBuilder, None] = None,
-            validate_authority: bool = True,
-            token_cache: Optional[TokenCache] = None,
-            http_client: Any = None,
-            verify: Any = True, proxies: Optional[Mapping[str, str]] = None, timeout: Any = None,
-            client_claims: Optional[Mapping[str, Any]] = None,
-            app_name: Optional[str] = None, app_version: Optional[str] = None,
-            client_capabilities: Optional[List[str]] = None,
-            azure_region: Union[str, bool, None] = None,
-            exclude_scopes: Optional[List[str]] = None,
-            http_cache: Any = None,
-            instance_discovery: Optional[bool] = None,
-            allow_broker: Optional[bool] = None) -> None:
-        """Create a confidential client application; ``client_credential`` is required.
-
-        :raises ValueError: when ``client_credential`` is missing or malformed.
-        """
-        if client_credential is None:
-            raise ValueError("A confidential client application needs a client_credential: a "
-                             "secret, a certificate dict or a client_assertion")
-        super().__init__(
-            client_id, client_credential, authority, validate_authority, token_cache,
-            http_client, verify, proxies, timeout, client_claims, app_name, app_version,
-            client_capabilities, azure_region, exclude_scopes, http_cache, instance_discovery,
-            allow_broker)
+    _requires_credential = True
 
     def acquire_token_for_client(self, scopes: List[str], claims_challenge: Optional[str] = None,
                                  **kwargs: Any) -> TokenResult:
