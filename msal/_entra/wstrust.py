@@ -36,6 +36,10 @@ class WsTrustError(ValueError):
     """The federation server refused the request or answered something unusable."""
 
 
+class CredentialsRefused(WsTrustError):
+    """The federation server answered with a SOAP fault: the user's credentials were refused."""
+
+
 def escape(text: str) -> str:
     """XML character data escaping (as xml.sax.saxutils.escape, whose import pulls in
     urllib.request and would slow every ``import msal``)."""
@@ -99,7 +103,7 @@ def parse_response(body: str) -> Tuple[str, str]:
     if fault is not None:
         reason = _first(fault, "Text")
         code = [e.text for e in fault.iter() if e.tag.endswith("}Value") and e.text]
-        raise WsTrustError("The federation server refused the credentials: {} ({})".format(
+        raise CredentialsRefused("The federation server refused the credentials: {} ({})".format(
             (reason.text or "").strip() if reason is not None else "no reason given",
             ", ".join(code) or "no code"))
     token_type_element = _first(root, "TokenType")

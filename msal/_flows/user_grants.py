@@ -60,10 +60,9 @@ def by_username_password(ctx: AppContext, username: Any, password: Any, scopes: 
         if userrealm.is_federated(realm):
             try:
                 grant_type, assertion = _saml_assertion(ctx, realm, username, password)
-            except wstrust.WsTrustError as exc:
-                return {"error": "invalid_grant" if "refused" in str(exc) else "federation_error",
-                        "error_description": str(exc)}
-            except mex.MexError as exc:
+            except wstrust.CredentialsRefused as exc:
+                return {"error": "invalid_grant", "error_description": str(exc)}
+            except (wstrust.WsTrustError, mex.MexError) as exc:
                 return {"error": "federation_error", "error_description": str(exc)}
             return from_network(client.obtain_token_by_assertion(
                 assertion, grant_type, decorated, fields=fields, headers=headers,
