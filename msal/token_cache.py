@@ -45,7 +45,7 @@ def decode_client_info(client_info: Any) -> Optional[dict]:
         return None
     try:
         decoded = json.loads(_b64url_decode(client_info).decode("utf-8"))
-    except (ValueError, UnicodeDecodeError, TypeError):
+    except (ValueError, UnicodeDecodeError, TypeError, RecursionError):  # Deep nesting too
         return None
     return decoded if isinstance(decoded, dict) else None
 
@@ -63,7 +63,7 @@ def decode_id_token_claims(id_token: Any) -> Optional[dict]:
         return None
     try:
         claims = json.loads(_b64url_decode(parts[1]).decode("utf-8"))
-    except (ValueError, UnicodeDecodeError, TypeError):
+    except (ValueError, UnicodeDecodeError, TypeError, RecursionError):  # Deep nesting too
         return None
     return claims if isinstance(claims, dict) else None
 
@@ -966,6 +966,8 @@ def _parse_state(state: Any) -> Dict[str, Any]:
         data = json.loads(state)
     except ValueError as e:
         raise ValueError("Token cache state is not valid JSON: %s" % e) from None
+    except RecursionError:
+        raise ValueError("Token cache state is not valid JSON: nested too deeply") from None
     if not isinstance(data, dict):
         raise ValueError("Token cache state must be a JSON object of sections, got %s"
                          % type(data).__name__)
