@@ -20,7 +20,9 @@ import itertools
 import json
 import threading
 import time
-from typing import Any, Callable, ContextManager, Dict, Iterable, Iterator, List, Optional, Set, Tuple
+from typing import (
+    Any, Callable, ContextManager, Dict, FrozenSet, Iterable, Iterator, List, Optional, Set,
+    Tuple, cast)
 from urllib.parse import urlparse
 
 __all__ = ["TokenCache", "SerializableTokenCache"]
@@ -39,7 +41,7 @@ def _b64url_decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def decode_client_info(client_info: Any) -> Optional[dict]:
+def decode_client_info(client_info: Any) -> Optional[Dict[str, Any]]:
     """Return the JSON object inside a base64url ``client_info``, or None."""
     if not isinstance(client_info, str) or not client_info:
         return None
@@ -50,7 +52,7 @@ def decode_client_info(client_info: Any) -> Optional[dict]:
     return decoded if isinstance(decoded, dict) else None
 
 
-def decode_id_token_claims(id_token: Any) -> Optional[dict]:
+def decode_id_token_claims(id_token: Any) -> Optional[Dict[str, Any]]:
     """Return the payload of a JWT without verifying it, or None if malformed.
 
     Verification (signature, issuer, audience, expiry) is the protocol
@@ -89,7 +91,7 @@ def _hashable(value: Any) -> Any:
     return value
 
 
-def _scope_set(target: Any) -> frozenset:
+def _scope_set(target: Any) -> FrozenSet[str]:
     """Lower-cased scopes of a space-separated target string."""
     if not isinstance(target, str):
         return frozenset()
@@ -189,11 +191,11 @@ class _Index(object):
         self.primary: Dict[str, Dict[Any, Dict[str, Any]]] = {}
         self.accounts_by_env: Dict[Any, Dict[str, None]] = {}
         self.accounts_by_name: Dict[str, Dict[str, None]] = {}
-        self.at_buckets_by_home: Dict[Any, Dict[tuple, None]] = {}
-        self.at_by_scope: Dict[tuple, Dict[str, Dict[str, None]]] = {}
+        self.at_buckets_by_home: Dict[Any, Dict[Tuple[Any, ...], None]] = {}
+        self.at_by_scope: Dict[Tuple[Any, ...], Dict[str, Dict[str, None]]] = {}
         # find_accounts' answer per set of environments, until the Account section changes.
-        self.accounts_memo: Dict[frozenset, List[dict]] = {}
-        self._targets: Dict[str, frozenset] = {}
+        self.accounts_memo: Dict[FrozenSet[str], List[Dict[str, Any]]] = {}
+        self._targets: Dict[str, FrozenSet[str]] = {}
         self._counter = itertools.count()
 
     def invalidate_all(self) -> None:
@@ -215,7 +217,7 @@ class _Index(object):
             if isinstance(entry, dict):
                 self.put(credential_type, key, None, entry)
 
-    def key_of(self, credential_type: str, entry: dict) -> Any:
+    def key_of(self, credential_type: str, entry: Dict[str, Any]) -> Any:
         fields = self.fields[credential_type]
         if len(fields) == 1:
             return _ik(entry.get(fields[0]))
@@ -224,7 +226,7 @@ class _Index(object):
     def bucket(self, credential_type: str, ikey: Any) -> Dict[str, Any]:
         return self.primary[credential_type].get(ikey, _EMPTY)
 
-    def scopes_of(self, target: Any) -> frozenset:
+    def scopes_of(self, target: Any) -> FrozenSet[str]:
         """The lower-cased scope set of a target, shared between entries with the same target."""
         if type(target) is not str:
             return frozenset()
@@ -235,7 +237,8 @@ class _Index(object):
             found = self._targets[target] = _scope_set(target)
         return found
 
-    def put(self, credential_type: str, key: str, old: Optional[dict], new: dict) -> None:
+    def put(self, credential_type: str, key: str, old: Optional[Dict[str, Any]], new: Dict[str,
+            Any]) -> None:
         """Index ``new`` under ``key``, where ``old`` was stored before (None if nothing was)."""
         seqs = self.seq[credential_type]
         if old is None:
@@ -262,7 +265,7 @@ class _Index(object):
                     if new_k is not _NO_INDEX:
                         _bucket_insert(secondary, new_k, key, None, seqs)
 
-    def drop(self, credential_type: str, key: str, old: dict) -> None:
+    def drop(self, credential_type: str, key: str, old: Dict[str, Any]) -> None:
         """Forget the entry ``old`` that was stored under ``key``."""
         CT = TokenCache.CredentialType
         index = self.primary[credential_type]
@@ -280,8 +283,9 @@ class _Index(object):
                     _bucket_remove(secondary, old_k, key)
         self.seq[credential_type].pop(key, None)
 
-    def _put_access_token(self, index: Dict[Any, Dict[str, Any]], key: str, old: Optional[dict],
-                          new: dict, seqs: Dict[str, int]) -> None:
+    def _put_access_token(self, index: Dict[Any, Dict[str, Any]], key: str,
+                          old: Optional[Dict[str, Any]],
+                          new: Dict[str, Any], seqs: Dict[str, int]) -> None:
         ikey = self.key_of(TokenCache.CredentialType.ACCESS_TOKEN, new)
         payload = (_environment_of(new), self.scopes_of(new.get("target")),
                    _to_int(new.get("expires_on")))
@@ -296,7 +300,8 @@ class _Index(object):
             self.at_buckets_by_home.setdefault(ikey[2], {})[ikey] = None
         self._scope_index_update(ikey, key, frozenset(), payload[1])
 
-    def _drop_access_token(self, index: Dict[Any, Dict[str, Any]], ikey: tuple, key: str) -> None:
+    def _drop_access_token(self, index: Dict[Any, Dict[str, Any]], ikey: Tuple[Any, ...],
+                           key: str) -> None:
         bucket = index.get(ikey)
         if bucket is None or key not in bucket:
             return
@@ -305,7 +310,8 @@ class _Index(object):
             self.at_by_scope.pop(ikey, None)
             _bucket_remove(self.at_buckets_by_home, ikey[2], ikey)  # type: ignore[arg-type]
 
-    def _scope_index_update(self, ikey: tuple, key: str, old: frozenset, new: frozenset) -> None:
+    def _scope_index_update(self, ikey: Tuple[Any, ...], key: str, old: FrozenSet[str],
+                            new: FrozenSet[str]) -> None:
         sub = self.at_by_scope.get(ikey)
         if sub is None or old == new:
             return
@@ -314,7 +320,8 @@ class _Index(object):
         for scope in new - old:
             sub.setdefault(scope, {})[key] = None
 
-    def access_token_candidates(self, ikey: tuple, bucket: Dict[str, Any], wanted: frozenset,
+    def access_token_candidates(self, ikey: Tuple[Any, ...], bucket: Dict[str, Any],
+                                wanted: FrozenSet[str],
                                 build: bool = True) -> Optional[Dict[str, Any]]:
         """Keys of the bucket's tokens that may cover ``wanted``: a small superset.
         None when the scope sub-index is missing and ``build`` is false."""
@@ -339,9 +346,9 @@ class _Index(object):
         return smallest if smallest is not None else bucket
 
 
-def _one_per_home(section: Dict[str, Any], keys: Iterable[str]) -> List[dict]:
+def _one_per_home(section: Dict[str, Any], keys: Iterable[str]) -> List[Dict[str, Any]]:
     """The entries of these keys, the last one of each home_account_id at the first's place."""
-    by_home: Dict[Any, dict] = {}
+    by_home: Dict[Any, Dict[str, Any]] = {}
     for key in keys:
         entry = section[key]
         home = entry.get("home_account_id")
@@ -349,11 +356,11 @@ def _one_per_home(section: Dict[str, Any], keys: Iterable[str]) -> List[dict]:
     return list(by_home.values())
 
 
-def _environment_of(entry: dict) -> Any:
+def _environment_of(entry: Dict[str, Any]) -> Any:
     return _ik(entry.get("environment"))
 
 
-def _username_of(entry: dict) -> Any:
+def _username_of(entry: Dict[str, Any]) -> Any:
     name = entry.get("username")
     return name.lower() if isinstance(name, str) else _NO_INDEX
 
@@ -442,7 +449,7 @@ class TokenCache:
                 self._version += 1
         return self._index
 
-    def _store(self, credential_type: str, key: str, entry: dict) -> None:
+    def _store(self, credential_type: str, key: str, entry: Dict[str, Any]) -> None:
         """Insert or replace one entry, keeping the indexes in step."""
         index = self._indexes_for(credential_type)
         section = self._cache.setdefault(credential_type, {})
@@ -454,7 +461,7 @@ class TokenCache:
         finally:
             self._version += 1
 
-    def _put(self, credential_type: str, key: str, entry: dict) -> None:
+    def _put(self, credential_type: str, key: str, entry: Dict[str, Any]) -> None:
         """Store one entry of a token event; through modify() when a subclass hooks it."""
         if self._writes_via_modify:
             self.modify(credential_type, entry, entry)
@@ -476,7 +483,7 @@ class TokenCache:
         finally:
             self._version += 1
 
-    def _locate(self, credential_type: str, entry: dict) -> Optional[str]:
+    def _locate(self, credential_type: str, entry: Dict[str, Any]) -> Optional[str]:
         """Key under which an entry equal to ``entry`` is stored, if any."""
         section = self._cache.get(credential_type, {})
         maker = self.key_makers.get(credential_type)
@@ -508,7 +515,7 @@ class TokenCache:
 
     # ------------------------------------------------------------ add
 
-    def add(self, event: dict, now: Optional[float] = None) -> None:
+    def add(self, event: Dict[str, Any], now: Optional[float] = None) -> None:
         """Store the tokens of a token-obtaining event.
 
         Applications call it after each successful token request; you seldom call it yourself.
@@ -523,7 +530,7 @@ class TokenCache:
         with self._write_lock():
             self._add(event, now=now)
 
-    def _add(self, event: dict, now: Optional[float] = None) -> None:
+    def _add(self, event: Dict[str, Any], now: Optional[float] = None) -> None:
         CT = self.CredentialType
         now = int(time.time() if now is None else now)
         response = event.get("response") or {}
@@ -548,8 +555,10 @@ class TokenCache:
             home_account_id = str(claims["sub"])
 
         if "access_token" in response:
-            expires_in = _to_int(response.get("expires_in"), _DEFAULT_EXPIRES_IN)
+            parsed = _to_int(response.get("expires_in"), _DEFAULT_EXPIRES_IN)
+            expires_in = _DEFAULT_EXPIRES_IN if parsed is None else parsed
             ext_expires_in = _to_int(response.get("ext_expires_in"), expires_in)
+            ext_expires_in = expires_in if ext_expires_in is None else ext_expires_in
             at = {
                 "credential_type": CT.ACCESS_TOKEN,
                 "secret": response["access_token"],
@@ -619,13 +628,13 @@ class TokenCache:
     # ------------------------------------------------------------ generic API
 
     def search(self, credential_type: str, target: Optional[Iterable[str]] = None,
-               query: Optional[dict] = None) -> Iterator[dict]:
+               query: Optional[Dict[str, Any]] = None) -> Iterator[Dict[str, Any]]:
         """Yield entries whose fields equal every ``query`` item and whose
         target (space-separated) contains every scope in ``target``."""
         yield from self.find(credential_type, target=target, query=query)
 
     def find(self, credential_type: str, target: Optional[Iterable[str]] = None,
-             query: Optional[dict] = None) -> List[dict]:
+             query: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
         """Same as :meth:`search`, as a list of shallow copies."""
         if isinstance(target, str):
             target = target.split()
@@ -635,7 +644,7 @@ class TokenCache:
         with self._lock:
             section = self._cache.get(credential_type, {})
             ikey = self._query_index_key(credential_type, query)
-            candidates: Iterable[dict]
+            candidates: Iterable[Dict[str, Any]]
             if ikey is not _NO_INDEX:
                 index = self._indexes_for(credential_type)
                 candidates = [section[k] for k in index.bucket(credential_type, ikey)]
@@ -654,7 +663,7 @@ class TokenCache:
                 result.append(dict(entry))
             return result
 
-    def _query_index_key(self, credential_type: str, query: dict) -> Any:
+    def _query_index_key(self, credential_type: str, query: Dict[str, Any]) -> Any:
         """The index key a query pins down, or _NO_INDEX when it pins none."""
         fields = self._INDEX_FIELDS.get(credential_type)
         if not fields or not all(f in query for f in fields):
@@ -663,8 +672,8 @@ class TokenCache:
             return _ik(query[fields[0]])
         return tuple([_ik(query[f]) for f in fields])
 
-    def modify(self, credential_type: str, old_entry: dict,
-               new_key_value_pairs: Optional[dict] = None) -> None:
+    def modify(self, credential_type: str, old_entry: Dict[str, Any],
+               new_key_value_pairs: Optional[Dict[str, Any]] = None) -> None:
         """Update fields of a stored entry, or remove it when the new pairs are None.
 
         The entry keeps its key. Removing an entry not in the cache is ignored; updating one
@@ -686,31 +695,31 @@ class TokenCache:
                 entry.update(new_key_value_pairs)
                 self._store(credential_type, key, entry)
 
-    def remove_rt(self, rt_item: dict) -> None:
+    def remove_rt(self, rt_item: Dict[str, Any]) -> None:
         """Forget a refresh token, e.g. one the server rejected."""
         self.modify(self.CredentialType.REFRESH_TOKEN, rt_item)
 
-    def update_rt(self, rt_item: dict, new_rt: str) -> None:
+    def update_rt(self, rt_item: Dict[str, Any], new_rt: str) -> None:
         """Replace the secret of a stored refresh token."""
         self.modify(self.CredentialType.REFRESH_TOKEN, rt_item, {
             "secret": new_rt,
             "last_modification_time": str(int(time.time())),
         })
 
-    def remove_at(self, at_item: dict) -> None:
+    def remove_at(self, at_item: Dict[str, Any]) -> None:
         self.modify(self.CredentialType.ACCESS_TOKEN, at_item)
 
-    def remove_idt(self, idt_item: dict) -> None:
+    def remove_idt(self, idt_item: Dict[str, Any]) -> None:
         self.modify(self.CredentialType.ID_TOKEN, idt_item)
 
-    def remove_account(self, account_item: dict) -> None:
+    def remove_account(self, account_item: Dict[str, Any]) -> None:
         self.modify(self.CredentialType.ACCOUNT, account_item)
 
     # ------------------------------------------------------------ lookups for the application layer
 
     def find_access_token(self, *, client_id: str, environments: Iterable[str],
                           realm: Optional[str], home_account_id: Optional[str],
-                          scopes: Iterable[str], now: Optional[float] = None) -> Optional[dict]:
+                          scopes: Iterable[str], now: Optional[float] = None) -> Optional[Dict[str, Any]]:
         """The usable access token covering ``scopes`` that expires last, or None.
 
         Tokens expiring within 5 minutes are skipped; ``refresh_on`` is the caller's concern.
@@ -732,13 +741,14 @@ class TokenCache:
             except (KeyError, RuntimeError):  # A concurrent write changed what we read
                 found = _RETRY
             if found is not _RETRY and self._version == version:
-                return found
+                return cast(Optional[Dict[str, Any]], found)
         with self._lock:
             self._indexes_for(self.CredentialType.ACCESS_TOKEN)
-            return self._best_access_token(ikey, envs, wanted, deadline, locked=True)
+            return cast(Optional[Dict[str, Any]],
+                        self._best_access_token(ikey, envs, wanted, deadline, locked=True))
 
-    def _best_access_token(self, ikey: tuple, envs: tuple, wanted: frozenset, deadline: float,
-                           locked: bool) -> Any:
+    def _best_access_token(self, ikey: Tuple[Any, ...], envs: Tuple[Any, ...],
+                           wanted: FrozenSet[str], deadline: float, locked: bool) -> Any:
         """A copy of the matching token that expires last; _RETRY when this needs the lock."""
         CT = self.CredentialType
         index = self._index
@@ -761,7 +771,7 @@ class TokenCache:
         return None if best is None else dict(self._cache[CT.ACCESS_TOKEN][best])
 
     def find_refresh_tokens(self, *, home_account_id: str, environments: Iterable[str],
-                            client_id: str, family_id: Optional[str] = None) -> List[dict]:
+                            client_id: str, family_id: Optional[str] = None) -> List[Dict[str, Any]]:
         """This client's refresh tokens for the account, then the family's (FOCI) ones."""
         if self._reads_via_find:
             self.find(self.CredentialType.REFRESH_TOKEN, query={"home_account_id": home_account_id})
@@ -779,7 +789,7 @@ class TokenCache:
             return [dict(e) for e in own + family]
 
     def find_accounts(self, *, environments: Iterable[str],
-                      username: Optional[str] = None) -> List[dict]:
+                      username: Optional[str] = None) -> List[Dict[str, Any]]:
         """Account entries in these environments, one per home_account_id.
 
         When an account appears in several realms, the one stored last wins
@@ -807,7 +817,7 @@ class TokenCache:
             return [dict(e) for e in found]
 
     def find_id_token(self, *, home_account_id: str, environments: Iterable[str],
-                      client_id: str, realm: Optional[str] = None) -> Optional[dict]:
+                      client_id: str, realm: Optional[str] = None) -> Optional[Dict[str, Any]]:
         """The ID token of this client for the account (in ``realm`` if given), or None."""
         if self._reads_via_find:
             self.find(self.CredentialType.ID_TOKEN, query={"home_account_id": home_account_id})
@@ -819,7 +829,8 @@ class TokenCache:
                     return dict(entry)
         return None
 
-    def find_app_metadata(self, *, client_id: str, environments: Iterable[str]) -> Optional[dict]:
+    def find_app_metadata(self, *, client_id: str,
+                          environments: Iterable[str]) -> Optional[Dict[str, Any]]:
         """The AppMetadata entry of this client in these environments, or None."""
         if self._reads_via_find:
             self.find(self.CredentialType.APP_METADATA, query={"client_id": client_id})
@@ -870,7 +881,7 @@ class TokenCache:
         for credential_type, entry in entries:  # outside our lock: see _write_lock
             self.modify(credential_type, entry)
 
-    def _keyed(self, credential_type: str, ikey: Any) -> List[tuple]:
+    def _keyed(self, credential_type: str, ikey: Any) -> List[Tuple[Any, ...]]:
         """(key, entry) pairs of one index bucket, as a list (caller holds the lock)."""
         section = self._cache.get(credential_type, {})
         return [(k, section[k])
@@ -910,7 +921,7 @@ class SerializableTokenCache(TokenCache):
 
     has_state_changed = False
 
-    def add(self, event: dict, **kwargs: Any) -> None:
+    def add(self, event: Dict[str, Any], **kwargs: Any) -> None:  # type: ignore[override]
         """Store the tokens of a token-obtaining event, and mark the state as changed.
 
         See :meth:`TokenCache.add` for the parameters.
@@ -919,8 +930,8 @@ class SerializableTokenCache(TokenCache):
             super().add(event, **kwargs)
             self.has_state_changed = True
 
-    def modify(self, credential_type: str, old_entry: dict,
-               new_key_value_pairs: Optional[dict] = None) -> None:
+    def modify(self, credential_type: str, old_entry: Dict[str, Any],
+               new_key_value_pairs: Optional[Dict[str, Any]] = None) -> None:
         with self._lock:
             super().modify(credential_type, old_entry, new_key_value_pairs)
             self.has_state_changed = True
