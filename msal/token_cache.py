@@ -22,7 +22,7 @@ import threading
 import time
 from typing import (
     Any, Callable, ContextManager, Dict, FrozenSet, Iterable, Iterator, List, Optional, Set,
-    Tuple, cast)
+    Tuple)
 from urllib.parse import urlparse
 
 __all__ = ["TokenCache", "SerializableTokenCache"]
@@ -741,11 +741,12 @@ class TokenCache:
             except (KeyError, RuntimeError):  # A concurrent write changed what we read
                 found = _RETRY
             if found is not _RETRY and self._version == version:
-                return cast(Optional[Dict[str, Any]], found)
+                hit: Optional[Dict[str, Any]] = found  # (an annotation costs nothing at run time)
+                return hit
         with self._lock:
             self._indexes_for(self.CredentialType.ACCESS_TOKEN)
-            return cast(Optional[Dict[str, Any]],
-                        self._best_access_token(ikey, envs, wanted, deadline, locked=True))
+            hit = self._best_access_token(ikey, envs, wanted, deadline, locked=True)
+            return hit
 
     def _best_access_token(self, ikey: Tuple[Any, ...], envs: Tuple[Any, ...],
                            wanted: FrozenSet[str], deadline: float, locked: bool) -> Any:
