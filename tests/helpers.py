@@ -1,9 +1,16 @@
 """Small helpers the end-to-end tests share."""
+import shutil
 from urllib.parse import parse_qsl, urlparse
 
 import msal
 
 GRAPH_DEFAULT = "https://graph.microsoft.com/.default"
+
+# Headless Chromium for the real-browser tests, with the flags it needs as root on a closed network
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
 
 
 def query_of(url):

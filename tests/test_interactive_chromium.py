@@ -1,19 +1,14 @@
 """acquire_token_interactive driven by a real headless Chromium: the user types their password
 on the emulator's sign-in page, and Chromium follows the redirect to the loopback listener."""
-import shutil
 import threading
 import webbrowser
 
 import pytest
 
-from helpers import query_of
+from helpers import CHROMIUM, CHROMIUM_ARGS, query_of
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(not CHROMIUM, reason="Chromium is not installed (./dev test "
                                                      "installs it where apt-get is available)")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 
 
 class ChromiumUser(webbrowser.BaseBrowser):

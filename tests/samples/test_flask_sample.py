@@ -1,6 +1,5 @@
 """The Flask web-app sample end to end: a person signs in on the emulator's page in headless
 Chromium, the app calls its protected API with the cached token, then signs out."""
-import shutil
 from types import SimpleNamespace
 
 import jwt
@@ -9,17 +8,13 @@ import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 import msal
-from helpers import token_posts
+from helpers import CHROMIUM, CHROMIUM_ARGS, token_posts
 from samples.flask_web_app import create_api, create_app
 from samples.flask_web_app.emulated import emulator_api_settings, emulator_web_app_settings
 from samples.flask_web_app.server_session import SessionStore
 from samples.flask_web_app.serving import RedactingRequestHandler, SilentRequestHandler, serving
 from samples.flask_web_app.web_app import COOKIE_NAME
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture
