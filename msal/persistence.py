@@ -36,7 +36,7 @@ import sys
 import tempfile
 import threading
 import time
-from typing import Any, Callable, Dict, Iterator, List, Optional, Protocol, Tuple
+from typing import Any, Callable, Dict, Iterator, Optional, Protocol, Tuple
 
 from .token_cache import SerializableTokenCache
 

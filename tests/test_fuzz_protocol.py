@@ -5,7 +5,6 @@ authority string of any shape is accepted or refused with ValueError, and only h
 """
 import json
 
-import pytest
 from hypothesis import given, settings, strategies as st
 
 import msal

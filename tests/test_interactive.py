@@ -8,7 +8,6 @@ from urllib.parse import parse_qsl, urlencode, urlparse
 import pytest
 import requests
 
-import msal
 from helpers import query_of, token_posts
 
 

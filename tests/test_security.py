@@ -5,7 +5,6 @@ import base64
 import hashlib
 import logging
 import os
-import socket
 import stat
 import threading
 from urllib.parse import parse_qsl, urlparse

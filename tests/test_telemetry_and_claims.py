@@ -1,7 +1,6 @@
 """Routing and telemetry headers, client capabilities and claims challenges, on the wire."""
 import json
 
-import msal
 from helpers import GRAPH_DEFAULT, query_of, token_posts
 
 

@@ -5,7 +5,6 @@ import base64
 import hashlib
 import json
 import os
-import uuid
 from typing import Any, Callable, Dict, Iterable, Optional
 
 import jwt

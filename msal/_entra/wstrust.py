@@ -6,7 +6,7 @@ import base64
 import re
 import uuid
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Optional, Tuple
 
 from .mex import WsTrustEndpoint
 

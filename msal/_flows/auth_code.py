@@ -5,7 +5,7 @@ import hashlib
 import secrets
 import threading
 from collections import OrderedDict
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, Mapping, Optional
 
 from .._entra import scopes as scope_rules
 from .._entra import telemetry
@@ -157,7 +157,3 @@ def id_token_validator(ctx: AppContext, issuer: Optional[str], nonce: Optional[s
 
 def _hash(nonce: str) -> str:
     return hashlib.sha256(nonce.encode("utf-8")).hexdigest()
-
-
-def scopes_list(scopes: Any) -> List[str]:
-    return scope_rules.validate(scopes)

@@ -2,7 +2,6 @@
 modify() and find()) under this msal's applications: every write reaches the file, every
 lookup sees what another instance or process wrote."""
 import json
-import os
 import subprocess
 import sys
 import textwrap

@@ -1,5 +1,4 @@
 """The `msal-emulator` command starts a server that answers over HTTPS until interrupted."""
-import os
 import re
 import signal
 import subprocess
