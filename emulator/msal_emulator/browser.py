@@ -146,7 +146,7 @@ class Browser:
         return self.post(urljoin(page.url, form.action), dict(form.fields, **values))
 
     def serves(self, url: str) -> bool:
-        return served_by(self.emu.port, urlsplit(url))
+        return served_by(self.emu.port, urlsplit(url), self.emu.directory.tenant_hosts)
 
     def get(self, url: str) -> _Page:
         return self._request("GET", url)
@@ -156,7 +156,7 @@ class Browser:
 
     def _request(self, method: str, url: str, body: Optional[bytes] = None) -> _Page:
         parts = urlsplit(url)
-        if not served_by(self.emu.port, parts):
+        if not served_by(self.emu.port, parts, self.emu.directory.tenant_hosts):
             raise SignInError("%s is not an emulator page" % url)
         context = ssl.create_default_context(cafile=self.emu.ca_path)
         conn = http.client.HTTPSConnection("localhost", self.emu.port, context=context, timeout=30)

@@ -21,15 +21,28 @@ CHINA_CLOUD_HOSTS = ["login.partner.microsoftonline.cn", "login.chinacloudapi.cn
 US_GOV_CLOUD_HOSTS = ["login.microsoftonline.us", "login.usgovcloudapi.net"]
 MICROSOFT_HOSTS = PUBLIC_CLOUD_HOSTS + CHINA_CLOUD_HOSTS + US_GOV_CLOUD_HOSTS
 REGIONAL_HOST_SUFFIX = ".login.microsoft.com"
+# Hosts of tenants with their own login domain; only the hosts a config declares are served.
+B2C_HOST_SUFFIX, CIAM_HOST_SUFFIX = ".b2clogin.com", ".ciamlogin.com"
+TENANT_HOST_SUFFIXES = (B2C_HOST_SUFFIX, CIAM_HOST_SUFFIX)
 
 _TENANT = "43f09088-6f38-42ac-9b8d-c6318686ff47"
 _WEB_API = "e89f734f-6b35-485e-a95b-495bd118c9cd"
 _TASKS_API = "5c1f8e3a-2b7d-4e96-a0c4-7d9e1b3f6a28"
+_B2C_TENANT = "7d3c2b1a-5e4f-4a8b-9c6d-0e1f2a3b4c5d"
+_B2C_API = "0c9b8a7d-6e5f-4d3c-8b2a-1f0e9d8c7b6a"
+_CIAM_TENANT = "a61c0d5e-2f3b-4c7a-8e9d-1b2c3d4e5f60"
 
 DEFAULT_CONFIG: Dict[str, Any] = {
     "tenants": [
         {"id": _TENANT, "domain": "contoso.example", "display_name": "Contoso (emulated)",
          "region_scope": "NA", "federated_domains": ["fabrikam.example"]},
+        {"id": _B2C_TENANT, "domain": "contosob2c.onmicrosoft.com", "kind": "b2c",
+         "host": "contosob2c.b2clogin.com", "display_name": "Contoso B2C (emulated)",
+         "policies": [{"name": "B2C_1_signupsignin"},
+                      {"name": "B2C_1_ropc", "password_grant": True}]},
+        {"id": _CIAM_TENANT, "domain": "contosociam.onmicrosoft.com", "kind": "ciam",
+         "host": "contosociam.ciamlogin.com", "display_name": "Contoso CIAM (emulated)",
+         "region_scope": "NA"},
     ],
     "users": [
         {"username": "alice@contoso.example", "password": "Alice-Passw0rd!",
@@ -42,6 +55,12 @@ DEFAULT_CONFIG: Dict[str, Any] = {
          "oid": "9b2c7e51-0d4a-4f38-8e6b-2a5c1d7f3e90", "name": "Carol Diaz",
          "given_name": "Carol", "family_name": "Diaz",
          "immutable_id": "Xb8rZ4RvE0S2m1aQhT3kYg=="},
+        {"username": "dana@contosob2c.example", "password": "Dana-Passw0rd!",
+         "oid": "5f3e2d1c-0b9a-4876-a543-21fedcba9876", "name": "Dana Lee",
+         "tenant": _B2C_TENANT},
+        {"username": "erin@contosociam.example", "password": "Erin-Passw0rd!",
+         "oid": "c2d4e6f8-1a3b-4c5d-9e7f-a0b1c2d3e4f5", "name": "Erin Park",
+         "tenant": _CIAM_TENANT},
     ],
     "apps": [
         {"name": "confidential-secret", "client_id": "122d7d86-8fc9-4d0d-a652-5980c4c9ea42",
@@ -72,6 +91,20 @@ DEFAULT_CONFIG: Dict[str, Any] = {
          "redirect_uris": ["http://localhost"]},
         {"name": "family-b", "client_id": "fa192fc0-d169-485b-891b-a20b9e360d22",
          "kind": "public", "foci": "1", "is_fallback_public_client": True,
+         "redirect_uris": ["http://localhost"]},
+        {"name": "b2c-api", "client_id": _B2C_API, "kind": "confidential",
+         "tenant": _B2C_TENANT, "client_secret": "b2c-api-secret-value-0001",
+         "app_id_uri": "https://contosob2c.onmicrosoft.com/api", "scopes": ["read", "write"],
+         "redirect_uris": []},
+        {"name": "b2c-public", "client_id": "3b6e9c2f-8d1a-4f7e-b5c4-9a2d6e1f8c37",
+         "kind": "public", "tenant": _B2C_TENANT, "is_fallback_public_client": True,
+         "redirect_uris": ["http://localhost"]},
+        {"name": "b2c-web-app", "client_id": "e8a1f4c7-2b5d-4e9a-8c3f-6d0b7a2e5f14",
+         "kind": "confidential", "tenant": _B2C_TENANT,
+         "client_secret": "b2c-web-app-secret-value-0001",
+         "redirect_uris": ["https://localhost/callback", "http://localhost"]},
+        {"name": "ciam-public", "client_id": "9d2f5a8c-1e4b-4c7d-a0e3-5b8f1c4d7a92",
+         "kind": "public", "tenant": _CIAM_TENANT, "is_fallback_public_client": True,
          "redirect_uris": ["http://localhost"]},
     ],
     "resources": [
@@ -130,6 +163,9 @@ class Directory:
         self.resources += [self._app_resource(a) for a in self.apps if a.get("app_id_uri")]
         self.trusted_hosts = [h.lower() for h in data["trusted_hosts"]]
         self.device_code = dict(DEFAULT_CONFIG["device_code"], **data["device_code"])
+        self.tenant_hosts = frozenset(
+            t["host"].lower() for t in self.tenants
+            if t.get("host") and t["host"].lower().endswith(TENANT_HOST_SUFFIXES))
 
     def _user(self, user: Dict[str, Any]) -> Dict[str, Any]:
         user = dict(user)
@@ -177,6 +213,11 @@ class Directory:
 
     def is_federated(self, user: Dict[str, Any]) -> bool:
         return self.domain_kind(user["username"].rsplit("@", 1)[-1]) == "Federated"
+
+    def policy(self, tenant: Dict[str, Any], name: str) -> Optional[Dict[str, Any]]:
+        """A B2C tenant's user flow by name (case-insensitive, as B2C matches them)."""
+        return next((p for p in tenant.get("policies", []) if p["name"].lower() == name.lower()),
+                    None)
 
     def app_by_client_id(self, client_id: str) -> Optional[Dict[str, Any]]:
         return next((a for a in self.apps if a["client_id"].lower() == client_id.lower()), None)

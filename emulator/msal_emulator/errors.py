@@ -11,10 +11,18 @@ ERROR_URI = "https://login.microsoftonline.com/error?code=%d"
 class EntraError(Exception):
     """Raised by endpoint code; the server turns it into Entra's JSON error answer."""
 
+    prefix = "AADSTS"
+
     def __init__(self, error: str, code: int, text: str, status: int = 400,
                  **extra: Any):
-        super().__init__("AADSTS%d: %s" % (code, text))
+        super().__init__("%s%d: %s" % (self.prefix, code, text))
         self.error, self.code, self.text, self.status, self.extra = error, code, text, status, extra
+
+
+class B2CError(EntraError):
+    """An Azure AD B2C error: an AADB2C code, and B2C's shorter body (no error_codes)."""
+
+    prefix = "AADB2C"
 
 
 def _timestamp(now: float) -> str:
@@ -27,6 +35,9 @@ def error_body(err: EntraError, now: float, correlation_id: Optional[str] = None
     trace_id = str(uuid.uuid4())
     correlation_id = correlation_id or str(uuid.uuid4())
     stamp = _timestamp(now)
+    if isinstance(err, B2CError):
+        return {"error": err.error, "error_description": "AADB2C%d: %s\r\nCorrelation ID: %s\r\n"
+                "Timestamp: %s" % (err.code, err.text, correlation_id, stamp), **err.extra}
     description = "AADSTS%d: %s\r\nTrace ID: %s\r\nCorrelation ID: %s\r\nTimestamp: %s" % (
         err.code, err.text, trace_id, correlation_id, stamp)
     body = {"error": err.error, "error_description": description, "error_codes": [err.code],

@@ -1,8 +1,9 @@
 """A requests.Session that reaches the emulator under the real Microsoft host names.
 
 The library under test can then run instance discovery and regional endpoints unchanged and
-offline: requests to login.microsoftonline.com (and the other clouds' hosts) go to the emulator
-with their original Host header; anything else fails fast instead of touching the network.
+offline: requests to login.microsoftonline.com (the other clouds' hosts, and the B2C and CIAM
+hosts the configuration declares) go to the emulator with their original Host header; anything
+else fails fast instead of touching the network.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ def emulator_session(emu):
     class EmulatorAdapter(HTTPAdapter):
         def send(self, request, **kwargs):
             parts = urlsplit(request.url)
-            if not served_by(emu.port, parts):
+            if not served_by(emu.port, parts, emu.directory.tenant_hosts):
                 raise requests.ConnectionError(
                     "%s is not served by the emulator (this session is offline)" % request.url,
                     request=request)

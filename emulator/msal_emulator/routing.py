@@ -1,6 +1,8 @@
-"""Which URLs the emulator answers for: its own address and the Microsoft login hosts."""
+"""Which URLs the emulator answers for: its own address, the Microsoft login hosts, and the
+B2C/CIAM login hosts its configuration declares."""
 from __future__ import annotations
 
+from typing import Collection
 from urllib.parse import SplitResult
 
 from .config import MICROSOFT_HOSTS, REGIONAL_HOST_SUFFIX
@@ -8,15 +10,19 @@ from .config import MICROSOFT_HOSTS, REGIONAL_HOST_SUFFIX
 LOCAL_HOSTS = ("localhost", "127.0.0.1")
 
 
-def is_microsoft_host(host: str) -> bool:
+def is_microsoft_host(host: str, tenant_hosts: Collection[str] = ()) -> bool:
     host = (host or "").lower()
-    return host in MICROSOFT_HOSTS or host.endswith(REGIONAL_HOST_SUFFIX)
+    return host in MICROSOFT_HOSTS or host.endswith(REGIONAL_HOST_SUFFIX) or host in tenant_hosts
 
 
-def served_by(port: int, parts: SplitResult) -> bool:
-    """True when an https URL reaches the emulator listening on `port`."""
+def served_by(port: int, parts: SplitResult, tenant_hosts: Collection[str] = ()) -> bool:
+    """True when an https URL reaches the emulator listening on `port`.
+
+    `tenant_hosts` are the configured `<name>.b2clogin.com` / `<name>.ciamlogin.com` hosts;
+    other hosts under those domains are not served.
+    """
     if parts.scheme != "https":
         return False
     if parts.hostname in LOCAL_HOSTS:
         return parts.port == port
-    return is_microsoft_host(parts.hostname or "") and parts.port in (None, 443)
+    return is_microsoft_host(parts.hostname or "", tenant_hosts) and parts.port in (None, 443)

@@ -16,7 +16,8 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Union
 from urllib.parse import urlsplit
 
 from . import certs, config as config_module, errors, faults as faults_module
-from .endpoints import admin, authorize, device, discovery, federation, mex_document, password, token
+from .endpoints import (admin, authorize, b2c, device, discovery, federation, mex_document,
+                        password, token)
 from .faults import Fault, FaultSet
 from .http import Request, Response, Router, json_response, parse_pairs
 from .store import RequestLog, Store
@@ -24,12 +25,14 @@ from .tokens import SigningKey, user_access_token_claims
 
 _TENANT = r"(?P<tenant>[^/]+)"
 _ADFS = r"/(?P<tenant>adfs)"
+_B2C = r"/(?P<tenant>[^/]+)/(?P<policy>[Bb]2[Cc]_[^/]+)"  # a B2C tenant and user flow
 
 
 def build_router() -> Router:
     router = Router()
     _add_admin_routes(router)
     _add_adfs_routes(router)
+    _add_b2c_routes(router)
     router.add("GET", r"/%s/discovery/instance" % _TENANT, discovery.instance_discovery)
     router.add("GET", r"/%s/v2\.0/\.well-known/openid-configuration" % _TENANT,
                discovery.openid_configuration)
@@ -58,6 +61,16 @@ def _add_adfs_routes(router: Router) -> None:
     router.add("GET", r"/adfs/services/trust/mex", federation.mex)
     router.add("POST", r"/adfs/services/trust/(?P<version>13|2005)/usernamemixed",
                federation.wstrust)
+
+
+def _add_b2c_routes(router: Router) -> None:
+    """Azure AD B2C user flows; the sign-in pages are the shared ones."""
+    router.add("GET", _B2C + r"/v2\.0/\.well-known/openid-configuration", b2c.openid_configuration)
+    router.add("GET", _B2C + r"/discovery/v2\.0/keys", b2c.jwks)
+    router.add("GET", _B2C + r"/oauth2/v2\.0/authorize", authorize.authorize_get)
+    router.add("POST", _B2C + r"/oauth2/v2\.0/authorize", authorize.authorize_post)
+    router.add("GET", _B2C + r"/oauth2/v2\.0/logout", authorize.logout)
+    router.add("POST", _B2C + r"/oauth2/v2\.0/token", b2c.token)
 
 
 def _add_admin_routes(router: Router) -> None:
@@ -304,6 +317,24 @@ class Emulator:
 
     def token_endpoint(self, tenant: Optional[str] = None) -> str:
         return self.authority(tenant) + "/oauth2/v2.0/token"
+
+    def b2c_authority(self, policy: str = "B2C_1_signupsignin") -> str:
+        """The first B2C tenant's authority for a user flow, under its b2clogin.com host
+        (reachable through `http_client()`)."""
+        tenant = self._tenant_of_kind("b2c")
+        return "https://%s/%s/%s" % (tenant["host"], tenant["domain"], policy)
+
+    def ciam_authority(self, with_tenant: bool = True) -> str:
+        """The first CIAM tenant's authority: `https://<host>/<domain>`, or just the host."""
+        tenant = self._tenant_of_kind("ciam")
+        host = "https://" + tenant["host"]
+        return "%s/%s" % (host, tenant["domain"]) if with_tenant else host
+
+    def _tenant_of_kind(self, kind: str) -> Dict[str, Any]:
+        found = next((t for t in self.directory.tenants if t.get("kind") == kind), None)
+        if found is None:
+            raise KeyError("the configuration has no %s tenant" % kind)
+        return found
 
     # ---- directory -------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ class AuthCode:
     nonce: Optional[str] = None
     code_challenge: Optional[str] = None
     max_age: Optional[str] = None
+    policy: Optional[str] = None  # the B2C user flow that issued it
     redeemed: bool = False
 
 
@@ -40,6 +41,7 @@ class RefreshGrant:
     family: Optional[str] = None
     revoked: bool = False
     adfs: bool = False
+    policy: Optional[str] = None
 
 
 @dataclass

@@ -10,6 +10,7 @@ from typing import Any, Callable, Dict, Iterable, Optional
 import jwt
 
 from . import certs
+from .config import CIAM_HOST_SUFFIX
 
 ACCESS_TOKEN_LIFETIME = 3600
 EXPIRES_IN = 3599  # what Entra reports for a one hour token
@@ -20,9 +21,13 @@ def random_id(nbytes: int = 16) -> str:
     return certs.b64url(os.urandom(nbytes))
 
 
-def client_info(oid: str, tid: str) -> str:
-    """Entra's client_info: base64url JSON with the user's uid and home tenant."""
-    raw = json.dumps({"uid": oid, "utid": tid}, separators=(",", ":")).encode()
+def client_info(oid: str, tid: str, policy: Optional[str] = None) -> str:
+    """Entra's client_info: base64url JSON with the user's uid and home tenant.
+
+    B2C appends the user flow to the uid (`<oid>-<policy in lower case>`).
+    """
+    uid = "%s-%s" % (oid, policy.lower()) if policy else oid
+    raw = json.dumps({"uid": uid, "utid": tid}, separators=(",", ":")).encode()
     return certs.b64url(raw)
 
 
@@ -67,7 +72,24 @@ class SigningKey:
 
 
 def issuer(host: str, tid: str) -> str:
+    """Entra's v2.0 issuer; a CIAM tenant's names the tenant in the host as well."""
+    if host.lower().endswith(CIAM_HOST_SUFFIX):
+        return "https://%s%s/%s/v2.0" % (tid, CIAM_HOST_SUFFIX, tid)
     return "https://%s/%s/v2.0" % (host, tid)
+
+
+def b2c_issuer(host: str, tid: str) -> str:
+    return "https://%s/%s/v2.0/" % (host, tid)
+
+
+def b2c_claims(*, host: str, tid: str, user: Dict[str, Any], policy: str, audience: str,
+               now: float, lifetime: int = ACCESS_TOKEN_LIFETIME) -> Dict[str, Any]:
+    """What B2C puts in its (v1.0) tokens: `sub` = object id, `emails`, the user flow in `tfp`."""
+    claims = {"iss": b2c_issuer(host, tid), "aud": audience, "ver": "1.0"}
+    claims.update(time_claims(now, lifetime))
+    claims.update({"sub": user["oid"], "oid": user["oid"], "name": user.get("name"),
+                   "emails": [user.get("email", user["username"])], "tfp": policy})
+    return claims
 
 
 def time_claims(now: float, lifetime: int = ACCESS_TOKEN_LIFETIME) -> Dict[str, int]:

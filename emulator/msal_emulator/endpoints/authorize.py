@@ -11,7 +11,7 @@ from .. import errors
 from ..http import Request, Response, html_response, parse_pairs, redirect
 from ..store import AuthCode, Session
 from ..tokens import client_info
-from .common import TenantRef, resolve_tenant, resources_of
+from .common import TenantRef, resolve, resources_of
 
 SESSION_COOKIE = "emu_session"
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]", "::1")
@@ -20,9 +20,9 @@ LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]", "::1")
 class PageError(Exception):
     """A problem that must not be sent to the redirect URI (it may not be the client's)."""
 
-    def __init__(self, code: int, text: str):
+    def __init__(self, code: int, text: str, prefix: str = "AADSTS"):
         super().__init__(text)
-        self.code, self.text = code, text
+        self.code, self.text, self.prefix = code, text, prefix
 
 
 class RedirectError(Exception):
@@ -66,17 +66,20 @@ def redirect_uri_allowed(registered: List[str], uri: str) -> bool:
     return False
 
 
-def validate(emu, tenant: str, params: Dict[str, str]) -> AuthRequest:
+def validate(emu, tenant: str, params: Dict[str, str], policy: Optional[str] = None) -> AuthRequest:
     """Check the request; PageError before the redirect URI is trusted, RedirectError after."""
     try:
-        ref = resolve_tenant(emu.directory, tenant)
+        ref = resolve(emu.directory, tenant, policy)
     except errors.EntraError as exc:
-        raise PageError(exc.code, exc.text)
+        raise PageError(exc.code, exc.text, exc.prefix)
     client_id = params.get("client_id", "")
     app = emu.directory.app_by_client_id(client_id) if client_id else None
     if app is None:
         raise PageError(700016, "Application with identifier '%s' was not found in the "
                                 "directory '%s'." % (client_id, tenant))
+    if ref.policy and app["tenant"] != ref.tenant["id"]:
+        raise PageError(90018, "The client id '%s' specified in the request is not registered "
+                               "in tenant '%s'." % (client_id, tenant), "AADB2C")
     redirect_uri = params.get("redirect_uri") or (app["redirect_uris"] or [""])[0]
     if not redirect_uri_allowed(app["redirect_uris"], redirect_uri):
         raise PageError(50011, "The redirect URI '%s' specified in the request does not match "
@@ -137,10 +140,11 @@ def _respond(request: AuthRequest, params: Dict[str, str],
     return redirect(uri + separator + urlencode(params), headers=headers)
 
 
-def _error_page(code: int, text: str, status: int = 400) -> Response:
+def _error_page(code: int, text: str, status: int = 400, prefix: str = "AADSTS") -> Response:
     page = ("<!DOCTYPE html><html><head><title>Sign in - error</title></head><body>"
             '<h1>Sorry, but we\'re having trouble signing you in.</h1>'
-            '<p id="error" class="error">AADSTS%d: %s</p></body></html>' % (code, html.escape(text)))
+            '<p id="error" class="error">%s%d: %s</p></body></html>'
+            % (prefix, code, html.escape(text)))
     return html_response(page, status=status)
 
 
@@ -209,13 +213,13 @@ def _session_fits(request: AuthRequest, session: Optional[Session], user, now: f
     return True
 
 
-def authorize_get(emu, req: Request, tenant: str) -> Response:
+def authorize_get(emu, req: Request, tenant: str, policy: Optional[str] = None) -> Response:
     try:
-        request = validate(emu, tenant, req.query)
+        request = validate(emu, tenant, req.query, policy)
     except PageError as exc:
-        return _error_page(exc.code, exc.text)
+        return _error_page(exc.code, exc.text, prefix=exc.prefix)
     except RedirectError as exc:
-        return _redirect_error_for(emu, tenant, req.query, exc)
+        return _redirect_error_for(emu, tenant, req.query, exc, policy)
     now = emu.clock()
     session = emu.store.session(req.cookies.get(SESSION_COOKIE), now)
     user = emu.directory.user_by_oid(session.user_oid) if session else None
@@ -236,9 +240,10 @@ def authorize_get(emu, req: Request, tenant: str) -> Response:
     return _sign_in_page(request)
 
 
-def _redirect_error_for(emu, tenant: str, params: Dict[str, str], exc: RedirectError) -> Response:
+def _redirect_error_for(emu, tenant: str, params: Dict[str, str], exc: RedirectError,
+                        policy: Optional[str] = None) -> Response:
     """Report an error to the redirect URI, which validate() has already checked."""
-    ref = resolve_tenant(emu.directory, tenant)
+    ref = resolve(emu.directory, tenant, policy)
     app = emu.directory.app_by_client_id(params["client_id"])
     uri = params.get("redirect_uri") or app["redirect_uris"][0]
     request = AuthRequest(params, ref, app, uri, params.get("scope", ""), [])
@@ -247,15 +252,15 @@ def _redirect_error_for(emu, tenant: str, params: Dict[str, str], exc: RedirectE
     return _error_redirect(request, exc.error, exc.code, exc.text, emu.clock())
 
 
-def authorize_post(emu, req: Request, tenant: str) -> Response:
+def authorize_post(emu, req: Request, tenant: str, policy: Optional[str] = None) -> Response:
     """The sign-in form was submitted: check the password, then answer the client."""
     params = parse_pairs(req.form.get("ctx", ""))
     try:
-        request = validate(emu, tenant, params)
+        request = validate(emu, tenant, params, policy)
     except PageError as exc:
-        return _error_page(exc.code, exc.text)
+        return _error_page(exc.code, exc.text, prefix=exc.prefix)
     except RedirectError as exc:
-        return _redirect_error_for(emu, tenant, params, exc)
+        return _redirect_error_for(emu, tenant, params, exc, policy)
     now = emu.clock()
     username = req.form.get("login", "")
     if req.form.get("consent") == "decline":
@@ -297,10 +302,11 @@ def _issue_code(emu, request: AuthRequest, user, session: Session, cookie: Optio
         client_id=request.app["client_id"], redirect_uri=request.redirect_uri,
         scope=request.scope_text, user_oid=user["oid"], tenant_id=user["tenant"],
         issued_at=now, auth_time=session.auth_time, nonce=request.get("nonce"),
-        code_challenge=request.get("code_challenge"), max_age=request.get("max_age")))
+        code_challenge=request.get("code_challenge"), max_age=request.get("max_age"),
+        policy=request.tenant.policy))
     params = {"code": code}
     if request.get("client_info") == "1" and not request.tenant.adfs:
-        params["client_info"] = client_info(user["oid"], user["tenant"])
+        params["client_info"] = client_info(user["oid"], user["tenant"], request.tenant.policy)
     if request.get("state") is not None:
         params["state"] = request.params["state"]
     params["session_state"] = session.session_state
@@ -311,7 +317,7 @@ def _issue_code(emu, request: AuthRequest, user, session: Session, cookie: Optio
     return _respond(request, params, headers)
 
 
-def logout(emu, req: Request, tenant: str) -> Response:
+def logout(emu, req: Request, tenant: str, policy: Optional[str] = None) -> Response:
     """End the browser session; go to post_logout_redirect_uri when one is given."""
     emu.store.end_session(req.cookies.get(SESSION_COOKIE))
     clear = [("Set-Cookie", "%s=; Path=/; Max-Age=0; Secure; HttpOnly" % SESSION_COOKIE)]

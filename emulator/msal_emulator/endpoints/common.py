@@ -17,6 +17,7 @@ class TenantRef:
     path: str
     tenant: Optional[Dict[str, Any]]
     adfs: bool = False
+    policy: Optional[str] = None  # a B2C user flow's name, as configured
 
     @property
     def segment(self) -> str:
@@ -36,6 +37,24 @@ def resolve_tenant(directory: Directory, segment: str) -> TenantRef:
     if tenant is None:
         raise errors.tenant_not_found(segment)
     return TenantRef(segment, tenant)
+
+
+def resolve_policy(directory: Directory, segment: str, policy: str) -> TenantRef:
+    """A B2C tenant and one of its user flows (`/<tenant>/<policy>/...` paths)."""
+    tenant = directory.tenant(segment)
+    flow = directory.policy(tenant, policy) if tenant and tenant.get("kind") == "b2c" else None
+    if flow is None:
+        raise errors.B2CError(
+            "invalid_request", 90022, "Unable to return metadata for the policy '%s' in tenant "
+            "'%s'." % (policy, segment), status=404)
+    return TenantRef(segment, tenant, policy=flow["name"])
+
+
+def resolve(directory: Directory, segment: str, policy: Optional[str] = None) -> TenantRef:
+    """The tenant (and B2C user flow, when the path names one) a request addresses."""
+    if policy is not None:
+        return resolve_policy(directory, segment, policy)
+    return resolve_tenant(directory, segment)
 
 
 @dataclass

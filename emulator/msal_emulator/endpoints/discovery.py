@@ -9,6 +9,7 @@ import jwt
 from .. import errors
 from ..config import CHINA_CLOUD_HOSTS, PUBLIC_CLOUD_HOSTS, REGIONAL_HOST_SUFFIX, US_GOV_CLOUD_HOSTS
 from ..http import Request, Response, json_response
+from ..tokens import issuer
 from .common import resolve_tenant
 
 
@@ -27,7 +28,7 @@ def openid_configuration(emu, req: Request, tenant: str) -> Response:
         "id_token_signing_alg_values_supported": ["RS256"],
         "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
         "scopes_supported": ["openid", "profile", "email", "offline_access"],
-        "issuer": "%s/%s/v2.0" % (req.base_url, issuer_tenant),
+        "issuer": issuer(req.host, issuer_tenant),
         "request_uri_parameter_supported": False,
         "userinfo_endpoint": req.base_url + "/oidc/userinfo",
         "authorization_endpoint": base + "/oauth2/v2.0/authorize",
@@ -126,10 +127,8 @@ def instance_discovery(emu, req: Request, tenant: str) -> Response:
 def jwks(emu, req: Request, tenant: str) -> Response:
     ref = resolve_tenant(emu.directory, tenant)
     issuer_tenant = ref.tenant["id"] if ref.tenant else "{tenantid}"
-    issuer = "%s/%s/v2.0" % (req.base_url, issuer_tenant)
-    if ref.adfs:
-        issuer = req.base_url + "/adfs"
-    return json_response({"keys": [emu.signing_key.jwk(issuer)]})
+    named = req.base_url + "/adfs" if ref.adfs else issuer(req.host, issuer_tenant)
+    return json_response({"keys": [emu.signing_key.jwk(named)]})
 
 
 def userinfo(emu, req: Request) -> Response:

@@ -6,19 +6,27 @@ from typing import Any, Dict, Optional
 from .. import errors
 from ..http import Request
 from ..store import REFRESH_TOKEN_LIFETIME, RefreshGrant
-from ..tokens import (EXPIRES_IN, adfs_access_token_claims, adfs_id_token_claims, client_info,
-                      id_token_claims, user_access_token_claims)
+from ..tokens import (EXPIRES_IN, adfs_access_token_claims, adfs_id_token_claims, b2c_claims,
+                      client_info, id_token_claims, user_access_token_claims)
 from .common import Scopes
+
+B2C_REFRESH_TOKEN_LIFETIME = 14 * 24 * 3600  # what B2C reports (its default is 14 days)
 
 
 def user_tokens(emu, req: Request, app: Dict[str, Any], user: Dict[str, Any], tid: str,
                 scopes: Scopes, *, auth_time: float, nonce: Optional[str] = None,
                 with_auth_time: bool = False, always_refresh_token: bool = False,
-                adfs: bool = False) -> Dict[str, Any]:
-    """Entra's answer to a user flow: access token, maybe refresh token, id token, client_info."""
+                adfs: bool = False, policy: Optional[str] = None) -> Dict[str, Any]:
+    """Entra's answer to a user flow: access token, maybe refresh token, id token, client_info.
+
+    The `/adfs` authority answers like ADFS, a B2C user flow (`policy`) like B2C.
+    """
     require_consent(emu, app, user, scopes)
     if adfs:
         return _adfs_tokens(emu, req, app, user, scopes, auth_time=auth_time, nonce=nonce)
+    if policy:
+        return _b2c_tokens(emu, req, app, user, tid, scopes, policy, auth_time=auth_time,
+                           nonce=nonce, always_refresh_token=always_refresh_token)
     now = emu.clock()
     host = req.host
     access = emu.signing_key.sign(user_access_token_claims(
@@ -41,10 +49,53 @@ def user_tokens(emu, req: Request, app: Dict[str, Any], user: Dict[str, Any], ti
 
 
 def _refresh_token(emu, app, user, tid: str, now: float, auth_time: float,
-                   adfs: bool = False) -> str:
+                   adfs: bool = False, policy: Optional[str] = None) -> str:
     return emu.store.new_refresh_token(RefreshGrant(
         client_id=app["client_id"], user_oid=user["oid"], tenant_id=tid, issued_at=now,
-        auth_time=auth_time, family=None if adfs else app.get("foci"), adfs=adfs))
+        auth_time=auth_time, family=None if adfs else app.get("foci"), adfs=adfs,
+        policy=policy))
+
+
+def _b2c_api(emu, scopes: Scopes, tid: str) -> Optional[Dict[str, Any]]:
+    """The tenant's web API the scopes ask for; None when they ask only OIDC scopes."""
+    if not scopes.requested:
+        return None
+    api = emu.directory.app_by_client_id(scopes.resource["resource_id"]) if scopes.resource else None
+    if api is None or api["tenant"] != tid:
+        raise errors.B2CError("invalid_scope", 90117, "The scope '%s' provided in the request "
+                              "is not supported." % " ".join(scopes.requested))
+    return api
+
+
+def _b2c_tokens(emu, req: Request, app, user, tid: str, scopes: Scopes, policy: str, *,
+                auth_time: float, nonce: Optional[str], always_refresh_token: bool
+                ) -> Dict[str, Any]:
+    """B2C's answer: v1.0 tokens, an access token only for a web API's scopes, the user flow
+    in every token and in client_info's uid, and B2C's extra lifetime fields."""
+    now = emu.clock()
+    api = _b2c_api(emu, scopes, tid)
+    body: Dict[str, Any] = {"token_type": "Bearer", "not_before": int(now),
+                            "scope": " ".join(scopes.requested + sorted(
+                                scopes.reserved & {"offline_access", "openid"}))}
+    if api is not None:
+        claims = b2c_claims(host=req.host, tid=tid, user=user, policy=policy,
+                            audience=api["client_id"], now=now)
+        claims.update({"scp": " ".join(scopes.names), "azp": app["client_id"]})
+        body.update(access_token=emu.signing_key.sign(claims), expires_in=EXPIRES_IN + 1,
+                    expires_on=claims["exp"], resource=api["client_id"])
+    if scopes.wants_id_token:
+        claims = b2c_claims(host=req.host, tid=tid, user=user, policy=policy,
+                            audience=app["client_id"], now=now)
+        claims["auth_time"] = int(auth_time)
+        if nonce is not None:
+            claims["nonce"] = nonce
+        body.update(id_token=emu.signing_key.sign(claims), id_token_expires_in=EXPIRES_IN + 1)
+    if scopes.wants_refresh_token or always_refresh_token:
+        body["refresh_token"] = _refresh_token(emu, app, user, tid, now, auth_time, policy=policy)
+        body["refresh_token_expires_in"] = B2C_REFRESH_TOKEN_LIFETIME
+    if req.form.get("client_info") == "1":
+        body["client_info"] = client_info(user["oid"], tid, policy)
+    return body
 
 
 def _adfs_tokens(emu, req: Request, app, user, scopes: Scopes, *, auth_time: float,

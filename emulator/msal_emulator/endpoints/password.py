@@ -60,4 +60,4 @@ def password_grant(emu, req: Request, ref: TenantRef, client: Client) -> Dict[st
         raise _bad_credentials()
     scopes = parse_scopes(emu.directory, req.form.get("scope"))
     return user_tokens(emu, req, client.app, user, user["tenant"], scopes,
-                       auth_time=emu.clock(), adfs=ref.adfs)
+                       auth_time=emu.clock(), adfs=ref.adfs, policy=ref.policy)

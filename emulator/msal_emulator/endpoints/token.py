@@ -76,6 +76,8 @@ def authorization_code(emu, req: Request, ref: TenantRef, client: Client) -> Dic
             "Send a new interactive authorization request for this user and resource.", 70008)
     if code.client_id != client.app["client_id"]:
         raise errors.invalid_grant("The code was issued to a different client.", 70000)
+    if code.policy != ref.policy:
+        raise _other_endpoint(code.policy, ref.policy)
     if req.form.get("redirect_uri", code.redirect_uri) != code.redirect_uri:
         raise errors.invalid_grant(
             "The reply address '%s' does not match the reply address '%s' provided when "
@@ -85,7 +87,14 @@ def authorization_code(emu, req: Request, ref: TenantRef, client: Client) -> Dic
     scopes = parse_scopes(emu.directory, req.form.get("scope") or code.scope)
     return user_tokens(emu, req, client.app, _user(emu, code.user_oid), code.tenant_id, scopes,
                        auth_time=code.auth_time, nonce=code.nonce,
-                       with_auth_time=code.max_age is not None, adfs=ref.adfs)
+                       with_auth_time=code.max_age is not None, adfs=ref.adfs, policy=ref.policy)
+
+
+def _other_endpoint(issued_by: Optional[str], asked: Optional[str]) -> errors.EntraError:
+    """B2C codes and refresh tokens are bound to the user flow that issued them."""
+    return errors.B2CError(
+        "invalid_grant", 90088, "The provided grant has not been issued for this endpoint. "
+        "Actual Value : %s and Expected Value : %s" % (asked, issued_by))
 
 
 def _check_pkce(challenge: Optional[str], verifier: Optional[str]) -> None:
@@ -107,7 +116,9 @@ def refresh_token(emu, req: Request, ref: TenantRef, client: Client) -> Dict[str
             "The request body must contain the following parameter: 'refresh_token'.")
     grant = emu.store.refresh_grant(value)
     now = emu.clock()
-    if grant is None or grant.adfs != ref.adfs:
+    if grant is not None and ref.policy and grant.policy != ref.policy:
+        raise _other_endpoint(grant.policy, ref.policy)
+    if grant is None or grant.adfs != ref.adfs or grant.policy != ref.policy:
         raise errors.invalid_grant("Invalid request. Request is malformed or invalid.", 9002313)
     if grant.revoked:
         raise errors.invalid_grant(
@@ -123,7 +134,8 @@ def refresh_token(emu, req: Request, ref: TenantRef, client: Client) -> Dict[str
                                    suberror="client_mismatch")
     scopes = parse_scopes(emu.directory, req.form.get("scope") or "openid profile offline_access")
     return user_tokens(emu, req, app, _user(emu, grant.user_oid), grant.tenant_id, scopes,
-                       auth_time=grant.auth_time, always_refresh_token=True, adfs=ref.adfs)
+                       auth_time=grant.auth_time, always_refresh_token=True, adfs=ref.adfs,
+                       policy=ref.policy)
 
 
 def on_behalf_of(emu, req: Request, ref: TenantRef, client: Client) -> Dict[str, Any]:
