@@ -6,8 +6,8 @@ Every ``python`` code block in ``docs/guides`` starts with ``# doc-test`` (optio
 of applications built without an explicit ``verify`` reaches the emulator under the real
 Microsoft host names, so the examples can keep their real-tenant authorities.
 
-Steps run before a block: ``sign-in`` plays the user on ``flow["auth_uri"]`` and binds
-``auth_response``. A pytest test a block defines is called with the emulator fixtures. Each page's ``print`` is captured; a device code flow message is answered
+Steps run before a block: ``sign-in`` plays the user on ``flow["auth_uri"]`` (alice, or the
+user of the B2C or CIAM tenant whose host the URL names) and binds ``auth_response``. A pytest test a block defines is called with the emulator fixtures. Each page's ``print`` is captured; a device code flow message is answered
 by approving its code as alice.
 """
 import inspect
@@ -28,6 +28,7 @@ GUIDES = os.path.join(os.path.dirname(__file__), os.pardir, os.pardir, "docs", "
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 MARKER = re.compile(r"^# doc-test(?::\s*(?P<step>[\w-]+))?\s*$")
 PLACEHOLDER = re.compile(r"<[a-z][a-z0-9.-]*>")
+SIGN_IN_USERS = {"contosob2c.b2clogin.com": "dana", "contosociam.ciamlogin.com": "erin"}
 
 
 def guide_pages():
@@ -73,6 +74,12 @@ def placeholders(emu, tmp_path):
         "<username>": alice["username"], "<password>": alice["password"],
         "<federated-username>": carol["username"], "<federated-password>": carol["password"],
         "<cache-file>": str(tmp_path / "token_cache.bin"),
+        "<b2c-client-id>": emu.app("b2c-web-app")["client_id"],
+        "<b2c-client-secret>": emu.client_credential("b2c-web-app"),
+        "<b2c-public-client-id>": emu.app("b2c-public")["client_id"],
+        "<b2c-username>": emu.user("dana")["username"],
+        "<b2c-password>": emu.user("dana")["password"],
+        "<ciam-client-id>": emu.app("ciam-public")["client_id"],
     }
     lazy = {
         "<incoming-access-token>": lambda: emu.issue_token(
@@ -158,9 +165,9 @@ class Page(object):
 
     def step(self, name):
         if name == "sign-in":
-            alice = self.emu.user("alice")
-            redirect = self.emu.sign_in(self.namespace["flow"]["auth_uri"],
-                                        alice["username"], alice["password"])
+            auth_uri = self.namespace["flow"]["auth_uri"]
+            user = self.emu.user(SIGN_IN_USERS.get(urlparse(auth_uri).hostname, "alice"))
+            redirect = self.emu.sign_in(auth_uri, user["username"], user["password"])
             self.namespace["auth_response"] = auth_response_of(redirect)
         elif name is not None:
             raise AssertionError("unknown step {}".format(name))
