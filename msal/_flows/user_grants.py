@@ -2,24 +2,36 @@
 (managed users, and federated users through WS-Trust)."""
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from .._entra import scopes as scope_rules
 from .._entra import mex, telemetry, userrealm, wstrust
+from .._entra.discovery import Endpoints
+from ..oauth2cli.oauth2 import Client
 from .auth_code import id_token_validator
 from .context import AppContext, from_network
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
 
+def _require_text(value: Any, message: str) -> None:
+    if not isinstance(value, str) or not value:
+        raise ValueError(message)
+
+
+def _prepare(ctx: AppContext, scopes: Any) -> Tuple[List[str], Endpoints, Client]:
+    """What every user grant starts with: checked scopes plus the reserved ones, the
+    endpoints, and a protocol client wired to the cache."""
+    decorated = ctx.user_scopes(scope_rules.validate(scopes))
+    endpoints = ctx.endpoints()
+    return decorated, endpoints, ctx.oauth_client(endpoints)
+
+
 def on_behalf_of(ctx: AppContext, user_assertion: Any, scopes: Any,
                  claims_challenge: Optional[str] = None) -> Dict[str, Any]:
     """Exchange the token this middle tier received for one to a downstream API."""
-    if not isinstance(user_assertion, str) or not user_assertion:
-        raise ValueError("user_assertion must be the incoming access token, as a string")
-    decorated = ctx.user_scopes(scope_rules.validate(scopes))
-    endpoints = ctx.endpoints()
-    client = ctx.oauth_client(endpoints)
+    _require_text(user_assertion, "user_assertion must be the incoming access token, as a string")
+    decorated, endpoints, client = _prepare(ctx, scopes)
     return from_network(client.obtain_token_by_assertion(
         user_assertion, JWT_BEARER, decorated,
         fields={"requested_token_use": "on_behalf_of", "claims": ctx.claims(claims_challenge),
@@ -30,11 +42,8 @@ def on_behalf_of(ctx: AppContext, user_assertion: Any, scopes: Any,
 
 def by_refresh_token(ctx: AppContext, refresh_token: Any, scopes: Any) -> Dict[str, Any]:
     """Migrate a refresh token obtained elsewhere into this application's cache."""
-    if not isinstance(refresh_token, str) or not refresh_token:
-        raise ValueError("refresh_token must be a non-empty string")
-    decorated = ctx.user_scopes(scope_rules.validate(scopes))
-    endpoints = ctx.endpoints()
-    client = ctx.oauth_client(endpoints)
+    _require_text(refresh_token, "refresh_token must be a non-empty string")
+    decorated, endpoints, client = _prepare(ctx, scopes)
     return from_network(client.obtain_token_by_refresh_token(
         refresh_token, decorated, fields={"client_info": "1"},
         headers=ctx.headers(telemetry.REFRESH_TOKEN, telemetry.FORCE_REFRESH),
@@ -44,13 +53,10 @@ def by_refresh_token(ctx: AppContext, refresh_token: Any, scopes: Any) -> Dict[s
 def by_username_password(ctx: AppContext, username: Any, password: Any, scopes: Any,
                          claims_challenge: Optional[str] = None) -> Dict[str, Any]:
     """Resource owner password credentials; federated users go through their WS-Trust server."""
-    if not isinstance(username, str) or not username:
-        raise ValueError("username must be a non-empty string")
+    _require_text(username, "username must be a non-empty string")
     if not isinstance(password, str):
         raise ValueError("password must be a string")
-    decorated = ctx.user_scopes(scope_rules.validate(scopes))
-    endpoints = ctx.endpoints()
-    client = ctx.oauth_client(endpoints)
+    decorated, endpoints, client = _prepare(ctx, scopes)
     headers = ctx.headers(telemetry.USERNAME_PASSWORD)
     fields = {"claims": ctx.claims(claims_challenge), "client_info": "1"}
     validate = id_token_validator(ctx, endpoints.issuer)
