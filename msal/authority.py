@@ -94,7 +94,7 @@ def parse_authority(authority: Union[str, AuthorityBuilder, None]) -> Authority:
     if not parsed.hostname or parsed.username or parsed.password or parsed.query or parsed.fragment:
         raise ValueError("authority {!r} is not a plain https URL. {}".format(authority, _EXPECTED))
     try:
-        parsed.port  # Raises ValueError on a malformed port
+        _ = parsed.port  # Raises ValueError on a malformed port
     except ValueError:
         raise ValueError("authority {!r} has an invalid port. {}".format(authority, _EXPECTED))
     instance = parsed.netloc.lower()

@@ -4,7 +4,6 @@ real host names through the emulator's HTTP client."""
 import json
 import os
 import subprocess
-import sys
 
 import pytest
 
