@@ -30,6 +30,8 @@ class AppContext(object):
                  now: Callable[[], float] = time.time) -> None:
         self.client_id = client_id
         self.authority = authority
+        # A token for the app itself belongs to one tenant: these authorities name none
+        self.multi_tenant = authority.tenant.lower() in ("common", "organizations")
         self.discovery = discovery
         self.http_client = http_client
         self.cache = cache

@@ -16,7 +16,7 @@ def acquire(ctx: AppContext, scopes: Any, account: Optional[Dict[str, Any]],
             authority: Any = None, force_refresh: bool = False,
             claims_challenge: Optional[str] = None) -> Optional[Dict[str, Any]]:
     """The documented contract: a token dict, None when the cache has nothing, or an error dict."""
-    scopes = scope_rules.validate(scopes)
+    scopes = scope_rules.for_cache_lookup(scopes)
     ctx.user_scopes(scopes)  # Rejects reserved scopes, as every user flow does
     target_authority = ctx.resolve_authority(authority)
     home_account_id = _home_account_id(account)
