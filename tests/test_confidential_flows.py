@@ -392,3 +392,35 @@ class TestReplacedTokenCache:
         app = make_app("web-app")
         with pytest.raises(TypeError, match="token_cache"):
             app.token_cache = {}
+
+
+def test_refresh_in_becomes_the_cached_refresh_on_and_leaves_the_result(emu, make_app):
+    app = make_app("confidential-secret")
+    emu.inject("body", "token", content_type="application/json", body=json.dumps({
+        "token_type": "Bearer", "access_token": "an-access-token", "expires_in": 3600,
+        "refresh_in": 1800}))
+    result = app.acquire_token_for_client([GRAPH_DEFAULT])
+    assert result["access_token"] == "an-access-token" and "refresh_in" not in result, result
+    [entry] = app.token_cache.find(msal.TokenCache.CredentialType.ACCESS_TOKEN)
+    assert int(entry["refresh_on"]) == int(entry["cached_at"]) + 1800
+
+
+@pytest.mark.parametrize("suberror, classification", [
+    ("basic_action", "basic_action"), ("consent_required", "consent_required"),
+    ("user_password_expired", "user_password_expired"), ("bad_token", ""),
+    ("client_mismatch", ""),
+])
+def test_a_failed_refresh_is_classified_by_its_suberror(emu, signed_in, suberror, classification):
+    app, _ = signed_in()
+    emu.inject("claims_challenge", "token", suberror=suberror)
+    result = app.acquire_token_silent_with_error(["User.Read"], app.get_accounts()[0],
+                                                 force_refresh=True)
+    assert result["suberror"] == suberror and result["classification"] == classification, result
+
+
+def test_a_failed_refresh_without_suberror_has_no_classification(emu, signed_in):
+    app, _ = signed_in()
+    emu.revoke_refresh_tokens()
+    result = app.acquire_token_silent_with_error(["User.Read"], app.get_accounts()[0],
+                                                 force_refresh=True)
+    assert result["error"] == "invalid_grant" and "classification" not in result, result
