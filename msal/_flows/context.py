@@ -30,6 +30,8 @@ class AppContext(object):
                  now: Callable[[], float] = time.time) -> None:
         self.client_id = client_id
         self.authority = authority
+        # A token for the app itself belongs to one tenant: these authorities name none
+        self.multi_tenant = authority.tenant.lower() in ("common", "organizations")
         self.discovery = discovery
         self.http_client = http_client
         self.cache = cache
@@ -125,7 +127,9 @@ def realm_of(token_endpoint: str) -> str:
 
 
 def from_network(result: Dict[str, Any]) -> Dict[str, Any]:
-    """Mark a successful network result as such (errors are returned untouched)."""
+    """Mark a successful network result as such (errors are returned untouched). Its
+    ``refresh_in`` has become the cached token's ``refresh_on``: callers never see it."""
     if "error" not in result:
+        result.pop("refresh_in", None)
         result["token_source"] = "identity_provider"
     return result

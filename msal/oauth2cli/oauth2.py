@@ -135,12 +135,18 @@ def parse_token_response(resp: Any) -> Dict[str, Any]:
     if "error" not in result and not (isinstance(status, int) and 200 <= status < 300):
         result = dict(result, error="http_error", error_description=(
             "The token endpoint answered HTTP {} without a token".format(status)))
-    elif "error" not in result and not isinstance(result.get("access_token"), str):
+    elif "error" not in result and not _has_token(result):
         result = {"error": "invalid_response", "error_description": (
-            "The token endpoint answered HTTP {} without an access_token (RFC 6749 §5.1)"
-            .format(status))}
+            "The token endpoint answered HTTP {} with neither an access_token (RFC 6749 §5.1) "
+            "nor an id_token".format(status))}
     answer: Dict[str, Any] = result
     return answer
+
+
+def _has_token(result: Mapping[str, Any]) -> bool:
+    """An access token, or an ID token alone: a sign-in that asked for no API (OpenID Connect
+    Core §3.1.3.3 makes the ID token the point of the answer; B2C sends no access token then)."""
+    return isinstance(result.get("access_token"), str) or isinstance(result.get("id_token"), str)
 
 
 def granted_scope(result: Mapping[str, Any], requested: List[str]) -> List[str]:
