@@ -643,6 +643,8 @@ class TokenCache:
         missing = object()
         with self._lock:
             section = self._cache.get(credential_type, {})
+            if not isinstance(section, dict):  # Some other library's top-level value
+                return []
             ikey = self._query_index_key(credential_type, query)
             candidates: Iterable[Dict[str, Any]]
             if ikey is not _NO_INDEX:
@@ -983,12 +985,12 @@ def _parse_state(state: Any) -> Dict[str, Any]:
     if not isinstance(data, dict):
         raise ValueError("Token cache state must be a JSON object of sections, got %s"
                          % type(data).__name__)
-    for name, section in data.items():
+    for name in TokenCache._SECTIONS:  # Other top-level values, of any type, are kept as they are
+        section = data.get(name, _EMPTY)
         if not isinstance(section, dict):
             raise ValueError("Token cache section %r must be a JSON object" % name)
-        if name in TokenCache._SECTIONS:
-            for key, entry in section.items():
-                if not isinstance(entry, dict):
-                    raise ValueError("Token cache entry %r in section %r must be a JSON object"
-                                     % (key, name))
+        for key, entry in section.items():
+            if not isinstance(entry, dict):
+                raise ValueError("Token cache entry %r in section %r must be a JSON object"
+                                 % (key, name))
     return data

@@ -542,7 +542,7 @@ def test_deserialize_empty_gives_empty_cache(state):
 
 @pytest.mark.parametrize("state", [
     "{", "[]", "123", '"text"', "null", '{"AccessToken": []}', '{"AccessToken": {"k": 1}}',
-    '{"Unknown": 3}', 42,
+    '{"RefreshToken": "text"}', '{"Account": null}', 42,
 ])
 def test_corrupt_deserialize_raises_and_keeps_previous_state(state):
     cache = SerializableTokenCache()
