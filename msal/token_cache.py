@@ -554,7 +554,11 @@ class TokenCache:
         elif claims and claims.get("sub") is not None:
             home_account_id = str(claims["sub"])
 
-        if "access_token" in response:
+        # A user's tokens filed without an account would sit where app tokens are looked up
+        # (no home_account_id) and could be served as the app's: such tokens are not kept.
+        homeless_user_grant = home_account_id is None and event.get("grant_type") not in (
+            None, "client_credentials")
+        if "access_token" in response and not homeless_user_grant:
             parsed = _to_int(response.get("expires_in"), _DEFAULT_EXPIRES_IN)
             expires_in = _DEFAULT_EXPIRES_IN if parsed is None else parsed
             ext_expires_in = _to_int(response.get("ext_expires_in"), expires_in)
@@ -606,7 +610,7 @@ class TokenCache:
             }
             self._put(CT.ID_TOKEN, _id_token_key(**idt), idt)
 
-        if "refresh_token" in response:
+        if "refresh_token" in response and not homeless_user_grant:
             rt = {
                 "credential_type": CT.REFRESH_TOKEN,
                 "secret": response["refresh_token"],
