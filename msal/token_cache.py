@@ -89,7 +89,7 @@ def _epoch(value: Any) -> Optional[int]:
     """
     if type(value) is int:
         return value
-    if type(value) is str and value.isdecimal():
+    if type(value) is str and value.isdecimal() and len(value) <= 20:  # int() refuses huge ones
         return int(value)
     return None
 

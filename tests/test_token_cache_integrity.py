@@ -221,3 +221,13 @@ def test_an_access_token_with_an_odd_expiry_is_not_served():
     assert cache.find_access_token(client_id="c", environments=["login.microsoftonline.com"],
                                    realm="t", home_account_id=None, scopes=["a"], now=0) is None
     assert cache.find(AT) == [at]
+
+
+@pytest.mark.parametrize("expires_on", ["9" * 5000, "1e10", " 1900000000", "", None, True])
+def test_an_expiry_that_is_not_epoch_seconds_is_skipped_not_a_crash(expires_on):
+    cache = msal.SerializableTokenCache()
+    at = {"secret": "s", "home_account_id": None, "environment": "login.microsoftonline.com",
+          "client_id": "c", "realm": "t", "target": "a", "expires_on": expires_on}
+    cache.deserialize(json.dumps({AT: {"k": at}}))
+    assert cache.find_access_token(client_id="c", environments=["login.microsoftonline.com"],
+                                   realm="t", home_account_id=None, scopes=["a"], now=0) is None
