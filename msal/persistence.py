@@ -18,6 +18,10 @@ How it stays safe:
   compares the file's identity (inode, size, mtime) with what it loaded, one ``stat`` per call,
   or fewer with ``check_interval``.
 * **Files** are created with mode 0600; looser permissions found on an existing file are repaired.
+  Neither the cache file nor its lock file is followed through a symbolic link, and a cache file
+  owned by another user is refused (:class:`UntrustedCacheFileError`): in a shared directory,
+  someone else could otherwise plant tokens, or have this process create or chmod a file of their
+  choosing.
 * **Corruption** is reported as :class:`CacheFileError` naming the file; the file is never wiped.
 * **At rest** the file is encrypted with a key the application supplies
   (:class:`FernetEncryption`) or one kept in the system keyring (:class:`KeyringEncryption`, needs
@@ -42,7 +46,7 @@ from .token_cache import SerializableTokenCache
 
 __all__ = [
     "PersistedTokenCache", "Encryption", "FernetEncryption", "KeyringEncryption",
-    "CacheFileError", "CacheLockTimeout",
+    "CacheFileError", "UntrustedCacheFileError", "CacheLockTimeout",
 ]
 
 logger = logging.getLogger(__name__)
@@ -60,6 +64,13 @@ class CacheFileError(ValueError):
     def __init__(self, path: str, reason: str) -> None:
         super().__init__("Token cache file {!r} {}; it was left untouched".format(path, reason))
         self.path = path
+
+
+class UntrustedCacheFileError(CacheFileError):
+    """The cache file or its lock file is a symbolic link, not a regular file, or not ours.
+
+    Such a file may have been planted by someone else; it is neither read nor changed.
+    """
 
 
 class CacheLockTimeout(TimeoutError):
@@ -247,15 +258,13 @@ class PersistedTokenCache(SerializableTokenCache):
 
     def _load(self) -> None:
         """Read the file (caller holds ``self._lock``); a missing file is an empty cache."""
-        try:
-            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-        except FileNotFoundError:
+        fd = _open_own_file(self.path, os.O_RDONLY | _NONBLOCK)
+        if fd is None:
             SerializableTokenCache.deserialize(self, None)
             self._loaded = None
             return
         with os.fdopen(fd, "rb") as f:
             st = os.fstat(f.fileno())
-            self._check_mode(st)
             data = f.read()
         if self._encryption is not None and data:
             try:
@@ -271,15 +280,6 @@ class PersistedTokenCache(SerializableTokenCache):
         except RecursionError:
             raise CacheFileError(self.path, "is not a token cache (nested too deeply)") from None
         self._loaded = _signature(st)
-
-    def _check_mode(self, st: os.stat_result) -> None:
-        if os.name == "posix" and stat.S_IMODE(st.st_mode) & 0o077:
-            logger.warning("Token cache file %s was readable by others; restricting it to 0600",
-                           self.path)
-            try:
-                os.chmod(self.path, FILE_MODE)
-            except OSError as e:
-                logger.warning("Could not restrict %s: %s", self.path, e)
 
     def _save(self) -> None:
         """Replace the file atomically with the current state (caller holds the file lock)."""
@@ -306,8 +306,8 @@ class PersistedTokenCache(SerializableTokenCache):
 
     @contextlib.contextmanager
     def _file_lock(self) -> Iterator[None]:
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0),
-                     FILE_MODE)
+        fd = _open_own_file(self.lock_path, os.O_RDWR | os.O_CREAT | _NONBLOCK)
+        assert fd is not None  # O_CREAT: never missing
         try:
             _acquire(fd, self._lock_timeout, self.lock_path)
             try:
@@ -322,10 +322,54 @@ class PersistedTokenCache(SerializableTokenCache):
 
 
 def _stat(path: str) -> Optional[os.stat_result]:
+    """The path's own identity: a symbolic link swapped in is a change, then refused on load."""
     try:
-        return os.stat(path)
+        return os.lstat(path)
     except FileNotFoundError:
         return None
+
+
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # A FIFO planted at the path must not block the open
+_OPEN_FLAGS = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def _open_own_file(path: str, flags: int) -> Optional[int]:
+    """Open ``path`` without following a symbolic link; refuse what this user does not own.
+
+    The descriptor is then restricted to 0600 (``fchmod``: no path lookup an attacker could
+    redirect). ``None`` when the file does not exist and ``flags`` do not create it.
+    """
+    try:
+        fd = os.open(path, flags | _OPEN_FLAGS, FILE_MODE)
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        if e.errno in (errno.ELOOP, errno.EMLINK):  # EMLINK: FreeBSD's answer to O_NOFOLLOW
+            raise UntrustedCacheFileError(path, "is a symbolic link; refused") from None
+        raise
+    try:
+        _check_own_file(path, fd)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _check_own_file(path: str, fd: int) -> None:
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        raise UntrustedCacheFileError(path, "is not a regular file; refused")
+    if os.name != "posix":
+        return
+    if st.st_uid != os.geteuid():
+        raise UntrustedCacheFileError(path, "is owned by uid {}, not by this user (uid {}); "
+                                            "refused".format(st.st_uid, os.geteuid()))
+    if stat.S_IMODE(st.st_mode) & 0o077:
+        logger.warning("Token cache file %s was readable by others; restricting it to 0600", path)
+        try:
+            os.fchmod(fd, FILE_MODE)
+        except OSError as e:
+            logger.warning("Could not restrict %s: %s", path, e)
 
 
 def _make_private_dir(directory: str) -> None:
@@ -340,7 +384,13 @@ def _remove_stale_temps(directory: str, name: str) -> None:
         for entry in os.listdir(directory):
             if entry.startswith(prefix) and entry.endswith(_TEMP_SUFFIX):
                 with contextlib.suppress(OSError):
-                    os.unlink(os.path.join(directory, entry))
+                    _unlink_own(os.path.join(directory, entry))
+
+
+def _unlink_own(path: str) -> None:
+    """Remove a file of ours (in a shared directory, other users' files are not ours to clean)."""
+    if os.name != "posix" or os.lstat(path).st_uid == os.geteuid():
+        os.unlink(path)
 
 
 def _fsync_dir(directory: str) -> None:

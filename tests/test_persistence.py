@@ -8,7 +8,8 @@ import pytest
 
 import msal
 from msal.persistence import (
-    CacheFileError, FernetEncryption, KeyringEncryption, PersistedTokenCache)
+    CacheFileError, FernetEncryption, KeyringEncryption, PersistedTokenCache,
+    UntrustedCacheFileError)
 
 from helpers import token_posts
 
@@ -90,6 +91,109 @@ def test_loose_permissions_are_repaired(tmp_path, caplog):
     assert secrets_of(plain(path)) == ["at-1"]
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert "readable by others" in caplog.text
+
+
+# ---------------------------------------------------------------- files planted by someone else
+
+posix_only = pytest.mark.skipif(os.name != "posix", reason="symbolic links and uids are POSIX")
+as_root = pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
+                             reason="giving a file to another user needs root")
+OTHER_UID = 12345
+
+
+@posix_only
+def test_symlink_at_the_cache_path_is_refused_and_its_target_untouched(tmp_path):
+    target = tmp_path / "victim.json"
+    plain(target).add(event(1))
+    os.chmod(target, 0o644)
+    before = target.read_bytes()
+    path = tmp_path / "cache.json"
+    path.symlink_to(target)
+    with pytest.raises(UntrustedCacheFileError, match="symbolic link") as info:
+        plain(path)
+    assert isinstance(info.value, CacheFileError) and isinstance(info.value, ValueError)
+    assert target.read_bytes() == before and stat.S_IMODE(os.stat(target).st_mode) == 0o644
+
+
+@posix_only
+def test_symlink_swapped_in_later_is_noticed_and_refused(tmp_path):
+    path, target = tmp_path / "cache.json", tmp_path / "planted.json"
+    cache = plain(path)
+    cache.add(event(1))
+    target.write_text('{"AccessToken": {}}')
+    os.replace(tmp_path / "cache.json", tmp_path / "old.json")
+    path.symlink_to(target)
+    with pytest.raises(UntrustedCacheFileError):
+        cache.find("AccessToken")
+    with pytest.raises(UntrustedCacheFileError):
+        cache.add(event(2))
+    assert target.read_text() == '{"AccessToken": {}}' and path.is_symlink()
+
+
+@posix_only
+def test_symlink_at_the_lock_path_is_refused_and_nothing_created(tmp_path):
+    path, target = tmp_path / "cache.json", tmp_path / "chosen-by-someone-else"
+    (tmp_path / "cache.json.lock").symlink_to(target)
+    cache = plain(path)
+    with pytest.raises(UntrustedCacheFileError, match="symbolic link"):
+        cache.add(event(1))
+    assert not target.exists() and not path.exists()
+
+
+@as_root
+def test_cache_file_owned_by_another_user_is_refused(tmp_path):
+    path = tmp_path / "cache.json"
+    plain(path).add(event(1))
+    planted = path.read_bytes()
+    os.chown(path, OTHER_UID, OTHER_UID)
+    with pytest.raises(UntrustedCacheFileError, match="owned by uid {}".format(OTHER_UID)):
+        plain(path)
+    assert path.read_bytes() == planted and os.stat(path).st_uid == OTHER_UID
+
+
+@as_root
+def test_lock_file_owned_by_another_user_is_refused(tmp_path):
+    path = tmp_path / "cache.json"
+    lock = tmp_path / "cache.json.lock"
+    lock.touch()
+    os.chown(lock, OTHER_UID, OTHER_UID)
+    with pytest.raises(UntrustedCacheFileError, match="owned by uid"):
+        plain(path).add(event(1))
+    assert not path.exists()
+
+
+@posix_only
+def test_a_fifo_at_the_cache_path_is_refused_without_blocking(tmp_path):
+    path = tmp_path / "cache.json"
+    os.mkfifo(path)
+    with pytest.raises(UntrustedCacheFileError, match="not a regular file"):
+        plain(path)
+
+
+@posix_only
+def test_replacing_the_file_keeps_it_private_and_ours_whatever_the_umask(tmp_path):
+    path = tmp_path / "cache.json"
+    previous = os.umask(0)
+    try:
+        cache = plain(path)
+        for n in range(3):
+            cache.add(event(n))
+    finally:
+        os.umask(previous)
+    for name in (path, str(path) + ".lock"):
+        st = os.lstat(name)
+        assert stat.S_ISREG(st.st_mode) and stat.S_IMODE(st.st_mode) == 0o600
+        assert st.st_uid == os.geteuid()
+
+
+@as_root
+def test_other_users_files_next_to_the_cache_are_not_cleaned_up(tmp_path):
+    path = tmp_path / "cache.json"
+    theirs = tmp_path / ".cache.json.theirs.tmp"
+    theirs.write_text("someone else's")
+    os.chown(theirs, OTHER_UID, OTHER_UID)
+    plain(path).add(event(1))
+    assert theirs.read_text() == "someone else's"
 
 
 # ---------------------------------------------------------------- corruption is never wiped
@@ -191,8 +295,9 @@ def test_check_interval_limits_stat_calls(tmp_path, monkeypatch):
     writer, reader = plain(path), plain(path, check_interval=3600)
     writer.add(event(1))
     calls = []
-    real_stat = os.stat
-    monkeypatch.setattr(os, "stat", lambda *a, **k: calls.append(a) or real_stat(*a, **k))
+    for name in ("stat", "lstat"):
+        real = getattr(os, name)
+        monkeypatch.setattr(os, name, lambda *a, real=real, **k: calls.append(a) or real(*a, **k))
     for _ in range(5):
         reader.find("AccessToken")
     assert len(calls) <= 1
@@ -205,8 +310,9 @@ def test_hit_path_costs_one_stat(tmp_path, monkeypatch):
     cache = plain(path)
     cache.add(event(1))
     calls = []
-    real_stat = os.stat
-    monkeypatch.setattr(os, "stat", lambda *a, **k: calls.append(a) or real_stat(*a, **k))
+    for name in ("stat", "lstat"):
+        real = getattr(os, name)
+        monkeypatch.setattr(os, name, lambda *a, real=real, **k: calls.append(a) or real(*a, **k))
     cache.find_access_token(client_id="client", environments=["login.microsoftonline.com"],
                             realm="tenant", home_account_id=None, scopes=["s1"])
     assert len(calls) == 1
