@@ -40,9 +40,12 @@ import sys
 import tempfile
 import threading
 import time
-from typing import Any, Callable, Dict, Iterator, Optional, Protocol, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, Optional, Protocol, Tuple
 
 from .token_cache import SerializableTokenCache
+
+if TYPE_CHECKING:
+    from cryptography.fernet import Fernet
 
 __all__ = [
     "PersistedTokenCache", "Encryption", "FernetEncryption", "KeyringEncryption",
@@ -87,16 +90,37 @@ class Encryption(Protocol):
         ...
 
 
+# Encrypted files start with this header and the id of their key, then the Fernet token; a file
+# that is a bare Fernet token (the first format) is still read.
+_HEADER = b"msal-token-cache fernet key-id="
+
+
+def _key_id(key: bytes) -> str:
+    """A short public name for a key: tells keys apart without saying anything about them."""
+    import hashlib
+    return hashlib.sha256(b"msal-token-cache key id\0" + key).hexdigest()[:16]
+
+
+def _split_header(data: bytes) -> Tuple[Optional[str], bytes]:
+    """(key id, Fernet token) of an encrypted file; no key id in the first format."""
+    if not data.startswith(_HEADER):
+        return None, data
+    line, _, token = data.partition(b"\n")
+    return line[len(_HEADER):].decode("ascii", "replace"), token
+
+
 class FernetEncryption(object):
     """Authenticated encryption (AES-128-CBC + HMAC-SHA256, ``cryptography``'s Fernet).
 
     ``key`` is 32 url-safe base64-encoded bytes, e.g. from :meth:`generate_key`; keep it out of
-    the cache's directory.
+    the cache's directory. The file names the key's id (``key_id``), so that a file read with
+    another key is reported as such.
     """
 
     def __init__(self, key: bytes) -> None:
         from cryptography.fernet import Fernet
-        self._fernet = Fernet(key)
+        self._fernet: Optional[Fernet] = Fernet(key)
+        self.key_id: Optional[str] = _key_id(key)
 
     @staticmethod
     def generate_key() -> bytes:
@@ -104,24 +128,48 @@ class FernetEncryption(object):
         return Fernet.generate_key()
 
     def encrypt(self, plaintext: bytes) -> bytes:
-        return self._fernet.encrypt(plaintext)
+        fernet = self._key(create=True)
+        if fernet is None:
+            raise ValueError("cannot encrypt: " + self._missing_key())
+        return _HEADER + str(self.key_id).encode("ascii") + b"\n" + fernet.encrypt(plaintext)
 
     def decrypt(self, ciphertext: bytes) -> bytes:
         from cryptography.fernet import InvalidToken
+        file_key_id, token = _split_header(ciphertext)
+        fernet = self._key(create=False)
+        if fernet is None:
+            raise ValueError("cannot be decrypted: {} (the file's key id is {})".format(
+                self._missing_key(), file_key_id or "not recorded"))
+        if file_key_id is not None and file_key_id != self.key_id:
+            raise ValueError("cannot be decrypted with this key: the file was encrypted with key "
+                             "id {}, this key's id is {}".format(file_key_id, self.key_id))
         try:
-            return self._fernet.decrypt(ciphertext)
+            return fernet.decrypt(token)
         except InvalidToken:
             raise ValueError("cannot be decrypted with this key (another key, or damaged data)")
+
+    def _key(self, create: bool) -> "Optional[Fernet]":
+        """The Fernet instance; subclasses may fetch or create their key on first use."""
+        return self._fernet
+
+    def _missing_key(self) -> str:
+        return "no key"
 
     def __repr__(self) -> str:
         return "FernetEncryption(key=<hidden>)"
 
 
 class KeyringEncryption(FernetEncryption):
-    """Fernet with a key kept in the system keyring (created there on first use).
+    """Fernet with a key kept in the system keyring, created there on first use.
 
     Needs the optional ``keyring`` package (``pip install msal[keyring]``) and a working backend
     (macOS Keychain, Windows Credential Locker, Secret Service on Linux desktops).
+
+    The key is looked up when first needed, and created only to encrypt: a
+    :class:`PersistedTokenCache` encrypts under its file lock, after reading the file, so two
+    processes starting together on one file cannot each create a key. After storing a new key it
+    reads it back and uses what the keyring holds, so that when processes sharing the keyring
+    entry through different files race, they still end up with the same key.
     """
 
     def __init__(self, service_name: str = "msal-token-cache", key_name: str = "encryption-key"
@@ -131,12 +179,30 @@ class KeyringEncryption(FernetEncryption):
         except ImportError:
             raise ImportError("KeyringEncryption needs the 'keyring' package: "
                               "pip install 'msal[keyring]'") from None
-        key = keyring.get_password(service_name, key_name)
-        if not key:
-            key = self.generate_key().decode("ascii")
-            keyring.set_password(service_name, key_name, key)
-        super().__init__(key.encode("ascii"))
+        self._keyring = keyring
+        self._fernet = None
+        self.key_id = None
         self.service_name, self.key_name = service_name, key_name
+
+    def _key(self, create: bool) -> "Optional[Fernet]":
+        if self._fernet is None:
+            key = self._keyring.get_password(self.service_name, self.key_name)
+            if not key and create:
+                self._keyring.set_password(
+                    self.service_name, self.key_name, self.generate_key().decode("ascii"))
+                key = self._keyring.get_password(self.service_name, self.key_name)  # who won
+                if not key:
+                    raise ValueError("the keyring did not keep the new key under {}".format(
+                        self._entry()))
+            if key:
+                FernetEncryption.__init__(self, key.encode("ascii"))
+        return self._fernet
+
+    def _missing_key(self) -> str:
+        return "the keyring holds no key under {}".format(self._entry())
+
+    def _entry(self) -> str:
+        return "service {!r}, name {!r}".format(self.service_name, self.key_name)
 
     def __repr__(self) -> str:
         return "KeyringEncryption(service_name={!r}, key_name={!r})".format(
@@ -284,7 +350,7 @@ class PersistedTokenCache(SerializableTokenCache):
     def _save(self) -> None:
         """Replace the file atomically with the current state (caller holds the file lock)."""
         data = SerializableTokenCache.serialize(self).encode("utf-8")
-        if self._encryption is not None:
+        if self._encryption is not None:  # A KeyringEncryption's first key is created here
             data = self._encryption.encrypt(data)
         directory, name = os.path.split(self.path)
         _remove_stale_temps(directory, name)

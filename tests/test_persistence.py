@@ -3,6 +3,8 @@ use as an application's token_cache against the emulator."""
 import json
 import os
 import stat
+import subprocess
+import sys
 
 import pytest
 
@@ -368,6 +370,83 @@ def test_keyring_encryption_keeps_its_key_in_the_keyring(tmp_path):
             == ["at-1"]
     finally:
         keyring.set_keyring(previous)
+
+
+def use_file_keyring(monkeypatch, tmp_path):
+    """The test process and its children share one keyring file (tests/file_keyring.py)."""
+    keyring = pytest.importorskip("keyring")
+    import file_keyring
+    monkeypatch.setenv("MSAL_TEST_KEYRING_FILE", str(tmp_path / "keyring.json"))
+    previous = keyring.get_keyring()
+    keyring.set_keyring(file_keyring.FileKeyring())
+    return previous
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the worker processes are POSIX-tested")
+@pytest.mark.parametrize("processes", [2, 3])
+def test_processes_starting_together_agree_on_one_keyring_key(tmp_path, monkeypatch, processes):
+    keyring = pytest.importorskip("keyring")
+    previous = use_file_keyring(monkeypatch, tmp_path)
+    try:
+        barrier = tmp_path / "barrier"
+        barrier.mkdir()
+        tests_dir = os.path.dirname(os.path.abspath(__file__))
+        env = dict(os.environ, PYTHON_KEYRING_BACKEND="file_keyring.FileKeyring",
+                   MSAL_TEST_KEYRING_BARRIER=str(barrier),
+                   MSAL_TEST_KEYRING_PARTIES=str(processes),
+                   PYTHONPATH=os.pathsep.join([tests_dir, os.environ.get("PYTHONPATH", "")]))
+        path = tmp_path / "cache.bin"
+        workers = [subprocess.Popen(
+            [sys.executable, os.path.join(tests_dir, "file_keyring.py"), "add", str(path), str(n)],
+            env=env, stderr=subprocess.PIPE, text=True) for n in range(processes)]
+        errors = [w.communicate(timeout=120)[1] for w in workers]
+        assert [w.returncode for w in workers] == [0] * processes, errors
+        fresh = PersistedTokenCache(path, encryption=KeyringEncryption("msal-race-test"))
+        assert secrets_of(fresh) == ["at-%d" % n for n in range(processes)]
+    finally:
+        keyring.set_keyring(previous)
+
+
+def test_a_file_encrypted_with_another_key_names_both_key_ids(tmp_path, key):
+    path = tmp_path / "cache.bin"
+    first = FernetEncryption(key)
+    PersistedTokenCache(path, encryption=first).add(event(1))
+    other = FernetEncryption(FernetEncryption.generate_key())
+    with pytest.raises(CacheFileError, match="key id {}, this key's id is {}".format(
+            first.key_id, other.key_id)):
+        PersistedTokenCache(path, encryption=other)
+    assert key.decode() not in "{} {}".format(first.key_id, other.key_id)
+
+
+def test_a_missing_keyring_key_is_reported_not_replaced(tmp_path, monkeypatch):
+    keyring = pytest.importorskip("keyring")
+    previous = use_file_keyring(monkeypatch, tmp_path)
+    try:
+        path = tmp_path / "cache.bin"
+        PersistedTokenCache(path, encryption=KeyringEncryption("lost")).add(event(1))
+        before = path.read_bytes()
+        keyring.delete_password("lost", "encryption-key")
+        with pytest.raises(CacheFileError, match="keyring holds no key under service 'lost'"):
+            PersistedTokenCache(path, encryption=KeyringEncryption("lost"))
+        assert keyring.get_password("lost", "encryption-key") is None
+        assert path.read_bytes() == before
+    finally:
+        keyring.set_keyring(previous)
+
+
+def test_files_of_the_first_format_are_still_read_and_then_rewritten_with_a_key_id(
+        tmp_path, key):
+    from cryptography.fernet import Fernet
+    path = tmp_path / "cache.bin"
+    staging = msal.SerializableTokenCache()
+    staging.add(event(1))
+    path.write_bytes(Fernet(key).encrypt(staging.serialize().encode()))  # a bare Fernet token
+    cache = PersistedTokenCache(path, encryption=FernetEncryption(key))
+    assert secrets_of(cache) == ["at-1"]
+    cache.add(event(2))
+    assert path.read_bytes().startswith(
+        b"msal-token-cache fernet key-id=" + FernetEncryption(key).key_id.encode() + b"\n")
+    assert secrets_of(PersistedTokenCache(path, encryption=FernetEncryption(key))) == ["at-1", "at-2"]
 
 
 # ---------------------------------------------------------------- as an application's cache
