@@ -14,8 +14,9 @@ A request is recognised by an HMAC of its method, URL and form under a random ke
 only in this process's memory. A form usually carries a secret (a password, client secret,
 refresh token, code); a plain hash of it, pickled to disk, could be checked offline against
 guessed passwords, whereas without the in-memory key the stored digests reveal nothing. So
-throttling state lasts as long as the process; entries left by earlier processes are dropped
-when the cache is next used, and expired ones whenever an entry is added.
+throttling state lasts as long as the process: entries of other processes (an earlier run's,
+in a pickled http_cache), which this one could never match, are dropped when an application
+starts using the mapping or adds an entry, and so are expired ones.
 """
 from __future__ import annotations
 
