@@ -15,7 +15,7 @@ from ._entra import scopes as scope_rules
 from ._entra import telemetry
 from ._entra.discovery import Discovery
 from ._entra.region import RegionResolver
-from ._http.throttle import ThrottledHttpClient
+from ._http.throttle import ThrottledHttpClient, never_replay_grants
 from ._flows import auth_code, client_credentials, device_code, silent, user_grants
 from ._flows.context import AppContext
 from .authority import AuthorityBuilder, parse_authority
@@ -174,8 +174,10 @@ class ClientApplication(object):
             answers (such as discovery documents and throttling state), so that a long-lived
             application does fewer requests (since 1.16.0). By default a dict in memory.
 
-            A command-line tool that runs many times can keep it in a file. It holds no token
-            and no personal data, so it needs no encryption, and each app can keep its own::
+            A command-line tool that runs many times can keep it in a file. It holds no token,
+            no personal data and nothing a guessed password or secret could be checked against,
+            so it needs no encryption, and each app can keep its own. Discovery documents carry
+            over to the next run; throttling state lasts as long as the process::
 
                 import atexit, pickle, sys
                 http_cache_file = sys.argv[0] + ".http_cache"
@@ -235,7 +237,9 @@ class ClientApplication(object):
         self.http_client = http_client if http_client is not None else _default_http_client(
             verify, proxies, timeout)
         self._http_cache = http_cache if http_cache is not None else {}
-        throttled = ThrottledHttpClient(self.http_client, self._http_cache)
+        throttled = ThrottledHttpClient(
+            self.http_client, self._http_cache,  # Polls repeat; a password error may name the user
+            never_replay=never_replay_grants(device_code.DEVICE_CODE_GRANT, "password"))
         self._allow_broker = allow_broker
         self._used_states = auth_code.UsedStates()
         self._ctx = AppContext(
