@@ -4,9 +4,14 @@ __version__ = "1.22.0"
 
 from .application import (  # noqa: E402
     ClientApplication, ConfidentialClientApplication, PublicClientApplication)
+from .auth_scheme import PopAuthScheme  # noqa: E402
+from .exceptions import BrowserInteractionTimeoutError, IdTokenError  # noqa: E402
+from .oauth2cli.assertion import AutoRefresher  # noqa: E402
+from .oauth2cli.oidc import Prompt  # noqa: E402
 from .token_cache import SerializableTokenCache, TokenCache  # noqa: E402
 
 __all__ = [
-    "ClientApplication", "ConfidentialClientApplication", "PublicClientApplication",
-    "SerializableTokenCache", "TokenCache", "__version__",
+    "AutoRefresher", "BrowserInteractionTimeoutError", "ClientApplication",
+    "ConfidentialClientApplication", "IdTokenError", "PopAuthScheme", "Prompt",
+    "PublicClientApplication", "SerializableTokenCache", "TokenCache", "__version__",
 ]

@@ -11,14 +11,16 @@ import time
 from typing import Any, Callable, Dict, List, Mapping, Optional, Union
 
 from ._entra import claims as claims_rules
+from ._entra.claims import with_forwarded
 from ._entra import scopes as scope_rules
 from ._entra import telemetry
 from ._entra.discovery import Discovery
 from ._entra.region import RegionResolver
 from ._http.throttle import ThrottledHttpClient, never_replay_grants
-from ._flows import auth_code, client_credentials, device_code, silent, user_grants
+from ._flows import auth_code, client_credentials, device_code, silent, user_fic, user_grants
 from ._flows.context import AppContext
-from .authority import AuthorityBuilder, parse_authority
+from .auth_scheme import unsupported as refuse_auth_scheme
+from .authority import AuthorityBuilder, parse_authority, parse_oidc_authority
 from .oauth2cli.client_auth import AssertionAuth, ClientAuth, PrivateKeyJwtAuth, SecretAuth
 from .token_cache import TokenCache
 
@@ -36,6 +38,19 @@ class ClientApplication(object):
     """
 
     ATTEMPT_REGION_DISCOVERY = True  # Pass as azure_region to detect the region automatically
+    DISABLE_MSAL_FORCE_REGION = False  # Pass as azure_region to ignore MSAL_FORCE_REGION
+    # The API ids of x-client-current-telemetry, as later msal versions publish them
+    ACQUIRE_TOKEN_SILENT_ID = str(telemetry.SILENT)
+    ACQUIRE_TOKEN_BY_REFRESH_TOKEN = str(telemetry.REFRESH_TOKEN)
+    ACQUIRE_TOKEN_BY_USERNAME_PASSWORD_ID = str(telemetry.USERNAME_PASSWORD)
+    ACQUIRE_TOKEN_ON_BEHALF_OF_ID = str(telemetry.ON_BEHALF_OF)
+    ACQUIRE_TOKEN_BY_DEVICE_FLOW_ID = str(telemetry.DEVICE_FLOW)
+    ACQUIRE_TOKEN_FOR_CLIENT_ID = str(telemetry.CLIENT_CREDENTIALS)
+    ACQUIRE_TOKEN_BY_AUTHORIZATION_CODE_ID = str(telemetry.AUTH_CODE)
+    ACQUIRE_TOKEN_INTERACTIVE = str(telemetry.INTERACTIVE)
+    ACQUIRE_TOKEN_BY_USER_FIC_ID = str(telemetry.USER_FIC)
+    GET_ACCOUNTS_ID = "902"
+    REMOVE_ACCOUNT_ID = "903"
     _requires_credential = False
 
     def __init__(
@@ -53,7 +68,9 @@ class ClientApplication(object):
             exclude_scopes: Optional[List[str]] = None,
             http_cache: Any = None,
             instance_discovery: Optional[bool] = None,
-            allow_broker: Optional[bool] = None) -> None:
+            allow_broker: Optional[bool] = None,
+            enable_pii_log: Optional[bool] = None,
+            oidc_authority: Optional[str] = None) -> None:
         """Create an application object.
 
         The constructor makes no network request: the authority is discovered, and checked, on
@@ -219,7 +236,19 @@ class ClientApplication(object):
             :meth:`~PublicClientApplication.acquire_token_interactive`,
             :meth:`acquire_token_by_username_password` and :meth:`acquire_token_silent` with
             Entra and Microsoft accounts on Windows. This package ships no broker: ``True``
-            always takes the fallback (browser) path.
+            always takes the fallback (browser) path. Later msal versions replace it with
+            ``enable_broker_on_windows`` (see :class:`PublicClientApplication`).
+
+        :param bool enable_pii_log: Whether log lines may carry personal data, such as user
+            names, to help troubleshooting (since 1.24.0 of the original). Off by default.
+            Tokens and secrets are never logged either way.
+
+        :param str oidc_authority: The URL of any OpenID Connect provider, such as
+            ``https://contoso.com/tenant``, used instead of ``authority`` (since 1.28.0 of the
+            original; giving both is a ``ValueError``). MSAL reads its endpoints from
+            ``<oidc_authority>/.well-known/openid-configuration``, without instance discovery,
+            and refuses a document whose ``issuer`` is on another host (unless a subdomain of
+            it, or a Microsoft cloud). No broker is used for such an authority.
 
         :raises ValueError: for a malformed ``client_id``, ``client_credential`` or ``authority``.
         """
@@ -232,7 +261,10 @@ class ClientApplication(object):
             raise TypeError("client_claims must be a dict of extra claims")
         self.client_id = client_id
         self.client_credential = client_credential
-        self.authority = parse_authority(authority)
+        if oidc_authority is not None and authority is not None:
+            raise ValueError("You can not provide both authority and oidc_authority")
+        self.authority = parse_authority(authority) if oidc_authority is None \
+            else parse_oidc_authority(oidc_authority)
         cache = _checked_cache(token_cache) if token_cache is not None else TokenCache()
         self.http_client = http_client if http_client is not None else _default_http_client(
             verify, proxies, timeout)
@@ -241,6 +273,7 @@ class ClientApplication(object):
             self.http_client, self._http_cache,  # Polls repeat; a password error may name the user
             never_replay=never_replay_grants(device_code.DEVICE_CODE_GRANT, "password"))
         self._allow_broker = allow_broker
+        self._enable_pii_log = bool(enable_pii_log)
         self._used_states = auth_code.UsedStates()
         self._ctx = AppContext(
             client_id=client_id, authority=self.authority,
@@ -252,7 +285,8 @@ class ClientApplication(object):
             capabilities=claims_rules.capabilities_claims(client_capabilities),
             exclude_scopes=scope_rules.check_exclusions(exclude_scopes),
             is_confidential=client_credential is not None,
-            region=RegionResolver(azure_region, self.http_client), now=time.time)
+            region=RegionResolver(azure_region, self.http_client), now=time.time,
+            enable_pii_log=self._enable_pii_log)
 
     @property
     def token_cache(self) -> TokenCache:
@@ -402,7 +436,7 @@ class ClientApplication(object):
     def acquire_token_by_authorization_code(
             self, code: str, scopes: List[str], redirect_uri: Optional[str] = None,
             nonce: Optional[str] = None, claims_challenge: Optional[str] = None,
-            **kwargs: Any) -> TokenResult:
+            forwarded_client_claims: Optional[str] = None, **kwargs: Any) -> TokenResult:
         """Redeem an authorization code: the second half of the authorization code grant.
 
         Use it with a URL from :meth:`get_authorization_request_url`; the
@@ -419,12 +453,15 @@ class ClientApplication(object):
                     ``claims`` directive of the ``WWW-Authenticate`` header it answered with (for
                     example after a Conditional Access policy changed). MSAL sends it as the
                     ``claims`` parameter, merged with the app's ``client_capabilities``.
+        :param str forwarded_client_claims: Optional (since 1.39 of the original). A JSON
+            string of claims that come from the client rather than from a challenge, merged
+            into the ``claims`` parameter after ``claims_challenge``.
         :returns: the token response (with ``"access_token"``), or an error dict with
             ``"error"`` and usually ``"error_description"``.
         """
         return auth_code.redeem_code(
             self._ctx, code, scopes, redirect_uri=redirect_uri, expected_nonce=nonce,
-            claims_challenge=claims_challenge)
+            claims_challenge=with_forwarded(claims_challenge, forwarded_client_claims))
 
     # ---- Accounts ----------------------------------------------------------------------
 
@@ -458,6 +495,7 @@ class ClientApplication(object):
     def acquire_token_silent(
             self, scopes: List[str], account: Optional[Account], authority: Optional[str] = None,
             force_refresh: bool = False, claims_challenge: Optional[str] = None,
+            forwarded_client_claims: Optional[str] = None, auth_scheme: Any = None,
             **kwargs: Any) -> Optional[TokenResult]:
         """Get an access token for the account without asking the user.
 
@@ -476,17 +514,24 @@ class ClientApplication(object):
                     ``claims`` directive of the ``WWW-Authenticate`` header it answered with (for
                     example after a Conditional Access policy changed). MSAL sends it as the
                     ``claims`` parameter, merged with the app's ``client_capabilities``.
+        :param str forwarded_client_claims: Optional (since 1.39 of the original). A JSON
+            string of client-originated claims, merged into the ``claims`` parameter after
+            ``claims_challenge``; like a challenge, it skips the cached access token.
+        :param auth_scheme: A :class:`~msal.auth_scheme.PopAuthScheme` asks for a
+            Proof-of-Possession token, which only a broker can give: ``ValueError`` here.
         :returns: a dict without ``"error"``, usually with ``"access_token"``, when the cache
             could provide a token; otherwise ``None``.
         """
         result = self.acquire_token_silent_with_error(
             scopes, account, authority=authority, force_refresh=force_refresh,
-            claims_challenge=claims_challenge, **kwargs)
+            claims_challenge=claims_challenge, forwarded_client_claims=forwarded_client_claims,
+            auth_scheme=auth_scheme, **kwargs)
         return result if result and "error" not in result else None
 
     def acquire_token_silent_with_error(
             self, scopes: List[str], account: Optional[Account], authority: Optional[str] = None,
             force_refresh: bool = False, claims_challenge: Optional[str] = None,
+            forwarded_client_claims: Optional[str] = None, auth_scheme: Any = None,
             **kwargs: Any) -> Optional[TokenResult]:
         """Get an access token for the account without asking the user, and tell why it failed.
 
@@ -506,12 +551,20 @@ class ClientApplication(object):
                     ``claims`` directive of the ``WWW-Authenticate`` header it answered with (for
                     example after a Conditional Access policy changed). MSAL sends it as the
                     ``claims`` parameter, merged with the app's ``client_capabilities``.
+        :param str forwarded_client_claims: Optional (since 1.39 of the original). A JSON
+            string of client-originated claims, merged into the ``claims`` parameter after
+            ``claims_challenge``; like a challenge, it skips the cached access token.
+        :param auth_scheme: A :class:`~msal.auth_scheme.PopAuthScheme` asks for a
+            Proof-of-Possession token, which only a broker can give: ``ValueError`` here.
         :returns: a dict without ``"error"``, usually with ``"access_token"``, when the cache
             could provide a token; ``None`` when the cache has no token for this request; a dict
             with ``"error"`` when a refresh was tried and failed.
         """
+        refuse_auth_scheme(auth_scheme)
         return silent.acquire(self._ctx, scopes, account, authority=authority,
-                              force_refresh=force_refresh, claims_challenge=claims_challenge)
+                              force_refresh=force_refresh,
+                              claims_challenge=with_forwarded(claims_challenge,
+                                                              forwarded_client_claims))
 
     def acquire_token_by_refresh_token(self, refresh_token: str, scopes: List[str],
                                        **kwargs: Any) -> TokenResult:
@@ -533,7 +586,8 @@ class ClientApplication(object):
 
     def acquire_token_by_username_password(
             self, username: str, password: str, scopes: List[str],
-            claims_challenge: Optional[str] = None, **kwargs: Any) -> TokenResult:
+            claims_challenge: Optional[str] = None, auth_scheme: Any = None,
+            **kwargs: Any) -> TokenResult:
         """Get a token with the user's name and password (the resource owner password grant).
 
         Discouraged: the app sees the password, and the grant fails for accounts that need
@@ -548,11 +602,19 @@ class ClientApplication(object):
                     ``claims`` directive of the ``WWW-Authenticate`` header it answered with (for
                     example after a Conditional Access policy changed). MSAL sends it as the
                     ``claims`` parameter, merged with the app's ``client_capabilities``.
+        :param auth_scheme: A :class:`~msal.auth_scheme.PopAuthScheme` needs a broker:
+            ``ValueError`` here.
         :returns: the token response (with ``"access_token"``), or an error dict with
             ``"error"`` and usually ``"error_description"``.
         """
+        refuse_auth_scheme(auth_scheme)
         return user_grants.by_username_password(
             self._ctx, username, password, scopes, claims_challenge=claims_challenge)
+
+    def is_pop_supported(self) -> bool:
+        """Whether this application can get Proof-of-Possession tokens: never here, since
+        they need a broker and this package ships none."""
+        return False
 
 
 class PublicClientApplication(ClientApplication):
@@ -563,14 +625,30 @@ class PublicClientApplication(ClientApplication):
     :meth:`acquire_token_silent`.
     """
 
-    def __init__(self, client_id: str, client_credential: Any = None, **kwargs: Any) -> None:
+    CONSOLE_WINDOW_HANDLE = object()  # parent_window_handle of a console app (for a broker)
+    DEVICE_FLOW_CORRELATION_ID = "_correlation_id"  # The device flow's key for its request id
+
+    def __init__(self, client_id: str, client_credential: Any = None, *,
+                 enable_broker_on_windows: Optional[bool] = None,
+                 enable_broker_on_mac: Optional[bool] = None,
+                 enable_broker_on_linux: Optional[bool] = None,
+                 enable_broker_on_wsl: Optional[bool] = None, **kwargs: Any) -> None:
         """Create a public client application. ``client_credential`` must be left ``None``.
 
-        The other keyword arguments are those below.
+        The other keyword arguments are those of :class:`ClientApplication`.
+
+        ``enable_broker_on_windows``, ``enable_broker_on_mac``, ``enable_broker_on_linux`` and
+        ``enable_broker_on_wsl`` (later msal versions) opt in to the OS's broker on each
+        platform, as ``allow_broker`` does on Windows. This package ships no broker: like
+        ``allow_broker=True``, they are accepted and every flow takes the usual (browser) path,
+        so they can be set unconditionally.
         """
         if client_credential is not None:
             raise ValueError("A public client application must not have a client_credential")
         super().__init__(client_id, client_credential=None, **kwargs)
+        self._enable_broker = {
+            "windows": enable_broker_on_windows, "mac": enable_broker_on_mac,
+            "linux": enable_broker_on_linux, "wsl": enable_broker_on_wsl}
 
     def acquire_token_interactive(
             self, scopes: List[str], prompt: Optional[str] = None,
@@ -579,7 +657,7 @@ class PublicClientApplication(ClientApplication):
             port: Optional[int] = None, extra_scopes_to_consent: Optional[List[str]] = None,
             max_age: Optional[int] = None, parent_window_handle: Optional[int] = None,
             on_before_launching_ui: Optional[Callable[..., Any]] = None,
-            **kwargs: Any) -> TokenResult:
+            auth_scheme: Any = None, **kwargs: Any) -> TokenResult:
         """Sign the user in through the system's web browser, and get tokens.
 
         MSAL opens the authorization URL in the browser and waits for the answer on a loopback
@@ -615,9 +693,12 @@ class PublicClientApplication(ClientApplication):
             ``lambda ui="xyz", **kwargs: print("A {} will open".format(ui))``, called just before
             the sign-in UI opens, with ``ui`` being ``"browser"`` or ``"broker"``, so the app can
             tell the user to expect a window.
+        :param auth_scheme: A :class:`~msal.auth_scheme.PopAuthScheme` needs a broker:
+            ``ValueError`` here.
         :returns: a dict without ``"error"``, usually with ``"access_token"``; or a dict with
             ``"error"`` when the sign-in or the token request failed.
         """
+        refuse_auth_scheme(auth_scheme)
         from ._flows import interactive  # Loads http.server and webbrowser only when needed
         return interactive.acquire(
             self._ctx, self._used_states, scopes, prompt=prompt, login_hint=login_hint,
@@ -625,16 +706,19 @@ class PublicClientApplication(ClientApplication):
             port=port, extra_scopes_to_consent=extra_scopes_to_consent, max_age=max_age,
             on_before_launching_ui=on_before_launching_ui)
 
-    def initiate_device_flow(self, scopes: Optional[List[str]] = None,
+    def initiate_device_flow(self, scopes: Optional[List[str]] = None, *,
+                             claims_challenge: Optional[str] = None,
                              **kwargs: Any) -> Dict[str, Any]:
         """Start a device code flow, to finish with :meth:`acquire_token_by_device_flow`.
 
         :param list[str] scopes: Scopes of the protected API.
+        :param claims_challenge: Optional (later msal versions): a claims challenge to send,
+            merged with the app's ``client_capabilities``, with the device authorization request.
         :returns: The device flow, a dict. On success it has ``"user_code"`` and ``"message"``
             (tell the user to open the verification page and enter the code) among others; on
             failure it has ``"error"`` and other readable keys instead.
         """
-        return device_code.initiate(self._ctx, scopes)
+        return device_code.initiate(self._ctx, scopes, claims_challenge=claims_challenge)
 
     def acquire_token_by_device_flow(
             self, flow: Dict[str, Any], claims_challenge: Optional[str] = None, *,
@@ -671,6 +755,8 @@ class ConfidentialClientApplication(ClientApplication):
     _requires_credential = True
 
     def acquire_token_for_client(self, scopes: List[str], claims_challenge: Optional[str] = None,
+                                 fmi_path: Optional[str] = None,
+                                 forwarded_client_claims: Optional[str] = None,
                                  **kwargs: Any) -> TokenResult:
         """Get a token for the application itself, not for a user (client credentials grant).
 
@@ -684,13 +770,59 @@ class ConfidentialClientApplication(ClientApplication):
                     ``claims`` directive of the ``WWW-Authenticate`` header it answered with (for
                     example after a Conditional Access policy changed). MSAL sends it as the
                     ``claims`` parameter, merged with the app's ``client_capabilities``.
+        :param str fmi_path: Optional (later msal versions). The Federated Managed Identity
+            credential path, sent as the ``fmi_path`` form field.
+        :param str forwarded_client_claims: Optional (since 1.39 of the original). A JSON
+            string of client-originated claims, merged into the ``claims`` parameter after
+            ``claims_challenge``.
+
+            A token asked with ``fmi_path`` or ``forwarded_client_claims`` is for that path or
+            those claims only: it is returned but not cached, so no other call gets it.
         :returns: the token response (with ``"access_token"``), or an error dict with
             ``"error"`` and usually ``"error_description"``.
         """
-        return client_credentials.acquire(self._ctx, scopes, claims_challenge=claims_challenge)
+        return client_credentials.acquire(
+            self._ctx, scopes, claims_challenge=claims_challenge, fmi_path=fmi_path,
+            forwarded_client_claims=forwarded_client_claims)
+
+    def remove_tokens_for_client(self) -> None:
+        """Forget the tokens :meth:`acquire_token_for_client` cached for this client (its
+        app-only access tokens, in every tenant); users' tokens stay."""
+        cache = self.token_cache
+        aliases = self._ctx.aliases()
+        for entry in cache.find(cache.CredentialType.ACCESS_TOKEN,
+                                query={"client_id": self.client_id}):
+            if not entry.get("home_account_id") and entry.get("environment") in aliases:
+                cache.remove_at(entry)
+
+    def acquire_token_by_user_federated_identity_credential(
+            self, scopes: List[str], assertion: str, username: Optional[str] = None,
+            user_object_id: Optional[str] = None, claims_challenge: Optional[str] = None,
+            forwarded_client_claims: Optional[str] = None, **kwargs: Any) -> TokenResult:
+        """Get a token for a user with a federated identity credential (the ``user_fic``
+        grant), as an agent acting for that user does (since 1.39 of the original).
+
+        :param list[str] scopes: Scopes of the downstream API.
+        :param str assertion: The federated identity credential, such as the agent's instance
+            token.
+        :param str username: The user's UPN; give it or ``user_object_id``, not both.
+        :param str user_object_id: The user's object id.
+        :param claims_challenge: A claims challenge (JSON string), merged with the app's
+            ``client_capabilities`` into the ``claims`` parameter.
+        :param str forwarded_client_claims: Client-originated claims (JSON string), merged
+            after ``claims_challenge``.
+        :returns: the token response (with ``"access_token"``), or an error dict with
+            ``"error"`` and usually ``"error_description"``.
+        :raises ValueError: without an assertion, or without exactly one of ``username`` and
+            ``user_object_id``.
+        """
+        return user_fic.acquire(
+            self._ctx, scopes, assertion, username=username, user_object_id=user_object_id,
+            claims_challenge=with_forwarded(claims_challenge, forwarded_client_claims))
 
     def acquire_token_on_behalf_of(self, user_assertion: str, scopes: List[str],
                                    claims_challenge: Optional[str] = None,
+                                   forwarded_client_claims: Optional[str] = None,
                                    **kwargs: Any) -> TokenResult:
         """Exchange the user's token this web API received for a token to a downstream API (on-behalf-of).
 
@@ -705,11 +837,15 @@ class ConfidentialClientApplication(ClientApplication):
                     ``claims`` directive of the ``WWW-Authenticate`` header it answered with (for
                     example after a Conditional Access policy changed). MSAL sends it as the
                     ``claims`` parameter, merged with the app's ``client_capabilities``.
+        :param str forwarded_client_claims: Optional (since 1.39 of the original). A JSON
+            string of client-originated claims, merged into the ``claims`` parameter after
+            ``claims_challenge``.
         :returns: the token response (with ``"access_token"``), or an error dict with
             ``"error"`` and usually ``"error_description"``.
         """
-        return user_grants.on_behalf_of(self._ctx, user_assertion, scopes,
-                                        claims_challenge=claims_challenge)
+        return user_grants.on_behalf_of(
+            self._ctx, user_assertion, scopes,
+            claims_challenge=with_forwarded(claims_challenge, forwarded_client_claims))
 
 
 def _checked_cache(cache: Any) -> TokenCache:

@@ -7,23 +7,29 @@ immutable form the rest of the library works with; parsing does no I/O (discover
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Tuple, Union
+from typing import Any, Dict, Tuple, Union
 from urllib.parse import urlparse
 
 AZURE_US_GOVERNMENT = "login.microsoftonline.us"
 AZURE_CHINA = "login.chinacloudapi.cn"
+DEPRECATED_AZURE_CHINA = AZURE_CHINA  # Later msal's name for it; AZURE_CHINA stays, as documented
 AZURE_PUBLIC = "login.microsoftonline.com"
+AZURE_GOV_FR = "login.sovcloud-identity.fr"
+AZURE_GOV_DE = "login.sovcloud-identity.de"
+AZURE_GOV_SG = "login.sovcloud-identity.sg"
 
 WORLD_WIDE = "login.microsoftonline.com"  # Where instance discovery is asked
 WELL_KNOWN_AUTHORITY_HOSTS = frozenset([
     WORLD_WIDE, "login.windows.net", "login.microsoft.com", "sts.windows.net",
     AZURE_CHINA, "login.partner.microsoftonline.cn",
     "login-us.microsoftonline.com", AZURE_US_GOVERNMENT,
-    "login.microsoftonline.de",
+    "login.microsoftonline.de", "login.usgovcloudapi.net",
+    AZURE_GOV_FR, AZURE_GOV_DE, AZURE_GOV_SG,
 ])
 WELL_KNOWN_B2C_HOST_SUFFIXES = (
     ".b2clogin.com", ".b2clogin.cn", ".b2clogin.us", ".b2clogin.de")
 CIAM_HOST_SUFFIX = ".ciamlogin.com"
+WELL_KNOWN_B2C_HOSTS = [s.lstrip(".") for s in WELL_KNOWN_B2C_HOST_SUFFIXES + (CIAM_HOST_SUFFIX,)]
 _EXPECTED = ("Expected an https URL such as https://login.microsoftonline.com/<tenant>, "
              "https://<host>/adfs, https://<tenant>.b2clogin.com/<tenant>.onmicrosoft.com/<policy> "
              "or https://<tenant>.ciamlogin.com")
@@ -50,7 +56,7 @@ class Authority(object):
 
     instance: str       # host[:port]
     tenant: str         # first path segment: GUID, domain, common, organizations, consumers, adfs
-    kind: str           # "aad", "adfs", "b2c" or "ciam"
+    kind: str           # "aad", "adfs", "b2c", "ciam" or "oidc" (any OpenID Connect provider)
     path: Tuple[str, ...]  # every path segment (a B2C authority also carries its policy)
 
     @property
@@ -106,6 +112,33 @@ def parse_authority(authority: Union[str, AuthorityBuilder, None]) -> Authority:
     if not segments:
         raise ValueError("authority {!r} has no tenant. {}".format(authority, _EXPECTED))
     return Authority(instance, segments[0], _kind_of(host, segments), segments)
+
+
+def parse_oidc_authority(url: Any) -> Authority:
+    """An authority of any OpenID Connect provider (``oidc_authority=``): an https URL with at
+    least one path segment, whose discovery document is at ``<url>/.well-known/openid-configuration``."""
+    parsed = urlparse(url.strip()) if isinstance(url, str) else None
+    segments = tuple(s for s in parsed.path.split("/") if s) if parsed else ()
+    if not parsed or parsed.scheme != "https" or not parsed.hostname or parsed.username \
+            or parsed.password or not segments:
+        raise ValueError("oidc_authority must be an https URL with at least one path segment, "
+                         "such as https://contoso.com/tenant; got {!r}".format(url))
+    return Authority(parsed.netloc.lower(), segments[0], "oidc", segments)
+
+
+def tenant_discovery(tenant_discovery_endpoint: str, http_client: Any,
+                     **kwargs: Any) -> Dict[str, Any]:
+    """GET an OpenID Connect discovery document and return it as a dict.
+
+    ``kwargs`` go to ``http_client.get``. ``ValueError`` when the answer is not a successful
+    JSON object, naming the status and the error the provider gave.
+    """
+    from ._entra.discovery import get_json  # Discovery builds on this module
+    doc, ok = get_json(http_client, tenant_discovery_endpoint, **kwargs)
+    if not ok:
+        raise ValueError("OIDC Discovery failed on {}: {} {}".format(
+            tenant_discovery_endpoint, doc.get("error"), doc.get("error_description", "")))
+    return doc
 
 
 def _kind_of(host: str, segments: Tuple[str, ...]) -> str:

@@ -100,10 +100,13 @@ def _text(value: Any) -> bool:
 
 
 def _usable_access_token(entry: Dict[str, Any]) -> bool:
-    """Whether an access token can be served: a secret, an expiry, an account or none."""
+    """Whether an access token can be served: a secret, an expiry, an account or none. One
+    with an ``ext_cache_key`` (later msal versions file tokens for an FMI path or forwarded
+    claims so) belongs to those requests only, never to a plain lookup."""
     home = entry.get("home_account_id")
     token_type = entry.get("token_type")
-    return (_text(entry.get("secret")) and _epoch(entry.get("expires_on")) is not None
+    return ("ext_cache_key" not in entry
+            and _text(entry.get("secret")) and _epoch(entry.get("expires_on")) is not None
             and (home is None or _text(home))
             and (token_type is None or type(token_type) is str))
 
@@ -430,6 +433,7 @@ class TokenCache:
 
     class CredentialType:
         ACCESS_TOKEN = "AccessToken"
+        ACCESS_TOKEN_EXTENDED = "atext"  # Key prefix of tokens filed with an ext_cache_key
         REFRESH_TOKEN = "RefreshToken"
         ACCOUNT = "Account"  # Not exactly a credential type, but we put it here
         ID_TOKEN = "IdToken"

@@ -225,6 +225,7 @@ class Emulator:
         self.device_code_interval: int = self.directory.device_code["interval"]
         self.device_code_expires_in: int = self.directory.device_code["expires_in"]
         self.mex_override: Optional[str] = None
+        self.refresh_in: Optional[int] = None  # When set, token answers carry `refresh_in`
         self.faults = FaultSet()
         self.clock = clock if isinstance(clock, Clock) else Clock(clock or time.time)
         self.store = Store()
@@ -412,11 +413,12 @@ class Emulator:
         self.mex_override = None
 
     def reset_overrides(self) -> None:
-        """Undo the test controls: faults, the MEX document, device code timing."""
+        """Undo the test controls: faults, the MEX document, device code timing, `refresh_in`."""
         self.clear_faults()
         self.reset_mex()
         self.device_code_interval = self.directory.device_code["interval"]
         self.device_code_expires_in = self.directory.device_code["expires_in"]
+        self.refresh_in = None
 
     def revoke_refresh_tokens(self, username: Optional[str] = None) -> int:
         """Revoke the refresh tokens of one user (all users when None); returns how many."""

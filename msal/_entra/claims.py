@@ -20,17 +20,35 @@ def merge(capabilities: Optional[Dict[str, Any]], claims_challenge: Optional[str
     """Return the JSON string for the ``claims`` parameter, or None when there is nothing to send."""
     challenge: Dict[str, Any] = {}
     if claims_challenge:
-        if not isinstance(claims_challenge, str):
-            raise ValueError("claims_challenge must be a JSON string")
-        try:
-            challenge = jsontext.loads(claims_challenge)
-        except ValueError:
-            raise ValueError("claims_challenge is not valid JSON: {!r}".format(claims_challenge[:100]))
-        if not isinstance(challenge, dict):
-            raise ValueError("claims_challenge must be a JSON object")
+        challenge = _json_object(claims_challenge, "claims_challenge")
     if not capabilities:  # sent verbatim, as the original library does
         return claims_challenge if challenge else None
     return json.dumps(_deep_merge(challenge, capabilities))
+
+
+def with_forwarded(claims_challenge: Optional[str],
+                   forwarded_client_claims: Optional[str]) -> Optional[str]:
+    """One claims string: the challenge's claims, then the client's forwarded ones, as later
+    msal versions send them; either alone is passed on as it is."""
+    if not forwarded_client_claims:
+        return claims_challenge
+    forwarded = _json_object(forwarded_client_claims, "forwarded_client_claims")
+    if not claims_challenge:
+        return forwarded_client_claims
+    return json.dumps(_deep_merge(_json_object(claims_challenge, "claims_challenge"), forwarded))
+
+
+def _json_object(text: Any, name: str) -> Dict[str, Any]:
+    """Parse a JSON object given as a string; ``ValueError`` naming the parameter otherwise."""
+    if not isinstance(text, str):
+        raise ValueError("{} must be a JSON string".format(name))
+    try:
+        value = jsontext.loads(text)
+    except ValueError:
+        raise ValueError("{} is not valid JSON: {!r}".format(name, text[:100]))
+    if not isinstance(value, dict):
+        raise ValueError("{} must be a JSON object".format(name))
+    return value
 
 
 def _deep_merge(first: Dict[str, Any], then: Dict[str, Any]) -> Dict[str, Any]:

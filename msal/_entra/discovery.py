@@ -10,9 +10,9 @@ import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Dict, MutableMapping, Optional, Tuple
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlparse
 
-from ..authority import WELL_KNOWN_AUTHORITY_HOSTS, WORLD_WIDE, Authority
+from ..authority import CIAM_HOST_SUFFIX, WELL_KNOWN_AUTHORITY_HOSTS, WORLD_WIDE, Authority
 from ..oauth2cli import jsontext
 
 DISCOVERY_TTL = 24 * 3600
@@ -85,6 +85,8 @@ class Discovery(object):
                 and authority.environment not in WELL_KNOWN_AUTHORITY_HOSTS):
             self._instance_discovery(authority)
         doc = self._get_json_cached(openid_configuration_url(authority), authority)
+        if authority.kind == "oidc":
+            check_oidc_issuer(authority, doc.get("issuer"))
         try:
             return Endpoints(
                 authorization_endpoint=doc["authorization_endpoint"],
@@ -126,7 +128,7 @@ class Discovery(object):
             expires, doc = 0, None
         if isinstance(doc, dict) and isinstance(expires, (int, float)) and expires > self._now():
             return doc
-        doc, ok = _get_json(self._http, url)
+        doc, ok = get_json(self._http, url)
         if not ok and not tolerate_error:
             raise ValueError(
                 "Unable to get the OpenID configuration of authority {} from {}: {}. An authority "
@@ -140,15 +142,37 @@ class Discovery(object):
         return doc
 
 
+def check_oidc_issuer(authority: Authority, issuer: Any) -> None:
+    """A generic OpenID Connect authority must be its document's issuer (OIDC Discovery §4.3),
+    or on the same origin, or a subdomain of it; or a Microsoft cloud (the issuer of an Entra
+    tenant reached through a custom domain). ``ValueError`` otherwise."""
+    parsed = urlparse(issuer) if isinstance(issuer, str) else None
+    host = (parsed.hostname or "").lower() if parsed else ""
+    ours = authority.environment
+    if parsed and parsed.scheme == "https" and (
+            (parsed.netloc.lower() == authority.instance)
+            or (host.endswith("." + ours) and parsed.port is None)
+            or host in WELL_KNOWN_AUTHORITY_HOSTS
+            or host == authority.tenant.lower() + CIAM_HOST_SUFFIX):
+        return
+    raise ValueError(
+        "The issuer {!r} does not match the oidc_authority {}: the document at {} belongs to "
+        "another provider. For an Entra authority (such as login.microsoftonline.com) use "
+        "authority= instead of oidc_authority=.".format(
+            issuer, authority.url, openid_configuration_url(authority)))
+
+
 def openid_configuration_url(authority: Authority) -> str:
+    if authority.kind == "oidc":
+        return authority.url + "/.well-known/openid-configuration"
     if authority.is_adfs:
         return "https://{}/adfs/.well-known/openid-configuration".format(authority.instance)
     return authority.url + "/v2.0/.well-known/openid-configuration"
 
 
-def _get_json(http_client: Any, url: str) -> Tuple[Dict[str, Any], bool]:
+def get_json(http_client: Any, url: str, **kwargs: Any) -> Tuple[Dict[str, Any], bool]:
     """GET a JSON document; return (document or error dict, succeeded)."""
-    resp = http_client.get(url)  # no Accept header, as the original library sends none
+    resp = http_client.get(url, **kwargs)  # no Accept header, as the original library sends none
     try:
         doc = jsontext.loads(resp.text)
     except ValueError:

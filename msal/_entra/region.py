@@ -16,9 +16,17 @@ IMDS_TIMEOUT = 2
 _REGION = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
 
+FORCE_REGION_VARIABLE = "MSAL_FORCE_REGION"
+
+
 def check(azure_region: Any) -> Any:
-    """Validate the application's ``azure_region``: None, True (detect) or a region name."""
-    if azure_region is None or azure_region is True or azure_region is False:
+    """Validate the application's ``azure_region``: None, True (detect), False (none, whatever
+    the environment says) or a region name. ``None`` takes ``MSAL_FORCE_REGION`` when set, as
+    later msal versions do, so a deployment can pin its region without a code change."""
+    if azure_region is None:
+        forced = os.environ.get(FORCE_REGION_VARIABLE, "").strip()
+        return check(forced) if forced else None
+    if azure_region is True or azure_region is False:
         return azure_region or None
     if not isinstance(azure_region, str) or not _REGION.match(azure_region.lower()):
         raise ValueError("azure_region must be a region name such as 'westus' (a hostname "

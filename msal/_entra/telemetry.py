@@ -16,6 +16,7 @@ DEVICE_FLOW = 622
 ON_BEHALF_OF = 523
 REFRESH_TOKEN = 85
 INTERACTIVE = 169
+USER_FIC = 950
 
 # Why a token request was made, as x-client-current-telemetry reports it after the api id.
 NOT_APPLICABLE = 0

@@ -6,20 +6,29 @@ from typing import Any, Dict, List, Optional
 
 from .._entra import scopes as scope_rules
 from .._entra import telemetry
+from .._entra.claims import with_forwarded
 from .._entra.region import regional_token_endpoint
 from .context import AppContext, from_network
 
 
-def acquire(ctx: AppContext, scopes: Any, claims_challenge: Optional[str] = None) -> Dict[str, Any]:
+def acquire(ctx: AppContext, scopes: Any, claims_challenge: Optional[str] = None,
+            fmi_path: Optional[str] = None,
+            forwarded_client_claims: Optional[str] = None) -> Dict[str, Any]:
     """Cache first (unless a claims challenge asks for a fresh token), then the token endpoint.
 
-    Concurrent callers missing the cache for the same scopes share one request.
+    Concurrent callers missing the cache for the same scopes share one request. A token for
+    an FMI path or forwarded claims is for those requests only: neither looked up nor cached.
     """
     scopes = scope_rules.for_client_credentials(scopes)
     if ctx.multi_tenant:
         warnings.warn("acquire_token_for_client() on the /{} authority gets no reliable token: "
                       "use the tenant's own authority".format(ctx.authority.tenant),
                       DeprecationWarning, stacklevel=3)
+    if fmi_path is not None or forwarded_client_claims:
+        if fmi_path is not None and (not isinstance(fmi_path, str) or not fmi_path):
+            raise ValueError("fmi_path must be a non-empty string")
+        return request(ctx, scopes, with_forwarded(claims_challenge, forwarded_client_claims),
+                       extra={"fmi_path": fmi_path}, cache=False)
     if claims_challenge:
         return request(ctx, scopes, claims_challenge)
     cached, refresh_due = ctx.cached_access_token(scopes=scopes, home_account_id=None)
@@ -36,11 +45,15 @@ def acquire(ctx: AppContext, scopes: Any, claims_challenge: Optional[str] = None
     return result
 
 
-def request(ctx: AppContext, scopes: List[str], claims_challenge: Optional[str] = None) -> Dict[str, Any]:
+def request(ctx: AppContext, scopes: List[str], claims_challenge: Optional[str] = None,
+            extra: Optional[Dict[str, Any]] = None, cache: bool = True) -> Dict[str, Any]:
     endpoints = ctx.endpoints()
     region = ctx.region.region() if ctx.region else None
     client = ctx.oauth_client(endpoints, token_endpoint=regional_token_endpoint(
         endpoints.token_endpoint, region) if region else None)
+    if not cache:
+        client.on_obtaining_tokens = None
+    fields = {"claims": ctx.claims(claims_challenge), "client_info": "1"}
+    fields.update(extra or {})
     return from_network(client.obtain_token_for_client(
-        scopes, fields={"claims": ctx.claims(claims_challenge), "client_info": "1"},
-        headers=ctx.headers(telemetry.CLIENT_CREDENTIALS)))
+        scopes, fields=fields, headers=ctx.headers(telemetry.CLIENT_CREDENTIALS)))

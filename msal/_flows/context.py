@@ -27,7 +27,7 @@ class AppContext(object):
                  base_headers: Dict[str, str], capabilities: Optional[Dict[str, Any]],
                  exclude_scopes: List[str], is_confidential: bool,
                  region: Optional[RegionResolver] = None,
-                 now: Callable[[], float] = time.time) -> None:
+                 now: Callable[[], float] = time.time, enable_pii_log: bool = False) -> None:
         self.client_id = client_id
         self.authority = authority
         # A token for the app itself belongs to one tenant: these authorities name none
@@ -41,6 +41,7 @@ class AppContext(object):
         self.exclude_scopes = exclude_scopes
         self.is_confidential = is_confidential
         self.region = region
+        self.enable_pii_log = enable_pii_log  # Whether log lines may name users (never tokens)
         self.last_request = telemetry.LastRequest()
         self.single_flight = SingleFlight()
         self.now = now
@@ -103,7 +104,10 @@ class AppContext(object):
             "token_source": "cache",
         }
         refresh_on = entry.get("refresh_on")
-        due = bool(refresh_on) and str(refresh_on).isdigit() and int(str(refresh_on)) < now
+        due = False
+        if refresh_on and str(refresh_on).isdigit():
+            result["refresh_on"] = int(str(refresh_on))  # As later msal versions report it
+            due = result["refresh_on"] < now
         return result, due
 
     def _lookup_plan(self, authority: Authority) -> Tuple[Tuple[str, ...], str]:
@@ -128,8 +132,13 @@ def realm_of(token_endpoint: str) -> str:
 
 def from_network(result: Dict[str, Any]) -> Dict[str, Any]:
     """Mark a successful network result as such (errors are returned untouched). Its
-    ``refresh_in`` has become the cached token's ``refresh_on``: callers never see it."""
+    ``refresh_in`` becomes ``refresh_on`` (epoch seconds), as the cached token's and as later
+    msal versions report it."""
     if "error" not in result:
-        result.pop("refresh_in", None)
+        refresh_in = result.pop("refresh_in", None)
         result["token_source"] = "identity_provider"
+        try:
+            result["refresh_on"] = int(time.time()) + int(refresh_in)
+        except (TypeError, ValueError, OverflowError):
+            pass  # None, or nothing a number can be made of
     return result

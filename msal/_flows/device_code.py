@@ -17,8 +17,10 @@ DEFAULT_INTERVAL = 5
 ABORT_CHECK_INTERVAL = 0.2
 
 
-def initiate(ctx: AppContext, scopes: Any) -> Dict[str, Any]:
-    """Ask for a device code; the flow dict gains ``expires_at`` and ``interval``."""
+def initiate(ctx: AppContext, scopes: Any,
+             claims_challenge: Optional[str] = None) -> Dict[str, Any]:
+    """Ask for a device code; the flow dict gains ``expires_at`` and ``interval``. A claims
+    challenge goes with the device authorization request (merged with the capabilities)."""
     decorated = ctx.user_scopes(scope_rules.validate(scopes or []))
     endpoints = ctx.endpoints()
     if not endpoints.device_authorization_endpoint:
@@ -27,7 +29,8 @@ def initiate(ctx: AppContext, scopes: Any) -> Dict[str, Any]:
     correlation_id = str(uuid.uuid4())  # the polls reuse it, so one id covers the whole flow
     resp = ctx.http_client.post(
         endpoints.device_authorization_endpoint,
-        data={"client_id": ctx.client_id, "scope": " ".join(decorated)},
+        data={k: v for k, v in (("client_id", ctx.client_id), ("scope", " ".join(decorated)),
+                                ("claims", ctx.claims(claims_challenge))) if v},
         headers=dict(ctx.base_headers, **{"client-request-id": correlation_id}))
     try:
         flow = jsontext.loads(resp.text)

@@ -19,7 +19,7 @@ def _require_text(value: Any, message: str) -> None:
         raise ValueError(message)
 
 
-def _prepare(ctx: AppContext, scopes: Any) -> Tuple[List[str], Endpoints, Client]:
+def prepare(ctx: AppContext, scopes: Any) -> Tuple[List[str], Endpoints, Client]:
     """What every user grant starts with: checked scopes plus the reserved ones, the
     endpoints, and a protocol client wired to the cache."""
     decorated = ctx.user_scopes(scope_rules.validate(scopes))
@@ -31,7 +31,7 @@ def on_behalf_of(ctx: AppContext, user_assertion: Any, scopes: Any,
                  claims_challenge: Optional[str] = None) -> Dict[str, Any]:
     """Exchange the token this middle tier received for one to a downstream API."""
     _require_text(user_assertion, "user_assertion must be the incoming access token, as a string")
-    decorated, endpoints, client = _prepare(ctx, scopes)
+    decorated, endpoints, client = prepare(ctx, scopes)
     return from_network(client.obtain_token_by_assertion(
         user_assertion, JWT_BEARER, decorated,
         fields={"requested_token_use": "on_behalf_of", "claims": ctx.claims(claims_challenge),
@@ -43,7 +43,7 @@ def on_behalf_of(ctx: AppContext, user_assertion: Any, scopes: Any,
 def by_refresh_token(ctx: AppContext, refresh_token: Any, scopes: Any) -> Dict[str, Any]:
     """Migrate a refresh token obtained elsewhere into this application's cache."""
     _require_text(refresh_token, "refresh_token must be a non-empty string")
-    decorated, endpoints, client = _prepare(ctx, scopes)
+    decorated, endpoints, client = prepare(ctx, scopes)
     return from_network(client.obtain_token_by_refresh_token(
         refresh_token, decorated, fields={"client_info": "1"},
         headers=ctx.headers(telemetry.REFRESH_TOKEN, telemetry.FORCE_REFRESH),
@@ -56,7 +56,7 @@ def by_username_password(ctx: AppContext, username: Any, password: Any, scopes: 
     _require_text(username, "username must be a non-empty string")
     if not isinstance(password, str):
         raise ValueError("password must be a string")
-    decorated, endpoints, client = _prepare(ctx, scopes)
+    decorated, endpoints, client = prepare(ctx, scopes)
     headers = ctx.headers(telemetry.USERNAME_PASSWORD)
     fields = {"claims": ctx.claims(claims_challenge), "client_info": "1"}
     validate = id_token_validator(ctx, endpoints.issuer)

@@ -92,3 +92,14 @@ def _issued_by(issuer: str, claims: Dict[str, Any]) -> bool:
 
 def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+class Prompt(object):
+    """The values of the ``prompt`` parameter (OpenID Connect Core §3.1.2.1, and ``create``
+    from the OpenID Connect Prompt Create specification)."""
+
+    NONE = "none"
+    LOGIN = "login"
+    CONSENT = "consent"
+    SELECT_ACCOUNT = "select_account"
+    CREATE = "create"

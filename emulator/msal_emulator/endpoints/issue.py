@@ -45,6 +45,13 @@ def user_tokens(emu, req: Request, app: Dict[str, Any], user: Dict[str, Any], ti
         body["client_info"] = client_info(user["oid"], tid)
     if app.get("foci"):
         body["foci"] = app["foci"]
+    return with_refresh_in(emu, body)
+
+
+def with_refresh_in(emu, body: Dict[str, Any]) -> Dict[str, Any]:
+    """Entra's hint to renew early (`refresh_in` seconds), when the test asked for it."""
+    if emu.refresh_in is not None:
+        body["refresh_in"] = emu.refresh_in
     return body
 
 

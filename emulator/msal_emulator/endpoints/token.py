@@ -14,7 +14,7 @@ from ..tokens import EXPIRES_IN, app_access_token_claims
 from . import device, federation, password
 from .clients import Client, authenticate_client
 from .common import TenantRef, parse_scopes, resolve_tenant
-from .issue import find_user as _user, user_tokens
+from .issue import find_user as _user, user_tokens, with_refresh_in
 
 JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
@@ -49,8 +49,8 @@ def client_credentials(emu, req: Request, ref: TenantRef, client: Client) -> Dic
     access = emu.signing_key.sign(app_access_token_claims(
         host=req.host, tid=tid, app=client.app, audience=scopes.audience,
         roles=scopes.resource.get("app_roles", []), now=emu.clock(), azpacr=client.azpacr))
-    return {"token_type": "Bearer", "expires_in": EXPIRES_IN, "ext_expires_in": EXPIRES_IN,
-            "access_token": access}
+    return with_refresh_in(emu, {"token_type": "Bearer", "expires_in": EXPIRES_IN,
+                                 "ext_expires_in": EXPIRES_IN, "access_token": access})
 
 
 def _s256(verifier: str) -> str:
@@ -166,7 +166,36 @@ def on_behalf_of(emu, req: Request, ref: TenantRef, client: Client) -> Dict[str,
                        auth_time=claims.get("iat", emu.clock()))
 
 
+def user_fic(emu, req: Request, ref: TenantRef, client: Client) -> Dict[str, Any]:
+    """The user federated identity credential grant: an agent presents an app-only token
+    issued here (its instance token) and names the user, by UPN or object id, it acts for."""
+    if not client.confidential:
+        raise errors.invalid_client(
+            "The request body must contain the following parameter: 'client_assertion' or "
+            "'client_secret'.", 7000218)
+    try:
+        claims = emu.signing_key.verify(
+            req.form.get("user_federated_identity_credential", ""), emu.clock())
+    except jwt.ExpiredSignatureError:
+        raise errors.invalid_grant("Assertion is not within its valid time range.", 500133)
+    except jwt.InvalidTokenError:
+        raise errors.invalid_grant("Assertion failed signature validation.", 50013)
+    if claims.get("idtyp") != "app":
+        raise errors.invalid_grant("The federated identity credential must be an app token.",
+                                   50013)
+    username, user_id = req.form.get("username"), req.form.get("user_id")
+    if bool(username) == bool(user_id):
+        raise errors.invalid_request(
+            "The request body must contain exactly one of the parameters 'username' or 'user_id'.")
+    user = emu.directory.user(username) if username else emu.directory.user_by_oid(user_id)
+    if user is None or user.get("tenant", claims["tid"]) != claims["tid"]:
+        raise errors.invalid_grant("The user account does not exist in the directory.", 50034)
+    scopes = parse_scopes(emu.directory, req.form.get("scope"))
+    return user_tokens(emu, req, client.app, user, claims["tid"], scopes, auth_time=emu.clock())
+
+
 GRANTS: Dict[str, Callable[..., Dict[str, Any]]] = {
+    "user_fic": user_fic,
     "client_credentials": client_credentials,
     "authorization_code": authorization_code,
     "refresh_token": refresh_token,

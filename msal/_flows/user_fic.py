@@ -1,0 +1,31 @@
+"""A user's token from a federated identity credential (the ``user_fic`` grant): an agent
+presents its instance token and names the user it acts for."""
+from __future__ import annotations
+
+from typing import Any, Dict, Optional
+
+from .._entra import telemetry
+from .auth_code import id_token_validator
+from .context import AppContext, from_network
+from .user_grants import prepare
+
+GRANT_TYPE = "user_fic"
+
+
+def acquire(ctx: AppContext, scopes: Any, assertion: Any, *, username: Optional[str] = None,
+            user_object_id: Optional[str] = None,
+            claims_challenge: Optional[str] = None) -> Dict[str, Any]:
+    """Redeem the credential for the user named by UPN or by object id (exactly one)."""
+    if not isinstance(assertion, str) or not assertion:
+        raise ValueError("assertion is required: the federated identity credential, as a string")
+    if username and user_object_id:
+        raise ValueError("username and user_object_id are mutually exclusive")
+    user = {"username": username} if username else {"user_id": user_object_id}
+    if not all(isinstance(v, str) and v for v in user.values()):
+        raise ValueError("Either username or user_object_id must be given, as a non-empty string")
+    decorated, endpoints, client = prepare(ctx, scopes)
+    fields = dict(user, user_federated_identity_credential=assertion, client_info="1",
+                  claims=ctx.claims(claims_challenge))
+    return from_network(client.obtain_token(
+        GRANT_TYPE, fields, decorated, headers=ctx.headers(telemetry.USER_FIC),
+        validate=id_token_validator(ctx, endpoints.issuer)))
