@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Dict, Tuple, Union
-from urllib.parse import urlparse
+from urllib.parse import ParseResult, urlparse
 
 AZURE_US_GOVERNMENT = "login.microsoftonline.us"
 AZURE_CHINA = "login.chinacloudapi.cn"
@@ -114,16 +114,26 @@ def parse_authority(authority: Union[str, AuthorityBuilder, None]) -> Authority:
     return Authority(instance, segments[0], _kind_of(host, segments), segments)
 
 
-def parse_oidc_authority(url: Any) -> Authority:
-    """An authority of any OpenID Connect provider (``oidc_authority=``): an https URL with at
-    least one path segment, whose discovery document is at ``<url>/.well-known/openid-configuration``."""
-    parsed = urlparse(url.strip()) if isinstance(url, str) else None
-    segments = tuple(s for s in parsed.path.split("/") if s) if parsed else ()
+def canonicalize(authority_or_auth_endpoint: str) -> Tuple[ParseResult, str, str]:
+    """Split an authority (or one of its endpoints) into (parsed URL, host, tenant): the host
+    in lower case (port kept), the tenant its first path segment. ``ValueError`` for anything
+    but an https URL with a host and at least one path segment."""
+    parsed = urlparse(authority_or_auth_endpoint.strip()) \
+        if isinstance(authority_or_auth_endpoint, str) else None
+    segments = [s for s in parsed.path.split("/") if s] if parsed else []
     if not parsed or parsed.scheme != "https" or not parsed.hostname or parsed.username \
             or parsed.password or not segments:
-        raise ValueError("oidc_authority must be an https URL with at least one path segment, "
-                         "such as https://contoso.com/tenant; got {!r}".format(url))
-    return Authority(parsed.netloc.lower(), segments[0], "oidc", segments)
+        raise ValueError(
+            "{!r} should be an https URL with a host and at least one path segment. {}".format(
+                authority_or_auth_endpoint, _EXPECTED))
+    return parsed, parsed.netloc.lower(), segments[0]
+
+
+def parse_oidc_authority(url: Any) -> Authority:
+    """An authority of any OpenID Connect provider (``oidc_authority=``), whose discovery
+    document is at ``<url>/.well-known/openid-configuration``."""
+    parsed, instance, tenant = canonicalize(url)
+    return Authority(instance, tenant, "oidc", tuple(s for s in parsed.path.split("/") if s))
 
 
 def tenant_discovery(tenant_discovery_endpoint: str, http_client: Any,
