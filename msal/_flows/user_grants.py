@@ -81,7 +81,6 @@ def by_username_password(ctx: AppContext, username: Any, password: Any, scopes: 
 def _saml_assertion(ctx: AppContext, realm: Dict[str, Any], username: str,
                     password: str) -> Tuple[str, str]:
     """User realm → MEX → WS-Trust: a SAML assertion for the federated user."""
-    resp = ctx.http_client.get(realm["federation_metadata_url"])
-    endpoint = mex.username_password_endpoint(resp.text or "")
+    endpoint = mex.fetch_endpoint(ctx.http_client, realm["federation_metadata_url"])
     return wstrust.send(ctx.http_client, endpoint, username, password,
                         realm.get("cloud_audience_urn") or wstrust.DEFAULT_AUDIENCE)
