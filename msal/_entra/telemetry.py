@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import sys
+import threading
 import uuid
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from .. import __version__
 
@@ -60,27 +61,46 @@ def request_headers(base: Dict[str, str], api_id: int, cache_info: int = NOT_APP
     return headers
 
 
+# Failures kept for x-client-last-telemetry until a request succeeds; the oldest go first, so
+# that a long outage cannot grow the header past what servers accept.
+MAX_FAILURES = 20
+MAX_ERROR_CHARS = 128
+
+
 class LastRequest(object):
-    """What the service wants to hear about the previous request: how many answers came from
-    the cache since, and which request failed with which error (``x-client-last-telemetry``)."""
+    """What the service wants to hear about earlier requests: how many answers came from the
+    cache since, and which requests failed with which errors (``x-client-last-telemetry``).
+    Failures accumulate until a request succeeds, as the original library reports them."""
 
     def __init__(self) -> None:
         self.cache_hits = 0
-        self._failure: Optional[Tuple[str, str, str]] = None
+        self._failures: List[Tuple[str, str, str]] = []
+        self._lock = threading.Lock()
 
     def header(self) -> str:
-        failed, error = "", ""
-        if self._failure:
-            failed = "{},{}".format(*self._failure[:2])
-            error = self._failure[2]
-        return "{}|{}|{}|{}|".format(_SCHEMA, self.cache_hits, failed, error)
+        with self._lock:
+            failures = list(self._failures)
+        return "{}|{}|{}|{}|".format(
+            _SCHEMA, self.cache_hits,
+            ",".join("{},{}".format(api_id, correlation) for api_id, correlation, _ in failures),
+            ",".join(error for _, _, error in failures))
 
     def record(self, result: Mapping[str, Any], headers: Mapping[str, str]) -> None:
-        """Called with every token answer: keep a failure for the next request's header."""
+        """Called with every token answer: remember a failure, forget them all on a success."""
         self.cache_hits = 0
-        if "error" in result:
+        with self._lock:
+            if "error" not in result:
+                self._failures = []
+                return
             api_id = headers.get("x-client-current-telemetry", "||").split("|")[1].split(",")[0]
-            self._failure = (api_id, headers.get("client-request-id", ""),
-                             str(result.get("error"))[:64].replace("|", " ").replace(",", " "))
-        else:
-            self._failure = None
+            self._failures.append((header_safe(api_id), header_safe(
+                headers.get("client-request-id", "")), header_safe(result.get("error"))))
+            del self._failures[:-MAX_FAILURES]
+
+
+def header_safe(value: Any) -> str:
+    """A value that can sit inside a telemetry header field: printable ASCII only (CR, LF and
+    other control or non-Latin-1 characters would make every later request fail to send), no
+    field separators, and bounded in length. The server's error codes are plain ASCII anyway."""
+    text = str(value)[:MAX_ERROR_CHARS]
+    return "".join(c if " " <= c <= "~" and c not in "|," else "_" for c in text)
