@@ -3,6 +3,7 @@ never a federation document fetched in clear text; and telemetry that one odd an
 turn into a header that breaks every later request."""
 import base64
 import json
+import time
 
 import pytest
 import requests
@@ -305,3 +306,44 @@ def test_failures_accumulate_in_last_telemetry_until_a_success(emu, make_app):
     assert success["x-client-last-telemetry"] == "4|0|730,{},730,{}|error_1,error_2|".format(
         first["client-request-id"], second["client-request-id"])
     assert after["x-client-last-telemetry"] == "4|0|||"
+
+
+# ---- x-client-current-telemetry of a silent call says why the refresh happened ---------------
+
+def _expire(state, now):
+    for entry in state["AccessToken"].values():
+        entry["expires_on"] = str(int(now) - 10)
+
+
+def _refresh_due(state, now):
+    for entry in state["AccessToken"].values():
+        entry["refresh_on"] = str(int(now) - 10)
+
+
+def _drop(state, now):
+    state["AccessToken"] = {}
+
+
+CLAIMS = '{"access_token": {"nbf": {"essential": true, "value": "1"}}}'
+
+
+@pytest.mark.parametrize("change, options, expected", [
+    (_expire, {}, "4|84,3|"),              # values observed from the original 1.22
+    (lambda state, now: (_expire(state, now), _refresh_due(state, now)), {}, "4|84,3|"),
+    (_refresh_due, {}, "4|84,4|"),
+    (_drop, {}, "4|84,2|"),
+    (None, {"force_refresh": True}, "4|84,1|"),
+    (None, {"claims_challenge": CLAIMS}, "4|84,1|"),
+], ids=["expired", "expired-and-refresh-due", "refresh-due", "none", "force", "claims"])
+def test_silent_refresh_telemetry_says_why(emu, signed_in, change, options, expected):
+    cache = msal.SerializableTokenCache()
+    app, result = signed_in(token_cache=cache)
+    state = json.loads(cache.serialize())
+    if change:
+        change(state, time.time())
+    cache.deserialize(json.dumps(state))
+    emu.clear_requests()
+    result = app.acquire_token_silent(["User.Read"], app.get_accounts()[0], **options)
+    assert result and "access_token" in result, result
+    [post] = token_posts(emu, "refresh_token")
+    assert post["headers"]["x-client-current-telemetry"] == expected

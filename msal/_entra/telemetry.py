@@ -20,8 +20,9 @@ INTERACTIVE = 169
 
 # Why a token request was made, as x-client-current-telemetry reports it after the api id.
 NOT_APPLICABLE = 0
-FORCE_REFRESH = 1  # also sent when a refresh token is redeemed directly
+FORCE_REFRESH = 1  # also for a claims challenge, and when a refresh token is redeemed directly
 NO_CACHED_TOKEN = 2
+EXPIRED = 3  # the cached token has expired (or is within the 5 minutes before it does)
 REFRESH_DUE = 4  # the cached token's refresh_on has passed
 
 _SCHEMA = "4"
