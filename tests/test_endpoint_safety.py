@@ -347,3 +347,37 @@ def test_silent_refresh_telemetry_says_why(emu, signed_in, change, options, expe
     assert result and "access_token" in result, result
     [post] = token_posts(emu, "refresh_token")
     assert post["headers"]["x-client-current-telemetry"] == expected
+
+
+# ---- User realm answers and federation endpoints are reused, per application ---------------
+
+def test_user_realm_and_mex_are_asked_once_per_application_and_user(emu, make_app):
+    http_cache = {}
+    app = make_app("public", http_cache=http_cache)
+    alice, carol = emu.user("alice"), emu.user(CAROL)
+    for user in (alice, alice, carol, carol):
+        result = app.acquire_token_by_username_password(
+            user["username"], user["password"], ["User.Read"])
+        assert "access_token" in result, result
+    realm_paths = [r["path"] for r in emu.requests if "/userrealm/" in r["path"]]
+    assert realm_paths == ["/common/userrealm/" + alice["username"],
+                           "/common/userrealm/" + carol["username"]]
+    assert len([r for r in emu.requests if r["path"] == "/adfs/services/trust/mex"]) == 1
+    assert len([r for r in emu.requests if "usernamemixed" in r["path"]]) == 2
+    # Remembered in the application's memory only, keyed without the user's name
+    assert "alice" not in repr(http_cache) and "carol" not in repr(http_cache)
+    assert "alice" not in repr(list(app._ctx.discovery._remembered))
+    other = make_app("public")
+    assert "access_token" in other.acquire_token_by_username_password(
+        alice["username"], alice["password"], ["User.Read"])
+    assert len([r for r in emu.requests if "/userrealm/" in r["path"]]) == 3
+
+
+def test_an_unusable_user_realm_answer_is_asked_again(emu, make_app):
+    app = make_app("public")
+    alice = emu.user("alice")
+    emu.inject("html", "userrealm", status=500)
+    for _ in range(2):
+        assert "access_token" in app.acquire_token_by_username_password(
+            alice["username"], alice["password"], ["User.Read"])
+    assert len([r for r in emu.requests if "/userrealm/" in r["path"]]) == 2

@@ -6,17 +6,24 @@ so a long-lived application asks once.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
+import os
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Dict, MutableMapping, Optional, Tuple
+from typing import Any, Callable, Dict, MutableMapping, Optional, Tuple, TypeVar
 from urllib.parse import urlparse
 
 from ..authority import (CIAM_HOST_SUFFIX, WELL_KNOWN_AUTHORITY_HOSTS,
                          WELL_KNOWN_B2C_HOST_SUFFIXES, WORLD_WIDE, Authority)
 from ..oauth2cli import jsontext
+from . import mex, userrealm
 
 DISCOVERY_TTL = 24 * 3600
+MAX_REMEMBERED = 1000  # user realm answers and federation endpoints kept per application
+_PROCESS_SECRET = os.urandom(32)  # keys remembered answers by user without keeping the name
+T = TypeVar("T")
 
 # What the public instance-discovery endpoint answers for the well-known clouds, so that
 # well-known hosts need no network round trip for their aliases.
@@ -53,6 +60,37 @@ class Discovery(object):
         self._lock = threading.Lock()
         self._endpoints: Dict[str, Endpoints] = {}
         self._aliases: Dict[str, Tuple[str, ...]] = {}
+        self._remembered: Dict[Tuple[str, ...], Tuple[float, Any]] = {}
+
+    def user_realm(self, authority: Authority, username: str,
+                   headers: Dict[str, str]) -> Dict[str, Any]:
+        """The user realm answer for this user, asked once a day per application (as the
+        original reuses it); an unusable answer is asked for again next time."""
+        key = ("userrealm", authority.instance, hmac.new(
+            _PROCESS_SECRET, username.encode("utf-8"), hashlib.sha256).hexdigest())
+        return self._remember(key, lambda: userrealm.discover(
+            self._http, authority, username, headers), keep=bool)
+
+    def ws_trust_endpoint(self, mex_url: Any) -> mex.WsTrustEndpoint:
+        """The username/password WS-Trust endpoint a federation's MEX document names, fetched
+        once a day per application; a refused document is fetched again next time."""
+        return self._remember(("mex", str(mex_url)),
+                              lambda: mex.fetch_endpoint(self._http, mex_url))
+
+    def _remember(self, key: Tuple[str, ...], compute: Callable[[], T],
+                  keep: Callable[[T], bool] = lambda value: True) -> T:
+        now = self._now()
+        hit = self._remembered.get(key)
+        if hit is not None and hit[0] > now:
+            remembered: T = hit[1]
+            return remembered
+        value = compute()
+        if keep(value):
+            with self._lock:
+                while len(self._remembered) >= MAX_REMEMBERED:
+                    self._remembered.pop(next(iter(self._remembered)))
+                self._remembered[key] = (now + DISCOVERY_TTL, value)
+        return value
 
     def aliases(self, authority: Authority) -> Tuple[str, ...]:
         """The hosts whose cached tokens serve this authority (itself first). No I/O for known hosts."""
