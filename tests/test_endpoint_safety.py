@@ -308,6 +308,26 @@ def test_failures_accumulate_in_last_telemetry_until_a_success(emu, make_app):
     assert after["x-client-last-telemetry"] == "4|0|||"
 
 
+
+def test_last_telemetry_keeps_the_earliest_failures_that_fit(emu, make_app):
+    """As the original: once the header would pass its length bound (6 invalid_scope failures
+    fill it), later failures are not reported; an error too long to fit is never reported."""
+    app = make_app("confidential-secret")
+    for n in range(8):
+        assert app.acquire_token_for_client(["https://nope{}.example/.default".format(n)])[
+            "error"] == "invalid_scope"
+    emu.inject("body", "token", status=400, body=json.dumps({"error": "x" * 400}))
+    app2 = make_app("confidential-secret")
+    app2.acquire_token_for_client(["https://nope-long.example/.default"])
+    app.acquire_token_for_client([GRAPH_DEFAULT])
+    app2.acquire_token_for_client([GRAPH_DEFAULT])
+    posts = [p["headers"] for p in token_posts(emu)]
+    expected = "4|0|{}|{}|".format(
+        ",".join("730," + p["client-request-id"] for p in posts[:6]),
+        ",".join(["invalid_scope"] * 6))
+    assert posts[9]["x-client-last-telemetry"] == expected
+    assert len(expected) <= 353 and posts[10]["x-client-last-telemetry"] == "4|0|||"
+
 # ---- x-client-current-telemetry of a silent call says why the refresh happened ---------------
 
 def _expire(state, now):

@@ -62,10 +62,9 @@ def request_headers(base: Dict[str, str], api_id: int, cache_info: int = NOT_APP
     return headers
 
 
-# Failures kept for x-client-last-telemetry until a request succeeds; the oldest go first, so
-# that a long outage cannot grow the header past what servers accept.
-MAX_FAILURES = 20
-MAX_ERROR_CHARS = 128
+# The longest x-client-last-telemetry header: a failure that would make it longer is not
+# reported (the earlier ones are kept), as the original library does.
+MAX_LAST_TELEMETRY_CHARS = 353
 
 
 class LastRequest(object):
@@ -80,11 +79,7 @@ class LastRequest(object):
 
     def header(self) -> str:
         with self._lock:
-            failures = list(self._failures)
-        return "{}|{}|{}|{}|".format(
-            _SCHEMA, self.cache_hits,
-            ",".join("{},{}".format(api_id, correlation) for api_id, correlation, _ in failures),
-            ",".join(error for _, _, error in failures))
+            return _last_header(self.cache_hits, self._failures)
 
     def record(self, result: Mapping[str, Any], headers: Mapping[str, str]) -> None:
         """Called with every token answer: remember a failure, forget them all on a success."""
@@ -94,14 +89,21 @@ class LastRequest(object):
                 self._failures = []
                 return
             api_id = headers.get("x-client-current-telemetry", "||").split("|")[1].split(",")[0]
-            self._failures.append((header_safe(api_id), header_safe(
-                headers.get("client-request-id", "")), header_safe(result.get("error"))))
-            del self._failures[:-MAX_FAILURES]
+            failures = self._failures + [(header_safe(api_id), header_safe(
+                headers.get("client-request-id", "")), header_safe(result.get("error")))]
+            if len(_last_header(0, failures)) <= MAX_LAST_TELEMETRY_CHARS:
+                self._failures = failures
+
+
+def _last_header(cache_hits: int, failures: List[Tuple[str, str, str]]) -> str:
+    return "{}|{}|{}|{}|".format(
+        _SCHEMA, cache_hits,
+        ",".join("{},{}".format(api_id, correlation) for api_id, correlation, _ in failures),
+        ",".join(error for _, _, error in failures))
 
 
 def header_safe(value: Any) -> str:
     """A value that can sit inside a telemetry header field: printable ASCII only (CR, LF and
-    other control or non-Latin-1 characters would make every later request fail to send), no
-    field separators, and bounded in length. The server's error codes are plain ASCII anyway."""
-    text = str(value)[:MAX_ERROR_CHARS]
-    return "".join(c if " " <= c <= "~" and c not in "|," else "_" for c in text)
+    other control or non-Latin-1 characters would make every later request fail to send), and
+    no field separators. The server's error codes are plain ASCII anyway."""
+    return "".join(c if " " <= c <= "~" and c not in "|," else "_" for c in str(value))
