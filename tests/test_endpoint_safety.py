@@ -394,3 +394,12 @@ def test_an_unusable_user_realm_answer_is_asked_again(emu, make_app):
         assert "access_token" in app.acquire_token_by_username_password(
             alice["username"], alice["password"], ["User.Read"])
     assert len([r for r in emu.requests if "/userrealm/" in r["path"]]) == 2
+
+
+def test_an_app_name_or_version_that_http_cannot_carry_is_made_safe(emu, make_app):
+    app = make_app("confidential-secret", app_name="Caf\u00e9\r\nX-Injected: 1",
+                   app_version="1.0 \u2603")
+    assert "access_token" in app.acquire_token_for_client([GRAPH_DEFAULT])
+    [headers] = [p["headers"] for p in token_posts(emu)]
+    assert headers["x-app-name"] == "Caf\u00e9__X-Injected: 1"
+    assert headers["x-app-ver"] == "1.0 _" and "x-injected" not in headers

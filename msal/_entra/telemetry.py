@@ -38,10 +38,16 @@ def base_headers(app_name: Optional[str] = None, app_version: Optional[str] = No
         "x-ms-lib-capability": "retry-after, h429",
     }
     if app_name:
-        headers["x-app-name"] = str(app_name)
+        headers["x-app-name"] = _latin1_printable(app_name)
     if app_version:
-        headers["x-app-ver"] = str(app_version)
+        headers["x-app-ver"] = _latin1_printable(app_version)
     return headers
+
+
+def _latin1_printable(value: Any) -> str:
+    """A header value HTTP can carry: a CR, LF, other control character or one outside
+    Latin-1 would make every request of the application fail to send, so each becomes ``_``."""
+    return "".join(c if " " <= c <= "~" or "\xa0" <= c <= "\xff" else "_" for c in str(value))
 
 
 def cpu_architecture() -> str:
