@@ -38,16 +38,18 @@ def base_headers(app_name: Optional[str] = None, app_version: Optional[str] = No
         "x-ms-lib-capability": "retry-after, h429",
     }
     if app_name:
-        headers["x-app-name"] = _latin1_printable(app_name)
+        headers["x-app-name"] = header_safe(app_name)
     if app_version:
-        headers["x-app-ver"] = _latin1_printable(app_version)
+        headers["x-app-ver"] = header_safe(app_version)
     return headers
 
 
-def _latin1_printable(value: Any) -> str:
+def header_safe(value: Any, separators: str = "") -> str:
     """A header value HTTP can carry: a CR, LF, other control character or one outside
-    Latin-1 would make every request of the application fail to send, so each becomes ``_``."""
-    return "".join(c if " " <= c <= "~" or "\xa0" <= c <= "\xff" else "_" for c in str(value))
+    Latin-1 would make every later request of the application fail to send, so each (and
+    each of ``separators``, a telemetry field's delimiters) becomes ``_``."""
+    return "".join(c if (" " <= c <= "~" or "\xa0" <= c <= "\xff") and c not in separators
+                   else "_" for c in str(value))
 
 
 def cpu_architecture() -> str:
@@ -71,6 +73,7 @@ def request_headers(base: Dict[str, str], api_id: int, cache_info: int = NOT_APP
 # The longest x-client-last-telemetry header: a failure that would make it longer is not
 # reported (the earlier ones are kept), as the original library does.
 MAX_LAST_TELEMETRY_CHARS = 353
+FIELD_SEPARATORS = "|,"
 
 
 class LastRequest(object):
@@ -95,8 +98,10 @@ class LastRequest(object):
                 self._failures = []
                 return
             api_id = headers.get("x-client-current-telemetry", "||").split("|")[1].split(",")[0]
-            failures = self._failures + [(header_safe(api_id), header_safe(
-                headers.get("client-request-id", "")), header_safe(result.get("error")))]
+            failures = self._failures + [(
+                header_safe(api_id, FIELD_SEPARATORS),
+                header_safe(headers.get("client-request-id", ""), FIELD_SEPARATORS),
+                header_safe(result.get("error"), FIELD_SEPARATORS))]
             if len(_last_header(0, failures)) <= MAX_LAST_TELEMETRY_CHARS:
                 self._failures = failures
 
@@ -107,9 +112,3 @@ def _last_header(cache_hits: int, failures: List[Tuple[str, str, str]]) -> str:
         ",".join("{},{}".format(api_id, correlation) for api_id, correlation, _ in failures),
         ",".join(error for _, _, error in failures))
 
-
-def header_safe(value: Any) -> str:
-    """A value that can sit inside a telemetry header field: printable ASCII only (CR, LF and
-    other control or non-Latin-1 characters would make every later request fail to send), and
-    no field separators. The server's error codes are plain ASCII anyway."""
-    return "".join(c if " " <= c <= "~" and c not in "|," else "_" for c in str(value))
