@@ -15,6 +15,8 @@ Kinds (what the matched request gets):
     empty             an empty body with `status` (default 200)
     large             a JSON body of `size` bytes (default 20 MB) with `status` (default 200)
     body              `body` as given, with `status` (default 200) and `content_type`
+
+Any kind also honours `location` (a `Location` header, e.g. with `status=307` for a redirect).
 """
 from __future__ import annotations
 
@@ -70,6 +72,7 @@ class Fault:
     size: int = DEFAULT_LARGE_SIZE
     body: Optional[str] = None
     content_type: str = "application/json; charset=utf-8"
+    location: Optional[str] = None       # a Location header on the answer (redirects)
     name: str = ""
     fired: int = 0
     added_at: float = field(default_factory=time.monotonic, repr=False)
@@ -205,4 +208,6 @@ def respond(fault: Fault, req: Request, normal: Callable[[], Response], now: flo
             resp.body = resp.body[:len(resp.body) // 2]
     if fault.retry_after is not None:
         resp.headers.append(("Retry-After", str(fault.retry_after)))
+    if fault.location is not None:
+        resp.headers.append(("Location", fault.location))
     return resp
