@@ -261,7 +261,8 @@ def arc(emu: "Emulator", req: Request) -> Response:
     resource = _resource(req, lambda text: _imds_error(400, text))
     authorization = req.headers.get("authorization")
     if authorization is None:
-        return Response(401, b"", [("WWW-Authenticate", "Basic realm=%s" % host.new_arc_challenge())])
+        realm = host.arc_realm or host.new_arc_challenge()
+        return Response(401, b"", [("WWW-Authenticate", "Basic realm=%s" % realm)])
     if not host.take_arc_secret(authorization):
         raise _imds_error(401, "The challenge key is wrong or was used already.",
                           error="unauthorized_client")
@@ -275,7 +276,9 @@ def arc(emu: "Emulator", req: Request) -> Response:
 class ManagedIdentityHost:
     """The managed identity side of an emulator: a plain-HTTP listener plus its settings.
 
-    `environ(source)` gives the environment variables a workload of that source sees.
+    `environ(source)` gives the environment variables a workload of that source sees. Test
+    controls (undone by `emu.reset_overrides()`): `lifetime` of the tokens, `refresh_in`
+    (None: not sent), `arc_realm` (a path the Arc agent names instead of a file it wrote).
     """
 
     def __init__(self, emu: "Emulator", directory: str):
@@ -301,6 +304,7 @@ class ManagedIdentityHost:
         """Back to the defaults: 24 hour tokens, refresh_in at half their life."""
         self.lifetime = DEFAULT_LIFETIME
         self.refresh_in: Optional[int] = DEFAULT_LIFETIME // 2
+        self.arc_realm: Optional[str] = None  # a path for the agent to name instead of its own
 
     def stop(self) -> None:
         self._server.shutdown()
