@@ -141,7 +141,7 @@ class ManagedIdentityClient(object):
             needs a ``requests.Session``: its certificate is pinned by thumbprint.
         :param token_cache: Where tokens are kept; an in-memory :class:`msal.TokenCache`
             by default.
-        :param http_cache: Same as :paramref:`msal.ClientApplication.http_cache`:
+        :param http_cache: Same as the applications' ``http_cache``:
             throttling state (429s, and 5xx with Retry-After), never tokens.
         :param client_capabilities: Accepted for compatibility (e.g. ``["CP1"]``); the
             managed identity sources take no capability parameter.
