@@ -423,24 +423,17 @@ def test_arc_refuses_a_path_that_climbs_out_of_its_folder(host, use, emu, tmp_pa
     _arc_refused(host, emu, climbing, "outside its token folder")
 
 
-def test_arc_refuses_a_file_that_is_no_key(host, use, emu):
+@pytest.mark.parametrize("name, size, match", [
+    ("notes.txt", 1, "outside its token folder"),
+    ("large.key", 4097, "4097 bytes, more than the 4096 allowed"),
+])
+def test_arc_refuses_a_file_in_its_folder_that_is_no_key(host, use, emu, name, size, match):
     use("arc")
-    path = os.path.join(host.arc_key_folder, "notes.txt")
+    path = os.path.join(host.arc_key_folder, name)
     with open(path, "w") as handle:
-        handle.write("x")
+        handle.write("k" * size)
     try:
-        _arc_refused(host, emu, path, "outside its token folder")
-    finally:
-        os.remove(path)
-
-
-def test_arc_refuses_a_key_file_larger_than_4kb(host, use, emu):
-    use("arc")
-    path = os.path.join(host.arc_key_folder, "large.key")
-    with open(path, "w") as handle:
-        handle.write("k" * 4097)
-    try:
-        _arc_refused(host, emu, path, "4097 bytes, more than the 4096 allowed")
+        _arc_refused(host, emu, path, match)
     finally:
         os.remove(path)
 

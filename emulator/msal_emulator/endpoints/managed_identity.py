@@ -199,40 +199,38 @@ def _expires_on_shape(token: Dict[str, Any], *, as_text: bool, extra: Dict[str, 
     return json_response(body)
 
 
-@_answer
-def app_service(emu: "Emulator", req: Request) -> Response:
-    """App Service and Azure Functions (IDENTITY_ENDPOINT, IDENTITY_HEADER)."""
-    host = emu.managed_identity
-    if req.headers.get("x-identity-header") != host.identity_header:
-        raise _status_error(401, "The request is missing or has a wrong X-IDENTITY-HEADER.")
-    if req.query.get("api-version") != "2019-08-01":
+def _status_shaped(emu: "Emulator", req: Request, *, header: str, secret: str,
+                   api_version: str, id_params: Dict[str, str], client_id_field: str) -> Response:
+    """App Service and Machine Learning: a secret header, expires_on, statusCode errors."""
+    if req.headers.get(header) != secret:
+        raise _status_error(401, "The request is missing or has a wrong %s header." % header)
+    if req.query.get("api-version") != api_version:
         raise _status_error(400, "The api-version is not supported.")
     resource = _resource(req, lambda text: _status_error(400, text))
-    identity = _find_identity(host, {
-        "client_id": req.query.get("client_id"), "object_id": req.query.get("object_id"),
-        "resource_id": req.query.get("mi_res_id")})
+    identity = _find_identity(emu.managed_identity, {
+        kind: req.query.get(name) for kind, name in id_params.items()})
     if identity is None:
         raise _status_error(400, "No managed identity matches the requested id.")
     token = _mint(emu, identity, resource)
-    return _expires_on_shape(token, as_text=True, extra={"client_id": identity["client_id"]})
+    return _expires_on_shape(token, as_text=True, extra={client_id_field: identity["client_id"]})
+
+
+@_answer
+def app_service(emu: "Emulator", req: Request) -> Response:
+    """App Service and Azure Functions (IDENTITY_ENDPOINT, IDENTITY_HEADER)."""
+    return _status_shaped(
+        emu, req, header="x-identity-header", secret=emu.managed_identity.identity_header,
+        api_version="2019-08-01", client_id_field="client_id",
+        id_params={"client_id": "client_id", "object_id": "object_id", "resource_id": "mi_res_id"})
 
 
 @_answer
 def machine_learning(emu: "Emulator", req: Request) -> Response:
     """Azure Machine Learning compute (MSI_ENDPOINT, MSI_SECRET)."""
-    host = emu.managed_identity
-    if req.headers.get("secret") != host.ml_secret:
-        raise _status_error(401, "The request is missing or has a wrong secret header.")
-    if req.query.get("api-version") != "2017-09-01":
-        raise _status_error(400, "The api-version is not supported.")
-    resource = _resource(req, lambda text: _status_error(400, text))
-    identity = _find_identity(host, {
-        "client_id": req.query.get("clientid"), "object_id": req.query.get("object_id"),
-        "resource_id": req.query.get("msi_res_id")})
-    if identity is None:
-        raise _status_error(400, "No managed identity matches the requested id.")
-    token = _mint(emu, identity, resource)
-    return _expires_on_shape(token, as_text=True, extra={"clientid": identity["client_id"]})
+    return _status_shaped(
+        emu, req, header="secret", secret=emu.managed_identity.ml_secret,
+        api_version="2017-09-01", client_id_field="clientid",
+        id_params={"client_id": "clientid", "object_id": "object_id", "resource_id": "msi_res_id"})
 
 
 @_answer
