@@ -423,6 +423,18 @@ def test_arc_refuses_a_path_that_climbs_out_of_its_folder(host, use, emu, tmp_pa
     _arc_refused(host, emu, climbing, "outside its token folder")
 
 
+def test_arc_refuses_a_key_that_links_out_of_its_folder(host, use, emu, tmp_path):
+    use("arc")
+    outside = tmp_path / "secret.key"
+    outside.write_text("not for you")
+    link = os.path.join(host.arc_key_folder, "link.key")
+    os.symlink(str(outside), link)
+    try:
+        _arc_refused(host, emu, link, "outside its token folder")
+    finally:
+        os.remove(link)
+
+
 @pytest.mark.parametrize("name, size, match", [
     ("notes.txt", 1, "outside its token folder"),
     ("large.key", 4097, "4097 bytes, more than the 4096 allowed"),
