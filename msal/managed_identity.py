@@ -1,4 +1,4 @@
-"""Tokens for an Azure managed identity: no secret in the app, the host vouches for it.
+"""Tokens for an Azure managed identity: no secret in the app, the host vouches for it::
 
     client = msal.ManagedIdentityClient(
         msal.SystemAssignedManagedIdentity(), http_client=requests.Session())
