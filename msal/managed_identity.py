@@ -18,6 +18,7 @@ from collections import UserDict
 from typing import Any, Dict, List, Mapping, MutableMapping, Optional, Union
 
 from . import __version__
+from ._flows.single_flight import SingleFlight
 from ._http.throttle import ThrottledHttpClient
 from ._managed_identity import arc, sources
 from ._managed_identity.errors import ArcPlatformNotSupportedError, ManagedIdentityError
@@ -156,6 +157,8 @@ class ManagedIdentityClient(object):
         self._token_cache = TokenCache() if token_cache is None else token_cache
         self._client_capabilities = client_capabilities
         self._timeout: float = DEFAULT_TIMEOUT
+        self._single_flight = SingleFlight()
+        self._pinned_sessions: Dict[str, Any] = {}  # Service Fabric's, by thumbprint
 
     def acquire_token_for_client(self, *, resource: str,
                                  claims_challenge: Optional[str] = None) -> Dict[str, Any]:
@@ -171,26 +174,39 @@ class ManagedIdentityClient(object):
         """
         if not isinstance(resource, str) or not resource.strip():
             raise ValueError("resource must be a non-empty string, e.g. https://vault.azure.net")
-        now = time.time()
-        cached = None if claims_challenge else self._from_cache(resource, now)
-        if cached is not None and not _due(cached, now):
+        if claims_challenge:
+            return self._from_source(resource)
+        cached = self._from_cache(resource)
+        if cached is not None and not _due(cached):
             return cached
+
+        def fetch() -> Dict[str, Any]:
+            latest = self._from_cache(resource)
+            if latest is not None and not _due(latest):
+                return latest  # another caller refreshed it while this one waited
+            return self._refresh(resource, latest)
+        result: Dict[str, Any] = self._single_flight.run(resource, fetch)
+        return result
+
+    def _refresh(self, resource: str, fallback: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+        """A token from the source; the still-valid `fallback` when the source fails."""
         try:
             result = self._from_source(resource)
         except ManagedIdentityError:
-            if cached is None:
+            if fallback is None:
                 raise
             logger.warning("Refreshing a managed identity token failed; the cached one is used")
-            return cached
-        if "error" in result and cached is not None:
+            return fallback
+        if "error" in result and fallback is not None:
             logger.warning("Refreshing a managed identity token failed (%s); the cached one "
                            "is used", result.get("error"))
-            return cached
+            return fallback
         return result
 
     # ---- cache -----------------------------------------------------------------------------
 
-    def _from_cache(self, resource: str, now: float) -> Optional[Dict[str, Any]]:
+    def _from_cache(self, resource: str) -> Optional[Dict[str, Any]]:
+        now = time.time()
         entry = self._token_cache.find_access_token(
             client_id=self._id, environments=(_ENVIRONMENT,), realm=_REALM,  # type: ignore[arg-type]
             home_account_id=None, scopes=[resource], now=now)
@@ -233,7 +249,10 @@ class ManagedIdentityClient(object):
         """(status, body text) of the source's answer; Arc's challenge is met on the way."""
         client = self._http_client
         if request.source is SERVICE_FABRIC:
-            client = pinned_session(client, os.environ["IDENTITY_SERVER_THUMBPRINT"])
+            thumbprint = os.environ["IDENTITY_SERVER_THUMBPRINT"]
+            if thumbprint not in self._pinned_sessions:
+                self._pinned_sessions[thumbprint] = pinned_session(client, thumbprint)
+            client = self._pinned_sessions[thumbprint]
         http = ThrottledHttpClient(client, self._http_cache)
         resp = self._get(http, request, request.headers)
         if request.source is AZURE_ARC and resp.status_code == 401:
@@ -254,9 +273,9 @@ class ManagedIdentityClient(object):
             raise ManagedIdentityError("The %s endpoint %s" % (request.source.name, message)) from exc
 
 
-def _due(cached: Dict[str, Any], now: float) -> bool:
+def _due(cached: Dict[str, Any]) -> bool:
     """True when a cached token has passed its refresh_on and should be replaced."""
-    return "refresh_on" in cached and now >= cached["refresh_on"]
+    return "refresh_on" in cached and time.time() >= cached["refresh_on"]
 
 
 def _add_refresh_in(token: Dict[str, Any]) -> None:

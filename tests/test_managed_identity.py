@@ -7,7 +7,9 @@ AZURE_POD_IDENTITY_AUTHORITY_HOST and Arc's key folder moved to the emulator's.
 import json
 import os
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import jwt
 import pytest
@@ -295,6 +297,21 @@ def test_a_failed_refresh_returns_the_still_valid_token(host, use, emu, fault):
     result = client(token_cache=cache).acquire_token_for_client(resource=RESOURCE)
     assert emu.faults.fired == 1
     assert result["token_source"] == "cache" and result["access_token"] == old["access_token"]
+
+
+def test_concurrent_callers_share_one_request(host, use, emu):
+    use("imds")
+    app = client()
+    emu.inject("slow", "imds", delay=1)
+    start = threading.Barrier(8)
+
+    def call():
+        start.wait()
+        return app.acquire_token_for_client(resource=RESOURCE)
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda _: call(), range(8)))
+    assert len(mi_requests(emu)) == 1
+    assert len({r["access_token"] for r in results}) == 1
 
 
 def test_claims_challenge_bypasses_the_cache(host, use, emu):
