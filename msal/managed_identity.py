@@ -11,6 +11,7 @@ Tokens are cached in the unified token cache (realm ``managed_identity``, enviro
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
@@ -292,7 +293,6 @@ def _add_refresh_in(token: Dict[str, Any]) -> None:
 
 def _check_arc_honoured(id_type: Optional[str], id_value: str, text: Any) -> None:
     """Azure Arc ignores user-assigned ids: refuse a token it did not say is for that id."""
-    import json
     field = ManagedIdentity._types_mapping.get(id_type or "", "")
     try:
         echoed = json.loads(text).get(field)

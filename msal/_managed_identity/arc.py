@@ -76,7 +76,7 @@ def read_key(path: str) -> str:
                 "Azure Arc's challenge file is %d bytes, more than the %d allowed: refused"
                 % (size, MAX_KEY_SIZE))
         with open(real, "r", encoding="utf-8") as handle:
-            return handle.read(MAX_KEY_SIZE + 1)[:MAX_KEY_SIZE]
+            return handle.read(MAX_KEY_SIZE).strip()  # a line break cannot go in a header
     except OSError as exc:
         raise ManagedIdentityError(
             "Azure Arc's challenge file could not be read: %s" % exc.strerror) from exc

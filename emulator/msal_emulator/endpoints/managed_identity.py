@@ -149,7 +149,6 @@ def _mint(emu: "Emulator", identity: Dict[str, Any], resource: str) -> Dict[str,
     if identity.get("resource_id"):
         claims["xms_mirid"] = identity["resource_id"]
     claims.update(time_claims(now, host.lifetime))
-    host.issued += 1
     return {"access_token": emu.signing_key.sign(claims), "expires_in": host.lifetime,
             "expires_on": now + host.lifetime, "not_before": now, "resource": resource,
             "token_type": "Bearer", "client_id": identity["client_id"]}
@@ -288,7 +287,6 @@ class ManagedIdentityHost:
         self.identity_header = secrets.token_urlsafe(16)
         self.ml_secret = secrets.token_urlsafe(16)
         self.service_fabric_secret = secrets.token_urlsafe(16)
-        self.issued = 0
         self._arc_secrets: Dict[str, str] = {}
         self._lock = threading.Lock()
         self.reset()
