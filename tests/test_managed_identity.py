@@ -467,6 +467,19 @@ def test_arc_refuses_a_file_in_its_folder_that_is_no_key(host, use, emu, name, s
         os.remove(path)
 
 
+def test_arc_sends_the_key_without_its_line_break(host, use, emu):
+    use("arc")
+    host.arc_realm = os.path.join(host.arc_key_folder, "written-by-hand.key")
+    with open(host.arc_realm, "w") as handle:
+        handle.write("key-from-a-file\n")
+    try:
+        result = client().acquire_token_for_client(resource=RESOURCE)
+    finally:
+        os.remove(host.arc_realm)
+    assert result["error"] == "invalid_request"  # the agent never issued that key
+    assert mi_requests(emu)[1]["headers"]["authorization"] == "Basic key-from-a-file"
+
+
 def test_arc_refuses_a_challenge_without_a_realm(host, use, emu):
     use("arc")
     _arc_refused(host, emu, " ", "without a usable challenge")
