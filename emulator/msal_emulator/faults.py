@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Union
 
 from . import errors
+from .endpoints import managed_identity
 from .http import Request, Response, html_response, json_response
 
 ENDPOINTS: Dict[str, str] = {
@@ -44,6 +45,7 @@ ENDPOINTS: Dict[str, str] = {
     "wstrust": r"^/adfs/services/trust/(13|2005)/",
     "jwks": r"/discovery/(v2\.0/)?keys$",
     "userinfo": r"/userinfo$",
+    **managed_identity.FAULT_ENDPOINTS,
 }
 KINDS = ("status", "claims_challenge", "slow", "drop", "reset", "truncated_json", "html",
          "empty", "large", "body")
