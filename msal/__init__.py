@@ -9,9 +9,14 @@ from .exceptions import BrowserInteractionTimeoutError, IdTokenError  # noqa: E4
 from .oauth2cli.assertion import AutoRefresher  # noqa: E402
 from .oauth2cli.oidc import Prompt  # noqa: E402
 from .token_cache import SerializableTokenCache, TokenCache  # noqa: E402
+from .managed_identity import (  # noqa: E402
+    ArcPlatformNotSupportedError, ManagedIdentityClient, ManagedIdentityError,
+    SystemAssignedManagedIdentity, UserAssignedManagedIdentity)
 
 __all__ = [
     "AutoRefresher", "BrowserInteractionTimeoutError", "ClientApplication",
     "ConfidentialClientApplication", "IdTokenError", "PopAuthScheme", "Prompt",
     "PublicClientApplication", "SerializableTokenCache", "TokenCache", "__version__",
+    "ManagedIdentityClient", "SystemAssignedManagedIdentity", "UserAssignedManagedIdentity",
+    "ManagedIdentityError", "ArcPlatformNotSupportedError",
 ]

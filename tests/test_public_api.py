@@ -127,8 +127,6 @@ def test_constructors():
 
 # Parts of the 1.39 surface that other work brings; until it is merged they are expected to fail.
 PENDING = {
-    "ManagedIdentity": "managed identity (msal/managed_identity.py) is not merged yet",
-    "ArcPlatformNotSupportedError": "managed identity (msal/managed_identity.py) is not merged yet",
     "TokenCache.search": "TokenCache.search(..., now=) comes with the cache-structure branch",
     "TokenCache.find": "TokenCache.find(..., now=) comes with the cache-structure branch",
 }
