@@ -21,9 +21,12 @@ class PopAuthScheme(object):
 
     def __init__(self, http_method: Optional[str] = None, url: Optional[str] = None,
                  nonce: Optional[str] = None) -> None:
-        """:param str http_method: an upper-case HTTP verb such as ``"GET"`` (as the signed
-            HTTP request draft requires). :param str url: the URL to be signed.
-            :param str nonce: the nonce from the resource's challenge. All three are required.
+        """Describe the request a PoP token is for; all three parameters are required.
+
+        :param str http_method: An upper-case HTTP verb such as ``"GET"``, as the signed HTTP
+            request draft requires.
+        :param str url: The URL to be signed.
+        :param str nonce: The nonce from the resource's challenge.
         """
         if not (http_method and url and nonce):
             raise ValueError("All http_method, url and nonce are required parameters")

@@ -20,7 +20,9 @@ DOCUMENTED = (
     ["msal.PublicClientApplication." + m for m in SHARED_METHODS + [
         "acquire_token_interactive", "initiate_device_flow", "acquire_token_by_device_flow"]]
     + ["msal.ConfidentialClientApplication." + m for m in SHARED_METHODS + [
-        "acquire_token_for_client", "acquire_token_on_behalf_of"]]
+        "acquire_token_for_client", "acquire_token_on_behalf_of",
+        "acquire_token_by_user_federated_identity_credential", "remove_tokens_for_client",
+        "is_pop_supported"]]
     + ["msal.TokenCache", "msal.TokenCache.add", "msal.SerializableTokenCache",
        "msal.SerializableTokenCache.add", "msal.SerializableTokenCache.serialize",
        "msal.SerializableTokenCache.deserialize",
@@ -32,6 +34,10 @@ DOCUMENTED = (
        "msal.SystemAssignedManagedIdentity", "msal.UserAssignedManagedIdentity",
        "msal.ManagedIdentityError", "msal.ArcPlatformNotSupportedError",
        "msal.managed_identity.get_managed_identity_source"]
+    + ["msal.Prompt", "msal.PopAuthScheme", "msal.AutoRefresher", "msal.exceptions.IdTokenError",
+       "msal.exceptions.BrowserInteractionTimeoutError", "msal.authority.tenant_discovery",
+       "msal.authority.canonicalize", "msal.authority.DEPRECATED_AZURE_CHINA",
+       "msal.authority.AZURE_GOV_FR", "msal.authority.AZURE_GOV_DE", "msal.authority.AZURE_GOV_SG"]
 )
 
 
@@ -65,5 +71,6 @@ def test_api_reference_carries_the_parameter_documentation(built):
     with open(os.path.join(str(out), "api.html"), encoding="utf-8") as f:
         html = f.read()
     for parameter in ("azure_region", "http_cache", "instance_discovery", "client_claims",
-                      "exclude_scopes", "allow_broker", "client_capabilities"):
+                      "exclude_scopes", "allow_broker", "client_capabilities",
+                      "enable_pii_log", "oidc_authority"):
         assert html.count("<strong>{}</strong>".format(parameter)) >= 2, parameter
