@@ -300,6 +300,11 @@ class ClientApplication(object):
     def token_cache(self, cache: TokenCache) -> None:
         self._ctx.cache = _checked_cache(cache)
 
+    def _claims(self, claims_challenge: Optional[str],
+                forwarded_client_claims: Optional[str]) -> Optional[str]:
+        """The claims challenge a flow is given, with any client-forwarded claims merged in."""
+        return with_forwarded(self._ctx.capabilities, claims_challenge, forwarded_client_claims)
+
     def __repr__(self) -> str:
         return "{}(client_id={!r}, authority={!r})".format(
             type(self).__name__, self.client_id, self.authority.url)
@@ -461,7 +466,7 @@ class ClientApplication(object):
         """
         return auth_code.redeem_code(
             self._ctx, code, scopes, redirect_uri=redirect_uri, expected_nonce=nonce,
-            claims_challenge=with_forwarded(claims_challenge, forwarded_client_claims))
+            claims_challenge=self._claims(claims_challenge, forwarded_client_claims))
 
     # ---- Accounts ----------------------------------------------------------------------
 
@@ -563,8 +568,8 @@ class ClientApplication(object):
         refuse_auth_scheme(auth_scheme)
         return silent.acquire(self._ctx, scopes, account, authority=authority,
                               force_refresh=force_refresh,
-                              claims_challenge=with_forwarded(claims_challenge,
-                                                              forwarded_client_claims))
+                              claims_challenge=self._claims(claims_challenge,
+                                                             forwarded_client_claims))
 
     def acquire_token_by_refresh_token(self, refresh_token: str, scopes: List[str],
                                        **kwargs: Any) -> TokenResult:
@@ -818,7 +823,7 @@ class ConfidentialClientApplication(ClientApplication):
         """
         return user_fic.acquire(
             self._ctx, scopes, assertion, username=username, user_object_id=user_object_id,
-            claims_challenge=with_forwarded(claims_challenge, forwarded_client_claims))
+            claims_challenge=self._claims(claims_challenge, forwarded_client_claims))
 
     def acquire_token_on_behalf_of(self, user_assertion: str, scopes: List[str],
                                    claims_challenge: Optional[str] = None,
@@ -845,7 +850,7 @@ class ConfidentialClientApplication(ClientApplication):
         """
         return user_grants.on_behalf_of(
             self._ctx, user_assertion, scopes,
-            claims_challenge=with_forwarded(claims_challenge, forwarded_client_claims))
+            claims_challenge=self._claims(claims_challenge, forwarded_client_claims))
 
 
 def _checked_cache(cache: Any) -> TokenCache:

@@ -165,6 +165,19 @@ class TestClientCredentialsExtensions:
             {"access_token": {"nbf": {"essential": True}, "xms_foo": {"value": "bar"}}})
         assert not app.token_cache.find(msal.TokenCache.CredentialType.ACCESS_TOKEN)
 
+    def test_forwarded_claims_come_after_the_capabilities_and_win_a_conflict(self, emu, make_app):
+        app = make_app("confidential-secret", client_capabilities=["CP1"])
+        app.acquire_token_for_client([GRAPH_DEFAULT], claims_challenge=NBF,
+                                     forwarded_client_claims=FORWARDED)
+        app.acquire_token_for_client(
+            [GRAPH_DEFAULT], claims_challenge=NBF,
+            forwarded_client_claims='{"access_token": {"nbf": {"essential": false}}}')
+        first, second = [p["form"]["claims"] for p in token_posts(emu)]
+        assert first == json.dumps({"access_token": {
+            "nbf": {"essential": True}, "xms_cc": {"values": ["CP1"]},
+            "xms_foo": {"value": "bar"}}})
+        assert json.loads(second)["access_token"]["nbf"] == {"essential": False}
+
     def test_forwarded_client_claims_must_be_a_json_object(self, make_app):
         with pytest.raises(ValueError, match="forwarded_client_claims"):
             make_app("confidential-secret").acquire_token_for_client(

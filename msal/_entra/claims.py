@@ -26,16 +26,19 @@ def merge(capabilities: Optional[Dict[str, Any]], claims_challenge: Optional[str
     return json.dumps(_deep_merge(challenge, capabilities))
 
 
-def with_forwarded(claims_challenge: Optional[str],
+def with_forwarded(capabilities: Optional[Dict[str, Any]], claims_challenge: Optional[str],
                    forwarded_client_claims: Optional[str]) -> Optional[str]:
-    """One claims string: the challenge's claims, then the client's forwarded ones, as later
-    msal versions send them; either alone is passed on as it is."""
+    """The claims a request carries with client-forwarded claims: the challenge's, then the
+    capabilities, then the forwarded ones, which win a conflict, as later msal versions send
+    them. Without forwarded claims the challenge is passed on as it is (see :func:`merge`)."""
     if not forwarded_client_claims:
         return claims_challenge
     forwarded = _json_object(forwarded_client_claims, "forwarded_client_claims")
-    if not claims_challenge:
+    if not claims_challenge and not capabilities:
         return forwarded_client_claims
-    return json.dumps(_deep_merge(_json_object(claims_challenge, "claims_challenge"), forwarded))
+    base = _json_object(claims_challenge, "claims_challenge") if claims_challenge else {}
+    return json.dumps(_deep_merge(_deep_merge(base, capabilities or {}), forwarded,
+                                  then_wins=True))
 
 
 def _json_object(text: Any, name: str) -> Dict[str, Any]:
@@ -51,13 +54,15 @@ def _json_object(text: Any, name: str) -> Dict[str, Any]:
     return value
 
 
-def _deep_merge(first: Dict[str, Any], then: Dict[str, Any]) -> Dict[str, Any]:
-    """``first`` with what ``then`` adds; ``first`` wins a conflict. Key order follows the
-    original library (the challenge's claims, then ``xms_cc``), so the wire bytes match."""
+def _deep_merge(first: Dict[str, Any], then: Dict[str, Any],
+                then_wins: bool = False) -> Dict[str, Any]:
+    """``first`` with what ``then`` adds; ``first`` wins a conflict unless ``then_wins``. Key
+    order follows the original library (``first``'s keys, then the new ones), so the wire
+    bytes match."""
     merged = dict(first)
     for key, value in then.items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _deep_merge(merged[key], value)
-        elif key not in merged:
+            merged[key] = _deep_merge(merged[key], value, then_wins)
+        elif then_wins or key not in merged:
             merged[key] = value
     return merged

@@ -27,8 +27,8 @@ def acquire(ctx: AppContext, scopes: Any, claims_challenge: Optional[str] = None
     if fmi_path is not None or forwarded_client_claims:
         if fmi_path is not None and (not isinstance(fmi_path, str) or not fmi_path):
             raise ValueError("fmi_path must be a non-empty string")
-        return request(ctx, scopes, with_forwarded(claims_challenge, forwarded_client_claims),
-                       extra={"fmi_path": fmi_path}, cache=False)
+        claims = with_forwarded(ctx.capabilities, claims_challenge, forwarded_client_claims)
+        return request(ctx, scopes, claims, extra={"fmi_path": fmi_path}, cache=False)
     if claims_challenge:
         return request(ctx, scopes, claims_challenge)
     cached, refresh_due = ctx.cached_access_token(scopes=scopes, home_account_id=None)
