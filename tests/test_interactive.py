@@ -141,7 +141,7 @@ def test_explicit_port_and_port_in_use(emu, make_app, browser):
 def test_listener_binds_loopback_only():
     from msal.oauth2cli.authcode import LoopbackListener
     with LoopbackListener() as listener:
-        assert listener._server.server_address[0] == "127.0.0.1"
+        assert {host for host, _ in listener.addresses} <= {"127.0.0.1", "::1"}
         assert listener.redirect_uri == "http://localhost:{}".format(listener.port)
 
 
