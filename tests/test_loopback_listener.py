@@ -91,8 +91,9 @@ def test_the_timeout_is_honoured_while_connections_stay_idle():
 
 
 def test_more_idle_connections_than_the_cap_do_not_lock_the_listener_out():
+    """The listener keeps 32 connections open at most, dropping the oldest."""
     with LoopbackListener() as listener, waiting(listener) as got:
-        with idle_connections(listener.port, count=authcode.MAX_CONNECTIONS + 5):
+        with idle_connections(listener.port, count=40):
             page = deliver(listener.port)
     assert page.status_code == 200 and got["result"]["code"] == "the-code"
 
@@ -114,11 +115,11 @@ def test_a_form_post_response_is_read():
     form_post(b"-1", b"state=" + STATE.encode() + b"&code=forged"),
     form_post(b"abc", b"state=" + STATE.encode() + b"&code=forged"),
     form_post(b"+5", b"state"),
-    form_post(str(authcode.MAX_FORM + 1).encode(), b"state=" + STATE.encode()),
+    form_post(b"%d" % (2 << 20), b"state=" + STATE.encode()),  # Over the 1 MiB form cap
     form_post(b"5", b"state", extra=b"Content-Length: 6\r\n"),
     form_post(b"5", b"state", extra=b"Transfer-Encoding: chunked\r\n"),
     b"GET /?state=" + STATE.encode() + b"&code=forged HTTP/1.1\r\nX-Pad: "
-    + b"a" * (authcode.MAX_HEAD + 10) + b"\r\n\r\n",
+    + b"a" * 20000 + b"\r\n\r\n",  # Over the 16 KiB head cap
     b"GET /?state=" + STATE.encode() + b"&code=forged HTTP/1.1\r\nContent-Length: 4\r\n\r\nbody",
     b"DELETE /?state=" + STATE.encode() + b"&code=forged HTTP/1.1\r\n\r\n",
     b"not http at all\r\n\r\n",
