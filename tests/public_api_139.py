@@ -505,4 +505,14 @@ CONSTANTS = {'msal.ClientApplication.ACQUIRE_TOKEN_BY_AUTHORIZATION_CODE_ID': '8
                                          'b2clogin.us',
                                          'b2clogin.de',
                                          'ciamlogin.com'],
- 'msal.authority.WORLD_WIDE': 'login.microsoftonline.com'}
+ 'msal.authority.WORLD_WIDE': 'login.microsoftonline.com',
+ 'msal.sku.SKU': 'MSAL.Python',
+ 'msal.telemetry.AT_ABSENT': 2,
+ 'msal.telemetry.AT_AGING': 4,
+ 'msal.telemetry.AT_EXPIRED': 3,
+ 'msal.telemetry.CLIENT_CURRENT_TELEMETRY': 'x-client-current-telemetry',
+ 'msal.telemetry.CLIENT_LAST_TELEMETRY': 'x-client-last-telemetry',
+ 'msal.telemetry.CLIENT_REQUEST_ID': 'client-request-id',
+ 'msal.telemetry.FORCE_REFRESH': 1,
+ 'msal.telemetry.NON_SILENT_CALL': 0,
+ 'msal.telemetry.RESERVED': 5}

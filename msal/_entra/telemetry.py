@@ -7,6 +7,7 @@ import uuid
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from .. import __version__
+from ..sku import SKU
 
 # API ids the service uses to tell flows apart (x-client-current-telemetry).
 CLIENT_CREDENTIALS = 730
@@ -32,7 +33,7 @@ _SCHEMA = "4"
 def base_headers(app_name: Optional[str] = None, app_version: Optional[str] = None) -> Dict[str, str]:
     """Headers that are the same on every request of an application."""
     headers = {
-        "x-client-sku": "MSAL.Python",
+        "x-client-sku": SKU,
         "x-client-ver": __version__,
         "x-client-os": sys.platform,
         "x-client-cpu": cpu_architecture(),
