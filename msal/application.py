@@ -11,7 +11,6 @@ import time
 from typing import Any, Callable, Dict, List, Mapping, Optional, Union
 
 from ._entra import claims as claims_rules
-from ._entra.claims import with_forwarded
 from ._entra import scopes as scope_rules
 from ._entra import telemetry
 from ._entra.discovery import Discovery
@@ -303,7 +302,8 @@ class ClientApplication(object):
     def _claims(self, claims_challenge: Optional[str],
                 forwarded_client_claims: Optional[str]) -> Optional[str]:
         """The claims challenge a flow is given, with any client-forwarded claims merged in."""
-        return with_forwarded(self._ctx.capabilities, claims_challenge, forwarded_client_claims)
+        return claims_rules.with_forwarded(self._ctx.capabilities, claims_challenge,
+                                           forwarded_client_claims)
 
     def __repr__(self) -> str:
         return "{}(client_id={!r}, authority={!r})".format(
@@ -458,7 +458,7 @@ class ClientApplication(object):
                     ``claims`` directive of the ``WWW-Authenticate`` header it answered with (for
                     example after a Conditional Access policy changed). MSAL sends it as the
                     ``claims`` parameter, merged with the app's ``client_capabilities``.
-        :param str forwarded_client_claims: Optional (since 1.39 of the original). A JSON
+        :param str forwarded_client_claims: Optional (from later msal versions). A JSON
             string of claims that come from the client rather than from a challenge, merged
             into the ``claims`` parameter after ``claims_challenge``.
         :returns: the token response (with ``"access_token"``), or an error dict with
@@ -519,7 +519,7 @@ class ClientApplication(object):
                     ``claims`` directive of the ``WWW-Authenticate`` header it answered with (for
                     example after a Conditional Access policy changed). MSAL sends it as the
                     ``claims`` parameter, merged with the app's ``client_capabilities``.
-        :param str forwarded_client_claims: Optional (since 1.39 of the original). A JSON
+        :param str forwarded_client_claims: Optional (from later msal versions). A JSON
             string of client-originated claims, merged into the ``claims`` parameter after
             ``claims_challenge``; like a challenge, it skips the cached access token.
         :param auth_scheme: A :class:`~msal.auth_scheme.PopAuthScheme` asks for a
@@ -556,7 +556,7 @@ class ClientApplication(object):
                     ``claims`` directive of the ``WWW-Authenticate`` header it answered with (for
                     example after a Conditional Access policy changed). MSAL sends it as the
                     ``claims`` parameter, merged with the app's ``client_capabilities``.
-        :param str forwarded_client_claims: Optional (since 1.39 of the original). A JSON
+        :param str forwarded_client_claims: Optional (from later msal versions). A JSON
             string of client-originated claims, merged into the ``claims`` parameter after
             ``claims_challenge``; like a challenge, it skips the cached access token.
         :param auth_scheme: A :class:`~msal.auth_scheme.PopAuthScheme` asks for a
@@ -777,7 +777,7 @@ class ConfidentialClientApplication(ClientApplication):
                     ``claims`` parameter, merged with the app's ``client_capabilities``.
         :param str fmi_path: Optional (later msal versions). The Federated Managed Identity
             credential path, sent as the ``fmi_path`` form field.
-        :param str forwarded_client_claims: Optional (since 1.39 of the original). A JSON
+        :param str forwarded_client_claims: Optional (from later msal versions). A JSON
             string of client-originated claims, merged into the ``claims`` parameter after
             ``claims_challenge``.
 
@@ -805,7 +805,7 @@ class ConfidentialClientApplication(ClientApplication):
             user_object_id: Optional[str] = None, claims_challenge: Optional[str] = None,
             forwarded_client_claims: Optional[str] = None, **kwargs: Any) -> TokenResult:
         """Get a token for a user with a federated identity credential (the ``user_fic``
-        grant), as an agent acting for that user does (since 1.39 of the original).
+        grant), as an agent acting for that user does (from later msal versions).
 
         :param list[str] scopes: Scopes of the downstream API.
         :param str assertion: The federated identity credential, such as the agent's instance
@@ -842,7 +842,7 @@ class ConfidentialClientApplication(ClientApplication):
                     ``claims`` directive of the ``WWW-Authenticate`` header it answered with (for
                     example after a Conditional Access policy changed). MSAL sends it as the
                     ``claims`` parameter, merged with the app's ``client_capabilities``.
-        :param str forwarded_client_claims: Optional (since 1.39 of the original). A JSON
+        :param str forwarded_client_claims: Optional (from later msal versions). A JSON
             string of client-originated claims, merged into the ``claims`` parameter after
             ``claims_challenge``.
         :returns: the token response (with ``"access_token"``), or an error dict with
