@@ -315,6 +315,12 @@ def test_msal_force_region(emu, monkeypatch):
         "westus.login.microsoft.com", "login.microsoftonline.com"]
 
 
+def test_a_malformed_msal_force_region_is_refused(monkeypatch):
+    monkeypatch.setenv("MSAL_FORCE_REGION", "west us/../x")
+    with pytest.raises(ValueError, match="MSAL_FORCE_REGION"):
+        msal.ConfidentialClientApplication("id", client_credential="s")
+
+
 def test_tenant_discovery(emu):
     session = emu.http_client()
     url = "https://login.microsoftonline.com/{}/v2.0/.well-known/openid-configuration".format(

@@ -25,7 +25,10 @@ def check(azure_region: Any) -> Any:
     later msal versions do, so a deployment can pin its region without a code change."""
     if azure_region is None:
         forced = os.environ.get(FORCE_REGION_VARIABLE, "").strip()
-        return check(forced) if forced else None
+        if forced and not _REGION.match(forced.lower()):
+            raise ValueError("The {} environment variable must be a region name such as "
+                             "'westus'; got {!r}".format(FORCE_REGION_VARIABLE, forced))
+        return forced.lower() or None
     if azure_region is True or azure_region is False:
         return azure_region or None
     if not isinstance(azure_region, str) or not _REGION.match(azure_region.lower()):
