@@ -11,6 +11,7 @@ from __future__ import annotations
 import fnmatch
 import logging
 import os
+import re
 import selectors
 import socket
 import socketserver
@@ -27,6 +28,7 @@ MAX_HEADERS = 100
 RELAY_CHUNK = 65536
 UPSTREAM_TIMEOUT = 10
 IDLE_TIMEOUT = 300
+TLS_HANDSHAKE_RECORD = b"\x16"
 
 
 class ProxyRefusal(Exception):
@@ -38,9 +40,12 @@ class ProxyRefusal(Exception):
 
 
 def split_target(target: str) -> Tuple[str, int]:
-    """`host:port` of a CONNECT line (IPv6 in brackets); ValueError when it is not one."""
+    """`host:port` of a CONNECT line (IPv6 in brackets; some clients, msal-node among them,
+    leave the port 443 out); ValueError when it is not one."""
     host, sep, port = target.rpartition(":")
-    if not sep or not host or not port.isdigit():
+    if not sep or host.endswith(":") or (target.startswith("[") and not host.endswith("]")):
+        host, port = target, "443"
+    if not host or not port.isdigit() or not re.fullmatch(r"[\w.\-\[\]:]+", host):
         raise ValueError("not host:port")
     return host.strip("[]").lower(), int(port)
 
@@ -127,18 +132,31 @@ class _ProxyHandler(socketserver.StreamRequestHandler):
                                 % (status, reason.encode("ascii", "replace"), len(body), body))
 
     def _serve(self, host: str) -> None:
-        """Answer the TLS as `host` and let the emulator's HTTPS handler read the requests."""
+        """Answer the TLS as `host` and let the emulator's HTTPS handler read the requests.
+
+        msal-node (3.x) writes its request in clear text into the tunnel; a tunnel that does
+        not start with a TLS record is served as plain HTTP for it.
+        """
         proxy: ProxyServer = self.server  # type: ignore[assignment]
         self.connection.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
-        tls = proxy.certificates.context(host).wrap_socket(
-            self.connection, server_side=True, do_handshake_on_connect=False)
+        self.connection.settimeout(UPSTREAM_TIMEOUT * 3)
+        try:
+            first = self.connection.recv(1, socket.MSG_PEEK)
+        except OSError:
+            return
+        stream: socket.socket = self.connection
+        if first == TLS_HANDSHAKE_RECORD:
+            stream = proxy.certificates.context(host).wrap_socket(
+                self.connection, server_side=True, do_handshake_on_connect=False)
+        elif not first:
+            return
         https = proxy.emulator.https_server
         try:
-            https.finish_request(tls, self.client_address)
+            https.finish_request(stream, self.client_address)
         except (OSError, ssl.SSLError):
             pass  # the client went away or gave up on the handshake
         finally:
-            https.shutdown_request(tls)
+            https.shutdown_request(stream)
 
     def _tunnel(self, host: str, port: int) -> None:
         try:

@@ -112,7 +112,8 @@ class _Handler(BaseHTTPRequestHandler):
         # the body back until the client's delayed ACK, some 40 ms on every answer.
         self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.request.settimeout(30)
-        self.request.do_handshake()  # here, in the worker thread, never in the accept loop
+        if isinstance(self.request, ssl.SSLSocket):  # not so for msal-node's proxy tunnels
+            self.request.do_handshake()  # here, in the worker thread, never in the accept loop
         super().setup()
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet by default
