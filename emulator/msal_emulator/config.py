@@ -35,6 +35,7 @@ _CIAM_TENANT = "a61c0d5e-2f3b-4c7a-8e9d-1b2c3d4e5f60"
 DEFAULT_CONFIG: Dict[str, Any] = {
     "tenants": [
         {"id": _TENANT, "domain": "contoso.example", "display_name": "Contoso (emulated)",
+         "domains": ["contoso.onmicrosoft.com"],
          "region_scope": "NA", "federated_domains": ["fabrikam.example"]},
         {"id": _B2C_TENANT, "domain": "contosob2c.onmicrosoft.com", "kind": "b2c",
          "host": "contosob2c.b2clogin.com", "display_name": "Contoso B2C (emulated)",

@@ -54,7 +54,7 @@ def settings(proxy_emu, app_name, tenant=None):
 
 
 @pytest.mark.parametrize("version", sorted(INTERPRETERS))
-@pytest.mark.parametrize("tenant", ["guid", "contoso.example"])
+@pytest.mark.parametrize("tenant", ["guid", "contoso.onmicrosoft.com"])
 def test_msal_daemon(proxy_emu, start_app, version, tenant):
     tenant = proxy_emu.tenant_id if tenant == "guid" else tenant
     app = start_app([interpreter(version), "msal_sample.py", "daemon"],
@@ -66,11 +66,13 @@ def test_msal_daemon(proxy_emu, start_app, version, tenant):
 
 
 @pytest.mark.parametrize("version", sorted(INTERPRETERS))
-def test_msal_web_app(proxy_emu, start_app, version):
+@pytest.mark.parametrize("tenant", ["guid", "organizations"])
+def test_msal_web_app(proxy_emu, start_app, version, tenant):
+    tenant = proxy_emu.tenant_id if tenant == "guid" else tenant
     app = start_app([interpreter(version), "msal_sample.py", "web-app"],
-                    REDIRECT_URI=WEB_APP_REDIRECT_URI, **settings(proxy_emu, "flask-sample"))
+                    REDIRECT_URI=WEB_APP_REDIRECT_URI, **settings(proxy_emu, "flask-sample", tenant))
     auth_uri = app.next_line()
-    assert auth_uri.startswith("https://%s/%s/oauth2/v2.0/authorize?" % (LOGIN, proxy_emu.tenant_id))
+    assert auth_uri.startswith("https://%s/%s/oauth2/v2.0/authorize?" % (LOGIN, tenant))
     redirected_to = proxy_emu.sign_in(auth_uri, *ALICE)
     assert redirected_to.startswith(WEB_APP_REDIRECT_URI + "?code=")
     app.send(redirected_to)
