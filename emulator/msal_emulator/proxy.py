@@ -90,11 +90,9 @@ class _ProxyHandler(socketserver.StreamRequestHandler):
 
     def handle(self) -> None:
         proxy: ProxyServer = self.server  # type: ignore[assignment]
+        method, target = "-", ""
         try:
             method, target = self._read_head()
-        except ValueError:
-            return self._status(400, "Bad request to the msal-emulator proxy")
-        try:
             if method != "CONNECT":
                 raise ProxyRefusal(405, "msal-emulator proxies HTTPS only (CONNECT); "
                                         "%s %s refused" % (method, target[:100]))
@@ -112,11 +110,11 @@ class _ProxyHandler(socketserver.StreamRequestHandler):
     def _read_head(self) -> Tuple[str, str]:
         line = self.rfile.readline(MAX_HEADER_LINE).decode("latin-1").split()
         if len(line) != 3:
-            raise ValueError("bad request line")
+            raise ProxyRefusal(400, "Bad request line for the msal-emulator proxy")
         for _ in range(MAX_HEADERS):
             if self.rfile.readline(MAX_HEADER_LINE) in (b"\r\n", b"\n", b""):
                 return line[0].upper(), line[1]
-        raise ValueError("too many headers")
+        raise ProxyRefusal(400, "Too many headers for the msal-emulator proxy")
 
     @staticmethod
     def _target(target: str) -> Tuple[str, int]:
