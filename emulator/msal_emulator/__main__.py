@@ -96,8 +96,8 @@ def _start(emu: Emulator, args: argparse.Namespace) -> Optional[str]:
     except OSError as exc:
         emu.close()
         if exc.errno == errno.EADDRINUSE:
-            return ("a port is already in use (--port %d, --proxy-port %d); stop what uses it "
-                    "or choose another (0 picks a free one)" % (args.port, args.proxy_port))
+            return ("%s; stop what uses it or choose another port (0 picks a free one)"
+                    % exc.strerror)
         return "cannot listen on 127.0.0.1: %s" % (exc.strerror or exc)
     return None
 

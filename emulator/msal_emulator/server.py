@@ -1,6 +1,7 @@
 """The HTTPS server, its routing table, and the `Emulator` object tests and the demo use."""
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import socket
@@ -218,6 +219,16 @@ class _HTTPSServer(ThreadingHTTPServer):
             super().shutdown_request(request)
 
 
+def _listen(what: str, port: int, make: Callable[[], Any]) -> Any:
+    """Open a listener; a port in use is said plainly, naming which one."""
+    try:
+        return make()
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise OSError(exc.errno, "the %s port %d is already in use" % (what, port)) from None
+        raise
+
+
 class Emulator:
     """A local Microsoft identity platform (Entra ID v2.0 endpoints) on real HTTPS.
 
@@ -289,15 +300,18 @@ class Emulator:
             return self
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(os.path.join(self._dir, SERVER_PAIR_FILE))
-        self._server = _HTTPSServer(("127.0.0.1", self._requested_port), self, context)
+        self._server = _listen("HTTPS (--port)", self._requested_port,
+                               lambda: _HTTPSServer(("127.0.0.1", self._requested_port), self,
+                                                    context))
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         kwargs={"poll_interval": 0.05},
                                         name="msal-emulator", daemon=True)
         self._thread.start()
         if self._requested_proxy_port is not None:
             from . import proxy
-            self._proxy, self._proxy_thread = proxy.start(
-                self, self._requested_proxy_port, self.upstream)
+            self._proxy, self._proxy_thread = _listen(
+                "proxy (--proxy-port)", self._requested_proxy_port,
+                lambda: proxy.start(self, self._requested_proxy_port, self.upstream))
         return self
 
     def stop(self) -> None:
