@@ -130,7 +130,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     finally:
         served = len(emu.requests)
         emu.close()
-        print("msal-emulator stopped after %d requests" % served, flush=True)
+        print("msal-emulator stopped (%d requests served)" % served, flush=True)
     return 0
 
 

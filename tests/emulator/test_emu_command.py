@@ -38,7 +38,7 @@ def test_command_serves_until_interrupted(tmp_path):
         logged = [line for line in out.splitlines() if "openid-configuration" in line]
         assert len(logged) == 2 and all(" -> 200 (" in line for line in logged)
         assert "GET login.microsoftonline.com /%s/v2.0/" % tenant in logged[0]
-        assert out.rstrip().endswith("msal-emulator stopped after 2 requests")
+        assert out.rstrip().endswith("msal-emulator stopped (2 requests served)")
     finally:
         if proc.poll() is None:
             proc.kill()
