@@ -13,6 +13,7 @@ import requests
 from msal_emulator import Emulator
 
 GRAPH_DEFAULT = "https://graph.microsoft.com/.default"
+ADFS_HOST = "sts.fabrikam.example"
 
 
 class _Echo(socketserver.BaseRequestHandler):
@@ -32,7 +33,8 @@ def echo_server():
 
 @pytest.fixture(scope="module")
 def proxied(echo_server):
-    with Emulator(proxy_port=0, upstream=["127.0.0.1:%d" % echo_server]) as emu:
+    with Emulator({"adfs_host": ADFS_HOST}, proxy_port=0,
+                  upstream=["127.0.0.1:%d" % echo_server]) as emu:
         yield emu
     emu.close()
 
@@ -110,12 +112,17 @@ def test_upstream_hosts_are_tunnelled(proxy, echo_server):
         assert sock.recv(100) == b"echo:hello"
 
 
-def test_this_library_runs_unchanged_through_the_proxy(proxy, monkeypatch):
-    """The environment alone points msal (default options) at it."""
+@pytest.fixture
+def proxy_environment(proxy, monkeypatch):
+    """This process's environment pointing at the proxy and its CA, as an app's would."""
     for name in ("NO_PROXY", "no_proxy", "CURL_CA_BUNDLE"):
         monkeypatch.delenv(name, raising=False)
     for name, value in proxy.proxy_environment().items():
         monkeypatch.setenv(name, value)
+
+
+def test_this_library_runs_unchanged_through_the_proxy(proxy, proxy_environment):
+    """The environment alone points msal (default options) at it."""
     app = msal.ConfidentialClientApplication(
         proxy.app("confidential-secret")["client_id"],
         client_credential=proxy.client_credential("confidential-secret"),
@@ -146,3 +153,15 @@ def test_proxy_needs_to_be_asked_for(emulator):
     assert emulator.proxy_url is None
     with pytest.raises(RuntimeError, match="proxy_port"):
         emulator.proxy_environment()
+
+
+def test_federated_users_reach_the_configured_adfs_host(proxy, proxy_environment):
+    carol = proxy.user("carol@fabrikam.example")
+    app = msal.PublicClientApplication(
+        proxy.app("public")["client_id"],
+        authority="https://login.microsoftonline.com/contoso.onmicrosoft.com")
+    result = app.acquire_token_by_username_password(carol["username"], carol["password"],
+                                                    scopes=["User.Read"])
+    assert "access_token" in result, result
+    hosts = {r["path"].split("/")[-1]: r["host"] for r in proxy.requests if "/adfs/" in r["path"]}
+    assert hosts == {"mex": ADFS_HOST, "usernamemixed": ADFS_HOST}
