@@ -22,6 +22,7 @@ SECRET_FIELDS = frozenset({
     "client_secret", "client_assertion", "password", "passwd", "code", "refresh_token",
     "assertion", "device_code", "code_verifier", "access_token", "id_token", "token",
     "samlresponse", "approval", "authorization", "cookie", "set-cookie", "id_token_hint"})
+MAX_PARSED_BODY = 65536
 JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]*")
 SHOWN_RESPONSE_FIELDS = ("token_type", "expires_in", "scope", "error", "error_codes",
                          "user_code", "verification_uri", "interval", "suberror")
@@ -48,15 +49,22 @@ def client_id_of(entry: Dict[str, Any]) -> Optional[str]:
     return found
 
 
-def _error_of(resp: Response) -> Dict[str, Any]:
-    """`error` and the AADSTS (or AADB2C) code of an error answer, when it has them."""
-    if resp.status < 400 or b"error" not in resp.body[:4096]:
+def _json_object(resp: Response) -> Dict[str, Any]:
+    """A JSON object answer as a dict; {} for anything else, or for a body too large to read
+    on every request (the `large` fault)."""
+    if not resp.body.startswith(b"{") or len(resp.body) > MAX_PARSED_BODY:
         return {}
     try:
         body = json.loads(resp.body)
     except ValueError:
         return {}
-    if not isinstance(body, dict) or not isinstance(body.get("error"), str):
+    return body if isinstance(body, dict) else {}
+
+
+def _error_of(resp: Response) -> Dict[str, Any]:
+    """`error` and the AADSTS (or AADB2C) code of an error answer, when it has them."""
+    body = _json_object(resp) if resp.status >= 400 else {}
+    if not isinstance(body.get("error"), str):
         return {}
     codes = body.get("error_codes") or []
     code = codes[0] if codes else None
@@ -75,19 +83,11 @@ def finish(entry: Dict[str, Any], resp: Optional[Response], seconds: float) -> N
         return
     entry.update(status=resp.status, error=None, error_code=None)
     entry.update(_error_of(resp))
-    entry["response_summary"] = _response_summary(resp)
 
 
-def _response_summary(resp: Response) -> Dict[str, Any]:
+def _response_summary(resp: Optional[Response]) -> Dict[str, Any]:
     """The harmless fields of a JSON answer, for `-v`."""
-    if not resp.body.startswith(b"{"):
-        return {}
-    try:
-        body = json.loads(resp.body)
-    except ValueError:
-        return {}
-    if not isinstance(body, dict):
-        return {}
+    body = _json_object(resp) if resp is not None else {}
     shown = {k: body[k] for k in SHOWN_RESPONSE_FIELDS if k in body}
     shown.update({k: REDACTED for k in ("access_token", "id_token", "refresh_token") if k in body})
     return shown
@@ -115,19 +115,20 @@ def line(entry: Dict[str, Any]) -> str:
 def redacted(entry: Dict[str, Any]) -> Dict[str, Any]:
     """The entry as it may be shown: what `GET /_emulator/requests` answers."""
     keep = ("time", "method", "host", "path", "grant_type", "client_id", "status", "error",
-            "error_code", "latency_ms", "response_summary")
+            "error_code", "latency_ms")
     view = {k: entry.get(k) for k in keep}
     view["query"] = redact_pairs(entry.get("query", {}))
     view["form"] = redact_pairs(entry.get("form", {}))
     return view
 
 
-def emit(entry: Dict[str, Any]) -> None:
-    """Log one request: its line at INFO, its redacted fields at DEBUG (`-v`)."""
+def emit(entry: Dict[str, Any], resp: Optional[Response] = None) -> None:
+    """Log one request: its line at INFO, its redacted fields and the answer's at DEBUG (`-v`)."""
     log.info("%s", line(entry))
     if log.isEnabledFor(logging.DEBUG):
         view = redacted(entry)
-        for name in ("query", "form", "response_summary"):
+        view["answer"] = _response_summary(resp)
+        for name in ("query", "form", "answer"):
             if view.get(name):
                 log.debug("    %s %s", name, json.dumps(view[name], sort_keys=True))
 

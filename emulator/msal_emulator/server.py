@@ -155,7 +155,7 @@ class _Handler(BaseHTTPRequestHandler):
         emulator.requests.append(entry)
         resp = self._respond(req)
         requestlog.finish(entry, resp, time.monotonic() - started)
-        requestlog.emit(entry)
+        requestlog.emit(entry, resp)
         if resp is not None:
             self._answer(resp)
 
