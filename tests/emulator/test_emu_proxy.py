@@ -61,13 +61,19 @@ def connect(emu, target):
     return sock, sock.recv(4096).split(b"\r\n", 1)[0].decode()
 
 
-@pytest.mark.parametrize("host", ["login.microsoftonline.com", "login.windows.net",
-                                  "login.microsoftonline.us", "login.chinacloudapi.cn",
-                                  "westus2.login.microsoft.com"])
-def test_identity_hosts_are_answered_under_their_own_name(proxy, host):
-    resp = session(proxy).get("https://%s/%s/v2.0/.well-known/openid-configuration"
-                              % (host, proxy.tenant_id), timeout=10)
-    assert resp.json()["issuer"] == "https://%s/%s/v2.0" % (host, proxy.tenant_id)
+@pytest.mark.parametrize("host, issuing_host", [
+    ("login.microsoftonline.com", "login.microsoftonline.com"),
+    ("login.windows.net", "login.microsoftonline.com"),
+    ("westus2.login.microsoft.com", "westus2.login.microsoft.com"),
+    ("login.microsoftonline.us", "login.microsoftonline.us"),
+    ("login.usgovcloudapi.net", "login.microsoftonline.us"),
+    ("login.chinacloudapi.cn", "login.partner.microsoftonline.cn")])
+def test_identity_hosts_are_answered_under_their_own_name(proxy, host, issuing_host):
+    """Each host answers as itself; the issuer is its cloud's, as Entra's is."""
+    doc = session(proxy).get("https://%s/%s/v2.0/.well-known/openid-configuration"
+                             % (host, proxy.tenant_id), timeout=10).json()
+    assert doc["issuer"] == "https://%s/%s/v2.0" % (issuing_host, proxy.tenant_id)
+    assert doc["token_endpoint"].startswith("https://%s/" % host)
     [entry] = proxy.requests
     assert entry["host"] == host and entry["status"] == 200
 
