@@ -17,7 +17,7 @@ import socket
 import socketserver
 import ssl
 import threading
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, List, Tuple
 
 from . import certs
 from .routing import is_proxied_host

@@ -291,7 +291,7 @@ class Emulator:
             if app.get("certificate") is True:
                 name = app["name"]
                 pair = certs.stored_pair(self._dir, name + ".pem",
-                                         lambda: self.ca.issue(name), self.ca.pair)
+                                         lambda name=name: self.ca.issue(name), self.ca.pair)
                 self.app_keys[name] = pair
                 app["certificates"] = list(app["certificates"]) + [pair.cert_pem]
 

@@ -4,7 +4,6 @@ import json
 import logging
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
