@@ -6,24 +6,14 @@ is wrapped in a hash tag (``{...}``) so a partition's keys live in one Redis Clu
 """
 from __future__ import annotations
 
-import base64
 import hashlib
 from typing import Any, Dict, Optional
 
 from .._entra.discovery import KNOWN_ALIASES
+from .._flows.user_grants import assertion_hash
 
 __all__ = ["app_partition", "user_partition", "obo_partition", "assertion_hash",
            "canonical_environment", "redis_key", "partition_of_entry"]
-
-
-def assertion_hash(user_assertion: str) -> str:
-    """The SHA-256 of an incoming assertion, base64url without padding.
-
-    On-behalf-of tokens are filed under it (as MSAL.NET and MSAL Node do), never under the
-    assertion itself.
-    """
-    digest = hashlib.sha256(user_assertion.encode("utf-8")).digest()
-    return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
 
 
 def canonical_environment(environment: Any) -> str:

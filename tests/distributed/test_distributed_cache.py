@@ -353,3 +353,30 @@ def test_redis_cluster(emu, make_app, redis_cluster):
     found = caches[1].find_refresh_tokens(home_account_id="user4.tenant",
                                           environments=["login.example.com"], client_id="client")
     assert [rt["secret"] for rt in found] == ["rt-value"]
+
+
+# ---------------------------------------------------------------- on-behalf-of
+
+
+def test_obo_tokens_are_shared_by_assertion(emu, signed_in, make_app, redis_url):
+    web_app, _ = signed_in()
+    api_scope = "{}/access_as_user".format(emu.app("web-api")["app_id_uri"])
+    incoming = web_app.acquire_token_silent([api_scope], web_app.get_accounts()[0])["access_token"]
+    emu.clear_requests()
+    tiers = [make_app("web-api", token_cache=RedisTokenCache(redis_url)) for _ in range(6)]
+    results = [None] * len(tiers)
+
+    def obo(i):
+        results[i] = tiers[i].acquire_token_on_behalf_of(incoming, ["User.Read"])
+    threads = [threading.Thread(target=obo, args=(i,)) for i in range(len(tiers))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len({r["access_token"] for r in results}) == 1, results
+    assert len(token_posts(emu, "urn:ietf:params:oauth:grant-type:jwt-bearer")) == 1
+    keys = [k.decode() for k in stored(redis_url).keys("msal:*")]
+    from msal.distributed import assertion_hash, obo_partition
+    assert keys == [redis_key("msal", obo_partition(tiers[0].client_id,
+                                                    assertion_hash(incoming)))]
+    assert incoming.split(".")[1] not in stored(redis_url).hget(keys[0], "d").decode()
