@@ -262,6 +262,16 @@ def on_behalf_of(msal, env):
     return {"result": result, "accounts": app.get_accounts(), "cache": state_of(cache)}
 
 
+@scenario
+def on_behalf_of_twice(msal, env):
+    cache = msal.SerializableTokenCache()
+    app = confidential(msal, env, "web-api", token_cache=cache)
+    incoming = env.ask("issue_token", user="alice")
+    first = app.acquire_token_on_behalf_of(incoming, ["User.Read"])
+    second = app.acquire_token_on_behalf_of(incoming, ["User.Read"])
+    return {"first": first, "second": second, "cache": state_of(cache)}
+
+
 def session_to(env):
     """A session that puts back the emulator's port, which the original drops for user realm."""
     import requests
