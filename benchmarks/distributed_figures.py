@@ -91,7 +91,7 @@ def work_refresh(options: Dict[str, Any]) -> Dict[str, Any]:
 
 def work_outage(options: Dict[str, Any]) -> Dict[str, Any]:
     """Go through the tenants at a steady pace (each new tenant a miss, in between hits on the
-    ones already seen) for ``seconds``, counting calls that did not give a token."""
+    ones already seen) for about ``seconds``, counting calls that did not give a token."""
     cache, http_cache = _cache(options), {}
     tenants = options["tenants"]
     apps = {t: _app(options, cache, t, http_cache) for t in tenants}
@@ -99,7 +99,7 @@ def work_outage(options: Dict[str, Any]) -> Dict[str, Any]:
     calls, failed, step = 0, 0, options["seconds"] / len(tenants)
     started = time.monotonic()
     for n, tenant in enumerate(tenants):
-        while time.monotonic() < started + (n + 1) * step:
+        while True:  # The new tenant, then hits on earlier ones until its time slot ends
             for t in (tenant, tenants[calls % (n + 1)]):
                 try:
                     result = apps[t].acquire_token_for_client([GRAPH_DEFAULT])
@@ -107,6 +107,8 @@ def work_outage(options: Dict[str, Any]) -> Dict[str, Any]:
                 except Exception:  # A failed call is what this figure counts
                     failed += 1
                 calls += 1
+            if time.monotonic() >= started + (n + 1) * step:
+                break
             time.sleep(0.01)
     deadline = time.monotonic() + 20
     flushed = cache.flush() if hasattr(cache, "flush") else True
@@ -367,6 +369,25 @@ def figure_l1_memory(redis_url: str, users: int, bound: int) -> Dict[str, Any]:
     return {"users": users, "bound_bytes": bound, "l1_partitions": stats["partitions"],
             "l1_json_bytes": stats["bytes"], "rss_growth_mb": round((_rss_bytes() - before) / 1e6, 1),
             "unbounded_json_mb_estimate": round(per_partition * users / 1e6, 1)}
+
+
+def bench_rows(emu: Any, quick: bool) -> Dict[str, Any]:
+    """The distributed rows of ``python -m benchmarks`` (this package only): the web request
+    cycle and the 8-process refresh, on a redis-server of their own; {} without one."""
+    from benchmarks.redis_servers import REDIS_SERVER, RedisServer
+    if not REDIS_SERVER:
+        log("redis-server is not installed: the distributed rows are skipped")
+        return {}
+    server = RedisServer().start()
+    try:
+        cycle = figure_web_cycle(emu, server.url, 30 if quick else 150)
+        refresh = figure_refresh(emu, server.url)
+    finally:
+        server.close()
+    rows = {name + "_ms": figures["median_ms"] for name, figures in cycle.items()}
+    rows["refresh_requests_redis"] = refresh["redis"]["refresh_requests"]
+    rows["refresh_requests_memory"] = refresh["memory"]["refresh_requests"]
+    return rows
 
 
 def emulator_with_tenants(count: int) -> Any:
