@@ -392,7 +392,7 @@ class RedisTokenCache(TokenCache):
         :meth:`find_access_token`, for another process already getting them."""
         query = dict(query or {})
         scopes = target.split() if isinstance(target, str) else list(target or ())
-        name = _partition_of_query(query) or _BOUND.get()
+        name = partition_of_entry("", query) or _BOUND.get()  # A query names fields as entries do
         if name is None:
             return [e for p in self._l1.values() for e in p.cache.find(credential_type, scopes, query)]
         if credential_type == self.CredentialType.ACCESS_TOKEN and query.get("user_assertion_hash"):
@@ -408,17 +408,6 @@ class RedisTokenCache(TokenCache):
         else:
             self._enter(name)
         return self._part(name).cache.find(credential_type, scopes, query)
-
-
-def _partition_of_query(query: Dict[str, Any]) -> Optional[str]:
-    client_id = query.get("client_id")
-    if not client_id:
-        return None
-    if query.get("user_assertion_hash"):
-        return obo_partition(client_id, query["user_assertion_hash"])
-    if query.get("home_account_id"):
-        return user_partition(client_id, query["home_account_id"])
-    return None
 
 
 def _no_change(cache: TokenCache) -> None:

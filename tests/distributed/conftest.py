@@ -8,14 +8,16 @@ from benchmarks.redis_servers import REDIS_CLI, REDIS_SERVER, SKIP_REASON, Redis
 pytest.importorskip("redis", reason="redis-py is not installed (pip install -e '.[test]')")
 
 
-@pytest.fixture(scope="session")
-def redis_server():
-    """One redis-server for the session, on a free loopback port."""
+def started_redis():
+    """A fresh redis-server on a free loopback port, closed when the fixture ends."""
     if not REDIS_SERVER:
         pytest.skip(SKIP_REASON)
     server = RedisServer().start()
     yield server
     server.close()
+
+
+redis_server = pytest.fixture(scope="session", name="redis_server")(started_redis)  # Shared
 
 
 @pytest.fixture
@@ -28,14 +30,7 @@ def redis_url(redis_server):
     return redis_server.url
 
 
-@pytest.fixture
-def own_redis():
-    """A redis-server of this test alone, which it may kill and restart."""
-    if not REDIS_SERVER:
-        pytest.skip(SKIP_REASON)
-    server = RedisServer().start()
-    yield server
-    server.close()
+own_redis = pytest.fixture(name="own_redis")(started_redis)  # This test's alone: it may kill it
 
 
 @pytest.fixture(scope="session")
