@@ -380,3 +380,36 @@ def test_obo_tokens_are_shared_by_assertion(emu, signed_in, make_app, redis_url)
     assert keys == [redis_key("msal", obo_partition(tiers[0].client_id,
                                                     assertion_hash(incoming)))]
     assert incoming.split(".")[1] not in stored(redis_url).hget(keys[0], "d").decode()
+
+
+def test_a_stalled_redis_costs_a_socket_timeout_not_a_failure(emu, make_app, own_redis,
+                                                              warnings_of_cache):
+    cache = RedisTokenCache(own_redis.url, socket_timeout=0.2, retry_interval=60)
+    app = make_app("confidential-secret", token_cache=cache)
+    # Redis stops answering every client (as when it is swapped out or stuck in a long
+    # command) but keeps the connections open: calls wait for the socket timeout only.
+    stored(own_redis.url).execute_command("CLIENT", "PAUSE", "5000", "ALL")
+    first = app.acquire_token_for_client([GRAPH_DEFAULT])
+    second = app.acquire_token_for_client([GRAPH_DEFAULT])
+    assert first["token_source"] == "identity_provider" and second["token_source"] == "cache"
+    [warning] = warnings_of_cache()
+    assert "TimeoutError" in warning.getMessage()
+
+
+def test_public_client_tokens_are_shared(emu, make_app, redis_url):
+    alice = emu.user("alice")
+    first = make_app("public", token_cache=RedisTokenCache(redis_url))
+    result = first.acquire_token_by_username_password(alice["username"], alice["password"],
+                                                      ["User.Read"])
+    home_account_id = first.get_accounts()[0]["home_account_id"]
+    other_cache = RedisTokenCache(redis_url)
+    second = make_app("public", token_cache=other_cache)
+    with other_cache.use_partition(user_partition(second.client_id, home_account_id)):
+        [account] = second.get_accounts(username=alice["username"])
+    silent = second.acquire_token_silent(["User.Read"], account)
+    assert silent["access_token"] == result["access_token"]
+    second.remove_account(account)
+    assert first.acquire_token_silent(["User.Read"], account)["token_source"] == "cache", \
+        "the first process's L1 still serves its copy until the token expires"
+    third = make_app("public", token_cache=RedisTokenCache(redis_url))
+    assert third.acquire_token_silent(["User.Read"], account) is None, "signed out in Redis"
