@@ -8,7 +8,8 @@ one worker and the next request, served by another, gets the token from the shar
     gunicorn -w 2 -b 127.0.0.1:5000 'samples.flask_web_app.fleet:create_fleet_app()'
 
 ``TOKEN_CACHE_KEYS`` (optional): comma-separated Fernet keys, newest first, to encrypt the
-tokens at rest.
+tokens at rest. The protected API runs the same way (``create_fleet_api()``): its workers share
+the tokens they get on behalf of their callers.
 """
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from typing import Any, Dict, List, Mapping, Optional
 from flask import Flask
 
 from .server_session import IDLE_LIFETIME
-from .settings import ConfigError, WebAppSettings
+from .protected_api import create_api
+from .settings import ApiSettings, ConfigError, WebAppSettings
 from .web_app import create_app
 
 
@@ -51,16 +53,32 @@ class RedisSessionStore:
         return [json.loads(text) for text in found if text is not None]
 
 
-def create_fleet_app(environ: Mapping[str, str] = os.environ) -> Flask:
-    """The web app over Redis sessions and a RedisTokenCache, configured from the environment."""
-    import redis
-    from msal.distributed import RedisTokenCache
+def _redis_url(environ: Mapping[str, str], *more: str) -> str:
+    missing = [name for name in ("REDIS_URL",) + more if not environ.get(name)]
+    if missing:
+        raise ConfigError("set these environment variables: " + ", ".join(missing))
+    return environ["REDIS_URL"]
 
-    if not environ.get("REDIS_URL") or not environ.get("FLASK_SECRET_KEY"):
-        raise ConfigError("set these environment variables: REDIS_URL, FLASK_SECRET_KEY "
-                          "(the same secret key for every worker)")
-    settings = WebAppSettings.from_env(environ)
+
+def _token_cache(environ: Mapping[str, str]) -> Any:
+    """The RedisTokenCache every worker of this process shares."""
+    from msal.distributed import RedisTokenCache
     keys = [k for k in environ.get("TOKEN_CACHE_KEYS", "").split(",") if k]
-    cache = RedisTokenCache(environ["REDIS_URL"], encryption_keys=keys or None)
-    sessions = RedisSessionStore(redis.Redis.from_url(environ["REDIS_URL"]))
-    return create_app(settings, sessions, shared_cache=cache)
+    return RedisTokenCache(environ["REDIS_URL"], encryption_keys=keys or None)
+
+
+def create_fleet_app(environ: Mapping[str, str] = os.environ) -> Flask:
+    """The web app over Redis sessions and a RedisTokenCache, configured from the environment
+    (FLASK_SECRET_KEY too: every worker must sign session cookies alike)."""
+    import redis
+    url = _redis_url(environ, "FLASK_SECRET_KEY")
+    sessions = RedisSessionStore(redis.Redis.from_url(url))
+    return create_app(WebAppSettings.from_env(environ), sessions,
+                      shared_cache=_token_cache(environ))
+
+
+def create_fleet_api(environ: Mapping[str, str] = os.environ) -> Flask:
+    """The protected API with its on-behalf-of tokens in a RedisTokenCache (MSAL_CLIENT_ID,
+    MSAL_CLIENT_SECRET and DOWNSTREAM_SCOPE enable its /api/downstream endpoint)."""
+    _redis_url(environ)
+    return create_api(ApiSettings.from_env(environ), token_cache=_token_cache(environ))
