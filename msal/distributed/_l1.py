@@ -55,10 +55,12 @@ class LRU(object):
                 self._bytes -= old.size
             self._items[part.name] = part
             self._bytes += part.size
-            for name in [n for n, p in self._items.items() if not p.pending and n != part.name]:
-                if self._bytes <= self.max_bytes:
+            while self._bytes > self.max_bytes:
+                victim = next((n for n, p in self._items.items()  # oldest first: O(1) usually
+                               if not p.pending and n != part.name), None)
+                if victim is None:
                     break
-                self._bytes -= self._items.pop(name).size
+                self._bytes -= self._items.pop(victim).size
 
     def values(self) -> List[Partition]:
         with self._lock:
