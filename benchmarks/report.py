@@ -75,16 +75,22 @@ def _below(scenario: str, field: str, limit: float) -> Callable:
 TARGETS: List[Tuple[str, Callable]] = [
     ("cc hit, 1 tenant: <= 0.25x latest original", _vs_latest("cc_hit_1", "us", 0.25)),
     ("cc hit, 1,000 tenants: <= 0.25x latest original", _vs_latest("cc_hit_1000", "us", 0.25)),
-    ("cc hit flat: 1,000 tenants / 1 tenant <= 1.25", _within(("cc_hit_1000", "us"), ("cc_hit_1", "us"), 1.25)),
-    ("cc miss: 1,000 tenants / 1 tenant <= 1.5", _within(("cc_miss_1000", "us"), ("cc_miss_1", "us"), 1.5)),
+    ("cc hit flat: 1,000 tenants / 1 tenant <= 1.25",
+     _within(("cc_hit_1000", "us"), ("cc_hit_1", "us"), 1.25)),
+    ("cc miss: 1,000 tenants / 1 tenant <= 1.5",
+     _within(("cc_miss_1000", "us"), ("cc_miss_1", "us"), 1.5)),
     ("silent hit at 10,000 accounts < 10 us", _below("silent_hit_10k", "us", 10.0)),
-    ("refresh: 10,000 accounts / 10 accounts <= 1.5", _within(("silent_refresh_10k", "us"), ("silent_refresh_10", "us"), 1.5)),
+    ("refresh: 10,000 accounts / 10 accounts <= 1.5",
+     _within(("silent_refresh_10k", "us"), ("silent_refresh_10", "us"), 1.5)),
     ("get_accounts: <= 0.25x latest original", _vs_latest("get_accounts_10k", "us", 0.25)),
-    ("serialize / compact json.dumps <= 1.3", _within(("serialization_10k", "serialize_us"), ("serialization_10k", "floor_dumps_us"), 1.3)),
-    ("deserialize / json.loads <= 1.5", _within(("serialization_10k", "deserialize_us"), ("serialization_10k", "floor_loads_us"), 1.5)),
+    ("serialize / compact json.dumps <= 1.3",
+     _within(("serialization_10k", "serialize_us"), ("serialization_10k", "floor_dumps_us"), 1.3)),
+    ("deserialize / json.loads <= 1.5",
+     _within(("serialization_10k", "deserialize_us"), ("serialization_10k", "floor_loads_us"), 1.5)),
     ("cold import: <= 0.5x latest original", _vs_latest("import", "ms", 0.5)),
     ("peak memory: <= 1.0x latest original", _vs_latest("memory_10k", "peak_mb", 1.0)),
-    ("8 threads / 1 thread throughput >= 0.8", _within(("threads_8", "threads_per_s"), ("threads_8", "single_per_s"), 0.8, at_least=True)),
+    ("8 threads / 1 thread throughput >= 0.8",
+     _within(("threads_8", "threads_per_s"), ("threads_8", "single_per_s"), 0.8, at_least=True)),
 ]
 
 
@@ -104,20 +110,20 @@ def render(results: Results, labels: List[str], versions: Dict[str, str]) -> str
     """Markdown tables: the figures, then the targets."""
     ours = labels[0]
     latest = labels[-1] if len(labels) > 1 else None
-    head = ["scenario", "unit"] + ["%s (%s)" % (l, versions.get(l, "?")) if l == ours else l
-                                   for l in labels]
+    head = ["scenario", "unit"] + ["%s (%s)" % (label, versions.get(label, "?")) if label == ours else label
+                                   for label in labels]
     if latest:
         head.append("ours / latest")
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * 2 + "--:|" * (len(head) - 2)]
     for title, unit, scenario, field, scale in ROWS:
-        values = [_get(results, l, scenario, field) for l in labels]
-        cells = [_fmt(v * scale) if v is not None else _error(results, l, scenario)
-                 for v, l in zip(values, labels)]
+        values = [_get(results, label, scenario, field) for label in labels]
+        cells = [_fmt(v * scale) if v is not None else _error(results, label, scenario)
+                 for v, label in zip(values, labels)]
         if latest:
             r = _ratio(values[0], values[-1])
             cells.append("%.2fx" % r if r is not None else "-")
         lines.append("| " + " | ".join([title, unit] + cells) + " |")
-    if any(l.endswith(" 1.22.0") for l in labels[1:]):
+    if any(label.endswith(" 1.22.0") for label in labels[1:]):
         lines += ["", "The original 1.22.0's acquire_token_for_client() does not look in the cache: "
                       "its cache-hit rows are token requests to the fake identity provider."]
     lines += ["", "| target | measured | met |", "|---|--:|:-:|"]

@@ -15,7 +15,7 @@ from ._entra import scopes as scope_rules
 from ._entra import telemetry
 from ._entra.discovery import Discovery
 from ._entra.region import RegionResolver
-from ._http.throttle import ThrottledHttpClient
+from ._http.throttle import ThrottledHttpClient, never_replay_grants
 from ._flows import auth_code, client_credentials, device_code, silent, user_grants
 from ._flows.context import AppContext
 from .authority import AuthorityBuilder, parse_authority
@@ -174,8 +174,10 @@ class ClientApplication(object):
             answers (such as discovery documents and throttling state), so that a long-lived
             application does fewer requests (since 1.16.0). By default a dict in memory.
 
-            A command-line tool that runs many times can keep it in a file. It holds no token
-            and no personal data, so it needs no encryption, and each app can keep its own::
+            A command-line tool that runs many times can keep it in a file. It holds no token,
+            no personal data and nothing a guessed password or secret could be checked against,
+            so it needs no encryption, and each app can keep its own. Discovery documents carry
+            over to the next run; throttling state lasts as long as the process::
 
                 import atexit, pickle, sys
                 http_cache_file = sys.argv[0] + ".http_cache"
@@ -226,31 +228,43 @@ class ClientApplication(object):
                              "secret, a certificate dict or a client_assertion")
         if not isinstance(client_id, str) or not client_id.strip():
             raise ValueError("client_id must be the non-empty application (client) id string")
-        if token_cache is not None and not callable(getattr(token_cache, "add", None)):
-            raise TypeError("token_cache must be a msal.TokenCache (or SerializableTokenCache)")
         if client_claims is not None and not isinstance(client_claims, Mapping):
             raise TypeError("client_claims must be a dict of extra claims")
         self.client_id = client_id
         self.client_credential = client_credential
         self.authority = parse_authority(authority)
-        self.token_cache = token_cache if token_cache is not None else TokenCache()
+        cache = _checked_cache(token_cache) if token_cache is not None else TokenCache()
         self.http_client = http_client if http_client is not None else _default_http_client(
             verify, proxies, timeout)
         self._http_cache = http_cache if http_cache is not None else {}
-        throttled = ThrottledHttpClient(self.http_client, self._http_cache)
+        throttled = ThrottledHttpClient(
+            self.http_client, self._http_cache,  # Polls repeat; a password error may name the user
+            never_replay=never_replay_grants(device_code.DEVICE_CODE_GRANT, "password"))
         self._allow_broker = allow_broker
         self._used_states = auth_code.UsedStates()
         self._ctx = AppContext(
             client_id=client_id, authority=self.authority,
             discovery=Discovery(throttled, validate_authority, instance_discovery,
                                 self._http_cache),
-            http_client=throttled, cache=self.token_cache,
+            http_client=throttled, cache=cache,
             client_auth=_client_auth(client_id, client_credential, client_claims),
             base_headers=telemetry.base_headers(app_name, app_version),
             capabilities=claims_rules.capabilities_claims(client_capabilities),
             exclude_scopes=scope_rules.check_exclusions(exclude_scopes),
             is_confidential=client_credential is not None,
             region=RegionResolver(azure_region, self.http_client), now=time.time)
+
+    @property
+    def token_cache(self) -> TokenCache:
+        """The cache every call of this application reads and writes.
+
+        Assigning another cache takes effect on the next call, for every flow.
+        """
+        return self._ctx.cache
+
+    @token_cache.setter
+    def token_cache(self, cache: TokenCache) -> None:
+        self._ctx.cache = _checked_cache(cache)
 
     def __repr__(self) -> str:
         return "{}(client_id={!r}, authority={!r})".format(
@@ -696,6 +710,13 @@ class ConfidentialClientApplication(ClientApplication):
         """
         return user_grants.on_behalf_of(self._ctx, user_assertion, scopes,
                                         claims_challenge=claims_challenge)
+
+
+def _checked_cache(cache: Any) -> TokenCache:
+    if not callable(getattr(cache, "add", None)):
+        raise TypeError("token_cache must be a msal.TokenCache (or SerializableTokenCache)")
+    checked: TokenCache = cache
+    return checked
 
 
 def _default_http_client(verify: Any, proxies: Any, timeout: Any) -> Any:

@@ -91,10 +91,11 @@ def parse_authority(authority: Union[str, AuthorityBuilder, None]) -> Authority:
     parsed = urlparse(authority.strip())
     if parsed.scheme != "https":
         raise ValueError("authority must use https, got {!r}. {}".format(authority, _EXPECTED))
-    if not parsed.hostname or parsed.username or parsed.password or parsed.query or parsed.fragment:
+    if not parsed.hostname or parsed.username or parsed.password:
         raise ValueError("authority {!r} is not a plain https URL. {}".format(authority, _EXPECTED))
+    # A query or fragment says nothing about the authority: ignored, as the original does
     try:
-        parsed.port  # Raises ValueError on a malformed port
+        _ = parsed.port  # Raises ValueError on a malformed port
     except ValueError:
         raise ValueError("authority {!r} has an invalid port. {}".format(authority, _EXPECTED))
     instance = parsed.netloc.lower()

@@ -3,11 +3,23 @@
 The ``emulator`` fixture (session-scoped) and ``emulator_requests`` (clears the request log)
 come from the msal-emulator pytest plugin.
 """
+import os
+
 import pytest
 
 from helpers import build_app, sign_in
 
 pytest_plugins = ["leak_guard"]
+
+
+def pytest_configure(config):
+    """Under ``./dev wheel-test`` the suite must import the installed wheel, not the source tree."""
+    if os.environ.get("MSAL_TEST_INSTALLED"):
+        import msal
+        source_package = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "msal")
+        if os.path.abspath(msal.__file__).startswith(source_package + os.sep):
+            raise pytest.UsageError("msal was imported from the source tree, not the installed wheel: "
+                                    + msal.__file__)
 
 
 @pytest.fixture

@@ -48,7 +48,6 @@ def test_b2c_keeps_its_policy():
     ("http://login.microsoftonline.com/common", "https"),
     ("login.microsoftonline.com/common", "https"),
     ("https://login.microsoftonline.com", "no tenant"),
-    ("https://login.microsoftonline.com/common?x=1", "plain https URL"),
     ("https://user:pw@login.microsoftonline.com/common", "plain https URL"),
     ("https://login.microsoftonline.com:notaport/common", "port"),
     (42, "string"),
@@ -59,3 +58,16 @@ def test_refused_with_a_message_that_says_what_is_expected(bad, says):
         parse_authority(bad)
     assert says in str(info.value)
     assert "https://login.microsoftonline.com/<tenant>" in str(info.value)
+
+
+@pytest.mark.parametrize("tail", ["?x=1", "#frag", "/?x=1#y", "?"])
+def test_a_query_or_fragment_is_ignored_as_the_original_does(tail):
+    plain = "https://login.microsoftonline.com/contoso.onmicrosoft.com"
+    assert parse_authority(plain + tail) == parse_authority(plain)
+    assert parse_authority(plain + tail).url == plain
+
+
+def test_an_app_with_a_query_in_its_authority_works_without_it(emu, make_app):
+    app = make_app("confidential-secret", authority=emu.authority() + "?slice=testslice#top")
+    assert "access_token" in app.acquire_token_for_client(["https://graph.microsoft.com/.default"])
+    assert all("slice" not in str(r["query"]) and "slice" not in r["path"] for r in emu.requests)

@@ -4,7 +4,6 @@ real host names through the emulator's HTTP client."""
 import json
 import os
 import subprocess
-import sys
 
 import pytest
 
@@ -131,3 +130,32 @@ def test_same_accounts_cache_keys_and_requests_as_the_original(emu, tmp_path):
 def msal_emulator_file():
     import msal_emulator
     return msal_emulator.__file__
+
+
+def _assert_signed_in_without_access_token(app, result, user_flow):
+    """A B2C sign-in that asked for no API: an ID token and a refresh token, cached as such."""
+    assert "error" not in result and "access_token" not in result, result
+    assert result["id_token_claims"]["tfp"] == user_flow and result["refresh_token"]
+    [account] = app.get_accounts()
+    assert account["home_account_id"].split(".")[0].endswith("-" + user_flow.lower())
+    CT = msal.TokenCache.CredentialType
+    assert [len(app.token_cache.find(kind)) for kind in (
+        CT.ID_TOKEN, CT.REFRESH_TOKEN, CT.ACCESS_TOKEN)] == [1, 1, 0]
+    return account
+
+
+def test_b2c_sign_in_without_an_api_scope_as_the_flask_sample_does(emu):
+    """The Azure web app sample's B2C configuration has SCOPE = []: the user only signs in."""
+    app = app_for(emu, "b2c-web-app", emu.b2c_authority())
+    flow, result = auth_code_sign_in(emu, app, "b2c-web-app", [], DANA)
+    [post] = token_posts(emu, "authorization_code")
+    assert post["form"]["scope"] == "offline_access openid profile"
+    account = _assert_signed_in_without_access_token(app, result, "B2C_1_signupsignin")
+    later = app.acquire_token_silent([API_READ], account)  # the refresh token works later on
+    assert later["token_source"] == "identity_provider" and later["access_token"], later
+
+
+def test_b2c_ropc_without_an_api_scope_signs_in(emu):
+    app = app_for(emu, "b2c-public", emu.b2c_authority("B2C_1_ropc"))
+    result = app.acquire_token_by_username_password(DANA[0], DANA[1], [])
+    _assert_signed_in_without_access_token(app, result, "B2C_1_ropc")

@@ -1,5 +1,6 @@
 """Confidential-client flows end to end over HTTPS against the local identity emulator."""
 import json
+import warnings
 
 import jwt
 import pytest
@@ -298,3 +299,128 @@ class TestBadInput:
         app = make_app("confidential-secret", authority=emu.base_url + "/no-such-tenant.example")
         with pytest.raises(ValueError, match="no-such-tenant"):
             app.acquire_token_for_client([GRAPH_DEFAULT])
+
+
+class TestScopeArguments:
+    """An empty scope list names no resource; a cache lookup with it must not match any token."""
+
+    def test_client_credentials_with_no_scope_is_refused_even_with_a_token_cached(self, emu,
+                                                                                   make_app):
+        app = make_app("confidential-secret")
+        assert "access_token" in app.acquire_token_for_client([GRAPH_DEFAULT])
+        emu.clear_requests()
+        for scopes in ([], (), set()):
+            with pytest.raises(ValueError, match="at least one scope"):
+                app.acquire_token_for_client(scopes)
+        assert token_posts(emu) == []
+
+    def test_silent_with_no_scope_is_refused_even_with_tokens_cached(self, emu, signed_in):
+        app, _ = signed_in()
+        account = app.get_accounts()[0]
+        for call in (app.acquire_token_silent, app.acquire_token_silent_with_error):
+            for who in (account, None):
+                with pytest.raises(ValueError, match="at least one scope"):
+                    call([], who)
+
+    def test_a_user_grant_with_no_scope_still_signs_in(self, emu, signed_in, make_app):
+        _, first = signed_in()
+        fresh = make_app("web-app", token_cache=msal.TokenCache())
+        result = fresh.acquire_token_by_refresh_token(first["refresh_token"], [])
+        assert "id_token_claims" in result and "error" not in result, result
+        assert token_posts(emu, "refresh_token")[-1]["form"]["scope"] == \
+            "offline_access openid profile"
+
+    def test_a_single_string_scope_for_client_credentials_works_with_a_warning(self, emu,
+                                                                               make_app):
+        app = make_app("confidential-secret")
+        with pytest.warns(DeprecationWarning, match="list"):
+            result = app.acquire_token_for_client(GRAPH_DEFAULT)
+        assert result["token_source"] == "identity_provider", result
+        assert token_posts(emu, "client_credentials")[0]["form"]["scope"] == GRAPH_DEFAULT
+        with pytest.warns(DeprecationWarning):
+            assert app.acquire_token_for_client(GRAPH_DEFAULT)["token_source"] == "cache"
+
+
+@pytest.mark.parametrize("tenant", ["common", "organizations"])
+def test_client_credentials_on_a_multi_tenant_authority_warn(emu, make_app, tenant):
+    app = make_app("confidential-secret", authority=emu.authority(tenant))
+    with pytest.warns(DeprecationWarning, match="/" + tenant):
+        app.acquire_token_for_client([GRAPH_DEFAULT])
+
+
+def test_client_credentials_on_a_tenant_do_not_warn(emu, make_app):
+    app = make_app("confidential-secret")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert "access_token" in app.acquire_token_for_client([GRAPH_DEFAULT])
+
+
+class TestReplacedTokenCache:
+    """``app.token_cache`` is a plain attribute in the original: a new cache serves every flow."""
+
+    def test_silent_reads_and_writes_the_new_cache(self, emu, signed_in):
+        app, first = signed_in()
+        account = app.get_accounts()[0]
+        old = app.token_cache
+        app.token_cache = msal.TokenCache()
+        assert app.get_accounts() == []
+        assert app.acquire_token_silent(["User.Read"], account) is None
+        app.token_cache = old
+        assert app.acquire_token_silent(["User.Read"], account)["token_source"] == "cache"
+
+    def test_client_credentials_read_and_write_the_new_cache(self, emu, make_app):
+        app = make_app("confidential-secret")
+        app.acquire_token_for_client([GRAPH_DEFAULT])
+        new = app.token_cache = msal.TokenCache()
+        result = app.acquire_token_for_client([GRAPH_DEFAULT])
+        assert result["token_source"] == "identity_provider"
+        assert len(token_posts(emu, "client_credentials")) == 2
+        [entry] = new.find(msal.TokenCache.CredentialType.ACCESS_TOKEN)
+        assert entry["secret"] == result["access_token"]
+
+    def test_a_sign_in_lands_in_the_new_cache(self, emu, make_app):
+        app = make_app("web-app")
+        new = app.token_cache = msal.SerializableTokenCache()
+        user = emu.user("alice@" + emu.tenant_domain)
+        flow = app.initiate_auth_code_flow(["User.Read"],
+                                           redirect_uri=emu.app("web-app")["redirect_uris"][0])
+        redirect = emu.sign_in(flow["auth_uri"], user["username"], user["password"])
+        assert "access_token" in app.acquire_token_by_auth_code_flow(flow, query_of(redirect))
+        assert new.has_state_changed and len(new.find(msal.TokenCache.CredentialType.ACCOUNT)) == 1
+
+    def test_anything_but_a_cache_is_refused(self, make_app):
+        app = make_app("web-app")
+        with pytest.raises(TypeError, match="token_cache"):
+            app.token_cache = {}
+
+
+def test_refresh_in_becomes_the_cached_refresh_on_and_leaves_the_result(emu, make_app):
+    app = make_app("confidential-secret")
+    emu.inject("body", "token", content_type="application/json", body=json.dumps({
+        "token_type": "Bearer", "access_token": "an-access-token", "expires_in": 3600,
+        "refresh_in": 1800}))
+    result = app.acquire_token_for_client([GRAPH_DEFAULT])
+    assert result["access_token"] == "an-access-token" and "refresh_in" not in result, result
+    [entry] = app.token_cache.find(msal.TokenCache.CredentialType.ACCESS_TOKEN)
+    assert int(entry["refresh_on"]) == int(entry["cached_at"]) + 1800
+
+
+@pytest.mark.parametrize("suberror, classification", [
+    ("basic_action", "basic_action"), ("consent_required", "consent_required"),
+    ("user_password_expired", "user_password_expired"), ("bad_token", ""),
+    ("client_mismatch", ""),
+])
+def test_a_failed_refresh_is_classified_by_its_suberror(emu, signed_in, suberror, classification):
+    app, _ = signed_in()
+    emu.inject("claims_challenge", "token", suberror=suberror)
+    result = app.acquire_token_silent_with_error(["User.Read"], app.get_accounts()[0],
+                                                 force_refresh=True)
+    assert result["suberror"] == suberror and result["classification"] == classification, result
+
+
+def test_a_failed_refresh_without_suberror_has_no_classification(emu, signed_in):
+    app, _ = signed_in()
+    emu.revoke_refresh_tokens()
+    result = app.acquire_token_silent_with_error(["User.Read"], app.get_accounts()[0],
+                                                 force_refresh=True)
+    assert result["error"] == "invalid_grant" and "classification" not in result, result

@@ -189,6 +189,20 @@ class TestScopesAndFamilies:
         outsider = make_app("public", token_cache=cache)
         result = outsider.acquire_token_silent_with_error(
             ["User.Read"], outsider.get_accounts()[0])
-        assert result["error"] == "invalid_grant", "the identity provider refuses an outsider"
+        [post] = token_posts(emu, "refresh_token")
+        assert post["form"]["client_id"] == emu.app("public")["client_id"]
+        assert result is None, "a refused family token means no token for an outsider, as " \
+            "the original reports it"
         assert not cache.find(msal.TokenCache.CredentialType.ACCESS_TOKEN,
                               query={"client_id": emu.app("public")["client_id"]})
+
+    def test_an_outsiders_own_refresh_token_error_is_reported(self, emu, make_app):
+        cache = msal.TokenCache()
+        make_app("family-a", token_cache=cache).acquire_token_by_username_password(
+            *alice(emu), scopes=["User.Read"])
+        outsider = make_app("public", token_cache=cache)
+        outsider.acquire_token_by_username_password(*alice(emu), scopes=["User.Read"])
+        emu.revoke_refresh_tokens()
+        result = outsider.acquire_token_silent_with_error(
+            ["User.Read"], outsider.get_accounts()[0], force_refresh=True)
+        assert result["error"] == "invalid_grant", result

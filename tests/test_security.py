@@ -3,10 +3,12 @@ ID token claims, replayed responses, the loopback listener, https-only authoriti
 assertion ids, private cache files, and secrets kept out of reprs, messages and logs."""
 import base64
 import hashlib
+import json
 import logging
 import os
 import stat
 import threading
+import time
 from urllib.parse import parse_qsl, urlparse
 
 import jwt
@@ -269,3 +271,76 @@ def test_no_secret_in_debug_logs_of_a_full_sign_in(emu, signed_in, secret_values
     app.acquire_token_silent(["User.Read"], app.get_accounts()[0], force_refresh=True)
     secret_values.update([result["access_token"], result["refresh_token"], result["id_token"]])
     assert any(r.name.startswith("urllib3") for r in caplog.records), "no HTTP records were seen"
+
+
+# ---------------------------------------------------------------- ID token claims, on the wire
+
+
+def _answer_with_id_token(emu, client_id, **claims):
+    """Make the next token answer carry an ID token with these claims (unsigned: MSAL reads the
+    ID token it got from the token endpoint over TLS without verifying its signature)."""
+    now = int(time.time())
+    body = dict({"aud": client_id, "exp": now + 3600, "iat": now, "sub": "mallory-sub",
+                 "oid": "mallory-oid", "preferred_username": "mallory@evil.example"}, **claims)
+    id_token = jwt.encode({k: v for k, v in body.items() if v is not None}, "k" * 32,
+                          algorithm="HS256")
+    emu.inject("body", "token", content_type="application/json", body=json.dumps({
+        "token_type": "Bearer", "expires_in": 3600, "access_token": "forged-access-token",
+        "refresh_token": "forged-refresh-token", "id_token": id_token}))
+
+
+def _password_sign_in(emu, app):
+    alice = emu.user("alice@" + emu.tenant_domain)
+    return app.acquire_token_by_username_password(alice["username"], alice["password"],
+                                                  ["User.Read"])
+
+
+def _assert_nothing_cached(app):
+    for kind in ("ACCESS_TOKEN", "REFRESH_TOKEN", "ID_TOKEN", "ACCOUNT"):
+        assert app.token_cache.find(getattr(msal.TokenCache.CredentialType, kind)) == [], kind
+
+
+def test_id_token_without_tid_from_a_foreign_issuer_is_refused_on_common(emu, make_app):
+    app = make_app("public", authority=emu.authority("common"))
+    _answer_with_id_token(emu, emu.app("public")["client_id"],
+                          iss="https://evil.example/%s/v2.0" % emu.tenant_id)
+    with pytest.raises(IdTokenError, match="issuer"):
+        _password_sign_in(emu, app)
+    _assert_nothing_cached(app)
+
+
+def test_id_token_without_tid_from_the_authoritys_host_is_accepted_on_common(emu, make_app):
+    app = make_app("public", authority=emu.authority("common"))
+    _answer_with_id_token(emu, emu.app("public")["client_id"],
+                          iss="%s/%s/v2.0" % (emu.base_url, emu.tenant_id))
+    assert _password_sign_in(emu, app)["access_token"] == "forged-access-token"
+
+
+def test_id_token_authorized_for_another_client_is_refused(emu, make_app):
+    app = make_app("public")
+    _answer_with_id_token(emu, emu.app("public")["client_id"], azp="another-client-id",
+                          iss="%s/%s/v2.0" % (emu.base_url, emu.tenant_id), tid=emu.tenant_id)
+    with pytest.raises(IdTokenError, match="azp"):
+        _password_sign_in(emu, app)
+    _assert_nothing_cached(app)
+
+
+@pytest.mark.parametrize("change, reason", [
+    ({"azp": "another-client"}, "azp"),
+    ({"iss": "https://evil/t/v2.0", "tid": None}, "issuer"),
+    ({"iss": "https://issuer/a/b/v2.0"}, "issuer"),
+    ({"iss": "https://issuer//v2.0"}, "issuer"),
+    ({"iss": "https://issuer/other-tenant/v2.0", "tid": "t"}, "issuer"),
+], ids=["azp", "no-tid-other-host", "no-tid-two-segments", "no-tid-empty", "tid-mismatch"])
+def test_id_token_issuer_template_and_azp(change, reason):
+    claims = {k: v for k, v in dict(GOOD, **change).items() if v is not None}
+    with pytest.raises(IdTokenError, match=reason):
+        oidc.validate_id_token(claims, client_id="client", issuer="https://issuer/{tenantid}/v2.0",
+                               now=NOW)
+
+
+def test_id_token_issuer_template_accepts_its_own_tenants():
+    for claims in (dict(GOOD, iss="https://issuer/t/v2.0", tid="t", azp="client"),
+                   dict(GOOD, iss="https://issuer/any-tenant/v2.0")):
+        oidc.validate_id_token(claims, client_id="client", issuer="https://issuer/{tenantid}/v2.0",
+                               now=NOW)

@@ -1,6 +1,7 @@
 """Scopes: validation, and the reserved OpenID Connect scopes added to user flows."""
 from __future__ import annotations
 
+import warnings
 from typing import Iterable, List, Optional
 
 RESERVED_SCOPES = frozenset(["openid", "profile", "offline_access"])
@@ -22,6 +23,27 @@ def validate(scopes: object, name: str = "scopes") -> List[str]:
         if not isinstance(item, str):
             raise TypeError("{} must contain only strings, found {!r}".format(name, item))
     return items
+
+
+def for_cache_lookup(scopes: object) -> List[str]:
+    """Scopes of a call that may be answered from the cache: at least one is needed, because
+    an empty list would match every cached token, whatever its resource."""
+    checked = validate(scopes)
+    if not checked:
+        raise ValueError("scopes must name at least one scope, such as "
+                         "['https://graph.microsoft.com/.default']; an empty list would match any "
+                         "cached token")
+    return checked
+
+
+def for_client_credentials(scopes: object) -> List[str]:
+    """Like :func:`for_cache_lookup`, but a single space-separated string is still accepted (with
+    a ``DeprecationWarning``), as the original library accepted it."""
+    if isinstance(scopes, str):
+        scopes = scopes.split()
+        warnings.warn("Pass the scopes of acquire_token_for_client() as a list of strings, "
+                      "such as {!r}".format(scopes), DeprecationWarning, stacklevel=4)
+    return for_cache_lookup(scopes)
 
 
 def for_user_flow(scopes: Iterable[str], exclude_scopes: Optional[Iterable[str]] = None

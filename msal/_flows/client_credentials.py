@@ -1,6 +1,7 @@
 """Tokens for the application itself (client credentials grant)."""
 from __future__ import annotations
 
+import warnings
 from typing import Any, Dict, List, Optional
 
 from .._entra import scopes as scope_rules
@@ -14,7 +15,11 @@ def acquire(ctx: AppContext, scopes: Any, claims_challenge: Optional[str] = None
 
     Concurrent callers missing the cache for the same scopes share one request.
     """
-    scopes = scope_rules.validate(scopes)
+    scopes = scope_rules.for_client_credentials(scopes)
+    if ctx.multi_tenant:
+        warnings.warn("acquire_token_for_client() on the /{} authority gets no reliable token: "
+                      "use the tenant's own authority".format(ctx.authority.tenant),
+                      DeprecationWarning, stacklevel=3)
     if claims_challenge:
         return request(ctx, scopes, claims_challenge)
     cached, refresh_due = ctx.cached_access_token(scopes=scopes, home_account_id=None)

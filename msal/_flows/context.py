@@ -30,6 +30,8 @@ class AppContext(object):
                  now: Callable[[], float] = time.time) -> None:
         self.client_id = client_id
         self.authority = authority
+        # A token for the app itself belongs to one tenant: these authorities name none
+        self.multi_tenant = authority.tenant.lower() in ("common", "organizations")
         self.discovery = discovery
         self.http_client = http_client
         self.cache = cache
@@ -96,6 +98,15 @@ class AppContext(object):
         self.last_request.cache_hits += 1
         return from_cache(entry, now)
 
+    def has_access_token(self, *, scopes: List[str], home_account_id: Optional[str],
+                         authority: Optional[Authority] = None) -> bool:
+        """Whether the cache holds a matching access token even if expired (telemetry tells
+        the service an expired token from none at all)."""
+        aliases, realm = self._lookup_plan(self.authority if authority is None else authority)
+        return self.cache.find_access_token(
+            client_id=self.client_id, environments=aliases, realm=realm,
+            home_account_id=home_account_id, scopes=scopes, now=0) is not None
+
     def _lookup_plan(self, authority: Authority) -> Tuple[Tuple[str, ...], str]:
         """Where an authority's tokens are cached: (aliases, realm). Both are settled once its
         endpoints are discovered, so they are worked out once, not on every cache hit."""
@@ -130,7 +141,9 @@ def from_cache(entry: Dict[str, Any], now: float) -> Tuple[Dict[str, Any], bool]
 
 
 def from_network(result: Dict[str, Any]) -> Dict[str, Any]:
-    """Mark a successful network result as such (errors are returned untouched)."""
+    """Mark a successful network result as such (errors are returned untouched). Its
+    ``refresh_in`` has become the cached token's ``refresh_on``: callers never see it."""
     if "error" not in result:
+        result.pop("refresh_in", None)
         result["token_source"] = "identity_provider"
     return result

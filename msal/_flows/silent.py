@@ -10,13 +10,15 @@ from .auth_code import id_token_validator
 from .context import AppContext, from_network
 
 FAMILY_ID = "1"
+USER_ACTIONS = frozenset(["basic_action", "additional_action", "message_only",
+                          "consent_required", "user_password_expired"])
 
 
 def acquire(ctx: AppContext, scopes: Any, account: Optional[Dict[str, Any]],
             authority: Any = None, force_refresh: bool = False,
             claims_challenge: Optional[str] = None) -> Optional[Dict[str, Any]]:
     """The documented contract: a token dict, None when the cache has nothing, or an error dict."""
-    scopes = scope_rules.validate(scopes)
+    scopes = scope_rules.for_cache_lookup(scopes)
     ctx.user_scopes(scopes)  # Rejects reserved scopes, as every user flow does
     target_authority = ctx.resolve_authority(authority)
     home_account_id = _home_account_id(account)
@@ -35,8 +37,10 @@ def acquire(ctx: AppContext, scopes: Any, account: Optional[Dict[str, Any]],
                 scopes=scopes, home_account_id=home_account_id, authority=target_authority)
             if latest and not due:
                 return latest  # Another caller refreshed it while this one waited
-        reason = telemetry.FORCE_REFRESH if force_refresh else \
-            telemetry.REFRESH_DUE if cached else telemetry.NO_CACHED_TOKEN
+        reason = telemetry.FORCE_REFRESH if force_refresh or claims_challenge else \
+            telemetry.REFRESH_DUE if cached else telemetry.EXPIRED if ctx.has_access_token(
+                scopes=scopes, home_account_id=home_account_id, authority=target_authority) \
+            else telemetry.NO_CACHED_TOKEN
         result = refresh(ctx, scopes, account, target_authority, reason, claims_challenge)
         if cached and (result is None or "error" in result):
             return cached
@@ -69,10 +73,21 @@ def refresh(ctx: AppContext, scopes: List[str], account: Dict[str, Any], authori
             validate=validate)
         if "error" not in result:
             return from_network(result)
-        last_error = result
+        if rt.get("client_id") != ctx.client_id and result.get("error") == "invalid_grant":
+            continue  # Another app's family token refused: this app is not in the family
+        last_error = _classified(result)
         if result.get("error") not in ("invalid_grant", "interaction_required"):
             break  # A service or client problem: another refresh token would fare no better
     return last_error
+
+
+def _classified(error: Dict[str, Any]) -> Dict[str, Any]:
+    """A failed refresh's ``classification``: what the user must do, when the ``suberror`` says
+    so (``""`` for a suberror that asks nothing of the user), as the original library reports."""
+    suberror = error.get("suberror")
+    if suberror is not None:
+        error["classification"] = suberror if suberror in USER_ACTIONS else ""
+    return error
 
 
 def _family_to_try(ctx: AppContext, aliases: Any) -> Optional[str]:

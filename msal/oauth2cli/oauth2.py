@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 from . import jsontext
 from .client_auth import ClientAuth
+from .http import redirect_of
 
 CLIENT_SECRET_FIELDS = ("client_secret", "client_assertion", "password", "code", "code_verifier",
                         "refresh_token", "assertion", "device_code")
@@ -121,6 +122,10 @@ def build_token_form(client_id: str, grant_type: str, fields: Mapping[str, Any],
 def parse_token_response(resp: Any) -> Dict[str, Any]:
     """The token endpoint's JSON answer as a dict; a clear error dict when it is not JSON."""
     status = getattr(resp, "status_code", None)
+    redirect = redirect_of(resp)
+    if redirect:
+        return {"error": "invalid_response",
+                "error_description": "The token endpoint answered with {}.".format(redirect)}
     try:
         result: Any = jsontext.loads(resp.text)
     except ValueError:
@@ -135,12 +140,18 @@ def parse_token_response(resp: Any) -> Dict[str, Any]:
     if "error" not in result and not (isinstance(status, int) and 200 <= status < 300):
         result = dict(result, error="http_error", error_description=(
             "The token endpoint answered HTTP {} without a token".format(status)))
-    elif "error" not in result and not isinstance(result.get("access_token"), str):
+    elif "error" not in result and not _has_token(result):
         result = {"error": "invalid_response", "error_description": (
-            "The token endpoint answered HTTP {} without an access_token (RFC 6749 §5.1)"
-            .format(status))}
+            "The token endpoint answered HTTP {} with neither an access_token (RFC 6749 §5.1) "
+            "nor an id_token".format(status))}
     answer: Dict[str, Any] = result
     return answer
+
+
+def _has_token(result: Mapping[str, Any]) -> bool:
+    """An access token, or an ID token alone: a sign-in that asked for no API (OpenID Connect
+    Core §3.1.3.3 makes the ID token the point of the answer; B2C sends no access token then)."""
+    return isinstance(result.get("access_token"), str) or isinstance(result.get("id_token"), str)
 
 
 def granted_scope(result: Mapping[str, Any], requested: List[str]) -> List[str]:

@@ -51,10 +51,12 @@ def validate_id_token(claims: Dict[str, Any], *, client_id: str, issuer: Optiona
     audiences = audience if isinstance(audience, list) else [audience]
     if client_id not in audiences:
         raise IdTokenError("The ID token was issued to another audience, not to this client")
-    expected_issuer = _expected_issuer(issuer, claims)
-    if expected_issuer and claims.get("iss") != expected_issuer:
+    azp = claims.get("azp")
+    if azp is not None and azp != client_id:  # OIDC Core §3.1.3.7 (5)
+        raise IdTokenError("The ID token was issued to another client (azp), not to this one")
+    if issuer and not _issued_by(issuer, claims):
         raise IdTokenError("The ID token's issuer {!r} is not the authority's {!r}".format(
-            claims.get("iss"), expected_issuer))
+            claims.get("iss"), issuer))
     if not _number(claims.get("exp")) or claims["exp"] < now - skew:
         raise IdTokenError("The ID token has expired or has no valid exp claim")
     if "nbf" in claims and (not _number(claims["nbf"]) or claims["nbf"] > now + skew):
@@ -70,13 +72,22 @@ def validate_id_token(claims: Dict[str, Any], *, client_id: str, issuer: Optiona
             raise IdTokenError("The user signed in longer ago than max_age allows")
 
 
-def _expected_issuer(issuer: Optional[str], claims: Dict[str, Any]) -> Optional[str]:
-    if not issuer:
-        return None
-    if "{tenantid}" in issuer:
-        tid = claims.get("tid")
-        return issuer.replace("{tenantid}", tid) if isinstance(tid, str) else None
-    return issuer
+def _issued_by(issuer: str, claims: Dict[str, Any]) -> bool:
+    """Whether the token's ``iss`` is the discovered issuer. A multi-tenant authority's issuer
+    is a template whose ``{tenantid}`` stands for the token's ``tid`` (or, in a token without
+    one, for a single path segment: the host and shape are still checked)."""
+    iss = claims.get("iss")
+    if not isinstance(iss, str):
+        return False
+    if "{tenantid}" not in issuer:
+        return iss == issuer
+    tid = claims.get("tid")
+    if isinstance(tid, str):
+        return iss == issuer.replace("{tenantid}", tid)
+    head, _, tail = issuer.partition("{tenantid}")
+    tenant = iss[len(head):len(iss) - len(tail)]
+    return (len(iss) > len(head) + len(tail) and iss.startswith(head) and iss.endswith(tail)
+            and "/" not in tenant)
 
 
 def _number(value: Any) -> bool:
