@@ -101,3 +101,15 @@ def test_tokens_of_another_assertion_are_not_served(emu, signed_in, middle_tier)
     result = middle_tier.acquire_token_on_behalf_of(assertion, ["User.Read"])
     assert result["token_source"] == "identity_provider"
     assert len(token_posts(emu, OBO)) == 2 and token_posts(emu, "refresh_token") == []
+
+
+@pytest.mark.parametrize("damage", [{"secret": None}, {"expires_on": "soon"}, {"target": 7}])
+def test_damaged_obo_entries_are_skipped(emu, signed_in, middle_tier, damage):
+    assertion = incoming_token(emu, signed_in)
+    middle_tier.acquire_token_on_behalf_of(assertion, ["User.Read"])
+    cache = middle_tier.token_cache
+    for credential_type in (CT.ACCESS_TOKEN, CT.REFRESH_TOKEN):
+        for entry in cache.find(credential_type):
+            cache.modify(credential_type, entry, damage)
+    result = middle_tier.acquire_token_on_behalf_of(assertion, ["User.Read"])
+    assert result["token_source"] == "identity_provider"

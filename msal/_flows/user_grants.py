@@ -74,7 +74,7 @@ def _cached_obo(ctx: AppContext, hashed: Dict[str, str], scopes: List[str],
     for entry in ctx.cache.find(TokenCache.CredentialType.ACCESS_TOKEN,
                                 query=dict(hashed, client_id=ctx.client_id)):
         expires_on = str(entry.get("expires_on") or "")
-        if (entry.get("environment") in aliases and entry.get("realm") == realm
+        if (_secret(entry) and entry.get("environment") in aliases and entry.get("realm") == realm
                 and expires_on.isdigit() and int(expires_on) > now + REFRESH_MARGIN
                 and wanted <= {t.lower() for t in str(entry.get("target") or "").split()}
                 and (best is None or int(expires_on) > int(best["expires_on"]))):
@@ -89,7 +89,12 @@ def _obo_refresh_tokens(ctx: AppContext, hashed: Dict[str, str]) -> List[Dict[st
     aliases = ctx.aliases()
     return [rt for rt in ctx.cache.find(TokenCache.CredentialType.REFRESH_TOKEN,
                                         query=dict(hashed, client_id=ctx.client_id))
-            if rt.get("environment") in aliases and rt.get("secret")]
+            if rt.get("environment") in aliases and _secret(rt)]
+
+
+def _secret(entry: Dict[str, Any]) -> bool:
+    """Whether a cache entry holds a usable secret (a loaded cache may hold damaged ones)."""
+    return isinstance(entry.get("secret"), str) and bool(entry["secret"])
 
 
 def by_refresh_token(ctx: AppContext, refresh_token: Any, scopes: Any) -> Dict[str, Any]:
