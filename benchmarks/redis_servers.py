@@ -94,9 +94,9 @@ class RedisCluster(object):
     """Three cluster-enabled redis-server processes joined with ``redis-cli --cluster create``."""
 
     def __init__(self):
-        self.nodes = [RedisServer(port=free_port(below=55000), extra=["--cluster-enabled", "yes", "--cluster-config-file",
-                                         "nodes.conf", "--cluster-node-timeout", "2000"])
-                      for _ in range(3)]
+        cluster = ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+                   "--cluster-node-timeout", "2000"]
+        self.nodes = [RedisServer(port=free_port(below=55000), extra=cluster) for _ in range(3)]
 
     def start(self):
         for node in self.nodes:

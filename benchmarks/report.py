@@ -39,7 +39,8 @@ ROWS: List[Tuple[str, str, str, str, float]] = [
     ("web request, RedisTokenCache, miss -> refresh", "ms", "distributed", "redis_miss_refresh_ms", 1),
     ("  beside: SerializableTokenCache in a Redis session, hit", "ms", "distributed", "session_hit_ms", 1),
     ("  beside: same, miss -> refresh", "ms", "distributed", "session_miss_refresh_ms", 1),
-    ("8 processes refresh one expired token, RedisTokenCache", "requests", "distributed", "refresh_requests_redis", 1),
+    ("8 processes refresh one expired token, RedisTokenCache", "requests", "distributed",
+     "refresh_requests_redis", 1),
     ("  beside: a TokenCache per process", "requests", "distributed", "refresh_requests_memory", 1),
 ]
 

@@ -58,8 +58,8 @@ class L2(object):
     def __init__(self, client: Any, retry_interval: float = 1.0) -> None:
         from redis import exceptions
         self.client = client
-        self._transient: Tuple[Type[BaseException], ...] = (exceptions.ConnectionError, exceptions.TimeoutError,
-                                             exceptions.BusyLoadingError)
+        self._transient: Tuple[Type[BaseException], ...] = (
+            exceptions.ConnectionError, exceptions.TimeoutError, exceptions.BusyLoadingError)
         self._read = client.register_script(_READ)
         self._write = client.register_script(_WRITE)
         self._release = client.register_script(_RELEASE)

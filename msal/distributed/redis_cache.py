@@ -17,7 +17,7 @@ import random
 import threading
 import time
 from typing import (Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple,
-                    TypeVar, Union)
+                    TypeVar)
 
 from ..token_cache import EXPIRY_MARGIN, TokenCache, _to_int
 from ._l1 import LRU, Partition
