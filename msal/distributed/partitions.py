@@ -54,12 +54,10 @@ def partition_of_entry(credential_type: str, entry: Dict[str, Any]) -> Optional[
     """The partition a cache entry lives in, or None when the entry alone does not say
     (an Account has no client id, AppMetadata no account)."""
     client_id = entry.get("client_id")
-    if not client_id:
-        return None
-    if entry.get("user_assertion_hash"):
+    if client_id and entry.get("user_assertion_hash"):
         return obo_partition(client_id, entry["user_assertion_hash"])
-    if entry.get("home_account_id"):
+    if client_id and entry.get("home_account_id"):
         return user_partition(client_id, entry["home_account_id"])
-    if credential_type == "AccessToken":
-        return app_partition(entry.get("environment"), client_id, entry.get("realm"))
+    if credential_type == "AccessToken":  # An app's own; a system-assigned managed identity
+        return app_partition(entry.get("environment"), client_id, entry.get("realm"))  # has no id
     return None
