@@ -18,6 +18,11 @@ CLIENT_SECRET_FIELDS = ("client_secret", "client_assertion", "password", "code",
                         "refresh_token", "assertion", "device_code")
 
 
+class BrowserInteractionTimeoutError(RuntimeError):
+    """The browser did not bring a sign-in answer back in time (the class later msal
+    versions raise; this package answers an interactive timeout with an error dict)."""
+
+
 class Client(object):
     """One client (``client_id``) talking to one token endpoint."""
 

@@ -11,10 +11,25 @@ import math
 import time
 from typing import Any, Dict, Optional
 
-from ..exceptions import IdTokenError
 from . import jsontext
 
 CLOCK_SKEW = 300  # seconds of tolerance between our clock and the identity provider's
+
+
+class IdTokenError(ValueError, RuntimeError):
+    """An ID token failed validation; the tokens that came with it were not cached.
+
+    A ValueError, as this package has always raised it, and a RuntimeError, as the original
+    msal 1.39 raises it, so that handlers written for either catch it. ``now`` and ``claims``
+    (1.39's signature) add the clock and the token's ``aud``, ``iat`` and ``exp`` to the message.
+    """
+
+    def __init__(self, reason: str, now: Optional[float] = None,
+                 claims: Optional[Dict[str, Any]] = None) -> None:
+        if now is not None or claims is not None:
+            reason = "{} Current epoch = {}. The ID token's aud, iat and exp: {}".format(
+                reason, now, {k: (claims or {}).get(k) for k in ("aud", "iat", "exp")})
+        super().__init__(reason)
 
 
 def decode_part(raw: str) -> Dict[str, Any]:
