@@ -8,7 +8,7 @@ import threading
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from msal import token_cache
+from msal._cache import index as cache_index
 from msal.token_cache import SerializableTokenCache, TokenCache
 
 NOW = 1700000000
@@ -223,15 +223,15 @@ def test_lookups_equal_brute_force_scan(ops, now):
 def test_lookups_through_the_scope_sub_index_equal_brute_force_scan(ops, now):
     """Same, with every access-token bucket big enough for the per-scope sub-index, checked
     after every step (so sub-indexes built by one lookup must follow later writes)."""
-    saved = token_cache._SCOPE_INDEX_THRESHOLD
-    token_cache._SCOPE_INDEX_THRESHOLD = 0
+    saved = cache_index._SCOPE_INDEX_THRESHOLD
+    cache_index._SCOPE_INDEX_THRESHOLD = 0
     try:
         cache = SerializableTokenCache()
         for op in ops:
             apply(cache, op)
             check_against_brute_force(cache, now)
     finally:
-        token_cache._SCOPE_INDEX_THRESHOLD = saved
+        cache_index._SCOPE_INDEX_THRESHOLD = saved
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
