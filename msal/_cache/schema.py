@@ -64,9 +64,10 @@ def to_int(value: Any, default: Optional[int] = None) -> Optional[int]:
 def epoch(value: Any) -> Optional[int]:
     """Epoch seconds as the schema stores them (an integer or a string of digits), or None.
 
-    Stricter than to_int: callers turn a cached ``expires_on`` into ``int()`` directly.
+    Stricter than to_int: callers turn a cached ``expires_on`` into ``int()`` directly. Negative
+    numbers are refused as negative digit strings are: no token expires before 1970.
     """
-    if type(value) is int:
+    if type(value) is int and value >= 0:
         return value
     if type(value) is str and value.isdecimal() and len(value) <= 20:  # int() refuses huge ones
         return int(value)
