@@ -106,6 +106,15 @@ class AppContext(object):
         due = bool(refresh_on) and str(refresh_on).isdigit() and int(str(refresh_on)) < now
         return result, due
 
+    def has_access_token(self, *, scopes: List[str], home_account_id: Optional[str],
+                         authority: Optional[Authority] = None) -> bool:
+        """Whether the cache holds a matching access token even if expired (telemetry tells
+        the service an expired token from none at all)."""
+        aliases, realm = self._lookup_plan(self.authority if authority is None else authority)
+        return self.cache.find_access_token(
+            client_id=self.client_id, environments=aliases, realm=realm,
+            home_account_id=home_account_id, scopes=scopes, now=0) is not None
+
     def _lookup_plan(self, authority: Authority) -> Tuple[Tuple[str, ...], str]:
         """Where an authority's tokens are cached: (aliases, realm). Both are settled once its
         endpoints are discovered, so they are worked out once, not on every cache hit."""

@@ -37,8 +37,10 @@ def acquire(ctx: AppContext, scopes: Any, account: Optional[Dict[str, Any]],
                 scopes=scopes, home_account_id=home_account_id, authority=target_authority)
             if latest and not due:
                 return latest  # Another caller refreshed it while this one waited
-        reason = telemetry.FORCE_REFRESH if force_refresh else \
-            telemetry.REFRESH_DUE if cached else telemetry.NO_CACHED_TOKEN
+        reason = telemetry.FORCE_REFRESH if force_refresh or claims_challenge else \
+            telemetry.REFRESH_DUE if cached else telemetry.EXPIRED if ctx.has_access_token(
+                scopes=scopes, home_account_id=home_account_id, authority=target_authority) \
+            else telemetry.NO_CACHED_TOKEN
         result = refresh(ctx, scopes, account, target_authority, reason, claims_challenge)
         if cached and (result is None or "error" in result):
             return cached

@@ -61,8 +61,8 @@ def by_username_password(ctx: AppContext, username: Any, password: Any, scopes: 
     fields = {"claims": ctx.claims(claims_challenge), "client_info": "1"}
     validate = id_token_validator(ctx, endpoints.issuer)
     if not ctx.authority.is_adfs:  # ADFS authorities take the password grant directly
-        realm = userrealm.discover(ctx.http_client, ctx.authority, username,
-                                   {"client-request-id": headers["client-request-id"]})
+        realm = ctx.discovery.user_realm(ctx.authority, username,
+                                         {"client-request-id": headers["client-request-id"]})
         if userrealm.is_federated(realm):
             try:
                 grant_type, assertion = _saml_assertion(ctx, realm, username, password)
@@ -81,7 +81,6 @@ def by_username_password(ctx: AppContext, username: Any, password: Any, scopes: 
 def _saml_assertion(ctx: AppContext, realm: Dict[str, Any], username: str,
                     password: str) -> Tuple[str, str]:
     """User realm → MEX → WS-Trust: a SAML assertion for the federated user."""
-    resp = ctx.http_client.get(realm["federation_metadata_url"])
-    endpoint = mex.username_password_endpoint(resp.text or "")
+    endpoint = ctx.discovery.ws_trust_endpoint(realm["federation_metadata_url"])
     return wstrust.send(ctx.http_client, endpoint, username, password,
                         realm.get("cloud_audience_urn") or wstrust.DEFAULT_AUDIENCE)
