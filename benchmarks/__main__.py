@@ -21,7 +21,7 @@ WORKER = os.path.join(HERE, "worker.py")
 STATES = ("apps_1", "apps_1000", "users_10", "users_10k")
 MAIN_SCENARIOS = ["cc_hit_1", "cc_hit_1000", "cc_miss_1", "cc_miss_1000", "silent_hit_10k",
                   "silent_refresh_10", "silent_refresh_10k", "get_accounts_10k",
-                  "serialization_10k", "threads_8", "emulator"]
+                  "serialization_10k", "first_lookup", "threads_8", "emulator"]
 
 
 def log(message: str) -> None:
