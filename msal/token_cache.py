@@ -25,7 +25,7 @@ from ._cache.index import (
     EMPTY, INDEX_FIELDS, NO_INDEX, RETRY, Index, environment_of, ik, one_per_home,
     query_index_key)
 from ._cache.schema import (
-    EXPIRY_MARGIN, KEY_MAKERS, decode_client_info, decode_id_token_claims, entries_from_event,
+    EXPIRY_MARGIN, KEY_MAKERS, SECTIONS, decode_client_info, decode_id_token_claims, entries_from_event,
     epoch, refresh_token_key, same_family, usable_credential)
 
 __all__ = ["TokenCache", "SerializableTokenCache"]
@@ -54,7 +54,7 @@ class TokenCache:
         ADFS = "ADFS"
         MSSTS = "MSSTS"  # MSSTS means AAD v2 for both AAD & MSA
 
-    _SECTIONS = document.SECTIONS
+    _SECTIONS = SECTIONS
     _INDEX_FIELDS = INDEX_FIELDS
     # The public methods that only read: a subclass that keeps the cache elsewhere (like
     # msal.persistence.PersistedTokenCache) refreshes its copy before each of them.
@@ -349,7 +349,8 @@ class TokenCache:
                 found = self._best_access_token(ikey, envs, wanted, now, expired, locked=True)
         if expired:
             self._prune(expired)
-        return found
+        hit: Optional[Dict[str, Any]] = found  # (an annotation costs nothing at run time)
+        return hit
 
     def _best_access_token(self, ikey: Tuple[Any, ...], envs: Tuple[Any, ...],
                            wanted: FrozenSet[str], now: float, expired: List[str],
@@ -515,77 +516,6 @@ class TokenCache:
         section = self._cache.get(credential_type, {})
         return [(k, section[k])
                 for k in self._indexes_for(credential_type).bucket(credential_type, ikey)]
-
-
-class SerializableTokenCache(TokenCache):
-    """A token cache that can be turned into a string and back, to be saved anywhere.
-
-    The cache itself writes nothing to disk or to a database: :meth:`serialize` gives you
-    its state, and :meth:`deserialize` loads a state back, so you choose where it lives.
-    The string is the unified JSON schema, readable by the other MSAL libraries. For a file
-    that several processes share, see :class:`~msal.persistence.PersistedTokenCache`.
-    A file kept by a single process can be as simple as this::
-
-        import atexit, os
-        import msal
-
-        cache = msal.SerializableTokenCache()
-        if os.path.exists("my_cache.bin"):
-            with open("my_cache.bin") as f:
-                cache.deserialize(f.read())
-
-        def save_cache():
-            if cache.has_state_changed:  # Skip the write when nothing changed
-                with open("my_cache.bin", "w") as f:
-                    f.write(cache.serialize())
-        atexit.register(save_cache)
-
-        app = msal.PublicClientApplication("my_client_id", token_cache=cache)
-
-    The file holds refresh tokens: keep it where only the user can read it.
-
-    :var bool has_state_changed: Whether the cache changed in memory since the last
-        :meth:`serialize` or :meth:`deserialize`; use it to save only when needed.
-    """
-
-    has_state_changed = False
-
-    def add(self, event: Dict[str, Any], **kwargs: Any) -> None:  # type: ignore[override]
-        """Store the tokens of a token-obtaining event, and mark the state as changed.
-
-        See :meth:`TokenCache.add` for the parameters.
-        """
-        with self._write_lock():
-            super().add(event, **kwargs)
-            self.has_state_changed = True
-
-    def modify(self, credential_type: str, old_entry: Dict[str, Any],
-               new_key_value_pairs: Optional[Dict[str, Any]] = None) -> None:
-        with self._lock:
-            super().modify(credential_type, old_entry, new_key_value_pairs)
-            self.has_state_changed = True
-
-    def remove_account_data(self, **kwargs: Any) -> None:
-        with self._write_lock():
-            super().remove_account_data(**kwargs)
-            self.has_state_changed = True
-
-    def deserialize(self, state: Optional[str]) -> None:
-        """Replace the cache's content with a state that :meth:`serialize` produced.
-
-        :param str state: The serialized state; ``None`` or an empty string gives an empty cache.
-        :raises ValueError: when the state is not a serialized token cache.
-        """
-        data = _parse_state(state)
-        with self._lock:
-            self._replace_all(data)
-            self.has_state_changed = False
-
-    def serialize(self) -> str:
-        """The cache's current state, as a JSON string for :meth:`deserialize`."""
-        with self._lock:
-            self.has_state_changed = False
-            return json.dumps(self._cache, separators=(",", ":"))
 
 
 class SerializableTokenCache(TokenCache):
