@@ -18,15 +18,16 @@ import contextlib
 import heapq
 import threading
 import time
-from typing import Any, Callable, ContextManager, Dict, FrozenSet, Iterable, Iterator, List, Optional, Tuple
+from typing import (
+    Any, Callable, ContextManager, Dict, FrozenSet, Iterable, Iterator, List, Optional, Tuple)
 
 from ._cache import document, hooks
 from ._cache.index import (
     EMPTY, INDEX_FIELDS, NO_INDEX, RETRY, Index, environment_of, ik, one_per_home,
     query_index_key)
 from ._cache.schema import (
-    EXPIRY_MARGIN, KEY_MAKERS, SECTIONS, decode_client_info, decode_id_token_claims, entries_from_event,
-    epoch, refresh_token_key, same_family, usable_credential)
+    EXPIRY_MARGIN, KEY_MAKERS, SECTIONS, decode_client_info, decode_id_token_claims,
+    entries_from_event, epoch, refresh_token_key, same_family, usable_credential)
 
 __all__ = ["TokenCache", "SerializableTokenCache"]
 # Still importable from here, where they used to live.

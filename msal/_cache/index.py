@@ -117,7 +117,8 @@ class Index(object):
             seqs[key] = next(counter)
             client, realm, home = (entry.get("client_id"), entry.get("realm"),
                                    entry.get("home_account_id"))
-            if not (type(client) is str and type(realm) is str and (home is None or type(home) is str)):
+            if not (type(client) is str and type(realm) is str
+                    and (home is None or type(home) is str)):
                 client, realm, home = ik(client), ik(realm), ik(home)
             ikey = (client, realm, home)
             bucket = index.get(ikey)
