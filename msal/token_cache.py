@@ -245,8 +245,10 @@ class TokenCache:
             if not isinstance(section, dict):  # Some other library's top-level value
                 return [], []
             ikey = query_index_key(credential_type, query)
-            candidates = (section.values() if ikey is NO_INDEX else [
-                section[k] for k in self._indexes_for(credential_type).bucket(credential_type, ikey)])
+            candidates: Iterable[Any] = section.values()
+            if ikey is not NO_INDEX:
+                index = self._indexes_for(credential_type)
+                candidates = [section[k] for k in index.bucket(credential_type, ikey)]
             expired: List[Dict[str, Any]] = []
             if credential_type == self.CredentialType.ACCESS_TOKEN:
                 deadline = time.time() if now is None else now

@@ -113,8 +113,9 @@ def test_an_overridden_search_sees_every_lookup_and_answers_stay_right():
         cache.searched.clear()
         lookup()
         assert cache.searched == [section]
-    assert cache.find_access_token(client_id="client", environments=ENVS, realm="tenant",
-                                   home_account_id=None, scopes=["s1"], now=NOW)["secret"] == "at-s1"
+    found = cache.find_access_token(client_id="client", environments=ENVS, realm="tenant",
+                                    home_account_id=None, scopes=["s1"], now=NOW)
+    assert found["secret"] == "at-s1"
 
 
 def test_an_overridden_search_prunes_through_its_own_path():
