@@ -9,6 +9,7 @@ Worked out once per class, so a lookup pays one attribute read for it.
 """
 from __future__ import annotations
 
+import weakref
 from typing import Any, Dict, Iterable, NamedTuple, Optional, Tuple
 
 
@@ -17,7 +18,7 @@ class Routing(NamedTuple):
     read_hook: Optional[str]  # "search", "find", or None when no lookup needs to be announced
 
 
-_ROUTINGS: Dict[type, Routing] = {}
+_ROUTINGS: "weakref.WeakKeyDictionary[type, Routing]" = weakref.WeakKeyDictionary()
 
 
 def routing(cls: type, bases: Tuple[type, ...]) -> Routing:
