@@ -333,14 +333,13 @@ class TokenCache:
         wanted = frozenset([s.lower() for s in scopes])
         envs = environments if type(environments) is tuple else tuple(environments)
         ikey = (ik(client_id), ik(realm), ik(home_account_id))
-        expired: List[str] = []  # Keys of the expired tokens met, pruned as search() does
         # Optimistically without the lock (a hit is all reads): the answer stands when no
         # write started or finished meanwhile, else the lookup is done again under the lock.
         version = self._version
         found: Any = RETRY
         if not version & 1 and self._cache is self._indexed_doc:
             try:
-                found = self._best_access_token(ikey, envs, wanted, now, expired)
+                found = self._best_access_token(ikey, envs, wanted, now)
             except (KeyError, RuntimeError):  # A concurrent write changed what we read
                 found = RETRY
             if self._version != version:
@@ -348,16 +347,12 @@ class TokenCache:
         if found is RETRY:
             with self._lock:
                 self._indexes_for(CT.ACCESS_TOKEN)
-                expired.clear()
-                found = self._best_access_token(ikey, envs, wanted, now, expired, locked=True)
-        if expired:
-            self._prune(expired)
+                found = self._best_access_token(ikey, envs, wanted, now, locked=True)
         hit: Optional[Dict[str, Any]] = found  # (an annotation costs nothing at run time)
         return hit
 
     def _best_access_token(self, ikey: Tuple[Any, ...], envs: Tuple[Any, ...],
-                           wanted: FrozenSet[str], now: float, expired: List[str],
-                           locked: bool = False) -> Any:
+                           wanted: FrozenSet[str], now: float, locked: bool = False) -> Any:
         """A copy of the matching token that expires last; RETRY when this needs the lock."""
         CT = self.CredentialType
         index = self._index
@@ -376,28 +371,12 @@ class TokenCache:
         best, best_exp, deadline = None, None, now + EXPIRY_MARGIN
         for key in candidates:
             env, covered, expires_on = bucket[key]
-            if expires_on is None or expires_on <= deadline:
-                if expires_on is not None and expires_on < now:
-                    expired.append(key)
-                continue
-            if ((best_exp is not None and expires_on <= best_exp)
+            if (expires_on is None or expires_on <= deadline
+                    or (best_exp is not None and expires_on <= best_exp)
                     or env not in envs or not wanted <= covered):
                 continue
             best, best_exp = key, expires_on
         return None if best is None else dict(self._cache[CT.ACCESS_TOKEN][best])
-
-    def _prune(self, keys: List[str]) -> None:
-        """Remove expired access tokens that a lookup met, through modify() as search() does.
-
-        Not when a hooked find() or search() saw the lookup: that search pruned them already.
-        """
-        if self._read_hook:
-            return
-        with self._lock:
-            section = self._cache.get(self.CredentialType.ACCESS_TOKEN, {})
-            entries = [dict(section[k]) for k in keys if k in section]
-        for entry in entries:  # outside our lock: see _write_lock
-            self.modify(self.CredentialType.ACCESS_TOKEN, entry)
 
     def find_refresh_tokens(self, *, home_account_id: str, environments: Iterable[str],
                             client_id: str, family_id: Optional[str] = None) -> List[Dict[str, Any]]:

@@ -67,12 +67,13 @@ def test_find_is_search_as_a_list_and_prunes_too():
     assert stored_secrets(cache) == ["at-new"]
 
 
-def test_a_lookup_prunes_the_expired_tokens_it_meets():
+def test_the_lookups_of_a_cache_that_hooks_nothing_keep_expired_tokens():
+    """Only search() prunes: a silent call tells the service an expired token from none."""
     cache = cache_of(("s1", 100, NOW - 7200), ("s2", 3600, NOW))
     found = cache.find_access_token(client_id="client", environments=ENVS, realm="tenant",
                                     home_account_id=None, scopes=["s1"], now=NOW)
-    assert found is None and cache.has_state_changed is True
-    assert stored_secrets(cache) == ["at-s2"]
+    assert found is None and cache.has_state_changed is False
+    assert stored_secrets(cache) == ["at-s1", "at-s2"]
 
 
 class SearchHook(msal.SerializableTokenCache):
