@@ -8,6 +8,7 @@ import sys
 import pytest
 
 import msal
+from ecosystem_helpers import sign_in
 
 VERSION = "1.3.1"
 
@@ -47,13 +48,6 @@ def app_on_file(msal_extensions, make_app, tmp_path):
         return make_app("public", token_cache=msal_extensions.PersistedTokenCache(persistence))
     make.path = path
     return make
-
-
-def sign_in(app, user):
-    result = app.acquire_token_by_username_password(user["username"], user["password"],
-                                                    ["User.Read"])
-    assert "access_token" in result, result
-    return result
 
 
 def test_it_is_the_version_that_hooks_search(msal_extensions, tmp_path):
