@@ -27,11 +27,11 @@ from ._cache.index import (
     query_index_key)
 from ._cache.schema import (
     EXPIRY_MARGIN, KEY_MAKERS, SECTIONS, decode_client_info, decode_id_token_claims,
-    entries_from_event, epoch, refresh_token_key, same_family, usable_credential)
+    entries_from_event, epoch, refresh_token_key, same_family, to_int, usable_credential)
 
 __all__ = ["TokenCache", "SerializableTokenCache"]
 # Still importable from here, where they used to live.
-__all__ += ["EXPIRY_MARGIN", "decode_client_info", "decode_id_token_claims"]
+__all__ += ["EXPIRY_MARGIN", "decode_client_info", "decode_id_token_claims", "to_int"]
 
 
 class TokenCache:

@@ -191,8 +191,8 @@ def entries_from_event(event: Dict[str, Any], now: int) -> List[Tuple[str, Entry
     user_tokens_kept = home is not None or event.get("grant_type") in (None, "client_credentials")
     entries: List[Tuple[str, Entry]] = []
     if "access_token" in response and user_tokens_kept:
-        entries.append((ACCESS_TOKEN, _access_token(response, event.get("data") or {},
-                                                    base, home, now)))
+        at = _access_token(response, event.get("data") or {}, base, home, now)
+        entries.append((ACCESS_TOKEN, _with_assertion_hash(at, event)))
     if home:
         entries.append((ACCOUNT, _account(claims or {}, event.get("data") or {}, base, home)))
     if claims is not None:
@@ -207,12 +207,19 @@ def entries_from_event(event: Dict[str, Any], now: int) -> List[Tuple[str, Entry
               "last_modification_time": str(now)}
         if response.get("foci"):
             rt["family_id"] = response["foci"]
-        entries.append((REFRESH_TOKEN, rt))
+        entries.append((REFRESH_TOKEN, _with_assertion_hash(rt, event)))
     app_metadata = {"client_id": base["client_id"], "environment": base["environment"]}
     if response.get("foci"):
         app_metadata["family_id"] = response["foci"]
     entries.append((APP_METADATA, app_metadata))
     return entries
+
+
+def _with_assertion_hash(entry: Entry, event: Dict[str, Any]) -> Entry:
+    """On-behalf-of: note which incoming token the entry was obtained for."""
+    if event.get("user_assertion_hash"):
+        entry["user_assertion_hash"] = event["user_assertion_hash"]
+    return entry
 
 
 def _home_account_id(client_info: Optional[Dict[str, Any]],
