@@ -44,6 +44,12 @@ DIFFERENCES = [
         "The device flow dict keeps its decorated scopes under `_scope` (so the cache files "
         "the tokens even if the answer names no scope) and has no `latest_attempt_at`; both "
         "are private bookkeeping, and each library accepts its own flow dicts."),
+    Difference(
+        "shared-discovery", ("refresh_token",), ("requests.start[]",),
+        "Applications of one authority share its discovery in a process (a memo of endpoints "
+        "and host aliases, bounded and expiring), so a second application of the same "
+        "authority asks for the OpenID configuration no more; the original asks once per "
+        "application."),
 ]
 
 needs_original = pytest.mark.skipif(
