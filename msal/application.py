@@ -6,6 +6,7 @@ the documented dict. Protocol details live in :mod:`msal.oauth2cli`, Microsoft r
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from typing import Any, Callable, Dict, List, Mapping, Optional, Union
@@ -16,8 +17,10 @@ from ._entra import telemetry
 from ._entra.discovery import Discovery
 from ._entra.region import RegionResolver
 from ._http.throttle import ThrottledHttpClient
-from ._flows import auth_code, client_credentials, device_code, silent, user_grants
-from ._flows.context import AppContext
+from ._flows import auth_code, client_credentials, device_code, on_behalf_of, silent
+from ._flows import refresh_token as migration
+from ._flows import username_password
+from ._flows.context import AppConfig, AppContext
 from .authority import AuthorityBuilder, parse_authority
 from .oauth2cli.client_auth import AssertionAuth, ClientAuth, PrivateKeyJwtAuth, SecretAuth
 from .token_cache import TokenCache
@@ -235,20 +238,17 @@ class ClientApplication(object):
         self.http_client = http_client if http_client is not None else _default_http_client(
             verify, proxies, timeout)
         self._http_cache = http_cache if http_cache is not None else {}
-        throttled = ThrottledHttpClient(self.http_client, self._http_cache)
         self._allow_broker = allow_broker
         self._used_states = auth_code.UsedStates()
-        self._ctx = AppContext(
-            client_id=client_id, authority=self.authority,
-            discovery=Discovery(throttled, validate_authority, instance_discovery,
-                                self._http_cache),
-            http_client=throttled, cache=cache,
-            client_auth=_client_auth(client_id, client_credential, client_claims),
-            base_headers=telemetry.base_headers(app_name, app_version),
-            capabilities=claims_rules.capabilities_claims(client_capabilities),
-            exclude_scopes=scope_rules.check_exclusions(exclude_scopes),
-            is_confidential=client_credential is not None,
-            region=RegionResolver(azure_region, self.http_client), now=time.time)
+        now = time.time  # The one clock of this application's services
+        self._ctx = _context(
+            AppConfig(client_id=client_id, authority=self.authority,
+                      base_headers=telemetry.base_headers(app_name, app_version),
+                      capabilities=claims_rules.capabilities_claims(client_capabilities),
+                      exclude_scopes=tuple(scope_rules.check_exclusions(exclude_scopes))),
+            cache, self.http_client, self._http_cache, validate_authority, instance_discovery,
+            _client_auth(client_id, client_credential, client_claims, now),
+            RegionResolver(azure_region, self.http_client), now)
 
     @property
     def token_cache(self) -> TokenCache:
@@ -260,7 +260,7 @@ class ClientApplication(object):
 
     @token_cache.setter
     def token_cache(self, cache: TokenCache) -> None:
-        self._ctx.cache = _checked_cache(cache)
+        self._ctx = dataclasses.replace(self._ctx, cache=_checked_cache(cache))
 
     def __repr__(self) -> str:
         return "{}(client_id={!r}, authority={!r})".format(
@@ -436,7 +436,7 @@ class ClientApplication(object):
         if username is not None and not isinstance(username, str):
             raise ValueError("username must be a string")
         return self.token_cache.find_accounts(
-            environments=self._ctx.aliases(), username=username)
+            environments=self._ctx.discovery.aliases(self.authority), username=username)
 
     def remove_account(self, account: Account) -> None:
         """Sign the account out of this application: forget its tokens and the account from the cache.
@@ -446,7 +446,8 @@ class ClientApplication(object):
         if not isinstance(account, dict) or not account.get("home_account_id"):
             raise ValueError("account must be one of the dicts returned by get_accounts()")
         self.token_cache.remove_account_data(
-            home_account_id=account["home_account_id"], environments=self._ctx.aliases(),
+            home_account_id=account["home_account_id"],
+            environments=self._ctx.discovery.aliases(self.authority),
             client_id=self.client_id)
 
     # ---- Silent ------------------------------------------------------------------------
@@ -525,7 +526,7 @@ class ClientApplication(object):
         :returns: a dict without ``"error"`` when the migration worked (the token response);
             a dict with ``"error"`` and more keys when it did not.
         """
-        return user_grants.by_refresh_token(self._ctx, refresh_token, scopes)
+        return migration.acquire(self._ctx, refresh_token, scopes)
 
     def acquire_token_by_username_password(
             self, username: str, password: str, scopes: List[str],
@@ -547,7 +548,7 @@ class ClientApplication(object):
         :returns: the token response (with ``"access_token"``), or an error dict with
             ``"error"`` and usually ``"error_description"``.
         """
-        return user_grants.by_username_password(
+        return username_password.acquire(
             self._ctx, username, password, scopes, claims_challenge=claims_challenge)
 
 
@@ -704,8 +705,20 @@ class ConfidentialClientApplication(ClientApplication):
         :returns: the token response (with ``"access_token"``), or an error dict with
             ``"error"`` and usually ``"error_description"``.
         """
-        return user_grants.on_behalf_of(self._ctx, user_assertion, scopes,
-                                        claims_challenge=claims_challenge)
+        return on_behalf_of.acquire(self._ctx, user_assertion, scopes,
+                                   claims_challenge=claims_challenge)
+
+
+def _context(config: AppConfig, cache: TokenCache, http_client: Any, http_cache: Any,
+             validate_authority: bool, instance_discovery: Optional[bool],
+             client_auth: ClientAuth, region: RegionResolver,
+             now: Callable[[], float]) -> AppContext:
+    """The services of an application wired together, all on one clock."""
+    throttled = ThrottledHttpClient(http_client, http_cache, now=now)
+    return AppContext(
+        config=config, cache=cache, http=throttled,
+        discovery=Discovery(throttled, validate_authority, instance_discovery, http_cache, now=now),
+        client_auth=client_auth, region=region, now=now)
 
 
 def _checked_cache(cache: Any) -> TokenCache:
@@ -720,7 +733,8 @@ def _default_http_client(verify: Any, proxies: Any, timeout: Any) -> Any:
     return RequestsHttpClient(verify=verify, proxies=proxies, timeout=timeout)
 
 
-def _client_auth(client_id: str, credential: Any, client_claims: Any) -> ClientAuth:
+def _client_auth(client_id: str, credential: Any, client_claims: Any,
+                 now: Callable[[], float] = time.time) -> ClientAuth:
     """The client authentication a credential calls for; ``ValueError`` if it is malformed."""
     if credential is None:
         return ClientAuth()
@@ -743,4 +757,4 @@ def _client_auth(client_id: str, credential: Any, client_claims: Any) -> ClientA
     return PrivateKeyJwtAuth(
         client_id, credential["private_key"], credential["thumbprint"],
         public_certificate=credential.get("public_certificate"),
-        passphrase=credential.get("passphrase"), extra_claims=client_claims)
+        passphrase=credential.get("passphrase"), extra_claims=client_claims, now=now)

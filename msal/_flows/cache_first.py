@@ -1,0 +1,63 @@
+"""Cache first: a usable cached access token, else one request per key at a time.
+
+Layering: a step of the flows (:mod:`msal._flows`) over the token cache and the single-flight
+table of the :class:`~msal._flows.context.AppContext`; it makes no request itself (the flow's
+``fetch`` does, through :mod:`msal._flows.redeem`), and finding a cached token needs no network:
+:meth:`~msal._entra.discovery.Discovery.cache_location` says where it is filed.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, Hashable, List, Optional, Tuple
+
+from ..authority import Authority
+from .context import AppContext
+
+Result = Optional[Dict[str, Any]]
+Lookup = Callable[[], Tuple[Result, bool]]
+
+
+def cached_or_fetch(ctx: AppContext, key: Hashable, lookup: Optional[Lookup],
+                    fetch: Callable[[Result], Result]) -> Result:
+    """The cache; on a miss (or a token due for refresh), one ``fetch`` per ``key`` at a time,
+    after a second look at the cache (another caller may have just refreshed it).
+
+    ``fetch`` gets the token the first look found (due for refresh) or None. When it fails, the
+    cached token still valid at the second look is the answer. Without ``lookup`` (a forced
+    refresh, a claims challenge) the cache is skipped, never the single flight.
+    """
+    cached, due = lookup() if lookup is not None else (None, False)
+    if cached is not None and not due:
+        return cached
+
+    def flight() -> Result:
+        latest, due = lookup() if lookup is not None else (None, False)
+        if latest is not None and not due:
+            return latest
+        result = fetch(cached)
+        if latest is not None and (result is None or "error" in result):
+            return latest
+        return result
+    result: Result = ctx.single_flight.run(key, flight)
+    return result
+
+
+def cached_token(ctx: AppContext, scopes: List[str], home_account_id: Optional[str],
+                 authority: Authority) -> Tuple[Result, bool]:
+    """A usable cached access token as a result dict, and whether it is due for refresh."""
+    environments, realm = ctx.discovery.cache_location(authority)
+    now = ctx.now()
+    entry = ctx.cache.find_access_token(
+        client_id=ctx.config.client_id, environments=environments, realm=realm,
+        home_account_id=home_account_id, scopes=scopes, now=now)
+    if entry is None:
+        return None, False
+    ctx.last_request.cache_hits += 1
+    result = {
+        "access_token": entry["secret"],
+        "token_type": entry.get("token_type") or "Bearer",
+        "expires_in": int(entry["expires_on"]) - int(now),
+        "token_source": "cache",
+    }
+    refresh_on = entry.get("refresh_on")
+    due = bool(refresh_on) and str(refresh_on).isdigit() and int(str(refresh_on)) < now
+    return result, due
