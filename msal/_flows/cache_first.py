@@ -7,36 +7,50 @@ table of the :class:`~msal._flows.context.AppContext`; it makes no request itsel
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Hashable, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ..authority import Authority
 from .context import AppContext
 
 Result = Optional[Dict[str, Any]]
-Lookup = Callable[[], Tuple[Result, bool]]
+# fetch(ctx, scopes, token found due for refresh or None, *fetch_args): the flow's request
+Fetch = Callable[..., Result]
 
 
-def cached_or_fetch(ctx: AppContext, key: Hashable, lookup: Optional[Lookup],
-                    fetch: Callable[[Result], Result]) -> Result:
-    """The cache; on a miss (or a token due for refresh), one ``fetch`` per ``key`` at a time,
+def cached_or_fetch(ctx: AppContext, scopes: List[str], home_account_id: Optional[str],
+                    authority: Authority, fetch: Fetch, fetch_args: Tuple[Any, ...] = (),
+                    use_cache: bool = True) -> Result:
+    """The cache; on a miss (or a token due for refresh), one ``fetch`` per request at a time,
     after a second look at the cache (another caller may have just refreshed it).
 
     ``fetch`` gets the token the first look found (due for refresh) or None. When it fails, the
-    cached token still valid at the second look is the answer. Without ``lookup`` (a forced
+    cached token still valid at the second look is the answer. Without ``use_cache`` (a forced
     refresh, a claims challenge) the cache is skipped, never the single flight.
     """
-    cached, due = lookup() if lookup is not None else (None, False)
-    if cached is not None and not due:
-        return cached
+    cached: Result = None
+    if use_cache:
+        cached, due = cached_token(ctx, scopes, home_account_id, authority)
+        if cached is not None and not due:
+            return cached
+    return _fetch_once(ctx, scopes, home_account_id, authority, fetch, fetch_args, use_cache,
+                       cached)
 
+
+def _fetch_once(ctx: AppContext, scopes: List[str], home_account_id: Optional[str],
+                authority: Authority, fetch: Fetch, fetch_args: Tuple[Any, ...],
+                use_cache: bool, cached: Result) -> Result:
+    """The miss path of :func:`cached_or_fetch` (apart, so that a hit builds no closure)."""
     def flight() -> Result:
-        latest, due = lookup() if lookup is not None else (None, False)
-        if latest is not None and not due:
-            return latest
-        result = fetch(cached)
+        latest: Result = None
+        if use_cache:
+            latest, due = cached_token(ctx, scopes, home_account_id, authority)
+            if latest is not None and not due:
+                return latest
+        result = fetch(ctx, scopes, cached, *fetch_args)
         if latest is not None and (result is None or "error" in result):
             return latest
         return result
+    key = (home_account_id, authority, frozenset(scopes), use_cache, fetch, fetch_args)
     result: Result = ctx.single_flight.run(key, flight)
     return result
 

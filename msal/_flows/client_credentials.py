@@ -9,7 +9,7 @@ from .._entra import telemetry
 from .._entra.region import regional_token_endpoint
 from ..oauth2cli.oauth2 import Client
 from . import redeem
-from .cache_first import Result, cached_or_fetch, cached_token
+from .cache_first import Result, cached_or_fetch
 from .context import AppContext
 
 
@@ -19,20 +19,20 @@ def acquire(ctx: AppContext, scopes: Any, claims_challenge: Optional[str] = None
     Concurrent callers missing the cache for the same scopes share one request.
     """
     scopes = scope_rules.for_client_credentials(scopes)
-    if ctx.config.multi_tenant:
+    config = ctx.config
+    if config.multi_tenant:
         warnings.warn("acquire_token_for_client() on the /{} authority gets no reliable token: "
-                      "use the tenant's own authority".format(ctx.config.authority.tenant),
+                      "use the tenant's own authority".format(config.authority.tenant),
                       DeprecationWarning, stacklevel=3)
-
-    def lookup() -> Any:
-        return cached_token(ctx, scopes, None, ctx.config.authority)
-
-    def fetch(cached: Result) -> Dict[str, Any]:
-        return request(ctx, scopes, claims_challenge)
-    result = cached_or_fetch(ctx, ("client_credentials", frozenset(scopes), claims_challenge),
-                             None if claims_challenge else lookup, fetch)
-    assert result is not None  # fetch always answers
+    result: Dict[str, Any] = cached_or_fetch(  # (a fetch always answers: never None)
+        ctx, scopes, None, config.authority, _fetch, (claims_challenge,),
+        use_cache=not claims_challenge)  # type: ignore[assignment]
     return result
+
+
+def _fetch(ctx: AppContext, scopes: List[str], cached: Result,
+           claims_challenge: Optional[str]) -> Dict[str, Any]:
+    return request(ctx, scopes, claims_challenge)
 
 
 def request(ctx: AppContext, scopes: List[str], claims_challenge: Optional[str] = None) -> Dict[str, Any]:

@@ -24,20 +24,20 @@ def acquire(ctx: AppContext, scopes: Any, account: Optional[Dict[str, Any]],
     redeem.user_scopes(ctx, scopes)  # Rejects reserved scopes, as every user flow does
     target = ctx.config.authority if authority is None else parse_authority(authority)
     home_account_id = _home_account_id(account)
-
-    def lookup() -> Any:
-        return cached_token(ctx, scopes, home_account_id, target)
     use_cache = not (force_refresh or claims_challenge)
-    if account is None:
-        return lookup()[0] if use_cache else None  # App-only tokens have no refresh token
+    if account is None:  # App-only tokens have no refresh token to fall back on
+        return cached_token(ctx, scopes, None, target)[0] if use_cache else None
+    return cached_or_fetch(ctx, scopes, home_account_id, target, _fetch,
+                           (home_account_id, target, force_refresh, claims_challenge),
+                           use_cache=use_cache)
 
-    def fetch(cached: Result) -> Result:
-        reason = telemetry.FORCE_REFRESH if force_refresh else \
-            telemetry.REFRESH_DUE if cached else telemetry.NO_CACHED_TOKEN
-        return refresh(ctx, scopes, home_account_id or "", target, reason, claims_challenge)
-    key = ("refresh", home_account_id, target.url, frozenset(scopes), bool(force_refresh),
-           claims_challenge)
-    return cached_or_fetch(ctx, key, lookup if use_cache else None, fetch)
+
+def _fetch(ctx: AppContext, scopes: List[str], cached: Result, home_account_id: Optional[str],
+           authority: Authority, force_refresh: bool, claims_challenge: Optional[str]) -> Result:
+    """The refresh, telling the service why it happens."""
+    reason = telemetry.FORCE_REFRESH if force_refresh else \
+        telemetry.REFRESH_DUE if cached else telemetry.NO_CACHED_TOKEN
+    return refresh(ctx, scopes, str(home_account_id), authority, reason, claims_challenge)
 
 
 def refresh(ctx: AppContext, scopes: List[str], home_account_id: str, authority: Authority,
