@@ -5,8 +5,13 @@ __version__ = "1.22.0"
 from .application import (  # noqa: E402
     ClientApplication, ConfidentialClientApplication, PublicClientApplication)
 from .token_cache import SerializableTokenCache, TokenCache  # noqa: E402
+from .managed_identity import (  # noqa: E402
+    ArcPlatformNotSupportedError, ManagedIdentityClient, ManagedIdentityError,
+    SystemAssignedManagedIdentity, UserAssignedManagedIdentity)
 
 __all__ = [
     "ClientApplication", "ConfidentialClientApplication", "PublicClientApplication",
     "SerializableTokenCache", "TokenCache", "__version__",
+    "ManagedIdentityClient", "SystemAssignedManagedIdentity", "UserAssignedManagedIdentity",
+    "ManagedIdentityError", "ArcPlatformNotSupportedError",
 ]

@@ -16,7 +16,7 @@ from ._entra import scopes as scope_rules
 from ._entra import telemetry
 from ._entra.discovery import Discovery
 from ._entra.region import RegionResolver
-from ._http.throttle import ThrottledHttpClient
+from ._http.throttle import ThrottledHttpClient, never_replay_grants
 from ._flows import auth_code, client_credentials, device_code, on_behalf_of, silent
 from ._flows import refresh_token as migration
 from ._flows import username_password
@@ -177,8 +177,10 @@ class ClientApplication(object):
             answers (such as discovery documents and throttling state), so that a long-lived
             application does fewer requests (since 1.16.0). By default a dict in memory.
 
-            A command-line tool that runs many times can keep it in a file. It holds no token
-            and no personal data, so it needs no encryption, and each app can keep its own::
+            A command-line tool that runs many times can keep it in a file. It holds no token,
+            no personal data and nothing a guessed password or secret could be checked against,
+            so it needs no encryption, and each app can keep its own. Discovery documents carry
+            over to the next run; throttling state lasts as long as the process::
 
                 import atexit, pickle, sys
                 http_cache_file = sys.argv[0] + ".http_cache"
@@ -714,7 +716,9 @@ def _context(config: AppConfig, cache: TokenCache, http_client: Any, http_cache:
              client_auth: ClientAuth, region: RegionResolver,
              now: Callable[[], float]) -> AppContext:
     """The services of an application wired together, all on one clock."""
-    throttled = ThrottledHttpClient(http_client, http_cache, now=now)
+    throttled = ThrottledHttpClient(
+        http_client, http_cache, now=now,  # Polls repeat; a password error may name the user
+        never_replay=never_replay_grants(device_code.DEVICE_CODE_GRANT, "password"))
     return AppContext(
         config=config, cache=cache, http=throttled,
         discovery=Discovery(throttled, validate_authority, instance_discovery, http_cache, now=now),

@@ -18,6 +18,10 @@ How it stays safe:
   compares the file's identity (inode, size, mtime) with what it loaded, one ``stat`` per call,
   or fewer with ``check_interval``.
 * **Files** are created with mode 0600; looser permissions found on an existing file are repaired.
+  Neither the cache file nor its lock file is followed through a symbolic link, and a cache file
+  owned by another user is refused (:class:`UntrustedCacheFileError`): in a shared directory,
+  someone else could otherwise plant tokens, or have this process create or chmod a file of their
+  choosing.
 * **Corruption** is reported as :class:`CacheFileError` naming the file; the file is never wiped.
 * **At rest** the file is encrypted with a key the application supplies
   (:class:`FernetEncryption`) or one kept in the system keyring (:class:`KeyringEncryption`, needs
@@ -36,13 +40,16 @@ import sys
 import tempfile
 import threading
 import time
-from typing import Any, Callable, Dict, Iterator, Optional, Protocol, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, Optional, Protocol, Tuple
 
 from .token_cache import SerializableTokenCache
 
+if TYPE_CHECKING:
+    from cryptography.fernet import Fernet
+
 __all__ = [
     "PersistedTokenCache", "Encryption", "FernetEncryption", "KeyringEncryption",
-    "CacheFileError", "CacheLockTimeout",
+    "CacheFileError", "UntrustedCacheFileError", "CacheLockTimeout",
 ]
 
 logger = logging.getLogger(__name__)
@@ -62,6 +69,13 @@ class CacheFileError(ValueError):
         self.path = path
 
 
+class UntrustedCacheFileError(CacheFileError):
+    """The cache file or its lock file is a symbolic link, not a regular file, or not ours.
+
+    Such a file may have been planted by someone else; it is neither read nor changed.
+    """
+
+
 class CacheLockTimeout(TimeoutError):
     """Another process held the cache file's lock for longer than ``lock_timeout``."""
 
@@ -76,16 +90,37 @@ class Encryption(Protocol):
         ...
 
 
+# Encrypted files start with this header and the id of their key, then the Fernet token; a file
+# that is a bare Fernet token (the first format) is still read.
+_HEADER = b"msal-token-cache fernet key-id="
+
+
+def _key_id(key: bytes) -> str:
+    """A short public name for a key: tells keys apart without saying anything about them."""
+    import hashlib
+    return hashlib.sha256(b"msal-token-cache key id\0" + key).hexdigest()[:16]
+
+
+def _split_header(data: bytes) -> Tuple[Optional[str], bytes]:
+    """(key id, Fernet token) of an encrypted file; no key id in the first format."""
+    if not data.startswith(_HEADER):
+        return None, data
+    line, _, token = data.partition(b"\n")
+    return line[len(_HEADER):].decode("ascii", "replace"), token
+
+
 class FernetEncryption(object):
     """Authenticated encryption (AES-128-CBC + HMAC-SHA256, ``cryptography``'s Fernet).
 
     ``key`` is 32 url-safe base64-encoded bytes, e.g. from :meth:`generate_key`; keep it out of
-    the cache's directory.
+    the cache's directory. The file names the key's id (``key_id``), so that a file read with
+    another key is reported as such.
     """
 
     def __init__(self, key: bytes) -> None:
         from cryptography.fernet import Fernet
-        self._fernet = Fernet(key)
+        self._fernet: Optional[Fernet] = Fernet(key)
+        self.key_id: Optional[str] = _key_id(key)
 
     @staticmethod
     def generate_key() -> bytes:
@@ -93,24 +128,48 @@ class FernetEncryption(object):
         return Fernet.generate_key()
 
     def encrypt(self, plaintext: bytes) -> bytes:
-        return self._fernet.encrypt(plaintext)
+        fernet = self._key(create=True)
+        if fernet is None:
+            raise ValueError("cannot encrypt: " + self._missing_key())
+        return _HEADER + str(self.key_id).encode("ascii") + b"\n" + fernet.encrypt(plaintext)
 
     def decrypt(self, ciphertext: bytes) -> bytes:
         from cryptography.fernet import InvalidToken
+        file_key_id, token = _split_header(ciphertext)
+        fernet = self._key(create=False)
+        if fernet is None:
+            raise ValueError("cannot be decrypted: {} (the file's key id is {})".format(
+                self._missing_key(), file_key_id or "not recorded"))
+        if file_key_id is not None and file_key_id != self.key_id:
+            raise ValueError("cannot be decrypted with this key: the file was encrypted with key "
+                             "id {}, this key's id is {}".format(file_key_id, self.key_id))
         try:
-            return self._fernet.decrypt(ciphertext)
+            return fernet.decrypt(token)
         except InvalidToken:
             raise ValueError("cannot be decrypted with this key (another key, or damaged data)")
+
+    def _key(self, create: bool) -> "Optional[Fernet]":
+        """The Fernet instance; subclasses may fetch or create their key on first use."""
+        return self._fernet
+
+    def _missing_key(self) -> str:
+        return "no key"
 
     def __repr__(self) -> str:
         return "FernetEncryption(key=<hidden>)"
 
 
 class KeyringEncryption(FernetEncryption):
-    """Fernet with a key kept in the system keyring (created there on first use).
+    """Fernet with a key kept in the system keyring, created there on first use.
 
     Needs the optional ``keyring`` package (``pip install msal[keyring]``) and a working backend
     (macOS Keychain, Windows Credential Locker, Secret Service on Linux desktops).
+
+    The key is looked up when first needed, and created only to encrypt: a
+    :class:`PersistedTokenCache` encrypts under its file lock, after reading the file, so two
+    processes starting together on one file cannot each create a key. After storing a new key it
+    reads it back and uses what the keyring holds, so that when processes sharing the keyring
+    entry through different files race, they still end up with the same key.
     """
 
     def __init__(self, service_name: str = "msal-token-cache", key_name: str = "encryption-key"
@@ -120,12 +179,30 @@ class KeyringEncryption(FernetEncryption):
         except ImportError:
             raise ImportError("KeyringEncryption needs the 'keyring' package: "
                               "pip install 'msal[keyring]'") from None
-        key = keyring.get_password(service_name, key_name)
-        if not key:
-            key = self.generate_key().decode("ascii")
-            keyring.set_password(service_name, key_name, key)
-        super().__init__(key.encode("ascii"))
+        self._keyring = keyring
+        self._fernet = None
+        self.key_id = None
         self.service_name, self.key_name = service_name, key_name
+
+    def _key(self, create: bool) -> "Optional[Fernet]":
+        if self._fernet is None:
+            key = self._keyring.get_password(self.service_name, self.key_name)
+            if not key and create:
+                self._keyring.set_password(
+                    self.service_name, self.key_name, self.generate_key().decode("ascii"))
+                key = self._keyring.get_password(self.service_name, self.key_name)  # who won
+                if not key:
+                    raise ValueError("the keyring did not keep the new key under {}".format(
+                        self._entry()))
+            if key:
+                FernetEncryption.__init__(self, key.encode("ascii"))
+        return self._fernet
+
+    def _missing_key(self) -> str:
+        return "the keyring holds no key under {}".format(self._entry())
+
+    def _entry(self) -> str:
+        return "service {!r}, name {!r}".format(self.service_name, self.key_name)
 
     def __repr__(self) -> str:
         return "KeyringEncryption(service_name={!r}, key_name={!r})".format(
@@ -247,15 +324,13 @@ class PersistedTokenCache(SerializableTokenCache):
 
     def _load(self) -> None:
         """Read the file (caller holds ``self._lock``); a missing file is an empty cache."""
-        try:
-            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-        except FileNotFoundError:
+        fd = _open_own_file(self.path, os.O_RDONLY | _NONBLOCK)
+        if fd is None:
             SerializableTokenCache.deserialize(self, None)
             self._loaded = None
             return
         with os.fdopen(fd, "rb") as f:
             st = os.fstat(f.fileno())
-            self._check_mode(st)
             data = f.read()
         if self._encryption is not None and data:
             try:
@@ -272,19 +347,10 @@ class PersistedTokenCache(SerializableTokenCache):
             raise CacheFileError(self.path, "is not a token cache (nested too deeply)") from None
         self._loaded = _signature(st)
 
-    def _check_mode(self, st: os.stat_result) -> None:
-        if os.name == "posix" and stat.S_IMODE(st.st_mode) & 0o077:
-            logger.warning("Token cache file %s was readable by others; restricting it to 0600",
-                           self.path)
-            try:
-                os.chmod(self.path, FILE_MODE)
-            except OSError as e:
-                logger.warning("Could not restrict %s: %s", self.path, e)
-
     def _save(self) -> None:
         """Replace the file atomically with the current state (caller holds the file lock)."""
         data = SerializableTokenCache.serialize(self).encode("utf-8")
-        if self._encryption is not None:
+        if self._encryption is not None:  # A KeyringEncryption's first key is created here
             data = self._encryption.encrypt(data)
         directory, name = os.path.split(self.path)
         _remove_stale_temps(directory, name)
@@ -306,8 +372,8 @@ class PersistedTokenCache(SerializableTokenCache):
 
     @contextlib.contextmanager
     def _file_lock(self) -> Iterator[None]:
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0),
-                     FILE_MODE)
+        fd = _open_own_file(self.lock_path, os.O_RDWR | os.O_CREAT | _NONBLOCK)
+        assert fd is not None  # O_CREAT: never missing
         try:
             _acquire(fd, self._lock_timeout, self.lock_path)
             try:
@@ -322,10 +388,54 @@ class PersistedTokenCache(SerializableTokenCache):
 
 
 def _stat(path: str) -> Optional[os.stat_result]:
+    """The path's own identity: a symbolic link swapped in is a change, then refused on load."""
     try:
-        return os.stat(path)
+        return os.lstat(path)
     except FileNotFoundError:
         return None
+
+
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # A FIFO planted at the path must not block the open
+_OPEN_FLAGS = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def _open_own_file(path: str, flags: int) -> Optional[int]:
+    """Open ``path`` without following a symbolic link; refuse what this user does not own.
+
+    The descriptor is then restricted to 0600 (``fchmod``: no path lookup an attacker could
+    redirect). ``None`` when the file does not exist and ``flags`` do not create it.
+    """
+    try:
+        fd = os.open(path, flags | _OPEN_FLAGS, FILE_MODE)
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        if e.errno in (errno.ELOOP, errno.EMLINK):  # EMLINK: FreeBSD's answer to O_NOFOLLOW
+            raise UntrustedCacheFileError(path, "is a symbolic link; refused") from None
+        raise
+    try:
+        _check_own_file(path, fd)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _check_own_file(path: str, fd: int) -> None:
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        raise UntrustedCacheFileError(path, "is not a regular file; refused")
+    if os.name != "posix":
+        return
+    if st.st_uid != os.geteuid():
+        raise UntrustedCacheFileError(path, "is owned by uid {}, not by this user (uid {}); "
+                                            "refused".format(st.st_uid, os.geteuid()))
+    if stat.S_IMODE(st.st_mode) & 0o077:
+        logger.warning("Token cache file %s was readable by others; restricting it to 0600", path)
+        try:
+            os.fchmod(fd, FILE_MODE)
+        except OSError as e:
+            logger.warning("Could not restrict %s: %s", path, e)
 
 
 def _make_private_dir(directory: str) -> None:
@@ -340,7 +450,13 @@ def _remove_stale_temps(directory: str, name: str) -> None:
         for entry in os.listdir(directory):
             if entry.startswith(prefix) and entry.endswith(_TEMP_SUFFIX):
                 with contextlib.suppress(OSError):
-                    os.unlink(os.path.join(directory, entry))
+                    _unlink_own(os.path.join(directory, entry))
+
+
+def _unlink_own(path: str) -> None:
+    """Remove a file of ours (in a shared directory, other users' files are not ours to clean)."""
+    if os.name != "posix" or os.lstat(path).st_uid == os.geteuid():
+        os.unlink(path)
 
 
 def _fsync_dir(directory: str) -> None:

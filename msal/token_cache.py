@@ -82,6 +82,45 @@ def _to_int(value: Any, default: Optional[int] = None) -> Optional[int]:
         return default
 
 
+def _epoch(value: Any) -> Optional[int]:
+    """Epoch seconds as the schema stores them (an integer or a string of digits), or None.
+
+    Stricter than _to_int: callers turn a cached ``expires_on`` into ``int()`` directly.
+    """
+    if type(value) is int:
+        return value
+    if type(value) is str and value.isdecimal() and len(value) <= 20:  # int() refuses huge ones
+        return int(value)
+    return None
+
+
+def _text(value: Any) -> bool:
+    """Whether a field holds a non-empty string."""
+    return type(value) is str and value != ""
+
+
+def _usable_access_token(entry: Dict[str, Any]) -> bool:
+    """Whether an access token can be served: a secret, an expiry, an account or none."""
+    home = entry.get("home_account_id")
+    token_type = entry.get("token_type")
+    return (_text(entry.get("secret")) and _epoch(entry.get("expires_on")) is not None
+            and (home is None or _text(home))
+            and (token_type is None or type(token_type) is str))
+
+
+def _usable_account(entry: Dict[str, Any]) -> bool:
+    """Whether an account can be listed and then used in silent calls."""
+    return (_text(entry.get("home_account_id")) and _text(entry.get("environment"))
+            and all(entry.get(f) is None or type(entry.get(f)) is str
+                    for f in ("realm", "username", "local_account_id")))
+
+
+def _usable_credential(entry: Dict[str, Any]) -> bool:
+    """Whether a refresh or ID token can be used: a secret, filed under an account."""
+    return (_text(entry.get("secret")) and _text(entry.get("home_account_id"))
+            and _text(entry.get("environment")) and _text(entry.get("client_id")))
+
+
 def _hashable(value: Any) -> Any:
     """Make an entry field usable in an index key (JSON may hold lists)."""
     try:
@@ -255,8 +294,8 @@ class _Index(object):
             _bucket_insert(index, ikey, key, None, seqs)
         if credential_type == CT.ACCOUNT:
             self.accounts_memo.clear()
-            for secondary, of in ((self.accounts_by_env, _environment_of),
-                                  (self.accounts_by_name, _username_of)):
+            for secondary, of in ((self.accounts_by_env, _listed_environment),
+                                  (self.accounts_by_name, _listed_username)):
                 new_k = of(new)
                 old_k = of(old) if old is not None else _NO_INDEX
                 if old_k != new_k:
@@ -276,8 +315,8 @@ class _Index(object):
             _bucket_remove(index, ikey, key)
         if credential_type == CT.ACCOUNT:
             self.accounts_memo.clear()
-            for secondary, of in ((self.accounts_by_env, _environment_of),
-                                  (self.accounts_by_name, _username_of)):
+            for secondary, of in ((self.accounts_by_env, _listed_environment),
+                                  (self.accounts_by_name, _listed_username)):
                 old_k = of(old)
                 if old_k is not _NO_INDEX:
                     _bucket_remove(secondary, old_k, key)
@@ -287,8 +326,8 @@ class _Index(object):
                           old: Optional[Dict[str, Any]],
                           new: Dict[str, Any], seqs: Dict[str, int]) -> None:
         ikey = self.key_of(TokenCache.CredentialType.ACCESS_TOKEN, new)
-        payload = (_environment_of(new), self.scopes_of(new.get("target")),
-                   _to_int(new.get("expires_on")))
+        expires_on = _epoch(new.get("expires_on")) if _usable_access_token(new) else None
+        payload = (_environment_of(new), self.scopes_of(new.get("target")), expires_on)
         if old is not None:
             old_ikey = self.key_of(TokenCache.CredentialType.ACCESS_TOKEN, old)
             if old_ikey == ikey:
@@ -356,13 +395,24 @@ def _one_per_home(section: Dict[str, Any], keys: Iterable[str]) -> List[Dict[str
     return list(by_home.values())
 
 
+def _modified_at(entry: Dict[str, Any]) -> int:
+    """When a refresh token was stored (0 when unknown), to try the newest first."""
+    return _epoch(entry.get("last_modification_time")) or 0
+
+
 def _environment_of(entry: Dict[str, Any]) -> Any:
     return _ik(entry.get("environment"))
 
 
-def _username_of(entry: Dict[str, Any]) -> Any:
+def _listed_environment(entry: Dict[str, Any]) -> Any:
+    """Where an account is listed by environment; unusable accounts are not listed."""
+    return _environment_of(entry) if _usable_account(entry) else _NO_INDEX
+
+
+def _listed_username(entry: Dict[str, Any]) -> Any:
+    """Where an account is listed by username; unusable accounts are not listed."""
     name = entry.get("username")
-    return name.lower() if isinstance(name, str) else _NO_INDEX
+    return name.lower() if isinstance(name, str) and _usable_account(entry) else _NO_INDEX
 
 
 # ---------------------------------------------------------------- cache
@@ -554,7 +604,11 @@ class TokenCache:
         elif claims and claims.get("sub") is not None:
             home_account_id = str(claims["sub"])
 
-        if "access_token" in response:
+        # A user's tokens filed without an account would sit where app tokens are looked up
+        # (no home_account_id) and could be served as the app's: such tokens are not kept.
+        homeless_user_grant = home_account_id is None and event.get("grant_type") not in (
+            None, "client_credentials")
+        if "access_token" in response and not homeless_user_grant:
             parsed = _to_int(response.get("expires_in"), _DEFAULT_EXPIRES_IN)
             expires_in = _DEFAULT_EXPIRES_IN if parsed is None else parsed
             ext_expires_in = _to_int(response.get("ext_expires_in"), expires_in)
@@ -606,7 +660,7 @@ class TokenCache:
             }
             self._put(CT.ID_TOKEN, _id_token_key(**idt), idt)
 
-        if "refresh_token" in response:
+        if "refresh_token" in response and not homeless_user_grant:
             rt = {
                 "credential_type": CT.REFRESH_TOKEN,
                 "secret": response["refresh_token"],
@@ -618,12 +672,44 @@ class TokenCache:
             }
             if response.get("foci"):
                 rt["family_id"] = response["foci"]
-            self._put(CT.REFRESH_TOKEN, _refresh_token_key(**rt), rt)
+            self._put_refresh_token(rt)
 
         app_metadata = {"client_id": client_id, "environment": environment}
         if response.get("foci"):
             app_metadata["family_id"] = response["foci"]
         self._put(CT.APP_METADATA, _app_metadata_key(**app_metadata), app_metadata)
+
+    def _put_refresh_token(self, rt: Dict[str, Any]) -> None:
+        """Store a new refresh token in place of the account's older ones for the client.
+
+        One refresh token per account, client and environment, as the original keeps it:
+        the newest takes the place (key and target) of the first one stored, and any others
+        (left by earlier versions) go. Unusable entries are left to whoever wrote them.
+        """
+        CT = self.CredentialType
+        key = _refresh_token_key(**rt)
+        with self._lock:
+            older = [(k, e) for k, e in self._keyed(CT.REFRESH_TOKEN, _ik(rt["home_account_id"]))
+                     if e.get("environment") == rt["environment"]
+                     and e.get("client_id") == rt["client_id"] and _usable_credential(e)]
+        if older:
+            kept = next(((k, e) for k, e in older if k == key), older[0])
+            key = kept[0]
+            rt["target"] = kept[1].get("target")
+            for k, e in older:
+                if k != key:
+                    self._remove(CT.REFRESH_TOKEN, k, e)
+            if self._writes_via_modify:  # Updated in place, under the same key
+                self.modify(CT.REFRESH_TOKEN, kept[1], rt)
+                return
+        self._put(CT.REFRESH_TOKEN, key, rt)
+
+    def _remove(self, credential_type: str, key: str, entry: Dict[str, Any]) -> None:
+        """Delete one entry; through modify() when a subclass hooks it."""
+        if self._writes_via_modify:
+            self.modify(credential_type, entry)
+        else:
+            self._delete(credential_type, key)
 
     # ------------------------------------------------------------ generic API
 
@@ -643,6 +729,8 @@ class TokenCache:
         missing = object()
         with self._lock:
             section = self._cache.get(credential_type, {})
+            if not isinstance(section, dict):  # Some other library's top-level value
+                return []
             ikey = self._query_index_key(credential_type, query)
             candidates: Iterable[Dict[str, Any]]
             if ikey is not _NO_INDEX:
@@ -780,8 +868,11 @@ class TokenCache:
         with self._lock:
             entries = [e for _, e in self._keyed(self.CredentialType.REFRESH_TOKEN,
                                                  _ik(home_account_id))
-                       if _environment_of(e) in envs]
-            own = [e for e in entries if e.get("client_id") == client_id]
+                       if _environment_of(e) in envs and _usable_credential(e)]
+            # Newest first: a document from before refresh tokens were kept one per client
+            # may hold older ones too, which the server would reject.
+            own = sorted((e for e in entries if e.get("client_id") == client_id),
+                         key=_modified_at, reverse=True)
             family = []
             if family_id is not None:
                 family = [e for e in entries if e.get("client_id") != client_id
@@ -826,6 +917,7 @@ class TokenCache:
         with self._lock:
             for _, entry in self._keyed(self.CredentialType.ID_TOKEN, _ik(home_account_id)):
                 if (_environment_of(entry) in envs and entry.get("client_id") == client_id
+                        and _usable_credential(entry)
                         and (realm is None or entry.get("realm") == realm)):
                     return dict(entry)
         return None
@@ -983,12 +1075,12 @@ def _parse_state(state: Any) -> Dict[str, Any]:
     if not isinstance(data, dict):
         raise ValueError("Token cache state must be a JSON object of sections, got %s"
                          % type(data).__name__)
-    for name, section in data.items():
+    for name in TokenCache._SECTIONS:  # Other top-level values, of any type, are kept as they are
+        section = data.get(name, _EMPTY)
         if not isinstance(section, dict):
             raise ValueError("Token cache section %r must be a JSON object" % name)
-        if name in TokenCache._SECTIONS:
-            for key, entry in section.items():
-                if not isinstance(entry, dict):
-                    raise ValueError("Token cache entry %r in section %r must be a JSON object"
-                                     % (key, name))
+        for key, entry in section.items():
+            if not isinstance(entry, dict):
+                raise ValueError("Token cache entry %r in section %r must be a JSON object"
+                                 % (key, name))
     return data

@@ -33,7 +33,14 @@ ORIGINAL_SCRIPT = textwrap.dedent('''
     daemon = msal.ConfidentialClientApplication(
         req["daemon_id"], client_credential=req["daemon_secret"], token_cache=cache, **common)
     out = {}
-    if req["mode"] == "write":
+    if req["mode"] == "refreshes":
+        web.acquire_token_by_refresh_token(req["refresh_token"], ["User.Read"])
+        [account] = web.get_accounts()
+        for scopes in req["scopes"]:
+            out.setdefault("silent", []).append(
+                web.acquire_token_silent(scopes, account, force_refresh=True))
+        out["state"] = cache.serialize()
+    elif req["mode"] == "write":
         out["user"] = web.acquire_token_by_refresh_token(req["refresh_token"], ["User.Read"])
         out["app"] = daemon.acquire_token_for_client([req["graph"]])
         out["state"] = cache.serialize()
@@ -104,3 +111,35 @@ def test_a_cache_written_here_serves_the_originals_silent_hits(emu, make_app):
     assert read["accounts"][0]["home_account_id"] == web.get_accounts()[0]["home_account_id"]
     assert read["silent"]["access_token"] == ours["access_token"]
     assert token_posts(emu) == [], "the original must have served it from the cache"
+
+
+REFRESH_SCOPES = [["Mail.Read"], ["Calendars.Read"], ["User.Read", "Mail.Read"]]
+
+
+def refresh_tokens_by_key(state):
+    """The RefreshToken section without what differs from run to run."""
+    return {key: {k: v for k, v in rt.items() if k not in ("secret", "last_modification_time")}
+            for key, rt in json.loads(state)["RefreshToken"].items()}
+
+
+def test_refreshes_with_other_scopes_leave_one_refresh_token_as_in_the_original(
+        emu, signed_in, make_app):
+    _, for_original = signed_in()
+    theirs = run_original(emu, mode="refreshes", refresh_token=for_original["refresh_token"],
+                          scopes=REFRESH_SCOPES)
+    assert all("access_token" in r for r in theirs["silent"]), theirs["silent"]
+
+    _, for_us = signed_in()
+    cache = msal.SerializableTokenCache()
+    web = make_app("web-app", token_cache=cache)
+    web.acquire_token_by_refresh_token(for_us["refresh_token"], ["User.Read"])
+    [account] = web.get_accounts()
+    for scopes in REFRESH_SCOPES:
+        latest = web.acquire_token_silent(scopes, account, force_refresh=True)
+        assert "access_token" in latest
+
+    ours = refresh_tokens_by_key(cache.serialize())
+    assert len(ours) == 1
+    assert ours == refresh_tokens_by_key(theirs["state"])  # Same key, same fields
+    [rt] = json.loads(cache.serialize())["RefreshToken"].values()
+    assert rt["secret"] == latest["refresh_token"]  # The newest, in place of the first

@@ -14,6 +14,7 @@ from msal.exceptions import IdTokenError
 from msal.oauth2cli import oidc
 
 from fuzzing import FUZZ, json_like
+from helpers import GRAPH_DEFAULT, build_app
 
 
 SECTIONS = ["AccessToken", "RefreshToken", "IdToken", "Account", "AppMetadata"]
@@ -107,6 +108,111 @@ def test_non_string_environment_in_a_loaded_cache():
     cache = msal.SerializableTokenCache()
     cache.deserialize('{"Account": {"k": {"environment": [], "home_account_id": "h"}}}')
     assert cache.find_accounts(environments=ENVS) == []
+
+
+# ---------------------------------------------------------------- damaged entries
+
+DROP = object()
+# What may stand in a field of an otherwise good entry: nothing, another type, an odd value.
+damaged_values = (st.just(DROP) | scalars | json_values
+                  | st.sampled_from(["", " ", "1.5", "1e9", "-1", "NaN", "uid.utid", "9" * 30]))
+
+
+def good_entries(env, client, realm, home="uid.utid", target="User.Read"):
+    """One usable entry per section, as this package writes them."""
+    far = str(4_000_000_000)
+    return {
+        "AccessToken": {"credential_type": "AccessToken", "secret": "at", "home_account_id": home,
+                        "environment": env, "client_id": client, "realm": realm,
+                        "target": target, "token_type": "Bearer", "cached_at": "1",
+                        "expires_on": far, "extended_expires_on": far},
+        "RefreshToken": {"credential_type": "RefreshToken", "secret": "rt",
+                         "home_account_id": home, "environment": env, "client_id": client,
+                         "target": target, "last_modification_time": "1"},
+        "IdToken": {"credential_type": "IdToken", "secret": "a.b.c", "home_account_id": home,
+                    "environment": env, "realm": realm, "client_id": client},
+        "Account": {"home_account_id": home, "environment": env, "realm": realm,
+                    "local_account_id": "oid", "username": "u@x", "authority_type": "MSSTS"},
+        "AppMetadata": {"client_id": client, "environment": env},
+    }
+
+
+def damaged_documents(env, client, realm):
+    """Documents of good entries with some fields dropped or replaced."""
+    good = good_entries(env, client, realm)
+
+    def damaged(section):
+        edits = st.dictionaries(st.sampled_from(sorted(good[section])), damaged_values,
+                                max_size=3)
+        return edits.map(lambda e: {k: v for k, v in dict(good[section], **e).items()
+                                    if v is not DROP})
+    return st.fixed_dictionaries({
+        section: st.dictionaries(st.text(max_size=6), damaged(section), max_size=3)
+        for section in good})
+
+
+def check_what_the_application_relies_on(cache: msal.TokenCache) -> None:
+    """Lookups only answer entries the application can use as they are."""
+    accounts = cache.find_accounts(environments=ENVS)
+    for account in accounts:
+        assert isinstance(account["home_account_id"], str) and account["home_account_id"]
+        assert account.get("username") is None or isinstance(account["username"], str)
+        if account.get("username"):
+            assert cache.find_accounts(environments=ENVS, username=account["username"])
+    for home in [a["home_account_id"] for a in accounts] + [None]:
+        at = cache.find_access_token(client_id="client", environments=ENVS, realm="tenant",
+                                     home_account_id=home, scopes=["user.read"], now=0)
+        if at is not None:
+            assert isinstance(at["secret"], str) and int(at["expires_on"]) > 0
+            assert isinstance(at.get("token_type") or "Bearer", str)
+    for account in accounts:
+        hid = account["home_account_id"]
+        for rt in cache.find_refresh_tokens(home_account_id=hid, environments=ENVS,
+                                            client_id="client", family_id="1"):
+            assert isinstance(rt["secret"], str) and rt["secret"]
+        idt = cache.find_id_token(home_account_id=hid, environments=ENVS, client_id="client")
+        assert idt is None or isinstance(idt["secret"], str)
+
+
+@settings(max_examples=500, **FUZZ)
+@given(damaged_documents(ENVS[0], "client", "tenant"))
+def test_damaged_entries_are_skipped_kept_and_never_a_crash(document):
+    cache = msal.SerializableTokenCache()
+    cache.deserialize(json.dumps(document))
+    check_what_the_application_relies_on(cache)
+    assert json.loads(cache.serialize()) == document  # Lookups change nothing
+    exercise_lookups(cache)  # Ends with remove_account_data for each account
+    left = json.loads(cache.serialize())
+    for section, entries in left.items():
+        for key, entry in entries.items():
+            assert entry == document[section][key]  # What stays, stays untouched
+    again = msal.SerializableTokenCache()
+    again.deserialize(cache.serialize())
+    check_what_the_application_relies_on(again)
+
+
+@pytest.fixture(scope="module")
+def web_app(emulator):
+    """A web app on the emulator, whose cache each example replaces."""
+    app = build_app(emulator, "web-app", token_cache=msal.SerializableTokenCache())
+    app.acquire_token_for_client([GRAPH_DEFAULT])  # Settles discovery once
+    return app
+
+
+@settings(max_examples=40, **FUZZ)
+@given(st.data())
+def test_damaged_entries_through_the_application(emulator, web_app, data):
+    """get_accounts, silent calls (from the cache or by refresh), remove_account, serialize."""
+    env, realm = web_app.authority.environment, emulator.tenant_id
+    document = data.draw(damaged_documents(env, web_app.client_id, realm))
+    cache = web_app.token_cache
+    cache.deserialize(json.dumps(document))
+    for account in web_app.get_accounts():
+        result = web_app.acquire_token_silent(["User.Read"], account)
+        assert result is None or "access_token" in result or "error" in result
+        web_app.remove_account(account)
+    assert web_app.get_accounts() == []
+    msal.SerializableTokenCache().deserialize(cache.serialize())
 
 
 DEEP_JSON = "[" * 100000

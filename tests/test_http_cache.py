@@ -157,3 +157,66 @@ def test_retry_after_parsing():
     assert throttle.parse_retry_after("garbage", now) == throttle.DEFAULT_THROTTLE
     assert throttle.parse_retry_after(None, now) == throttle.DEFAULT_THROTTLE
     assert throttle.parse_retry_after("Thu, 01 Jan 1970 00:00:00 GMT", now) == 0
+
+
+def digests_an_attacker_could_compute(method, url, form):
+    """SHA-256 of what a guessed password yields on its own: the password, the form as sent,
+    and the request as the earlier key function hashed it (no secret of the process involved)."""
+    import hashlib
+    import json
+    from urllib.parse import urlencode
+    body = json.dumps(sorted((k, str(v)) for k, v in form.items() if k != "client_assertion"))
+    materials = [form["password"], urlencode(form), json.dumps(sorted(form.items())),
+                 json.dumps([method, url, [], body], default=str)]
+    return {hashlib.sha256(m.encode()).hexdigest() for m in materials}
+
+
+def test_pickled_http_cache_holds_nothing_to_check_a_password_guess_against(emu, make_app):
+    alice = emu.user("alice@" + emu.tenant_domain)
+    http_cache = {}
+    app = make_app("public", http_cache=http_cache)
+
+    def sign_in(password):
+        return app.acquire_token_by_username_password(alice["username"], password, ["User.Read"])
+
+    assert sign_in("Wrong-Passw0rd")["error"] == "invalid_grant"
+    emu.inject("status", "token", status=429, retry_after=60, times=1)
+    throttled = [sign_in(alice["password"]) for _ in range(2)]
+    assert throttled[0]["error"] == throttled[1]["error"]
+    assert len(token_posts(emu, "password")) == 2, "the 429 still stops the identical request"
+    assert sign_in("Wrong-Passw0rd")["error"] == "invalid_grant"
+    assert len(token_posts(emu, "password")) == 3, "a password grant's 400 is not replayed"
+
+    dumped = pickle.dumps(http_cache)
+    for request in token_posts(emu, "password"):
+        url = "https://{}{}".format(request["host"], request["path"])
+        for digest in digests_an_attacker_could_compute("POST", url, request["form"]):
+            assert digest.encode() not in dumped and bytes.fromhex(digest) not in dumped
+        assert request["form"]["password"].encode() not in dumped
+    assert alice["username"].encode() not in dumped
+
+
+def test_throttling_state_of_an_earlier_process_is_dropped_not_trusted(emu, make_app):
+    emu.inject("status", "token", status=429, retry_after=60, times=1)
+    http_cache = {}
+    make_app("confidential-secret", http_cache=http_cache).acquire_token_for_client([GRAPH_DEFAULT])
+    assert [k for k in http_cache if k[0] == "throttle"]
+    persisted = pickle.loads(pickle.dumps(http_cache))
+    [key] = [k for k in persisted if k[0] == "throttle"]
+    persisted[("throttle", "an-earlier-process", key[-1])] = persisted.pop(key)
+    persisted[("throttle", "0" * 64)] = (time.time() + 600, 429, "{}", ())  # an older version's
+    app = make_app("confidential-secret", http_cache=persisted)
+    assert not [k for k in persisted if k[0] == "throttle"]
+    assert "access_token" in app.acquire_token_for_client([GRAPH_DEFAULT])
+    assert ("discovery" in {k[0] for k in persisted}), "discovery still carries over"
+
+
+def test_expired_entries_are_purged_when_an_entry_is_added(emu, make_app):
+    http_cache = {}
+    app = make_app("confidential-secret", http_cache=http_cache)
+    app.acquire_token_for_client(["api://unknown-1/.default"])
+    [key] = [k for k in http_cache if k[0] == "throttle"]
+    http_cache[key] = (time.time() - 1,) + http_cache[key][1:]
+    app.acquire_token_for_client(["api://unknown-2/.default"])
+    assert key not in http_cache and len([k for k in http_cache if k[0] == "throttle"]) == 1
+

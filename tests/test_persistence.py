@@ -3,12 +3,15 @@ use as an application's token_cache against the emulator."""
 import json
 import os
 import stat
+import subprocess
+import sys
 
 import pytest
 
 import msal
 from msal.persistence import (
-    CacheFileError, FernetEncryption, KeyringEncryption, PersistedTokenCache)
+    CacheFileError, FernetEncryption, KeyringEncryption, PersistedTokenCache,
+    UntrustedCacheFileError)
 
 from helpers import token_posts
 
@@ -90,6 +93,109 @@ def test_loose_permissions_are_repaired(tmp_path, caplog):
     assert secrets_of(plain(path)) == ["at-1"]
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert "readable by others" in caplog.text
+
+
+# ---------------------------------------------------------------- files planted by someone else
+
+posix_only = pytest.mark.skipif(os.name != "posix", reason="symbolic links and uids are POSIX")
+as_root = pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
+                             reason="giving a file to another user needs root")
+OTHER_UID = 12345
+
+
+@posix_only
+def test_symlink_at_the_cache_path_is_refused_and_its_target_untouched(tmp_path):
+    target = tmp_path / "victim.json"
+    plain(target).add(event(1))
+    os.chmod(target, 0o644)
+    before = target.read_bytes()
+    path = tmp_path / "cache.json"
+    path.symlink_to(target)
+    with pytest.raises(UntrustedCacheFileError, match="symbolic link") as info:
+        plain(path)
+    assert isinstance(info.value, CacheFileError) and isinstance(info.value, ValueError)
+    assert target.read_bytes() == before and stat.S_IMODE(os.stat(target).st_mode) == 0o644
+
+
+@posix_only
+def test_symlink_swapped_in_later_is_noticed_and_refused(tmp_path):
+    path, target = tmp_path / "cache.json", tmp_path / "planted.json"
+    cache = plain(path)
+    cache.add(event(1))
+    target.write_text('{"AccessToken": {}}')
+    os.replace(tmp_path / "cache.json", tmp_path / "old.json")
+    path.symlink_to(target)
+    with pytest.raises(UntrustedCacheFileError):
+        cache.find("AccessToken")
+    with pytest.raises(UntrustedCacheFileError):
+        cache.add(event(2))
+    assert target.read_text() == '{"AccessToken": {}}' and path.is_symlink()
+
+
+@posix_only
+def test_symlink_at_the_lock_path_is_refused_and_nothing_created(tmp_path):
+    path, target = tmp_path / "cache.json", tmp_path / "chosen-by-someone-else"
+    (tmp_path / "cache.json.lock").symlink_to(target)
+    cache = plain(path)
+    with pytest.raises(UntrustedCacheFileError, match="symbolic link"):
+        cache.add(event(1))
+    assert not target.exists() and not path.exists()
+
+
+@as_root
+def test_cache_file_owned_by_another_user_is_refused(tmp_path):
+    path = tmp_path / "cache.json"
+    plain(path).add(event(1))
+    planted = path.read_bytes()
+    os.chown(path, OTHER_UID, OTHER_UID)
+    with pytest.raises(UntrustedCacheFileError, match="owned by uid {}".format(OTHER_UID)):
+        plain(path)
+    assert path.read_bytes() == planted and os.stat(path).st_uid == OTHER_UID
+
+
+@as_root
+def test_lock_file_owned_by_another_user_is_refused(tmp_path):
+    path = tmp_path / "cache.json"
+    lock = tmp_path / "cache.json.lock"
+    lock.touch()
+    os.chown(lock, OTHER_UID, OTHER_UID)
+    with pytest.raises(UntrustedCacheFileError, match="owned by uid"):
+        plain(path).add(event(1))
+    assert not path.exists()
+
+
+@posix_only
+def test_a_fifo_at_the_cache_path_is_refused_without_blocking(tmp_path):
+    path = tmp_path / "cache.json"
+    os.mkfifo(path)
+    with pytest.raises(UntrustedCacheFileError, match="not a regular file"):
+        plain(path)
+
+
+@posix_only
+def test_replacing_the_file_keeps_it_private_and_ours_whatever_the_umask(tmp_path):
+    path = tmp_path / "cache.json"
+    previous = os.umask(0)
+    try:
+        cache = plain(path)
+        for n in range(3):
+            cache.add(event(n))
+    finally:
+        os.umask(previous)
+    for name in (path, str(path) + ".lock"):
+        st = os.lstat(name)
+        assert stat.S_ISREG(st.st_mode) and stat.S_IMODE(st.st_mode) == 0o600
+        assert st.st_uid == os.geteuid()
+
+
+@as_root
+def test_other_users_files_next_to_the_cache_are_not_cleaned_up(tmp_path):
+    path = tmp_path / "cache.json"
+    theirs = tmp_path / ".cache.json.theirs.tmp"
+    theirs.write_text("someone else's")
+    os.chown(theirs, OTHER_UID, OTHER_UID)
+    plain(path).add(event(1))
+    assert theirs.read_text() == "someone else's"
 
 
 # ---------------------------------------------------------------- corruption is never wiped
@@ -191,8 +297,9 @@ def test_check_interval_limits_stat_calls(tmp_path, monkeypatch):
     writer, reader = plain(path), plain(path, check_interval=3600)
     writer.add(event(1))
     calls = []
-    real_stat = os.stat
-    monkeypatch.setattr(os, "stat", lambda *a, **k: calls.append(a) or real_stat(*a, **k))
+    for name in ("stat", "lstat"):
+        real = getattr(os, name)
+        monkeypatch.setattr(os, name, lambda *a, real=real, **k: calls.append(a) or real(*a, **k))
     for _ in range(5):
         reader.find("AccessToken")
     assert len(calls) <= 1
@@ -205,8 +312,9 @@ def test_hit_path_costs_one_stat(tmp_path, monkeypatch):
     cache = plain(path)
     cache.add(event(1))
     calls = []
-    real_stat = os.stat
-    monkeypatch.setattr(os, "stat", lambda *a, **k: calls.append(a) or real_stat(*a, **k))
+    for name in ("stat", "lstat"):
+        real = getattr(os, name)
+        monkeypatch.setattr(os, name, lambda *a, real=real, **k: calls.append(a) or real(*a, **k))
     cache.find_access_token(client_id="client", environments=["login.microsoftonline.com"],
                             realm="tenant", home_account_id=None, scopes=["s1"])
     assert len(calls) == 1
@@ -262,6 +370,83 @@ def test_keyring_encryption_keeps_its_key_in_the_keyring(tmp_path):
             == ["at-1"]
     finally:
         keyring.set_keyring(previous)
+
+
+def use_file_keyring(monkeypatch, tmp_path):
+    """The test process and its children share one keyring file (tests/file_keyring.py)."""
+    keyring = pytest.importorskip("keyring")
+    import file_keyring
+    monkeypatch.setenv("MSAL_TEST_KEYRING_FILE", str(tmp_path / "keyring.json"))
+    previous = keyring.get_keyring()
+    keyring.set_keyring(file_keyring.FileKeyring())
+    return previous
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the worker processes are POSIX-tested")
+@pytest.mark.parametrize("processes", [2, 3])
+def test_processes_starting_together_agree_on_one_keyring_key(tmp_path, monkeypatch, processes):
+    keyring = pytest.importorskip("keyring")
+    previous = use_file_keyring(monkeypatch, tmp_path)
+    try:
+        barrier = tmp_path / "barrier"
+        barrier.mkdir()
+        tests_dir = os.path.dirname(os.path.abspath(__file__))
+        env = dict(os.environ, PYTHON_KEYRING_BACKEND="file_keyring.FileKeyring",
+                   MSAL_TEST_KEYRING_BARRIER=str(barrier),
+                   MSAL_TEST_KEYRING_PARTIES=str(processes),
+                   PYTHONPATH=os.pathsep.join([tests_dir, os.environ.get("PYTHONPATH", "")]))
+        path = tmp_path / "cache.bin"
+        workers = [subprocess.Popen(
+            [sys.executable, os.path.join(tests_dir, "file_keyring.py"), "add", str(path), str(n)],
+            env=env, stderr=subprocess.PIPE, text=True) for n in range(processes)]
+        errors = [w.communicate(timeout=120)[1] for w in workers]
+        assert [w.returncode for w in workers] == [0] * processes, errors
+        fresh = PersistedTokenCache(path, encryption=KeyringEncryption("msal-race-test"))
+        assert secrets_of(fresh) == ["at-%d" % n for n in range(processes)]
+    finally:
+        keyring.set_keyring(previous)
+
+
+def test_a_file_encrypted_with_another_key_names_both_key_ids(tmp_path, key):
+    path = tmp_path / "cache.bin"
+    first = FernetEncryption(key)
+    PersistedTokenCache(path, encryption=first).add(event(1))
+    other = FernetEncryption(FernetEncryption.generate_key())
+    with pytest.raises(CacheFileError, match="key id {}, this key's id is {}".format(
+            first.key_id, other.key_id)):
+        PersistedTokenCache(path, encryption=other)
+    assert key.decode() not in "{} {}".format(first.key_id, other.key_id)
+
+
+def test_a_missing_keyring_key_is_reported_not_replaced(tmp_path, monkeypatch):
+    keyring = pytest.importorskip("keyring")
+    previous = use_file_keyring(monkeypatch, tmp_path)
+    try:
+        path = tmp_path / "cache.bin"
+        PersistedTokenCache(path, encryption=KeyringEncryption("lost")).add(event(1))
+        before = path.read_bytes()
+        keyring.delete_password("lost", "encryption-key")
+        with pytest.raises(CacheFileError, match="keyring holds no key under service 'lost'"):
+            PersistedTokenCache(path, encryption=KeyringEncryption("lost"))
+        assert keyring.get_password("lost", "encryption-key") is None
+        assert path.read_bytes() == before
+    finally:
+        keyring.set_keyring(previous)
+
+
+def test_files_of_the_first_format_are_still_read_and_then_rewritten_with_a_key_id(
+        tmp_path, key):
+    from cryptography.fernet import Fernet
+    path = tmp_path / "cache.bin"
+    staging = msal.SerializableTokenCache()
+    staging.add(event(1))
+    path.write_bytes(Fernet(key).encrypt(staging.serialize().encode()))  # a bare Fernet token
+    cache = PersistedTokenCache(path, encryption=FernetEncryption(key))
+    assert secrets_of(cache) == ["at-1"]
+    cache.add(event(2))
+    assert path.read_bytes().startswith(
+        b"msal-token-cache fernet key-id=" + FernetEncryption(key).key_id.encode() + b"\n")
+    assert secrets_of(PersistedTokenCache(path, encryption=FernetEncryption(key))) == ["at-1", "at-2"]
 
 
 # ---------------------------------------------------------------- as an application's cache

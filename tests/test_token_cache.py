@@ -35,11 +35,14 @@ CLIENT_INFO = b64({"uid": "UID", "utid": "UTID"})
 
 
 def event(response, **kw):
+    # A user grant's answer names its user (client_info, id_token); one naming nobody is
+    # taken here for an app token, since the cache keeps no user tokens without an account.
+    names_a_user = "client_info" in response or "id_token" in response
     e = {
         "client_id": "CID",
         "scope": ["User.Read", "Mail.Read"],
         "token_endpoint": "https://login.microsoftonline.com/TENANT/oauth2/v2.0/token",
-        "grant_type": "authorization_code",
+        "grant_type": "authorization_code" if names_a_user else "client_credentials",
         "response": response,
         "data": {},
         "params": {},
@@ -292,10 +295,10 @@ def test_malformed_id_token_is_ignored(bad):
     doc = serialized(event(token_response(client_info=CLIENT_INFO, id_token=bad)))
     assert "IdToken" not in doc
     assert next(iter(doc["Account"].values()))["local_account_id"] is None
-    # Without client_info there is no identity at all: only the app's entries.
-    doc = serialized(event(token_response(id_token=bad)))
-    assert set(doc) == {"AccessToken", "AppMetadata"}
-    assert next(iter(doc["AccessToken"].values()))["home_account_id"] is None
+    # Without client_info there is no identity at all: the user's tokens are not kept,
+    # since without an account they would pass for the app's.
+    doc = serialized(event(token_response(id_token=bad, refresh_token="RT")))
+    assert set(doc) == {"AppMetadata"}
 
 
 @pytest.mark.parametrize("bad", ["!!!", b64([1]), b64("x"), "e30"])
@@ -542,7 +545,7 @@ def test_deserialize_empty_gives_empty_cache(state):
 
 @pytest.mark.parametrize("state", [
     "{", "[]", "123", '"text"', "null", '{"AccessToken": []}', '{"AccessToken": {"k": 1}}',
-    '{"Unknown": 3}', 42,
+    '{"RefreshToken": "text"}', '{"Account": null}', 42,
 ])
 def test_corrupt_deserialize_raises_and_keeps_previous_state(state):
     cache = SerializableTokenCache()

@@ -112,9 +112,10 @@ def expiry(entry):
 
 def check_against_brute_force(cache, now):
     ats = cache.find(CT.ACCESS_TOKEN)
-    rts = cache.find(CT.REFRESH_TOKEN)
-    idts = cache.find(CT.ID_TOKEN)
-    accounts = cache.find(CT.ACCOUNT)
+    # Lookups skip entries filed under no account (or an empty one): they cannot be used.
+    rts = [e for e in cache.find(CT.REFRESH_TOKEN) if e["home_account_id"]]
+    idts = [e for e in cache.find(CT.ID_TOKEN) if e["home_account_id"]]
+    accounts = [e for e in cache.find(CT.ACCOUNT) if e["home_account_id"]]
     apps = cache.find(CT.APP_METADATA)
     homes = [None, "u1.t", "u2.t"]
     env_sets = [{ENVS[0]}, {ENVS[1]}, set(ENVS)]
@@ -148,6 +149,8 @@ def check_against_brute_force(cache, now):
                                                     client_id=client, family_id=family)
                     mine = [e for e in rts if e["home_account_id"] == home and e["environment"] in envs
                             and e["client_id"] == client]
+                    newest_first = [int(e["last_modification_time"]) for e in got[:len(mine)]]
+                    assert newest_first == sorted(newest_first, reverse=True)
                     fam = [e for e in rts if family and e["home_account_id"] == home
                            and e["environment"] in envs and e["client_id"] != client
                            and e.get("family_id") == family]

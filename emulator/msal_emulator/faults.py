@@ -15,6 +15,8 @@ Kinds (what the matched request gets):
     empty             an empty body with `status` (default 200)
     large             a JSON body of `size` bytes (default 20 MB) with `status` (default 200)
     body              `body` as given, with `status` (default 200) and `content_type`
+
+Any kind also honours `location` (a `Location` header, e.g. with `status=307` for a redirect).
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Union
 
 from . import errors
+from .endpoints import managed_identity
 from .http import Request, Response, html_response, json_response
 
 ENDPOINTS: Dict[str, str] = {
@@ -42,6 +45,7 @@ ENDPOINTS: Dict[str, str] = {
     "wstrust": r"^/adfs/services/trust/(13|2005)/",
     "jwks": r"/discovery/(v2\.0/)?keys$",
     "userinfo": r"/userinfo$",
+    **managed_identity.FAULT_ENDPOINTS,
 }
 KINDS = ("status", "claims_challenge", "slow", "drop", "reset", "truncated_json", "html",
          "empty", "large", "body")
@@ -70,6 +74,7 @@ class Fault:
     size: int = DEFAULT_LARGE_SIZE
     body: Optional[str] = None
     content_type: str = "application/json; charset=utf-8"
+    location: Optional[str] = None       # a Location header on the answer (redirects)
     name: str = ""
     fired: int = 0
     added_at: float = field(default_factory=time.monotonic, repr=False)
@@ -205,4 +210,6 @@ def respond(fault: Fault, req: Request, normal: Callable[[], Response], now: flo
             resp.body = resp.body[:len(resp.body) // 2]
     if fault.retry_after is not None:
         resp.headers.append(("Retry-After", str(fault.retry_after)))
+    if fault.location is not None:
+        resp.headers.append(("Location", fault.location))
     return resp

@@ -16,8 +16,8 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Union
 from urllib.parse import urlsplit
 
 from . import certs, config as config_module, errors, faults as faults_module
-from .endpoints import (admin, authorize, b2c, device, discovery, federation, mex_document,
-                        password, token)
+from .endpoints import (admin, authorize, b2c, device, discovery, federation, managed_identity,
+                        mex_document, password, token)
 from .faults import Fault, FaultSet
 from .http import Request, Response, Router, json_response, parse_pairs
 from .store import RequestLog, Store
@@ -47,6 +47,7 @@ def build_router() -> Router:
     router.add("GET", r"/%s/oauth2/deviceauth" % _TENANT, device.deviceauth_get)
     router.add("POST", r"/%s/oauth2/deviceauth" % _TENANT, device.deviceauth_post)
     router.add("GET", r"/%s/userrealm/(?P<username>[^/]+)" % _TENANT, password.userrealm)
+    managed_identity.add_routes(router)
     return router
 
 
@@ -235,6 +236,7 @@ class Emulator:
         self._server: Optional[_HTTPSServer] = None
         self._thread: Optional[threading.Thread] = None
         self._browser = None
+        self._managed_identity: Optional[managed_identity.ManagedIdentityHost] = None
         self._dir = tempfile.mkdtemp(prefix="msal-emulator-")
         self._cleanup = weakref.finalize(self, shutil.rmtree, self._dir, True)
         self.ca = certs.CertificateAuthority()
@@ -269,6 +271,9 @@ class Emulator:
         return self
 
     def stop(self) -> None:
+        if self._managed_identity is not None:
+            self._managed_identity.stop()
+            self._managed_identity = None
         if self._server is None:
             return
         self._server.shutdown()
@@ -417,6 +422,8 @@ class Emulator:
         self.reset_mex()
         self.device_code_interval = self.directory.device_code["interval"]
         self.device_code_expires_in = self.directory.device_code["expires_in"]
+        if self._managed_identity is not None:
+            self._managed_identity.reset()
 
     def revoke_refresh_tokens(self, username: Optional[str] = None) -> int:
         """Revoke the refresh tokens of one user (all users when None); returns how many."""
@@ -442,6 +449,13 @@ class Emulator:
             client_id=self.app(client)["client_id"], audience=parsed.audience,
             scopes=parsed.names, now=self.clock(), lifetime=lifetime)
         return self.signing_key.sign(claims)
+
+    @property
+    def managed_identity(self) -> managed_identity.ManagedIdentityHost:
+        """The managed identity sources: a plain-HTTP listener started on first use."""
+        if self._managed_identity is None:
+            self._managed_identity = managed_identity.new_host(self, os.path.join(self._dir, "mi"))
+        return self._managed_identity
 
     # ---- clients ---------------------------------------------------------------------
 

@@ -20,20 +20,28 @@ aliases their tokens are filed under come from that answer.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
+import os
 import re
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, MutableMapping, Optional, Tuple
-from urllib.parse import urlencode, urlparse
+from typing import Any, Callable, Dict, MutableMapping, Optional, Tuple, TypeVar
+from urllib.parse import urlparse
 
-from ..authority import WELL_KNOWN_AUTHORITY_HOSTS, WORLD_WIDE, Authority
+from ..authority import (CIAM_HOST_SUFFIX, WELL_KNOWN_AUTHORITY_HOSTS,
+                         WELL_KNOWN_B2C_HOST_SUFFIXES, WORLD_WIDE, Authority)
 from ..oauth2cli import jsontext
+from . import mex, userrealm
 
 DISCOVERY_TTL = 24 * 3600
 Location = Tuple[Tuple[str, ...], str]  # Where tokens are cached: (host aliases, realm)
 SHARED_CAPACITY = 4096  # authorities remembered per process (a multi-tenant app has one each)
+MAX_REMEMBERED = 1000  # user realm answers and federation endpoints kept per application
+_PROCESS_SECRET = os.urandom(32)  # keys remembered answers by user without keeping the name
+T = TypeVar("T")
 
 # What the public instance-discovery endpoint answers for the well-known clouds, so that
 # well-known hosts need no network round trip for their aliases.
@@ -123,6 +131,37 @@ class Discovery(object):
         self._aliases: Dict[str, Tuple[str, ...]] = {}
         self._locations: Dict[Authority, Location] = {}
         self._last_location: Optional[Tuple[Authority, Location]] = None
+        self._remembered: Dict[Tuple[str, ...], Tuple[float, Any]] = {}
+
+    def user_realm(self, authority: Authority, username: str,
+                   headers: Dict[str, str]) -> Dict[str, Any]:
+        """The user realm answer for this user, asked once a day per application (as the
+        original reuses it); an unusable answer is asked for again next time."""
+        key = ("userrealm", authority.instance, hmac.new(
+            _PROCESS_SECRET, username.encode("utf-8"), hashlib.sha256).hexdigest())
+        return self._remember(key, lambda: userrealm.discover(
+            self._http, authority, username, headers), keep=bool)
+
+    def ws_trust_endpoint(self, mex_url: Any) -> mex.WsTrustEndpoint:
+        """The username/password WS-Trust endpoint a federation's MEX document names, fetched
+        once a day per application; a refused document is fetched again next time."""
+        return self._remember(("mex", str(mex_url)),
+                              lambda: mex.fetch_endpoint(self._http, mex_url))
+
+    def _remember(self, key: Tuple[str, ...], compute: Callable[[], T],
+                  keep: Callable[[T], bool] = lambda value: True) -> T:
+        now = self._now()
+        hit = self._remembered.get(key)
+        if hit is not None and hit[0] > now:
+            remembered: T = hit[1]
+            return remembered
+        value = compute()
+        if keep(value):
+            with self._lock:
+                while len(self._remembered) >= MAX_REMEMBERED:
+                    self._remembered.pop(next(iter(self._remembered)))
+                self._remembered[key] = (now + DISCOVERY_TTL, value)
+        return value
 
     def aliases(self, authority: Authority) -> Tuple[str, ...]:
         """The hosts whose cached tokens serve this authority (itself first). No I/O."""
@@ -199,18 +238,49 @@ class Discovery(object):
             raise ValueError(
                 "The OpenID configuration of authority {} lacks authorization_endpoint or "
                 "token_endpoint".format(authority.url))
+        if aliases:
+            self._aliases[authority.environment] = aliases  # Checked below, used from now on
+        self._check_endpoints(authority, endpoints)
         vetted = must_vet or authority.kind != "aad" or \
             authority.environment in WELL_KNOWN_AUTHORITY_HOSTS
         return Answer(endpoints, aliases, vetted)
 
+    def _check_endpoints(self, authority: Authority, endpoints: Endpoints) -> None:
+        """Refuse endpoints that would carry secrets, codes or passwords in clear text, or to a
+        host that is not the authority's (a tampered document, or a poisoned ``http_cache``)."""
+        for name in ("authorization_endpoint", "token_endpoint", "device_authorization_endpoint"):
+            url = getattr(endpoints, name)
+            if url is None:
+                continue
+            parsed = urlparse(url) if isinstance(url, str) else None
+            if parsed is None or parsed.scheme.lower() != "https" or not parsed.hostname:
+                raise ValueError(
+                    "The OpenID configuration of authority {} names the {} {!r}, which is not an "
+                    "https URL; refusing to use it.".format(authority.url, name, url))
+            if not self._host_serves(authority, parsed.hostname.lower()):
+                raise ValueError(
+                    "The OpenID configuration of authority {} names the {} {!r}, whose host is "
+                    "neither the authority's host nor one of its aliases; refusing to use "
+                    "it.".format(authority.url, name, url))
+
+    def _host_serves(self, authority: Authority, host: str) -> bool:
+        """May an endpoint of this authority live on this host?"""
+        if host in self.aliases(authority):
+            return True
+        env = authority.environment
+        if authority.kind == "b2c":
+            return any(env.endswith(s) and host.endswith(s) for s in WELL_KNOWN_B2C_HOST_SUFFIXES)
+        return authority.kind == "ciam" and host.endswith(CIAM_HOST_SUFFIX)
+
     def _instance_discovery(self, authority: Authority) -> Optional[Tuple[str, ...]]:
         """Check the host; the aliases instance discovery names for it, if any."""
-        url = "https://{}/common/discovery/instance?{}".format(WORLD_WIDE, urlencode({
-            "api-version": "1.1",
+        url = "https://{}/common/discovery/instance".format(WORLD_WIDE)
+        params = {  # The shape of the original's call, for custom http_clients that look at it
             "authorization_endpoint": "https://{}/{}/oauth2/v2.0/authorize".format(
                 authority.instance, authority.tenant),
-        }))
-        payload = self._get_json_cached(url, authority, tolerate_error=True)
+            "api-version": "1.0",
+        }
+        payload = self._get_json_cached(url, authority, tolerate_error=True, params=params)
         if payload.get("error") == "invalid_instance":
             raise ValueError(
                 "invalid_instance: authority {} is not a known Microsoft identity platform "
@@ -226,16 +296,17 @@ class Discovery(object):
                     h for h in hosts if h != authority.environment)
         return None
 
-    def _get_json_cached(self, url: str, authority: Authority, tolerate_error: bool = False
-                         ) -> Dict[str, Any]:
-        cache_key = ("discovery", url)
+    def _get_json_cached(self, url: str, authority: Authority, tolerate_error: bool = False,
+                         params: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
+        cache_key = ("discovery", url) if not params else (
+            "discovery", url, tuple(sorted(params.items())))
         try:
             expires, doc = self._http_cache.get(cache_key) or (0, None)
         except Exception:  # A broken http_cache must not break sign-in
             expires, doc = 0, None
         if isinstance(doc, dict) and isinstance(expires, (int, float)) and expires > self._now():
             return doc
-        doc, ok = _get_json(self._http, url)
+        doc, ok = _get_json(self._http, url, params)
         if not ok and not tolerate_error:
             raise ValueError(
                 "Unable to get the OpenID configuration of authority {} from {}: {}. An authority "
@@ -261,9 +332,11 @@ def openid_configuration_url(authority: Authority) -> str:
     return authority.url + "/v2.0/.well-known/openid-configuration"
 
 
-def _get_json(http_client: Any, url: str) -> Tuple[Dict[str, Any], bool]:
+def _get_json(http_client: Any, url: str, params: Optional[Dict[str, str]] = None
+              ) -> Tuple[Dict[str, Any], bool]:
     """GET a JSON document; return (document or error dict, succeeded)."""
-    resp = http_client.get(url)  # no Accept header, as the original library sends none
+    # No Accept header, as the original library sends none; params only when there are some.
+    resp = http_client.get(url, params=params) if params else http_client.get(url)
     try:
         doc = jsontext.loads(resp.text)
     except ValueError:

@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
+from ..oauth2cli.http import redirect_of
+
 WSTRUST_13_ACTION = "http://docs.oasis-open.org/ws-sx/ws-trust/200512/RST/Issue"
 WSTRUST_2005_ACTION = "http://schemas.xmlsoap.org/ws/2005/02/trust/RST/Issue"
 
@@ -18,8 +20,28 @@ NS = {
 }
 
 
+# A real MEX document is tens of kilobytes; anything far larger is refused before parsing.
+MAX_DOCUMENT_CHARS = 1024 * 1024
+
+
 class MexError(ValueError):
     """The federation metadata cannot be used for username/password sign-in."""
+
+
+def fetch_endpoint(http_client: Any, mex_url: Any) -> "WsTrustEndpoint":
+    """GET the MEX document (https only, no redirect) and pick its username/password endpoint.
+
+    The WS-Trust endpoint must be https; a document fetched over plain http could name any
+    endpoint it likes, so the document itself must come over https too.
+    """
+    if not isinstance(mex_url, str) or not mex_url.lower().startswith("https://"):
+        raise MexError("The federation metadata (MEX) URL {!r} is not https; refusing to use "
+                       "it".format(mex_url))
+    resp = http_client.get(mex_url)
+    redirect = redirect_of(resp)
+    if redirect:
+        raise MexError("The federation metadata (MEX) endpoint answered with {}".format(redirect))
+    return username_password_endpoint(resp.text or "")
 
 
 @dataclass(frozen=True)
@@ -31,6 +53,9 @@ class WsTrustEndpoint(object):
 def username_password_endpoint(mex_document: str) -> WsTrustEndpoint:
     """The best username/password endpoint in a MEX document: WS-Trust 1.3 first, then 2005."""
     from defusedxml import ElementTree  # Refuses entity expansion and external entities
+    if len(mex_document) > MAX_DOCUMENT_CHARS:
+        raise MexError("The federation metadata (MEX) document is larger than {} characters; "
+                       "refusing to parse it".format(MAX_DOCUMENT_CHARS))
     try:
         root = ElementTree.fromstring(mex_document)
     except Exception as exc:  # defusedxml raises several types; all mean "unusable document"

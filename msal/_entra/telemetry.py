@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import sys
+import threading
 import uuid
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from .. import __version__
 
@@ -19,8 +20,9 @@ INTERACTIVE = 169
 
 # Why a token request was made, as x-client-current-telemetry reports it after the api id.
 NOT_APPLICABLE = 0
-FORCE_REFRESH = 1  # also sent when a refresh token is redeemed directly
+FORCE_REFRESH = 1  # also for a claims challenge, and when a refresh token is redeemed directly
 NO_CACHED_TOKEN = 2
+EXPIRED = 3  # the cached token has expired (or is within the 5 minutes before it does)
 REFRESH_DUE = 4  # the cached token's refresh_on has passed
 
 _SCHEMA = "4"
@@ -36,10 +38,18 @@ def base_headers(app_name: Optional[str] = None, app_version: Optional[str] = No
         "x-ms-lib-capability": "retry-after, h429",
     }
     if app_name:
-        headers["x-app-name"] = str(app_name)
+        headers["x-app-name"] = header_safe(app_name)
     if app_version:
-        headers["x-app-ver"] = str(app_version)
+        headers["x-app-ver"] = header_safe(app_version)
     return headers
+
+
+def header_safe(value: Any, separators: str = "") -> str:
+    """A header value HTTP can carry: a CR, LF, other control character or one outside
+    Latin-1 would make every later request of the application fail to send, so each (and
+    each of ``separators``, a telemetry field's delimiters) becomes ``_``."""
+    return "".join(c if (" " <= c <= "~" or "\xa0" <= c <= "\xff") and c not in separators
+                   else "_" for c in str(value))
 
 
 def cpu_architecture() -> str:
@@ -60,27 +70,45 @@ def request_headers(base: Dict[str, str], api_id: int, cache_info: int = NOT_APP
     return headers
 
 
+# The longest x-client-last-telemetry header: a failure that would make it longer is not
+# reported (the earlier ones are kept), as the original library does.
+MAX_LAST_TELEMETRY_CHARS = 353
+FIELD_SEPARATORS = "|,"
+
+
 class LastRequest(object):
-    """What the service wants to hear about the previous request: how many answers came from
-    the cache since, and which request failed with which error (``x-client-last-telemetry``)."""
+    """What the service wants to hear about earlier requests: how many answers came from the
+    cache since, and which requests failed with which errors (``x-client-last-telemetry``).
+    Failures accumulate until a request succeeds, as the original library reports them."""
 
     def __init__(self) -> None:
         self.cache_hits = 0
-        self._failure: Optional[Tuple[str, str, str]] = None
+        self._failures: List[Tuple[str, str, str]] = []
+        self._lock = threading.Lock()
 
     def header(self) -> str:
-        failed, error = "", ""
-        if self._failure:
-            failed = "{},{}".format(*self._failure[:2])
-            error = self._failure[2]
-        return "{}|{}|{}|{}|".format(_SCHEMA, self.cache_hits, failed, error)
+        with self._lock:
+            return _last_header(self.cache_hits, self._failures)
 
     def record(self, result: Mapping[str, Any], headers: Mapping[str, str]) -> None:
-        """Called with every token answer: keep a failure for the next request's header."""
+        """Called with every token answer: remember a failure, forget them all on a success."""
         self.cache_hits = 0
-        if "error" in result:
+        with self._lock:
+            if "error" not in result:
+                self._failures = []
+                return
             api_id = headers.get("x-client-current-telemetry", "||").split("|")[1].split(",")[0]
-            self._failure = (api_id, headers.get("client-request-id", ""),
-                             str(result.get("error"))[:64].replace("|", " ").replace(",", " "))
-        else:
-            self._failure = None
+            failures = self._failures + [(
+                header_safe(api_id, FIELD_SEPARATORS),
+                header_safe(headers.get("client-request-id", ""), FIELD_SEPARATORS),
+                header_safe(result.get("error"), FIELD_SEPARATORS))]
+            if len(_last_header(0, failures)) <= MAX_LAST_TELEMETRY_CHARS:
+                self._failures = failures
+
+
+def _last_header(cache_hits: int, failures: List[Tuple[str, str, str]]) -> str:
+    return "{}|{}|{}|{}|".format(
+        _SCHEMA, cache_hits,
+        ",".join("{},{}".format(api_id, correlation) for api_id, correlation, _ in failures),
+        ",".join(error for _, _, error in failures))
+

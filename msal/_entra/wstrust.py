@@ -3,18 +3,20 @@ server, to be redeemed at the token endpoint with a SAML bearer grant (RFC 7522)
 from __future__ import annotations
 
 import base64
-import re
 import uuid
 from datetime import datetime, timedelta, timezone
-from typing import Any, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
-from .mex import WsTrustEndpoint
+from ..oauth2cli.http import redirect_of
+from .mex import MAX_DOCUMENT_CHARS, WsTrustEndpoint
 
 SAML1_GRANT = "urn:ietf:params:oauth:grant-type:saml1_1-bearer"
 SAML2_GRANT = "urn:ietf:params:oauth:grant-type:saml2-bearer"
 SAML1_TOKEN_TYPE = "urn:oasis:names:tc:SAML:1.0:assertion"
 SAML2_TOKEN_TYPE = "urn:oasis:names:tc:SAML:2.0:assertion"
 DEFAULT_AUDIENCE = "urn:federation:MicrosoftOnline"
+# A real answer is a few kilobytes; a far larger one is refused before parsing.
+MAX_RESPONSE_CHARS = MAX_DOCUMENT_CHARS
 
 _VERSIONS = {
     "1.3": {
@@ -89,40 +91,105 @@ def send(http_client: Any, endpoint: WsTrustEndpoint, username: str, password: s
         endpoint.address, data=build_request(endpoint, username, password, audience),
         headers={"Content-Type": "application/soap+xml; charset=utf-8",
                  "SOAPAction": _VERSIONS[endpoint.version]["action"]})
+    redirect = redirect_of(resp)
+    if redirect:
+        raise WsTrustError("The federation server answered with {}".format(redirect))
     return parse_response(resp.text or "")
 
 
 def parse_response(body: str) -> Tuple[str, str]:
     """The grant type and base64 assertion in an RSTR; ``WsTrustError`` for a fault or junk."""
-    from defusedxml import ElementTree
+    if len(body) > MAX_RESPONSE_CHARS:
+        raise WsTrustError("The federation server's answer is larger than {} characters; "
+                           "refusing to parse it".format(MAX_RESPONSE_CHARS))
+    raw = body.encode("utf-8")
+    answer = _Rstr()
     try:
-        root = ElementTree.fromstring(body)
-    except Exception as exc:
-        raise WsTrustError("The federation server's answer is not XML ({})".format(type(exc).__name__))
-    fault = _first(root, "Fault")
-    if fault is not None:
-        reason = _first(fault, "Text")
-        code = [e.text for e in fault.iter() if e.tag.endswith("}Value") and e.text]
+        answer.parse(raw)
+    except Exception as exc:  # expat's errors, and _Rstr's refusal of a DTD
+        raise WsTrustError("The federation server's answer is not XML ({})".format(
+            type(exc).__name__))
+    if answer.in_fault:
         raise CredentialsRefused("The federation server refused the credentials: {} ({})".format(
-            (reason.text or "").strip() if reason is not None else "no reason given",
-            ", ".join(code) or "no code"))
-    token_type_element = _first(root, "TokenType")
-    token_type = (token_type_element.text or "").strip() if token_type_element is not None else ""
-    grant = {SAML1_TOKEN_TYPE: SAML1_GRANT, SAML2_TOKEN_TYPE: SAML2_GRANT}.get(token_type)
+            answer.fault_reason.strip() or "no reason given", ", ".join(answer.fault_codes)
+            or "no code"))
+    grant = {SAML1_TOKEN_TYPE: SAML1_GRANT, SAML2_TOKEN_TYPE: SAML2_GRANT}.get(
+        answer.token_type.strip())
     if not grant:
         raise WsTrustError("The federation server issued an unsupported token type {!r}".format(
-            token_type))
+            answer.token_type.strip()))
     # The assertion is signed: redeem it byte for byte as it was sent, never re-serialised.
-    match = re.search(r"<(?:[\w.-]+:)?RequestedSecurityToken\b[^>]*>(.*?)"
-                      r"</(?:[\w.-]+:)?RequestedSecurityToken>", body, re.DOTALL)
-    assertion = match.group(1).strip() if match else ""
-    if "Assertion" not in assertion[:200]:
+    assertion = raw[answer.token_start:answer.token_end].strip() if answer.token_end else b""
+    if b"Assertion" not in assertion[:200]:
         raise WsTrustError("The federation server's answer carries no SAML assertion")
-    return grant, base64.b64encode(assertion.encode("utf-8")).decode("ascii")
+    return grant, base64.b64encode(assertion).decode("ascii")
 
 
-def _first(root: Any, local_name: str) -> Any:
-    for element in root.iter():
-        if isinstance(element.tag, str) and element.tag.rsplit("}", 1)[-1] == local_name:
-            return element
-    return None
+class _Rstr(object):
+    """One linear expat pass over an RSTR: the fault, the token type, and the byte offsets of
+    the first RequestedSecurityToken's content (so the signed assertion is kept verbatim).
+    A DTD is refused, so no entity can be declared, let alone expanded."""
+
+    def __init__(self) -> None:
+        self.in_fault = False
+        self.fault_reason = ""
+        self.fault_codes: List[str] = []
+        self.token_type = ""
+        self.token_start = 0
+        self.token_end = 0
+        self._stack: List[str] = []
+        self._token_depth = 0  # depth of the open RequestedSecurityToken, 0 when none
+        self._seen_token = False
+        self._text: List[str] = []
+
+    def parse(self, raw: bytes) -> None:
+        from xml.parsers import expat
+        parser = expat.ParserCreate("utf-8", " ")  # one encoding: the offsets are into `raw`
+        parser.buffer_text = False
+        parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+        parser.StartDoctypeDeclHandler = self._refuse_dtd
+        self._parser = parser
+        parser.StartElementHandler = self._start
+        parser.EndElementHandler = self._end
+        parser.CharacterDataHandler = self._characters
+        for name in ("CommentHandler", "ProcessingInstructionHandler",
+                     "StartCdataSectionHandler"):
+            setattr(parser, name, lambda *args: self._content_event())
+        parser.Parse(raw, True)
+
+    @staticmethod
+    def _refuse_dtd(*args: Any) -> None:
+        raise ValueError("a DTD is not allowed")
+
+    def _content_event(self) -> None:
+        if self._token_depth and len(self._stack) == self._token_depth and not self.token_start:
+            self.token_start = self._parser.CurrentByteIndex
+
+    def _start(self, name: str, attributes: Any) -> None:
+        self._content_event()
+        local = name.rsplit(" ", 1)[-1]
+        self._stack.append(local)
+        self._text = []
+        if local == "Fault":
+            self.in_fault = True
+        elif local == "RequestedSecurityToken" and not self._seen_token and not self._token_depth:
+            self._token_depth = len(self._stack)
+
+    def _characters(self, data: str) -> None:
+        self._content_event()
+        self._text.append(data)
+
+    def _end(self, name: str) -> None:
+        local = self._stack.pop()
+        text = "".join(self._text)
+        self._text = []
+        if local == "TokenType" and not self.token_type:
+            self.token_type = text
+        elif self.in_fault and local == "Text" and not self.fault_reason:
+            self.fault_reason = text
+        elif self.in_fault and local == "Value" and text.strip():
+            self.fault_codes.append(text.strip())
+        if self._token_depth and len(self._stack) + 1 == self._token_depth:
+            self._seen_token, self._token_depth = True, 0
+            if self.token_start:
+                self.token_end = self._parser.CurrentByteIndex

@@ -75,3 +75,13 @@ def cached_token(ctx: AppContext, scopes: List[str], home_account_id: Optional[s
     refresh_on = entry.get("refresh_on")
     due = bool(refresh_on) and str(refresh_on).isdigit() and int(str(refresh_on)) < now
     return result, due
+
+
+def has_access_token(ctx: AppContext, scopes: List[str], home_account_id: Optional[str],
+                     authority: Authority) -> bool:
+    """Whether the cache holds a matching access token even if expired (telemetry tells the
+    service an expired token from none at all)."""
+    environments, realm = ctx.discovery.cache_location(authority)
+    return ctx.cache.find_access_token(
+        client_id=ctx.config.client_id, environments=environments, realm=realm,
+        home_account_id=home_account_id, scopes=scopes, now=0) is not None

@@ -8,7 +8,9 @@ from typing import Any, Callable, Dict, Optional
 
 from .._entra import scopes as scope_rules
 from .._entra import telemetry
+from .._entra.discovery import Endpoints
 from ..oauth2cli import jsontext
+from ..oauth2cli.http import redirect_of
 from ..oauth2cli.oauth2 import Client
 from . import redeem
 from .context import AppContext
@@ -21,15 +23,19 @@ ABORT_CHECK_INTERVAL = 0.2
 def initiate(ctx: AppContext, scopes: Any) -> Dict[str, Any]:
     """Ask for a device code; the flow dict gains ``expires_at`` and ``interval``."""
     decorated = redeem.user_scopes(ctx, scope_rules.validate(scopes or []))
-    endpoints = ctx.discovery.endpoints(ctx.config.authority)
-    if not endpoints.device_authorization_endpoint:
+    endpoint = device_authorization_endpoint(ctx.discovery.endpoints(ctx.config.authority))
+    if not endpoint:
         return {"error": "unsupported_device_flow",
                 "error_description": "This authority advertises no device authorization endpoint"}
     correlation_id = str(uuid.uuid4())  # the polls reuse it, so one id covers the whole flow
     resp = ctx.http.post(
-        endpoints.device_authorization_endpoint,
+        endpoint,
         data={"client_id": ctx.config.client_id, "scope": " ".join(decorated)},
         headers=dict(ctx.config.base_headers, **{"client-request-id": correlation_id}))
+    redirect = redirect_of(resp)
+    if redirect:
+        return {"error": "invalid_response", "error_description":
+                "The device authorization endpoint answered with {}".format(redirect)}
     try:
         flow = jsontext.loads(resp.text)
     except ValueError:
@@ -46,6 +52,15 @@ def initiate(ctx: AppContext, scopes: Any) -> Dict[str, Any]:
     flow["_scope"] = decorated
     flow["_correlation_id"] = correlation_id
     return flow
+
+
+def device_authorization_endpoint(endpoints: Endpoints) -> Optional[str]:
+    """The advertised endpoint, else ``devicecode`` beside a token endpoint ending in ``/token``
+    (Entra's layout; some discovery documents leave the device endpoint out)."""
+    if endpoints.device_authorization_endpoint:
+        return endpoints.device_authorization_endpoint
+    base, slash, last = endpoints.token_endpoint.rstrip("/").rpartition("/")
+    return base + "/devicecode" if slash and last == "token" else None
 
 
 def acquire(ctx: AppContext, flow: Any, claims_challenge: Optional[str] = None,

@@ -8,7 +8,7 @@ from .._entra import telemetry
 from ..authority import Authority, parse_authority
 from ..oauth2cli.oauth2 import Client
 from . import redeem
-from .cache_first import Result, cached_or_fetch, cached_token
+from .cache_first import Result, cached_or_fetch, cached_token, has_access_token
 from .context import AppContext
 
 FAMILY_ID = "1"
@@ -35,8 +35,9 @@ def acquire(ctx: AppContext, scopes: Any, account: Optional[Dict[str, Any]],
 def _fetch(ctx: AppContext, scopes: List[str], cached: Result, home_account_id: Optional[str],
            authority: Authority, force_refresh: bool, claims_challenge: Optional[str]) -> Result:
     """The refresh, telling the service why it happens."""
-    reason = telemetry.FORCE_REFRESH if force_refresh else \
-        telemetry.REFRESH_DUE if cached else telemetry.NO_CACHED_TOKEN
+    reason = telemetry.FORCE_REFRESH if force_refresh or claims_challenge else \
+        telemetry.REFRESH_DUE if cached else telemetry.EXPIRED if has_access_token(
+            ctx, scopes, home_account_id, authority) else telemetry.NO_CACHED_TOKEN
     return refresh(ctx, scopes, str(home_account_id), authority, reason, claims_challenge)
 
 

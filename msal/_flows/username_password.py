@@ -21,8 +21,8 @@ def acquire(ctx: AppContext, username: Any, password: Any, scopes: Any,
     request = redeem.prepare(ctx, telemetry.USERNAME_PASSWORD, claims_challenge=claims_challenge)
     authority = ctx.config.authority
     if not authority.is_adfs:  # ADFS authorities take the password grant directly
-        realm = userrealm.discover(ctx.http, authority, username,
-                                   {"client-request-id": request.headers["client-request-id"]})
+        realm = ctx.discovery.user_realm(
+            authority, username, {"client-request-id": request.headers["client-request-id"]})
         if userrealm.is_federated(realm):
             try:
                 grant_type, assertion = _saml_assertion(ctx, realm, username, password)
@@ -39,7 +39,6 @@ def acquire(ctx: AppContext, username: Any, password: Any, scopes: Any,
 def _saml_assertion(ctx: AppContext, realm: Dict[str, Any], username: str,
                     password: str) -> Tuple[str, str]:
     """User realm -> MEX -> WS-Trust: a SAML assertion for the federated user."""
-    resp = ctx.http.get(realm["federation_metadata_url"])
-    endpoint = mex.username_password_endpoint(resp.text or "")
+    endpoint = ctx.discovery.ws_trust_endpoint(realm["federation_metadata_url"])
     return wstrust.send(ctx.http, endpoint, username, password,
                         realm.get("cloud_audience_urn") or wstrust.DEFAULT_AUDIENCE)

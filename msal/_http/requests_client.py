@@ -10,6 +10,10 @@ class RequestsHttpClient(object):
     ``verify`` is passed on every request rather than set on the session: requests lets the
     ``REQUESTS_CA_BUNDLE`` / ``CURL_CA_BUNDLE`` environment variables override ``Session.verify``,
     which would silently ignore the documented parameter.
+
+    Redirects are never followed: a token request re-sent to wherever a 3xx points would carry
+    the client secret, a code or a password to a host the authority never named, perhaps over
+    plain http. A 3xx answer reaches the caller as it is, and MSAL reports it as an error.
     """
 
     def __init__(self, verify: Any = True, proxies: Optional[Mapping[str, str]] = None,
@@ -29,6 +33,7 @@ class RequestsHttpClient(object):
         for name, value in self._defaults.items():
             if kwargs.get(name) is None and value is not None:
                 kwargs[name] = value
+        kwargs["allow_redirects"] = False
         return kwargs
 
     def post(self, url: str, params: Any = None, data: Any = None, headers: Any = None,

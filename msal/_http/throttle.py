@@ -1,18 +1,29 @@
 """Throttling and replay of failed requests, as a wrapper around any HttpClient.
 
 State lives in the application's ``http_cache`` mapping (picklable, and free of tokens and
-personal data: keys carry a hash of the request, values the error answer only):
+personal data):
 
 * an answer of 429 stops identical requests for its ``Retry-After`` (or a default), and so
   does a 5xx answer that carries a ``Retry-After`` (without one, a server error is transient
   and the next call may try again at once);
 * an identical token request that failed with HTTP 400 is answered from the cache for a minute,
-  except device-flow polls, which are meant to repeat.
+  unless the caller's ``never_replay`` says otherwise (requests meant to repeat, such as
+  device-flow polls, or whose error may name the user, such as password grants).
+
+A request is recognised by an HMAC of its method, URL and form under a random key that lives
+only in this process's memory. A form usually carries a secret (a password, client secret,
+refresh token, code); a plain hash of it, pickled to disk, could be checked offline against
+guessed passwords, whereas without the in-memory key the stored digests reveal nothing. So
+throttling state lasts as long as the process: entries of other processes (an earlier run's,
+in a pickled http_cache), which this one could never match, are dropped when an application
+starts using the mapping or adds an entry, and so are expired ones.
 """
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import secrets
 import time
 from typing import Any, Callable, Dict, MutableMapping, Optional, Tuple
 
@@ -20,8 +31,11 @@ DEFAULT_THROTTLE = 60
 MAX_THROTTLE = 3600
 REPLAY_400_FOR = 60
 MAX_ENTRIES = 1000
-DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 _KEY_TAG = "throttle"
+# Keys requests in memory only (see the module docstring); the generation tells this process's
+# entries from those an earlier process left in a persisted http_cache.
+_SECRET = secrets.token_bytes(32)
+_GENERATION = secrets.token_hex(8)
 # Fields that differ between otherwise identical requests; they do not make a request new.
 _VOLATILE_FIELDS = ("client_assertion",)
 
@@ -41,10 +55,14 @@ class ThrottledHttpClient(object):
     """Answers from ``http_cache`` while an identical request is throttled; else the real client."""
 
     def __init__(self, http_client: Any, http_cache: MutableMapping[Any, Any],
-                 now: Callable[[], float] = time.time) -> None:
+                 now: Callable[[], float] = time.time,
+                 never_replay: Callable[[Any], bool] = lambda data: False) -> None:
+        """``never_replay(data)`` is true for a POST form whose HTTP 400 must not be replayed."""
         self.http_client = http_client
         self._cache = http_cache
         self._now = now
+        self._never_replay = never_replay
+        self._purge()
 
     def post(self, url: str, params: Any = None, data: Any = None, headers: Any = None,
              **kwargs: Any) -> Any:
@@ -53,7 +71,7 @@ class ThrottledHttpClient(object):
         if replay is not None:
             return replay
         resp = self.http_client.post(url, params=params, data=data, headers=headers, **kwargs)
-        self._remember(key, resp, replayable_400=not _is_device_poll(data))
+        self._remember(key, resp, replayable_400=not self._never_replay(data))
         return resp
 
     def get(self, url: str, params: Any = None, headers: Any = None, **kwargs: Any) -> Any:
@@ -70,7 +88,7 @@ class ThrottledHttpClient(object):
         if callable(closer):
             closer()
 
-    def _lookup(self, key: Tuple[str, str]) -> Optional[CachedResponse]:
+    def _lookup(self, key: _Key) -> Optional[CachedResponse]:
         try:
             entry = self._cache.get(key)
         except Exception:  # A broken http_cache must not break sign-in
@@ -82,7 +100,7 @@ class ThrottledHttpClient(object):
             return None
         return CachedResponse(status, text, dict(headers))
 
-    def _remember(self, key: Tuple[str, str], resp: Any, replayable_400: bool) -> None:
+    def _remember(self, key: _Key, resp: Any, replayable_400: bool) -> None:
         status = getattr(resp, "status_code", 200)
         headers = getattr(resp, "headers", None) or {}
         retry_after = _header(headers, "Retry-After")
@@ -95,19 +113,27 @@ class ThrottledHttpClient(object):
         entry = (self._now() + seconds, status, _text_of(resp),
                  tuple((k, v) for k, v in headers.items() if k.lower() == "retry-after"))
         try:
-            self._evict_if_full()
+            self._purge()
             self._cache[key] = entry
         except Exception:
             pass
 
-    def _evict_if_full(self) -> None:
-        keys = [k for k in list(self._cache.keys()) if isinstance(k, tuple) and k[:1] == (_KEY_TAG,)]
-        if len(keys) < MAX_ENTRIES:
-            return
-        now = self._now()
-        expired = [k for k in keys if not _alive(self._cache.get(k), now)]
-        for k in expired or sorted(keys, key=lambda k: self._cache[k][0])[:len(keys) // 10 + 1]:
-            self._cache.pop(k, None)
+    def _purge(self) -> None:
+        """Drop expired entries and earlier processes' ones, then the oldest beyond the bound."""
+        try:
+            now = self._now()
+            ours = []
+            for k in [k for k in list(self._cache.keys()) if _is_throttle_key(k)]:
+                if k[1] == _GENERATION and _alive(self._cache.get(k), now):
+                    ours.append(k)
+                else:
+                    self._cache.pop(k, None)
+            if len(ours) >= MAX_ENTRIES:
+                ours.sort(key=lambda k: self._cache[k][0])
+                for k in ours[:len(ours) - MAX_ENTRIES + 1]:
+                    self._cache.pop(k, None)
+        except Exception:  # A broken http_cache must not break sign-in
+            pass
 
 
 def parse_retry_after(value: Any, now: float) -> float:
@@ -125,15 +151,29 @@ def parse_retry_after(value: Any, now: float) -> float:
         return DEFAULT_THROTTLE
 
 
-def _request_key(method: str, url: str, params: Any, data: Any) -> Tuple[str, str]:
-    """A key for "the same request": a hash, so no token or secret is kept in the cache."""
+def never_replay_grants(*grant_types: str) -> Callable[[Any], bool]:
+    """A ``never_replay`` predicate: true for token requests of these grant types."""
+    names = frozenset(grant_types)
+    return lambda data: isinstance(data, dict) and data.get("grant_type") in names
+
+
+_Key = Tuple[str, str, str]
+
+
+def _request_key(method: str, url: str, params: Any, data: Any) -> _Key:
+    """A key for "the same request": an HMAC under the in-memory key (see the module docstring)."""
     if isinstance(data, dict):
         body = json.dumps(sorted((k, str(v)) for k, v in data.items()
                                  if k not in _VOLATILE_FIELDS))
     else:
         body = str(data or "")
     material = json.dumps([method, url, sorted((params or {}).items()), body], default=str)
-    return (_KEY_TAG, hashlib.sha256(material.encode("utf-8")).hexdigest())
+    digest = hmac.new(_SECRET, material.encode("utf-8"), hashlib.sha256).hexdigest()
+    return (_KEY_TAG, _GENERATION, digest)
+
+
+def _is_throttle_key(key: Any) -> bool:
+    return isinstance(key, tuple) and len(key) in (2, 3) and key[0] == _KEY_TAG
 
 
 def _header(headers: Any, name: str) -> Any:
@@ -145,10 +185,6 @@ def _header(headers: Any, name: str) -> Any:
         return value
     except Exception:
         return None
-
-
-def _is_device_poll(data: Any) -> bool:
-    return isinstance(data, dict) and data.get("grant_type") == DEVICE_CODE_GRANT
 
 
 def _text_of(resp: Any) -> str:

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 from . import jsontext
 from .client_auth import ClientAuth
+from .http import redirect_of
 
 CLIENT_SECRET_FIELDS = ("client_secret", "client_assertion", "password", "code", "code_verifier",
                         "refresh_token", "assertion", "device_code")
@@ -121,6 +122,10 @@ def build_token_form(client_id: str, grant_type: str, fields: Mapping[str, Any],
 def parse_token_response(resp: Any) -> Dict[str, Any]:
     """The token endpoint's JSON answer as a dict; a clear error dict when it is not JSON."""
     status = getattr(resp, "status_code", None)
+    redirect = redirect_of(resp)
+    if redirect:
+        return {"error": "invalid_response",
+                "error_description": "The token endpoint answered with {}.".format(redirect)}
     try:
         result: Any = jsontext.loads(resp.text)
     except ValueError:

@@ -28,6 +28,10 @@ DOCUMENTED = (
        "msal.authority.AZURE_CHINA", "msal.authority.AZURE_US_GOVERNMENT",
        "msal.oauth2cli.http.HttpClient", "msal.exceptions.MsalError",
        "msal.persistence.PersistedTokenCache"]
+    + ["msal.ManagedIdentityClient", "msal.ManagedIdentityClient.acquire_token_for_client",
+       "msal.SystemAssignedManagedIdentity", "msal.UserAssignedManagedIdentity",
+       "msal.ManagedIdentityError", "msal.ArcPlatformNotSupportedError",
+       "msal.managed_identity.get_managed_identity_source"]
 )
 
 
