@@ -7,6 +7,7 @@ the documented dict. Protocol details live in :mod:`msal.oauth2cli`, Microsoft r
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import time
 from typing import Any, Callable, Dict, List, Mapping, Optional, Union
@@ -21,7 +22,7 @@ from ._flows import auth_code, client_credentials, device_code, on_behalf_of, si
 from ._flows import refresh_token as migration
 from ._flows import username_password
 from ._flows.context import AppConfig, AppContext
-from .authority import AuthorityBuilder, parse_authority
+from .authority import Authority, AuthorityBuilder, parse_authority
 from .oauth2cli.client_auth import AssertionAuth, ClientAuth, PrivateKeyJwtAuth, SecretAuth
 from .token_cache import TokenCache
 
@@ -235,7 +236,7 @@ class ClientApplication(object):
             raise TypeError("client_claims must be a dict of extra claims")
         self.client_id = client_id
         self.client_credential = client_credential
-        self.authority = parse_authority(authority)
+        self.authority = _authority_of(authority)
         cache = _checked_cache(token_cache) if token_cache is not None else TokenCache()
         self.http_client = http_client if http_client is not None else _default_http_client(
             verify, proxies, timeout)
@@ -723,6 +724,17 @@ def _context(config: AppConfig, cache: TokenCache, http_client: Any, http_cache:
         config=config, cache=cache, http=throttled,
         discovery=Discovery(throttled, validate_authority, instance_discovery, http_cache, now=now),
         client_auth=client_auth, region=region, now=now)
+
+
+def _authority_of(authority: Union[str, AuthorityBuilder, None]) -> Authority:
+    """The parsed authority; a web app building an application per request parses its
+    authority string once (an Authority is immutable, so it may be shared)."""
+    return _parsed(authority) if isinstance(authority, str) else parse_authority(authority)
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed(authority: str) -> Authority:
+    return parse_authority(authority)
 
 
 def _checked_cache(cache: Any) -> TokenCache:
