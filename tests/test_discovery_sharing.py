@@ -70,7 +70,8 @@ def test_an_unknown_host_is_validated_before_its_first_cache_lookup(emu):
 
 
 class UnknownHostServedByTheEmulator(object):
-    """An HTTP client reaching the emulator under a host that instance discovery refuses."""
+    """An HTTP client reaching the emulator under a host that instance discovery refuses (the
+    emulator's answers name that host too)."""
 
     HOST = "https://login.unknown-cloud.example"
 
@@ -78,10 +79,14 @@ class UnknownHostServedByTheEmulator(object):
         self._client, self._base = emu.http_client(), emu.base_url
 
     def get(self, url, **kwargs):
-        return self._client.get(url.replace(self.HOST, self._base), **kwargs)
+        return self._renamed(self._client.get(url.replace(self.HOST, self._base), **kwargs))
 
     def post(self, url, **kwargs):
-        return self._client.post(url.replace(self.HOST, self._base), **kwargs)
+        return self._renamed(self._client.post(url.replace(self.HOST, self._base), **kwargs))
+
+    def _renamed(self, resp):
+        resp._content = resp.content.replace(self._base.encode(), self.HOST.encode())
+        return resp
 
 
 def test_an_unchecked_answer_does_not_spare_another_app_the_check(emu):
