@@ -117,3 +117,44 @@ def test_the_shared_memo_holds_no_secret(emu, make_app):
     assert answer is not None and answer.endpoints.token_endpoint.endswith("/oauth2/v2.0/token")
     secret = emu.client_credential("confidential-secret")
     assert secret not in repr(answer)
+
+
+class FrozenTime(object):
+    """Stands for the ``time`` module in msal.application: the clock an application gives its
+    services. It lags the real one by a little, so that tokens stay valid for the emulator."""
+
+    def __init__(self, at):
+        self.at = at
+
+    def time(self):
+        return self.at
+
+
+def test_one_clock_for_throttling_discovery_client_assertions_and_the_cache(emu, make_app,
+                                                                            monkeypatch):
+    import base64
+    import json
+    import time
+
+    import msal.application
+    clock = FrozenTime(float(int(time.time()) - 90))
+    monkeypatch.setattr(msal.application, "time", clock)
+    http_cache = {}
+    app = make_app("confidential-cert", http_cache=http_cache)
+    assert "access_token" in app.acquire_token_for_client(["https://graph.microsoft.com/.default"])
+    [entry] = app.token_cache.find(msal.TokenCache.CredentialType.ACCESS_TOKEN)
+    assert entry["cached_at"] == str(int(clock.at))
+    [post] = [r for r in emu.requests if r["method"] == "POST"]
+    payload = post["form"]["client_assertion"].split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    assert claims["iat"] == int(clock.at)
+    [(expires, _)] = [v for k, v in http_cache.items() if k[0] == "discovery"]
+    assert expires == clock.at + 24 * 3600
+    assert SHARED.get(emu.authority(), now=clock.at + 24 * 3600 - 1) is not None
+    assert SHARED.get(emu.authority(), now=clock.at + 24 * 3600) is None
+    emu.inject("status", "token", status=429, retry_after="30", times=1)
+    claims = json.dumps({"access_token": {"nbf": {"essential": True, "value": "1"}}})
+    assert app.acquire_token_for_client(["https://graph.microsoft.com/.default"],
+                                        claims_challenge=claims).get("error")
+    [throttled] = [v for v in http_cache.values() if len(v) == 4 and v[1] == 429]
+    assert throttled[0] == clock.at + 30
