@@ -177,6 +177,9 @@ class ClientApplication(object):
         :param dict http_cache: A dict-like object in which MSAL keeps some non-token HTTP
             answers (such as discovery documents and throttling state), so that a long-lived
             application does fewer requests (since 1.16.0). By default a dict in memory.
+            Without it, the applications of one authority in a process still share its
+            discovery (for a day), so a web app that creates an application per web request
+            discovers its authority once, and serves cached tokens without any request.
 
             A command-line tool that runs many times can keep it in a file. It holds no token,
             no personal data and nothing a guessed password or secret could be checked against,

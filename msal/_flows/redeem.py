@@ -14,7 +14,6 @@ from typing import Any, Callable, Dict, List, Optional
 from .._entra import claims as claims_rules
 from .._entra import scopes as scope_rules
 from .._entra import telemetry
-from .._entra.discovery import Endpoints
 from ..authority import Authority
 from ..exceptions import IdTokenError
 from ..oauth2cli import oidc
@@ -27,10 +26,8 @@ Grant = Callable[..., Dict[str, Any]]  # An unbound Client.obtain_token_* method
 class Redemption(object):
     """One prepared token request: send it with :meth:`send`."""
 
-    def __init__(self, endpoints: Endpoints, client: Client,
-                 fields: Dict[str, Any], headers: Dict[str, str],
+    def __init__(self, client: Client, fields: Dict[str, Any], headers: Dict[str, str],
                  validate: Callable[[Dict[str, Any]], None]) -> None:
-        self.endpoints = endpoints
         self.client = client
         self.fields = fields
         self.headers = headers  # Read by flows that send other requests under its correlation id
@@ -61,7 +58,7 @@ def prepare(ctx: AppContext, api_id: int, *, authority: Optional[Authority] = No
     sent = telemetry.request_headers(ctx.config.base_headers, api_id, cache_info, correlation_id,
                                      last=ctx.last_request)
     sent.update(headers or {})
-    return Redemption(endpoints, client, form, sent,
+    return Redemption(client, form, sent,
                       id_token_validator(ctx, endpoints.issuer, nonce, max_age))
 
 
