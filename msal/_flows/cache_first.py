@@ -66,6 +66,11 @@ def cached_token(ctx: AppContext, scopes: List[str], home_account_id: Optional[s
     if entry is None:
         return None, False
     ctx.last_request.cache_hits += 1
+    return from_cache(entry, now)
+
+
+def from_cache(entry: Dict[str, Any], now: float) -> Tuple[Dict[str, Any], bool]:
+    """A cached access token entry as a result dict, and whether it is due for refresh."""
     result = {
         "access_token": entry["secret"],
         "token_type": entry.get("token_type") or "Bearer",
