@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional
 from urllib.parse import urlencode
 
-from . import jsontext
+from ..exceptions import HTTP_ERROR
 from .client_auth import ClientAuth
-from .http import redirect_of
+from .http import HttpClientProtocol, ResponseProtocol, invalid_response, read_json_object
 
 CLIENT_SECRET_FIELDS = ("client_secret", "client_assertion", "password", "code", "code_verifier",
                         "refresh_token", "assertion", "device_code")
@@ -21,7 +21,7 @@ CLIENT_SECRET_FIELDS = ("client_secret", "client_assertion", "password", "code",
 class Client(object):
     """One client (``client_id``) talking to one token endpoint."""
 
-    def __init__(self, http_client: Any, client_id: str, token_endpoint: str,
+    def __init__(self, http_client: HttpClientProtocol, client_id: str, token_endpoint: str,
                  client_auth: Optional[ClientAuth] = None,
                  on_obtaining_tokens: Optional[Callable[[Dict[str, Any]], None]] = None,
                  on_response: Optional[Callable[[Dict[str, Any], Mapping[str, str]], None]] = None
@@ -119,33 +119,21 @@ def build_token_form(client_id: str, grant_type: str, fields: Mapping[str, Any],
     return form
 
 
-def parse_token_response(resp: Any) -> Dict[str, Any]:
-    """The token endpoint's JSON answer as a dict; a clear error dict when it is not JSON."""
+def parse_token_response(resp: ResponseProtocol) -> Dict[str, Any]:
+    """The token endpoint's JSON answer as a dict (RFC 6749 §5.1, §5.2); a clear error dict
+    when it is not JSON, carries no token, or fails without saying why."""
+    result = read_json_object(resp, "the token endpoint")
     status = getattr(resp, "status_code", None)
-    redirect = redirect_of(resp)
-    if redirect:
-        return {"error": "invalid_response",
-                "error_description": "The token endpoint answered with {}.".format(redirect)}
-    try:
-        result: Any = jsontext.loads(resp.text)
-    except ValueError:
-        result = None
-    if not isinstance(result, dict):
-        return {
-            "error": "invalid_response",
-            "error_description": "The token endpoint answered HTTP {} with a body that is not "
-                                 "a JSON object ({} characters).".format(
-                                     status, len(resp.text or "") if isinstance(resp.text, str) else 0),
-        }
-    if "error" not in result and not (isinstance(status, int) and 200 <= status < 300):
-        result = dict(result, error="http_error", error_description=(
+    if "error" in result:
+        return result
+    if not (isinstance(status, int) and 200 <= status < 300):
+        return dict(result, error=HTTP_ERROR, error_description=(
             "The token endpoint answered HTTP {} without a token".format(status)))
-    elif "error" not in result and not _has_token(result):
-        result = {"error": "invalid_response", "error_description": (
+    if not _has_token(result):
+        return invalid_response(
             "The token endpoint answered HTTP {} with neither an access_token (RFC 6749 §5.1) "
-            "nor an id_token".format(status))}
-    answer: Dict[str, Any] = result
-    return answer
+            "nor an id_token".format(status))
+    return result
 
 
 def _has_token(result: Mapping[str, Any]) -> bool:
