@@ -13,6 +13,7 @@ from .._entra.region import RegionResolver
 from .single_flight import SingleFlight
 from ..authority import Authority, parse_authority
 from ..oauth2cli.client_auth import ClientAuth
+from ..oauth2cli.http import HttpClientProtocol
 from ..oauth2cli.oauth2 import Client
 from ..token_cache import TokenCache
 
@@ -23,7 +24,7 @@ class AppContext(object):
     """The application's settings and collaborators, shared by every flow."""
 
     def __init__(self, *, client_id: str, authority: Authority, discovery: Discovery,
-                 http_client: Any, cache: TokenCache, client_auth: ClientAuth,
+                 http_client: HttpClientProtocol, cache: TokenCache, client_auth: ClientAuth,
                  base_headers: Dict[str, str], capabilities: Optional[Dict[str, Any]],
                  exclude_scopes: List[str], is_confidential: bool,
                  region: Optional[RegionResolver] = None,
