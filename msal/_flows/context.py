@@ -12,6 +12,7 @@ from .._entra.discovery import Discovery, Endpoints
 from .._entra.region import RegionResolver
 from .single_flight import SingleFlight
 from ..authority import Authority, parse_authority
+from .._types import TokenEvent
 from ..oauth2cli.client_auth import ClientAuth
 from ..oauth2cli.http import HttpClientProtocol
 from ..oauth2cli.oauth2 import Client
@@ -78,9 +79,9 @@ class AppContext(object):
         authority's host (a regional token endpoint's host is not the cache's environment)."""
         environment = (authority or self.authority).environment
 
-        def add_to_cache(event: Dict[str, Any]) -> None:
+        def add_to_cache(event: TokenEvent) -> None:
             event.setdefault("environment", environment)
-            self.cache.add(event, now=self.now())
+            self.cache.add(dict(event), now=self.now())
         return Client(self.http_client, self.client_id, token_endpoint or endpoints.token_endpoint,
                       client_auth=self.client_auth, on_obtaining_tokens=add_to_cache,
                       on_response=self.last_request.record)

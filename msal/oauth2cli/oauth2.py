@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional
 from urllib.parse import urlencode
 
+from .._types import TokenEvent
 from ..exceptions import HTTP_ERROR
 from .client_auth import ClientAuth
 from .http import HttpClientProtocol, ResponseProtocol, invalid_response, read_json_object
@@ -23,7 +24,7 @@ class Client(object):
 
     def __init__(self, http_client: HttpClientProtocol, client_id: str, token_endpoint: str,
                  client_auth: Optional[ClientAuth] = None,
-                 on_obtaining_tokens: Optional[Callable[[Dict[str, Any]], None]] = None,
+                 on_obtaining_tokens: Optional[Callable[[TokenEvent], None]] = None,
                  on_response: Optional[Callable[[Dict[str, Any], Mapping[str, str]], None]] = None
                  ) -> None:
         self.http_client = http_client
@@ -36,7 +37,6 @@ class Client(object):
     def obtain_token(self, grant_type: str, fields: Mapping[str, Any], scope: Iterable[str] = (),
                      headers: Optional[Mapping[str, str]] = None,
                      validate: Optional[Callable[[Dict[str, Any]], None]] = None,
-                     event_extra: Optional[Mapping[str, Any]] = None,
                      unsent_scope: Iterable[str] = ()) -> Dict[str, Any]:
         """POST a token request; return the token response or the server's error dict.
 
@@ -57,15 +57,12 @@ class Client(object):
             if validate:
                 validate(result)
             if self.on_obtaining_tokens:
-                event = {
-                    "client_id": self.client_id,
-                    "scope": granted_scope(result, scope or list(unsent_scope)),
-                    "token_endpoint": self.token_endpoint,
-                    "grant_type": grant_type, "response": result, "params": {},
-                    "data": {k: v for k, v in form.items() if k not in CLIENT_SECRET_FIELDS},
-                }
-                event.update(event_extra or {})
-                self.on_obtaining_tokens(event)
+                self.on_obtaining_tokens(TokenEvent(
+                    client_id=self.client_id,
+                    scope=granted_scope(result, scope or list(unsent_scope)),
+                    token_endpoint=self.token_endpoint, grant_type=grant_type, response=result,
+                    params={},
+                    data={k: v for k, v in form.items() if k not in CLIENT_SECRET_FIELDS}))
         return result
 
     def obtain_token_for_client(self, scope: Iterable[str], **kwargs: Any) -> Dict[str, Any]:

@@ -1,0 +1,46 @@
+"""The TypedDicts of msal._types name every key the library really produces."""
+import threading
+
+from msal._http.requests_client import RequestsHttpClient
+from msal._types import Account, AuthCodeFlow, DeviceFlow, TokenEvent, TokenResult
+from msal.oauth2cli.client_auth import SecretAuth
+from msal.oauth2cli.oauth2 import Client
+
+
+def keys(typed_dict):
+    return set(typed_dict.__annotations__)
+
+
+def test_accounts_flows_and_results_use_only_named_keys(emu, make_app):
+    emu.device_code_interval = 1
+    app = make_app("public")
+    auth_flow = app.initiate_auth_code_flow(["User.Read"], redirect_uri="http://localhost:8400",
+                                            max_age=60)
+    assert set(auth_flow) <= keys(AuthCodeFlow), set(auth_flow) - keys(AuthCodeFlow)
+    flow = app.initiate_device_flow(["User.Read"])
+    assert set(flow) <= keys(DeviceFlow), set(flow) - keys(DeviceFlow)
+    user = emu.user("alice@" + emu.tenant_domain)
+    approver = threading.Timer(0.5, emu.approve_device_code,
+                               (flow["user_code"], user["username"], user["password"]))
+    approver.start()
+    result = app.acquire_token_by_device_flow(flow)
+    approver.join()
+    assert "access_token" in result and set(result) <= keys(TokenResult), \
+        set(result) - keys(TokenResult)
+    [account] = app.get_accounts()
+    assert set(account) <= keys(Account), set(account) - keys(Account)
+
+
+def test_the_token_event_has_exactly_the_named_keys(emu):
+    events = []
+    app = emu.app("confidential-secret")
+    http = RequestsHttpClient(verify=emu.ca_path)
+    client = Client(http, app["client_id"], emu.token_endpoint(),
+                    client_auth=SecretAuth(emu.client_credential("confidential-secret")),
+                    on_obtaining_tokens=events.append)
+    result = client.obtain_token_for_client(["https://graph.microsoft.com/.default"])
+    http.close()
+    assert "access_token" in result, result
+    [event] = events
+    assert set(event) == keys(TokenEvent) - {"environment"}  # the application adds that one
+    assert "client_secret" not in event["data"]
