@@ -15,14 +15,14 @@ because applications written for the original library catch them.
 An error dict's ``error`` is the identity provider's code (RFC 6749 §5.2, RFC 8628 §3.5, ...)
 or one of the library's own, all listed here and nowhere else:
 
-==========================  ==================================================================
-``invalid_response``        an answer that is not a usable JSON object: HTML, truncated, a
-                            redirect, or a success carrying no token
-``http_error``              a JSON answer without an ``error`` but with a failing HTTP status
-``unsupported_device_flow`` the authority advertises no device authorization endpoint
-``timeout``                 no sign-in response reached the loopback listener in time
-``federation_error``        the federated identity provider (WS-Trust) could not be used
-==========================  ==================================================================
+============================  ================================================================
+``invalid_response``          an answer that is not a usable JSON object: HTML, truncated, a
+                              redirect, or a success carrying no token
+``http_error``                a JSON answer without an ``error`` but with a failing HTTP status
+``unsupported_device_flow``   the authority advertises no device authorization endpoint
+``timeout``                   no sign-in response reached the loopback listener in time
+``federation_error``          the federated identity provider (WS-Trust) could not be used
+============================  ================================================================
 """
 from __future__ import annotations
 
