@@ -1,6 +1,8 @@
 """The TypedDicts of msal._types name every key the library really produces."""
 import threading
 
+import pytest
+
 from msal._http.requests_client import RequestsHttpClient
 from msal._types import Account, AuthCodeFlow, DeviceFlow, TokenEvent, TokenResult
 from msal.oauth2cli.client_auth import SecretAuth
@@ -44,3 +46,35 @@ def test_the_token_event_has_exactly_the_named_keys(emu):
     [event] = events
     assert set(event) == keys(TokenEvent) - {"environment"}  # the application adds that one
     assert "client_secret" not in event["data"]
+
+
+HTTP_CLIENTS = '''
+import requests
+from msal._http.requests_client import RequestsHttpClient
+from msal._http.throttle import ThrottledHttpClient
+from msal.oauth2cli.http import HttpClient, HttpClientProtocol
+
+session: HttpClientProtocol = requests.Session()
+ours: HttpClientProtocol = RequestsHttpClient()
+throttled: HttpClientProtocol = ThrottledHttpClient(ours, {})
+subclass: HttpClientProtocol = HttpClient()
+
+
+class PostOnly:
+    def post(self, url: str) -> None: ...
+
+
+wrong: HttpClientProtocol = PostOnly()  # line 17
+'''
+
+
+def test_the_http_client_protocol_admits_sessions_and_subclasses_only(tmp_path):
+    """requests.Session and the documented HttpClient qualify; a client without get does not."""
+    mypy = pytest.importorskip("mypy.api", reason="mypy is not installed (it is in the test extra)")
+    snippet = tmp_path / "clients.py"
+    snippet.write_text(HTTP_CLIENTS)
+    out, err, status = mypy.run(["--strict", "--no-incremental", "--follow-imports=silent",
+                                 str(snippet)])
+    errors = [line for line in out.splitlines() if ": error:" in line]
+    assert status == 1 and len(errors) == 1, out + err
+    assert "clients.py:17:" in errors[0] and "HttpClientProtocol" in errors[0]

@@ -28,13 +28,19 @@ class ResponseProtocol(Protocol):
 
 
 class HttpClientProtocol(Protocol):
-    """What MSAL asks of an HTTP client: a POST and a GET, each returning a response."""
+    """What MSAL asks of an HTTP client: a POST and a GET, each returning a response.
 
-    def post(self, url: str, params: Optional[Mapping[str, Any]] = None, data: Any = None,
-             headers: Optional[Mapping[str, str]] = None, **kwargs: Any) -> ResponseProtocol: ...
+    Only ``url`` is passed by position, and no keyword beyond these, so that a plain
+    ``requests.Session`` qualifies as well as a subclass of :class:`HttpClient`.
+    """
 
-    def get(self, url: str, params: Optional[Mapping[str, Any]] = None,
-            headers: Optional[Mapping[str, str]] = None, **kwargs: Any) -> ResponseProtocol: ...
+    def post(self, url: str, *, params: Optional[Mapping[str, Any]] = None, data: Any = None,
+             headers: Optional[Mapping[str, str]] = None,
+             timeout: Optional[float] = None) -> ResponseProtocol: ...
+
+    def get(self, url: str, *, params: Optional[Mapping[str, Any]] = None,
+            headers: Optional[Mapping[str, str]] = None,
+            timeout: Optional[float] = None) -> ResponseProtocol: ...
 
 
 class HttpClient(HttpClientProtocol):
