@@ -11,7 +11,6 @@ Tokens are cached in the unified token cache (realm ``managed_identity``, enviro
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
@@ -26,6 +25,7 @@ from ._managed_identity.errors import ArcPlatformNotSupportedError, ManagedIdent
 from ._managed_identity.service_fabric import pinned_session
 from ._managed_identity.sources import (APP_SERVICE, AZURE_ARC, CLOUD_SHELL, DEFAULT_TO_VM,
                                         MACHINE_LEARNING, SERVICE_FABRIC, Source)
+from .oauth2cli import jsontext
 from .token_cache import TokenCache
 
 __all__ = [
@@ -295,8 +295,8 @@ def _check_arc_honoured(id_type: Optional[str], id_value: str, text: Any) -> Non
     """Azure Arc ignores user-assigned ids: refuse a token it did not say is for that id."""
     field = ManagedIdentity._types_mapping.get(id_type or "", "")
     try:
-        echoed = json.loads(text).get(field)
-    except (TypeError, ValueError, AttributeError):
+        echoed = jsontext.loads(text).get(field)
+    except (ValueError, AttributeError):
         echoed = None
     if not isinstance(echoed, str) or echoed.lower() != id_value.lower():
         raise ManagedIdentityError(
