@@ -31,8 +31,13 @@ class FakeClock:
 
 @pytest.fixture
 def device(emu):
-    """A public client's protocol pieces: its session, its token client, the device endpoint."""
-    emu.device_code_interval = 1
+    """A public client's protocol pieces: its session, its token client, the device endpoint.
+
+    The emulator answers an interval of 0, which the client does not take (an interval must be
+    positive): it polls every 5 s (RFC 8628 §3.2) on the test's clock, while the emulator, which
+    sees the polls come at once, has no interval to find them too fast for.
+    """
+    emu.device_code_interval = 0
     session = RequestsHttpClient(verify=emu.ca_path)
     client_id = emu.app("public")["client_id"]
     endpoint = emu.token_endpoint().rsplit("/", 1)[0] + "/devicecode"
@@ -61,7 +66,7 @@ def test_slow_down_adds_five_seconds_to_every_later_wait(emu, device):
     session, client, endpoint = device
     clock = FakeClock()
     flow = start(session, client, endpoint, clock)
-    assert flow["interval"] == 1 and flow["expires_at"] == clock.time + flow["expires_in"]
+    assert flow["interval"] == 5 and flow["expires_at"] == clock.time + flow["expires_in"]
     emu.inject("status", "token", status=400, error="slow_down")
     waits_before = {}
 
@@ -74,8 +79,8 @@ def test_slow_down_adds_five_seconds_to_every_later_wait(emu, device):
     result = device_flow.poll(flow, request_token, now=clock.now, sleep=clock.sleep)
     assert "access_token" in result, result
     assert len(polls) == 3
-    assert waits_before[2] - waits_before[1] == pytest.approx(6)  # slow_down: 1 + 5
-    assert waits_before[3] - waits_before[2] == pytest.approx(6)  # pending keeps the new one
+    assert waits_before[2] - waits_before[1] == pytest.approx(10)  # slow_down: 5 + 5
+    assert waits_before[3] - waits_before[2] == pytest.approx(10)  # pending keeps the new one
     assert max(clock.slept) <= device_flow.ABORT_CHECK_INTERVAL  # waits in slices
 
 
@@ -83,11 +88,11 @@ def test_polling_stops_when_the_code_expires_on_the_clients_clock(emu, device):
     session, client, endpoint = device
     clock = FakeClock()
     flow = start(session, client, endpoint, clock)
-    flow["expires_at"] = clock.time + 2.5
+    flow["expires_at"] = clock.time + 12
     request_token, polls = poller(client, flow)
     result = device_flow.poll(flow, request_token, now=clock.now, sleep=clock.sleep)
     assert result["error"] == device_flow.AUTHORIZATION_PENDING
-    assert len(polls) == 3 == len(token_posts(emu, device_flow.GRANT_TYPE))  # at t = 0, 1, 2
+    assert len(polls) == 3 == len(token_posts(emu, device_flow.GRANT_TYPE))  # at t = 0, 5, 10
 
 
 def test_should_stop_ends_polling_before_the_next_request(emu, device):
