@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, TypedDict
 
+from .oauth2cli.oauth2 import TokenEvent  # the protocol layer announces it
+
+__all__ = ["TokenResult", "Account", "TokenEvent", "DeviceFlow", "AuthCodeFlow"]
+
 
 class TokenResult(TypedDict, total=False):
     """A token response (RFC 6749 §5.1) or an error (§5.2), as the acquire_token_* calls return it."""
@@ -45,19 +49,6 @@ class Account(TypedDict, total=False):
     username: str
     authority_type: str
     account_source: str
-
-
-class TokenEvent(TypedDict, total=False):
-    """What the protocol layer announces when tokens arrive, for the cache to file them."""
-
-    client_id: str
-    scope: List[str]
-    token_endpoint: str
-    environment: str
-    grant_type: str
-    response: Dict[str, Any]
-    params: Dict[str, Any]
-    data: Dict[str, Any]
 
 
 class DeviceFlow(TypedDict, total=False):

@@ -631,6 +631,8 @@ class TokenCache:
                 at["refresh_on"] = str(now + refresh_in)
             if data.get("key_id"):  # e.g. an SSH certificate's key
                 at["key_id"] = data["key_id"]
+            if event.get("user_assertion_hash"):  # On-behalf-of: which incoming token it is for
+                at["user_assertion_hash"] = event["user_assertion_hash"]
             self._put(CT.ACCESS_TOKEN, _access_token_key(**at), at)
 
         if home_account_id:
@@ -672,6 +674,8 @@ class TokenCache:
             }
             if response.get("foci"):
                 rt["family_id"] = response["foci"]
+            if event.get("user_assertion_hash"):
+                rt["user_assertion_hash"] = event["user_assertion_hash"]
             self._put_refresh_token(rt)
 
         app_metadata = {"client_id": client_id, "environment": environment}

@@ -50,9 +50,10 @@ def test_the_token_event_has_exactly_the_named_keys(emu):
 
 HTTP_CLIENTS = '''
 import requests
+from msal._http.contract import Answer, Sender
 from msal._http.requests_client import RequestsHttpClient
 from msal._http.throttle import ThrottledHttpClient
-from msal.oauth2cli.http import HttpClient, HttpClientProtocol
+from msal.oauth2cli.http import HttpClient, HttpClientProtocol, ResponseProtocol
 
 session: HttpClientProtocol = requests.Session()
 ours: HttpClientProtocol = RequestsHttpClient()
@@ -64,12 +65,22 @@ class PostOnly:
     def post(self, url: str) -> None: ...
 
 
-wrong: HttpClientProtocol = PostOnly()  # line 17
+wrong: HttpClientProtocol = PostOnly()  # line 18
+
+
+def same_contract(sender: Sender, client: HttpClientProtocol, answer: Answer,
+                  response: ResponseProtocol) -> None:
+    """The transport layer's statement of the contract and the protocol layer's are one."""
+    as_client: HttpClientProtocol = sender
+    as_sender: Sender = client
+    as_response: ResponseProtocol = answer
+    as_answer: Answer = response
 '''
 
 
 def test_the_http_client_protocol_admits_sessions_and_subclasses_only(tmp_path):
-    """requests.Session and the documented HttpClient qualify; a client without get does not."""
+    """requests.Session and the documented HttpClient qualify, a client without get does not, and
+    the transport layer's contract is the protocol layer's."""
     mypy = pytest.importorskip("mypy.api", reason="mypy is not installed (it is in the test extra)")
     snippet = tmp_path / "clients.py"
     snippet.write_text(HTTP_CLIENTS)
@@ -77,4 +88,4 @@ def test_the_http_client_protocol_admits_sessions_and_subclasses_only(tmp_path):
                                  str(snippet)])
     errors = [line for line in out.splitlines() if ": error:" in line]
     assert status == 1 and len(errors) == 1, out + err
-    assert "clients.py:17:" in errors[0] and "HttpClientProtocol" in errors[0]
+    assert "clients.py:18:" in errors[0] and "HttpClientProtocol" in errors[0]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Mapping, Optional
 
-from ..oauth2cli.http import ResponseProtocol
+from .contract import Answer
 
 
 class RequestsHttpClient(object):
@@ -39,12 +39,12 @@ class RequestsHttpClient(object):
         return kwargs
 
     def post(self, url: str, params: Optional[Mapping[str, Any]] = None, data: Any = None,
-             headers: Optional[Mapping[str, str]] = None, **kwargs: Any) -> ResponseProtocol:
+             headers: Optional[Mapping[str, str]] = None, **kwargs: Any) -> Answer:
         return self._session.post(url, params=params, data=data, headers=headers,
                                   **self._options(kwargs))
 
     def get(self, url: str, params: Optional[Mapping[str, Any]] = None,
-            headers: Optional[Mapping[str, str]] = None, **kwargs: Any) -> ResponseProtocol:
+            headers: Optional[Mapping[str, str]] = None, **kwargs: Any) -> Answer:
         return self._session.get(url, params=params, headers=headers, **self._options(kwargs))
 
     def close(self) -> None:

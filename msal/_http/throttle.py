@@ -27,7 +27,7 @@ import secrets
 import time
 from typing import Any, Callable, Dict, Mapping, MutableMapping, Optional, Tuple
 
-from ..oauth2cli.http import HttpClientProtocol, ResponseProtocol
+from .contract import Answer, Sender
 
 DEFAULT_THROTTLE = 60
 MAX_THROTTLE = 3600
@@ -56,7 +56,7 @@ class CachedResponse(object):
 class ThrottledHttpClient(object):
     """Answers from ``http_cache`` while an identical request is throttled; else the real client."""
 
-    def __init__(self, http_client: HttpClientProtocol, http_cache: MutableMapping[Any, Any],
+    def __init__(self, http_client: Sender, http_cache: MutableMapping[Any, Any],
                  now: Callable[[], float] = time.time,
                  never_replay: Callable[[Any], bool] = lambda data: False) -> None:
         """``never_replay(data)`` is true for a POST form whose HTTP 400 must not be replayed."""
@@ -67,7 +67,7 @@ class ThrottledHttpClient(object):
         self._purge()
 
     def post(self, url: str, params: Optional[Mapping[str, Any]] = None, data: Any = None,
-             headers: Optional[Mapping[str, str]] = None, **kwargs: Any) -> ResponseProtocol:
+             headers: Optional[Mapping[str, str]] = None, **kwargs: Any) -> Answer:
         key = _request_key("POST", url, params, data)
         replay = self._lookup(key)
         if replay is not None:
@@ -77,7 +77,7 @@ class ThrottledHttpClient(object):
         return resp
 
     def get(self, url: str, params: Optional[Mapping[str, Any]] = None,
-            headers: Optional[Mapping[str, str]] = None, **kwargs: Any) -> ResponseProtocol:
+            headers: Optional[Mapping[str, str]] = None, **kwargs: Any) -> Answer:
         key = _request_key("GET", url, params, None)
         replay = self._lookup(key)
         if replay is not None:
@@ -103,7 +103,7 @@ class ThrottledHttpClient(object):
             return None
         return CachedResponse(status, text, dict(headers))
 
-    def _remember(self, key: _Key, resp: ResponseProtocol, replayable_400: bool) -> None:
+    def _remember(self, key: _Key, resp: Answer, replayable_400: bool) -> None:
         status = getattr(resp, "status_code", 200)
         headers = getattr(resp, "headers", None) or {}
         retry_after = _header(headers, "Retry-After")

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from typing import Any, Dict, Mapping, Optional, Protocol
 
-from ..exceptions import INVALID_RESPONSE
 from . import jsontext
+
+# The protocol layer's own error codes (msal.exceptions lists every code the library makes up)
+INVALID_RESPONSE = "invalid_response"
+HTTP_ERROR = "http_error"
 
 
 class ResponseProtocol(Protocol):

@@ -7,16 +7,28 @@ through ``on_obtaining_tokens`` (which the application wires to its cache).
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, TypedDict
 from urllib.parse import urlencode
 
-from .._types import TokenEvent
-from ..exceptions import HTTP_ERROR
 from .client_auth import ClientAuth
-from .http import HttpClientProtocol, ResponseProtocol, invalid_response, read_json_object
+from .http import (HTTP_ERROR, HttpClientProtocol, ResponseProtocol, invalid_response,
+                   read_json_object)
 
 CLIENT_SECRET_FIELDS = ("client_secret", "client_assertion", "password", "code", "code_verifier",
                         "refresh_token", "assertion", "device_code")
+
+
+class TokenEvent(TypedDict, total=False):
+    """What the protocol layer announces when tokens arrive, for the cache to file them."""
+
+    client_id: str
+    scope: List[str]
+    token_endpoint: str
+    environment: str  # set by the application: the host the cache files the tokens under
+    grant_type: str
+    response: Dict[str, Any]
+    params: Dict[str, Any]
+    data: Dict[str, Any]
 
 
 class Client(object):
