@@ -44,7 +44,8 @@ def test_the_token_event_has_exactly_the_named_keys(emu):
     http.close()
     assert "access_token" in result, result
     [event] = events
-    assert set(event) == keys(TokenEvent) - {"environment"}  # the application adds that one
+    # The application adds the environment; only on-behalf-of adds the assertion's hash
+    assert set(event) == keys(TokenEvent) - {"environment", "user_assertion_hash"}
     assert "client_secret" not in event["data"]
 
 

@@ -7,7 +7,7 @@ through ``on_obtaining_tokens`` (which the application wires to its cache).
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, TypedDict
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, TypedDict, cast
 from urllib.parse import urlencode
 
 from .client_auth import ClientAuth
@@ -29,6 +29,7 @@ class TokenEvent(TypedDict, total=False):
     response: Dict[str, Any]
     params: Dict[str, Any]
     data: Dict[str, Any]
+    user_assertion_hash: str  # on-behalf-of: which incoming token the tokens stand in for
 
 
 class Client(object):
@@ -49,6 +50,7 @@ class Client(object):
     def obtain_token(self, grant_type: str, fields: Mapping[str, Any], scope: Iterable[str] = (),
                      headers: Optional[Mapping[str, str]] = None,
                      validate: Optional[Callable[[Dict[str, Any]], None]] = None,
+                     event_extra: Optional[Mapping[str, Any]] = None,
                      unsent_scope: Iterable[str] = ()) -> Dict[str, Any]:
         """POST a token request; return the token response or the server's error dict.
 
@@ -69,12 +71,13 @@ class Client(object):
             if validate:
                 validate(result)
             if self.on_obtaining_tokens:
-                self.on_obtaining_tokens(TokenEvent(
+                event = TokenEvent(
                     client_id=self.client_id,
                     scope=granted_scope(result, scope or list(unsent_scope)),
                     token_endpoint=self.token_endpoint, grant_type=grant_type, response=result,
                     params={},
-                    data={k: v for k, v in form.items() if k not in CLIENT_SECRET_FIELDS}))
+                    data={k: v for k, v in form.items() if k not in CLIENT_SECRET_FIELDS})
+                self.on_obtaining_tokens(cast(TokenEvent, {**event, **(event_extra or {})}))
         return result
 
     def obtain_token_for_client(self, scope: Iterable[str], **kwargs: Any) -> Dict[str, Any]:
