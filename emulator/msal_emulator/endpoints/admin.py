@@ -60,9 +60,9 @@ def reset_mex(emu: "Emulator", req: Request) -> Response:
     return json_response({"mex": "default"})
 
 
-def list_requests(emu, req: Request) -> Response:
+def list_requests(emu: "Emulator", req: Request) -> Response:
     return json_response(requestlog.as_json(emu.requests.snapshot()))
 
 
-def describe_config(emu, req: Request) -> Response:
+def describe_config(emu: "Emulator", req: Request) -> Response:
     return json_response(emu.describe_directory())

@@ -144,7 +144,9 @@ def _check_certificate_dates(emu: "Emulator", cert: x509.Certificate, header: Di
     start, end = cert.not_valid_before_utc.timestamp(), cert.not_valid_after_utc.timestamp()
     if start <= now < end:
         return
-    stamp = lambda t: time.strftime("%m/%d/%Y %H:%M:%S", time.gmtime(t))
+
+    def stamp(t: float) -> str:
+        return time.strftime("%m/%d/%Y %H:%M:%S", time.gmtime(t))
     raise errors.invalid_client(
         "Client assertion contains an invalid signature. [Reason - The key used is %s., "
         "Thumbprint of key used by client: '%s', Found key 'Start=%s, End=%s']"

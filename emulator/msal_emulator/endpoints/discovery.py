@@ -105,7 +105,7 @@ LOCAL_HOSTS = ["localhost", "127.0.0.1"]
 def _cloud_metadata(req: Request) -> List[Dict[str, Any]]:
     """Entra's list of clouds; the emulator's own address is a cloud of its own, listed only to
     clients that reach it there (under the real host names the list is Entra's)."""
-    def entry(hosts):
+    def entry(hosts: List[str]) -> Dict[str, Any]:
         return {"preferred_network": hosts[0], "preferred_cache": hosts[0], "aliases": list(hosts)}
     public = {"preferred_network": "login.microsoftonline.com",
               "preferred_cache": "login.windows.net", "aliases": list(PUBLIC_CLOUD_HOSTS)}

@@ -39,11 +39,12 @@ def userrealm(emu: "Emulator", req: Request, tenant: str, username: str) -> Resp
     return json_response(body)
 
 
-def _adfs_base_url(emu, req: Request) -> str:
+def _adfs_base_url(emu: "Emulator", req: Request) -> str:
     """The configured ADFS host for clients that reach the real host names (through the
     proxy); the emulator's own address for the others."""
     if emu.directory.adfs_hosts and req.hostname.lower() not in LOCAL_HOSTS:
-        return "https://" + sorted(emu.directory.adfs_hosts)[0]
+        host: str = sorted(emu.directory.adfs_hosts)[0]
+        return "https://" + host
     return req.base_url
 
 
