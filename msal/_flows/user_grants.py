@@ -2,12 +2,11 @@
 (managed users, and federated users through WS-Trust)."""
 from __future__ import annotations
 
-import base64
-import hashlib
 from typing import Any, Dict, List, Optional, Tuple
 
 from .._entra import scopes as scope_rules
 from .._entra import mex, telemetry, userrealm, wstrust
+from .._entra.obo import assertion_hash
 from .._entra.discovery import Endpoints
 from ..oauth2cli.oauth2 import Client
 from .auth_code import id_token_validator
@@ -57,12 +56,6 @@ def on_behalf_of(ctx: AppContext, user_assertion: Any, scopes: Any,
         fields={"requested_token_use": "on_behalf_of", "claims": ctx.claims(claims_challenge),
                 "client_info": "1"},
         headers=ctx.headers(telemetry.ON_BEHALF_OF), validate=validate, event_extra=hashed))
-
-
-def assertion_hash(user_assertion: str) -> str:
-    """The key of on-behalf-of tokens: SHA-256 of the incoming token, base64url unpadded."""
-    digest = hashlib.sha256(user_assertion.encode("utf-8")).digest()
-    return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
 
 
 def _cached_obo(ctx: AppContext, hashed: Dict[str, str], scopes: List[str],

@@ -10,7 +10,7 @@ import hashlib
 from typing import Any, Dict, Optional
 
 from .._entra.discovery import KNOWN_ALIASES
-from .._flows.user_grants import assertion_hash
+from .._entra.obo import assertion_hash
 
 __all__ = ["app_partition", "user_partition", "obo_partition", "assertion_hash",
            "canonical_environment", "redis_key", "partition_of_entry"]

@@ -19,7 +19,7 @@ import time
 from typing import (Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple,
                     TypeVar)
 
-from ..token_cache import EXPIRY_MARGIN, TokenCache, _to_int
+from ..token_cache import EXPIRY_MARGIN, TokenCache, to_int
 from ._l1 import LRU, Partition
 from ._store import L2, Unavailable
 from .partitions import (app_partition, obo_partition, partition_of_entry, redis_key,
@@ -269,7 +269,7 @@ class RedisTokenCache(TokenCache):
     def _lifetimes(self, doc: Dict[str, Any]) -> Tuple[Optional[int], int]:
         """(sliding ms, lifetime ms): the latest access token's expiry, or the refresh tokens'
         sliding lifetime when longer."""
-        expiries = [_to_int(e.get("expires_on"), 0) or 0
+        expiries = [to_int(e.get("expires_on"), 0) or 0
                     for e in doc.get(self.CredentialType.ACCESS_TOKEN, {}).values()
                     if isinstance(e, dict)]
         lifetime = max(expiries, default=0) - time.time()
@@ -400,7 +400,7 @@ class RedisTokenCache(TokenCache):
 
             def usable(part: Partition) -> Optional[List[Dict[str, Any]]]:
                 found = part.cache.find(credential_type, scopes, query)
-                live = [e for e in found if (_to_int(e.get("expires_on"), 0) or 0) > deadline]
+                live = [e for e in found if (to_int(e.get("expires_on"), 0) or 0) > deadline]
                 return live or None
             hit = self._read_through(name, usable)
             if hit is not None:
