@@ -128,6 +128,15 @@ def test_next_interval_follows_rfc8628_section_3_5(answer, expected):
     assert device_flow.next_interval(7, answer) == expected
 
 
+def test_the_request_carries_extension_parameters_only_when_they_have_a_value():
+    """RFC 8628 §3.1 plus an identity provider's extensions (Entra takes a ``claims`` request)."""
+    assert device_flow.build_request("app", ["openid", "User.Read"]) == {
+        "client_id": "app", "scope": "openid User.Read"}
+    assert device_flow.build_request("app", ["openid"], {"claims": '{"id_token": {}}',
+                                                         "empty": None}) == {
+        "client_id": "app", "scope": "openid", "claims": '{"id_token": {}}'}
+
+
 @pytest.mark.parametrize("answer,interval,lifetime", [
     ({"device_code": "d", "expires_in": 600, "interval": 3}, 3, 600),
     ({"device_code": "d"}, 5, 900),  # §3.2: no interval means 5 s

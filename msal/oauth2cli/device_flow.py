@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any, Callable, Dict, Iterable, MutableMapping, Optional
+from typing import Any, Callable, Dict, Iterable, Mapping, MutableMapping, Optional
 
 from .http import HttpClientProtocol, invalid_response, read_json_object
 
@@ -27,9 +27,13 @@ ACCESS_DENIED = "access_denied"
 EXPIRED_TOKEN = "expired_token"
 
 
-def build_request(client_id: str, scope: Iterable[str]) -> Dict[str, str]:
-    """The device authorization request's form (§3.1)."""
-    return {"client_id": client_id, "scope": " ".join(scope)}
+def build_request(client_id: str, scope: Iterable[str],
+                  extra: Optional[Mapping[str, Optional[str]]] = None) -> Dict[str, str]:
+    """The device authorization request's form (§3.1); ``extra`` parameters (an identity
+    provider's extensions, such as a ``claims`` request) go along when they have a value."""
+    form = {"client_id": client_id, "scope": " ".join(scope)}
+    form.update((k, v) for k, v in (extra or {}).items() if v)
+    return form
 
 
 def parse_response(answer: Dict[str, Any], now: float) -> Dict[str, Any]:
@@ -49,9 +53,11 @@ def parse_response(answer: Dict[str, Any], now: float) -> Dict[str, Any]:
 
 def request_device_code(http_client: HttpClientProtocol, endpoint: str, client_id: str,
                         scope: Iterable[str], headers: Dict[str, str],
-                        now: Callable[[], float] = time.time) -> Dict[str, Any]:
+                        now: Callable[[], float] = time.time,
+                        extra: Optional[Mapping[str, Optional[str]]] = None) -> Dict[str, Any]:
     """POST the device authorization request (§3.1); the flow dict or an error dict (§3.2)."""
-    resp = http_client.post(endpoint, data=build_request(client_id, scope), headers=headers)
+    resp = http_client.post(endpoint, data=build_request(client_id, scope, extra),
+                            headers=headers)
     return parse_response(read_json_object(resp, "the device authorization endpoint"), now())
 
 
