@@ -15,16 +15,17 @@ from .._entra import telemetry
 from .._entra.discovery import Endpoints
 from ..exceptions import UNSUPPORTED_DEVICE_FLOW
 from ..oauth2cli import device_flow
-from .auth_code import id_token_validator
-from .context import AppContext, from_network
+from ..oauth2cli.oauth2 import Client
+from . import redeem
+from .context import AppContext
 
 DEVICE_CODE_GRANT = device_flow.GRANT_TYPE
 
 
 def initiate(ctx: AppContext, scopes: Any) -> Dict[str, Any]:
     """Ask for a device code; the flow dict gains ``expires_at`` and ``interval``."""
-    decorated = ctx.user_scopes(scope_rules.validate(scopes or []))
-    endpoint = device_authorization_endpoint(ctx.endpoints())
+    decorated = redeem.user_scopes(ctx, scope_rules.validate(scopes or []))
+    endpoint = device_authorization_endpoint(ctx.discovery.endpoints(ctx.config.authority))
     if not endpoint:
         return {"error": UNSUPPORTED_DEVICE_FLOW,
                 "error_description": "This authority advertises no device authorization endpoint"}
@@ -32,8 +33,9 @@ def initiate(ctx: AppContext, scopes: Any) -> Dict[str, Any]:
     # The original sends its base headers and a client-request-id here, but no
     # x-client-current-telemetry: the wire stays the same.
     flow = device_flow.request_device_code(
-        ctx.http_client, endpoint, ctx.client_id, decorated,
-        headers=dict(ctx.base_headers, **{"client-request-id": correlation_id}), now=ctx.now)
+        ctx.http, endpoint, ctx.config.client_id, decorated,
+        headers=dict(ctx.config.base_headers, **{"client-request-id": correlation_id}),
+        now=ctx.now)
     if "error" not in flow:
         flow["_scope"] = decorated
         flow["_correlation_id"] = correlation_id
@@ -60,22 +62,19 @@ def acquire(ctx: AppContext, flow: Any, claims_challenge: Optional[str] = None,
     except TypeError as exc:
         raise ValueError("flow has been altered: {}".format(exc))
     device_flow.check_interval(flow.get("interval", device_flow.DEFAULT_INTERVAL))
-    endpoints = ctx.endpoints()
-    client = ctx.oauth_client(endpoints)
-    fields = {"device_code": flow["device_code"], "code": flow["device_code"],
-              "claims": ctx.claims(claims_challenge), "client_info": "1"}
-    validate = id_token_validator(ctx, endpoints.issuer)
+    fields = {"device_code": flow["device_code"], "code": flow["device_code"]}
     correlation_id = flow.get("_correlation_id")
     if not isinstance(correlation_id, str):
         correlation_id = None
 
     def request_token() -> Dict[str, Any]:  # RFC 8628 §3.4: a poll names no scope
-        return client.obtain_token(
-            DEVICE_CODE_GRANT, fields, (), unsent_scope=scope, validate=validate,
-            headers=ctx.headers(telemetry.DEVICE_FLOW, correlation_id=correlation_id))
+        return redeem.prepare(
+            ctx, telemetry.DEVICE_FLOW, claims_challenge=claims_challenge, fields=fields,
+            correlation_id=correlation_id,
+        ).send(Client.obtain_token, DEVICE_CODE_GRANT, scope=(), unsent_scope=scope)
 
     def should_stop(_: MutableMapping[str, Any]) -> bool:
         return bool(exit_condition and exit_condition(flow))
 
-    return from_network(device_flow.poll(flow, request_token, now=ctx.now, sleep=sleep,
-                                         should_stop=should_stop))
+    return device_flow.poll(flow, request_token, now=ctx.now, sleep=sleep,
+                            should_stop=should_stop)
