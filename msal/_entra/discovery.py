@@ -33,7 +33,7 @@ from urllib.parse import urlparse
 
 from ..authority import (CIAM_HOST_SUFFIX, WELL_KNOWN_AUTHORITY_HOSTS,
                          WELL_KNOWN_B2C_HOST_SUFFIXES, WORLD_WIDE, Authority)
-from ..oauth2cli import jsontext
+from ..oauth2cli.http import HttpClientProtocol, read_json_object
 from . import mex, userrealm
 
 DISCOVERY_TTL = 24 * 3600
@@ -117,7 +117,7 @@ class Discovery(object):
     """Answers "where are the endpoints", "which hosts are aliases" and "where are the tokens
     cached" for an application."""
 
-    def __init__(self, http_client: Any, validate_authority: bool = True,
+    def __init__(self, http_client: HttpClientProtocol, validate_authority: bool = True,
                  instance_discovery: Optional[bool] = None,
                  http_cache: Optional[MutableMapping[Any, Any]] = None,
                  now: Callable[[], float] = time.time, shared: SharedAnswers = SHARED) -> None:
@@ -332,18 +332,11 @@ def openid_configuration_url(authority: Authority) -> str:
     return authority.url + "/v2.0/.well-known/openid-configuration"
 
 
-def _get_json(http_client: Any, url: str, params: Optional[Dict[str, str]] = None
-              ) -> Tuple[Dict[str, Any], bool]:
+def _get_json(http_client: HttpClientProtocol, url: str,
+              params: Optional[Dict[str, str]] = None) -> Tuple[Dict[str, Any], bool]:
     """GET a JSON document; return (document or error dict, succeeded)."""
     # No Accept header, as the original library sends none; params only when there are some.
     resp = http_client.get(url, params=params) if params else http_client.get(url)
-    try:
-        doc = jsontext.loads(resp.text)
-    except ValueError:
-        doc = None
-    if not isinstance(doc, dict):
-        return {"error": "invalid_response",
-                "error_description": "HTTP {} with a body that is not a JSON object".format(
-                    resp.status_code)}, False
+    doc = read_json_object(resp, "the discovery endpoint")
     ok: bool = 200 <= resp.status_code < 300 and "error" not in doc
     return doc, ok

@@ -23,6 +23,7 @@ from .._entra.discovery import Discovery
 from .._entra.region import RegionResolver
 from ..authority import Authority
 from ..oauth2cli.client_auth import ClientAuth
+from ..oauth2cli.http import HttpClientProtocol
 from ..token_cache import TokenCache
 from .single_flight import SingleFlight
 
@@ -50,7 +51,7 @@ class AppContext(object):
 
     config: AppConfig
     cache: TokenCache
-    http: Any  # An HttpClient (msal.oauth2cli.http), throttled
+    http: HttpClientProtocol  # throttled
     discovery: Discovery
     client_auth: ClientAuth
     region: Optional[RegionResolver] = None

@@ -17,7 +17,7 @@ from .._entra import telemetry
 from ..authority import Authority
 from ..exceptions import IdTokenError
 from ..oauth2cli import oidc
-from ..oauth2cli.oauth2 import Client
+from ..oauth2cli.oauth2 import Client, TokenEvent
 from .context import AppContext
 
 Grant = Callable[..., Dict[str, Any]]  # An unbound Client.obtain_token_* method
@@ -67,9 +67,9 @@ def protocol_client(ctx: AppContext, authority: Authority, token_endpoint: str) 
     authority's host (a regional token endpoint's host is not the cache's environment)."""
     environment = authority.environment
 
-    def add_to_cache(event: Dict[str, Any]) -> None:
+    def add_to_cache(event: TokenEvent) -> None:
         event.setdefault("environment", environment)
-        ctx.cache.add(event, now=ctx.now())
+        ctx.cache.add(dict(event), now=ctx.now())
     return Client(ctx.http, ctx.config.client_id, token_endpoint, client_auth=ctx.client_auth,
                   on_obtaining_tokens=add_to_cache, on_response=ctx.last_request.record)
 
