@@ -14,7 +14,7 @@ import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from scenarios import SCENARIOS  # noqa: E402
+from ecosystem_scenarios import SCENARIOS  # noqa: E402
 
 
 class LineEnv:

@@ -465,7 +465,7 @@ def cache_file():
 WRITER = r'''
 import json, sys
 sys.path.insert(0, sys.argv[1])
-import scenarios
+import ecosystem_scenarios as scenarios
 env = scenarios.Offline(json.loads(sys.argv[2]))
 print(json.dumps(getattr(scenarios, sys.argv[3])(env, *sys.argv[4:])))
 '''
@@ -639,7 +639,7 @@ def flask_app(env):
     from flask_session import Session
     from identity.flask import Auth
     app = Flask(__name__)
-    app.config.update(SECRET_KEY="ecosystem", SESSION_TYPE="filesystem",
+    app.config.update(SECRET_KEY="ecosystem", SESSION_TYPE="filesystem", TESTING=True,
                       SESSION_FILE_DIR=os.path.abspath("flask_session"))
     Session(app)
     auth = Auth(app, redirect_uri="http://localhost/callback", **web_auth_kwargs(env))
@@ -734,7 +734,7 @@ def identity_quart_log_in_and_token(env):
     from quart import Quart
     from identity.quart import Auth
     app = Quart(__name__)
-    app.config.update(SECRET_KEY="ecosystem")
+    app.config.update(SECRET_KEY="ecosystem", TESTING=True)
     auth = Auth(app, redirect_uri="http://localhost/callback", **web_auth_kwargs(env))
     # Quart-Session stores only in servers (redis, memcached, mongodb): Quart's own signed
     # cookie session stands in for them.
