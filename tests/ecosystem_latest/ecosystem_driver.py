@@ -96,6 +96,33 @@ class UserAgent:
         alice = self.emu.user("alice")
         return Browser(self.emu).sign_in(auth_uri, alice["username"], alice["password"])
 
+    def do_browse(self, url: str) -> str:
+        """A person with headless Chromium opens the web app, signs in on the emulator's page
+        and is sent back to the app; the text of the page they end on."""
+        from helpers import CHROMIUM, CHROMIUM_ARGS
+        from playwright.sync_api import sync_playwright
+        if not CHROMIUM:
+            raise RuntimeError("Chromium is not installed")
+        alice = self.emu.user("alice")
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_context(ignore_https_errors=True).new_page()
+                response = page.goto(url)
+                if response is not None and response.status >= 500:
+                    raise RuntimeError("the web app answered %d: %s" % (response.status, page.inner_text("body")[:300]))
+                try:
+                    page.wait_for_selector("input[name=login]", timeout=30000)
+                except Exception:
+                    raise RuntimeError("no sign-in page at %s: %s" % (page.url, page.inner_text("body")[:300]))
+                page.fill("input[name=login]", alice["username"])
+                page.fill("input[name=passwd]", alice["password"])
+                page.click("button[value=accept]")
+                page.wait_for_url(url, timeout=30000)
+                return page.inner_text("body")
+            finally:
+                browser.close()
+
     def do_approve_device(self, user_code: str, verification_uri: str) -> str:
         alice = self.emu.user("alice")
         return self.emu.approve_device_code(user_code, alice["username"], alice["password"],

@@ -634,7 +634,7 @@ def identity_web_auth_device_code(env):
     check("access_token" in auth.get_token_for_user([USER_READ]), "get_token_for_user")
 
 
-def flask_app(env):
+def flask_app(env, redirect_uri="http://localhost/callback"):
     from flask import Flask
     from flask_session import Session
     from identity.flask import Auth
@@ -642,7 +642,7 @@ def flask_app(env):
     app.config.update(SECRET_KEY="ecosystem", SESSION_TYPE="filesystem", TESTING=True,
                       SESSION_FILE_DIR=os.path.abspath("flask_session"))
     Session(app)
-    auth = Auth(app, redirect_uri="http://localhost/callback", **web_auth_kwargs(env))
+    auth = Auth(app, redirect_uri=redirect_uri, **web_auth_kwargs(env))
 
     @app.route("/")
     @auth.login_required(scopes=[USER_READ])
@@ -684,6 +684,28 @@ def identity_flask_log_out(env):
     check(out.status_code == 302, "log out: %s" % out.status_code)
     again = client.get("/")
     check(again.status_code != 200 or again.get_json(silent=True) is None, "still signed in")
+
+
+@scenario("identity")
+def identity_flask_in_chromium(env):
+    """The Flask app served on loopback; a person signs in with headless Chromium."""
+    from werkzeug.serving import make_server
+    server = make_server("127.0.0.1", 0, None)
+    port = server.server_port
+    server.server_close()
+    app = flask_app(env, redirect_uri="http://localhost:%d/callback" % port)
+    app.config.update(TESTING=False)
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        page = env.ask("browse", url="http://localhost:%d/" % port)
+    finally:
+        server.shutdown()
+        thread.join(10)
+    body = json.loads(page)
+    check(body["user"] == env.cfg["alice"]["username"], "user")
+    assert_alice_token(env, body["token"])
 
 
 def django_client(env):

@@ -7,8 +7,8 @@ against one emulator, prints a Markdown table per library, then each scenario th
 this package with the first line of its error. With ``--azure-identity-suite DIR`` (the
 unpacked azure-identity 1.27.0 sdist), it also runs that package's own offline tests with
 pytest in both interpreters and counts the passes (this takes several minutes; it needs
-pytest, pytest-asyncio and aiohttp in both venvs, and stands in for the Azure SDK's unpublished
-test utilities with azure_suite/).
+pytest, pytest-asyncio and aiohttp in both venvs; azure_suite/ stands in for the Azure SDK's
+unpublished test utilities and writes the certificate files the sdist leaves out).
 """
 import argparse
 import os
@@ -19,6 +19,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import ecosystem_driver as driver  # noqa: E402
+from azure_suite import make_certificates  # noqa: E402
 from ecosystem_scenarios import LIBRARIES, SCENARIOS  # noqa: E402
 
 SUITE_STUBS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "azure_suite")
@@ -62,11 +63,13 @@ def failures(runs):
 
 def own_suite(source, side):
     """azure-identity's offline tests under one interpreter: pytest's summary line."""
+    make_certificates.main(os.path.join(source, "tests"))
     pytest = os.path.join(os.path.dirname(driver.INTERPRETERS[side]), "pytest")  # not -m: no cwd on sys.path
     env = {k: v for k, v in os.environ.items() if k not in driver.FOREIGN_VARIABLES}
     env["PYTHONPATH"] = SUITE_STUBS
     done = subprocess.run(
-        [pytest, "-q", "-p", "no:cacheprovider", "tests", "--ignore=tests/perfstress_tests",
+        [pytest, "-q", "-p", "no:cacheprovider", "-p", "no:msal_emulator", "-p", "devtools_testutils", "tests",
+         "--ignore=tests/perfstress_tests",
          "--ignore=tests/integration", "--ignore=tests/managed-identity-live"],
         cwd=source, capture_output=True, text=True, timeout=3600, env=env)
     summary = [line for line in done.stdout.splitlines() if re.search(r"\d+ (passed|failed)", line)]
