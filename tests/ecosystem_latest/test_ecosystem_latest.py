@@ -12,10 +12,11 @@ import pytest
 import ecosystem_driver as driver
 from ecosystem_scenarios import LIBRARIES, SCENARIOS
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.e2e, pytest.mark.skipif(
     not (driver.available("ours") and driver.available("original")),
     reason="the venvs with azure-identity 1.27.0 over this package and over the original msal "
-           "1.39.0 are missing (./dev setup makes them)")
+           "1.39.0 are missing (./dev setup makes them)")]
+BROWSER_SCENARIOS = {"identity_flask_in_chromium"}
 
 # Scenario -> text its failure on this package must contain (the 1.39 API it needs).
 PII_LOG = "unexpected keyword argument 'enable_pii_log'"
@@ -56,7 +57,8 @@ def describe(run):
     return run.get("error", "") + "\n" + run.get("trace", "")
 
 
-@pytest.mark.parametrize("name", sorted(SCENARIOS))
+@pytest.mark.parametrize("name", [pytest.param(name, marks=[pytest.mark.browser] if name in BROWSER_SCENARIOS
+                                               else []) for name in sorted(SCENARIOS)])
 def test_what_passes_on_the_original_passes_here(ecosystem_emu, name):
     control = driver.run(ecosystem_emu, "original", name)
     assert control["msal"] == "1.39.0"
