@@ -17,6 +17,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.skipif(
     reason="the venvs with azure-identity 1.27.0 over this package and over the original msal "
            "1.39.0 are missing (./dev setup makes them)")]
 BROWSER_SCENARIOS = {"identity_flask_in_chromium"}
+# Failing on the control but passing here, on purpose (docs/differences.md): the original cannot
+# store a Cloud Shell answer whose refresh_in is a string.
+BEYOND_THE_CONTROL = {"azid_managed_identity_cloud_shell"}
 
 # Scenario -> text its failure on this package must contain (the 1.39 API it needs).
 PII_LOG = "unexpected keyword argument 'enable_pii_log'"
@@ -62,6 +65,11 @@ def describe(run):
 def test_what_passes_on_the_original_passes_here(ecosystem_emu, name):
     control = driver.run(ecosystem_emu, "original", name)
     assert control["msal"] == "1.39.0"
+    if not control["passed"] and name in BEYOND_THE_CONTROL:
+        assert control["error"].startswith("TypeError: unsupported operand"), control["error"]
+        ours = driver.run(ecosystem_emu, "ours", name)
+        assert ours["passed"], describe(ours)
+        return
     if not control["passed"]:
         pytest.skip("the control fails this %s scenario too: %s" % (LIBRARIES[name], control["error"]))
     ours = driver.run(ecosystem_emu, "ours", name)
