@@ -133,6 +133,28 @@ def client_credentials_miss(run: Run, state: str, tenants: int) -> Figures:
     return {"us": _per_token_request_us(run, http, call)}
 
 
+def client_credentials_hit_many_apps(run: Run, state: str, tenants: int) -> Figures:
+    """One application per tenant over one shared cache, every call to the next app in turn:
+    the first call of each app (``first_us``), then hits spread across all of them (``us``).
+    One app's call first loads the shared cache, a cost that is not any app's own."""
+    cache = run.cache(state)
+    http = idp.FakeIdentityProvider()
+    scopes = [idp.resource_scope(0)]
+    _expect_token(confidential_app(idp.tenant_id(0), cache, http).acquire_token_for_client(scopes))
+    apps = [confidential_app(idp.tenant_id(t), cache, http) for t in range(1, tenants)]
+    start = time.perf_counter()
+    for app in apps:
+        _expect_token(app.acquire_token_for_client(scopes))
+    first = (time.perf_counter() - start) / len(apps) * 1e6
+    order = list(apps)
+    random.Random(11).shuffle(order)
+    it = itertools.cycle(order)
+
+    def call():
+        return next(it).acquire_token_for_client(scopes)
+    return {"us": per_call_us(call, 2000, run.repeats(15)), "first_us": first}
+
+
 # ---------------------------------------------------------------- silent
 
 def silent_hit(run: Run, state: str) -> Figures:
@@ -169,6 +191,29 @@ def get_accounts(run: Run, state: str) -> Figures:
     return {"us": per_call_us(app.get_accounts, 1, run.repeats(21)), "accounts": count}
 
 
+def web_app_request_cycle(run: Run, state: str) -> Figures:
+    """What a web app does per request, as in the Flask samples: a new cache loaded from the
+    session, a new application over it, ``get_accounts()``, a silent hit, and ``serialize()``
+    if the cache changed. ``requests`` counts the HTTP requests per cycle."""
+    session = run.state(state)
+    http = idp.FakeIdentityProvider()
+
+    def cycle():
+        cache = msal.SerializableTokenCache()
+        cache.deserialize(session)
+        app = confidential_app(idp.USER_TENANT, cache, http)
+        accounts = app.get_accounts()
+        result = _expect_token(app.acquire_token_silent(["User.Read"], accounts[0]))
+        if cache.has_state_changed:
+            cache.serialize()
+        return result
+    cycle()  # a first web request may discover the authority
+    before = http.gets + http.posts
+    calls, repeats = 50, run.repeats(9)
+    figure = per_call_us(cycle, calls, repeats)
+    return {"us": figure, "requests": (http.gets + http.posts - before) / float(calls * repeats)}
+
+
 # ---------------------------------------------------------------- persistence
 
 def serialization(run: Run, state: str) -> Figures:
@@ -192,6 +237,40 @@ def _first_use(text: str) -> None:
     cache.deserialize(text)
     app = public_app(cache)
     _expect_token(app.acquire_token_silent(["User.Read"], app.get_accounts()[0]))
+
+
+def first_lookup(run: Run) -> Figures:
+    """The first cache hit after deserialize() of a big cache, each time on a freshly loaded
+    state: a client credentials hit among 1,000 tenants x 10 tokens, a silent hit among
+    10,000 accounts (11,000 access tokens in the two states together)."""
+    figures = {}
+    for name, state, make_call in (("cc_us", "apps_1000", _first_cc_hit),
+                                   ("silent_us", "users_10k", _first_silent_hit)):
+        text = run.state(state)
+        cache = msal.SerializableTokenCache()
+        cache.deserialize(text)
+        call = make_call(cache)
+        samples = []
+        for _ in range(run.repeats(9)):
+            cache.deserialize(text)
+            start = time.perf_counter()
+            _expect_token(call())
+            samples.append((time.perf_counter() - start) * 1e6)
+        figures[name] = statistics.median(samples)
+    return figures
+
+
+def _first_cc_hit(cache: Any) -> Callable[[], Any]:
+    app = confidential_app(idp.tenant_id(7), cache)
+    _expect_token(app.acquire_token_for_client([idp.resource_scope(1)]))  # discovery
+    return lambda: app.acquire_token_for_client([idp.resource_scope(2)])
+
+
+def _first_silent_hit(cache: Any) -> Callable[[], Any]:
+    app = public_app(cache)
+    account = app.get_accounts()[123]
+    _expect_token(app.acquire_token_silent(["User.Read"], account))  # discovery
+    return lambda: app.acquire_token_silent(["User.Read"], account)
 
 
 def peak_memory(run: Run, state: str) -> Figures:
@@ -259,12 +338,15 @@ SCENARIOS: Dict[str, Callable[[Run], Figures]] = {
     "cc_hit_1000": lambda run: client_credentials_hit(run, "apps_1000", 1000),
     "cc_miss_1": lambda run: client_credentials_miss(run, "apps_1", 1),
     "cc_miss_1000": lambda run: client_credentials_miss(run, "apps_1000", 1000),
+    "cc_hit_1000_apps": lambda run: client_credentials_hit_many_apps(run, "apps_1000", 1000),
     "silent_hit_10k": lambda run: silent_hit(run, "users_10k"),
+    "web_app_cycle": lambda run: web_app_request_cycle(run, "users_1"),
     "silent_refresh_10": lambda run: silent_refresh(run, "users_10"),
     "silent_refresh_10k": lambda run: silent_refresh(run, "users_10k"),
     "get_accounts_10k": lambda run: get_accounts(run, "users_10k"),
     "serialization_10k": lambda run: serialization(run, "users_10k"),
     "memory_10k": lambda run: peak_memory(run, "users_10k"),
+    "first_lookup": first_lookup,
     "threads_8": lambda run: threads(run, "apps_1"),
     "emulator": emulator_round_trip,
 }

@@ -6,6 +6,8 @@ the documented dict. Protocol details live in :mod:`msal.oauth2cli`, Microsoft r
 """
 from __future__ import annotations
 
+import dataclasses
+import functools
 import logging
 import time
 from typing import Any, Callable, Dict, List, Mapping, Optional, Union
@@ -16,10 +18,12 @@ from ._entra import telemetry
 from ._entra.discovery import Discovery
 from ._entra.region import RegionResolver
 from ._http.throttle import ThrottledHttpClient, never_replay_grants
-from ._flows import auth_code, client_credentials, device_code, silent, user_fic, user_grants
-from ._flows.context import AppContext
+from ._flows import auth_code, client_credentials, device_code, on_behalf_of, silent
+from ._flows import refresh_token as migration
+from ._flows import user_fic, username_password
+from ._flows.context import AppConfig, AppContext
 from .auth_scheme import unsupported as refuse_auth_scheme
-from .authority import AuthorityBuilder, parse_authority, parse_oidc_authority
+from .authority import Authority, AuthorityBuilder, parse_authority, parse_oidc_authority
 from .oauth2cli.client_auth import AssertionAuth, ClientAuth, PrivateKeyJwtAuth, SecretAuth
 from .token_cache import TokenCache
 
@@ -189,6 +193,9 @@ class ClientApplication(object):
         :param dict http_cache: A dict-like object in which MSAL keeps some non-token HTTP
             answers (such as discovery documents and throttling state), so that a long-lived
             application does fewer requests (since 1.16.0). By default a dict in memory.
+            Without it, the applications of one authority in a process still share its
+            discovery (for a day), so a web app that creates an application per web request
+            discovers its authority once, and serves cached tokens without any request.
 
             A command-line tool that runs many times can keep it in a file. It holds no token,
             no personal data and nothing a guessed password or secret could be checked against,
@@ -262,30 +269,25 @@ class ClientApplication(object):
         self.client_credential = client_credential
         if oidc_authority is not None and authority is not None:
             raise ValueError("You can not provide both authority and oidc_authority")
-        self.authority = parse_authority(authority) if oidc_authority is None \
+        self.authority = _authority_of(authority) if oidc_authority is None \
             else parse_oidc_authority(oidc_authority)
         cache = _checked_cache(token_cache) if token_cache is not None else TokenCache()
         self.http_client = http_client if http_client is not None else _default_http_client(
             verify, proxies, timeout)
         self._http_cache = http_cache if http_cache is not None else {}
-        throttled = ThrottledHttpClient(
-            self.http_client, self._http_cache,  # Polls repeat; a password error may name the user
-            never_replay=never_replay_grants(device_code.DEVICE_CODE_GRANT, "password"))
         self._allow_broker = allow_broker
         self._enable_pii_log = bool(enable_pii_log)
         self._used_states = auth_code.UsedStates()
-        self._ctx = AppContext(
-            client_id=client_id, authority=self.authority,
-            discovery=Discovery(throttled, validate_authority, instance_discovery,
-                                self._http_cache),
-            http_client=throttled, cache=cache,
-            client_auth=_client_auth(client_id, client_credential, client_claims),
-            base_headers=telemetry.base_headers(app_name, app_version),
-            capabilities=claims_rules.capabilities_claims(client_capabilities),
-            exclude_scopes=scope_rules.check_exclusions(exclude_scopes),
-            is_confidential=client_credential is not None,
-            region=RegionResolver(azure_region, self.http_client), now=time.time,
-            enable_pii_log=self._enable_pii_log)
+        now = time.time  # The one clock of this application's services
+        self._ctx = _context(
+            AppConfig(client_id=client_id, authority=self.authority,
+                      base_headers=telemetry.base_headers(app_name, app_version),
+                      capabilities=claims_rules.capabilities_claims(client_capabilities),
+                      exclude_scopes=tuple(scope_rules.check_exclusions(exclude_scopes)),
+                      enable_pii_log=self._enable_pii_log),
+            cache, self.http_client, self._http_cache, validate_authority, instance_discovery,
+            _client_auth(client_id, client_credential, client_claims, now),
+            RegionResolver(azure_region, self.http_client), now)
 
     @property
     def token_cache(self) -> TokenCache:
@@ -297,12 +299,12 @@ class ClientApplication(object):
 
     @token_cache.setter
     def token_cache(self, cache: TokenCache) -> None:
-        self._ctx.cache = _checked_cache(cache)
+        self._ctx = dataclasses.replace(self._ctx, cache=_checked_cache(cache))
 
     def _claims(self, claims_challenge: Optional[str],
                 forwarded_client_claims: Optional[str]) -> Optional[str]:
         """The claims challenge a flow is given, with any client-forwarded claims merged in."""
-        return claims_rules.with_forwarded(self._ctx.capabilities, claims_challenge,
+        return claims_rules.with_forwarded(self._ctx.config.capabilities, claims_challenge,
                                            forwarded_client_claims)
 
     def __repr__(self) -> str:
@@ -482,7 +484,7 @@ class ClientApplication(object):
         if username is not None and not isinstance(username, str):
             raise ValueError("username must be a string")
         return self.token_cache.find_accounts(
-            environments=self._ctx.aliases(), username=username)
+            environments=self._ctx.discovery.aliases(self.authority), username=username)
 
     def remove_account(self, account: Account) -> None:
         """Sign the account out of this application: forget its tokens and the account from the cache.
@@ -492,7 +494,8 @@ class ClientApplication(object):
         if not isinstance(account, dict) or not account.get("home_account_id"):
             raise ValueError("account must be one of the dicts returned by get_accounts()")
         self.token_cache.remove_account_data(
-            home_account_id=account["home_account_id"], environments=self._ctx.aliases(),
+            home_account_id=account["home_account_id"],
+            environments=self._ctx.discovery.aliases(self.authority),
             client_id=self.client_id)
 
     # ---- Silent ------------------------------------------------------------------------
@@ -587,7 +590,7 @@ class ClientApplication(object):
         :returns: a dict without ``"error"`` when the migration worked (the token response);
             a dict with ``"error"`` and more keys when it did not.
         """
-        return user_grants.by_refresh_token(self._ctx, refresh_token, scopes)
+        return migration.acquire(self._ctx, refresh_token, scopes)
 
     def acquire_token_by_username_password(
             self, username: str, password: str, scopes: List[str],
@@ -613,7 +616,7 @@ class ClientApplication(object):
             ``"error"`` and usually ``"error_description"``.
         """
         refuse_auth_scheme(auth_scheme)
-        return user_grants.by_username_password(
+        return username_password.acquire(
             self._ctx, username, password, scopes, claims_challenge=claims_challenge)
 
     def is_pop_supported(self) -> bool:
@@ -794,7 +797,7 @@ class ConfidentialClientApplication(ClientApplication):
         """Forget the tokens :meth:`acquire_token_for_client` cached for this client (its
         app-only access tokens, in every tenant); users' tokens stay."""
         cache = self.token_cache
-        aliases = self._ctx.aliases()
+        aliases = self._ctx.discovery.aliases(self._ctx.config.authority)
         for entry in cache.find(cache.CredentialType.ACCESS_TOKEN,
                                 query={"client_id": self.client_id}):
             if not entry.get("home_account_id") and entry.get("environment") in aliases:
@@ -848,9 +851,34 @@ class ConfidentialClientApplication(ClientApplication):
         :returns: the token response (with ``"access_token"``), or an error dict with
             ``"error"`` and usually ``"error_description"``.
         """
-        return user_grants.on_behalf_of(
+        return on_behalf_of.acquire(
             self._ctx, user_assertion, scopes,
             claims_challenge=self._claims(claims_challenge, forwarded_client_claims))
+
+
+def _context(config: AppConfig, cache: TokenCache, http_client: Any, http_cache: Any,
+             validate_authority: bool, instance_discovery: Optional[bool],
+             client_auth: ClientAuth, region: RegionResolver,
+             now: Callable[[], float]) -> AppContext:
+    """The services of an application wired together, all on one clock."""
+    throttled = ThrottledHttpClient(
+        http_client, http_cache, now=now,  # Polls repeat; a password error may name the user
+        never_replay=never_replay_grants(device_code.DEVICE_CODE_GRANT, "password"))
+    return AppContext(
+        config=config, cache=cache, http=throttled,
+        discovery=Discovery(throttled, validate_authority, instance_discovery, http_cache, now=now),
+        client_auth=client_auth, region=region, now=now)
+
+
+def _authority_of(authority: Union[str, AuthorityBuilder, None]) -> Authority:
+    """The parsed authority; a web app building an application per request parses its
+    authority string once (an Authority is immutable, so it may be shared)."""
+    return _parsed(authority) if isinstance(authority, str) else parse_authority(authority)
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed(authority: str) -> Authority:
+    return parse_authority(authority)
 
 
 def _checked_cache(cache: Any) -> TokenCache:
@@ -865,7 +893,8 @@ def _default_http_client(verify: Any, proxies: Any, timeout: Any) -> Any:
     return RequestsHttpClient(verify=verify, proxies=proxies, timeout=timeout)
 
 
-def _client_auth(client_id: str, credential: Any, client_claims: Any) -> ClientAuth:
+def _client_auth(client_id: str, credential: Any, client_claims: Any,
+                 now: Callable[[], float] = time.time) -> ClientAuth:
     """The client authentication a credential calls for; ``ValueError`` if it is malformed."""
     if credential is None:
         return ClientAuth()
@@ -888,4 +917,4 @@ def _client_auth(client_id: str, credential: Any, client_claims: Any) -> ClientA
     return PrivateKeyJwtAuth(
         client_id, credential["private_key"], credential["thumbprint"],
         public_certificate=credential.get("public_certificate"),
-        passphrase=credential.get("passphrase"), extra_claims=client_claims)
+        passphrase=credential.get("passphrase"), extra_claims=client_claims, now=now)

@@ -11,12 +11,11 @@ Tokens are cached in the unified token cache (realm ``managed_identity``, enviro
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
 from collections import UserDict
-from typing import Any, Dict, List, Mapping, MutableMapping, Optional, Union
+from typing import Any, Dict, List, Mapping, MutableMapping, Optional, Tuple, Union
 
 from . import __version__
 from ._flows.single_flight import SingleFlight
@@ -26,6 +25,8 @@ from ._managed_identity.errors import ArcPlatformNotSupportedError, ManagedIdent
 from ._managed_identity.service_fabric import pinned_session
 from ._managed_identity.sources import (APP_SERVICE, AZURE_ARC, CLOUD_SHELL, DEFAULT_TO_VM,
                                         MACHINE_LEARNING, SERVICE_FABRIC, Source)
+from .oauth2cli import jsontext
+from .oauth2cli.http import HttpClientProtocol, ResponseProtocol
 from .token_cache import TokenCache
 
 __all__ = [
@@ -153,13 +154,13 @@ class ManagedIdentityClient(object):
         self._id_type: Optional[str] = managed_identity.get(ManagedIdentity.ID_TYPE)
         self._id: Optional[str] = (None if ManagedIdentity.is_system_assigned(managed_identity)
                                    else managed_identity.get(ManagedIdentity.ID))
-        self._http_client = http_client
+        self._http_client: HttpClientProtocol = http_client
         self._http_cache: MutableMapping[Any, Any] = {} if http_cache is None else http_cache
         self._token_cache = TokenCache() if token_cache is None else token_cache
         self._client_capabilities = client_capabilities
         self._timeout: float = DEFAULT_TIMEOUT
         self._single_flight = SingleFlight()
-        self._pinned_sessions: Dict[str, Any] = {}  # Service Fabric's, by thumbprint
+        self._pinned_sessions: Dict[str, HttpClientProtocol] = {}  # Service Fabric's, by thumbprint
 
     def acquire_token_for_client(self, *, resource: str,
                                  claims_challenge: Optional[str] = None) -> Dict[str, Any]:
@@ -246,7 +247,7 @@ class ManagedIdentityClient(object):
         result[self._TOKEN_SOURCE] = self._TOKEN_SOURCE_IDP
         return result
 
-    def _send(self, request: sources.TokenRequest) -> Any:
+    def _send(self, request: sources.TokenRequest) -> Tuple[int, str]:
         """(status, body text) of the source's answer; Arc's challenge is met on the way."""
         client = self._http_client
         if request.source is SERVICE_FABRIC:
@@ -262,7 +263,7 @@ class ManagedIdentityClient(object):
         return resp.status_code, resp.text
 
     def _get(self, http: ThrottledHttpClient, request: sources.TokenRequest,
-             headers: Mapping[str, str]) -> Any:
+             headers: Mapping[str, str]) -> ResponseProtocol:
         try:
             return http.get(request.url, params=request.params, headers=headers,
                             timeout=self._timeout)
@@ -295,8 +296,8 @@ def _check_arc_honoured(id_type: Optional[str], id_value: str, text: Any) -> Non
     """Azure Arc ignores user-assigned ids: refuse a token it did not say is for that id."""
     field = ManagedIdentity._types_mapping.get(id_type or "", "")
     try:
-        echoed = json.loads(text).get(field)
-    except (TypeError, ValueError, AttributeError):
+        echoed = jsontext.loads(text).get(field)
+    except (ValueError, AttributeError):
         echoed = None
     if not isinstance(echoed, str) or echoed.lower() != id_value.lower():
         raise ManagedIdentityError(

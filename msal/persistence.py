@@ -268,16 +268,8 @@ class PersistedTokenCache(SerializableTokenCache):
     def __repr__(self) -> str:
         return "PersistedTokenCache({!r}, encryption={!r})".format(self.path, self._encryption)
 
-    # ---------------------------------------------------------------- reads
-    # Each lookup first picks up other processes' changes (see _sync).
-
-    find = _synced("find")
-    find_access_token = _synced("find_access_token")
-    find_refresh_tokens = _synced("find_refresh_tokens")
-    find_accounts = _synced("find_accounts")
-    find_id_token = _synced("find_id_token")
-    find_app_metadata = _synced("find_app_metadata")
-    serialize = _synced("serialize")
+    # Reads: each of SerializableTokenCache._READ_METHODS first picks up other processes'
+    # changes (see _sync and the loop after this class).
 
     # ---------------------------------------------------------------- writes
 
@@ -382,6 +374,11 @@ class PersistedTokenCache(SerializableTokenCache):
                 _release(fd)
         finally:
             os.close(fd)
+
+
+for _name in SerializableTokenCache._READ_METHODS:
+    setattr(PersistedTokenCache, _name, _synced(_name))
+del _name
 
 
 # -------------------------------------------------------------------- helpers

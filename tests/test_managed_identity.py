@@ -353,7 +353,8 @@ def test_429_is_an_error_and_throttles_the_next_call(host, use, emu):
 @pytest.mark.parametrize("fault", [{"kind": "truncated_json"}, {"kind": "html"},
                                    {"kind": "empty", "status": 500},
                                    {"kind": "body", "body": '{"access_token": "x", "expires_in": "soon"}'},
-                                   {"kind": "body", "body": "[1, 2]"}])
+                                   {"kind": "body", "body": "[1, 2]"},
+                                   {"kind": "body", "body": "[" * 100000}])
 def test_a_malformed_answer_is_a_clear_error(host, use, emu, fault):
     use("imds")
     cache = msal.SerializableTokenCache()

@@ -253,6 +253,41 @@ def test_reads_see_another_instances_writes(tmp_path, key):
     assert secrets_of(b) == ["at-1"]
 
 
+# The arguments of each public method that only reads. A new read method fails the test below
+# until it is listed here, and then it must pick up the file's changes too.
+READ_CALLS = {
+    "search": lambda c: list(c.search("AccessToken")),
+    "find": lambda c: c.find("AccessToken"),
+    "find_access_token": lambda c: c.find_access_token(
+        client_id="client", environments=["login.microsoftonline.com"], realm="tenant",
+        home_account_id=None, scopes=["s2"]),
+    "find_refresh_tokens": lambda c: c.find_refresh_tokens(
+        home_account_id="h", environments=["login.microsoftonline.com"], client_id="client"),
+    "find_accounts": lambda c: c.find_accounts(environments=["login.microsoftonline.com"]),
+    "find_id_token": lambda c: c.find_id_token(
+        home_account_id="h", environments=["login.microsoftonline.com"], client_id="client"),
+    "find_app_metadata": lambda c: c.find_app_metadata(
+        client_id="client", environments=["login.microsoftonline.com"]),
+    "serialize": lambda c: c.serialize(),
+}
+WRITES = {"add", "modify", "deserialize", "remove_account_data", "remove_rt", "update_rt",
+          "remove_at", "remove_idt", "remove_account"}
+
+
+def test_every_public_read_method_picks_up_another_instances_writes(tmp_path):
+    public = {name for name in dir(msal.SerializableTokenCache)
+              if not name.startswith("_") and callable(getattr(msal.SerializableTokenCache, name))
+              and not isinstance(getattr(msal.SerializableTokenCache, name), type)}
+    assert public - WRITES == set(READ_CALLS), "a read method was added or removed"
+    for name, call in READ_CALLS.items():
+        reader, writer = plain(tmp_path / (name + ".json")), plain(tmp_path / (name + ".json"))
+        call(reader)
+        writer.add(event(2))
+        call(reader)
+        in_memory = msal.SerializableTokenCache.serialize(reader)  # (without a reload)
+        assert json.loads(in_memory) == json.loads(writer.serialize()), name
+
+
 def test_writes_merge_instead_of_overwriting(tmp_path):
     path = tmp_path / "cache.json"
     a, b = plain(path), plain(path)

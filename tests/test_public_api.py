@@ -126,10 +126,7 @@ def test_constructors():
 # ---- The 1.39.0 superset ---------------------------------------------------------------------
 
 # Parts of the 1.39 surface that other work brings; until it is merged they are expected to fail.
-PENDING = {
-    "TokenCache.search": "TokenCache.search(..., now=) comes with the cache-structure branch",
-    "TokenCache.find": "TokenCache.find(..., now=) comes with the cache-structure branch",
-}
+PENDING: dict = {}
 # Deliberately not the same: see docs/differences.md.
 DIFFERENT = {
     "msal.authority.Authority": "this package's Authority is the parsed, immutable form of an "

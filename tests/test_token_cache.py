@@ -6,6 +6,7 @@ other MSAL libraries.
 """
 
 import base64
+import functools
 import json
 import sys
 import types
@@ -371,7 +372,7 @@ def test_find_access_token_prefers_latest_expiry_and_returns_a_copy():
                                     home_account_id=None, scopes=["A"], now=NOW)
     assert found["secret"] == "LONG"
     found["secret"] = "tampered"
-    assert {e["secret"] for e in cache.find(TokenCache.CredentialType.ACCESS_TOKEN)} == {
+    assert {e["secret"] for e in cache.find(TokenCache.CredentialType.ACCESS_TOKEN, now=NOW)} == {
         "SHORT", "LONG", "MID"}
 
 
@@ -444,14 +445,15 @@ def test_remove_account_data():
 def test_find_semantics():
     cache = populated()
     AT = TokenCache.CredentialType.ACCESS_TOKEN
-    assert len(cache.find(AT)) == 4
-    assert [e["secret"] for e in cache.find(AT, target=["A"])] == ["AT_A"]
-    assert cache.find(AT, target=["a"]) == []  # find() compares scopes exactly
-    assert [e["secret"] for e in cache.find(AT, query={"home_account_id": None})] == ["AT_APP"]
-    assert cache.find(AT, query={"no_such_field": None}) == []
+    find = functools.partial(cache.find, now=NOW)  # the tokens' time: none expired
+    assert len(find(AT)) == 4
+    assert [e["secret"] for e in find(AT, target=["A"])] == ["AT_A"]
+    assert find(AT, target=["a"]) == []  # find() compares scopes exactly
+    assert [e["secret"] for e in find(AT, query={"home_account_id": None})] == ["AT_APP"]
+    assert find(AT, query={"no_such_field": None}) == []
     q = {"client_id": "CID", "realm": "TENANT", "home_account_id": "UID.UTID"}
-    assert [e["secret"] for e in cache.find(AT, query=q)] == ["AT_A"]
-    assert [e["secret"] for e in cache.search(AT, target=["A"], query=q)] == ["AT_A"]
+    assert [e["secret"] for e in find(AT, query=q)] == ["AT_A"]
+    assert [e["secret"] for e in cache.search(AT, target=["A"], query=q, now=NOW)] == ["AT_A"]
     assert cache.find("NoSuchSection") == []
     assert isinstance(cache.search(AT), types.GeneratorType)
 
@@ -473,9 +475,9 @@ def test_modify_update_and_remove_keep_lookups_consistent():
     (moved,) = cache.find_refresh_tokens(home_account_id="X.Y", environments=ENVS, client_id="CID")
     cache.remove_rt(moved)
     assert cache.find(RT) == []
-    at = cache.find(TokenCache.CredentialType.ACCESS_TOKEN)[0]
+    at = cache.find(TokenCache.CredentialType.ACCESS_TOKEN, now=NOW)[0]
     cache.modify(TokenCache.CredentialType.ACCESS_TOKEN, at, {"target": "Z"})
-    changed = cache.find(TokenCache.CredentialType.ACCESS_TOKEN)[0]
+    changed = cache.find(TokenCache.CredentialType.ACCESS_TOKEN, now=NOW)[0]
     assert changed["target"] == "Z"
     cache.remove_at(changed)  # located by content even though its key no longer matches
     assert cache.find_access_token(client_id="CID", environments=ENVS, realm="TENANT",
@@ -508,11 +510,11 @@ def test_has_state_changed_transitions():
     assert cache.has_state_changed is True
     state = cache.serialize()
     assert cache.has_state_changed is False
-    cache.modify("AccessToken", cache.find("AccessToken")[0], {"secret": "x"})
+    cache.modify("AccessToken", cache.find("AccessToken", now=NOW)[0], {"secret": "x"})
     assert cache.has_state_changed is True
     cache.deserialize(state)
     assert cache.has_state_changed is False
-    assert cache.find("AccessToken")[0]["secret"] == "AT"
+    assert cache.find("AccessToken", now=NOW)[0]["secret"] == "AT"
 
 
 def test_unknown_sections_and_fields_survive_round_trip():
@@ -578,7 +580,7 @@ def test_add_without_now_uses_the_clock():
     cache = TokenCache()
     before = int(time.time())
     cache.add(event(token_response()))
-    (at,) = cache.find("AccessToken")
+    (at,) = cache.find("AccessToken", now=NOW)
     assert before <= int(at["cached_at"]) <= int(time.time())
 
 

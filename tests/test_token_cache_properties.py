@@ -8,7 +8,7 @@ import threading
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from msal import token_cache
+from msal._cache import index as cache_index
 from msal.token_cache import SerializableTokenCache, TokenCache
 
 NOW = 1700000000
@@ -111,7 +111,7 @@ def expiry(entry):
 
 
 def check_against_brute_force(cache, now):
-    ats = cache.find(CT.ACCESS_TOKEN)
+    ats = cache.find(CT.ACCESS_TOKEN, now=0)  # now=0: nothing pruned
     # Lookups skip entries filed under no account (or an empty one): they cannot be used.
     rts = [e for e in cache.find(CT.REFRESH_TOKEN) if e["home_account_id"]]
     idts = [e for e in cache.find(CT.ID_TOKEN) if e["home_account_id"]]
@@ -178,14 +178,14 @@ PINNED_QUERIES = {
 def check_pinned_find_equals_scan(cache):
     """find() answers an indexed query with the same entries, in the same order, as a scan."""
     for section, queries in PINNED_QUERIES.items():
-        everything = cache.find(section)
+        everything = cache.find(section, now=0)
         for query in queries:
             for target in (None, ["A"], ["b", "C"]):
                 expected = [e for e in everything
                             if all(e.get(k) == v for k, v in query.items())
                             and (not target or set(target) <= set(str(e.get("target")).split()))]
-                assert cache.find(section, target=target, query=query) == expected
-                assert list(cache.search(section, target=target, query=query)) == expected
+                assert cache.find(section, target=target, query=query, now=0) == expected
+                assert list(cache.search(section, target=target, query=query, now=0)) == expected
 
 
 class SubclassedCache(SerializableTokenCache):
@@ -223,15 +223,15 @@ def test_lookups_equal_brute_force_scan(ops, now):
 def test_lookups_through_the_scope_sub_index_equal_brute_force_scan(ops, now):
     """Same, with every access-token bucket big enough for the per-scope sub-index, checked
     after every step (so sub-indexes built by one lookup must follow later writes)."""
-    saved = token_cache._SCOPE_INDEX_THRESHOLD
-    token_cache._SCOPE_INDEX_THRESHOLD = 0
+    saved = cache_index._SCOPE_INDEX_THRESHOLD
+    cache_index._SCOPE_INDEX_THRESHOLD = 0
     try:
         cache = SerializableTokenCache()
         for op in ops:
             apply(cache, op)
             check_against_brute_force(cache, now)
     finally:
-        token_cache._SCOPE_INDEX_THRESHOLD = saved
+        cache_index._SCOPE_INDEX_THRESHOLD = saved
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -274,7 +274,7 @@ def test_concurrent_adds_and_lookups():
                     cache.find_refresh_tokens(home_account_id="u%d.t" % n, environments=ENVS,
                                               client_id="C1", family_id="1")
                 cache.find_accounts(environments=ENVS)
-                cache.find(CT.ACCESS_TOKEN, target=["s2"])
+                cache.find(CT.ACCESS_TOKEN, target=["s2"], now=NOW)
         except Exception as e:  # pragma: no cover - reported below
             errors.append(e)
 
@@ -288,7 +288,7 @@ def test_concurrent_adds_and_lookups():
     for t in readers:
         t.join()
     assert errors == []
-    assert len(cache.find(CT.ACCESS_TOKEN)) == writers * per_writer
+    assert len(cache.find(CT.ACCESS_TOKEN, now=NOW)) == writers * per_writer
     for n in range(writers):
         for i in range(per_writer):
             found = cache.find_access_token(client_id="C1", environments=ENVS, realm="r1",

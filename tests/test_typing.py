@@ -1,4 +1,4 @@
-"""The package's public surface is fully typed: mypy --strict (settings in pyproject.toml)."""
+"""The package and its emulator are fully typed: mypy --strict (settings in pyproject.toml)."""
 import os
 import subprocess
 import sys

@@ -9,7 +9,7 @@ import shutil
 import signal
 import sys
 import threading
-from typing import List, Optional
+from typing import Any, List, Optional
 
 from .config import ConfigError
 from .server import Emulator
@@ -70,7 +70,7 @@ def describe(emu: Emulator, write_ca: Optional[str] = None) -> str:
     return "\n".join(lines)
 
 
-def _interrupt(signum, frame):
+def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 

@@ -12,10 +12,13 @@ import ssl
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from http.cookies import SimpleCookie
-from typing import Dict, List, Optional, Union
+from typing import TYPE_CHECKING, Dict, List, Optional, Tuple, Union
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 from .routing import served_by
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .server import Emulator
 
 SignInResult = Union[str, Dict[str, object]]
 MAX_STEPS = 10
@@ -49,23 +52,24 @@ class _PageParser(HTMLParser):
         self.error_text: List[str] = []
         self._in_error = False
 
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
+    def handle_starttag(self, tag: str, attrs: List[Tuple[str, Optional[str]]]) -> None:
+        found = dict(attrs)
+        name = found.get("name")
         if tag == "form" and self.form is None:
-            self.form, self.in_form = _Form(action=attrs.get("action") or ""), True
-        elif tag == "input" and self.in_form and attrs.get("name"):
-            if attrs.get("type") not in ("submit", "button"):
-                self.form.fields[attrs["name"]] = attrs.get("value") or ""
-        if attrs.get("id") == "error":
+            self.form, self.in_form = _Form(action=found.get("action") or ""), True
+        elif tag == "input" and self.in_form and self.form is not None and name:
+            if found.get("type") not in ("submit", "button"):
+                self.form.fields[name] = found.get("value") or ""
+        if found.get("id") == "error":
             self._in_error = True
 
-    def handle_endtag(self, tag):
+    def handle_endtag(self, tag: str) -> None:
         if tag == "form":
             self.in_form = False
         if tag == "p":
             self._in_error = False
 
-    def handle_data(self, data):
+    def handle_data(self, data: str) -> None:
         if self._in_error:
             self.error_text.append(data)
 
@@ -76,7 +80,8 @@ def auth_response(result: SignInResult) -> Dict[str, str]:
     This is what msal's acquire_token_by_auth_code_flow takes as `auth_response`.
     """
     if isinstance(result, dict):
-        return dict(result["fields"])
+        fields = result["fields"]
+        return {str(k): str(v) for k, v in fields.items()} if isinstance(fields, dict) else {}
     parts = urlsplit(result)
     return dict(parse_qsl(parts.fragment or parts.query, keep_blank_values=True))
 
@@ -84,7 +89,7 @@ def auth_response(result: SignInResult) -> Dict[str, str]:
 class Browser:
     """A cookie-keeping user agent limited to the emulator's pages."""
 
-    def __init__(self, emu):
+    def __init__(self, emu: "Emulator") -> None:
         self.emu = emu
         self.cookies: Dict[str, str] = {}
 

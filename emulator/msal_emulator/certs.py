@@ -11,7 +11,7 @@ import hashlib
 import ipaddress
 import os
 from dataclasses import dataclass
-from typing import Callable, Iterable, Optional
+from typing import Callable, Iterable, List, Optional
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -72,7 +72,7 @@ def _validity(builder: x509.CertificateBuilder, days: int) -> x509.CertificateBu
 
 
 def _san(names: Iterable[str]) -> x509.SubjectAlternativeName:
-    entries = []
+    entries: List[x509.GeneralName] = []
     for name in names:
         try:
             entries.append(x509.IPAddress(ipaddress.ip_address(name)))

@@ -154,7 +154,7 @@ _TYPE_NAMES = {str: "a string", bool: "true or false", int: "a number", list: "a
                dict: "an object"}
 
 
-def load(config: Union[None, str, os.PathLike, Dict[str, Any]],
+def load(config: Union[None, str, "os.PathLike[str]", Dict[str, Any]],
          builtin: Optional[bool] = None) -> "Directory":
     """Build a Directory: the built-in one plus what `config` (a dict or a JSON file) adds.
 
@@ -179,7 +179,7 @@ def _empty() -> Dict[str, Any]:
     return empty
 
 
-def _read(config: Union[str, os.PathLike, Dict[str, Any]]) -> Dict[str, Any]:
+def _read(config: Union[str, "os.PathLike[str]", Dict[str, Any]]) -> Dict[str, Any]:
     if isinstance(config, dict):
         return copy.deepcopy(config)
     try:
@@ -209,7 +209,7 @@ _STRING_LISTS = {k for schema in ENTRY_SCHEMA.values() for k, t in schema.items(
                  if t is _STRS and k != "policies"} | {"trusted_hosts"}
 
 
-def _unknown(where: str, key: str, known) -> ConfigError:
+def _unknown(where: str, key: str, known: Iterable[str]) -> ConfigError:
     import difflib
     close = difflib.get_close_matches(key, list(known), n=1)
     hint = " (did you mean %r?)" % close[0] if close else ""
@@ -295,7 +295,8 @@ def _home_tenant(entry: Dict[str, Any], base: Dict[str, Any], own: List[Dict[str
     domain = entry.get("username", "").rsplit("@", 1)[-1].lower()
     for tenant in own + base["tenants"]:
         if domain and domain in _domains(tenant):
-            return tenant["id"]
+            tid: str = tenant["id"]
+            return tid
     return home
 
 

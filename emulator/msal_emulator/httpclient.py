@@ -7,18 +7,26 @@ else fails fast instead of touching the network.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, Mapping, Optional, Union
 from urllib.parse import urlsplit, urlunsplit
 
 from .routing import LOCAL_HOSTS, served_by
 
+if TYPE_CHECKING:  # pragma: no cover
+    import requests
 
-def emulator_session(emu):
+    from .server import Emulator
+
+
+def emulator_session(emu: "Emulator") -> "requests.Session":
     import requests
     from requests.adapters import HTTPAdapter
 
     class EmulatorAdapter(HTTPAdapter):
-        def send(self, request, **kwargs):
-            parts = urlsplit(request.url)
+        def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None,
+                 verify: Union[bool, str] = True, cert: Any = None,
+                 proxies: Optional[Mapping[str, str]] = None) -> requests.Response:
+            parts = urlsplit(request.url or "")
             if not served_by(emu.port, parts, emu.directory.tenant_hosts):
                 raise requests.ConnectionError(
                     "%s is not served by the emulator (this session is offline)" % request.url,
@@ -28,8 +36,8 @@ def emulator_session(emu):
                 request.url = urlunsplit(
                     ("https", "localhost:%d" % emu.port, parts.path, parts.query, ""))
             # Always trust the emulator's CA: REQUESTS_CA_BUNDLE must not override it.
-            kwargs["verify"] = emu.ca_path
-            return super().send(request, **kwargs)
+            return super().send(request, stream=stream, timeout=timeout, verify=emu.ca_path,
+                                cert=cert, proxies=proxies)
 
     session = requests.Session()
     session.trust_env = False  # no proxies or CA bundle from the environment

@@ -17,10 +17,13 @@ import socket
 import socketserver
 import ssl
 import threading
-from typing import Dict, Iterable, List, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Tuple
 
 from . import certs
 from .routing import is_proxied_host
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .server import Emulator
 
 log = logging.getLogger("msal_emulator.proxy")
 MAX_HEADER_LINE = 8192
@@ -192,16 +195,16 @@ class ProxyServer(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: Tuple[str, int], emulator, upstream: List[str]):
+    def __init__(self, address: Tuple[str, int], emulator: "Emulator", upstream: List[str]) -> None:
         self.emulator, self.upstream = emulator, list(upstream)
         self.certificates = HostCertificates(emulator.ca, emulator.state_dir)
         super().__init__(address, _ProxyHandler)
 
-    def handle_error(self, request, client_address) -> None:
+    def handle_error(self, request: Any, client_address: Any) -> None:
         pass  # dropped connections are normal for a proxy
 
 
-def start(emulator, port: int, upstream: Iterable[str]) -> Tuple[ProxyServer, threading.Thread]:
+def start(emulator: "Emulator", port: int, upstream: Iterable[str]) -> Tuple[ProxyServer, threading.Thread]:
     server = ProxyServer(("127.0.0.1", port), emulator, list(upstream))
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                               name="msal-emulator-proxy", daemon=True)

@@ -39,7 +39,7 @@ def redact_pairs(pairs: Dict[str, Any]) -> Dict[str, Any]:
 
 def client_id_of(entry: Dict[str, Any]) -> Optional[str]:
     """The client id of a request: form or query field, else HTTP Basic's user name."""
-    found = entry["form"].get("client_id") or entry["query"].get("client_id")
+    found: Optional[str] = entry["form"].get("client_id") or entry["query"].get("client_id")
     auth = entry["headers"].get("authorization", "")
     if not found and auth.lower().startswith("basic "):
         try:

@@ -2,10 +2,13 @@
 B2C/CIAM login hosts its configuration declares."""
 from __future__ import annotations
 
-from typing import Collection
+from typing import TYPE_CHECKING, Collection
 from urllib.parse import SplitResult
 
 from .config import MICROSOFT_HOSTS, REGIONAL_HOST_SUFFIX, TENANT_HOST_SUFFIXES
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .config import Directory
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1")
 
@@ -32,7 +35,7 @@ def served_by(port: int, parts: SplitResult, tenant_hosts: Collection[str] = ())
 OTHER_PROXIED_HOSTS = ("login-us.microsoftonline.com",)
 
 
-def is_proxied_host(host: str, directory) -> bool:
+def is_proxied_host(host: str, directory: "Directory") -> bool:
     """Hosts the proxy answers itself: every cloud's login hosts and regional hosts, any B2C or
     CIAM host (unknown tenants get the platform's own errors) and the configured ADFS host."""
     host = (host or "").lower()

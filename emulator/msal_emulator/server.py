@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import shutil
 import socket
@@ -13,7 +14,7 @@ import time
 import traceback
 import weakref
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Dict, Iterable, List, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Set, Tuple, Union
 from urllib.parse import urlsplit
 
 from . import certs, config as config_module, errors, faults as faults_module, requestlog
@@ -23,6 +24,11 @@ from .faults import Fault, FaultSet
 from .http import Request, Response, Router, json_response, parse_pairs
 from .store import RequestLog, Store
 from .tokens import SigningKey, user_access_token_claims
+
+if TYPE_CHECKING:  # pragma: no cover
+    import requests
+
+    from .browser import Browser, SignInResult
 
 SERVER_PAIR_FILE = "server.pem"  # key and certificate of the HTTPS server
 _TENANT = r"(?P<tenant>[^/]+)"
@@ -105,6 +111,7 @@ class Clock:
 
 
 class _Handler(BaseHTTPRequestHandler):
+    server: "_HTTPSServer"
     protocol_version = "HTTP/1.1"
     server_version = "msal-emulator"
     sys_version = ""
@@ -141,7 +148,7 @@ class _Handler(BaseHTTPRequestHandler):
         form = {}
         if "application/x-www-form-urlencoded" in headers.get("content-type", ""):
             form = parse_pairs(body.decode("utf-8", "replace"))
-        host = headers.get("host") or "localhost:%d" % self.server.server_address[1]
+        host = headers.get("host") or "localhost:%d" % self.server.server_port
         return Request(self.command, parts.path, host, parse_pairs(parts.query), form, headers, body)
 
     def _dispatch(self) -> None:
@@ -195,21 +202,25 @@ class _HTTPSServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address, emulator: "Emulator", context: ssl.SSLContext):
+    def __init__(self, address: Tuple[str, int], emulator: "Emulator",
+                 context: Optional[ssl.SSLContext]) -> None:
+        """``context`` None: plain HTTP, for a subclass whose get_request does not wrap."""
         self.emulator, self.context = emulator, context
-        self.aborted: set = set()
+        self.aborted: Set[Any] = set()
         self.aborted_lock = threading.Lock()
         super().__init__(address, _Handler)
 
-    def get_request(self):
+    def get_request(self) -> Tuple[Any, Any]:
         sock, addr = super().get_request()
+        if self.context is None:
+            return sock, addr
         return self.context.wrap_socket(sock, server_side=True,
                                         do_handshake_on_connect=False), addr
 
-    def handle_error(self, request, client_address) -> None:
+    def handle_error(self, request: Any, client_address: Any) -> None:
         pass  # aborted handshakes and dropped connections are normal for a test server
 
-    def shutdown_request(self, request) -> None:
+    def shutdown_request(self, request: Any) -> None:
         """Aborted connections are closed without the usual FIN-first shutdown."""
         with self.aborted_lock:
             aborted = request in self.aborted
@@ -237,12 +248,12 @@ class Emulator:
     default directory (tenant, users, apps).
     """
 
-    def __init__(self, config: Union[None, str, os.PathLike, Dict[str, Any]] = None,
+    def __init__(self, config: Union[None, str, "os.PathLike[str]", Dict[str, Any]] = None,
                  port: int = 0, clock: Optional[Callable[[], float]] = None,
                  device_code_interval: Optional[int] = None,
                  device_code_expires_in: Optional[int] = None,
                  proxy_port: Optional[int] = None, upstream: Iterable[str] = (),
-                 state_dir: Optional[str] = None, builtin: Optional[bool] = None):
+                 state_dir: Optional[str] = None, builtin: Optional[bool] = None) -> None:
         self.directory = config_module.load(config, builtin)
         if device_code_interval is not None:
             self.directory.device_code["interval"] = device_code_interval
@@ -265,7 +276,7 @@ class Emulator:
         self._thread: Optional[threading.Thread] = None
         self._proxy: Optional[Any] = None
         self._proxy_thread: Optional[threading.Thread] = None
-        self._browser = None
+        self._browser: Optional["Browser"] = None
         self._managed_identity: Optional[managed_identity.ManagedIdentityHost] = None
         self._dir, self._cleanup = self._make_state_dir(state_dir)
         self.ca = certs.CertificateAuthority(pair=certs.stored_pair(
@@ -278,7 +289,7 @@ class Emulator:
         self._make_app_certificates()
         self.ca_path = certs.write_text(self._dir, "ca.pem", self.ca.cert_pem)
 
-    def _make_state_dir(self, state_dir: Optional[str]):
+    def _make_state_dir(self, state_dir: Optional[str]) -> Tuple[str, Callable[[], Any]]:
         """The given directory, kept (so the CA and certificates survive restarts), or a
         temporary one deleted by close()."""
         if state_dir:
@@ -292,7 +303,7 @@ class Emulator:
             if app.get("certificate") is True:
                 name = app["name"]
                 pair = certs.stored_pair(self._dir, name + ".pem",
-                                         lambda name=name: self.ca.issue(name), self.ca.pair)
+                                         functools.partial(self.ca.issue, name), self.ca.pair)
                 self.app_keys[name] = pair
                 app["certificates"] = list(app["certificates"]) + [pair.cert_pem]
 
@@ -310,11 +321,12 @@ class Emulator:
                                         kwargs={"poll_interval": 0.05},
                                         name="msal-emulator", daemon=True)
         self._thread.start()
-        if self._requested_proxy_port is not None:
+        proxy_port = self._requested_proxy_port
+        if proxy_port is not None:
             from . import proxy
             self._proxy, self._proxy_thread = _listen(
-                "proxy (--proxy-port)", self._requested_proxy_port,
-                lambda: proxy.start(self, self._requested_proxy_port, self.upstream))
+                "proxy (--proxy-port)", proxy_port,
+                lambda: proxy.start(self, proxy_port, self.upstream))
         return self
 
     def stop(self) -> None:
@@ -326,11 +338,13 @@ class Emulator:
         if self._proxy is not None:
             self._proxy.shutdown()
             self._proxy.server_close()
-            self._proxy_thread.join(5)
+            if self._proxy_thread is not None:
+                self._proxy_thread.join(5)
             self._proxy = self._proxy_thread = None
         self._server.shutdown()
         self._server.server_close()
-        self._thread.join(5)
+        if self._thread is not None:
+            self._thread.join(5)
         self._server = self._thread = None
 
     def close(self) -> None:
@@ -361,7 +375,8 @@ class Emulator:
         """The HTTPS proxy's port (None when the emulator runs without the proxy)."""
         if self._proxy is None:
             return self._requested_proxy_port
-        return self._proxy.server_address[1]
+        port: int = self._proxy.server_address[1]
+        return port
 
     @property
     def proxy_url(self) -> Optional[str]:
@@ -394,11 +409,13 @@ class Emulator:
 
     @property
     def tenant_id(self) -> str:
-        return self.directory.default_tenant["id"]
+        tid: str = self.directory.default_tenant["id"]
+        return tid
 
     @property
     def tenant_domain(self) -> str:
-        return self.directory.default_tenant["domain"]
+        domain: str = self.directory.default_tenant["domain"]
+        return domain
 
     def authority(self, tenant: Optional[str] = None) -> str:
         """An authority URL for msal: the default tenant's GUID unless another is named."""
@@ -481,9 +498,9 @@ class Emulator:
             return json_response(errors.error_body(exc, self.clock(), correlation), exc.status, echo)
         except Exception:  # a bug in the emulator: tell the client plainly, keep the trace
             self.errors.append(traceback.format_exc())
-            exc = errors.EntraError("server_error", 50000, "There was an error issuing a token.",
-                                    status=500)
-            return json_response(errors.error_body(exc, self.clock(), correlation), 500, echo)
+            failure = errors.EntraError("server_error", 50000,
+                                        "There was an error issuing a token.", status=500)
+            return json_response(errors.error_body(failure, self.clock(), correlation), 500, echo)
         resp.headers.extend(echo)
         return resp
 
@@ -563,14 +580,15 @@ class Emulator:
     # ---- clients ---------------------------------------------------------------------
 
     @property
-    def browser(self):
+    def browser(self) -> "Browser":
         """The scripted browser `sign_in` uses (it keeps its cookies, so SSO works)."""
         if self._browser is None:
             from .browser import Browser
             self._browser = Browser(self)
         return self._browser
 
-    def sign_in(self, auth_uri: str, username: str, password: str, consent: bool = True):
+    def sign_in(self, auth_uri: str, username: str, password: str,
+                consent: bool = True) -> "SignInResult":
         """Play the user on the sign-in page; see browser.Browser.sign_in for the result."""
         return self.browser.sign_in(auth_uri, username, password, consent=consent)
 
@@ -585,7 +603,7 @@ class Emulator:
         uri = verification_uri or self.base_url + "/common/oauth2/deviceauth"
         return Browser(self).approve_device_code(uri, user_code, username, password, approve)
 
-    def http_client(self):
+    def http_client(self) -> "requests.Session":
         """A requests.Session that reaches this emulator as login.microsoftonline.com etc."""
         from .httpclient import emulator_session
         return emulator_session(self)

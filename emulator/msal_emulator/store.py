@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Set, Union, overload
 
 from .tokens import random_id
 
@@ -86,7 +86,7 @@ class Store:
         self.seen_jtis: Dict[str, float] = {}
         self.device_codes: Dict[str, DeviceCode] = {}
         self.assertions: Dict[str, IssuedAssertion] = {}
-        self.consents: Dict[str, set] = {}
+        self.consents: Dict[str, Set[str]] = {}
 
     def new_code(self, code: AuthCode) -> str:
         value = random_id(32)
@@ -205,7 +205,7 @@ class Store:
             record.redeemed = True
             return snapshot
 
-    def grant_consent(self, user_oid: str, client_id: str, resource_ids) -> None:
+    def grant_consent(self, user_oid: str, client_id: str, resource_ids: Iterable[str]) -> None:
         with self.lock:
             self.consents.setdefault(user_oid + "|" + client_id, set()).update(resource_ids)
 
@@ -233,14 +233,21 @@ class RequestLog:
         with self._lock:
             return list(self._items)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Dict[str, Any]]:
         return iter(self.snapshot())
 
     def __len__(self) -> int:
         with self._lock:
             return len(self._items)
 
-    def __getitem__(self, index):
+    @overload
+    def __getitem__(self, index: int) -> Dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> List[Dict[str, Any]]: ...
+
+    def __getitem__(self, index: Union[int, slice]
+                    ) -> Union[Dict[str, Any], List[Dict[str, Any]]]:
         with self._lock:
             return self._items[index]
 

@@ -47,9 +47,8 @@ class SigningKey:
 
     def jwk(self, issuer: str) -> Dict[str, Any]:
         numbers = self.pair.key.public_key().public_numbers()
-        as_b64 = lambda n: certs.b64url(n.to_bytes((n.bit_length() + 7) // 8, "big"))
         return {"kty": "RSA", "use": "sig", "kid": self.kid, "x5t": self.kid,
-                "n": as_b64(numbers.n), "e": as_b64(numbers.e),
+                "n": _b64_int(numbers.n), "e": _b64_int(numbers.e),
                 "x5c": [base64.b64encode(certs.cert_der(self.pair.cert)).decode()],
                 "issuer": issuer}
 
@@ -85,6 +84,10 @@ def _issuing_host(host: str) -> str:
     return next((cloud[0] for cloud in CLOUDS if host.lower() in cloud), host)
 
 
+def _b64_int(number: int) -> str:
+    return certs.b64url(number.to_bytes((number.bit_length() + 7) // 8, "big"))
+
+
 def b2c_issuer(host: str, tid: str) -> str:
     return "https://%s/%s/v2.0/" % (host, tid)
 
@@ -92,7 +95,7 @@ def b2c_issuer(host: str, tid: str) -> str:
 def b2c_claims(*, host: str, tid: str, user: Dict[str, Any], policy: str, audience: str,
                now: float, lifetime: int = ACCESS_TOKEN_LIFETIME) -> Dict[str, Any]:
     """What B2C puts in its (v1.0) tokens: `sub` = object id, `emails`, the user flow in `tfp`."""
-    claims = {"iss": b2c_issuer(host, tid), "aud": audience, "ver": "1.0"}
+    claims: Dict[str, Any] = {"iss": b2c_issuer(host, tid), "aud": audience, "ver": "1.0"}
     claims.update(time_claims(now, lifetime))
     claims.update({"sub": user["oid"], "oid": user["oid"], "name": user.get("name"),
                    "emails": [user.get("email", user["username"])], "tfp": policy})
@@ -108,7 +111,7 @@ def user_access_token_claims(*, host: str, tid: str, user: Dict[str, Any], clien
                              audience: str, scopes: Iterable[str], now: float,
                              lifetime: int = ACCESS_TOKEN_LIFETIME) -> Dict[str, Any]:
     """Claims of a delegated (user) access token, as Entra's v2.0 tokens carry them."""
-    claims = {"aud": audience, "iss": issuer(host, tid)}
+    claims: Dict[str, Any] = {"aud": audience, "iss": issuer(host, tid)}
     claims.update(time_claims(now, lifetime))
     claims.update({
         "aio": random_id(), "azp": client_id, "azpacr": "0", "idtyp": "user",
@@ -122,7 +125,7 @@ def app_access_token_claims(*, host: str, tid: str, app: Dict[str, Any], audienc
                             roles: Iterable[str], now: float, azpacr: str) -> Dict[str, Any]:
     """Claims of an application (client credentials) access token."""
     sp = app["service_principal_oid"]
-    claims = {"aud": audience, "iss": issuer(host, tid)}
+    claims: Dict[str, Any] = {"aud": audience, "iss": issuer(host, tid)}
     claims.update(time_claims(now))
     claims.update({
         "aio": random_id(), "azp": app["client_id"], "appid": app["client_id"],
@@ -134,7 +137,7 @@ def app_access_token_claims(*, host: str, tid: str, app: Dict[str, Any], audienc
 def id_token_claims(*, host: str, tid: str, user: Dict[str, Any], client_id: str, now: float,
                     nonce: Optional[str] = None, auth_time: Optional[float] = None,
                     email: bool = False) -> Dict[str, Any]:
-    claims = {"aud": client_id, "iss": issuer(host, tid)}
+    claims: Dict[str, Any] = {"aud": client_id, "iss": issuer(host, tid)}
     claims.update(time_claims(now))
     claims.update({"name": user.get("name"), "oid": user["oid"],
                    "preferred_username": user["username"], "rh": random_id(8),
@@ -156,7 +159,7 @@ def adfs_issuer(host: str) -> str:
 def adfs_access_token_claims(*, host: str, user: Dict[str, Any], client_id: str, audience: str,
                              scopes: Iterable[str], now: float, auth_time: float) -> Dict[str, Any]:
     """An ADFS 2019 access token: v1.0 claims, upn/unique_name, no oid/tid."""
-    claims = {"aud": audience, "iss": "http://%s/adfs/services/trust" % host}
+    claims: Dict[str, Any] = {"aud": audience, "iss": "http://%s/adfs/services/trust" % host}
     claims.update(time_claims(now))
     claims.update({
         "apptype": "Public", "appid": client_id, "auth_time": int(auth_time),
@@ -169,7 +172,7 @@ def adfs_access_token_claims(*, host: str, user: Dict[str, Any], client_id: str,
 def adfs_id_token_claims(*, host: str, user: Dict[str, Any], client_id: str, now: float,
                          nonce: Optional[str], auth_time: float) -> Dict[str, Any]:
     """An ADFS id token: `upn` and `unique_name` name the user; ADFS has no `tid`."""
-    claims = {"aud": client_id, "iss": adfs_issuer(host)}
+    claims: Dict[str, Any] = {"aud": client_id, "iss": adfs_issuer(host)}
     claims.update(time_claims(now))
     claims.update({"auth_time": int(auth_time), "sub": pairwise_sub(user["oid"], client_id),
                    "upn": user["username"], "unique_name": user["username"],

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
-from ..oauth2cli.http import redirect_of
+from ..oauth2cli.http import HttpClientProtocol, redirect_of
 
 WSTRUST_13_ACTION = "http://docs.oasis-open.org/ws-sx/ws-trust/200512/RST/Issue"
 WSTRUST_2005_ACTION = "http://schemas.xmlsoap.org/ws/2005/02/trust/RST/Issue"
@@ -28,7 +28,7 @@ class MexError(ValueError):
     """The federation metadata cannot be used for username/password sign-in."""
 
 
-def fetch_endpoint(http_client: Any, mex_url: Any) -> "WsTrustEndpoint":
+def fetch_endpoint(http_client: HttpClientProtocol, mex_url: Any) -> "WsTrustEndpoint":
     """GET the MEX document (https only, no redirect) and pick its username/password endpoint.
 
     The WS-Trust endpoint must be https; a document fetched over plain http could name any

@@ -8,6 +8,8 @@ import threading
 from typing import Any, Optional
 from urllib.parse import urlparse, urlunparse
 
+from ..oauth2cli.http import HttpClientProtocol
+
 logger = logging.getLogger(__name__)
 
 IMDS_URL = ("http://169.254.169.254/metadata/instance/compute/location"
@@ -41,7 +43,7 @@ def check(azure_region: Any) -> Any:
 class RegionResolver(object):
     """Works out the region once per application: configured, detected, or none."""
 
-    def __init__(self, azure_region: Any, http_client: Any) -> None:
+    def __init__(self, azure_region: Any, http_client: HttpClientProtocol) -> None:
         self._configured = check(azure_region)
         self._http = http_client
         self._lock = threading.Lock()

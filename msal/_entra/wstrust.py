@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any, List, Optional, Tuple
 
-from ..oauth2cli.http import redirect_of
+from ..oauth2cli.http import HttpClientProtocol, redirect_of
 from .mex import MAX_DOCUMENT_CHARS, WsTrustEndpoint
 
 SAML1_GRANT = "urn:ietf:params:oauth:grant-type:saml1_1-bearer"
@@ -84,7 +84,7 @@ def build_request(endpoint: WsTrustEndpoint, username: str, password: str,
              key_type=version["key_type"], request_type=version["request_type"])
 
 
-def send(http_client: Any, endpoint: WsTrustEndpoint, username: str, password: str,
+def send(http_client: HttpClientProtocol, endpoint: WsTrustEndpoint, username: str, password: str,
          audience: str = DEFAULT_AUDIENCE) -> Tuple[str, str]:
     """Ask the federation server for an assertion; return (grant type, base64 assertion)."""
     resp = http_client.post(

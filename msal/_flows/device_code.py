@@ -1,58 +1,46 @@
-"""The device authorization grant (RFC 8628)."""
+"""The device flow: Entra's side of the device authorization grant (RFC 8628).
+
+The grant itself lives in :mod:`msal.oauth2cli.device_flow`; this module adds what the
+application knows: the scopes it decorates, the endpoint Entra leaves out of some discovery
+documents, telemetry, the cache, and the flow dict's private bookkeeping.
+"""
 from __future__ import annotations
 
-import math
 import time
 import uuid
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, MutableMapping, Optional
 
 from .._entra import scopes as scope_rules
 from .._entra import telemetry
 from .._entra.discovery import Endpoints
-from ..oauth2cli import jsontext
-from ..oauth2cli.http import redirect_of
-from .auth_code import id_token_validator
-from .context import AppContext, from_network
+from ..exceptions import UNSUPPORTED_DEVICE_FLOW
+from ..oauth2cli import device_flow
+from ..oauth2cli.oauth2 import Client
+from . import redeem
+from .context import AppContext
 
-DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
-DEFAULT_INTERVAL = 5
-ABORT_CHECK_INTERVAL = 0.2
+DEVICE_CODE_GRANT = device_flow.GRANT_TYPE
 
 
 def initiate(ctx: AppContext, scopes: Any,
              claims_challenge: Optional[str] = None) -> Dict[str, Any]:
     """Ask for a device code; the flow dict gains ``expires_at`` and ``interval``. A claims
     challenge goes with the device authorization request (merged with the capabilities)."""
-    decorated = ctx.user_scopes(scope_rules.validate(scopes or []))
-    endpoint = device_authorization_endpoint(ctx.endpoints())
+    decorated = redeem.user_scopes(ctx, scope_rules.validate(scopes or []))
+    endpoint = device_authorization_endpoint(ctx.discovery.endpoints(ctx.config.authority))
     if not endpoint:
-        return {"error": "unsupported_device_flow",
+        return {"error": UNSUPPORTED_DEVICE_FLOW,
                 "error_description": "This authority advertises no device authorization endpoint"}
     correlation_id = str(uuid.uuid4())  # the polls reuse it, so one id covers the whole flow
-    resp = ctx.http_client.post(
-        endpoint,
-        data={k: v for k, v in (("client_id", ctx.client_id), ("scope", " ".join(decorated)),
-                                ("claims", ctx.claims(claims_challenge))) if v},
-        headers=dict(ctx.base_headers, **{"client-request-id": correlation_id}))
-    redirect = redirect_of(resp)
-    if redirect:
-        return {"error": "invalid_response", "error_description":
-                "The device authorization endpoint answered with {}".format(redirect)}
-    try:
-        flow = jsontext.loads(resp.text)
-    except ValueError:
-        flow = None
-    if not isinstance(flow, dict):
-        return {"error": "invalid_response",
-                "error_description": "The device authorization endpoint answered HTTP {} with a "
-                                     "body that is not a JSON object".format(resp.status_code)}
-    if "error" in flow or "device_code" not in flow:
-        flow.setdefault("error", "invalid_response")
-        return flow
-    flow["interval"] = _positive_int(flow.get("interval"), DEFAULT_INTERVAL)
-    flow["expires_at"] = ctx.now() + _positive_int(flow.get("expires_in"), 900)
-    flow["_scope"] = decorated
-    flow["_correlation_id"] = correlation_id
+    # The original sends its base headers and a client-request-id here, but no
+    # x-client-current-telemetry: the wire stays the same.
+    flow = device_flow.request_device_code(
+        ctx.http, endpoint, ctx.config.client_id, decorated,
+        headers=dict(ctx.config.base_headers, **{"client-request-id": correlation_id}),
+        now=ctx.now, extra={"claims": redeem.claims(ctx, claims_challenge)})
+    if "error" not in flow:
+        flow["_scope"] = decorated
+        flow["_correlation_id"] = correlation_id
     return flow
 
 
@@ -75,53 +63,20 @@ def acquire(ctx: AppContext, flow: Any, claims_challenge: Optional[str] = None,
         scope = scope_rules.validate(flow.get("_scope") or [], name="the flow's scopes")
     except TypeError as exc:
         raise ValueError("flow has been altered: {}".format(exc))
-    interval = flow.get("interval", DEFAULT_INTERVAL)
-    if isinstance(interval, bool) or not isinstance(interval, (int, float)) \
-            or not 0 < interval < 3600:
-        raise ValueError("flow['interval'] must be a positive number of seconds")
-    endpoints = ctx.endpoints()
-    client = ctx.oauth_client(endpoints)
-    fields = {"device_code": flow["device_code"], "code": flow["device_code"],
-              "claims": ctx.claims(claims_challenge), "client_info": "1"}
-    validate = id_token_validator(ctx, endpoints.issuer)
+    device_flow.check_interval(flow.get("interval", device_flow.DEFAULT_INTERVAL))
+    fields = {"device_code": flow["device_code"], "code": flow["device_code"]}
     correlation_id = flow.get("_correlation_id")
     if not isinstance(correlation_id, str):
         correlation_id = None
-    while True:
-        result = client.obtain_token(  # RFC 8628 §3.4: a poll names no scope
-            DEVICE_CODE_GRANT, fields, (), unsent_scope=scope, validate=validate,
-            headers=ctx.headers(telemetry.DEVICE_FLOW, correlation_id=correlation_id))
-        error = result.get("error")
-        if error not in ("authorization_pending", "slow_down"):
-            return from_network(result)
-        if error == "slow_down":
-            interval += 5  # RFC 8628 §3.5
-        if not _wait(ctx, flow, interval, exit_condition, sleep):
-            return result
 
+    def request_token() -> Dict[str, Any]:  # RFC 8628 §3.4: a poll names no scope
+        return redeem.prepare(
+            ctx, telemetry.DEVICE_FLOW, claims_challenge=claims_challenge, fields=fields,
+            correlation_id=correlation_id,
+        ).send(Client.obtain_token, DEVICE_CODE_GRANT, scope=(), unsent_scope=scope)
 
-def _wait(ctx: AppContext, flow: Dict[str, Any], seconds: float,
-          exit_condition: Optional[Callable[[Dict[str, Any]], bool]],
-          sleep: Callable[[float], None]) -> bool:
-    """Sleep before the next poll, a little at a time, so that another thread setting
-    ``flow["expires_at"] = 0`` (or an ``exit_condition``) stops polling promptly."""
-    deadline = ctx.now() + seconds
-    while True:
-        expires_at = flow.get("expires_at")
-        if not isinstance(expires_at, (int, float)) or not math.isfinite(expires_at) \
-                or ctx.now() >= expires_at:
-            return False
-        if exit_condition and exit_condition(flow):
-            return False
-        remaining = deadline - ctx.now()
-        if remaining <= 0:
-            return True
-        sleep(min(remaining, ABORT_CHECK_INTERVAL))
+    def should_stop(_: MutableMapping[str, Any]) -> bool:
+        return bool(exit_condition and exit_condition(flow))
 
-
-def _positive_int(value: Any, default: int) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError, OverflowError):
-        return default
-    return number if number > 0 else default
+    return device_flow.poll(flow, request_token, now=ctx.now, sleep=sleep,
+                            should_stop=should_stop)

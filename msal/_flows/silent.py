@@ -5,9 +5,11 @@ from typing import Any, Dict, List, Optional
 
 from .._entra import scopes as scope_rules
 from .._entra import telemetry
-from ..authority import Authority
-from .auth_code import id_token_validator
-from .context import AppContext, from_network
+from ..authority import Authority, parse_authority
+from ..oauth2cli.oauth2 import Client
+from . import redeem
+from .cache_first import Result, cached_or_fetch, cached_token, has_access_token
+from .context import AppContext
 
 FAMILY_ID = "1"
 USER_ACTIONS = frozenset(["basic_action", "additional_action", "message_only",
@@ -16,64 +18,47 @@ USER_ACTIONS = frozenset(["basic_action", "additional_action", "message_only",
 
 def acquire(ctx: AppContext, scopes: Any, account: Optional[Dict[str, Any]],
             authority: Any = None, force_refresh: bool = False,
-            claims_challenge: Optional[str] = None) -> Optional[Dict[str, Any]]:
+            claims_challenge: Optional[str] = None) -> Result:
     """The documented contract: a token dict, None when the cache has nothing, or an error dict."""
     scopes = scope_rules.for_cache_lookup(scopes)
-    ctx.user_scopes(scopes)  # Rejects reserved scopes, as every user flow does
-    target_authority = ctx.resolve_authority(authority)
+    redeem.user_scopes(ctx, scopes)  # Rejects reserved scopes, as every user flow does
+    target = ctx.config.authority if authority is None else parse_authority(authority)
     home_account_id = _home_account_id(account)
-    cached, refresh_due = (None, False)
-    if not (force_refresh or claims_challenge):
-        cached, refresh_due = ctx.cached_access_token(
-            scopes=scopes, home_account_id=home_account_id, authority=target_authority)
-        if cached and not refresh_due:
-            return cached
-    if account is None:
-        return cached  # App-only tokens have no refresh token to fall back on
-
-    def fetch() -> Optional[Dict[str, Any]]:
-        if not (force_refresh or claims_challenge):
-            latest, due = ctx.cached_access_token(
-                scopes=scopes, home_account_id=home_account_id, authority=target_authority)
-            if latest and not due:
-                return latest  # Another caller refreshed it while this one waited
-        reason = telemetry.FORCE_REFRESH if force_refresh or claims_challenge else \
-            telemetry.REFRESH_DUE if cached else telemetry.EXPIRED if ctx.has_access_token(
-                scopes=scopes, home_account_id=home_account_id, authority=target_authority) \
-            else telemetry.NO_CACHED_TOKEN
-        result = refresh(ctx, scopes, account, target_authority, reason, claims_challenge)
-        if cached and (result is None or "error" in result):
-            return cached
-        return result
-    key = ("refresh", home_account_id, target_authority.url, frozenset(scopes),
-           bool(force_refresh), claims_challenge)
-    result: Optional[Dict[str, Any]] = ctx.single_flight.run(key, fetch)
-    return result
+    use_cache = not (force_refresh or claims_challenge)
+    if account is None:  # App-only tokens have no refresh token to fall back on
+        return cached_token(ctx, scopes, None, target)[0] if use_cache else None
+    return cached_or_fetch(ctx, scopes, home_account_id, target, _fetch,
+                           (home_account_id, target, force_refresh, claims_challenge),
+                           use_cache=use_cache)
 
 
-def refresh(ctx: AppContext, scopes: List[str], account: Dict[str, Any], authority: Authority,
-            cache_info: int, claims_challenge: Optional[str]) -> Optional[Dict[str, Any]]:
+def _fetch(ctx: AppContext, scopes: List[str], cached: Result, home_account_id: Optional[str],
+           authority: Authority, force_refresh: bool, claims_challenge: Optional[str]) -> Result:
+    """The refresh, telling the service why it happens."""
+    reason = telemetry.FORCE_REFRESH if force_refresh or claims_challenge else \
+        telemetry.REFRESH_DUE if cached else telemetry.EXPIRED if has_access_token(
+            ctx, scopes, home_account_id, authority) else telemetry.NO_CACHED_TOKEN
+    return refresh(ctx, scopes, str(home_account_id), authority, reason, claims_challenge)
+
+
+def refresh(ctx: AppContext, scopes: List[str], home_account_id: str, authority: Authority,
+            cache_info: int, claims_challenge: Optional[str]) -> Result:
     """Try each usable refresh token, the app's own first, then its family's (FOCI)."""
-    home_account_id = account["home_account_id"]
-    aliases = ctx.aliases(authority)
+    aliases = ctx.discovery.aliases(authority)
     candidates = ctx.cache.find_refresh_tokens(
-        home_account_id=home_account_id, environments=aliases, client_id=ctx.client_id,
+        home_account_id=home_account_id, environments=aliases, client_id=ctx.config.client_id,
         family_id=_family_to_try(ctx, aliases))
     if not candidates:
         return None
-    endpoints = ctx.endpoints(authority)
-    client = ctx.oauth_client(endpoints, authority=authority)
-    headers = ctx.headers(telemetry.SILENT, cache_info, extra=_anchor(home_account_id))
-    last_error: Optional[Dict[str, Any]] = None
-    validate = id_token_validator(ctx, endpoints.issuer)  # also adds id_token_claims
+    request = redeem.prepare(ctx, telemetry.SILENT, authority=authority, cache_info=cache_info,
+                             claims_challenge=claims_challenge, headers=_anchor(home_account_id))
+    last_error: Result = None
     for rt in candidates:
-        result = client.obtain_token_by_refresh_token(
-            rt["secret"], ctx.user_scopes(scopes),
-            fields={"claims": ctx.claims(claims_challenge), "client_info": "1"}, headers=headers,
-            validate=validate)
+        result = request.send(Client.obtain_token_by_refresh_token, rt["secret"],
+                              redeem.user_scopes(ctx, scopes))
         if "error" not in result:
-            return from_network(result)
-        if rt.get("client_id") != ctx.client_id and result.get("error") == "invalid_grant":
+            return result
+        if rt.get("client_id") != ctx.config.client_id and result.get("error") == "invalid_grant":
             continue  # Another app's family token refused: this app is not in the family
         last_error = _classified(result)
         if result.get("error") not in ("invalid_grant", "interaction_required"):
@@ -92,7 +77,7 @@ def _classified(error: Dict[str, Any]) -> Dict[str, Any]:
 
 def _family_to_try(ctx: AppContext, aliases: Any) -> Optional[str]:
     """The FOCI family, unless this app is known to be outside it."""
-    metadata = ctx.cache.find_app_metadata(client_id=ctx.client_id, environments=aliases)
+    metadata = ctx.cache.find_app_metadata(client_id=ctx.config.client_id, environments=aliases)
     if metadata is not None and not metadata.get("family_id"):
         return None
     return FAMILY_ID

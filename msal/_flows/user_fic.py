@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any, Dict, Optional
 
+from .._entra import scopes as scope_rules
 from .._entra import telemetry
-from .auth_code import id_token_validator
-from .context import AppContext, from_network
-from .user_grants import prepare
+from ..oauth2cli.oauth2 import Client
+from . import redeem
+from .context import AppContext
 
 GRANT_TYPE = "user_fic"
 
@@ -23,9 +24,8 @@ def acquire(ctx: AppContext, scopes: Any, assertion: Any, *, username: Optional[
     user = {"username": username} if username else {"user_id": user_object_id}
     if not all(isinstance(v, str) and v for v in user.values()):
         raise ValueError("Either username or user_object_id must be given, as a non-empty string")
-    decorated, endpoints, client = prepare(ctx, scopes)
-    fields = dict(user, user_federated_identity_credential=assertion, client_info="1",
-                  claims=ctx.claims(claims_challenge))
-    return from_network(client.obtain_token(
-        GRANT_TYPE, fields, decorated, headers=ctx.headers(telemetry.USER_FIC),
-        validate=id_token_validator(ctx, endpoints.issuer)))
+    decorated = redeem.user_scopes(ctx, scope_rules.validate(scopes))
+    return redeem.prepare(
+        ctx, telemetry.USER_FIC, claims_challenge=claims_challenge,
+        fields=dict(user, user_federated_identity_credential=assertion),
+    ).send(Client.obtain_token, GRANT_TYPE, scope=decorated)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, Mapping, Optional
 
+from .contract import Answer
+
 
 class RequestsHttpClient(object):
     """A ``requests.Session`` that honours the application's ``verify``, ``proxies`` and ``timeout``.
@@ -36,12 +38,13 @@ class RequestsHttpClient(object):
         kwargs["allow_redirects"] = False
         return kwargs
 
-    def post(self, url: str, params: Any = None, data: Any = None, headers: Any = None,
-             **kwargs: Any) -> Any:
+    def post(self, url: str, params: Optional[Mapping[str, Any]] = None, data: Any = None,
+             headers: Optional[Mapping[str, str]] = None, **kwargs: Any) -> Answer:
         return self._session.post(url, params=params, data=data, headers=headers,
                                   **self._options(kwargs))
 
-    def get(self, url: str, params: Any = None, headers: Any = None, **kwargs: Any) -> Any:
+    def get(self, url: str, params: Optional[Mapping[str, Any]] = None,
+            headers: Optional[Mapping[str, str]] = None, **kwargs: Any) -> Answer:
         return self._session.get(url, params=params, headers=headers, **self._options(kwargs))
 
     def close(self) -> None:

@@ -25,7 +25,9 @@ import hmac
 import json
 import secrets
 import time
-from typing import Any, Callable, Dict, MutableMapping, Optional, Tuple
+from typing import Any, Callable, Dict, Mapping, MutableMapping, Optional, Tuple
+
+from .contract import Answer, Sender
 
 DEFAULT_THROTTLE = 60
 MAX_THROTTLE = 3600
@@ -54,7 +56,7 @@ class CachedResponse(object):
 class ThrottledHttpClient(object):
     """Answers from ``http_cache`` while an identical request is throttled; else the real client."""
 
-    def __init__(self, http_client: Any, http_cache: MutableMapping[Any, Any],
+    def __init__(self, http_client: Sender, http_cache: MutableMapping[Any, Any],
                  now: Callable[[], float] = time.time,
                  never_replay: Callable[[Any], bool] = lambda data: False) -> None:
         """``never_replay(data)`` is true for a POST form whose HTTP 400 must not be replayed."""
@@ -64,8 +66,8 @@ class ThrottledHttpClient(object):
         self._never_replay = never_replay
         self._purge()
 
-    def post(self, url: str, params: Any = None, data: Any = None, headers: Any = None,
-             **kwargs: Any) -> Any:
+    def post(self, url: str, params: Optional[Mapping[str, Any]] = None, data: Any = None,
+             headers: Optional[Mapping[str, str]] = None, **kwargs: Any) -> Answer:
         key = _request_key("POST", url, params, data)
         replay = self._lookup(key)
         if replay is not None:
@@ -74,7 +76,8 @@ class ThrottledHttpClient(object):
         self._remember(key, resp, replayable_400=not self._never_replay(data))
         return resp
 
-    def get(self, url: str, params: Any = None, headers: Any = None, **kwargs: Any) -> Any:
+    def get(self, url: str, params: Optional[Mapping[str, Any]] = None,
+            headers: Optional[Mapping[str, str]] = None, **kwargs: Any) -> Answer:
         key = _request_key("GET", url, params, None)
         replay = self._lookup(key)
         if replay is not None:
@@ -100,7 +103,7 @@ class ThrottledHttpClient(object):
             return None
         return CachedResponse(status, text, dict(headers))
 
-    def _remember(self, key: _Key, resp: Any, replayable_400: bool) -> None:
+    def _remember(self, key: _Key, resp: Answer, replayable_400: bool) -> None:
         status = getattr(resp, "status_code", 200)
         headers = getattr(resp, "headers", None) or {}
         retry_after = _header(headers, "Retry-After")

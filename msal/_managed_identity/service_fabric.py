@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..oauth2cli.http import HttpClientProtocol
 from .errors import ManagedIdentityError
 
 
@@ -22,7 +23,7 @@ def normalize_thumbprint(value: str) -> str:
     return text
 
 
-def pinned_session(http_client: Any, thumbprint: str) -> Any:
+def pinned_session(http_client: HttpClientProtocol, thumbprint: str) -> HttpClientProtocol:
     """A session like the caller's whose HTTPS connections accept only that certificate."""
     import requests
     from requests.adapters import HTTPAdapter

@@ -41,6 +41,7 @@ import uuid
 from typing import Any, Callable, Dict, Mapping, NamedTuple, Optional
 
 from . import arc
+from ..oauth2cli import jsontext
 from .errors import ManagedIdentityError
 
 
@@ -132,8 +133,8 @@ def build(source: Source, environ: Mapping[str, str], id_type: Optional[str],
 
 def _json(status: int, text: Any) -> Any:
     try:
-        return json.loads(text)
-    except (TypeError, ValueError):
+        return jsontext.loads(text)
+    except ValueError:
         raise ManagedIdentityError(
             "The managed identity endpoint answered HTTP %s with a body that is not JSON" % status
         ) from None

@@ -385,7 +385,8 @@ class RedisTokenCache(TokenCache):
         return list(accounts.values())
 
     def find(self, credential_type: str, target: Optional[Iterable[str]] = None,
-             query: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
+             query: Optional[Dict[str, Any]] = None, *,
+             now: Optional[float] = None) -> List[Dict[str, Any]]:
         """Entries of the partition the query names (by ``user_assertion_hash`` or
         ``home_account_id``, with ``client_id``), else of the partition in use, else of the
         partitions in memory. A miss of on-behalf-of access tokens waits, like

@@ -1,14 +1,52 @@
-"""The HTTP contract that MSAL's protocol layer needs, and nothing else.
+"""The HTTP contract that MSAL's protocol layer needs, and the one reader of its JSON answers.
 
-Any object with ``post`` and ``get`` methods shaped like these can be given to an
-application as ``http_client``; ``requests.Session`` already is one.
+Internally every HTTP client is typed as :class:`HttpClientProtocol` and every answer as
+:class:`ResponseProtocol`: anything shaped like them will do (``requests.Session`` does).
+:class:`HttpClient` and :class:`Response` are the documented abstract classes an application
+may subclass; they stay instantiable, as in the original library, so they are not the protocols
+themselves (a ``typing.Protocol`` cannot be instantiated) but declare that they implement them.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional
+from typing import Any, Dict, Mapping, Optional, Protocol
+
+from . import jsontext
+
+# The protocol layer's own error codes (msal.exceptions lists every code the library makes up)
+INVALID_RESPONSE = "invalid_response"
+HTTP_ERROR = "http_error"
 
 
-class HttpClient(object):
+class ResponseProtocol(Protocol):
+    """What MSAL reads of an HTTP answer: a status code, a text body and headers."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+
+class HttpClientProtocol(Protocol):
+    """What MSAL asks of an HTTP client: a POST and a GET, each returning a response.
+
+    Only ``url`` is passed by position, and no keyword beyond these, so that a plain
+    ``requests.Session`` qualifies as well as a subclass of :class:`HttpClient`.
+    """
+
+    def post(self, url: str, *, params: Optional[Mapping[str, Any]] = None, data: Any = None,
+             headers: Optional[Mapping[str, str]] = None,
+             timeout: Optional[float] = None) -> ResponseProtocol: ...
+
+    def get(self, url: str, *, params: Optional[Mapping[str, Any]] = None,
+            headers: Optional[Mapping[str, str]] = None,
+            timeout: Optional[float] = None) -> ResponseProtocol: ...
+
+
+class HttpClient(HttpClientProtocol):
     """The abstract HTTP client an application talks through.
 
     Implementers owe two methods. Each returns an object shaped like :class:`Response`
@@ -17,12 +55,12 @@ class HttpClient(object):
 
     def post(self, url: str, params: Optional[Mapping[str, Any]] = None,
              data: Any = None, headers: Optional[Mapping[str, str]] = None,
-             **kwargs: Any) -> "Response":
+             **kwargs: Any) -> ResponseProtocol:
         """Send an HTTP POST; ``data`` is a dict to be form-encoded or a string."""
         raise NotImplementedError("Your implementation should return a Response object")
 
     def get(self, url: str, params: Optional[Mapping[str, Any]] = None,
-            headers: Optional[Mapping[str, str]] = None, **kwargs: Any) -> "Response":
+            headers: Optional[Mapping[str, str]] = None, **kwargs: Any) -> ResponseProtocol:
         """Send an HTTP GET."""
         raise NotImplementedError("Your implementation should return a Response object")
 
@@ -37,6 +75,37 @@ class Response(object):
     def raise_for_status(self) -> None:
         """Raise an exception when ``status_code`` says the request failed."""
         raise NotImplementedError("Your implementation should provide this")
+
+
+def read_json_object(resp: ResponseProtocol, endpoint: str) -> Dict[str, Any]:
+    """An answer's JSON object, whatever its status; else an ``invalid_response`` error dict.
+
+    The one reader of every JSON answer, so a redirect, an HTML error page or a truncated body
+    becomes the same clear error wherever it arrives. ``endpoint`` names the sender in the
+    description ("the token endpoint"). The caller judges the status code and the content.
+    """
+    redirect = redirect_of(resp)
+    if redirect:
+        return invalid_response("{} answered with {}.".format(_capitalised(endpoint), redirect))
+    text: Any = getattr(resp, "text", None)
+    try:
+        answer: Any = jsontext.loads(text)
+    except ValueError:
+        answer = None
+    if not isinstance(answer, dict):
+        return invalid_response(
+            "{} answered HTTP {} with a body that is not a JSON object ({} characters).".format(
+                _capitalised(endpoint), getattr(resp, "status_code", None),
+                len(text) if isinstance(text, str) else 0))
+    return answer
+
+
+def invalid_response(description: str) -> Dict[str, Any]:
+    return {"error": INVALID_RESPONSE, "error_description": description}
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def redirect_of(resp: Any) -> Optional[str]:

@@ -7,12 +7,12 @@ through ``on_obtaining_tokens`` (which the application wires to its cache).
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, TypedDict, cast
 from urllib.parse import urlencode
 
-from . import jsontext
 from .client_auth import ClientAuth
-from .http import redirect_of
+from .http import (HTTP_ERROR, HttpClientProtocol, ResponseProtocol, invalid_response,
+                   read_json_object)
 
 CLIENT_SECRET_FIELDS = ("client_secret", "client_assertion", "password", "code", "code_verifier",
                         "refresh_token", "assertion", "device_code")
@@ -23,12 +23,26 @@ class BrowserInteractionTimeoutError(RuntimeError):
     versions raise; this package answers an interactive timeout with an error dict)."""
 
 
+class TokenEvent(TypedDict, total=False):
+    """What the protocol layer announces when tokens arrive, for the cache to file them."""
+
+    client_id: str
+    scope: List[str]
+    token_endpoint: str
+    environment: str  # set by the application: the host the cache files the tokens under
+    grant_type: str
+    response: Dict[str, Any]
+    params: Dict[str, Any]
+    data: Dict[str, Any]
+    user_assertion_hash: str  # on-behalf-of: which incoming token the tokens stand in for
+
+
 class Client(object):
     """One client (``client_id``) talking to one token endpoint."""
 
-    def __init__(self, http_client: Any, client_id: str, token_endpoint: str,
+    def __init__(self, http_client: HttpClientProtocol, client_id: str, token_endpoint: str,
                  client_auth: Optional[ClientAuth] = None,
-                 on_obtaining_tokens: Optional[Callable[[Dict[str, Any]], None]] = None,
+                 on_obtaining_tokens: Optional[Callable[[TokenEvent], None]] = None,
                  on_response: Optional[Callable[[Dict[str, Any], Mapping[str, str]], None]] = None
                  ) -> None:
         self.http_client = http_client
@@ -62,15 +76,13 @@ class Client(object):
             if validate:
                 validate(result)
             if self.on_obtaining_tokens:
-                event = {
-                    "client_id": self.client_id,
-                    "scope": granted_scope(result, scope or list(unsent_scope)),
-                    "token_endpoint": self.token_endpoint,
-                    "grant_type": grant_type, "response": result, "params": {},
-                    "data": {k: v for k, v in form.items() if k not in CLIENT_SECRET_FIELDS},
-                }
-                event.update(event_extra or {})
-                self.on_obtaining_tokens(event)
+                event = TokenEvent(
+                    client_id=self.client_id,
+                    scope=granted_scope(result, scope or list(unsent_scope)),
+                    token_endpoint=self.token_endpoint, grant_type=grant_type, response=result,
+                    params={},
+                    data={k: v for k, v in form.items() if k not in CLIENT_SECRET_FIELDS})
+                self.on_obtaining_tokens(cast(TokenEvent, {**event, **(event_extra or {})}))
         return result
 
     def obtain_token_for_client(self, scope: Iterable[str], **kwargs: Any) -> Dict[str, Any]:
@@ -124,33 +136,21 @@ def build_token_form(client_id: str, grant_type: str, fields: Mapping[str, Any],
     return form
 
 
-def parse_token_response(resp: Any) -> Dict[str, Any]:
-    """The token endpoint's JSON answer as a dict; a clear error dict when it is not JSON."""
+def parse_token_response(resp: ResponseProtocol) -> Dict[str, Any]:
+    """The token endpoint's JSON answer as a dict (RFC 6749 §5.1, §5.2); a clear error dict
+    when it is not JSON, carries no token, or fails without saying why."""
+    result = read_json_object(resp, "the token endpoint")
     status = getattr(resp, "status_code", None)
-    redirect = redirect_of(resp)
-    if redirect:
-        return {"error": "invalid_response",
-                "error_description": "The token endpoint answered with {}.".format(redirect)}
-    try:
-        result: Any = jsontext.loads(resp.text)
-    except ValueError:
-        result = None
-    if not isinstance(result, dict):
-        return {
-            "error": "invalid_response",
-            "error_description": "The token endpoint answered HTTP {} with a body that is not "
-                                 "a JSON object ({} characters).".format(
-                                     status, len(resp.text or "") if isinstance(resp.text, str) else 0),
-        }
-    if "error" not in result and not (isinstance(status, int) and 200 <= status < 300):
-        result = dict(result, error="http_error", error_description=(
+    if "error" in result:
+        return result
+    if not (isinstance(status, int) and 200 <= status < 300):
+        return dict(result, error=HTTP_ERROR, error_description=(
             "The token endpoint answered HTTP {} without a token".format(status)))
-    elif "error" not in result and not _has_token(result):
-        result = {"error": "invalid_response", "error_description": (
+    if not _has_token(result):
+        return invalid_response(
             "The token endpoint answered HTTP {} with neither an access_token (RFC 6749 §5.1) "
-            "nor an id_token".format(status))}
-    answer: Dict[str, Any] = result
-    return answer
+            "nor an id_token".format(status))
+    return result
 
 
 def _has_token(result: Mapping[str, Any]) -> bool:

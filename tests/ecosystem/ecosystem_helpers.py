@@ -73,3 +73,11 @@ class UserAtTheBrowser(webbrowser.BaseBrowser):
     def join(self):
         for thread in self.threads:
             thread.join(30)
+
+
+def sign_in(app, user):
+    """Sign ``user`` in with the password grant; the result, checked to hold a token."""
+    result = app.acquire_token_by_username_password(user["username"], user["password"],
+                                                    ["User.Read"])
+    assert "access_token" in result, result
+    return result

@@ -1,5 +1,8 @@
-"""The contract msal-extensions relies on, checked with a cache that only records its hooks (so
-it holds without msal-extensions installed): writes go through modify(), lookups call find()."""
+"""The contract msal-extensions relies on, checked with caches that only record its hooks (so
+it holds without msal-extensions installed): writes go through modify(), lookups call find()
+(msal-extensions before 1.2) or search() (1.2 and later)."""
+import pytest
+
 import msal
 
 CT = msal.TokenCache.CredentialType
@@ -21,8 +24,19 @@ class RecordingCache(msal.SerializableTokenCache):
         return super().find(credential_type, **kwargs)
 
 
-def test_sign_in_silent_and_sign_out_go_through_the_hooks(emu, make_app, alice):
-    cache = RecordingCache()
+class SearchRecordingCache(RecordingCache):
+    """Hooks search() instead of find(), as msal-extensions 1.2 and later do."""
+
+    find = msal.SerializableTokenCache.find
+
+    def search(self, credential_type, **kwargs):
+        self.calls.append(("find", credential_type, None))
+        return super().search(credential_type, **kwargs)
+
+
+@pytest.mark.parametrize("cache_class", [RecordingCache, SearchRecordingCache])
+def test_sign_in_silent_and_sign_out_go_through_the_hooks(emu, make_app, alice, cache_class):
+    cache = cache_class()
     app = make_app("public", token_cache=cache)
     result = app.acquire_token_by_username_password(
         alice["username"], alice["password"], ["User.Read"])

@@ -10,7 +10,7 @@ import threading
 import pytest
 
 import msal
-from ecosystem_helpers import token_posts
+from ecosystem_helpers import sign_in, token_posts
 
 msal_extensions = pytest.importorskip("msal_extensions")
 from msal_extensions.cache_lock import CrossPlatLock  # noqa: E402
@@ -31,13 +31,6 @@ def app_on_file(emu, make_app, cache_path):
         cache = msal_extensions.PersistedTokenCache(msal_extensions.FilePersistence(cache_path))
         return make_app(name, token_cache=cache)
     return make
-
-
-def sign_in(app, user):
-    result = app.acquire_token_by_username_password(user["username"], user["password"],
-                                                    ["User.Read"])
-    assert "access_token" in result, result
-    return result
 
 
 def read_file(path):

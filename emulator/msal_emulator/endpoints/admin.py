@@ -10,9 +10,13 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from .. import requestlog
 from ..http import Request, Response, json_response
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..server import Emulator
 
 PREFIX = "/_emulator/"
 
@@ -21,7 +25,7 @@ def _bad_request(text: str) -> Response:
     return json_response({"error": "invalid_request", "error_description": text}, 400)
 
 
-def add_fault(emu, req: Request) -> Response:
+def add_fault(emu: "Emulator", req: Request) -> Response:
     try:
         spec = json.loads(req.body.decode("utf-8") or "{}")
         if not isinstance(spec, dict):
@@ -35,30 +39,30 @@ def add_fault(emu, req: Request) -> Response:
     return json_response(fault.describe(), 201)
 
 
-def list_faults(emu, req: Request) -> Response:
+def list_faults(emu: "Emulator", req: Request) -> Response:
     return json_response({"faults": [f.describe() for f in emu.faults.all()],
                           "fired": emu.faults.fired})
 
 
-def clear_faults(emu, req: Request) -> Response:
+def clear_faults(emu: "Emulator", req: Request) -> Response:
     count = len(emu.faults.all())
     emu.clear_faults()
     return json_response({"cleared": count})
 
 
-def set_mex(emu, req: Request) -> Response:
+def set_mex(emu: "Emulator", req: Request) -> Response:
     emu.set_mex_document(req.body.decode("utf-8", "replace"))
     return json_response({"mex": "replaced"})
 
 
-def reset_mex(emu, req: Request) -> Response:
+def reset_mex(emu: "Emulator", req: Request) -> Response:
     emu.reset_mex()
     return json_response({"mex": "default"})
 
 
-def list_requests(emu, req: Request) -> Response:
+def list_requests(emu: "Emulator", req: Request) -> Response:
     return json_response(requestlog.as_json(emu.requests.snapshot()))
 
 
-def describe_config(emu, req: Request) -> Response:
+def describe_config(emu: "Emulator", req: Request) -> Response:
     return json_response(emu.describe_directory())

@@ -4,14 +4,17 @@ from __future__ import annotations
 import html
 import hmac
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 from urllib.parse import urlencode, urlsplit
 
 from .. import errors
 from ..http import Request, Response, html_response, parse_pairs, redirect
 from ..store import AuthCode, Session
 from ..tokens import client_info
-from .common import TenantRef, resolve, resources_of
+from .common import PolicyRef, TenantRef, resolve, resources_of
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..server import Emulator
 
 SESSION_COOKIE = "emu_session"
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]", "::1")
@@ -66,7 +69,8 @@ def redirect_uri_allowed(registered: List[str], uri: str) -> bool:
     return False
 
 
-def validate(emu, tenant: str, params: Dict[str, str], policy: Optional[str] = None) -> AuthRequest:
+def validate(emu: "Emulator", tenant: str, params: Dict[str, str],
+             policy: Optional[str] = None) -> AuthRequest:
     """Check the request; PageError before the redirect URI is trusted, RedirectError after."""
     try:
         ref = resolve(emu.directory, tenant, policy)
@@ -77,7 +81,7 @@ def validate(emu, tenant: str, params: Dict[str, str], policy: Optional[str] = N
     if app is None:
         raise PageError(700016, "Application with identifier '%s' was not found in the "
                                 "directory '%s'." % (client_id, tenant))
-    if ref.policy and app["tenant"] != ref.tenant["id"]:
+    if isinstance(ref, PolicyRef) and app["tenant"] != ref.tenant["id"]:
         raise PageError(90018, "The client id '%s' specified in the request is not registered "
                                "in tenant '%s'." % (client_id, tenant), "AADB2C")
     redirect_uri = params.get("redirect_uri") or (app["redirect_uris"] or [""])[0]
@@ -90,7 +94,7 @@ def validate(emu, tenant: str, params: Dict[str, str], policy: Optional[str] = N
     return request
 
 
-def _validate_after_redirect(emu, request: AuthRequest) -> None:
+def _validate_after_redirect(emu: "Emulator", request: AuthRequest) -> None:
     params = request.params
     if params.get("response_type") != "code":
         raise RedirectError("unsupported_response_type", 700054,
@@ -171,7 +175,7 @@ def _sign_in_page(request: AuthRequest, error: Optional[str] = None,
     return html_response(page)
 
 
-def _consent_page(request: AuthRequest, user) -> Response:
+def _consent_page(request: AuthRequest, user: Dict[str, Any]) -> Response:
     """Consent for a signed-in user (prompt=consent, or a resource not consented yet)."""
     scopes = "".join("<li>%s</li>" % html.escape(s) for s in request.scope_names)
     app_name = request.app.get("display_name", request.app["name"])
@@ -191,19 +195,17 @@ def _consent_page(request: AuthRequest, user) -> Response:
     return html_response(page)
 
 
-def _missing_consent(emu, request: AuthRequest, user) -> bool:
+def _missing_consent(emu: "Emulator", request: AuthRequest, user: Dict[str, Any]) -> bool:
     return any(r.get("user_consent_required") and not emu.store.has_consent(
         user["oid"], request.app["client_id"], r["resource_id"]) for r in request.resources)
 
 
-def _record_consent(emu, request: AuthRequest, user) -> None:
+def _record_consent(emu: "Emulator", request: AuthRequest, user: Dict[str, Any]) -> None:
     emu.store.grant_consent(user["oid"], request.app["client_id"],
                             [r["resource_id"] for r in request.resources])
 
 
-def _session_fits(request: AuthRequest, session: Optional[Session], user, now: float) -> bool:
-    if session is None or user is None:
-        return False
+def _session_fits(request: AuthRequest, session: Session, user: Dict[str, Any], now: float) -> bool:
     hint = request.get("login_hint")
     if hint and hint.lower() != user["username"].lower():
         return False
@@ -213,7 +215,7 @@ def _session_fits(request: AuthRequest, session: Optional[Session], user, now: f
     return True
 
 
-def authorize_get(emu, req: Request, tenant: str, policy: Optional[str] = None) -> Response:
+def authorize_get(emu: "Emulator", req: Request, tenant: str, policy: Optional[str] = None) -> Response:
     try:
         request = validate(emu, tenant, req.query, policy)
     except PageError as exc:
@@ -223,28 +225,31 @@ def authorize_get(emu, req: Request, tenant: str, policy: Optional[str] = None) 
     now = emu.clock()
     session = emu.store.session(req.cookies.get(SESSION_COOKIE), now)
     user = emu.directory.user_by_oid(session.user_oid) if session else None
-    fits = _session_fits(request, session, user, now)
     prompt = request.get("prompt")
-    if prompt == "none" and not fits:
-        return _error_redirect(request, "login_required", 50058,
-                               "A silent sign-in request was sent but no user is signed in.", now)
+    if session is None or user is None or not _session_fits(request, session, user, now):
+        if prompt == "none":
+            return _error_redirect(request, "login_required", 50058,
+                                   "A silent sign-in request was sent but no user is signed in.",
+                                   now)
+        return _sign_in_page(request)
     if prompt == "none" and _missing_consent(emu, request, user):
         return _error_redirect(request, "consent_required", 65001,
                                "The user or administrator has not consented to use the "
                                "application with ID '%s'." % request.app["client_id"], now)
     silent = prompt == "none" or (prompt is None and request.get("login_hint"))
-    if fits and (prompt == "consent" or (silent and _missing_consent(emu, request, user))):
+    if prompt == "consent" or (silent and _missing_consent(emu, request, user)):
         return _consent_page(request, user)
-    if fits and silent:
+    if silent:
         return _issue_code(emu, request, user, session, None, now)
     return _sign_in_page(request)
 
 
-def _redirect_error_for(emu, tenant: str, params: Dict[str, str], exc: RedirectError,
+def _redirect_error_for(emu: "Emulator", tenant: str, params: Dict[str, str], exc: RedirectError,
                         policy: Optional[str] = None) -> Response:
     """Report an error to the redirect URI, which validate() has already checked."""
     ref = resolve(emu.directory, tenant, policy)
     app = emu.directory.app_by_client_id(params["client_id"])
+    assert app is not None, "validate() has found the app"
     uri = params.get("redirect_uri") or app["redirect_uris"][0]
     request = AuthRequest(params, ref, app, uri, params.get("scope", ""), [])
     if request.response_mode not in ("query", "form_post", "fragment"):
@@ -252,7 +257,7 @@ def _redirect_error_for(emu, tenant: str, params: Dict[str, str], exc: RedirectE
     return _error_redirect(request, exc.error, exc.code, exc.text, emu.clock())
 
 
-def authorize_post(emu, req: Request, tenant: str, policy: Optional[str] = None) -> Response:
+def authorize_post(emu: "Emulator", req: Request, tenant: str, policy: Optional[str] = None) -> Response:
     """The sign-in form was submitted: check the password, then answer the client."""
     params = parse_pairs(req.form.get("ctx", ""))
     try:
@@ -286,18 +291,18 @@ def authorize_post(emu, req: Request, tenant: str, policy: Optional[str] = None)
     return _issue_code(emu, request, user, session, cookie, now)
 
 
-def _consented(emu, req: Request, request: AuthRequest, now: float) -> Response:
+def _consented(emu: "Emulator", req: Request, request: AuthRequest, now: float) -> Response:
     """The consent page was accepted by the signed-in user."""
     session = emu.store.session(req.cookies.get(SESSION_COOKIE), now)
     user = emu.directory.user_by_oid(session.user_oid) if session else None
-    if user is None:
+    if session is None or user is None:
         return _sign_in_page(request)
     _record_consent(emu, request, user)
     return _issue_code(emu, request, user, session, None, now)
 
 
-def _issue_code(emu, request: AuthRequest, user, session: Session, cookie: Optional[str],
-                now: float) -> Response:
+def _issue_code(emu: "Emulator", request: AuthRequest, user: Dict[str, Any], session: Session,
+                cookie: Optional[str], now: float) -> Response:
     code = emu.store.new_code(AuthCode(
         client_id=request.app["client_id"], redirect_uri=request.redirect_uri,
         scope=request.scope_text, user_oid=user["oid"], tenant_id=user["tenant"],
@@ -317,7 +322,7 @@ def _issue_code(emu, request: AuthRequest, user, session: Session, cookie: Optio
     return _respond(request, params, headers)
 
 
-def logout(emu, req: Request, tenant: str, policy: Optional[str] = None) -> Response:
+def logout(emu: "Emulator", req: Request, tenant: str, policy: Optional[str] = None) -> Response:
     """End the browser session; go to post_logout_redirect_uri when one is given."""
     emu.store.end_session(req.cookies.get(SESSION_COOKIE))
     clear = [("Set-Cookie", "%s=; Path=/; Max-Age=0; Secure; HttpOnly" % SESSION_COOKIE)]

@@ -7,14 +7,17 @@ client can meet.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Tuple
 
 from .. import errors
 from ..http import Request, Response, json_response
 from ..tokens import b2c_issuer
 from . import password, token as entra_token
 from .clients import authenticate_client
-from .common import TenantRef, resolve_policy
+from .common import PolicyRef, resolve_policy
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..server import Emulator
 
 _EXPIRED = ("invalid_grant", 90080,
             "The provided grant has expired. Please re-authenticate and try again.")
@@ -48,7 +51,7 @@ def as_b2c(exc: errors.EntraError) -> errors.EntraError:
     return errors.B2CError(error, code, text, status=exc.status)
 
 
-def openid_configuration(emu, req: Request, tenant: str, policy: str) -> Response:
+def openid_configuration(emu: "Emulator", req: Request, tenant: str, policy: str) -> Response:
     """A user flow's discovery document; B2C spells the policy in lower case in its URLs."""
     ref = resolve_policy(emu.directory, tenant, policy)
     base = "%s/%s/%s" % (req.base_url, ref.path.lower(), ref.policy.lower())
@@ -70,12 +73,12 @@ def openid_configuration(emu, req: Request, tenant: str, policy: str) -> Respons
     })
 
 
-def jwks(emu, req: Request, tenant: str, policy: str) -> Response:
+def jwks(emu: "Emulator", req: Request, tenant: str, policy: str) -> Response:
     ref = resolve_policy(emu.directory, tenant, policy)
     return json_response({"keys": [emu.signing_key.jwk(b2c_issuer(req.host, ref.tenant["id"]))]})
 
 
-def token(emu, req: Request, tenant: str, policy: str) -> Response:
+def token(emu: "Emulator", req: Request, tenant: str, policy: str) -> Response:
     """A user flow's token endpoint: auth code, refresh token, and password on ROPC flows."""
     try:
         ref = resolve_policy(emu.directory, tenant, policy)
@@ -90,7 +93,7 @@ def token(emu, req: Request, tenant: str, policy: str) -> Response:
         raise as_b2c(exc)
 
 
-def _grant(emu, ref: TenantRef, grant_type: str) -> Callable[..., Dict[str, Any]]:
+def _grant(emu: "Emulator", ref: PolicyRef, grant_type: str) -> Callable[..., Dict[str, Any]]:
     flow = emu.directory.policy(ref.tenant, ref.policy) or {}
     grants = {"authorization_code": entra_token.authorization_code,
               "refresh_token": entra_token.refresh_token}

@@ -6,16 +6,19 @@ import binascii
 import hmac
 import time
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 from urllib.parse import unquote
 
 import jwt
 from cryptography import x509
 
 from .. import certs, errors
-from ..config import PUBLIC_CLOUD_HOSTS, REGIONAL_HOST_SUFFIX
+from ..config import PUBLIC_CLOUD_HOSTS, REGIONAL_HOST_SUFFIX, Directory
 from ..http import Request
 from .common import TenantRef
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..server import Emulator
 
 JWT_BEARER_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 CLOCK_SKEW = 5
@@ -32,7 +35,7 @@ class Client:
         return self.azpacr != "0"
 
 
-def _basic_credentials(req: Request):
+def _basic_credentials(req: Request) -> Tuple[Optional[str], Optional[str]]:
     auth = req.headers.get("authorization", "")
     if not auth.lower().startswith("basic "):
         return None, None
@@ -43,7 +46,7 @@ def _basic_credentials(req: Request):
     return unquote(user), unquote(password)
 
 
-def authenticate_client(emu, req: Request, ref: TenantRef) -> Client:
+def authenticate_client(emu: "Emulator", req: Request, ref: TenantRef) -> Client:
     """Who is calling: public apps send no secret; confidential apps a secret or assertion."""
     basic_id, basic_secret = _basic_credentials(req)
     client_id = req.form.get("client_id") or basic_id
@@ -95,7 +98,7 @@ def _registered_certificate(app: Dict[str, Any], header: Dict[str, Any]) -> Opti
     return None
 
 
-def _audiences(req: Request, ref: TenantRef, app: Dict[str, Any], directory) -> List[str]:
+def _audiences(req: Request, ref: TenantRef, app: Dict[str, Any], directory: Directory) -> List[str]:
     """Token endpoint URLs an assertion may name: any host alias, any spelling of the tenant."""
     hosts = {req.host.lower(), req.hostname.lower()}
     if req.hostname.lower() in PUBLIC_CLOUD_HOSTS or req.hostname.lower().endswith(REGIONAL_HOST_SUFFIX):
@@ -107,7 +110,7 @@ def _audiences(req: Request, ref: TenantRef, app: Dict[str, Any], directory) -> 
             for p in ("v2.0/token", "token")]
 
 
-def verify_client_assertion(emu, req: Request, ref: TenantRef, app: Dict[str, Any],
+def verify_client_assertion(emu: "Emulator", req: Request, ref: TenantRef, app: Dict[str, Any],
                             assertion: str) -> None:
     """Check a certificate credential the way Entra does; raise invalid_client otherwise."""
     if req.form.get("client_assertion_type") != JWT_BEARER_ASSERTION_TYPE:
@@ -125,7 +128,8 @@ def verify_client_assertion(emu, req: Request, ref: TenantRef, app: Dict[str, An
             "'%s']" % header.get("x5t", header.get("x5t#S256", "")), 700027)
     _check_certificate_dates(emu, cert, header)
     try:
-        claims = jwt.decode(assertion, cert.public_key(), algorithms=["RS256", "PS256"],
+        key: Any = cert.public_key()  # an RSA key: registered certificates are RSA
+        claims = jwt.decode(assertion, key, algorithms=["RS256", "PS256"],
                             options={"verify_aud": False, "verify_exp": False,
                                      "verify_nbf": False, "verify_iat": False,
                                      "verify_iss": False})
@@ -134,13 +138,15 @@ def verify_client_assertion(emu, req: Request, ref: TenantRef, app: Dict[str, An
     _check_assertion_claims(emu, req, ref, app, claims)
 
 
-def _check_certificate_dates(emu, cert: x509.Certificate, header: Dict[str, Any]) -> None:
+def _check_certificate_dates(emu: "Emulator", cert: x509.Certificate, header: Dict[str, Any]) -> None:
     """Entra refuses a registered key outside its validity period."""
     now = emu.clock()
     start, end = cert.not_valid_before_utc.timestamp(), cert.not_valid_after_utc.timestamp()
     if start <= now < end:
         return
-    stamp = lambda t: time.strftime("%m/%d/%Y %H:%M:%S", time.gmtime(t))
+
+    def stamp(t: float) -> str:
+        return time.strftime("%m/%d/%Y %H:%M:%S", time.gmtime(t))
     raise errors.invalid_client(
         "Client assertion contains an invalid signature. [Reason - The key used is %s., "
         "Thumbprint of key used by client: '%s', Found key 'Start=%s, End=%s']"
@@ -148,7 +154,8 @@ def _check_certificate_dates(emu, cert: x509.Certificate, header: Dict[str, Any]
            stamp(start), stamp(end)), 700027)
 
 
-def _check_assertion_claims(emu, req, ref, app, claims: Dict[str, Any]) -> None:
+def _check_assertion_claims(emu: "Emulator", req: Request, ref: TenantRef, app: Dict[str, Any],
+                            claims: Dict[str, Any]) -> None:
     now = emu.clock()
     if claims.get("iss") != app["client_id"] or claims.get("sub") != app["client_id"]:
         raise errors.invalid_client(

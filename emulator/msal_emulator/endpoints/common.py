@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Set
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 from .. import errors
 from ..config import RESERVED_SCOPES, Directory
@@ -27,6 +27,13 @@ class TenantRef:
         return self.tenant["id"] if self.tenant else self.path.lower()
 
 
+@dataclass
+class PolicyRef(TenantRef):
+    """A B2C tenant with one of its user flows: both are always known."""
+    tenant: Dict[str, Any]
+    policy: str = ""
+
+
 def resolve_tenant(directory: Directory, segment: str) -> TenantRef:
     """The `/adfs` authority is the on-premises server of the first tenant's federated domains."""
     if segment.lower() == ADFS:
@@ -39,15 +46,15 @@ def resolve_tenant(directory: Directory, segment: str) -> TenantRef:
     return TenantRef(segment, tenant)
 
 
-def resolve_policy(directory: Directory, segment: str, policy: str) -> TenantRef:
+def resolve_policy(directory: Directory, segment: str, policy: str) -> PolicyRef:
     """A B2C tenant and one of its user flows (`/<tenant>/<policy>/...` paths)."""
     tenant = directory.tenant(segment)
     flow = directory.policy(tenant, policy) if tenant and tenant.get("kind") == "b2c" else None
-    if flow is None:
+    if tenant is None or flow is None:
         raise errors.B2CError(
             "invalid_request", 90022, "Unable to return metadata for the policy '%s' in tenant "
             "'%s'." % (policy, segment), status=404)
-    return TenantRef(segment, tenant, policy=flow["name"])
+    return PolicyRef(segment, tenant, policy=flow["name"])
 
 
 def resolve(directory: Directory, segment: str, policy: Optional[str] = None) -> TenantRef:
@@ -69,7 +76,8 @@ class Scopes:
     @property
     def audience(self) -> str:
         res = self.resource or {}
-        return res.get("audience") or res.get("resource_id", "")
+        audience: str = res.get("audience") or res.get("resource_id", "")
+        return audience
 
     def response_scope(self) -> str:
         """The `scope` of a token response: granted resource scopes (Graph adds OIDC ones)."""
@@ -91,7 +99,8 @@ def _spell(resource: Dict[str, Any], name: str) -> str:
     """How a granted scope is written back: short for Graph, fully qualified for web APIs."""
     if resource.get("short_scope_names"):
         return name
-    return resource.get("audience", resource["resource_id"]).rstrip("/") + "/" + name
+    audience: str = resource.get("audience", resource["resource_id"])
+    return audience.rstrip("/") + "/" + name
 
 
 def _scope_named(resource: Dict[str, Any], name: str) -> Optional[str]:
@@ -102,7 +111,7 @@ def parse_scopes(directory: Directory, text: Optional[str], client_id: str = "")
     """Split a scope string into its one resource and the reserved scopes; Entra's errors else."""
     items = (text or "").split()
     result = Scopes(resource=None)
-    resources = []
+    resources: List[Dict[str, Any]] = []
     for item in items:
         if item.lower() in RESERVED_SCOPES:
             result.reserved.add(item.lower())
@@ -151,7 +160,7 @@ def _graph_or_none(directory: Directory) -> Optional[Dict[str, Any]]:
         return None
 
 
-def _known_scope(directory: Directory, item: str):
+def _known_scope(directory: Directory, item: str) -> Tuple[Dict[str, Any], str]:
     """(resource, scope name) for one scope item; Entra's invalid_scope when it names nothing."""
     resource, name = _resource_scope(directory, item)
     if resource is None or name is None:
@@ -161,7 +170,8 @@ def _known_scope(directory: Directory, item: str):
     return resource, name
 
 
-def _resource_scope(directory: Directory, item: str):
+def _resource_scope(directory: Directory, item: str
+                    ) -> Tuple[Optional[Dict[str, Any]], Optional[str]]:
     """(resource, scope name) for one scope item, or (None, None) when it names nothing known."""
     if "/" in item:
         prefix, name = item.rsplit("/", 1)

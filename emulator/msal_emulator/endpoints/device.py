@@ -10,7 +10,7 @@ import hmac
 import html
 import secrets
 import time
-from typing import Any, Dict, Optional
+from typing import TYPE_CHECKING, Any, Dict, Optional
 
 from .. import errors
 from ..http import Request, Response, html_response, json_response
@@ -18,6 +18,9 @@ from ..store import DeviceCode, Session
 from .clients import Client, authenticate_client
 from .common import TenantRef, parse_scopes, resolve_tenant
 from .issue import find_user, user_tokens
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..server import Emulator
 
 DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 USER_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: users type these
@@ -30,13 +33,13 @@ def verification_uri(base_url: str, ref: TenantRef) -> str:
     return base_url + VERIFICATION_PATH % ("adfs" if ref.adfs else "common")
 
 
-def _timing(emu, app: Dict[str, Any]) -> Dict[str, int]:
+def _timing(emu: "Emulator", app: Dict[str, Any]) -> Dict[str, int]:
     """Polling interval and lifetime: per app, else the emulator's current setting."""
     return {"interval": int(app.get("device_code_interval", emu.device_code_interval)),
             "expires_in": int(app.get("device_code_expires_in", emu.device_code_expires_in))}
 
 
-def devicecode(emu, req: Request, tenant: str) -> Response:
+def devicecode(emu: "Emulator", req: Request, tenant: str) -> Response:
     ref = resolve_tenant(emu.directory, tenant)
     client = authenticate_client(emu, req, ref)
     require_public_flows(client)
@@ -49,7 +52,8 @@ def devicecode(emu, req: Request, tenant: str) -> Response:
     user_code = "".join(secrets.choice(USER_CODE_ALPHABET) for _ in range(USER_CODE_LENGTH))
     value = emu.store.new_device_code(DeviceCode(
         client_id=client.app["client_id"], scope=scope, tenant_path=ref.path, user_code=user_code,
-        issued_at=emu.clock(), adfs=ref.adfs, **timing))
+        issued_at=emu.clock(), adfs=ref.adfs, interval=timing["interval"],
+        expires_in=timing["expires_in"]))
     uri = verification_uri(req.base_url, ref)
     return json_response({
         "user_code": user_code, "device_code": value, "verification_uri": uri,
@@ -68,7 +72,7 @@ def require_public_flows(client: Client) -> None:
 
 # ---- the token endpoint grant --------------------------------------------------------
 
-def device_code_grant(emu, req: Request, ref: TenantRef, client: Client) -> Dict[str, Any]:
+def device_code_grant(emu: "Emulator", req: Request, ref: TenantRef, client: Client) -> Dict[str, Any]:
     value = req.form.get("device_code") or req.form.get("code")
     if not value:
         raise errors.invalid_request(
@@ -94,6 +98,7 @@ def device_code_grant(emu, req: Request, ref: TenantRef, client: Client) -> Dict
                                 "The end user declined the authorization request.")
     if not emu.store.redeem_device_code(record):
         raise errors.invalid_grant("The device code was already redeemed.", 54005)
+    assert record.user_oid is not None and record.auth_time is not None, "set on approval"
     user = find_user(emu, record.user_oid)
     return user_tokens(emu, req, client.app, user, user["tenant"],
                        parse_scopes(emu.directory, record.scope), auth_time=record.auth_time,
@@ -143,20 +148,22 @@ def _consent_page(app: Dict[str, Any], record: DeviceCode, approval: str) -> Res
 
 
 def _app_name(app: Dict[str, Any]) -> str:
-    return app.get("display_name", app["name"])
+    name: str = app.get("display_name", app["name"])
+    return name
 
 
-def deviceauth_get(emu, req: Request, tenant: str) -> Response:
+def deviceauth_get(emu: "Emulator", req: Request, tenant: str) -> Response:
     return _code_page(user_code=req.query.get("otc", ""))
 
 
-def deviceauth_post(emu, req: Request, tenant: str) -> Response:
+def deviceauth_post(emu: "Emulator", req: Request, tenant: str) -> Response:
     """One step of the verification pages, named by the hidden `step` field."""
     record = _live_record(emu, req.form.get("otc", ""))
     if record is None:
         return _code_page(error="AADSTS70018: That code didn't work. Check the code and try "
                                 "again.", user_code=req.form.get("otc", ""))
     app = emu.directory.app_by_client_id(record.client_id)
+    assert app is not None, "a device code is only issued to a registered app"
     step = req.form.get("step")
     if step == "signin":
         return _check_password(emu, req, app, record)
@@ -165,7 +172,7 @@ def deviceauth_post(emu, req: Request, tenant: str) -> Response:
     return _sign_in_page(app, record.user_code)
 
 
-def _live_record(emu, user_code: str) -> Optional[DeviceCode]:
+def _live_record(emu: "Emulator", user_code: str) -> Optional[DeviceCode]:
     record = emu.store.device_code_by_user_code(user_code) if user_code.strip() else None
     if record is None or record.status != "pending":
         return None
@@ -174,7 +181,7 @@ def _live_record(emu, user_code: str) -> Optional[DeviceCode]:
     return record
 
 
-def _check_password(emu, req: Request, app, record: DeviceCode) -> Response:
+def _check_password(emu: "Emulator", req: Request, app: Dict[str, Any], record: DeviceCode) -> Response:
     username = req.form.get("login", "")
     user = emu.directory.user(username) if "@" in username else None
     if user is None or not hmac.compare_digest(user["password"].encode(),
@@ -190,7 +197,7 @@ def _check_password(emu, req: Request, app, record: DeviceCode) -> Response:
     return _consent_page(app, record, approval)
 
 
-def _settle(emu, req: Request, app, record: DeviceCode) -> Response:
+def _settle(emu: "Emulator", req: Request, app: Dict[str, Any], record: DeviceCode) -> Response:
     session = emu.store.session(req.form.get("approval"), emu.clock())
     if session is None:
         return _sign_in_page(app, record.user_code, error="Your session expired; sign in again.")

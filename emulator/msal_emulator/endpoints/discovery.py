@@ -1,7 +1,7 @@
 """Discovery: OpenID configuration, instance (cloud alias) discovery, JWKS and userinfo."""
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import TYPE_CHECKING, Any, Dict, List
 from urllib.parse import urlsplit
 
 import jwt
@@ -12,8 +12,11 @@ from ..http import Request, Response, json_response
 from ..tokens import issuer
 from .common import resolve_tenant
 
+if TYPE_CHECKING:  # pragma: no cover
+    from ..server import Emulator
 
-def openid_configuration(emu, req: Request, tenant: str) -> Response:
+
+def openid_configuration(emu: "Emulator", req: Request, tenant: str) -> Response:
     """Entra's v2.0 discovery document; endpoint URLs use the Host the client addressed."""
     ref = resolve_tenant(emu.directory, tenant)
     base = "%s/%s" % (req.base_url, ref.segment)
@@ -50,7 +53,7 @@ def openid_configuration(emu, req: Request, tenant: str) -> Response:
     return json_response(doc)
 
 
-def adfs_openid_configuration(emu, req: Request) -> Response:
+def adfs_openid_configuration(emu: "Emulator", req: Request) -> Response:
     """ADFS 2019's discovery document (served at /adfs/.well-known/openid-configuration)."""
     base = req.base_url + "/adfs"
     return json_response({
@@ -102,7 +105,7 @@ LOCAL_HOSTS = ["localhost", "127.0.0.1"]
 def _cloud_metadata(req: Request) -> List[Dict[str, Any]]:
     """Entra's list of clouds; the emulator's own address is a cloud of its own, listed only to
     clients that reach it there (under the real host names the list is Entra's)."""
-    def entry(hosts):
+    def entry(hosts: List[str]) -> Dict[str, Any]:
         return {"preferred_network": hosts[0], "preferred_cache": hosts[0], "aliases": list(hosts)}
     public = {"preferred_network": "login.microsoftonline.com",
               "preferred_cache": "login.windows.net", "aliases": list(PUBLIC_CLOUD_HOSTS)}
@@ -112,12 +115,12 @@ def _cloud_metadata(req: Request) -> List[Dict[str, Any]]:
     return clouds
 
 
-def is_trusted_host(emu, host: str) -> bool:
+def is_trusted_host(emu: "Emulator", host: str) -> bool:
     host = host.lower()
     return host in emu.directory.trusted_hosts or host.endswith(REGIONAL_HOST_SUFFIX)
 
 
-def instance_discovery(emu, req: Request, tenant: str) -> Response:
+def instance_discovery(emu: "Emulator", req: Request, tenant: str) -> Response:
     """Which hosts are aliases of one cloud, and whether an authority's host is known."""
     body: Dict[str, Any] = {"api-version": req.query.get("api-version", "1.1")}
     endpoint = req.query.get("authorization_endpoint")
@@ -134,14 +137,14 @@ def instance_discovery(emu, req: Request, tenant: str) -> Response:
     return json_response(body)
 
 
-def jwks(emu, req: Request, tenant: str) -> Response:
+def jwks(emu: "Emulator", req: Request, tenant: str) -> Response:
     ref = resolve_tenant(emu.directory, tenant)
     issuer_tenant = ref.tenant["id"] if ref.tenant else "{tenantid}"
     named = req.base_url + "/adfs" if ref.adfs else issuer(req.host, issuer_tenant)
     return json_response({"keys": [emu.signing_key.jwk(named)]})
 
 
-def userinfo(emu, req: Request) -> Response:
+def userinfo(emu: "Emulator", req: Request) -> Response:
     """OIDC userinfo for a Graph access token the emulator issued."""
     auth = req.headers.get("authorization", "")
     token = auth[7:].strip() if auth.lower().startswith("bearer ") else ""

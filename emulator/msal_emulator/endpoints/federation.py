@@ -13,7 +13,7 @@ import hmac
 import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from typing import Any, Dict, Optional
+from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple
 
 from .. import errors
 from ..http import Request, Response
@@ -23,6 +23,9 @@ from .common import TenantRef, parse_scopes
 from .issue import find_user, user_tokens
 from .password import AUDIENCE_URN
 from . import mex_document
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..server import Emulator
 
 SAML1_GRANT = "urn:ietf:params:oauth:grant-type:saml1_1-bearer"
 SAML2_GRANT = "urn:ietf:params:oauth:grant-type:saml2-bearer"
@@ -67,7 +70,7 @@ class SoapFault(Exception):
 
 # ---- MEX ------------------------------------------------------------------------------
 
-def mex(emu, req: Request) -> Response:
+def mex(emu: "Emulator", req: Request) -> Response:
     text = emu.mex_override
     if text is None:
         text = mex_document.render(req.base_url)
@@ -90,7 +93,7 @@ def _text(root: Optional[ET.Element], name: str) -> str:
     return (found.text or "").strip() if found is not None else ""
 
 
-def wstrust(emu, req: Request, version: str) -> Response:
+def wstrust(emu: "Emulator", req: Request, version: str) -> Response:
     trust = VERSIONS[version]
     try:
         user, token_type = _authenticate(emu, req, trust)
@@ -100,7 +103,8 @@ def wstrust(emu, req: Request, version: str) -> Response:
     return _soap(_rstr(emu, req, trust, user, token_type), action=trust.response_action)
 
 
-def _authenticate(emu, req: Request, trust: TrustVersion):
+def _authenticate(emu: "Emulator", req: Request, trust: TrustVersion
+                  ) -> Tuple[Dict[str, Any], str]:
     try:
         root = ET.fromstring(req.body)
     except ET.ParseError:
@@ -134,7 +138,7 @@ def _iso(now: float) -> str:
         "%Y-%m-%dT%H:%M:%S.000Z")
 
 
-def _rstr(emu, req: Request, trust: TrustVersion, user, token_type: str) -> str:
+def _rstr(emu: "Emulator", req: Request, trust: TrustVersion, user: Dict[str, Any], token_type: str) -> str:
     now = emu.clock()
     expires = now + ASSERTION_LIFETIME
     assertion_id = "_" + str(uuid.uuid4())
@@ -162,7 +166,7 @@ def _rstr(emu, req: Request, trust: TrustVersion, user, token_type: str) -> str:
     return response
 
 
-def _saml1_assertion(assertion_id: str, issuer: str, user, now: float, expires: float) -> str:
+def _saml1_assertion(assertion_id: str, issuer: str, user: Dict[str, Any], now: float, expires: float) -> str:
     subject = (
         '<saml:Subject><saml:NameIdentifier Format="urn:oasis:names:tc:SAML:1.1:nameid-format:'
         'unspecified">{immutable}</saml:NameIdentifier><saml:SubjectConfirmation>'
@@ -186,7 +190,7 @@ def _saml1_assertion(assertion_id: str, issuer: str, user, now: float, expires: 
         aud=AUDIENCE_URN, upn=user["username"], immutable=_immutable_id(user))
 
 
-def _saml2_assertion(assertion_id: str, issuer: str, user, now: float, expires: float) -> str:
+def _saml2_assertion(assertion_id: str, issuer: str, user: Dict[str, Any], now: float, expires: float) -> str:
     return (
         '<Assertion ID="{id}" IssueInstant="{now}" Version="2.0" xmlns="{ns}">'
         '<Issuer>{issuer}</Issuer><Subject><NameID Format="urn:oasis:names:tc:SAML:1.1:'
@@ -240,7 +244,7 @@ def _invalid_saml(text: str = "SAML token is invalid.") -> errors.EntraError:
     return errors.invalid_grant(text, 50008)
 
 
-def saml_grant(emu, req: Request, ref: TenantRef, client: Client) -> Dict[str, Any]:
+def saml_grant(emu: "Emulator", req: Request, ref: TenantRef, client: Client) -> Dict[str, Any]:
     root = _decode_assertion(req.form.get("assertion", ""))
     saml1 = req.form.get("grant_type") == SAML1_GRANT
     expected_tag = "{%s}Assertion" % (SAML1_NS if saml1 else SAML2_NS)

@@ -1,7 +1,7 @@
 """Token responses for user flows, shared by every grant: Entra's shape, or ADFS's."""
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import TYPE_CHECKING, Any, Dict, Optional
 
 from .. import errors
 from ..http import Request
@@ -10,10 +10,13 @@ from ..tokens import (EXPIRES_IN, adfs_access_token_claims, adfs_id_token_claims
                       client_info, id_token_claims, user_access_token_claims)
 from .common import Scopes
 
+if TYPE_CHECKING:  # pragma: no cover
+    from ..server import Emulator
+
 B2C_REFRESH_TOKEN_LIFETIME = 14 * 24 * 3600  # what B2C reports (its default is 14 days)
 
 
-def user_tokens(emu, req: Request, app: Dict[str, Any], user: Dict[str, Any], tid: str,
+def user_tokens(emu: "Emulator", req: Request, app: Dict[str, Any], user: Dict[str, Any], tid: str,
                 scopes: Scopes, *, auth_time: float, nonce: Optional[str] = None,
                 with_auth_time: bool = False, always_refresh_token: bool = False,
                 adfs: bool = False, policy: Optional[str] = None) -> Dict[str, Any]:
@@ -48,22 +51,22 @@ def user_tokens(emu, req: Request, app: Dict[str, Any], user: Dict[str, Any], ti
     return with_refresh_in(emu, body)
 
 
-def with_refresh_in(emu, body: Dict[str, Any]) -> Dict[str, Any]:
+def with_refresh_in(emu: "Emulator", body: Dict[str, Any]) -> Dict[str, Any]:
     """Entra's hint to renew early (`refresh_in` seconds), when the test asked for it."""
     if emu.refresh_in is not None:
         body["refresh_in"] = emu.refresh_in
     return body
 
 
-def _refresh_token(emu, app, user, tid: str, now: float, auth_time: float,
-                   adfs: bool = False, policy: Optional[str] = None) -> str:
+def _refresh_token(emu: "Emulator", app: Dict[str, Any], user: Dict[str, Any], tid: str, now: float,
+                   auth_time: float, adfs: bool = False, policy: Optional[str] = None) -> str:
     return emu.store.new_refresh_token(RefreshGrant(
         client_id=app["client_id"], user_oid=user["oid"], tenant_id=tid, issued_at=now,
         auth_time=auth_time, family=None if adfs else app.get("foci"), adfs=adfs,
         policy=policy))
 
 
-def _b2c_api(emu, scopes: Scopes, tid: str) -> Optional[Dict[str, Any]]:
+def _b2c_api(emu: "Emulator", scopes: Scopes, tid: str) -> Optional[Dict[str, Any]]:
     """The tenant's web API the scopes ask for; None when they ask only OIDC scopes."""
     if not scopes.requested:
         return None
@@ -74,9 +77,9 @@ def _b2c_api(emu, scopes: Scopes, tid: str) -> Optional[Dict[str, Any]]:
     return api
 
 
-def _b2c_tokens(emu, req: Request, app, user, tid: str, scopes: Scopes, policy: str, *,
-                auth_time: float, nonce: Optional[str], always_refresh_token: bool
-                ) -> Dict[str, Any]:
+def _b2c_tokens(emu: "Emulator", req: Request, app: Dict[str, Any], user: Dict[str, Any], tid: str,
+                scopes: Scopes, policy: str, *, auth_time: float, nonce: Optional[str],
+                always_refresh_token: bool) -> Dict[str, Any]:
     """B2C's answer: v1.0 tokens, an access token only for a web API's scopes, the user flow
     in every token and in client_info's uid, and B2C's extra lifetime fields."""
     now = emu.clock()
@@ -105,8 +108,8 @@ def _b2c_tokens(emu, req: Request, app, user, tid: str, scopes: Scopes, policy: 
     return body
 
 
-def _adfs_tokens(emu, req: Request, app, user, scopes: Scopes, *, auth_time: float,
-                 nonce: Optional[str]) -> Dict[str, Any]:
+def _adfs_tokens(emu: "Emulator", req: Request, app: Dict[str, Any], user: Dict[str, Any],
+                 scopes: Scopes, *, auth_time: float, nonce: Optional[str]) -> Dict[str, Any]:
     """ADFS 2019's answer: upn/unique_name claims, no client_info, refresh_token_expires_in."""
     now = emu.clock()
     access = emu.signing_key.sign(adfs_access_token_claims(
@@ -126,14 +129,14 @@ def _adfs_tokens(emu, req: Request, app, user, scopes: Scopes, *, auth_time: flo
     return body
 
 
-def find_user(emu, oid: str) -> Dict[str, Any]:
+def find_user(emu: "Emulator", oid: str) -> Dict[str, Any]:
     user = emu.directory.user_by_oid(oid)
     if user is None:
         raise errors.invalid_grant("The user account does not exist in the directory.", 50034)
     return user
 
 
-def require_consent(emu, app: Dict[str, Any], user: Dict[str, Any], scopes: Scopes) -> None:
+def require_consent(emu: "Emulator", app: Dict[str, Any], user: Dict[str, Any], scopes: Scopes) -> None:
     """Resources marked `user_consent_required` need the user's consent for this app first."""
     resource = scopes.resource
     if not resource or not resource.get("user_consent_required"):

@@ -37,7 +37,7 @@ import threading
 import uuid
 from http.server import ThreadingHTTPServer
 from socketserver import StreamRequestHandler
-from typing import TYPE_CHECKING, Any, Dict, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional
 
 from ..http import Request, Response, Router, json_response
 from ..tokens import random_id, time_claims
@@ -105,7 +105,12 @@ def _fabric_error(status: int, code: str, message: str) -> _Refused:
     return _Refused(json_response({"error": {"code": code, "message": message}}, status))
 
 
-def _answer(handler: Any) -> Any:
+def _imds_refusal(text: str) -> _Refused:
+    """A 400 in the shape of IMDS (and of Cloud Shell and Arc, which imitate it)."""
+    return _imds_error(400, text)
+
+
+def _answer(handler: Callable[["Emulator", Request], Response]) -> Callable[..., Response]:
     """Wrap a source so that a _Refused becomes its ready-made answer."""
     def endpoint(emu: "Emulator", req: Request, **groups: str) -> Response:
         try:
@@ -119,19 +124,20 @@ def _answer(handler: Any) -> Any:
 
 def _find_identity(host: "ManagedIdentityHost", by: Dict[str, Optional[str]]) -> Optional[Dict[str, Any]]:
     """The identity named by one of the id parameters; the system-assigned one without any."""
-    given = {k: v for k, v in by.items() if v}
+    given: Dict[str, str] = {k: v for k, v in by.items() if v}
     if len(given) > 1:
         return None
     if not given:
         return host.system_assigned
     (kind, value), = given.items()
     for identity in (host.system_assigned, host.user_assigned):
-        if identity.get(kind) and identity[kind].lower() == value.lower():
+        named = identity.get(kind)
+        if named and named.lower() == value.lower():
             return identity
     return None
 
 
-def _resource(req: Request, refuse: Any) -> str:
+def _resource(req: Request, refuse: Callable[[str], _Refused]) -> str:
     resource = req.param("resource")
     if not resource:
         raise refuse("Required audience parameter not specified")
@@ -166,7 +172,7 @@ def _imds_shape(emu: "Emulator", token: Dict[str, Any]) -> Response:
 @_answer
 def imds(emu: "Emulator", req: Request) -> Response:
     """The Azure VM instance metadata service (also what AKS pod identity answers with)."""
-    refuse = lambda text: _imds_error(400, text)
+    refuse = _imds_refusal
     if req.headers.get("metadata", "").lower() != "true":
         raise refuse("Required metadata header not specified")
     if req.query.get("api-version") != "2018-02-01":
@@ -183,7 +189,7 @@ def imds(emu: "Emulator", req: Request) -> Response:
 @_answer
 def cloud_shell(emu: "Emulator", req: Request) -> Response:
     """Azure Cloud Shell's local MSI endpoint: the signed-in user's token (here the VM's)."""
-    refuse = lambda text: _imds_error(400, text)
+    refuse = _imds_refusal
     if req.headers.get("metadata", "").lower() != "true":
         raise refuse("Required metadata header not specified")
     resource = _resource(req, refuse)
@@ -255,7 +261,7 @@ def arc(emu: "Emulator", req: Request) -> Response:
         raise _imds_error(400, "Required metadata header not specified")
     if req.query.get("api-version") != "2020-06-01":
         raise _imds_error(400, "Invalid api-version")
-    resource = _resource(req, lambda text: _imds_error(400, text))
+    resource = _resource(req, _imds_refusal)
     authorization = req.headers.get("authorization")
     if authorization is None:
         realm = host.arc_realm or host.new_arc_challenge()

@@ -6,7 +6,7 @@ security; the Windows-integrated and certificate bindings listed first must be s
 """
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Iterable, Iterator, Tuple
 
 TRUST_PATH = "/adfs/services/trust/"
 ACTION_13 = "http://docs.oasis-open.org/ws-sx/ws-trust/200512/RST/Issue"
@@ -63,7 +63,7 @@ def _port(name: str, address: str) -> str:
             "</wsa10:EndpointReference></wsdl:port>\n").format(name=name, a=address)
 
 
-def _endpoints(versions: Iterable[str]):
+def _endpoints(versions: Iterable[str]) -> Iterator[Tuple[str, str, str, str]]:
     """(binding name, soap action, policy parts, endpoint path) for every advertised port."""
     yield ("WindowsTransportWSTrustBinding_IWSTrust13Async", ACTION_13, _NEGOTIATE + _TRANSPORT.format(
         sp=SP_13, https_attr=""), "13/windowstransport")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import hmac
-from typing import Any, Dict
+from typing import TYPE_CHECKING, Any, Dict
 from urllib.parse import unquote
 
 from .. import errors
@@ -13,12 +13,15 @@ from .common import TenantRef, parse_scopes
 from .device import require_public_flows
 from .issue import user_tokens
 
+if TYPE_CHECKING:  # pragma: no cover
+    from ..server import Emulator
+
 AUDIENCE_URN = "urn:federation:MicrosoftOnline"
 MEX_PATH = "/adfs/services/trust/mex"
 ACTIVE_AUTH_PATH = "/adfs/services/trust/2005/usernamemixed"
 
 
-def userrealm(emu, req: Request, tenant: str, username: str) -> Response:
+def userrealm(emu: "Emulator", req: Request, tenant: str, username: str) -> Response:
     """Is the user's domain managed by Entra or federated to an (emulated) ADFS?"""
     username = unquote(username)
     domain = username.rsplit("@", 1)[-1] if "@" in username else ""
@@ -36,11 +39,12 @@ def userrealm(emu, req: Request, tenant: str, username: str) -> Response:
     return json_response(body)
 
 
-def _adfs_base_url(emu, req: Request) -> str:
+def _adfs_base_url(emu: "Emulator", req: Request) -> str:
     """The configured ADFS host for clients that reach the real host names (through the
     proxy); the emulator's own address for the others."""
     if emu.directory.adfs_hosts and req.hostname.lower() not in LOCAL_HOSTS:
-        return "https://" + sorted(emu.directory.adfs_hosts)[0]
+        host: str = sorted(emu.directory.adfs_hosts)[0]
+        return "https://" + host
     return req.base_url
 
 
@@ -49,7 +53,7 @@ def _bad_credentials() -> errors.EntraError:
         "Error validating credentials due to invalid username or password.", 50126)
 
 
-def password_grant(emu, req: Request, ref: TenantRef, client: Client) -> Dict[str, Any]:
+def password_grant(emu: "Emulator", req: Request, ref: TenantRef, client: Client) -> Dict[str, Any]:
     """ROPC. Entra checks only cloud passwords: federated users must go through WS-Trust
     (and the `/adfs` authority checks only the federated domain's users)."""
     require_public_flows(client)

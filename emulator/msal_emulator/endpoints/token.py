@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import Any, Callable, Dict, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional
 
 import jwt
 
@@ -16,10 +16,13 @@ from .clients import Client, authenticate_client
 from .common import TenantRef, parse_scopes, resolve_tenant
 from .issue import find_user as _user, user_tokens, with_refresh_in
 
+if TYPE_CHECKING:  # pragma: no cover
+    from ..server import Emulator
+
 JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
 
-def token(emu, req: Request, tenant: str) -> Response:
+def token(emu: "Emulator", req: Request, tenant: str) -> Response:
     ref = resolve_tenant(emu.directory, tenant)
     grant_type = req.form.get("grant_type", "")
     grant = GRANTS.get(grant_type)
@@ -33,7 +36,7 @@ def token(emu, req: Request, tenant: str) -> Response:
 
 # ---- grants ------------------------------------------------------------------------------
 
-def client_credentials(emu, req: Request, ref: TenantRef, client: Client) -> Dict[str, Any]:
+def client_credentials(emu: "Emulator", req: Request, ref: TenantRef, client: Client) -> Dict[str, Any]:
     if not client.confidential:
         raise errors.invalid_client(
             "The request body must contain the following parameter: 'client_assertion' or "
@@ -48,7 +51,7 @@ def client_credentials(emu, req: Request, ref: TenantRef, client: Client) -> Dic
     tid = ref.tenant["id"] if ref.tenant else client.app["tenant"]
     access = emu.signing_key.sign(app_access_token_claims(
         host=req.host, tid=tid, app=client.app, audience=scopes.audience,
-        roles=scopes.resource.get("app_roles", []), now=emu.clock(), azpacr=client.azpacr))
+        roles=(scopes.resource or {}).get("app_roles", []), now=emu.clock(), azpacr=client.azpacr))
     return with_refresh_in(emu, {"token_type": "Bearer", "expires_in": EXPIRES_IN,
                                  "ext_expires_in": EXPIRES_IN, "access_token": access})
 
@@ -57,7 +60,7 @@ def _s256(verifier: str) -> str:
     return certs.b64url(hashlib.sha256(verifier.encode("ascii", "replace")).digest())
 
 
-def authorization_code(emu, req: Request, ref: TenantRef, client: Client) -> Dict[str, Any]:
+def authorization_code(emu: "Emulator", req: Request, ref: TenantRef, client: Client) -> Dict[str, Any]:
     value = req.form.get("code")
     if not value:
         raise errors.invalid_request(
@@ -109,7 +112,7 @@ def _check_pkce(challenge: Optional[str], verifier: Optional[str]) -> None:
             "request for PKCE.", 501481)
 
 
-def refresh_token(emu, req: Request, ref: TenantRef, client: Client) -> Dict[str, Any]:
+def refresh_token(emu: "Emulator", req: Request, ref: TenantRef, client: Client) -> Dict[str, Any]:
     value = req.form.get("refresh_token")
     if not value:
         raise errors.invalid_request(
@@ -138,7 +141,7 @@ def refresh_token(emu, req: Request, ref: TenantRef, client: Client) -> Dict[str
                        policy=ref.policy)
 
 
-def on_behalf_of(emu, req: Request, ref: TenantRef, client: Client) -> Dict[str, Any]:
+def on_behalf_of(emu: "Emulator", req: Request, ref: TenantRef, client: Client) -> Dict[str, Any]:
     """OBO: a middle-tier API trades the access token it received for a downstream one."""
     if req.form.get("requested_token_use") != "on_behalf_of":
         raise errors.invalid_request(
@@ -166,7 +169,7 @@ def on_behalf_of(emu, req: Request, ref: TenantRef, client: Client) -> Dict[str,
                        auth_time=claims.get("iat", emu.clock()))
 
 
-def user_fic(emu, req: Request, ref: TenantRef, client: Client) -> Dict[str, Any]:
+def user_fic(emu: "Emulator", req: Request, ref: TenantRef, client: Client) -> Dict[str, Any]:
     """The user federated identity credential grant: an agent presents an app-only token
     issued here (its instance token) and names the user, by UPN or object id, it acts for."""
     if not client.confidential:
@@ -183,7 +186,7 @@ def user_fic(emu, req: Request, ref: TenantRef, client: Client) -> Dict[str, Any
     if claims.get("idtyp") != "app":
         raise errors.invalid_grant("The federated identity credential must be an app token.",
                                    50013)
-    username, user_id = req.form.get("username"), req.form.get("user_id")
+    username, user_id = req.form.get("username", ""), req.form.get("user_id", "")
     if bool(username) == bool(user_id):
         raise errors.invalid_request(
             "The request body must contain exactly one of the parameters 'username' or 'user_id'.")

@@ -1,0 +1,316 @@
+"""Indexes over the cache document, so that each lookup costs what it returns.
+
+The invariant, kept by every write: for each indexed section that is not ``stale``, each bucket
+holds exactly the keys of the section's entries whose index fields equal the bucket's key, in
+the section's order (``seq``), so an indexed answer equals what a scan of the section gives.
+Access-token buckets map each key to its parsed (environment, scope set, expiry); accounts are
+also listed by environment and by lower-cased username (usable accounts only). A stale section
+is rebuilt whole on first use.
+"""
+from __future__ import annotations
+
+import itertools
+from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
+
+from .schema import (
+    ACCESS_TOKEN, ACCOUNT, APP_METADATA, ID_TOKEN, REFRESH_TOKEN, epoch, hashable, scope_set,
+    usable_access_token, usable_account)
+
+# Which fields of an entry each section is indexed by (the primary index). Aliases of one cloud
+# rarely hold the same tenant's tokens side by side, so an access token's environment is
+# checked within its bucket.
+INDEX_FIELDS: Dict[str, Tuple[str, ...]] = {
+    ACCESS_TOKEN: ("client_id", "realm", "home_account_id"),
+    REFRESH_TOKEN: ("home_account_id",),
+    ID_TOKEN: ("home_account_id",),
+    ACCOUNT: ("home_account_id",),
+    APP_METADATA: ("client_id",),
+}
+
+
+EMPTY: Dict[str, Any] = {}
+NO_INDEX = object()
+RETRY = object()  # A lock-free reader's answer when it needs the lock
+# An access-token bucket larger than this gets a per-scope sub-index on its first lookup.
+_SCOPE_INDEX_THRESHOLD = 4
+_MAX_INTERNED_TARGETS = 4096
+
+ik = hashable
+
+
+def _bucket_insert(index: Dict[Any, Dict[str, Any]], ikey: Any, key: str, payload: Any,
+                   seqs: Dict[str, int]) -> bool:
+    """Add a key to a bucket, keeping the bucket in document order; True if the bucket is new."""
+    bucket = index.get(ikey)
+    if bucket is None:
+        index[ikey] = {key: payload}
+        return True
+    in_order = seqs[next(reversed(bucket))] < seqs[key]
+    bucket[key] = payload
+    if not in_order:  # An older entry moved into this bucket (a modify changed its field)
+        index[ikey] = dict(sorted(bucket.items(), key=lambda kv: seqs[kv[0]]))
+    return False
+
+
+def _bucket_remove(index: Dict[Any, Dict[str, Any]], ikey: Any, key: str) -> bool:
+    """Remove a key from a bucket; True if the bucket is now gone."""
+    bucket = index.get(ikey)
+    if bucket is None:
+        return False
+    bucket.pop(key, None)
+    if bucket:
+        return False
+    del index[ikey]
+    return True
+
+
+class Index(object):
+    """The indexes of one cache document (see the module's docstring for what they hold);
+    access-token buckets of more than ``_SCOPE_INDEX_THRESHOLD`` tokens also get a per-scope
+    sub-index on their first lookup."""
+
+    def __init__(self, fields: Dict[str, Tuple[str, ...]]) -> None:
+        self.fields = fields
+        self.stale: Set[str] = set(fields)
+        self.seq: Dict[str, Dict[str, int]] = {}
+        self.primary: Dict[str, Dict[Any, Dict[str, Any]]] = {}
+        self.accounts_by_env: Dict[Any, Dict[str, None]] = {}
+        self.accounts_by_name: Dict[str, Dict[str, None]] = {}
+        self.at_buckets_by_home: Dict[Any, Dict[Tuple[Any, ...], None]] = {}
+        self.at_by_scope: Dict[Tuple[Any, ...], Dict[str, Dict[str, None]]] = {}
+        # Access-token buckets of a rebuilt section whose tokens are not parsed yet (None).
+        self.unparsed: Set[Tuple[Any, ...]] = set()
+        # find_accounts' answer per set of environments, until the Account section changes.
+        self.accounts_memo: Dict[FrozenSet[str], List[Dict[str, Any]]] = {}
+        self._targets: Dict[str, FrozenSet[str]] = {}
+        self._counter = itertools.count()
+
+    def invalidate_all(self) -> None:
+        self.stale, self.unparsed = set(self.fields), set()
+        self.seq, self.primary, self.at_by_scope = {}, {}, {}
+        self.accounts_by_env, self.accounts_by_name, self.at_buckets_by_home = {}, {}, {}
+        self.accounts_memo = {}
+
+    def rebuild(self, credential_type: str, section: Dict[str, Any]) -> None:
+        if credential_type == ACCESS_TOKEN:
+            self._rebuild_access_tokens(section)
+            return
+        if credential_type == ACCOUNT:
+            self.accounts_by_env, self.accounts_by_name, self.accounts_memo = {}, {}, {}
+        self.seq[credential_type] = {}
+        self.primary[credential_type] = {}
+        self.stale.discard(credential_type)
+        for key, entry in section.items():
+            if isinstance(entry, dict):
+                self.put(credential_type, key, None, entry)
+
+    def _rebuild_access_tokens(self, section: Dict[str, Any]) -> None:
+        """Bucket every access token, leaving each bucket's parsing to its first lookup: what
+        a lookup after deserialize() pays is then one pass of three field reads per token."""
+        seqs: Dict[str, int] = {}
+        index: Dict[Any, Dict[str, Any]] = {}
+        by_home: Dict[Any, Dict[Tuple[Any, ...], None]] = {}
+        counter = self._counter
+        for key, entry in section.items():
+            if type(entry) is not dict:
+                continue
+            seqs[key] = next(counter)
+            client, realm, home = (entry.get("client_id"), entry.get("realm"),
+                                   entry.get("home_account_id"))
+            if not (type(client) is str and type(realm) is str
+                    and (home is None or type(home) is str)):
+                client, realm, home = ik(client), ik(realm), ik(home)
+            ikey = (client, realm, home)
+            bucket = index.get(ikey)
+            if bucket is None:
+                index[ikey] = {key: None}
+                by_home.setdefault(ikey[2], {})[ikey] = None
+            else:
+                bucket[key] = None
+        self.seq[ACCESS_TOKEN], self.primary[ACCESS_TOKEN] = seqs, index
+        self.at_by_scope, self.at_buckets_by_home, self.unparsed = {}, by_home, set(index)
+        self.stale.discard(ACCESS_TOKEN)
+
+    def access_token_bucket(self, ikey: Tuple[Any, ...],
+                            section: Dict[str, Any]) -> Dict[str, Any]:
+        """An access-token bucket with every token parsed (caller holds the cache's lock)."""
+        bucket = self.primary[ACCESS_TOKEN].get(ikey, EMPTY)
+        if ikey in self.unparsed:
+            for key, payload in bucket.items():
+                if payload is None:
+                    bucket[key] = self._parsed(section[key])
+            self.unparsed.discard(ikey)
+        return bucket
+
+    def _parsed(self, entry: Dict[str, Any]) -> Tuple[Any, FrozenSet[str], Optional[int]]:
+        """What a lookup checks of an access token: (environment, scopes, usable expiry)."""
+        expires_on = epoch(entry.get("expires_on")) if usable_access_token(entry) else None
+        return (environment_of(entry), self.scopes_of(entry.get("target")), expires_on)
+
+    def key_of(self, credential_type: str, entry: Dict[str, Any]) -> Any:
+        fields = self.fields[credential_type]
+        if len(fields) == 1:
+            return ik(entry.get(fields[0]))
+        return tuple([ik(entry.get(f)) for f in fields])
+
+    def bucket(self, credential_type: str, ikey: Any) -> Dict[str, Any]:
+        return self.primary[credential_type].get(ikey, EMPTY)
+
+    def scopes_of(self, target: Any) -> FrozenSet[str]:
+        """The lower-cased scope set of a target, shared between entries with the same target."""
+        if type(target) is not str:
+            return frozenset()
+        found = self._targets.get(target)
+        if found is None:
+            if len(self._targets) >= _MAX_INTERNED_TARGETS:
+                self._targets.clear()
+            found = self._targets[target] = scope_set(target)
+        return found
+
+    def put(self, credential_type: str, key: str, old: Optional[Dict[str, Any]], new: Dict[str,
+            Any]) -> None:
+        """Index ``new`` under ``key``, where ``old`` was stored before (None if nothing was)."""
+        seqs = self.seq[credential_type]
+        if old is None:
+            seqs[key] = next(self._counter)
+        index = self.primary[credential_type]
+        if credential_type == ACCESS_TOKEN:
+            self._put_access_token(index, key, old, new, seqs)
+            return
+        ikey = self.key_of(credential_type, new)
+        if old is None or self.key_of(credential_type, old) != ikey:
+            if old is not None:
+                _bucket_remove(index, self.key_of(credential_type, old), key)
+            _bucket_insert(index, ikey, key, None, seqs)
+        if credential_type == ACCOUNT:
+            self.accounts_memo.clear()
+            for secondary, of in ((self.accounts_by_env, _listed_environment),
+                                  (self.accounts_by_name, _listed_username)):
+                new_k = of(new)
+                old_k = of(old) if old is not None else NO_INDEX
+                if old_k != new_k:
+                    if old_k is not NO_INDEX:
+                        _bucket_remove(secondary, old_k, key)
+                    if new_k is not NO_INDEX:
+                        _bucket_insert(secondary, new_k, key, None, seqs)
+
+    def drop(self, credential_type: str, key: str, old: Dict[str, Any]) -> None:
+        """Forget the entry ``old`` that was stored under ``key``."""
+        index = self.primary[credential_type]
+        ikey = self.key_of(credential_type, old)
+        if credential_type == ACCESS_TOKEN:
+            self._drop_access_token(index, ikey, key)
+        else:
+            _bucket_remove(index, ikey, key)
+        if credential_type == ACCOUNT:
+            self.accounts_memo.clear()
+            for secondary, of in ((self.accounts_by_env, _listed_environment),
+                                  (self.accounts_by_name, _listed_username)):
+                old_k = of(old)
+                if old_k is not NO_INDEX:
+                    _bucket_remove(secondary, old_k, key)
+        self.seq[credential_type].pop(key, None)
+
+    def _put_access_token(self, index: Dict[Any, Dict[str, Any]], key: str,
+                          old: Optional[Dict[str, Any]],
+                          new: Dict[str, Any], seqs: Dict[str, int]) -> None:
+        ikey = self.key_of(ACCESS_TOKEN, new)
+        payload = self._parsed(new)
+        if old is not None:
+            old_ikey = self.key_of(ACCESS_TOKEN, old)
+            if old_ikey == ikey:
+                self._scope_index_update(ikey, key, _scopes(index[ikey][key]), payload[1])
+                index[ikey][key] = payload  # Same bucket: keeps its position
+                return
+            self._drop_access_token(index, old_ikey, key)
+        if _bucket_insert(index, ikey, key, payload, seqs):
+            self.at_buckets_by_home.setdefault(ikey[2], {})[ikey] = None
+        self._scope_index_update(ikey, key, frozenset(), payload[1])
+
+    def _drop_access_token(self, index: Dict[Any, Dict[str, Any]], ikey: Tuple[Any, ...],
+                           key: str) -> None:
+        bucket = index.get(ikey)
+        if bucket is None or key not in bucket:
+            return
+        self._scope_index_update(ikey, key, _scopes(bucket[key]), frozenset())
+        if _bucket_remove(index, ikey, key):
+            self.at_by_scope.pop(ikey, None)
+            self.unparsed.discard(ikey)
+            _bucket_remove(self.at_buckets_by_home, ikey[2], ikey)  # type: ignore[arg-type]
+
+    def _scope_index_update(self, ikey: Tuple[Any, ...], key: str, old: FrozenSet[str],
+                            new: FrozenSet[str]) -> None:
+        sub = self.at_by_scope.get(ikey)
+        if sub is None or old == new:
+            return
+        for scope in old - new:
+            _bucket_remove(sub, scope, key)
+        for scope in new - old:
+            sub.setdefault(scope, {})[key] = None
+
+    def access_token_candidates(self, ikey: Tuple[Any, ...], bucket: Dict[str, Any],
+                                wanted: FrozenSet[str],
+                                build: bool = True) -> Optional[Dict[str, Any]]:
+        """Keys of the bucket's tokens that may cover ``wanted``: a small superset.
+        None when the scope sub-index is missing and ``build`` is false."""
+        if not wanted or len(bucket) <= _SCOPE_INDEX_THRESHOLD:
+            return bucket
+        sub = self.at_by_scope.get(ikey)
+        if sub is None:
+            if not build:
+                return None
+            sub = {}
+            for key, (_, scopes, _) in bucket.items():
+                for scope in scopes:
+                    sub.setdefault(scope, {})[key] = None
+            self.at_by_scope[ikey] = sub  # Published whole: lock-free readers see all or nothing
+        smallest: Optional[Dict[str, Any]] = None
+        for scope in wanted:
+            keys = sub.get(scope)
+            if keys is None:
+                return EMPTY
+            if smallest is None or len(keys) < len(smallest):
+                smallest = keys
+        return smallest if smallest is not None else bucket
+
+
+def _scopes(payload: Any) -> FrozenSet[str]:
+    """The scope set of a bucket's payload; none for a token not parsed yet."""
+    return frozenset() if payload is None else payload[1]
+
+
+def one_per_home(section: Dict[str, Any], keys: Iterable[str]) -> List[Dict[str, Any]]:
+    """The entries of these keys, the last one of each home_account_id at the first's place."""
+    by_home: Dict[Any, Dict[str, Any]] = {}
+    for key in keys:
+        entry = section[key]
+        home = entry.get("home_account_id")
+        by_home[home if type(home) is str else ik(home)] = entry
+    return list(by_home.values())
+
+
+def environment_of(entry: Dict[str, Any]) -> Any:
+    return ik(entry.get("environment"))
+
+
+def _listed_environment(entry: Dict[str, Any]) -> Any:
+    """Where an account is listed by environment; unusable accounts are not listed."""
+    return environment_of(entry) if usable_account(entry) else NO_INDEX
+
+
+def _listed_username(entry: Dict[str, Any]) -> Any:
+    """Where an account is listed by username; unusable accounts are not listed."""
+    name = entry.get("username")
+    return name.lower() if isinstance(name, str) and usable_account(entry) else NO_INDEX
+
+
+
+
+def query_index_key(credential_type: str, query: Dict[str, Any]) -> Any:
+    """The index key a query pins down, or NO_INDEX when it pins none."""
+    fields = INDEX_FIELDS.get(credential_type)
+    if not fields or not all(f in query for f in fields):
+        return NO_INDEX
+    if len(fields) == 1:
+        return ik(query[fields[0]])
+    return tuple([ik(query[f]) for f in fields])
