@@ -39,14 +39,6 @@ KNOWN_GAPS = {
     # Quart renders its debug page with repr() of the half-built application: our __repr__ then
     # raises AttributeError (no client_id yet), hiding the oidc_authority TypeError.
     "identity_quart_log_in_and_token": "object has no attribute 'client_id'",
-    # msal-extensions 1.3.1 reloads the file only in its override of TokenCache.search (msal
-    # 1.29+); this package's find() and flows do not go through search(), so nothing is read.
-    "msalext_reload_in_a_fresh_instance": "a fresh instance did not read the file",
-    "msalext_accounts_in_a_fresh_instance": "not enough values to unpack (expected 1, got 0)",
-    "msalext_cross_process_write_seen": "the token the other process wrote was not used",
-    "msalext_cross_process_removal_seen": "AssertionError: alice signed in",
-    "msalext_refresh_token_from_another_process": "not enough values to unpack (expected 1, got 0)",
-    "msalext_find_after_reload": "find() did not reload the file: 0 entries",
 }
 
 
