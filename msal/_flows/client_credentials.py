@@ -1,6 +1,7 @@
 """Tokens for the application itself (client credentials grant)."""
 from __future__ import annotations
 
+import logging
 import warnings
 from typing import Any, Dict, List, Optional
 
@@ -8,6 +9,8 @@ from .._entra import scopes as scope_rules
 from .._entra import telemetry
 from .._entra.region import regional_token_endpoint
 from .context import AppContext, from_network
+
+logger = logging.getLogger(__name__)
 
 
 def acquire(ctx: AppContext, scopes: Any, claims_challenge: Optional[str] = None) -> Dict[str, Any]:
@@ -39,8 +42,10 @@ def acquire(ctx: AppContext, scopes: Any, claims_challenge: Optional[str] = None
 def request(ctx: AppContext, scopes: List[str], claims_challenge: Optional[str] = None) -> Dict[str, Any]:
     endpoints = ctx.endpoints()
     region = ctx.region.region() if ctx.region else None
-    client = ctx.oauth_client(endpoints, token_endpoint=regional_token_endpoint(
-        endpoints.token_endpoint, region) if region else None)
+    token_endpoint = regional_token_endpoint(endpoints.token_endpoint, region) if region else None
+    if token_endpoint:
+        logger.debug("Region %s: the regional token endpoint serves", region)
+    client = ctx.oauth_client(endpoints, token_endpoint=token_endpoint)
     return from_network(client.obtain_token_for_client(
         scopes, fields={"claims": ctx.claims(claims_challenge), "client_info": "1"},
         headers=ctx.headers(telemetry.CLIENT_CREDENTIALS)))

@@ -1,10 +1,12 @@
 """Everything a flow needs from its application, built once in the application's constructor."""
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 from urllib.parse import urlparse
 
+from .. import _diagnostics
 from .._entra import claims as claims_rules
 from .._entra import scopes as scope_rules
 from .._entra import telemetry
@@ -17,6 +19,7 @@ from ..oauth2cli.oauth2 import Client
 from ..token_cache import TokenCache
 
 REFRESH_MARGIN = 300  # An access token this close to expiry is not served from the cache
+logger = logging.getLogger(__name__)
 
 
 class AppContext(object):
@@ -27,7 +30,7 @@ class AppContext(object):
                  base_headers: Dict[str, str], capabilities: Optional[Dict[str, Any]],
                  exclude_scopes: List[str], is_confidential: bool,
                  region: Optional[RegionResolver] = None,
-                 now: Callable[[], float] = time.time) -> None:
+                 now: Callable[[], float] = time.time, pii_log: bool = False) -> None:
         self.client_id = client_id
         self.authority = authority
         # A token for the app itself belongs to one tenant: these authorities name none
@@ -44,6 +47,7 @@ class AppContext(object):
         self.last_request = telemetry.LastRequest()
         self.single_flight = SingleFlight()
         self.now = now
+        self.pii_log = pii_log  # enable_pii_log: personal data may appear in log lines
         self._lookup_plans: Dict[Authority, Tuple[Tuple[str, ...], str]] = {}
         self._own_plan: Optional[Tuple[Tuple[str, ...], str]] = None
 
@@ -56,6 +60,10 @@ class AppContext(object):
 
     def aliases(self, authority: Optional[Authority] = None) -> Tuple[str, ...]:
         return self.discovery.aliases(authority or self.authority)
+
+    def pii(self, value: Any) -> str:
+        """A personal value (username, account id) as log lines may show it."""
+        return _diagnostics.pii(value, self.pii_log)
 
     def user_scopes(self, scopes: Iterable[str]) -> List[str]:
         return scope_rules.for_user_flow(scopes, self.exclude_scopes)
@@ -93,7 +101,11 @@ class AppContext(object):
         entry = self.cache.find_access_token(
             client_id=self.client_id, environments=aliases, realm=realm,
             home_account_id=home_account_id, scopes=scopes, now=now)
+        whose = "the app itself" if home_account_id is None else "account " + self.pii(
+            home_account_id)
         if entry is None:
+            logger.debug("Cache miss: no unexpired access token for %s, scopes %s, in %s",
+                         whose, scopes, realm)
             return None, False
         self.last_request.cache_hits += 1
         result = {
@@ -104,6 +116,9 @@ class AppContext(object):
         }
         refresh_on = entry.get("refresh_on")
         due = bool(refresh_on) and str(refresh_on).isdigit() and int(str(refresh_on)) < now
+        logger.debug("Cache hit: access token for %s, scopes %s, expires in %d s%s", whose, scopes,
+                     result["expires_in"], "; its refresh_on has passed, so it is refreshed" if due
+                     else "")
         return result, due
 
     def has_access_token(self, *, scopes: List[str], home_account_id: Optional[str],

@@ -1,6 +1,7 @@
 """Silent token acquisition: a cached access token, else a refresh with a cached refresh token."""
 from __future__ import annotations
 
+import logging
 from typing import Any, Dict, List, Optional
 
 from .._entra import scopes as scope_rules
@@ -9,6 +10,7 @@ from ..authority import Authority
 from .auth_code import id_token_validator
 from .context import AppContext, from_network
 
+logger = logging.getLogger(__name__)
 FAMILY_ID = "1"
 USER_ACTIONS = frozenset(["basic_action", "additional_action", "message_only",
                           "consent_required", "user_password_expired"])
@@ -29,6 +31,8 @@ def acquire(ctx: AppContext, scopes: Any, account: Optional[Dict[str, Any]],
         if cached and not refresh_due:
             return cached
     if account is None:
+        if cached is None:
+            logger.debug("No account given, so no refresh token to try: returning None")
         return cached  # App-only tokens have no refresh token to fall back on
 
     def fetch() -> Optional[Dict[str, Any]]:
@@ -43,6 +47,8 @@ def acquire(ctx: AppContext, scopes: Any, account: Optional[Dict[str, Any]],
             else telemetry.NO_CACHED_TOKEN
         result = refresh(ctx, scopes, account, target_authority, reason, claims_challenge)
         if cached and (result is None or "error" in result):
+            logger.info("Refresh failed (%s); the cached access token, still valid, is returned",
+                        (result or {}).get("error", "no refresh token"))
             return cached
         return result
     key = ("refresh", home_account_id, target_authority.url, frozenset(scopes),
@@ -60,20 +66,28 @@ def refresh(ctx: AppContext, scopes: List[str], account: Dict[str, Any], authori
         home_account_id=home_account_id, environments=aliases, client_id=ctx.client_id,
         family_id=_family_to_try(ctx, aliases))
     if not candidates:
+        logger.info("No refresh token in the cache for account %s: returning None (sign the user "
+                    "in interactively)", ctx.pii(home_account_id))
         return None
     endpoints = ctx.endpoints(authority)
     client = ctx.oauth_client(endpoints, authority=authority)
     headers = ctx.headers(telemetry.SILENT, cache_info, extra=_anchor(home_account_id))
     last_error: Optional[Dict[str, Any]] = None
     validate = id_token_validator(ctx, endpoints.issuer)  # also adds id_token_claims
-    for rt in candidates:
+    for number, rt in enumerate(candidates, 1):
+        own = rt.get("client_id") == ctx.client_id
+        logger.debug("Trying refresh token %d of %d: %s, for account %s", number, len(candidates),
+                     "this app's own" if own else "the family's (FOCI, issued to client {})".format(
+                         rt.get("client_id")), ctx.pii(home_account_id))
         result = client.obtain_token_by_refresh_token(
             rt["secret"], ctx.user_scopes(scopes),
             fields={"claims": ctx.claims(claims_challenge), "client_info": "1"}, headers=headers,
             validate=validate)
         if "error" not in result:
+            logger.debug("Refresh token %d redeemed", number)
             return from_network(result)
-        if rt.get("client_id") != ctx.client_id and result.get("error") == "invalid_grant":
+        if not own and result.get("error") == "invalid_grant":
+            logger.debug("The family refresh token was refused: this app is not in the family")
             continue  # Another app's family token refused: this app is not in the family
         last_error = _classified(result)
         if result.get("error") not in ("invalid_grant", "interaction_required"):

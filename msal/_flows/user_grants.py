@@ -2,6 +2,7 @@
 (managed users, and federated users through WS-Trust)."""
 from __future__ import annotations
 
+import logging
 from typing import Any, Dict, List, Optional, Tuple
 
 from .._entra import scopes as scope_rules
@@ -11,6 +12,7 @@ from ..oauth2cli.oauth2 import Client
 from .auth_code import id_token_validator
 from .context import AppContext, from_network
 
+logger = logging.getLogger(__name__)
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
 
@@ -63,7 +65,10 @@ def by_username_password(ctx: AppContext, username: Any, password: Any, scopes: 
     if not ctx.authority.is_adfs:  # ADFS authorities take the password grant directly
         realm = ctx.discovery.user_realm(ctx.authority, username,
                                          {"client-request-id": headers["client-request-id"]})
-        if userrealm.is_federated(realm):
+        federated = userrealm.is_federated(realm)
+        logger.debug("User realm of %s: %s", ctx.pii(username),
+                     "federated, so its WS-Trust server is asked" if federated else "managed")
+        if federated:
             try:
                 grant_type, assertion = _saml_assertion(ctx, realm, username, password)
             except wstrust.CredentialsRefused as exc:

@@ -1,7 +1,13 @@
 """The default :class:`~msal.oauth2cli.http.HttpClient`, a thin layer over ``requests``."""
 from __future__ import annotations
 
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Callable, Dict, Mapping, Optional
+
+from .._diagnostics import with_hint
+
+TLS_HINT = ("the server's certificate is not signed by a CA this machine trusts. For an authority "
+            "with a private CA (an emulator, a test or corporate authority, a TLS-inspecting "
+            "proxy), create the application with verify='/path/to/ca-bundle.pem'")
 
 
 class RequestsHttpClient(object):
@@ -38,11 +44,23 @@ class RequestsHttpClient(object):
 
     def post(self, url: str, params: Any = None, data: Any = None, headers: Any = None,
              **kwargs: Any) -> Any:
-        return self._session.post(url, params=params, data=data, headers=headers,
-                                  **self._options(kwargs))
+        return self._send(self._session.post, url, params=params, data=data, headers=headers,
+                          **self._options(kwargs))
 
     def get(self, url: str, params: Any = None, headers: Any = None, **kwargs: Any) -> Any:
-        return self._session.get(url, params=params, headers=headers, **self._options(kwargs))
+        return self._send(self._session.get, url, params=params, headers=headers,
+                          **self._options(kwargs))
+
+    @staticmethod
+    def _send(method: Callable[..., Any], url: str, **kwargs: Any) -> Any:
+        """Send; a failed certificate check says how to trust a private CA (same exception type)."""
+        import requests
+        try:
+            return method(url, **kwargs)
+        except requests.exceptions.SSLError as exc:
+            if "CERTIFICATE_VERIFY_FAILED" not in str(exc):
+                raise
+            raise with_hint(exc, TLS_HINT)
 
     def close(self) -> None:
         self._session.close()
