@@ -30,7 +30,7 @@ def acquire(ctx: AppContext, scopes: Any, claims_challenge: Optional[str] = None
         return cached
 
     def fetch() -> Dict[str, Any]:
-        latest, due = ctx.cached_access_token(scopes=scopes, home_account_id=None)
+        latest, due = ctx.cached_access_token(scopes=scopes, home_account_id=None, recheck=True)
         if latest and not due:
             return latest  # Another caller refreshed it while this one waited
         result = request(ctx, scopes)

@@ -93,9 +93,10 @@ class AppContext(object):
                       on_response=self.last_request.record)
 
     def cached_access_token(self, *, scopes: List[str], home_account_id: Optional[str],
-                            authority: Optional[Authority] = None
+                            authority: Optional[Authority] = None, recheck: bool = False
                             ) -> Tuple[Optional[Dict[str, Any]], bool]:
-        """A usable cached access token as a result dict, and whether it is due for refresh."""
+        """A usable cached access token as a result dict, and whether it is due for refresh.
+        A ``recheck`` (after waiting for a concurrent caller) logs no second miss."""
         aliases, realm = self._lookup_plan(self.authority if authority is None else authority)
         now = self.now()
         entry = self.cache.find_access_token(
@@ -104,8 +105,9 @@ class AppContext(object):
         whose = "the app itself" if home_account_id is None else "account " + self.pii(
             home_account_id)
         if entry is None:
-            logger.debug("Cache miss: no unexpired access token for %s, scopes %s, in %s",
-                         whose, scopes, realm)
+            if not recheck:
+                logger.debug("Cache miss: no unexpired access token for %s, scopes %s, in "
+                             "tenant %s", whose, scopes, realm)
             return None, False
         self.last_request.cache_hits += 1
         result = {

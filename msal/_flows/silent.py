@@ -38,7 +38,8 @@ def acquire(ctx: AppContext, scopes: Any, account: Optional[Dict[str, Any]],
     def fetch() -> Optional[Dict[str, Any]]:
         if not (force_refresh or claims_challenge):
             latest, due = ctx.cached_access_token(
-                scopes=scopes, home_account_id=home_account_id, authority=target_authority)
+                scopes=scopes, home_account_id=home_account_id, authority=target_authority,
+                recheck=True)
             if latest and not due:
                 return latest  # Another caller refreshed it while this one waited
         reason = telemetry.FORCE_REFRESH if force_refresh or claims_challenge else \
