@@ -119,7 +119,7 @@ def render_sequence(source: str) -> str:
     body = [text(width / 2, 24, title, weight="bold")]
     top, row = 44, 40
     bottom = top + 36 + row * len(steps) + 20
-    for (key, label), x in zip(participants, xs):
+    for (_, label), x in zip(participants, xs):
         box_w = box_width(label)
         for y in (top, bottom):
             body.append("<rect x='{:.0f}' y='{}' width='{:.0f}' height='28' rx='4' fill='{}' "
