@@ -15,15 +15,19 @@ class ScriptedBrowser(webbrowser.BaseBrowser):
     """A "system browser" whose user signs in on the emulator's pages."""
 
     def __init__(self, emu, username=None, password=None, consent=True, forge_first=False,
-                 idle=False):
+                 idle=False, preconnects=0):
         super().__init__("scripted")
         self.emu, self.username, self.password = emu, username, password
         self.consent, self.forge_first, self.idle = consent, forge_first, idle
+        self.preconnects, self.idle_sockets = preconnects, []
         self.opened, self.refused = [], []
         self.threads = []
 
     def open(self, url, new=0, autoraise=True):
         self.opened.append(url)
+        port = urlparse(query_of(url)["redirect_uri"]).port
+        for _ in range(self.preconnects):  # Connections opened ahead, then left idle
+            self.idle_sockets.append(socket.create_connection(("127.0.0.1", port), timeout=10))
         if not self.idle:
             thread = threading.Thread(target=self._play, args=(url,))
             thread.start()
@@ -43,6 +47,8 @@ class ScriptedBrowser(webbrowser.BaseBrowser):
     def join(self):
         for thread in self.threads:
             thread.join(30)
+        for sock in self.idle_sockets:
+            sock.close()
 
 
 @pytest.fixture
@@ -110,6 +116,29 @@ def test_timeout_when_the_user_never_finishes(make_app, browser):
     assert result["error"] == "timeout"
 
 
+def test_idle_preconnected_connections_do_not_block_the_sign_in(make_app, browser):
+    user_browser = browser(preconnects=2)
+    result = make_app("public").acquire_token_interactive(["User.Read"], timeout=60)
+    user_browser.join()
+    assert "access_token" in result, result
+    assert user_browser.page.status_code == 200 and "Signed in" in user_browser.page.text
+
+
+def test_timeout_is_honoured_while_a_connection_stays_idle(make_app, browser):
+    user_browser = browser(idle=True, preconnects=1)
+    got = {}
+    app = make_app("public")
+    caller = threading.Thread(target=lambda: got.update(
+        result=app.acquire_token_interactive(["User.Read"], timeout=1)))
+    caller.start()
+    caller.join(60)
+    finished = not caller.is_alive()
+    user_browser.join()  # Closing the idle connection frees a caller stuck on it
+    caller.join(60)
+    assert finished, "acquire_token_interactive went past its timeout"
+    assert got["result"]["error"] == "timeout"
+
+
 def test_user_declines(emu, make_app, browser):
     user_browser = browser(consent=False)
     app = make_app("public")
@@ -141,7 +170,7 @@ def test_explicit_port_and_port_in_use(emu, make_app, browser):
 def test_listener_binds_loopback_only():
     from msal.oauth2cli.authcode import LoopbackListener
     with LoopbackListener() as listener:
-        assert listener._server.server_address[0] == "127.0.0.1"
+        assert {host for host, _ in listener.addresses} <= {"127.0.0.1", "::1"}
         assert listener.redirect_uri == "http://localhost:{}".format(listener.port)
 
 

@@ -131,11 +131,11 @@ def test_nan_times_in_id_token_are_refused(claim):
 # ---------------------------------------------------------------- loopback listener
 
 
-def test_loopback_listener_binds_127_0_0_1_only():
+def test_loopback_listener_binds_loopback_only():
     with LoopbackListener() as listener:
-        host, port = listener._server.socket.getsockname()
-        assert host == "127.0.0.1" and port == listener.port
-        assert listener.redirect_uri == "http://localhost:%d" % port
+        assert listener.addresses[0] == ("127.0.0.1", listener.port)
+        assert set(listener.addresses[1:]) <= {("::1", listener.port)}
+        assert listener.redirect_uri == "http://localhost:%d" % listener.port
 
 
 def test_loopback_listener_accepts_only_the_matching_state():
