@@ -102,12 +102,11 @@ class AppContext(object):
         entry = self.cache.find_access_token(
             client_id=self.client_id, environments=aliases, realm=realm,
             home_account_id=home_account_id, scopes=scopes, now=now)
-        whose = "the app itself" if home_account_id is None else "account " + self.pii(
-            home_account_id)
+        logged = logger.isEnabledFor(logging.DEBUG)  # The hit path stays lean when it is off
         if entry is None:
-            if not recheck:
+            if logged and not recheck:
                 logger.debug("Cache miss: no unexpired access token for %s, scopes %s, in "
-                             "tenant %s", whose, scopes, realm)
+                             "tenant %s", self._whose(home_account_id), scopes, realm)
             return None, False
         self.last_request.cache_hits += 1
         result = {
@@ -118,10 +117,15 @@ class AppContext(object):
         }
         refresh_on = entry.get("refresh_on")
         due = bool(refresh_on) and str(refresh_on).isdigit() and int(str(refresh_on)) < now
-        logger.debug("Cache hit: access token for %s, scopes %s, expires in %d s%s", whose, scopes,
-                     result["expires_in"], "; its refresh_on has passed, so it is refreshed" if due
-                     else "")
+        if logged:
+            logger.debug("Cache hit: access token for %s, scopes %s, expires in %d s%s",
+                         self._whose(home_account_id), scopes, result["expires_in"],
+                         "; its refresh_on has passed, so it is refreshed" if due else "")
         return result, due
+
+    def _whose(self, home_account_id: Optional[str]) -> str:
+        return "the app itself" if home_account_id is None else "account " + self.pii(
+            home_account_id)
 
     def has_access_token(self, *, scopes: List[str], home_account_id: Optional[str],
                          authority: Optional[Authority] = None) -> bool:
