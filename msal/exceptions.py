@@ -6,8 +6,9 @@ documents; exceptions are for misuse and for answers the library cannot make sen
     ValueError                     (built-in: bad arguments, CSRF/state mismatch, bad authority)
     MsalError(Exception)
      └── MsalServiceError          an identity-provider answer that is not a usable token response
-    IdTokenError(ValueError, MsalError)
-                                   an ID token that fails validation (nonce, audience, expiry, ...)
+    IdTokenError(ValueError, RuntimeError)
+                                   an ID token that fails validation (nonce, audience, expiry, ...);
+                                   defined by the protocol layer, msal.oauth2cli.oidc
 
 Transport errors from the default HTTP client (``requests.exceptions.*``) pass through unchanged,
 because applications written for the original library catch them.
@@ -15,6 +16,10 @@ because applications written for the original library catch them.
 from __future__ import annotations
 
 from typing import Any, Optional
+
+from .oauth2cli.oidc import IdTokenError
+
+__all__ = ["MsalError", "MsalServiceError", "IdTokenError"]
 
 
 class MsalError(Exception):
@@ -36,6 +41,3 @@ class MsalServiceError(MsalError):
             return "{}: {}".format(self.error, self.error_description or "")
         return super().__str__()
 
-
-class IdTokenError(ValueError, MsalError):
-    """An ID token failed validation; the tokens that came with it were not cached."""

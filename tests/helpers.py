@@ -42,3 +42,25 @@ def sign_in(emu, name="web-app", scopes=("User.Read",), username=None, **kwargs)
     flow = app.initiate_auth_code_flow(list(scopes), redirect_uri=emu.app(name)["redirect_uris"][0])
     redirect = emu.sign_in(flow["auth_uri"], user["username"], user["password"])
     return app, app.acquire_token_by_auth_code_flow(flow, query_of(redirect))
+
+
+def npm_ci(directory):
+    """Install a fixture's pinned npm packages unless node_modules already matches its lock."""
+    import hashlib
+    import os
+    import subprocess
+    with open(os.path.join(directory, "package-lock.json"), "rb") as f:
+        want = hashlib.sha256(f.read()).hexdigest()
+    stamp = os.path.join(directory, "node_modules", ".installed-lock")
+    try:
+        with open(stamp) as f:
+            if f.read() == want:
+                return
+    except OSError:
+        pass
+    done = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=directory,
+                          capture_output=True, text=True, timeout=300)
+    if done.returncode != 0:
+        raise RuntimeError("npm ci failed:\n" + done.stdout + done.stderr)
+    with open(stamp, "w") as f:
+        f.write(want)

@@ -11,9 +11,10 @@ import hashlib
 import ipaddress
 import os
 from dataclasses import dataclass
-from typing import Iterable, Optional
+from typing import Callable, Iterable, Optional
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -102,7 +103,11 @@ class KeyPair:
 class CertificateAuthority:
     """A self-signed CA that issues the server and app certificates."""
 
-    def __init__(self, common_name: str = "msal-emulator test CA"):
+    def __init__(self, common_name: str = "msal-emulator test CA",
+                 pair: Optional[KeyPair] = None):
+        if pair is not None:  # an existing CA, e.g. one kept in a state directory
+            self.pair = pair
+            return
         key = new_rsa_key()
         builder = _validity(x509.CertificateBuilder(), days=3650)
         cert = (builder.subject_name(_name(common_name)).issuer_name(_name(common_name))
@@ -122,9 +127,11 @@ class CertificateAuthority:
         return self.pair.cert_pem
 
     def issue(self, common_name: str, names: Optional[Iterable[str]] = None,
-              server: bool = False, days: int = 365) -> KeyPair:
-        """A leaf certificate signed by this CA (a TLS server one when server=True)."""
-        key = new_rsa_key()
+              server: bool = False, days: int = 365,
+              key: Optional[rsa.RSAPrivateKey] = None) -> KeyPair:
+        """A leaf certificate signed by this CA (a TLS server one when server=True), for a
+        new key unless one is given."""
+        key = key or new_rsa_key()
         builder = _validity(x509.CertificateBuilder(), days=days)
         builder = (builder.subject_name(_name(common_name)).issuer_name(self.pair.cert.subject)
                    .public_key(key.public_key()).serial_number(x509.random_serial_number())
@@ -137,6 +144,43 @@ class CertificateAuthority:
             builder = builder.add_extension(
                 x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         return KeyPair(key, builder.sign(self.pair.key, hashes.SHA256()))
+
+
+def read_pair(path: str) -> Optional[KeyPair]:
+    """A key and certificate from one PEM file; None when absent, unreadable or expired."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+        key = serialization.load_pem_private_key(data, password=None)
+        cert = x509.load_pem_x509_certificate(data[data.index(b"-----BEGIN CERTIFICATE"):])
+    except (OSError, ValueError, TypeError):
+        return None
+    now = datetime.datetime.now(datetime.timezone.utc)
+    if not isinstance(key, rsa.RSAPrivateKey) or cert.not_valid_after_utc <= now:
+        return None
+    return KeyPair(key, cert)
+
+
+def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    try:
+        cert.verify_directly_issued_by(issuer)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
+
+
+def stored_pair(directory: str, filename: str, make: Callable[[], KeyPair],
+                issuer: Optional[KeyPair] = None) -> KeyPair:
+    """The pair kept in `directory/filename` (signed by `issuer`, when given), else a new one
+    from `make`, written there for the next run."""
+    path = os.path.join(directory, filename)
+    pair = read_pair(path)
+    if pair is not None and (issuer is None or _issued_by(pair.cert, issuer.cert)):
+        return pair
+    pair = make()
+    write_text(directory, filename, pair.key_pem + pair.cert_pem)
+    os.chmod(path, 0o600)
+    return pair
 
 
 def write_text(directory: str, filename: str, text: str) -> str:

@@ -1,8 +1,8 @@
 """Directory content of the emulated identity platform: tenants, users, apps and resources.
 
 The built-in default is fixed (same GUIDs on every run) so that tests and the demo are
-reproducible. A JSON file or a dict of the same shape replaces it; missing top-level keys
-fall back to the default.
+reproducible. A JSON file or a dict of the same shape adds to it (or, with `"builtin": false`,
+is the whole directory); `validate` names the bad key of a broken one.
 """
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ _CIAM_TENANT = "a61c0d5e-2f3b-4c7a-8e9d-1b2c3d4e5f60"
 DEFAULT_CONFIG: Dict[str, Any] = {
     "tenants": [
         {"id": _TENANT, "domain": "contoso.example", "display_name": "Contoso (emulated)",
+         "domains": ["contoso.onmicrosoft.com"],
          "region_scope": "NA", "federated_domains": ["fabrikam.example"]},
         {"id": _B2C_TENANT, "domain": "contosob2c.onmicrosoft.com", "kind": "b2c",
          "host": "contosob2c.b2clogin.com", "display_name": "Contoso B2C (emulated)",
@@ -122,21 +123,189 @@ DEFAULT_CONFIG: Dict[str, Any] = {
 
 
 class ConfigError(ValueError):
-    """The configuration is not usable."""
+    """The configuration is not usable; the message names the bad key."""
 
 
-def load(config: Union[None, str, os.PathLike, Dict[str, Any]]) -> "Directory":
-    """Build a Directory from None (built-in default), a dict or a path to a JSON file."""
-    if config is None:
-        data = copy.deepcopy(DEFAULT_CONFIG)
-    elif isinstance(config, dict):
-        data = copy.deepcopy(config)
-    else:
+# The schema: for each list, its entries' keys and the type of each value. Required keys first.
+_STR, _BOOL, _INT, _STRS = str, bool, int, list
+ENTRY_SCHEMA: Dict[str, Dict[str, Any]] = {
+    "tenants": {"id": _STR, "domain": _STR, "display_name": _STR, "domains": _STRS,
+                "federated_domains": _STRS, "region_scope": _STR, "kind": _STR, "host": _STR,
+                "policies": list},
+    "users": {"username": _STR, "password": _STR, "oid": _STR, "name": _STR,
+              "given_name": _STR, "family_name": _STR, "email": _STR, "tenant": _STR,
+              "immutable_id": _STR},
+    "apps": {"client_id": _STR, "name": _STR, "kind": _STR, "client_secret": _STR,
+             "certificate": _BOOL, "certificates": _STRS, "redirect_uris": _STRS,
+             "tenant": _STR, "display_name": _STR, "is_fallback_public_client": _BOOL,
+             "foci": _STR, "app_id_uri": _STR, "scopes": _STRS, "app_roles": _STRS,
+             "user_consent_required": _BOOL, "device_code_interval": _INT,
+             "device_code_expires_in": _INT, "service_principal_oid": _STR},
+    "resources": {"name": _STR, "resource_id": _STR, "uris": _STRS, "scopes": _STRS,
+                  "default_scopes": _STRS, "app_roles": _STRS, "short_scope_names": _BOOL,
+                  "audience": _STR, "user_consent_required": _BOOL},
+}
+REQUIRED = {"tenants": ("id", "domain"), "users": ("username", "password"),
+            "apps": ("client_id",), "resources": ("name", "resource_id", "uris")}
+IDENTITY = {"tenants": "id", "users": "username", "apps": "client_id", "resources": "name"}
+TOP_LEVEL = {"builtin": _BOOL, "trusted_hosts": _STRS, "device_code": dict, "adfs_host": _STR,
+             **{name: list for name in ENTRY_SCHEMA}}
+_TYPE_NAMES = {str: "a string", bool: "true or false", int: "a number", list: "a list",
+               dict: "an object"}
+
+
+def load(config: Union[None, str, os.PathLike, Dict[str, Any]],
+         builtin: Optional[bool] = None) -> "Directory":
+    """Build a Directory: the built-in one plus what `config` (a dict or a JSON file) adds.
+
+    Entries of the config with the id (tenants), username, client id or name (resources) of a
+    built-in one replace it. `"builtin": false` in the config (or builtin=False) starts empty.
+    """
+    data = _read(config) if config is not None else {}
+    validate(data)
+    base_dir = os.path.dirname(os.path.abspath(config)) if isinstance(config, (str, os.PathLike)) \
+        else os.getcwd()
+    _read_certificate_files(data, base_dir)
+    use_builtin = data.pop("builtin", True) if builtin is None else builtin
+    data.pop("builtin", None)
+    base = copy.deepcopy(DEFAULT_CONFIG) if use_builtin else _empty()
+    return Directory(merge(base, data))
+
+
+def _empty() -> Dict[str, Any]:
+    empty: Dict[str, Any] = {name: [] for name in ENTRY_SCHEMA}
+    empty.update(trusted_hosts=list(DEFAULT_CONFIG["trusted_hosts"]),
+                 device_code=dict(DEFAULT_CONFIG["device_code"]))
+    return empty
+
+
+def _read(config: Union[str, os.PathLike, Dict[str, Any]]) -> Dict[str, Any]:
+    if isinstance(config, dict):
+        return copy.deepcopy(config)
+    try:
         with open(config, encoding="utf-8") as f:
             data = json.load(f)
-    for key, value in DEFAULT_CONFIG.items():
-        data.setdefault(key, copy.deepcopy(value))
-    return Directory(data)
+    except OSError as exc:
+        raise ConfigError("cannot read the config file %s: %s" % (config, exc.strerror or exc))
+    except ValueError as exc:
+        raise ConfigError("the config file %s is not valid JSON: %s" % (config, exc))
+    if not isinstance(data, dict):
+        raise ConfigError("the config file %s must hold a JSON object" % config)
+    return data
+
+
+def _check_type(where: str, value: Any, wanted: type) -> None:
+    ok = isinstance(value, wanted) and not (wanted is int and isinstance(value, bool))
+    if wanted is list and ok and where.rsplit(".", 1)[-1] in _STRING_LISTS:
+        ok = all(isinstance(v, str) for v in value)
+        if not ok:
+            raise ConfigError("%s must be a list of strings" % where)
+    if not ok:
+        raise ConfigError("%s must be %s, not %s" % (where, _TYPE_NAMES[wanted],
+                                                     json.dumps(value)[:60]))
+
+
+_STRING_LISTS = {k for schema in ENTRY_SCHEMA.values() for k, t in schema.items()
+                 if t is _STRS and k != "policies"} | {"trusted_hosts"}
+
+
+def _unknown(where: str, key: str, known) -> ConfigError:
+    import difflib
+    close = difflib.get_close_matches(key, list(known), n=1)
+    hint = " (did you mean %r?)" % close[0] if close else ""
+    return ConfigError("%s: unknown key %r%s; known keys: %s"
+                       % (where, key, hint, ", ".join(sorted(known))))
+
+
+def validate(data: Dict[str, Any]) -> None:
+    """Raise ConfigError naming the first bad key: unknown, missing, or of the wrong type."""
+    for key, value in data.items():
+        if key not in TOP_LEVEL:
+            raise _unknown("config", key, TOP_LEVEL)
+        _check_type(key, value, TOP_LEVEL[key])
+    for name, schema in ENTRY_SCHEMA.items():
+        for index, entry in enumerate(data.get(name, [])):
+            where = "%s[%d]" % (name, index)
+            if not isinstance(entry, dict):
+                raise ConfigError("%s must be an object" % where)
+            for key in REQUIRED[name]:
+                if key not in entry:
+                    raise ConfigError("%s: missing required key %r" % (where, key))
+            for key, value in entry.items():
+                if key not in schema:
+                    raise _unknown(where, key, schema)
+                _check_type("%s.%s" % (where, key), value, schema[key])
+            _check_entry(name, where, entry)
+    for key, value in data.get("device_code", {}).items():
+        if key not in ("interval", "expires_in"):
+            raise _unknown("device_code", key, ("interval", "expires_in"))
+        _check_type("device_code." + key, value, int)
+
+
+def _check_entry(name: str, where: str, entry: Dict[str, Any]) -> None:
+    if name == "apps" and entry.get("kind", "confidential") not in ("confidential", "public"):
+        raise ConfigError("%s.kind must be 'confidential' or 'public'" % where)
+    if name == "users" and "@" not in entry["username"]:
+        raise ConfigError("%s.username must be an email-like name (user@domain)" % where)
+    if name == "tenants" and entry.get("kind", "aad") not in ("aad", "b2c", "ciam"):
+        raise ConfigError("%s.kind must be 'b2c' or 'ciam' (or absent)" % where)
+    for index, policy in enumerate(entry.get("policies", [])):
+        if not isinstance(policy, dict) or not isinstance(policy.get("name"), str):
+            raise ConfigError("%s.policies[%d] must be an object with a 'name'" % (where, index))
+
+
+def _read_certificate_files(data: Dict[str, Any], base_dir: str) -> None:
+    """App `certificates` may be PEM text or paths of PEM files (relative to the config)."""
+    for index, app in enumerate(data.get("apps", [])):
+        pems = []
+        for item in app.get("certificates", []):
+            if "-----BEGIN" in item:
+                pems.append(item)
+                continue
+            path = os.path.join(base_dir, os.path.expanduser(item))
+            try:
+                with open(path, encoding="ascii") as f:
+                    pems.append(f.read())
+            except (OSError, ValueError) as exc:
+                raise ConfigError("apps[%d].certificates: cannot read %s: %s"
+                                  % (index, item, getattr(exc, "strerror", None) or exc))
+        if "certificates" in app:
+            app["certificates"] = pems
+
+
+def merge(base: Dict[str, Any], added: Dict[str, Any]) -> Dict[str, Any]:
+    """`added` on top of `base`: entries with the same identity replace, others append."""
+    own_tenants = added.get("tenants", [])
+    home = (own_tenants or base["tenants"] or [{}])[0].get("id")
+    for name, key in IDENTITY.items():
+        for entry in added.get(name, []):
+            if name in ("users", "apps") and home and "tenant" not in entry:
+                entry = dict(entry, tenant=_home_tenant(entry, base, own_tenants, home))
+            _replace_or_append(base[name], entry, key)
+    base["trusted_hosts"] = list(dict.fromkeys(base["trusted_hosts"] + added.get("trusted_hosts", [])))
+    base["device_code"].update(added.get("device_code", {}))
+    if added.get("adfs_host"):
+        base["adfs_host"] = added["adfs_host"]
+    return base
+
+
+def _home_tenant(entry: Dict[str, Any], base: Dict[str, Any], own: List[Dict[str, Any]],
+                 home: str) -> str:
+    """A user's tenant is the one that owns its domain; otherwise the config's first tenant."""
+    domain = entry.get("username", "").rsplit("@", 1)[-1].lower()
+    for tenant in own + base["tenants"]:
+        if domain and domain in _domains(tenant):
+            return tenant["id"]
+    return home
+
+
+def _replace_or_append(entries: List[Dict[str, Any]], entry: Dict[str, Any], key: str) -> None:
+    wanted = str(entry[key]).lower()
+    for index, existing in enumerate(entries):
+        if str(existing.get(key, "")).lower() == wanted:
+            entries[index] = entry
+            return
+    entries.append(entry)
 
 
 def _domains(tenant: Dict[str, Any]) -> List[str]:
@@ -167,16 +336,21 @@ class Directory:
         self.tenant_hosts = frozenset(
             t["host"].lower() for t in self.tenants
             if t.get("host") and t["host"].lower().endswith(TENANT_HOST_SUFFIXES))
+        self.adfs_hosts = frozenset([data["adfs_host"].lower()] if data.get("adfs_host") else [])
 
     def _user(self, user: Dict[str, Any]) -> Dict[str, Any]:
         user = dict(user)
+        user.setdefault("oid", str(uuid.uuid5(uuid.NAMESPACE_URL, "user:" + user["username"].lower())))
         user.setdefault("tenant", self.default_tenant["id"])
         user.setdefault("name", user["username"].split("@")[0])
         return user
 
     def _app(self, app: Dict[str, Any]) -> Dict[str, Any]:
         app = dict(app)
-        if app.get("kind") not in ("confidential", "public"):
+        app.setdefault("name", app["client_id"])
+        app.setdefault("kind", "confidential" if app.get("client_secret") or app.get("certificate")
+                       or app.get("certificates") else "public")
+        if app["kind"] not in ("confidential", "public"):
             raise ConfigError("app %r: kind must be 'confidential' or 'public'" % app.get("name"))
         app.setdefault("tenant", self.default_tenant["id"])
         app.setdefault("redirect_uris", [])

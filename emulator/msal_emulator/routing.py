@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Collection
 from urllib.parse import SplitResult
 
-from .config import MICROSOFT_HOSTS, REGIONAL_HOST_SUFFIX
+from .config import MICROSOFT_HOSTS, REGIONAL_HOST_SUFFIX, TENANT_HOST_SUFFIXES
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1")
 
@@ -26,3 +26,15 @@ def served_by(port: int, parts: SplitResult, tenant_hosts: Collection[str] = ())
     if parts.hostname in LOCAL_HOSTS:
         return parts.port == port
     return is_microsoft_host(parts.hostname or "", tenant_hosts) and parts.port in (None, 443)
+
+
+# Hosts of the clouds' instance metadata that are not login hosts of their own.
+OTHER_PROXIED_HOSTS = ("login-us.microsoftonline.com",)
+
+
+def is_proxied_host(host: str, directory) -> bool:
+    """Hosts the proxy answers itself: every cloud's login hosts and regional hosts, any B2C or
+    CIAM host (unknown tenants get the platform's own errors) and the configured ADFS host."""
+    host = (host or "").lower()
+    return (is_microsoft_host(host) or host in OTHER_PROXIED_HOSTS
+            or host.endswith(TENANT_HOST_SUFFIXES) or host in directory.adfs_hosts)

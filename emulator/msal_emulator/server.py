@@ -1,6 +1,7 @@
 """The HTTPS server, its routing table, and the `Emulator` object tests and the demo use."""
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import socket
@@ -15,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Dict, Iterable, List, Optional, Union
 from urllib.parse import urlsplit
 
-from . import certs, config as config_module, errors, faults as faults_module
+from . import certs, config as config_module, errors, faults as faults_module, requestlog
 from .endpoints import (admin, authorize, b2c, device, discovery, federation, managed_identity,
                         mex_document, password, token)
 from .faults import Fault, FaultSet
@@ -23,6 +24,7 @@ from .http import Request, Response, Router, json_response, parse_pairs
 from .store import RequestLog, Store
 from .tokens import SigningKey, user_access_token_claims
 
+SERVER_PAIR_FILE = "server.pem"  # key and certificate of the HTTPS server
 _TENANT = r"(?P<tenant>[^/]+)"
 _ADFS = r"/(?P<tenant>adfs)"
 _B2C = r"/(?P<tenant>[^/]+)/(?P<policy>[Bb]2[Cc]_[^/]+)"  # a B2C tenant and user flow
@@ -78,6 +80,8 @@ def _add_admin_routes(router: Router) -> None:
     router.add("POST", r"/_emulator/faults", admin.add_fault)
     router.add("GET", r"/_emulator/faults", admin.list_faults)
     router.add("DELETE", r"/_emulator/faults", admin.clear_faults)
+    router.add("GET", r"/_emulator/requests", admin.list_requests)
+    router.add("GET", r"/_emulator/config", admin.describe_config)
     router.add("PUT", r"/_emulator/mex", admin.set_mex)
     router.add("DELETE", r"/_emulator/mex", admin.reset_mex)
 
@@ -110,7 +114,8 @@ class _Handler(BaseHTTPRequestHandler):
         # the body back until the client's delayed ACK, some 40 ms on every answer.
         self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.request.settimeout(30)
-        self.request.do_handshake()  # here, in the worker thread, never in the accept loop
+        if isinstance(self.request, ssl.SSLSocket):  # not so for msal-node's proxy tunnels
+            self.request.do_handshake()  # here, in the worker thread, never in the accept loop
         super().setup()
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet by default
@@ -145,20 +150,28 @@ class _Handler(BaseHTTPRequestHandler):
         if req.path.startswith(admin.PREFIX):
             self._answer(emulator.handle(req))
             return
+        started = time.monotonic()
         entry = req.log_entry()
         entry["time"] = time.time()
         emulator.requests.append(entry)
+        resp = self._respond(req)
+        requestlog.finish(entry, resp, time.monotonic() - started)
+        requestlog.emit(entry, resp)
+        if resp is not None:
+            self._answer(resp)
+
+    def _respond(self, req: Request) -> Optional[Response]:
+        """The answer, faults applied; None when a fault drops the connection instead."""
+        emulator = self.server.emulator
         fault = emulator.faults.take(req)
         if fault is None:
-            self._answer(emulator.handle(req))
-            return
+            return emulator.handle(req)
         if fault.delay or fault.kind == "slow":
             time.sleep(fault.delay or 1.0)
         if fault.kind in faults_module.ABORTING_KINDS:
             self._abort(reset=fault.kind == "reset")
-            return
-        self._answer(faults_module.respond(fault, req, lambda: emulator.handle(req),
-                                           emulator.clock()))
+            return None
+        return faults_module.respond(fault, req, lambda: emulator.handle(req), emulator.clock())
 
     def _abort(self, reset: bool) -> None:
         """Close the connection without an answer; with reset, make the close a TCP RST."""
@@ -207,6 +220,16 @@ class _HTTPSServer(ThreadingHTTPServer):
             super().shutdown_request(request)
 
 
+def _listen(what: str, port: int, make: Callable[[], Any]) -> Any:
+    """Open a listener; a port in use is said plainly, naming which one."""
+    try:
+        return make()
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise OSError(exc.errno, "the %s port %d is already in use" % (what, port)) from None
+        raise
+
+
 class Emulator:
     """A local Microsoft identity platform (Entra ID v2.0 endpoints) on real HTTPS.
 
@@ -217,8 +240,10 @@ class Emulator:
     def __init__(self, config: Union[None, str, os.PathLike, Dict[str, Any]] = None,
                  port: int = 0, clock: Optional[Callable[[], float]] = None,
                  device_code_interval: Optional[int] = None,
-                 device_code_expires_in: Optional[int] = None):
-        self.directory = config_module.load(config)
+                 device_code_expires_in: Optional[int] = None,
+                 proxy_port: Optional[int] = None, upstream: Iterable[str] = (),
+                 state_dir: Optional[str] = None, builtin: Optional[bool] = None):
+        self.directory = config_module.load(config, builtin)
         if device_code_interval is not None:
             self.directory.device_code["interval"] = device_code_interval
         if device_code_expires_in is not None:
@@ -233,26 +258,42 @@ class Emulator:
         self.errors: List[str] = []  # tracebacks of unexpected server failures
         self.router = build_router()
         self._requested_port = port
+        self._requested_proxy_port = proxy_port
+        self.upstream: List[str] = list(upstream)
         self._server: Optional[_HTTPSServer] = None
         self._thread: Optional[threading.Thread] = None
+        self._proxy: Optional[Any] = None
+        self._proxy_thread: Optional[threading.Thread] = None
         self._browser = None
         self._managed_identity: Optional[managed_identity.ManagedIdentityHost] = None
-        self._dir = tempfile.mkdtemp(prefix="msal-emulator-")
-        self._cleanup = weakref.finalize(self, shutil.rmtree, self._dir, True)
-        self.ca = certs.CertificateAuthority()
-        self.server_pair = self.ca.issue("localhost", certs.SERVER_NAMES, server=True)
+        self._dir, self._cleanup = self._make_state_dir(state_dir)
+        self.ca = certs.CertificateAuthority(pair=certs.stored_pair(
+            self._dir, "ca-key.pem", lambda: certs.CertificateAuthority().pair))
+        self.server_pair = certs.stored_pair(
+            self._dir, SERVER_PAIR_FILE,
+            lambda: self.ca.issue("localhost", certs.SERVER_NAMES, server=True), self.ca.pair)
         self.signing_key = SigningKey(self.ca)
         self.app_keys: Dict[str, certs.KeyPair] = {}
         self._make_app_certificates()
         self.ca_path = certs.write_text(self._dir, "ca.pem", self.ca.cert_pem)
 
+    def _make_state_dir(self, state_dir: Optional[str]):
+        """The given directory, kept (so the CA and certificates survive restarts), or a
+        temporary one deleted by close()."""
+        if state_dir:
+            os.makedirs(state_dir, exist_ok=True)
+            return state_dir, lambda: None
+        path = tempfile.mkdtemp(prefix="msal-emulator-")
+        return path, weakref.finalize(self, shutil.rmtree, path, True)
+
     def _make_app_certificates(self) -> None:
         for app in self.directory.apps:
             if app.get("certificate") is True:
-                pair = self.ca.issue(app["name"])
-                self.app_keys[app["name"]] = pair
+                name = app["name"]
+                pair = certs.stored_pair(self._dir, name + ".pem",
+                                         lambda name=name: self.ca.issue(name), self.ca.pair)
+                self.app_keys[name] = pair
                 app["certificates"] = list(app["certificates"]) + [pair.cert_pem]
-                certs.write_text(self._dir, app["name"] + ".pem", pair.key_pem + pair.cert_pem)
 
     # ---- lifecycle -------------------------------------------------------------------
 
@@ -260,14 +301,19 @@ class Emulator:
         if self._server is not None:
             return self
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        key_path = certs.write_text(self._dir, "server-key.pem", self.server_pair.key_pem)
-        cert_path = certs.write_text(self._dir, "server.pem", self.server_pair.cert_pem)
-        context.load_cert_chain(cert_path, key_path)
-        self._server = _HTTPSServer(("127.0.0.1", self._requested_port), self, context)
+        context.load_cert_chain(os.path.join(self._dir, SERVER_PAIR_FILE))
+        self._server = _listen("HTTPS (--port)", self._requested_port,
+                               lambda: _HTTPSServer(("127.0.0.1", self._requested_port), self,
+                                                    context))
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         kwargs={"poll_interval": 0.05},
                                         name="msal-emulator", daemon=True)
         self._thread.start()
+        if self._requested_proxy_port is not None:
+            from . import proxy
+            self._proxy, self._proxy_thread = _listen(
+                "proxy (--proxy-port)", self._requested_proxy_port,
+                lambda: proxy.start(self, self._requested_proxy_port, self.upstream))
         return self
 
     def stop(self) -> None:
@@ -276,6 +322,11 @@ class Emulator:
             self._managed_identity = None
         if self._server is None:
             return
+        if self._proxy is not None:
+            self._proxy.shutdown()
+            self._proxy.server_close()
+            self._proxy_thread.join(5)
+            self._proxy = self._proxy_thread = None
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(5)
@@ -303,6 +354,38 @@ class Emulator:
         if self._server is None:
             return self._requested_port
         return self._server.server_address[1]
+
+    @property
+    def proxy_port(self) -> Optional[int]:
+        """The HTTPS proxy's port (None when the emulator runs without the proxy)."""
+        if self._proxy is None:
+            return self._requested_proxy_port
+        return self._proxy.server_address[1]
+
+    @property
+    def proxy_url(self) -> Optional[str]:
+        """What HTTPS_PROXY should say for apps to reach this emulator unchanged."""
+        port = self.proxy_port
+        return None if port is None else "http://127.0.0.1:%d" % port
+
+    def proxy_environment(self) -> Dict[str, str]:
+        """The variables an unmodified app needs: the proxy, and the CA for Python and Node."""
+        if self.proxy_url is None:
+            raise RuntimeError("the emulator runs without its proxy (give proxy_port=0)")
+        return {"HTTPS_PROXY": self.proxy_url, "https_proxy": self.proxy_url,
+                "REQUESTS_CA_BUNDLE": self.ca_path, "SSL_CERT_FILE": self.ca_path,
+                "NODE_EXTRA_CA_CERTS": self.ca_path}
+
+    @property
+    def https_server(self) -> "_HTTPSServer":
+        if self._server is None:
+            raise RuntimeError("the emulator is not running")
+        return self._server
+
+    @property
+    def state_dir(self) -> str:
+        """Where the CA, certificates and keys are written."""
+        return self._dir
 
     @property
     def base_url(self) -> str:
@@ -363,6 +446,17 @@ class Emulator:
                     "public_certificate": pair.cert_pem}
         return app.get("client_secret")
 
+    def describe_directory(self) -> Dict[str, Any]:
+        """The directory as scripts want it: tenants, apps with their credentials, users."""
+        tenants = [{k: t[k] for k in ("id", "domain", "display_name", "kind", "host", "domains")
+                    if k in t} for t in self.directory.tenants]
+        return {"authority": "https://login.microsoftonline.com/" + self.tenant_id,
+                "ca_path": self.ca_path, "state_dir": self._dir,
+                "default_tenant": self.tenant_id, "tenants": tenants,
+                "apps": [self.app(a["name"]) for a in self.directory.apps],
+                "users": [{k: u.get(k) for k in ("username", "password", "oid", "name", "tenant")}
+                          for u in self.directory.users]}
+
     def user(self, name: str) -> Dict[str, Any]:
         user = self.directory.user(name)
         if user is None:
@@ -394,6 +488,13 @@ class Emulator:
 
     def clear_requests(self) -> None:
         self.requests.clear()
+
+    def log_refusal(self, method: str, target: str, reason: str, status: int) -> None:
+        """A request the proxy refused goes to the request log like any other."""
+        entry = requestlog.refusal_entry(method, target, reason, status)
+        entry["time"] = time.time()
+        self.requests.append(entry)
+        requestlog.emit(entry)
 
     # ---- test controls: faults, federation metadata, device code timing --------------
 

@@ -58,6 +58,7 @@ class DeviceCode:
     status: str = "pending"  # pending | approved | declined | redeemed
     user_oid: Optional[str] = None
     auth_time: Optional[float] = None
+    last_poll: Optional[float] = None  # time.monotonic() of the last token request
 
 
 @dataclass
@@ -164,6 +165,12 @@ class Store:
         wanted = user_code.strip().upper().replace("-", "")
         with self.lock:
             return next((d for d in self.device_codes.values() if d.user_code == wanted), None)
+
+    def poll_too_soon(self, record: DeviceCode, now: float, slack: float) -> bool:
+        """Record a poll; True when it came sooner than the interval allows (RFC 8628 §3.5)."""
+        with self.lock:
+            previous, record.last_poll = record.last_poll, now
+        return previous is not None and now - previous + slack < record.interval
 
     def settle_device_code(self, record: DeviceCode, status: str, user_oid: Optional[str] = None,
                            auth_time: Optional[float] = None) -> bool:

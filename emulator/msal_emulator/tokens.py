@@ -10,7 +10,9 @@ from typing import Any, Callable, Dict, Iterable, Optional
 import jwt
 
 from . import certs
-from .config import CIAM_HOST_SUFFIX
+from .config import CHINA_CLOUD_HOSTS, CIAM_HOST_SUFFIX, PUBLIC_CLOUD_HOSTS, US_GOV_CLOUD_HOSTS
+
+CLOUDS = (PUBLIC_CLOUD_HOSTS, CHINA_CLOUD_HOSTS, US_GOV_CLOUD_HOSTS)
 
 ACCESS_TOKEN_LIFETIME = 3600
 EXPIRES_IN = 3599  # what Entra reports for a one hour token
@@ -72,10 +74,15 @@ class SigningKey:
 
 
 def issuer(host: str, tid: str) -> str:
-    """Entra's v2.0 issuer; a CIAM tenant's names the tenant in the host as well."""
+    """Entra's v2.0 issuer: a cloud's aliases all issue as its main host (regional hosts as
+    themselves); a CIAM tenant's issuer names the tenant in the host as well."""
     if host.lower().endswith(CIAM_HOST_SUFFIX):
         return "https://%s%s/%s/v2.0" % (tid, CIAM_HOST_SUFFIX, tid)
-    return "https://%s/%s/v2.0" % (host, tid)
+    return "https://%s/%s/v2.0" % (_issuing_host(host), tid)
+
+
+def _issuing_host(host: str) -> str:
+    return next((cloud[0] for cloud in CLOUDS if host.lower() in cloud), host)
 
 
 def b2c_issuer(host: str, tid: str) -> str:

@@ -11,10 +11,16 @@ import math
 import time
 from typing import Any, Dict, Optional
 
-from ..exceptions import IdTokenError
 from . import jsontext
 
 CLOCK_SKEW = 300  # seconds of tolerance between our clock and the identity provider's
+
+
+class IdTokenError(ValueError, RuntimeError):
+    """An ID token failed validation; the tokens that came with it were not cached.
+
+    A ValueError, as this package has always raised it, and a RuntimeError, as the original
+    msal 1.39 raises it, so that handlers written for either catch it."""
 
 
 def decode_part(raw: str) -> Dict[str, Any]:

@@ -192,7 +192,8 @@ def test_http_client_serves_only_the_declared_tenant_hosts(emulator, web):
 
 
 def test_a_config_without_tenant_hosts_serves_none():
-    with Emulator(config={"tenants": [{"id": "00000000-0000-0000-0000-0000000000aa",
+    with Emulator(config={"builtin": False,
+                          "tenants": [{"id": "00000000-0000-0000-0000-0000000000aa",
                                        "domain": "solo.example"}]}) as emu:
         assert emu.directory.tenant_hosts == frozenset()
         with pytest.raises(KeyError):

@@ -59,7 +59,8 @@ def test_unknown_path_is_404(emulator, http):
 
 
 def test_custom_config_and_fixed_port(tmp_path):
-    config = {"tenants": [{"id": "11111111-2222-3333-4444-555555555555", "domain": "fabrikam.example",
+    config = {"builtin": False,
+              "tenants": [{"id": "11111111-2222-3333-4444-555555555555", "domain": "fabrikam.example",
                            "display_name": "Fabrikam"}],
               "users": [{"username": "carol@fabrikam.example", "password": "pw",
                          "oid": "66666666-7777-8888-9999-000000000000"}],

@@ -7,7 +7,6 @@ of the session. Tests are skipped only when ``node`` or ``npm`` is missing.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import queue
@@ -22,11 +21,10 @@ import msal
 import pytest
 from msal_emulator import certs
 
+from helpers import npm_ci
 from op_user import ScriptedUser
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-NODE_MODULES = os.path.join(HERE, "node_modules")
-STAMP = os.path.join(NODE_MODULES, ".installed-lock")
 START_TIMEOUT = 60
 TENANT = "tenant1"
 TENANT_ID = "9188040d-6c67-4c5b-b112-36a304b66dad"
@@ -70,21 +68,7 @@ class OidcProvider:
 
 
 def _npm_ci() -> None:
-    """Install the pinned packages unless node_modules already matches package-lock.json."""
-    with open(os.path.join(HERE, "package-lock.json"), "rb") as f:
-        want = hashlib.sha256(f.read()).hexdigest()
-    try:
-        with open(STAMP) as f:
-            if f.read() == want:
-                return
-    except OSError:
-        pass
-    done = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=HERE,
-                          capture_output=True, text=True, timeout=300)
-    if done.returncode != 0:
-        raise RuntimeError("npm ci failed:\n" + done.stdout + done.stderr)
-    with open(STAMP, "w") as f:
-        f.write(want)
+    npm_ci(HERE)
 
 
 def _clients(client_cert_path: str) -> Dict[str, Dict[str, Any]]:

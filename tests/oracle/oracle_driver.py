@@ -208,7 +208,7 @@ class Normaliser:
             data = {k: v for k, v in data.items() if k not in VOLATILE_CLAIMS}
         out = {}
         for key, value in data.items():
-            if key in ("content-length", "time"):
+            if key in ("content-length", "time", "latency_ms"):
                 continue
             if key == "expires_on" and isinstance(data.get("cached_at"), str):
                 out[key] = "<cached_at + about %d min>" % round(

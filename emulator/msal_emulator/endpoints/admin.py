@@ -3,12 +3,15 @@
     POST   /_emulator/faults   JSON {"kind": ..., "endpoint": ..., options}  → 201, the fault
     GET    /_emulator/faults   → {"faults": [...], "fired": total}
     DELETE /_emulator/faults   → {"cleared": n}
+    GET    /_emulator/requests → {"requests": [...]}, the request log with secrets masked
+    GET    /_emulator/config   → the directory (tenants, apps with credentials, users)
     PUT    /_emulator/mex      the body becomes the MEX document; DELETE restores the real one
 """
 from __future__ import annotations
 
 import json
 
+from .. import requestlog
 from ..http import Request, Response, json_response
 
 PREFIX = "/_emulator/"
@@ -51,3 +54,11 @@ def set_mex(emu, req: Request) -> Response:
 def reset_mex(emu, req: Request) -> Response:
     emu.reset_mex()
     return json_response({"mex": "default"})
+
+
+def list_requests(emu, req: Request) -> Response:
+    return json_response(requestlog.as_json(emu.requests.snapshot()))
+
+
+def describe_config(emu, req: Request) -> Response:
+    return json_response(emu.describe_directory())

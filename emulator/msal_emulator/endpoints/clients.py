@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import time
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 from urllib.parse import unquote
@@ -122,6 +123,7 @@ def verify_client_assertion(emu, req: Request, ref: TenantRef, app: Dict[str, An
             "The certificate with identifier used to sign the client assertion is not registered "
             "on application. [Reason - The key was not found., Thumbprint of key used by client: "
             "'%s']" % header.get("x5t", header.get("x5t#S256", "")), 700027)
+    _check_certificate_dates(emu, cert, header)
     try:
         claims = jwt.decode(assertion, cert.public_key(), algorithms=["RS256", "PS256"],
                             options={"verify_aud": False, "verify_exp": False,
@@ -130,6 +132,20 @@ def verify_client_assertion(emu, req: Request, ref: TenantRef, app: Dict[str, An
     except jwt.InvalidTokenError:
         raise errors.invalid_client("Client assertion contains an invalid signature.", 700027)
     _check_assertion_claims(emu, req, ref, app, claims)
+
+
+def _check_certificate_dates(emu, cert: x509.Certificate, header: Dict[str, Any]) -> None:
+    """Entra refuses a registered key outside its validity period."""
+    now = emu.clock()
+    start, end = cert.not_valid_before_utc.timestamp(), cert.not_valid_after_utc.timestamp()
+    if start <= now < end:
+        return
+    stamp = lambda t: time.strftime("%m/%d/%Y %H:%M:%S", time.gmtime(t))
+    raise errors.invalid_client(
+        "Client assertion contains an invalid signature. [Reason - The key used is %s., "
+        "Thumbprint of key used by client: '%s', Found key 'Start=%s, End=%s']"
+        % ("expired" if now >= end else "not yet valid", certs.sha1_thumbprint_hex(cert),
+           stamp(start), stamp(end)), 700027)
 
 
 def _check_assertion_claims(emu, req, ref, app, claims: Dict[str, Any]) -> None:

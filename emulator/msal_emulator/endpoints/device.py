@@ -9,6 +9,7 @@ from __future__ import annotations
 import hmac
 import html
 import secrets
+import time
 from typing import Any, Dict, Optional
 
 from .. import errors
@@ -22,6 +23,7 @@ DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 USER_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: users type these
 USER_CODE_LENGTH = 9
 VERIFICATION_PATH = "/%s/oauth2/deviceauth"
+POLL_SLACK = 0.2  # seconds a poll may come early (timers and the network are not exact)
 
 
 def verification_uri(base_url: str, ref: TenantRef) -> str:
@@ -80,6 +82,10 @@ def device_code_grant(emu, req: Request, ref: TenantRef, client: Client) -> Dict
     if emu.clock() - record.issued_at > record.expires_in:
         raise errors.EntraError("expired_token", 70019, "Verification code expired.")
     if record.status == "pending":
+        if emu.store.poll_too_soon(record, time.monotonic(), POLL_SLACK):
+            raise errors.EntraError("slow_down", 70016,
+                                    "OAuth 2.0 device flow error. Polling too frequently: wait "
+                                    "the interval (%d s) between requests." % record.interval)
         raise errors.EntraError("authorization_pending", 70016,
                                 "OAuth 2.0 device flow error. Authorization is pending. "
                                 "Continue polling.")

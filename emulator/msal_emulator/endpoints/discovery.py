@@ -92,14 +92,24 @@ def adfs_openid_configuration(emu, req: Request) -> Response:
     })
 
 
-def _cloud_metadata(emu) -> List[Dict[str, Any]]:
+# The clouds Entra's instance discovery lists besides the public one (host aliases per cloud).
+OTHER_CLOUDS = [CHINA_CLOUD_HOSTS, ["login.microsoftonline.de"], US_GOV_CLOUD_HOSTS,
+                ["login-us.microsoftonline.com"], ["login.sovcloud-identity.fr"],
+                ["login.sovcloud-identity.de"], ["login.sovcloud-identity.sg"]]
+LOCAL_HOSTS = ["localhost", "127.0.0.1"]
+
+
+def _cloud_metadata(req: Request) -> List[Dict[str, Any]]:
+    """Entra's list of clouds; the emulator's own address is a cloud of its own, listed only to
+    clients that reach it there (under the real host names the list is Entra's)."""
     def entry(hosts):
         return {"preferred_network": hosts[0], "preferred_cache": hosts[0], "aliases": list(hosts)}
     public = {"preferred_network": "login.microsoftonline.com",
               "preferred_cache": "login.windows.net", "aliases": list(PUBLIC_CLOUD_HOSTS)}
-    local = ["localhost", "127.0.0.1"]
-    return [public, entry(CHINA_CLOUD_HOSTS), entry(US_GOV_CLOUD_HOSTS),
-            entry(["login-us.microsoftonline.com"]), entry(local)]
+    clouds = [public] + [entry(hosts) for hosts in OTHER_CLOUDS]
+    if req.hostname.lower() in LOCAL_HOSTS:
+        clouds.append(entry(LOCAL_HOSTS))
+    return clouds
 
 
 def is_trusted_host(emu, host: str) -> bool:
@@ -120,7 +130,7 @@ def instance_discovery(emu, req: Request, tenant: str) -> Response:
         path_tenant = (parts.path.strip("/").split("/") or ["common"])[0] or "common"
         body["tenant_discovery_endpoint"] = "https://%s/%s/v2.0/.well-known/openid-configuration" % (
             parts.netloc, path_tenant)
-    body["metadata"] = _cloud_metadata(emu)
+    body["metadata"] = _cloud_metadata(req)
     return json_response(body)
 
 

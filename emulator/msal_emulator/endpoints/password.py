@@ -7,6 +7,7 @@ from urllib.parse import unquote
 
 from .. import errors
 from ..http import Request, Response, json_response
+from ..routing import LOCAL_HOSTS
 from .clients import Client
 from .common import TenantRef, parse_scopes
 from .device import require_public_flows
@@ -28,10 +29,19 @@ def userrealm(emu, req: Request, tenant: str, username: str) -> Response:
     body.update({"cloud_instance_name": "microsoftonline.com",
                  "cloud_audience_urn": AUDIENCE_URN})
     if kind == "Federated":
+        adfs = _adfs_base_url(emu, req)
         body.update({"federation_protocol": "WSTrust",
-                     "federation_metadata_url": req.base_url + MEX_PATH,
-                     "federation_active_auth_url": req.base_url + ACTIVE_AUTH_PATH})
+                     "federation_metadata_url": adfs + MEX_PATH,
+                     "federation_active_auth_url": adfs + ACTIVE_AUTH_PATH})
     return json_response(body)
+
+
+def _adfs_base_url(emu, req: Request) -> str:
+    """The configured ADFS host for clients that reach the real host names (through the
+    proxy); the emulator's own address for the others."""
+    if emu.directory.adfs_hosts and req.hostname.lower() not in LOCAL_HOSTS:
+        return "https://" + sorted(emu.directory.adfs_hosts)[0]
+    return req.base_url
 
 
 def _bad_credentials() -> errors.EntraError:

@@ -172,6 +172,7 @@ GRANTS: Dict[str, Callable[..., Dict[str, Any]]] = {
     "refresh_token": refresh_token,
     JWT_BEARER_GRANT: on_behalf_of,
     device.DEVICE_CODE_GRANT: device.device_code_grant,
+    "device_code": device.device_code_grant,  # the short name msal-node sends; Entra takes both
     "password": password.password_grant,
     federation.SAML1_GRANT: federation.saml_grant,
     federation.SAML2_GRANT: federation.saml_grant,
