@@ -207,3 +207,16 @@ def test_a_file_name_where_pem_text_is_expected_says_to_read_the_file(emu, key):
             emu.app("confidential-cert")["client_id"], client_credential=credential,
             authority=emu.authority())
     assert "certs/app-credential.pem" not in str(raised.value)
+
+
+def test_a_hint_keeps_the_exception_type_or_leaves_the_exception_alone():
+    from msal._http.hints import with_hint
+
+    class Picky(Exception):
+        def __init__(self, code, text):
+            super().__init__(code, text)
+    hinted = with_hint(requests.exceptions.ConnectionError("refused"), "do this")
+    assert type(hinted) is requests.exceptions.ConnectionError
+    assert str(hinted) == "refused -- do this"
+    original = Picky(1, "odd constructor")
+    assert with_hint(original, "do this") is original

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, MutableMapping, Optional, Tuple, TypeVar
 from urllib.parse import urlparse
 
-from .._diagnostics import with_hint
+from .._http.hints import with_hint
 from ..authority import (CIAM_HOST_SUFFIX, WELL_KNOWN_AUTHORITY_HOSTS,
                          WELL_KNOWN_B2C_HOST_SUFFIXES, WORLD_WIDE, Authority)
 from ..oauth2cli import jsontext

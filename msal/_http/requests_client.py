@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict, Mapping, Optional
 
-from .._diagnostics import with_hint
+from .hints import with_hint
 
 TLS_HINT = ("the server's certificate is not signed by a CA this machine trusts. For an authority "
             "with a private CA (an emulator, a test or corporate authority, a TLS-inspecting "
