@@ -88,6 +88,10 @@ def run(args: argparse.Namespace) -> Dict[str, Any]:
                     out = worker(impl.python, dict(options, scenarios=[scenario]))
                     results.setdefault(impl.label, {}).update(out["results"])
                     versions[impl.label] = out["version"]
+            if emu:
+                log("distributed: RedisTokenCache, this package only")
+                from .distributed_figures import bench_rows
+                results[impls[0].label]["distributed"] = bench_rows(emu, args.quick)
             for impl in impls:
                 results[impl.label]["import"] = import_time(impl.python, 5 if args.quick else 15)
                 for name, value in results[impl.label].items():

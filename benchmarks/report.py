@@ -34,6 +34,14 @@ ROWS: List[Tuple[str, str, str, str, float]] = [
     ("cache hits/s, 1 thread", "/s", "threads_8", "single_per_s", 1),
     ("cache hits/s, 8 threads on one app", "/s", "threads_8", "threads_per_s", 1),
     ("client credentials over HTTPS to the emulator", "us", "emulator", "us", 1),
+    ("web request, RedisTokenCache, L1 hit", "ms", "distributed", "redis_l1_hit_ms", 1),
+    ("web request, RedisTokenCache, L2 (Redis) hit", "ms", "distributed", "redis_l2_hit_ms", 1),
+    ("web request, RedisTokenCache, miss -> refresh", "ms", "distributed", "redis_miss_refresh_ms", 1),
+    ("  beside: SerializableTokenCache in a Redis session, hit", "ms", "distributed", "session_hit_ms", 1),
+    ("  beside: same, miss -> refresh", "ms", "distributed", "session_miss_refresh_ms", 1),
+    ("8 processes refresh one expired token, RedisTokenCache", "requests", "distributed",
+     "refresh_requests_redis", 1),
+    ("  beside: a TokenCache per process", "requests", "distributed", "refresh_requests_memory", 1),
 ]
 
 Check = Tuple[str, Callable[[Results, str, str], Optional[Tuple[float, bool]]]]

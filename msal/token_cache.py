@@ -70,7 +70,7 @@ def decode_id_token_claims(id_token: Any) -> Optional[Dict[str, Any]]:
     return claims if isinstance(claims, dict) else None
 
 
-def _to_int(value: Any, default: Optional[int] = None) -> Optional[int]:
+def to_int(value: Any, default: Optional[int] = None) -> Optional[int]:
     """Parse an integer-ish value (int, float or numeric string)."""
     if isinstance(value, bool):
         return default
@@ -85,7 +85,7 @@ def _to_int(value: Any, default: Optional[int] = None) -> Optional[int]:
 def _epoch(value: Any) -> Optional[int]:
     """Epoch seconds as the schema stores them (an integer or a string of digits), or None.
 
-    Stricter than _to_int: callers turn a cached ``expires_on`` into ``int()`` directly.
+    Stricter than to_int: callers turn a cached ``expires_on`` into ``int()`` directly.
     """
     if type(value) is int:
         return value
@@ -609,9 +609,9 @@ class TokenCache:
         homeless_user_grant = home_account_id is None and event.get("grant_type") not in (
             None, "client_credentials")
         if "access_token" in response and not homeless_user_grant:
-            parsed = _to_int(response.get("expires_in"), _DEFAULT_EXPIRES_IN)
+            parsed = to_int(response.get("expires_in"), _DEFAULT_EXPIRES_IN)
             expires_in = _DEFAULT_EXPIRES_IN if parsed is None else parsed
-            ext_expires_in = _to_int(response.get("ext_expires_in"), expires_in)
+            ext_expires_in = to_int(response.get("ext_expires_in"), expires_in)
             ext_expires_in = expires_in if ext_expires_in is None else ext_expires_in
             at = {
                 "credential_type": CT.ACCESS_TOKEN,
@@ -626,11 +626,13 @@ class TokenCache:
                 "expires_on": str(now + expires_in),
                 "extended_expires_on": str(now + ext_expires_in),
             }
-            refresh_in = _to_int(response.get("refresh_in"))
+            refresh_in = to_int(response.get("refresh_in"))
             if refresh_in is not None:
                 at["refresh_on"] = str(now + refresh_in)
             if data.get("key_id"):  # e.g. an SSH certificate's key
                 at["key_id"] = data["key_id"]
+            if event.get("user_assertion_hash"):  # On-behalf-of: which incoming token it is for
+                at["user_assertion_hash"] = event["user_assertion_hash"]
             self._put(CT.ACCESS_TOKEN, _access_token_key(**at), at)
 
         if home_account_id:
@@ -672,6 +674,8 @@ class TokenCache:
             }
             if response.get("foci"):
                 rt["family_id"] = response["foci"]
+            if event.get("user_assertion_hash"):
+                rt["user_assertion_hash"] = event["user_assertion_hash"]
             self._put_refresh_token(rt)
 
         app_metadata = {"client_id": client_id, "environment": environment}

@@ -106,6 +106,23 @@ def test_username_password_keeps_the_username_out_of_logs_unless_allowed(emu, ma
     assert having(msal_log()[len(lines):], "User realm of {}: managed".format(alice["username"]))
 
 
+def test_on_behalf_of_logs_its_cache_miss_then_hit(emu, signed_in, make_app, msal_log):
+    web_app, _ = signed_in()
+    api_scope = "{}/access_as_user".format(emu.app("web-api")["app_id_uri"])
+    incoming = web_app.acquire_token_silent([api_scope], web_app.get_accounts()[0])
+    middle_tier = make_app("web-api")
+    before = len(msal_log())
+    assert "access_token" in middle_tier.acquire_token_on_behalf_of(
+        incoming["access_token"], ["User.Read"])
+    first = msal_log()[before:]
+    assert having(first, "Cache miss: on-behalf-of access token for this user assertion")
+    assert having(first, "Token request (grant urn:ietf:params:oauth:grant-type:jwt-bearer)")
+    again = middle_tier.acquire_token_on_behalf_of(incoming["access_token"], ["User.Read"])
+    assert again["token_source"] == "cache"
+    assert having(msal_log()[before + len(first):],
+                  "Cache hit: on-behalf-of access token for this user assertion")
+
+
 def test_throttled_request_is_logged_then_replayed_without_being_sent(emu, make_app, msal_log):
     emu.inject("status", "token", status=429, retry_after=120)
     app = make_app("confidential-secret")

@@ -109,14 +109,7 @@ class AppContext(object):
                              "tenant %s", self._whose(home_account_id), scopes, realm)
             return None, False
         self.last_request.cache_hits += 1
-        result = {
-            "access_token": entry["secret"],
-            "token_type": entry.get("token_type") or "Bearer",
-            "expires_in": int(entry["expires_on"]) - int(now),
-            "token_source": "cache",
-        }
-        refresh_on = entry.get("refresh_on")
-        due = bool(refresh_on) and str(refresh_on).isdigit() and int(str(refresh_on)) < now
+        result, due = from_cache(entry, now)
         if logged:
             logger.debug("Cache hit: access token for %s, scopes %s, expires in %d s%s",
                          self._whose(home_account_id), scopes, result["expires_in"],
@@ -154,6 +147,19 @@ def realm_of(token_endpoint: str) -> str:
     """The tenant a token endpoint belongs to: its first path segment."""
     segments = [s for s in urlparse(token_endpoint).path.split("/") if s]
     return segments[0] if segments else ""
+
+
+def from_cache(entry: Dict[str, Any], now: float) -> Tuple[Dict[str, Any], bool]:
+    """A cached access token entry as a result dict, and whether it is due for refresh."""
+    result = {
+        "access_token": entry["secret"],
+        "token_type": entry.get("token_type") or "Bearer",
+        "expires_in": int(entry["expires_on"]) - int(now),
+        "token_source": "cache",
+    }
+    refresh_on = entry.get("refresh_on")
+    due = bool(refresh_on) and str(refresh_on).isdigit() and int(str(refresh_on)) < now
+    return result, due
 
 
 def from_network(result: Dict[str, Any]) -> Dict[str, Any]:

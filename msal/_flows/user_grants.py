@@ -7,10 +7,12 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from .._entra import scopes as scope_rules
 from .._entra import mex, telemetry, userrealm, wstrust
+from .._entra.obo import assertion_hash
 from .._entra.discovery import Endpoints
 from ..oauth2cli.oauth2 import Client
 from .auth_code import id_token_validator
-from .context import AppContext, from_network
+from ..token_cache import TokenCache
+from .context import REFRESH_MARGIN, AppContext, from_cache, from_network, realm_of
 
 logger = logging.getLogger(__name__)
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -31,15 +33,66 @@ def _prepare(ctx: AppContext, scopes: Any) -> Tuple[List[str], Endpoints, Client
 
 def on_behalf_of(ctx: AppContext, user_assertion: Any, scopes: Any,
                  claims_challenge: Optional[str] = None) -> Dict[str, Any]:
-    """Exchange the token this middle tier received for one to a downstream API."""
+    """Exchange the token this middle tier received for one to a downstream API.
+
+    The cache comes first, keyed by the hash of the incoming token (as MSAL.NET and MSAL Node
+    do): an access token not yet due for refresh, else the OBO refresh token, else a new grant.
+    """
     _require_text(user_assertion, "user_assertion must be the incoming access token, as a string")
     decorated, endpoints, client = _prepare(ctx, scopes)
+    hashed = {"user_assertion_hash": assertion_hash(user_assertion)}
+    validate = id_token_validator(ctx, endpoints.issuer)
+    if not claims_challenge:
+        cached = _cached_obo(ctx, hashed, scope_rules.validate(scopes), endpoints)
+        logger.debug("Cache %s: on-behalf-of access token for this user assertion, scopes %s",
+                     "miss" if cached is None else "hit", scopes)
+        if cached is not None:
+            return cached
+        for rt in _obo_refresh_tokens(ctx, hashed):
+            logger.debug("Trying the on-behalf-of refresh token of this user assertion")
+            refreshed = client.obtain_token_by_refresh_token(
+                rt["secret"], decorated, fields={"client_info": "1"},
+                headers=ctx.headers(telemetry.ON_BEHALF_OF, telemetry.REFRESH_DUE),
+                validate=validate, event_extra=hashed)
+            if "error" not in refreshed:
+                return from_network(refreshed)
     return from_network(client.obtain_token_by_assertion(
         user_assertion, JWT_BEARER, decorated,
         fields={"requested_token_use": "on_behalf_of", "claims": ctx.claims(claims_challenge),
                 "client_info": "1"},
-        headers=ctx.headers(telemetry.ON_BEHALF_OF),
-        validate=id_token_validator(ctx, endpoints.issuer)))
+        headers=ctx.headers(telemetry.ON_BEHALF_OF), validate=validate, event_extra=hashed))
+
+
+def _cached_obo(ctx: AppContext, hashed: Dict[str, str], scopes: List[str],
+                endpoints: Endpoints) -> Optional[Dict[str, Any]]:
+    """The cached OBO access token for these scopes that expires last, unless due for refresh."""
+    aliases, realm, now = ctx.aliases(), realm_of(endpoints.token_endpoint), ctx.now()
+    wanted = {s.lower() for s in scopes}
+    best: Optional[Dict[str, Any]] = None
+    for entry in ctx.cache.find(TokenCache.CredentialType.ACCESS_TOKEN,
+                                query=dict(hashed, client_id=ctx.client_id)):
+        expires_on = str(entry.get("expires_on") or "")
+        if (_secret(entry) and entry.get("environment") in aliases and entry.get("realm") == realm
+                and expires_on.isdigit() and int(expires_on) > now + REFRESH_MARGIN
+                and wanted <= {t.lower() for t in str(entry.get("target") or "").split()}
+                and (best is None or int(expires_on) > int(best["expires_on"]))):
+            best = entry
+    if best is None:
+        return None
+    result, due = from_cache(best, now)
+    return None if due else result
+
+
+def _obo_refresh_tokens(ctx: AppContext, hashed: Dict[str, str]) -> List[Dict[str, Any]]:
+    aliases = ctx.aliases()
+    return [rt for rt in ctx.cache.find(TokenCache.CredentialType.REFRESH_TOKEN,
+                                        query=dict(hashed, client_id=ctx.client_id))
+            if rt.get("environment") in aliases and _secret(rt)]
+
+
+def _secret(entry: Dict[str, Any]) -> bool:
+    """Whether a cache entry holds a usable secret (a loaded cache may hold damaged ones)."""
+    return isinstance(entry.get("secret"), str) and bool(entry["secret"])
 
 
 def by_refresh_token(ctx: AppContext, refresh_token: Any, scopes: Any) -> Dict[str, Any]:

@@ -57,14 +57,22 @@ class WebAppSettings:
 
 @dataclass(frozen=True)
 class ApiSettings:
-    """What the protected API needs to accept a bearer token."""
+    """What the protected API needs to accept a bearer token, and (optionally) to call a
+    downstream API on behalf of its caller: its own credentials and the downstream scopes."""
     authority: str
     audience: str
     required_scope: Optional[str] = None
     verify: Union[bool, str] = True
+    client_id: Optional[str] = None
+    client_secret: Optional[str] = None
+    downstream_scopes: List[str] = field(default_factory=list)
+    instance_discovery: Optional[bool] = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "ApiSettings":
         authority, audience = _required(environ, "MSAL_AUTHORITY", "API_AUDIENCE")
         return cls(authority.rstrip("/"), audience, environ.get("API_SCOPE") or None,
-                   verify=_verify(environ))
+                   verify=_verify(environ), client_id=environ.get("MSAL_CLIENT_ID") or None,
+                   client_secret=environ.get("MSAL_CLIENT_SECRET") or None,
+                   downstream_scopes=environ.get("DOWNSTREAM_SCOPE", "").split(),
+                   instance_discovery=_instance_discovery(environ))

@@ -50,8 +50,18 @@ def runnable_blocks(page):
     return blocks
 
 
+def _redis_url(request):
+    """A redis-server of this page's examples, started on first use."""
+    from benchmarks.redis_servers import REDIS_SERVER, SKIP_REASON, RedisServer
+    if not REDIS_SERVER:
+        pytest.skip(SKIP_REASON)
+    server = RedisServer().start()
+    request.addfinalizer(server.close)
+    return server.url
+
+
 @pytest.fixture
-def placeholders(emu, tmp_path):
+def placeholders(emu, tmp_path, request):
     """What each placeholder of the guides stands for, in the emulator's directory."""
     cert = emu.client_credential("confidential-cert")
     key_path, cert_path = tmp_path / "private-key.pem", tmp_path / "certificate.pem"
@@ -85,6 +95,7 @@ def placeholders(emu, tmp_path):
         "<incoming-access-token>": lambda: emu.issue_token(
             user=alice["username"], host="login.microsoftonline.com"),
         "<refresh-token>": lambda: _refresh_token_from_elsewhere(alice),
+        "<redis-url>": lambda: _redis_url(request),
     }
     return values, lazy
 

@@ -253,13 +253,26 @@ def accounts_and_remove(msal, env):
 
 # ---- on behalf of, username/password, device code -----------------------------------------
 
-@scenario
-def on_behalf_of(msal, env):
+def middle_tier(msal, env):
+    """The web API as a middle tier with its cache, and a token its caller sent it."""
     cache = msal.SerializableTokenCache()
     app = confidential(msal, env, "web-api", token_cache=cache)
-    incoming = env.ask("issue_token", user="alice")
+    return app, cache, env.ask("issue_token", user="alice")
+
+
+@scenario
+def on_behalf_of(msal, env):
+    app, cache, incoming = middle_tier(msal, env)
     result = app.acquire_token_on_behalf_of(incoming, ["User.Read"])
     return {"result": result, "accounts": app.get_accounts(), "cache": state_of(cache)}
+
+
+@scenario
+def on_behalf_of_twice(msal, env):
+    app, cache, incoming = middle_tier(msal, env)
+    first = app.acquire_token_on_behalf_of(incoming, ["User.Read"])
+    second = app.acquire_token_on_behalf_of(incoming, ["User.Read"])
+    return {"first": first, "second": second, "cache": state_of(cache)}
 
 
 def session_to(env):

@@ -44,6 +44,14 @@ DIFFERENCES = [
         "The device flow dict keeps its decorated scopes under `_scope` (so the cache files "
         "the tokens even if the answer names no scope) and has no `latest_attempt_at`; both "
         "are private bookkeeping, and each library accepts its own flow dicts."),
+    Difference(
+        "obo-cache", ("on_behalf_of", "on_behalf_of_twice"),
+        ("requests.start[]", "result.second.*", "result.cache.*.user_assertion_hash",
+         "result.cache.*.secret.label", "result.cache.RefreshToken.*.secret"),
+        "`acquire_token_on_behalf_of` looks in the cache first, keyed by the hash of the "
+        "incoming token (as MSAL.NET and MSAL Node do): a second call returns the cached token "
+        "without a request. The OBO access and refresh tokens carry that hash as "
+        "`user_assertion_hash`, the field MSAL.NET writes."),
 ]
 
 needs_original = pytest.mark.skipif(
