@@ -1,6 +1,6 @@
 """Run every scenario for this package and the original msal, and print the table.
 
-    python -m benchmarks [--quick] [--ours-only] [--json FILE]
+    python -m benchmarks [--quick] [--ours-only] [--only SCENARIO ...] [--json FILE]
 """
 from __future__ import annotations
 
@@ -18,10 +18,10 @@ from . import envs, report
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 WORKER = os.path.join(HERE, "worker.py")
-STATES = ("apps_1", "apps_1000", "users_10", "users_10k")
-MAIN_SCENARIOS = ["cc_hit_1", "cc_hit_1000", "cc_miss_1", "cc_miss_1000", "silent_hit_10k",
-                  "silent_refresh_10", "silent_refresh_10k", "get_accounts_10k",
-                  "serialization_10k", "threads_8", "emulator"]
+STATES = ("apps_1", "apps_1000", "users_1", "users_10", "users_10k")
+MAIN_SCENARIOS = ["cc_hit_1", "cc_hit_1000", "cc_hit_1000_apps", "cc_miss_1", "cc_miss_1000",
+                  "silent_hit_10k", "web_app_cycle", "silent_refresh_10", "silent_refresh_10k",
+                  "get_accounts_10k", "serialization_10k", "threads_8", "emulator"]
 
 
 def log(message: str) -> None:
@@ -80,6 +80,8 @@ def run(args: argparse.Namespace) -> Dict[str, Any]:
             options = {"quick": args.quick, "states": states,
                        "emulator": emulator_options(emu) if emu else None}
             scenarios = [s for s in MAIN_SCENARIOS if emu or s != "emulator"] + ["memory_10k"]
+            if args.only:
+                scenarios = [s for s in scenarios if s in args.only]
             # Scenario by scenario, each implementation in turn (a fresh process each), so
             # that a noisy moment on a shared machine hits all of them alike.
             for scenario in scenarios:
@@ -92,7 +94,7 @@ def run(args: argparse.Namespace) -> Dict[str, Any]:
                 log("distributed: RedisTokenCache, this package only")
                 from .distributed_figures import bench_rows
                 results[impls[0].label]["distributed"] = bench_rows(emu, args.quick)
-            for impl in impls:
+            for impl in impls if not args.only or "import" in args.only else ():
                 results[impl.label]["import"] = import_time(impl.python, 5 if args.quick else 15)
                 for name, value in results[impl.label].items():
                     if "error" in value:
@@ -107,6 +109,9 @@ def main(argv: List[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (about a minute)")
     parser.add_argument("--ours-only", action="store_true", help="skip the original msal")
+    parser.add_argument("--only", nargs="+", metavar="SCENARIO",
+                        choices=MAIN_SCENARIOS + ["memory_10k", "import"],
+                        help="run only these scenarios (names as in benchmarks/scenarios.py)")
     parser.add_argument("--json", metavar="FILE", help="also write the raw figures to FILE")
     args = parser.parse_args(argv)
     started = time.perf_counter()

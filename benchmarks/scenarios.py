@@ -133,6 +133,28 @@ def client_credentials_miss(run: Run, state: str, tenants: int) -> Figures:
     return {"us": _per_token_request_us(run, http, call)}
 
 
+def client_credentials_hit_many_apps(run: Run, state: str, tenants: int) -> Figures:
+    """One application per tenant over one shared cache, every call to the next app in turn:
+    the first call of each app (``first_us``), then hits spread across all of them (``us``).
+    One app's call first loads the shared cache, a cost that is not any app's own."""
+    cache = run.cache(state)
+    http = idp.FakeIdentityProvider()
+    scopes = [idp.resource_scope(0)]
+    _expect_token(confidential_app(idp.tenant_id(0), cache, http).acquire_token_for_client(scopes))
+    apps = [confidential_app(idp.tenant_id(t), cache, http) for t in range(1, tenants)]
+    start = time.perf_counter()
+    for app in apps:
+        _expect_token(app.acquire_token_for_client(scopes))
+    first = (time.perf_counter() - start) / len(apps) * 1e6
+    order = list(apps)
+    random.Random(11).shuffle(order)
+    it = itertools.cycle(order)
+
+    def call():
+        return next(it).acquire_token_for_client(scopes)
+    return {"us": per_call_us(call, 2000, run.repeats(15)), "first_us": first}
+
+
 # ---------------------------------------------------------------- silent
 
 def silent_hit(run: Run, state: str) -> Figures:
@@ -167,6 +189,29 @@ def get_accounts(run: Run, state: str) -> Figures:
     app = public_app(run.cache(state))
     count = len(app.get_accounts())
     return {"us": per_call_us(app.get_accounts, 1, run.repeats(21)), "accounts": count}
+
+
+def web_app_request_cycle(run: Run, state: str) -> Figures:
+    """What a web app does per request, as in the Flask samples: a new cache loaded from the
+    session, a new application over it, ``get_accounts()``, a silent hit, and ``serialize()``
+    if the cache changed. ``requests`` counts the HTTP requests per cycle."""
+    session = run.state(state)
+    http = idp.FakeIdentityProvider()
+
+    def cycle():
+        cache = msal.SerializableTokenCache()
+        cache.deserialize(session)
+        app = confidential_app(idp.USER_TENANT, cache, http)
+        accounts = app.get_accounts()
+        result = _expect_token(app.acquire_token_silent(["User.Read"], accounts[0]))
+        if cache.has_state_changed:
+            cache.serialize()
+        return result
+    cycle()  # a first web request may discover the authority
+    before = http.gets + http.posts
+    calls, repeats = 50, run.repeats(9)
+    figure = per_call_us(cycle, calls, repeats)
+    return {"us": figure, "requests": (http.gets + http.posts - before) / float(calls * repeats)}
 
 
 # ---------------------------------------------------------------- persistence
@@ -259,7 +304,9 @@ SCENARIOS: Dict[str, Callable[[Run], Figures]] = {
     "cc_hit_1000": lambda run: client_credentials_hit(run, "apps_1000", 1000),
     "cc_miss_1": lambda run: client_credentials_miss(run, "apps_1", 1),
     "cc_miss_1000": lambda run: client_credentials_miss(run, "apps_1000", 1000),
+    "cc_hit_1000_apps": lambda run: client_credentials_hit_many_apps(run, "apps_1000", 1000),
     "silent_hit_10k": lambda run: silent_hit(run, "users_10k"),
+    "web_app_cycle": lambda run: web_app_request_cycle(run, "users_1"),
     "silent_refresh_10": lambda run: silent_refresh(run, "users_10"),
     "silent_refresh_10k": lambda run: silent_refresh(run, "users_10k"),
     "get_accounts_10k": lambda run: get_accounts(run, "users_10k"),

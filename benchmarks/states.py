@@ -12,6 +12,7 @@ import fake_idp as idp
 STATES = {
     "apps_1": lambda: idp.app_token_events(1, 10),
     "apps_1000": lambda: idp.app_token_events(1000, 10),
+    "users_1": lambda: idp.user_events(1),
     "users_10": lambda: idp.user_events(10),
     "users_10k": lambda: idp.user_events(10000),
 }

@@ -6,6 +6,8 @@ the documented dict. Protocol details live in :mod:`msal.oauth2cli`, Microsoft r
 """
 from __future__ import annotations
 
+import dataclasses
+import functools
 import logging
 import time
 from typing import Any, Callable, Dict, List, Mapping, Optional, Union
@@ -16,9 +18,11 @@ from ._entra import telemetry
 from ._entra.discovery import Discovery
 from ._entra.region import RegionResolver
 from ._http.throttle import ThrottledHttpClient, never_replay_grants
-from ._flows import auth_code, client_credentials, device_code, silent, user_grants
-from ._flows.context import AppContext
-from .authority import AuthorityBuilder, parse_authority
+from ._flows import auth_code, client_credentials, device_code, on_behalf_of, silent
+from ._flows import refresh_token as migration
+from ._flows import username_password
+from ._flows.context import AppConfig, AppContext
+from .authority import Authority, AuthorityBuilder, parse_authority
 from .oauth2cli.client_auth import AssertionAuth, ClientAuth, PrivateKeyJwtAuth, SecretAuth
 from .token_cache import TokenCache
 
@@ -174,6 +178,9 @@ class ClientApplication(object):
         :param dict http_cache: A dict-like object in which MSAL keeps some non-token HTTP
             answers (such as discovery documents and throttling state), so that a long-lived
             application does fewer requests (since 1.16.0). By default a dict in memory.
+            Without it, the applications of one authority in a process still share its
+            discovery (for a day), so a web app that creates an application per web request
+            discovers its authority once, and serves cached tokens without any request.
 
             A command-line tool that runs many times can keep it in a file. It holds no token,
             no personal data and nothing a guessed password or secret could be checked against,
@@ -238,28 +245,23 @@ class ClientApplication(object):
             raise TypeError("client_claims must be a dict of extra claims")
         self.client_id = client_id
         self.client_credential = client_credential
-        self.authority = parse_authority(authority)
+        self.authority = _authority_of(authority)
         cache = _checked_cache(token_cache) if token_cache is not None else TokenCache()
         self.http_client = http_client if http_client is not None else _default_http_client(
             verify, proxies, timeout)
         self._http_cache = http_cache if http_cache is not None else {}
-        throttled = ThrottledHttpClient(
-            self.http_client, self._http_cache,  # Polls repeat; a password error may name the user
-            never_replay=never_replay_grants(device_code.DEVICE_CODE_GRANT, "password"))
         self._allow_broker = allow_broker
         self._used_states = auth_code.UsedStates()
-        self._ctx = AppContext(
-            client_id=client_id, authority=self.authority,
-            discovery=Discovery(throttled, validate_authority, instance_discovery,
-                                self._http_cache),
-            http_client=throttled, cache=cache,
-            client_auth=_client_auth(client_id, client_credential, client_claims),
-            base_headers=telemetry.base_headers(app_name, app_version),
-            capabilities=claims_rules.capabilities_claims(client_capabilities),
-            exclude_scopes=scope_rules.check_exclusions(exclude_scopes),
-            is_confidential=client_credential is not None,
-            region=RegionResolver(azure_region, self.http_client), now=time.time,
-            pii_log=bool(enable_pii_log))
+        now = time.time  # The one clock of this application's services
+        self._ctx = _context(
+            AppConfig(client_id=client_id, authority=self.authority,
+                      base_headers=telemetry.base_headers(app_name, app_version),
+                      capabilities=claims_rules.capabilities_claims(client_capabilities),
+                      exclude_scopes=tuple(scope_rules.check_exclusions(exclude_scopes)),
+                      pii_log=bool(enable_pii_log)),
+            cache, self.http_client, self._http_cache, validate_authority, instance_discovery,
+            _client_auth(client_id, client_credential, client_claims, now),
+            RegionResolver(azure_region, self.http_client), now)
 
     @property
     def token_cache(self) -> TokenCache:
@@ -271,7 +273,7 @@ class ClientApplication(object):
 
     @token_cache.setter
     def token_cache(self, cache: TokenCache) -> None:
-        self._ctx.cache = _checked_cache(cache)
+        self._ctx = dataclasses.replace(self._ctx, cache=_checked_cache(cache))
 
     def __repr__(self) -> str:
         return "{}(client_id={!r}, authority={!r})".format(
@@ -447,7 +449,7 @@ class ClientApplication(object):
         if username is not None and not isinstance(username, str):
             raise ValueError("username must be a string")
         return self.token_cache.find_accounts(
-            environments=self._ctx.aliases(), username=username)
+            environments=self._ctx.discovery.aliases(self.authority), username=username)
 
     def remove_account(self, account: Account) -> None:
         """Sign the account out of this application: forget its tokens and the account from the cache.
@@ -457,7 +459,8 @@ class ClientApplication(object):
         if not isinstance(account, dict) or not account.get("home_account_id"):
             raise ValueError("account must be one of the dicts returned by get_accounts()")
         self.token_cache.remove_account_data(
-            home_account_id=account["home_account_id"], environments=self._ctx.aliases(),
+            home_account_id=account["home_account_id"],
+            environments=self._ctx.discovery.aliases(self.authority),
             client_id=self.client_id)
 
     # ---- Silent ------------------------------------------------------------------------
@@ -536,7 +539,7 @@ class ClientApplication(object):
         :returns: a dict without ``"error"`` when the migration worked (the token response);
             a dict with ``"error"`` and more keys when it did not.
         """
-        return user_grants.by_refresh_token(self._ctx, refresh_token, scopes)
+        return migration.acquire(self._ctx, refresh_token, scopes)
 
     def acquire_token_by_username_password(
             self, username: str, password: str, scopes: List[str],
@@ -558,7 +561,7 @@ class ClientApplication(object):
         :returns: the token response (with ``"access_token"``), or an error dict with
             ``"error"`` and usually ``"error_description"``.
         """
-        return user_grants.by_username_password(
+        return username_password.acquire(
             self._ctx, username, password, scopes, claims_challenge=claims_challenge)
 
 
@@ -715,8 +718,33 @@ class ConfidentialClientApplication(ClientApplication):
         :returns: the token response (with ``"access_token"``), or an error dict with
             ``"error"`` and usually ``"error_description"``.
         """
-        return user_grants.on_behalf_of(self._ctx, user_assertion, scopes,
-                                        claims_challenge=claims_challenge)
+        return on_behalf_of.acquire(self._ctx, user_assertion, scopes,
+                                   claims_challenge=claims_challenge)
+
+
+def _context(config: AppConfig, cache: TokenCache, http_client: Any, http_cache: Any,
+             validate_authority: bool, instance_discovery: Optional[bool],
+             client_auth: ClientAuth, region: RegionResolver,
+             now: Callable[[], float]) -> AppContext:
+    """The services of an application wired together, all on one clock."""
+    throttled = ThrottledHttpClient(
+        http_client, http_cache, now=now,  # Polls repeat; a password error may name the user
+        never_replay=never_replay_grants(device_code.DEVICE_CODE_GRANT, "password"))
+    return AppContext(
+        config=config, cache=cache, http=throttled,
+        discovery=Discovery(throttled, validate_authority, instance_discovery, http_cache, now=now),
+        client_auth=client_auth, region=region, now=now)
+
+
+def _authority_of(authority: Union[str, AuthorityBuilder, None]) -> Authority:
+    """The parsed authority; a web app building an application per request parses its
+    authority string once (an Authority is immutable, so it may be shared)."""
+    return _parsed(authority) if isinstance(authority, str) else parse_authority(authority)
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed(authority: str) -> Authority:
+    return parse_authority(authority)
 
 
 def _checked_cache(cache: Any) -> TokenCache:
@@ -731,7 +759,8 @@ def _default_http_client(verify: Any, proxies: Any, timeout: Any) -> Any:
     return RequestsHttpClient(verify=verify, proxies=proxies, timeout=timeout)
 
 
-def _client_auth(client_id: str, credential: Any, client_claims: Any) -> ClientAuth:
+def _client_auth(client_id: str, credential: Any, client_claims: Any,
+                 now: Callable[[], float] = time.time) -> ClientAuth:
     """The client authentication a credential calls for; ``ValueError`` if it is malformed."""
     if credential is None:
         return ClientAuth()
@@ -754,4 +783,4 @@ def _client_auth(client_id: str, credential: Any, client_claims: Any) -> ClientA
     return PrivateKeyJwtAuth(
         client_id, credential["private_key"], credential["thumbprint"],
         public_certificate=credential.get("public_certificate"),
-        passphrase=credential.get("passphrase"), extra_claims=client_claims)
+        passphrase=credential.get("passphrase"), extra_claims=client_claims, now=now)

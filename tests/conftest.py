@@ -8,6 +8,7 @@ import os
 import pytest
 
 from helpers import build_app, sign_in
+from msal._entra.discovery import SHARED
 
 pytest_plugins = ["leak_guard"]
 
@@ -40,6 +41,15 @@ def pytest_configure(config):
         if os.path.abspath(msal.__file__).startswith(source_package + os.sep):
             raise pytest.UsageError("msal was imported from the source tree, not the installed wheel: "
                                     + msal.__file__)
+
+
+@pytest.fixture(autouse=True)
+def fresh_discovery_memo():
+    """Each test starts as a new process would: no authority discovered yet (the emulator and
+    its faults change from test to test, the process-wide memo would carry answers over)."""
+    SHARED.clear()
+    yield
+    SHARED.clear()
 
 
 @pytest.fixture

@@ -17,15 +17,18 @@ def run_worker(options):
 
 
 def test_worker_runs_small_scenarios_against_the_fake_identity_provider(tmp_path):
-    states = {name: str(tmp_path / (name + ".json")) for name in ("apps_1", "users_10")}
+    states = {name: str(tmp_path / (name + ".json")) for name in ("apps_1", "users_1", "users_10")}
     run_worker({"make_states": states})
     assert set(json.loads(open(states["users_10"]).read())) >= {"AccessToken", "Account", "RefreshToken"}
     out = run_worker({"quick": True, "states": states,
-                      "scenarios": ["cc_hit_1", "cc_miss_1", "silent_refresh_10", "threads_8"]})
+                      "scenarios": ["cc_hit_1", "cc_miss_1", "silent_refresh_10", "threads_8",
+                                    "web_app_cycle"]})
     results = out["results"]
     assert all("error" not in figures for figures in results.values()), results
     assert results["cc_hit_1"]["us"] > 0 and results["cc_miss_1"]["us"] > 0
     assert results["threads_8"]["threads_per_s"] > 0
+    assert results["web_app_cycle"]["us"] > 0
+    assert results["web_app_cycle"]["requests"] == 0, "a web request's cache hit went out"
 
 
 def test_report_flags_a_missed_target():

@@ -1,8 +1,22 @@
 """Instance discovery (is this host a Microsoft cloud, and what are its aliases) and
 OpenID Connect discovery (where are this tenant's endpoints).
 
-Results are memoised per application, and kept in the application's ``http_cache`` for a day,
-so a long-lived application asks once.
+Layering: used by the flows (``msal._flows``) through the application context; it speaks HTTP
+through the context's (throttled) client and knows nothing of tokens or the cache.
+
+Answers are kept at three levels, so that a process asks each authority once a day:
+
+* per application (:class:`Discovery`), for the life of the application;
+* per process (:data:`SHARED`), for every application of the same authority: a bounded,
+  expiring memo of public metadata (endpoints and host aliases, never a secret), so that a
+  web app creating an application per web request does not rediscover the authority each time;
+* in the application's ``http_cache``, for a day, which a long-lived tool may persist.
+
+Where an authority's tokens are cached (:meth:`Discovery.cache_location`) needs no network at
+all for a well-known cloud whose tenant is spelled as its token endpoint spells it (a tenant id,
+``common`` or ``organizations``): a cache hit then makes no request. Hosts that must be
+validated by instance discovery are validated before their first cache lookup too, because the
+aliases their tokens are filed under come from that answer.
 """
 from __future__ import annotations
 
@@ -10,8 +24,10 @@ import hashlib
 import hmac
 import logging
 import os
+import re
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, MutableMapping, Optional, Tuple, TypeVar
 from urllib.parse import urlparse
@@ -24,6 +40,8 @@ from . import mex, userrealm
 
 logger = logging.getLogger(__name__)
 DISCOVERY_TTL = 24 * 3600
+Location = Tuple[Tuple[str, ...], str]  # Where tokens are cached: (host aliases, realm)
+SHARED_CAPACITY = 4096  # authorities remembered per process (a multi-tenant app has one each)
 MAX_REMEMBERED = 1000  # user realm answers and federation endpoints kept per application
 _PROCESS_SECRET = os.urandom(32)  # keys remembered answers by user without keeping the name
 T = TypeVar("T")
@@ -37,7 +55,9 @@ KNOWN_ALIASES = (
     ("login.microsoftonline.us", "login.usgovcloudapi.net"),
     ("login-us.microsoftonline.com",),
 )
-
+# Tenants that a token endpoint spells as the authority does, so they are the cache's realm
+_SELF_NAMED_TENANT = re.compile(
+    r"^(common|organizations|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")
 
 @dataclass(frozen=True)
 class Endpoints(object):
@@ -49,20 +69,71 @@ class Endpoints(object):
     issuer: Optional[str] = None
 
 
+@dataclass(frozen=True)
+class Answer(object):
+    """What discovery learnt about one authority: its endpoints, the aliases of its host (when
+    instance discovery named them), and whether its host is vetted (validated by instance
+    discovery, or one that needs no validation)."""
+
+    endpoints: Endpoints
+    aliases: Optional[Tuple[str, ...]]
+    vetted: bool
+
+
+class SharedAnswers(object):
+    """The process-wide memo of discovery answers, keyed by authority URL: bounded (least
+    recently used first out) and expiring."""
+
+    def __init__(self, capacity: int = SHARED_CAPACITY, ttl: float = DISCOVERY_TTL) -> None:
+        self._capacity = capacity
+        self._ttl = ttl
+        self._lock = threading.Lock()
+        self._answers: "OrderedDict[str, Tuple[float, Answer]]" = OrderedDict()
+
+    def get(self, url: str, now: float) -> Optional[Answer]:
+        with self._lock:
+            expires, answer = self._answers.get(url) or (0.0, None)
+            if answer is None or expires <= now:
+                return None
+            self._answers.move_to_end(url)
+            return answer
+
+    def put(self, url: str, answer: Answer, now: float) -> None:
+        with self._lock:
+            _, known = self._answers.get(url) or (0.0, None)
+            if known is not None and known.vetted and not answer.vetted:
+                return  # An unchecked answer never displaces a checked one
+            self._answers[url] = (now + self._ttl, answer)
+            self._answers.move_to_end(url)
+            while len(self._answers) > self._capacity:
+                self._answers.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._answers.clear()
+
+
+SHARED = SharedAnswers()
+
+
 class Discovery(object):
-    """Answers "where are the endpoints" and "which hosts are aliases" for an application."""
+    """Answers "where are the endpoints", "which hosts are aliases" and "where are the tokens
+    cached" for an application."""
 
     def __init__(self, http_client: Any, validate_authority: bool = True,
                  instance_discovery: Optional[bool] = None,
                  http_cache: Optional[MutableMapping[Any, Any]] = None,
-                 now: Any = time.time) -> None:
+                 now: Callable[[], float] = time.time, shared: SharedAnswers = SHARED) -> None:
         self._http = http_client
         self._check_instance = bool(validate_authority) and instance_discovery is not False
         self._http_cache = http_cache if http_cache is not None else {}
         self._now = now
+        self._shared = shared
         self._lock = threading.Lock()
         self._endpoints: Dict[str, Endpoints] = {}
         self._aliases: Dict[str, Tuple[str, ...]] = {}
+        self._locations: Dict[Authority, Location] = {}
+        self._last_location: Optional[Tuple[Authority, Location]] = None
         self._remembered: Dict[Tuple[str, ...], Tuple[float, Any]] = {}
 
     def user_realm(self, authority: Authority, username: str,
@@ -96,7 +167,7 @@ class Discovery(object):
         return value
 
     def aliases(self, authority: Authority) -> Tuple[str, ...]:
-        """The hosts whose cached tokens serve this authority (itself first). No I/O for known hosts."""
+        """The hosts whose cached tokens serve this authority (itself first). No I/O."""
         env = authority.environment
         cached = self._aliases.get(env)
         if cached is not None:
@@ -110,6 +181,26 @@ class Discovery(object):
         self._aliases[env] = aliases
         return aliases
 
+    def cache_location(self, authority: Authority) -> Location:
+        """Where this authority's tokens are cached: (host aliases, realm), worked out once.
+        On every cache lookup: the last authority asked about is answered first."""
+        last = self._last_location
+        if last is not None and last[0] is authority:
+            return last[1]
+        location = self._locations.get(authority)
+        if location is None:
+            location = self._locations[authority] = self._locate(authority)
+        self._last_location = (authority, location)
+        return location
+
+    def _locate(self, authority: Authority) -> Location:
+        """From the authority itself when it can be; otherwise from its (discovered) token endpoint."""
+        if (authority.url not in self._endpoints and authority.kind == "aad"
+                and not self._must_vet(authority) and _SELF_NAMED_TENANT.match(authority.tenant)):
+            return self.aliases(authority), authority.tenant
+        endpoints = self.endpoints(authority)
+        return self.aliases(authority), realm_of(endpoints.token_endpoint)
+
     def endpoints(self, authority: Authority) -> Endpoints:
         """Discover (once) the endpoints of the authority's tenant; ``ValueError`` if it is not valid."""
         key = authority.url
@@ -118,21 +209,35 @@ class Discovery(object):
             with self._lock:
                 found = self._endpoints.get(key)
                 if found is None:
-                    found = self._discover(authority)
-                    self._endpoints[key] = found
+                    found = self._endpoints[key] = self._shared_or_discovered(authority)
         return found
 
-    def _discover(self, authority: Authority) -> Endpoints:
-        if authority.kind != "aad":
-            logger.debug("No instance discovery for %s: a %s authority", authority.url,
-                         authority.kind.upper())
-        elif authority.environment in WELL_KNOWN_AUTHORITY_HOSTS:
-            logger.debug("No instance discovery for %s: a well-known host", authority.url)
-        elif not self._check_instance:
-            logger.debug("No instance discovery for %s: instance_discovery=False or "
-                         "validate_authority=False", authority.url)
+    def _shared_or_discovered(self, authority: Authority) -> Endpoints:
+        """Another application's answer for this authority, or a new one (then shared)."""
+        must_vet = self._must_vet(authority)
+        answer = self._shared.get(authority.url, self._now())
+        if answer is None or (must_vet and not answer.vetted):
+            answer = self._discover(authority, must_vet)
+            self._shared.put(authority.url, answer, self._now())
         else:
-            self._instance_discovery(authority)
+            logger.debug("Endpoints of %s: discovered earlier in this process", authority.url)
+        if answer.aliases:
+            self._aliases[authority.environment] = answer.aliases
+        return answer.endpoints
+
+    def _must_vet(self, authority: Authority) -> bool:
+        """Whether this application checks the authority's host with instance discovery."""
+        return (authority.kind == "aad" and self._check_instance
+                and authority.environment not in WELL_KNOWN_AUTHORITY_HOSTS)
+
+    def _discover(self, authority: Authority, must_vet: bool) -> Answer:
+        if not must_vet:
+            logger.debug("No instance discovery for %s: %s", authority.url,
+                         "a {} authority".format(authority.kind.upper()) if authority.kind != "aad"
+                         else "a well-known host" if authority.environment in
+                         WELL_KNOWN_AUTHORITY_HOSTS else
+                         "instance_discovery=False or validate_authority=False")
+        aliases = self._instance_discovery(authority) if must_vet else None
         doc = self._get_json_cached(openid_configuration_url(authority), authority)
         try:
             endpoints = Endpoints(
@@ -144,8 +249,12 @@ class Discovery(object):
             raise ValueError(
                 "The OpenID configuration of authority {} lacks authorization_endpoint or "
                 "token_endpoint".format(authority.url))
+        if aliases:
+            self._aliases[authority.environment] = aliases  # Checked below, used from now on
         self._check_endpoints(authority, endpoints)
-        return endpoints
+        vetted = must_vet or authority.kind != "aad" or \
+            authority.environment in WELL_KNOWN_AUTHORITY_HOSTS
+        return Answer(endpoints, aliases, vetted)
 
     def _check_endpoints(self, authority: Authority, endpoints: Endpoints) -> None:
         """Refuse endpoints that would carry secrets, codes or passwords in clear text, or to a
@@ -174,7 +283,8 @@ class Discovery(object):
             return any(env.endswith(s) and host.endswith(s) for s in WELL_KNOWN_B2C_HOST_SUFFIXES)
         return authority.kind == "ciam" and host.endswith(CIAM_HOST_SUFFIX)
 
-    def _instance_discovery(self, authority: Authority) -> None:
+    def _instance_discovery(self, authority: Authority) -> Optional[Tuple[str, ...]]:
+        """Check the host; the aliases instance discovery names for it, if any."""
         url = "https://{}/common/discovery/instance".format(WORLD_WIDE)
         params = {  # The shape of the original's call, for custom http_clients that look at it
             "authorization_endpoint": "https://{}/{}/oauth2/v2.0/authorize".format(
@@ -200,8 +310,9 @@ class Discovery(object):
         for entry in payload.get("metadata") or ():
             hosts = tuple(h.lower() for h in entry.get("aliases") or () if isinstance(h, str))
             if authority.environment in hosts:
-                self._aliases[authority.environment] = (authority.environment,) + tuple(
+                return (authority.environment,) + tuple(
                     h for h in hosts if h != authority.environment)
+        return None
 
     def _get_json_cached(self, url: str, authority: Authority, tolerate_error: bool = False,
                          params: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
@@ -242,6 +353,12 @@ def authority_hint(authority: Authority) -> str:
     return ("An Entra authority looks like https://login.microsoftonline.com/<tenant id or "
             "domain>; for Azure AD B2C use https://<tenant>.b2clogin.com/<tenant>"
             ".onmicrosoft.com/<policy>.")
+
+
+def realm_of(token_endpoint: str) -> str:
+    """The tenant a token endpoint belongs to: its first path segment."""
+    segments = [s for s in urlparse(token_endpoint).path.split("/") if s]
+    return segments[0] if segments else ""
 
 
 def openid_configuration_url(authority: Authority) -> str:

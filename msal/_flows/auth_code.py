@@ -9,11 +9,11 @@ from typing import Any, Dict, Mapping, Optional
 
 from .._entra import scopes as scope_rules
 from .._entra import telemetry
-from ..exceptions import IdTokenError
-from ..oauth2cli import oidc, pkce
-from ..oauth2cli.oauth2 import build_auth_request_uri
+from ..oauth2cli import pkce
+from ..oauth2cli.oauth2 import Client, build_auth_request_uri
 from ..token_cache import decode_client_info
-from .context import AppContext, from_network
+from . import redeem
+from .context import AppContext
 
 RESPONSE_MODES = ("query", "form_post", "fragment")
 
@@ -27,12 +27,13 @@ def authorization_request_url(ctx: AppContext, scopes: Any, *, redirect_uri: Opt
     """The URL to send the user to (``get_authorization_request_url``)."""
     params: Dict[str, Any] = dict(extra or {})
     params.update({
-        "client_id": ctx.client_id, "response_type": response_type, "redirect_uri": redirect_uri,
-        "scope": " ".join(ctx.user_scopes(scopes)), "state": state, "nonce": nonce,
-        "prompt": prompt, "login_hint": login_hint, "domain_hint": domain_hint,
-        "claims": ctx.claims(claims_challenge),
+        "client_id": ctx.config.client_id, "response_type": response_type,
+        "redirect_uri": redirect_uri, "scope": " ".join(redeem.user_scopes(ctx, scopes)),
+        "state": state, "nonce": nonce, "prompt": prompt, "login_hint": login_hint,
+        "domain_hint": domain_hint, "claims": redeem.claims(ctx, claims_challenge),
     })
-    return build_auth_request_uri(ctx.endpoints().authorization_endpoint, params)
+    endpoints = ctx.discovery.endpoints(ctx.config.authority)
+    return build_auth_request_uri(endpoints.authorization_endpoint, params)
 
 
 def initiate(ctx: AppContext, scopes: Any, *, redirect_uri: Optional[str] = None,
@@ -61,7 +62,7 @@ def initiate(ctx: AppContext, scopes: Any, *, redirect_uri: Optional[str] = None
         extra=params)
     flow: Dict[str, Any] = {
         "auth_uri": auth_uri, "state": state, "redirect_uri": redirect_uri,
-        "scope": ctx.user_scopes(scopes), "code_verifier": verifier, "nonce": nonce,
+        "scope": redeem.user_scopes(ctx, scopes), "code_verifier": verifier, "nonce": nonce,
         "claims_challenge": claims_challenge,
     }
     flow.update((k, v) for k, v in (("max_age", max_age), ("response_mode", response_mode))
@@ -122,14 +123,11 @@ def redeem_code(ctx: AppContext, code: str, scopes: Any, *, redirect_uri: Option
     """The second half of the flow; the ID token is checked before anything is cached."""
     if not isinstance(code, str) or not code:
         raise ValueError("code must be the non-empty authorization code string")
-    decorated = ctx.user_scopes(scopes)
-    endpoints = ctx.endpoints()
-    client = ctx.oauth_client(endpoints)
-    return from_network(client.obtain_token_by_authorization_code(
-        code, decorated, redirect_uri=redirect_uri, code_verifier=code_verifier,
-        fields={"claims": ctx.claims(claims_challenge), "client_info": "1"},
-        headers=ctx.headers(api_id, extra=headers),
-        validate=id_token_validator(ctx, endpoints.issuer, expected_nonce, max_age)))
+    decorated = redeem.user_scopes(ctx, scopes)
+    return redeem.prepare(
+        ctx, api_id, claims_challenge=claims_challenge, headers=headers, nonce=expected_nonce,
+        max_age=max_age).send(Client.obtain_token_by_authorization_code, code, decorated,
+                              redirect_uri=redirect_uri, code_verifier=code_verifier)
 
 
 def anchor_of(client_info: Any) -> Dict[str, str]:
@@ -139,20 +137,6 @@ def anchor_of(client_info: Any) -> Dict[str, str]:
     if not (isinstance(uid, str) and uid and isinstance(utid, str) and utid):
         return {}
     return {"X-AnchorMailbox": "Oid:{}@{}".format(uid, utid)}
-
-
-def id_token_validator(ctx: AppContext, issuer: Optional[str], nonce: Optional[str] = None,
-                       max_age: Optional[int] = None) -> Any:
-    """A check run on a successful token response before it reaches the cache."""
-    def validate(result: Dict[str, Any]) -> None:
-        if "id_token" in result:
-            claims = oidc.decode_id_token(result["id_token"])
-            oidc.validate_id_token(claims, client_id=ctx.client_id, issuer=issuer, nonce=nonce,
-                                   max_age=max_age, now=ctx.now())
-            result["id_token_claims"] = claims
-        elif nonce is not None:
-            raise IdTokenError("A nonce was sent but the response has no ID token to check")
-    return validate
 
 
 def _hash(nonce: str) -> str:

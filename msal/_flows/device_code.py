@@ -11,8 +11,9 @@ from .._entra import telemetry
 from .._entra.discovery import Endpoints
 from ..oauth2cli import jsontext
 from ..oauth2cli.http import redirect_of
-from .auth_code import id_token_validator
-from .context import AppContext, from_network
+from ..oauth2cli.oauth2 import Client
+from . import redeem
+from .context import AppContext
 
 DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 DEFAULT_INTERVAL = 5
@@ -21,16 +22,16 @@ ABORT_CHECK_INTERVAL = 0.2
 
 def initiate(ctx: AppContext, scopes: Any) -> Dict[str, Any]:
     """Ask for a device code; the flow dict gains ``expires_at`` and ``interval``."""
-    decorated = ctx.user_scopes(scope_rules.validate(scopes or []))
-    endpoint = device_authorization_endpoint(ctx.endpoints())
+    decorated = redeem.user_scopes(ctx, scope_rules.validate(scopes or []))
+    endpoint = device_authorization_endpoint(ctx.discovery.endpoints(ctx.config.authority))
     if not endpoint:
         return {"error": "unsupported_device_flow",
                 "error_description": "This authority advertises no device authorization endpoint"}
     correlation_id = str(uuid.uuid4())  # the polls reuse it, so one id covers the whole flow
-    resp = ctx.http_client.post(
+    resp = ctx.http.post(
         endpoint,
-        data={"client_id": ctx.client_id, "scope": " ".join(decorated)},
-        headers=dict(ctx.base_headers, **{"client-request-id": correlation_id}))
+        data={"client_id": ctx.config.client_id, "scope": " ".join(decorated)},
+        headers=dict(ctx.config.base_headers, **{"client-request-id": correlation_id}))
     redirect = redirect_of(resp)
     if redirect:
         return {"error": "invalid_response", "error_description":
@@ -76,21 +77,18 @@ def acquire(ctx: AppContext, flow: Any, claims_challenge: Optional[str] = None,
     if isinstance(interval, bool) or not isinstance(interval, (int, float)) \
             or not 0 < interval < 3600:
         raise ValueError("flow['interval'] must be a positive number of seconds")
-    endpoints = ctx.endpoints()
-    client = ctx.oauth_client(endpoints)
-    fields = {"device_code": flow["device_code"], "code": flow["device_code"],
-              "claims": ctx.claims(claims_challenge), "client_info": "1"}
-    validate = id_token_validator(ctx, endpoints.issuer)
+    fields = {"device_code": flow["device_code"], "code": flow["device_code"]}
     correlation_id = flow.get("_correlation_id")
     if not isinstance(correlation_id, str):
         correlation_id = None
     while True:
-        result = client.obtain_token(  # RFC 8628 §3.4: a poll names no scope
-            DEVICE_CODE_GRANT, fields, (), unsent_scope=scope, validate=validate,
-            headers=ctx.headers(telemetry.DEVICE_FLOW, correlation_id=correlation_id))
+        result = redeem.prepare(  # RFC 8628 §3.4: a poll names no scope
+            ctx, telemetry.DEVICE_FLOW, claims_challenge=claims_challenge, fields=fields,
+            correlation_id=correlation_id,
+        ).send(Client.obtain_token, DEVICE_CODE_GRANT, scope=(), unsent_scope=scope)
         error = result.get("error")
         if error not in ("authorization_pending", "slow_down"):
-            return from_network(result)
+            return result
         if error == "slow_down":
             interval += 5  # RFC 8628 §3.5
         if not _wait(ctx, flow, interval, exit_condition, sleep):

@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import logging
+
 from typing import Any, Dict, List, Optional
 
 from .._entra import scopes as scope_rules
 from .._entra import telemetry
-from ..authority import Authority
-from .auth_code import id_token_validator
-from .context import AppContext, from_network
+from ..authority import Authority, parse_authority
+from ..oauth2cli.oauth2 import Client
+from . import redeem
+from .cache_first import Result, cached_or_fetch, cached_token, has_access_token, whose
+from .context import AppContext
 
 logger = logging.getLogger(__name__)
 FAMILY_ID = "1"
@@ -18,75 +21,56 @@ USER_ACTIONS = frozenset(["basic_action", "additional_action", "message_only",
 
 def acquire(ctx: AppContext, scopes: Any, account: Optional[Dict[str, Any]],
             authority: Any = None, force_refresh: bool = False,
-            claims_challenge: Optional[str] = None) -> Optional[Dict[str, Any]]:
+            claims_challenge: Optional[str] = None) -> Result:
     """The documented contract: a token dict, None when the cache has nothing, or an error dict."""
     scopes = scope_rules.for_cache_lookup(scopes)
-    ctx.user_scopes(scopes)  # Rejects reserved scopes, as every user flow does
-    target_authority = ctx.resolve_authority(authority)
+    redeem.user_scopes(ctx, scopes)  # Rejects reserved scopes, as every user flow does
+    target = ctx.config.authority if authority is None else parse_authority(authority)
     home_account_id = _home_account_id(account)
-    cached, refresh_due = (None, False)
-    if not (force_refresh or claims_challenge):
-        cached, refresh_due = ctx.cached_access_token(
-            scopes=scopes, home_account_id=home_account_id, authority=target_authority)
-        if cached and not refresh_due:
-            return cached
-    if account is None:
-        if cached is None:
+    use_cache = not (force_refresh or claims_challenge)
+    if account is None:  # App-only tokens have no refresh token to fall back on
+        found = cached_token(ctx, scopes, None, target)[0] if use_cache else None
+        if found is None:
             logger.debug("No account given, so no refresh token to try: returning None")
-        return cached  # App-only tokens have no refresh token to fall back on
-
-    def fetch() -> Optional[Dict[str, Any]]:
-        if not (force_refresh or claims_challenge):
-            latest, due = ctx.cached_access_token(
-                scopes=scopes, home_account_id=home_account_id, authority=target_authority,
-                recheck=True)
-            if latest and not due:
-                return latest  # Another caller refreshed it while this one waited
-        reason = telemetry.FORCE_REFRESH if force_refresh or claims_challenge else \
-            telemetry.REFRESH_DUE if cached else telemetry.EXPIRED if ctx.has_access_token(
-                scopes=scopes, home_account_id=home_account_id, authority=target_authority) \
-            else telemetry.NO_CACHED_TOKEN
-        result = refresh(ctx, scopes, account, target_authority, reason, claims_challenge)
-        if cached and (result is None or "error" in result):
-            logger.info("Refresh failed (%s); the cached access token, still valid, is returned",
-                        (result or {}).get("error", "no refresh token"))
-            return cached
-        return result
-    key = ("refresh", home_account_id, target_authority.url, frozenset(scopes),
-           bool(force_refresh), claims_challenge)
-    result: Optional[Dict[str, Any]] = ctx.single_flight.run(key, fetch)
-    return result
+        return found
+    return cached_or_fetch(ctx, scopes, home_account_id, target, _fetch,
+                           (home_account_id, target, force_refresh, claims_challenge),
+                           use_cache=use_cache)
 
 
-def refresh(ctx: AppContext, scopes: List[str], account: Dict[str, Any], authority: Authority,
-            cache_info: int, claims_challenge: Optional[str]) -> Optional[Dict[str, Any]]:
+def _fetch(ctx: AppContext, scopes: List[str], cached: Result, home_account_id: Optional[str],
+           authority: Authority, force_refresh: bool, claims_challenge: Optional[str]) -> Result:
+    """The refresh, telling the service why it happens."""
+    reason = telemetry.FORCE_REFRESH if force_refresh or claims_challenge else \
+        telemetry.REFRESH_DUE if cached else telemetry.EXPIRED if has_access_token(
+            ctx, scopes, home_account_id, authority) else telemetry.NO_CACHED_TOKEN
+    return refresh(ctx, scopes, str(home_account_id), authority, reason, claims_challenge)
+
+
+def refresh(ctx: AppContext, scopes: List[str], home_account_id: str, authority: Authority,
+            cache_info: int, claims_challenge: Optional[str]) -> Result:
     """Try each usable refresh token, the app's own first, then its family's (FOCI)."""
-    home_account_id = account["home_account_id"]
-    aliases = ctx.aliases(authority)
+    aliases = ctx.discovery.aliases(authority)
     candidates = ctx.cache.find_refresh_tokens(
-        home_account_id=home_account_id, environments=aliases, client_id=ctx.client_id,
+        home_account_id=home_account_id, environments=aliases, client_id=ctx.config.client_id,
         family_id=_family_to_try(ctx, aliases))
     if not candidates:
-        logger.info("No refresh token in the cache for account %s: returning None (sign the user "
-                    "in interactively)", ctx.pii(home_account_id))
+        logger.info("No refresh token in the cache for %s: returning None (sign the user in "
+                    "interactively)", whose(ctx, home_account_id))
         return None
-    endpoints = ctx.endpoints(authority)
-    client = ctx.oauth_client(endpoints, authority=authority)
-    headers = ctx.headers(telemetry.SILENT, cache_info, extra=_anchor(home_account_id))
-    last_error: Optional[Dict[str, Any]] = None
-    validate = id_token_validator(ctx, endpoints.issuer)  # also adds id_token_claims
+    request = redeem.prepare(ctx, telemetry.SILENT, authority=authority, cache_info=cache_info,
+                             claims_challenge=claims_challenge, headers=_anchor(home_account_id))
+    last_error: Result = None
     for number, rt in enumerate(candidates, 1):
-        own = rt.get("client_id") == ctx.client_id
-        logger.debug("Trying refresh token %d of %d: %s, for account %s", number, len(candidates),
+        own = rt.get("client_id") == ctx.config.client_id
+        logger.debug("Trying refresh token %d of %d: %s, for %s", number, len(candidates),
                      "this app's own" if own else "the family's (FOCI, issued to client {})".format(
-                         rt.get("client_id")), ctx.pii(home_account_id))
-        result = client.obtain_token_by_refresh_token(
-            rt["secret"], ctx.user_scopes(scopes),
-            fields={"claims": ctx.claims(claims_challenge), "client_info": "1"}, headers=headers,
-            validate=validate)
+                         rt.get("client_id")), whose(ctx, home_account_id))
+        result = request.send(Client.obtain_token_by_refresh_token, rt["secret"],
+                              redeem.user_scopes(ctx, scopes))
         if "error" not in result:
             logger.debug("Refresh token %d redeemed", number)
-            return from_network(result)
+            return result
         if not own and result.get("error") == "invalid_grant":
             logger.debug("The family refresh token was refused: this app is not in the family")
             continue  # Another app's family token refused: this app is not in the family
@@ -107,7 +91,7 @@ def _classified(error: Dict[str, Any]) -> Dict[str, Any]:
 
 def _family_to_try(ctx: AppContext, aliases: Any) -> Optional[str]:
     """The FOCI family, unless this app is known to be outside it."""
-    metadata = ctx.cache.find_app_metadata(client_id=ctx.client_id, environments=aliases)
+    metadata = ctx.cache.find_app_metadata(client_id=ctx.config.client_id, environments=aliases)
     if metadata is not None and not metadata.get("family_id"):
         return None
     return FAMILY_ID

@@ -52,6 +52,12 @@ DIFFERENCES = [
         "incoming token (as MSAL.NET and MSAL Node do): a second call returns the cached token "
         "without a request. The OBO access and refresh tokens carry that hash as "
         "`user_assertion_hash`, the field MSAL.NET writes."),
+    Difference(
+        "shared-discovery", ("refresh_token",), ("requests.start[]",),
+        "Applications of one authority share its discovery in a process (a memo of endpoints "
+        "and host aliases, bounded and expiring), so a second application of the same "
+        "authority asks for the OpenID configuration no more; the original asks once per "
+        "application."),
 ]
 
 needs_original = pytest.mark.skipif(
