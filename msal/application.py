@@ -57,7 +57,8 @@ class ClientApplication(object):
             exclude_scopes: Optional[List[str]] = None,
             http_cache: Any = None,
             instance_discovery: Optional[bool] = None,
-            allow_broker: Optional[bool] = None) -> None:
+            allow_broker: Optional[bool] = None, *,
+            enable_pii_log: Optional[bool] = None) -> None:
         """Create an application object.
 
         The constructor makes no network request: the authority is discovered, and checked, on
@@ -228,6 +229,11 @@ class ClientApplication(object):
             Entra and Microsoft accounts on Windows. This package ships no broker: ``True``
             always takes the fallback (browser) path.
 
+        :param bool enable_pii_log: Whether the library's log lines (logger ``msal``) may show
+            personal data: usernames, account ids and the tenants they belong to.
+            ``None`` or ``False`` (the default) shows ``<pii>`` in their place. Tokens, secrets,
+            codes and passwords are never logged either way.
+
         :raises ValueError: for a malformed ``client_id``, ``client_credential`` or ``authority``.
         """
         if client_credential is None and self._requires_credential:
@@ -251,7 +257,8 @@ class ClientApplication(object):
             AppConfig(client_id=client_id, authority=self.authority,
                       base_headers=telemetry.base_headers(app_name, app_version),
                       capabilities=claims_rules.capabilities_claims(client_capabilities),
-                      exclude_scopes=tuple(scope_rules.check_exclusions(exclude_scopes))),
+                      exclude_scopes=tuple(scope_rules.check_exclusions(exclude_scopes)),
+                      pii_log=bool(enable_pii_log)),
             cache, self.http_client, self._http_cache, validate_authority, instance_discovery,
             _client_auth(client_id, client_credential, client_claims, now),
             RegionResolver(azure_region, self.http_client), now)

@@ -1,6 +1,8 @@
 """Tokens for the application itself (client credentials grant)."""
 from __future__ import annotations
 
+import logging
+
 import warnings
 from typing import Any, Dict, List, Optional
 
@@ -13,6 +15,7 @@ from .cache_first import Result, cached_or_fetch
 from .context import AppContext
 
 
+logger = logging.getLogger(__name__)
 def acquire(ctx: AppContext, scopes: Any, claims_challenge: Optional[str] = None) -> Dict[str, Any]:
     """Cache first (unless a claims challenge asks for a fresh token), then the token endpoint.
 
@@ -40,6 +43,8 @@ def request(ctx: AppContext, scopes: List[str], claims_challenge: Optional[str] 
     endpoints = ctx.discovery.endpoints(ctx.config.authority)
     region = ctx.region.region() if ctx.region else None
     token_endpoint = regional_token_endpoint(endpoints.token_endpoint, region) if region else None
+    if token_endpoint:
+        logger.debug("Region %s: the regional token endpoint serves", region)
     return redeem.prepare(
         ctx, telemetry.CLIENT_CREDENTIALS, token_endpoint=token_endpoint,
         claims_challenge=claims_challenge).send(Client.obtain_token_for_client, scopes)
