@@ -16,7 +16,7 @@ release = version = msal.__version__
 
 extensions = ["sphinx.ext.autodoc", "myst_parser"]
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
-exclude_patterns = ["_build"]
+exclude_patterns = ["_build"]  # diagrams/ holds no page: only the images the guides show
 myst_heading_anchors = 3
 autodoc_member_order = "bysource"
 autodoc_typehints = "signature"
@@ -64,7 +64,19 @@ def _share_init_docs(app, what, name, obj, options, lines):
         lines.extend(shared[shared.index(""):])  # Its first line speaks of the base class
 
 
+def _render_diagrams(app):
+    """Draw the diagrams from their text specifications (docs/diagrams/render.py), so an edited
+    specification shows up in this build; the committed images are what it draws."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        "render_diagrams", os.path.join(HERE, "diagrams", "render.py"))
+    render = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(render)
+    render.write_all()
+
+
 def setup(app):
+    app.connect("builder-inited", _render_diagrams)
     app.connect("source-read", _list_optional_pages)
     app.connect("source-read", _link_optional_pages)
     # Their content depends on which optional pages exist: read them on every build.

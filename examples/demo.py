@@ -12,19 +12,47 @@ and the demo gets an app token with the client credentials flow (from the networ
 """
 from __future__ import annotations
 
+import argparse
 import json
+import logging
 import os
 import sys
 import time
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
+GRAPH_DEFAULT = "https://graph.microsoft.com/.default"
+
+
+def parse_args(argv: List[str]) -> argparse.Namespace:
+    """Read before anything else is imported, so that --help works before the set-up."""
+    parser = argparse.ArgumentParser(
+        prog="./dev demo", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Get real tokens with msal and show where each came from, when it expires\n"
+                    "and its decoded claims. Without configuration it starts the identity\n"
+                    "emulator (HTTPS on 127.0.0.1) and runs every flow against it: client\n"
+                    "credentials, auth code, silent, on-behalf-of, device code, interactive\n"
+                    "and federated username/password.",
+        epilog="To use a real Entra tenant instead (client credentials only), set:\n"
+               "  MSAL_AUTHORITY      e.g. https://login.microsoftonline.com/<tenant id>\n"
+               "  MSAL_CLIENT_ID      the application (client) id\n"
+               "  MSAL_CLIENT_SECRET  a client secret of that application\n"
+               "  MSAL_SCOPE          optional, default " + GRAPH_DEFAULT + "\n\n"
+               "The first run creates .venv and installs the packages (a minute or two).")
+    parser.add_argument("--by-hand", action="store_true",
+                        help="sign in yourself on the emulator's pages (the demo prints the URLs) "
+                             "instead of letting the demo play the user")
+    parser.add_argument("--log", action="store_true",
+                        help="also print the library's log (logger 'msal', DEBUG): each cache "
+                             "hit or miss, discovery and token request with its correlation id")
+    return parser.parse_args(argv)
+
+
+ARGS = parse_args(sys.argv[1:]) if __name__ == "__main__" else None
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 import jwt  # noqa: E402
 
 import msal  # noqa: E402
-
-GRAPH_DEFAULT = "https://graph.microsoft.com/.default"
 
 
 def show(title: str, result: Optional[Dict[str, Any]]) -> None:
@@ -104,7 +132,7 @@ def emulated() -> int:
         show("on-behalf-of: the web API calls Graph as the user",
              middle_tier.acquire_token_on_behalf_of(user_token["access_token"], ["User.Read"]))
 
-        public_client_flows(emu, common, by_hand="--by-hand" in sys.argv)
+        public_client_flows(emu, common, by_hand=bool(ARGS and ARGS.by_hand))
 
         web_app.remove_account(account)
         print("\n== sign-out: accounts left in the web app's cache: {}".format(len(web_app.get_accounts())))
@@ -170,5 +198,8 @@ def _query(url: str) -> Dict[str, str]:
 
 
 if __name__ == "__main__":
+    if ARGS and ARGS.log:
+        logging.basicConfig(format="   log %(name)s: %(message)s")
+        logging.getLogger("msal").setLevel(logging.DEBUG)
     configured = all(os.environ.get(k) for k in ("MSAL_AUTHORITY", "MSAL_CLIENT_ID", "MSAL_CLIENT_SECRET"))
     sys.exit(real_tenant() if configured else emulated())

@@ -245,16 +245,17 @@ class ClientApplication(object):
             always takes the fallback (browser) path. Later msal versions replace it with
             ``enable_broker_on_windows`` (see :class:`PublicClientApplication`).
 
-        :param bool enable_pii_log: Whether log lines may carry personal data, such as user
-            names, to help troubleshooting (since 1.24.0 of the original). Off by default.
-            Tokens and secrets are never logged either way.
-
         :param str oidc_authority: The URL of any OpenID Connect provider, such as
             ``https://contoso.com/tenant``, used instead of ``authority`` (since 1.28.0 of the
             original; giving both is a ``ValueError``). MSAL reads its endpoints from
             ``<oidc_authority>/.well-known/openid-configuration``, without instance discovery,
             and refuses a document whose ``issuer`` is on another host (unless a subdomain of
             it, or a Microsoft cloud). No broker is used for such an authority.
+
+        :param bool enable_pii_log: Whether the library's log lines (logger ``msal``) may show
+            personal data: usernames, account ids and the tenants they belong to (since 1.24.0
+            of the original). ``None`` or ``False`` (the default) shows ``<pii>`` in their
+            place. Tokens, secrets, codes and passwords are never logged either way.
 
         :raises ValueError: for a malformed ``client_id``, ``client_credential`` or ``authority``.
         """
@@ -284,7 +285,7 @@ class ClientApplication(object):
                       base_headers=telemetry.base_headers(app_name, app_version),
                       capabilities=claims_rules.capabilities_claims(client_capabilities),
                       exclude_scopes=tuple(scope_rules.check_exclusions(exclude_scopes)),
-                      enable_pii_log=self._enable_pii_log),
+                      pii_log=self._enable_pii_log),
             cache, self.http_client, self._http_cache, validate_authority, instance_discovery,
             _client_auth(client_id, client_credential, client_claims, now),
             RegionResolver(azure_region, self.http_client), now)

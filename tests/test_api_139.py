@@ -332,9 +332,9 @@ def test_tenant_discovery(emu):
 
 
 def test_pii_log_switch_is_kept_for_the_log_lines(make_app):
-    assert make_app("public")._ctx.config.enable_pii_log is False
+    assert make_app("public")._ctx.config.pii_log is False
     assert make_app("public", enable_pii_log=True)._enable_pii_log is True
-    assert make_app("public", enable_pii_log=True)._ctx.config.enable_pii_log is True
+    assert make_app("public", enable_pii_log=True)._ctx.config.pii_log is True
 
 
 def test_id_token_error_takes_either_signature():

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import os
 import re
 import threading
@@ -31,11 +32,13 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, MutableMapping, Optional, Tuple, TypeVar
 from urllib.parse import urlparse
 
+from .._http.hints import with_hint
 from ..authority import (CIAM_HOST_SUFFIX, WELL_KNOWN_AUTHORITY_HOSTS,
                          WELL_KNOWN_B2C_HOST_SUFFIXES, WORLD_WIDE, Authority)
 from ..oauth2cli.http import HttpClientProtocol, read_json_object
 from . import mex, userrealm
 
+logger = logging.getLogger(__name__)
 DISCOVERY_TTL = 24 * 3600
 Location = Tuple[Tuple[str, ...], str]  # Where tokens are cached: (host aliases, realm)
 SHARED_CAPACITY = 4096  # authorities remembered per process (a multi-tenant app has one each)
@@ -216,6 +219,8 @@ class Discovery(object):
         if answer is None or (must_vet and not answer.vetted):
             answer = self._discover(authority, must_vet)
             self._shared.put(authority.url, answer, self._now())
+        else:
+            logger.debug("Endpoints of %s: discovered earlier in this process", authority.url)
         if answer.aliases:
             self._aliases[authority.environment] = answer.aliases
         return answer.endpoints
@@ -226,6 +231,12 @@ class Discovery(object):
                 and authority.environment not in WELL_KNOWN_AUTHORITY_HOSTS)
 
     def _discover(self, authority: Authority, must_vet: bool) -> Answer:
+        if not must_vet:
+            logger.debug("No instance discovery for %s: %s", authority.url,
+                         "a {} authority".format(authority.kind.upper()) if authority.kind != "aad"
+                         else "a well-known host" if authority.environment in
+                         WELL_KNOWN_AUTHORITY_HOSTS else
+                         "instance_discovery=False or validate_authority=False")
         aliases = self._instance_discovery(authority) if must_vet else None
         doc = self._get_json_cached(openid_configuration_url(authority), authority)
         if authority.kind == "oidc":
@@ -282,7 +293,14 @@ class Discovery(object):
                 authority.instance, authority.tenant),
             "api-version": "1.0",
         }
-        payload = self._get_json_cached(url, authority, tolerate_error=True, params=params)
+        try:
+            payload = self._get_json_cached(url, authority, tolerate_error=True, params=params)
+        except Exception as exc:  # Unreachable: say what was asked, and how to do without it
+            raise with_hint(exc, (
+                "instance discovery asks {} whether {} is a Microsoft cloud, and that failed. "
+                "For a private or test authority (an emulator, Azure Stack, a host behind a "
+                "proxy), create the application with instance_discovery=False").format(
+                    url, authority.environment))
         if payload.get("error") == "invalid_instance":
             raise ValueError(
                 "invalid_instance: authority {} is not a known Microsoft identity platform "
@@ -307,13 +325,15 @@ class Discovery(object):
         except Exception:  # A broken http_cache must not break sign-in
             expires, doc = 0, None
         if isinstance(doc, dict) and isinstance(expires, (int, float)) and expires > self._now():
+            logger.debug("%s: from the http_cache, for %d s more", url, expires - self._now())
             return doc
+        logger.debug("%s: from the network", url)
         doc, ok = get_json(self._http, url, params)
         if not ok and not tolerate_error:
             raise ValueError(
-                "Unable to get the OpenID configuration of authority {} from {}: {}. An authority "
-                "looks like https://login.microsoftonline.com/<tenant>.".format(
-                    authority.url, url, doc.get("error_description") or doc.get("error")))
+                "Unable to get the OpenID configuration of authority {} from {}: {}. {}".format(
+                    authority.url, url, doc.get("error_description") or doc.get("error"),
+                    authority_hint(authority)))
         if ok:
             try:
                 self._http_cache[cache_key] = (self._now() + DISCOVERY_TTL, doc)
@@ -340,6 +360,21 @@ def check_oidc_issuer(authority: Authority, issuer: Any) -> None:
         "another provider. For an Entra authority (such as login.microsoftonline.com) use "
         "authority= instead of oidc_authority=.".format(
             issuer, authority.url, openid_configuration_url(authority)))
+
+
+def authority_hint(authority: Authority) -> str:
+    """What an authority of this kind looks like: a B2C user reads of B2C, not of Entra."""
+    if authority.kind == "b2c":
+        return ("A B2C authority names its tenant and a user flow (policy): https://<tenant>"
+                ".b2clogin.com/<tenant>.onmicrosoft.com/<policy>, such as B2C_1_signupsignin{}."
+                .format("; this one names no policy" if len(authority.path) < 2 else ""))
+    if authority.kind == "ciam":
+        return "An External ID (CIAM) authority looks like https://<tenant>.ciamlogin.com."
+    if authority.is_adfs:
+        return "An ADFS authority looks like https://<adfs host>/adfs."
+    return ("An Entra authority looks like https://login.microsoftonline.com/<tenant id or "
+            "domain>; for Azure AD B2C use https://<tenant>.b2clogin.com/<tenant>"
+            ".onmicrosoft.com/<policy>.")
 
 
 def realm_of(token_endpoint: str) -> str:

@@ -60,12 +60,15 @@ class RegionResolver(object):
                 if not self._resolved:
                     self._region = self._detect()
                     self._resolved = True
+                    logger.info("Region detected: %s", self._region or
+                                "none, so the global token endpoint serves")
         return self._region
 
     def _detect(self) -> Optional[str]:
         """``REGION_NAME`` (Azure Functions), else the VM metadata service, else none."""
         from_env = os.environ.get("REGION_NAME", "").strip().replace(" ", "").lower()
         if from_env and _REGION.match(from_env):
+            logger.debug("Region from the REGION_NAME environment variable")
             return from_env
         try:
             resp = self._http.get(IMDS_URL, headers={"Metadata": "true"}, timeout=IMDS_TIMEOUT)
@@ -74,7 +77,10 @@ class RegionResolver(object):
             return None
         text = (getattr(resp, "text", "") or "").strip().lower()
         if getattr(resp, "status_code", None) == 200 and _REGION.match(text):
+            logger.debug("Region from the VM metadata service")
             return text
+        logger.debug("The VM metadata service named no region (HTTP %s)",
+                     getattr(resp, "status_code", None))
         return None
 
 

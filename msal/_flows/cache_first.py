@@ -7,11 +7,15 @@ table of the :class:`~msal._flows.context.AppContext`; it makes no request itsel
 """
 from __future__ import annotations
 
+import logging
+
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from .. import _diagnostics
 from ..authority import Authority
 from .context import AppContext
 
+logger = logging.getLogger(__name__)
 Result = Optional[Dict[str, Any]]
 # fetch(ctx, scopes, token found due for refresh or None, *fetch_args): the flow's request
 Fetch = Callable[..., Result]
@@ -43,11 +47,13 @@ def _fetch_once(ctx: AppContext, scopes: List[str], home_account_id: Optional[st
     def flight() -> Result:
         latest: Result = None
         if use_cache:
-            latest, due = cached_token(ctx, scopes, home_account_id, authority)
+            latest, due = cached_token(ctx, scopes, home_account_id, authority, recheck=True)
             if latest is not None and not due:
                 return latest
         result = fetch(ctx, scopes, cached, *fetch_args)
         if latest is not None and (result is None or "error" in result):
+            logger.info("Refresh failed (%s); the cached access token, still valid, is returned",
+                        (result or {}).get("error", "no refresh token"))
             return latest
         return result
     key = (home_account_id, authority, frozenset(scopes), use_cache, fetch, fetch_args)
@@ -56,17 +62,33 @@ def _fetch_once(ctx: AppContext, scopes: List[str], home_account_id: Optional[st
 
 
 def cached_token(ctx: AppContext, scopes: List[str], home_account_id: Optional[str],
-                 authority: Authority) -> Tuple[Result, bool]:
-    """A usable cached access token as a result dict, and whether it is due for refresh."""
+                 authority: Authority, recheck: bool = False) -> Tuple[Result, bool]:
+    """A usable cached access token as a result dict, and whether it is due for refresh.
+    A ``recheck`` (after waiting for a concurrent caller) logs no second miss."""
     environments, realm = ctx.discovery.cache_location(authority)
     now = ctx.now()
     entry = ctx.cache.find_access_token(
         client_id=ctx.config.client_id, environments=environments, realm=realm,
         home_account_id=home_account_id, scopes=scopes, now=now)
+    logged = logger.isEnabledFor(logging.DEBUG)  # The hit path stays lean when it is off
     if entry is None:
+        if logged and not recheck:
+            logger.debug("Cache miss: no unexpired access token for %s, scopes %s, in tenant %s",
+                         whose(ctx, home_account_id), scopes, realm)
         return None, False
     ctx.last_request.cache_hits += 1
-    return from_cache(entry, now)
+    result, due = from_cache(entry, now)
+    if logged:
+        logger.debug("Cache hit: access token for %s, scopes %s, expires in %d s%s",
+                     whose(ctx, home_account_id), scopes, result["expires_in"],
+                     "; its refresh_on has passed, so it is refreshed" if due else "")
+    return result, due
+
+
+def whose(ctx: AppContext, home_account_id: Optional[str]) -> str:
+    """Whose token, as a log line may name it."""
+    return "the app itself" if home_account_id is None else "account " + _diagnostics.pii(
+        home_account_id, ctx.config.pii_log)
 
 
 def from_cache(entry: Dict[str, Any], now: float) -> Tuple[Dict[str, Any], bool]:

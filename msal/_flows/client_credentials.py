@@ -1,6 +1,7 @@
 """Tokens for the application itself (client credentials grant)."""
 from __future__ import annotations
 
+import logging
 import warnings
 from typing import Any, Dict, List, Optional
 
@@ -12,6 +13,8 @@ from ..oauth2cli.oauth2 import Client
 from . import redeem
 from .cache_first import Result, cached_or_fetch
 from .context import AppContext
+
+logger = logging.getLogger(__name__)
 
 
 def acquire(ctx: AppContext, scopes: Any, claims_challenge: Optional[str] = None,
@@ -51,6 +54,8 @@ def request(ctx: AppContext, scopes: List[str], claims_challenge: Optional[str] 
     endpoints = ctx.discovery.endpoints(ctx.config.authority)
     region = ctx.region.region() if ctx.region else None
     token_endpoint = regional_token_endpoint(endpoints.token_endpoint, region) if region else None
+    if token_endpoint:
+        logger.debug("Region %s: the regional token endpoint serves", region)
     redemption = redeem.prepare(
         ctx, telemetry.CLIENT_CREDENTIALS, token_endpoint=token_endpoint,
         claims_challenge=claims_challenge, fields=extra)

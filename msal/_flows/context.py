@@ -37,7 +37,7 @@ class AppConfig(object):
     base_headers: Dict[str, str]  # x-client-* and app name/version, sent with every request
     capabilities: Optional[Dict[str, Any]]  # client_capabilities as a claims fragment
     exclude_scopes: Tuple[str, ...]
-    enable_pii_log: bool = False  # Whether log lines may name users (never tokens)
+    pii_log: bool = False  # enable_pii_log: personal data may appear in log lines
     # Whether the authority names no tenant (a token for the app itself needs one)
     multi_tenant: bool = field(init=False)
 

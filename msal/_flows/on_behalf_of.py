@@ -5,6 +5,8 @@ an access token not yet due for refresh, else the OBO refresh token, else a new 
 """
 from __future__ import annotations
 
+import logging
+
 from typing import Any, Dict, List, Optional
 
 from .._entra import scopes as scope_rules
@@ -17,6 +19,7 @@ from . import redeem
 from .cache_first import from_cache
 from .context import AppContext
 
+logger = logging.getLogger(__name__)
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 REFRESH_MARGIN = 300  # An access token this close to expiry is not served from the cache
 
@@ -29,9 +32,12 @@ def acquire(ctx: AppContext, user_assertion: Any, scopes: Any,
     hashed = {"user_assertion_hash": assertion_hash(user_assertion)}
     if not claims_challenge:
         cached = _cached_obo(ctx, hashed, scope_rules.validate(scopes))
+        logger.debug("Cache %s: on-behalf-of access token for this user assertion, scopes %s",
+                     "miss" if cached is None else "hit", scopes)
         if cached is not None:
             return cached
         for rt in _obo_refresh_tokens(ctx, hashed):
+            logger.debug("Trying the on-behalf-of refresh token of this user assertion")
             refreshed = redeem.prepare(  # An OBO refresh sends no claims, as a migration
                 ctx, telemetry.ON_BEHALF_OF, cache_info=telemetry.REFRESH_DUE, with_claims=False,
             ).send(Client.obtain_token_by_refresh_token, rt["secret"],

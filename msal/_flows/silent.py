@@ -1,6 +1,8 @@
 """Silent token acquisition: a cached access token, else a refresh with a cached refresh token."""
 from __future__ import annotations
 
+import logging
+
 from typing import Any, Dict, List, Optional
 
 from .._entra import scopes as scope_rules
@@ -8,9 +10,10 @@ from .._entra import telemetry
 from ..authority import Authority, parse_authority
 from ..oauth2cli.oauth2 import Client
 from . import redeem
-from .cache_first import Result, cached_or_fetch, cached_token, has_access_token
+from .cache_first import Result, cached_or_fetch, cached_token, has_access_token, whose
 from .context import AppContext
 
+logger = logging.getLogger(__name__)
 FAMILY_ID = "1"
 USER_ACTIONS = frozenset(["basic_action", "additional_action", "message_only",
                           "consent_required", "user_password_expired"])
@@ -26,7 +29,10 @@ def acquire(ctx: AppContext, scopes: Any, account: Optional[Dict[str, Any]],
     home_account_id = _home_account_id(account)
     use_cache = not (force_refresh or claims_challenge)
     if account is None:  # App-only tokens have no refresh token to fall back on
-        return cached_token(ctx, scopes, None, target)[0] if use_cache else None
+        found = cached_token(ctx, scopes, None, target)[0] if use_cache else None
+        if found is None:
+            logger.debug("No account given, so no refresh token to try: returning None")
+        return found
     return cached_or_fetch(ctx, scopes, home_account_id, target, _fetch,
                            (home_account_id, target, force_refresh, claims_challenge),
                            use_cache=use_cache)
@@ -49,16 +55,24 @@ def refresh(ctx: AppContext, scopes: List[str], home_account_id: str, authority:
         home_account_id=home_account_id, environments=aliases, client_id=ctx.config.client_id,
         family_id=_family_to_try(ctx, aliases))
     if not candidates:
+        logger.info("No refresh token in the cache for %s: returning None (sign the user in "
+                    "interactively)", whose(ctx, home_account_id))
         return None
     request = redeem.prepare(ctx, telemetry.SILENT, authority=authority, cache_info=cache_info,
                              claims_challenge=claims_challenge, headers=_anchor(home_account_id))
     last_error: Result = None
-    for rt in candidates:
+    for number, rt in enumerate(candidates, 1):
+        own = rt.get("client_id") == ctx.config.client_id
+        logger.debug("Trying refresh token %d of %d: %s, for %s", number, len(candidates),
+                     "this app's own" if own else "the family's (FOCI, issued to client {})".format(
+                         rt.get("client_id")), whose(ctx, home_account_id))
         result = request.send(Client.obtain_token_by_refresh_token, rt["secret"],
                               redeem.user_scopes(ctx, scopes))
         if "error" not in result:
+            logger.debug("Refresh token %d redeemed", number)
             return result
-        if rt.get("client_id") != ctx.config.client_id and result.get("error") == "invalid_grant":
+        if not own and result.get("error") == "invalid_grant":
+            logger.debug("The family refresh token was refused: this app is not in the family")
             continue  # Another app's family token refused: this app is not in the family
         last_error = _classified(result)
         if result.get("error") not in ("invalid_grant", "interaction_required"):

@@ -2,8 +2,11 @@
 federated users through their WS-Trust server (user realm -> MEX -> WS-Trust -> SAML grant)."""
 from __future__ import annotations
 
+import logging
+
 from typing import Any, Dict, Optional, Tuple
 
+from .. import _diagnostics
 from .._entra import scopes as scope_rules
 from .._entra import mex, telemetry, userrealm, wstrust
 from ..oauth2cli.oauth2 import Client
@@ -11,6 +14,7 @@ from . import redeem
 from .context import AppContext
 
 
+logger = logging.getLogger(__name__)
 def acquire(ctx: AppContext, username: Any, password: Any, scopes: Any,
             claims_challenge: Optional[str] = None) -> Dict[str, Any]:
     """Resource owner password credentials; federated users go through their WS-Trust server."""
@@ -23,7 +27,10 @@ def acquire(ctx: AppContext, username: Any, password: Any, scopes: Any,
     if not authority.is_adfs:  # ADFS authorities take the password grant directly
         realm = ctx.discovery.user_realm(
             authority, username, {"client-request-id": request.headers["client-request-id"]})
-        if userrealm.is_federated(realm):
+        federated = userrealm.is_federated(realm)
+        logger.debug("User realm of %s: %s", _diagnostics.pii(username, ctx.config.pii_log),
+                     "federated, so its WS-Trust server is asked" if federated else "managed")
+        if federated:
             try:
                 grant_type, assertion = _saml_assertion(ctx, realm, username, password)
             except wstrust.CredentialsRefused as exc:

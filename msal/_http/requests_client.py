@@ -1,9 +1,14 @@
 """The default :class:`~msal.oauth2cli.http.HttpClient`, a thin layer over ``requests``."""
 from __future__ import annotations
 
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Callable, Dict, Mapping, Optional
 
 from .contract import Answer
+from .hints import with_hint
+
+TLS_HINT = ("the server's certificate is not signed by a CA this machine trusts. For an authority "
+            "with a private CA (an emulator, a test or corporate authority, a TLS-inspecting "
+            "proxy), create the application with verify='/path/to/ca-bundle.pem'")
 
 
 class RequestsHttpClient(object):
@@ -40,12 +45,24 @@ class RequestsHttpClient(object):
 
     def post(self, url: str, params: Optional[Mapping[str, Any]] = None, data: Any = None,
              headers: Optional[Mapping[str, str]] = None, **kwargs: Any) -> Answer:
-        return self._session.post(url, params=params, data=data, headers=headers,
-                                  **self._options(kwargs))
+        return self._send(self._session.post, url, params=params, data=data, headers=headers,
+                          **self._options(kwargs))
 
     def get(self, url: str, params: Optional[Mapping[str, Any]] = None,
             headers: Optional[Mapping[str, str]] = None, **kwargs: Any) -> Answer:
-        return self._session.get(url, params=params, headers=headers, **self._options(kwargs))
+        return self._send(self._session.get, url, params=params, headers=headers,
+                          **self._options(kwargs))
+
+    @staticmethod
+    def _send(method: Callable[..., Answer], url: str, **kwargs: Any) -> Answer:
+        """Send; a failed certificate check says how to trust a private CA (same exception type)."""
+        import requests
+        try:
+            return method(url, **kwargs)
+        except requests.exceptions.SSLError as exc:
+            if "CERTIFICATE_VERIFY_FAILED" not in str(exc):
+                raise
+            raise with_hint(exc, TLS_HINT)
 
     def close(self) -> None:
         self._session.close()

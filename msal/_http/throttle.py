@@ -23,12 +23,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 import time
 from typing import Any, Callable, Dict, Mapping, MutableMapping, Optional, Tuple
 
 from .contract import Answer, Sender
 
+logger = logging.getLogger(__name__)
 DEFAULT_THROTTLE = 60
 MAX_THROTTLE = 3600
 REPLAY_400_FOR = 60
@@ -101,6 +103,8 @@ class ThrottledHttpClient(object):
         expires, status, text, headers = entry
         if not isinstance(expires, (int, float)) or expires <= self._now():
             return None
+        logger.info("Not sent: an identical request was answered HTTP %s; that answer is replayed "
+                    "from the http_cache for %d s more", status, expires - self._now())
         return CachedResponse(status, text, dict(headers))
 
     def _remember(self, key: _Key, resp: Answer, replayable_400: bool) -> None:
@@ -113,6 +117,8 @@ class ThrottledHttpClient(object):
             seconds = REPLAY_400_FOR
         else:
             return
+        logger.info("HTTP %s: identical requests will be answered from the http_cache for %d s",
+                    status, seconds)
         entry = (self._now() + seconds, status, _text_of(resp),
                  tuple((k, v) for k, v in headers.items() if k.lower() == "retry-after"))
         try:

@@ -82,6 +82,7 @@ def load_private_key(pem: str, passphrase: Optional[str] = None) -> Any:
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
     if not isinstance(pem, (str, bytes)) or not pem:
         raise ValueError("client_credential['private_key'] must be a PEM string")
+    _refuse_file_name(pem, "private_key")
     data = pem.encode("utf-8") if isinstance(pem, str) else pem
     password = passphrase.encode("utf-8") if isinstance(passphrase, str) else passphrase
     try:
@@ -105,8 +106,20 @@ def thumbprint_to_x5t(thumbprint: str) -> str:
 
 def pem_chain_to_x5c(pem_chain: str) -> List[str]:
     """The certificates of a PEM chain as the ``x5c`` header: base64 DER, leaf first (RFC 7515 §4.1.6)."""
+    _refuse_file_name(pem_chain, "public_certificate")
     blocks = re.findall(
         r"-----BEGIN CERTIFICATE-----(.+?)-----END CERTIFICATE-----", pem_chain, re.DOTALL)
     if not blocks:
         raise ValueError("client_credential['public_certificate'] must contain a PEM certificate")
     return ["".join(block.split()) for block in blocks]
+
+
+def _refuse_file_name(value: Any, key: str) -> None:
+    """A one-line value without a PEM header is most likely the name of the PEM file: say so
+    (without echoing the value, which could be a key after all)."""
+    text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+    if isinstance(text, str) and "-----BEGIN" not in text and "\n" not in text.strip():
+        raise ValueError(
+            "client_credential[{0!r}] must be the PEM text itself (starting with -----BEGIN), "
+            "not the name of a file: read the file first, e.g. open('{1}.pem').read()".format(
+                key, "key" if key == "private_key" else "cert"))

@@ -7,6 +7,7 @@ through ``on_obtaining_tokens`` (which the application wires to its cache).
 """
 from __future__ import annotations
 
+import logging
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, TypedDict, cast
 from urllib.parse import urlencode
 
@@ -14,6 +15,7 @@ from .client_auth import ClientAuth
 from .http import (HTTP_ERROR, HttpClientProtocol, ResponseProtocol, invalid_response,
                    read_json_object)
 
+logger = logging.getLogger(__name__)
 CLIENT_SECRET_FIELDS = ("client_secret", "client_assertion", "password", "code", "code_verifier",
                         "refresh_token", "assertion", "device_code")
 
@@ -68,8 +70,12 @@ class Client(object):
         self.client_auth.apply(form, self.token_endpoint)
         headers = dict(headers or {})
         headers.setdefault("Accept", "application/json")  # RFC 6749 §5: the answer is JSON
+        correlation_id = headers.get("client-request-id")
+        logger.debug("Token request (grant %s) to %s, correlation id %s",
+                     grant_type, self.token_endpoint, correlation_id)
         resp = self.http_client.post(self.token_endpoint, data=form, headers=headers)
         result = parse_token_response(resp)
+        _log_answer(getattr(resp, "status_code", None), result, correlation_id)
         if self.on_response:
             self.on_response(result, headers)
         if "error" not in result:
@@ -122,6 +128,19 @@ class Client(object):
         form = {"username": username, "password": password}
         form.update(fields or {})
         return self.obtain_token("password", form, scope, **kwargs)
+
+
+def _log_answer(status: Any, result: Mapping[str, Any], correlation_id: Optional[str]) -> None:
+    """One line per answer: its error code (never its description, which may name the user).
+    A device flow's "still waiting" answers are routine, so they stay at DEBUG."""
+    if "error" in result:
+        routine = result["error"] in ("authorization_pending", "slow_down")
+        logger.log(logging.DEBUG if routine else logging.INFO,
+                   "Token endpoint answered HTTP %s, error %.100s, correlation id %s", status,
+                   result["error"], correlation_id)
+    else:
+        logger.debug("Token endpoint answered HTTP %s with tokens, correlation id %s",
+                     status, correlation_id)
 
 
 def build_token_form(client_id: str, grant_type: str, fields: Mapping[str, Any],

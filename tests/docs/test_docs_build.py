@@ -74,3 +74,14 @@ def test_api_reference_carries_the_parameter_documentation(built):
                       "exclude_scopes", "allow_broker", "client_capabilities",
                       "enable_pii_log", "oidc_authority"):
         assert html.count("<strong>{}</strong>".format(parameter)) >= 2, parameter
+
+
+def test_built_pages_show_the_diagrams(built):
+    """Sphinx copies the images and the pages point at them."""
+    _, out = built
+    images = os.listdir(os.path.join(str(out), "_images"))
+    for page, image in (("web-app", "auth-code.svg"), ("on-behalf-of", "on-behalf-of.svg"),
+                        ("device-code", "device-code.svg"), ("emulator", "emulator-parts.svg")):
+        assert image in images
+        with open(os.path.join(str(out), "guides", page + ".html"), encoding="utf-8") as f:
+            assert 'src="../_images/{}"'.format(image) in f.read(), page
