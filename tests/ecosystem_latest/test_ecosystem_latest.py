@@ -22,15 +22,8 @@ BROWSER_SCENARIOS = {"identity_flask_in_chromium"}
 BEYOND_THE_CONTROL = {"azid_managed_identity_cloud_shell"}
 
 # Scenario -> text its failure on this package must contain (the 1.39 API it needs).
-PII_LOG = "unexpected keyword argument 'enable_pii_log'"
 OIDC_AUTHORITY = "unexpected keyword argument 'oidc_authority'"
 KNOWN_GAPS = {
-    **{name: PII_LOG for name in (
-        "azid_client_secret", "azid_certificate", "azid_certificate_x5c", "azid_on_behalf_of",
-        "azid_username_password", "azid_device_code", "azid_interactive_browser",
-        "azid_persisted_cache_client_secret", "azid_persisted_interactive_record",
-        "azid_default_credential_environment", "azid_cae_claims_challenge",
-        "azid_get_token_info")},
     **{name: OIDC_AUTHORITY for name in (
         "identity_web_auth", "identity_web_auth_device_code", "identity_flask_log_in_and_token",
         "identity_flask_log_out", "identity_django_log_in_and_token")},
