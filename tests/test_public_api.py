@@ -8,7 +8,7 @@ import pytest
 import msal
 import msal.authority
 import msal.oauth2cli.http
-from tests import public_api_139 as api139
+import public_api_139 as api139
 
 P = inspect.Parameter
 _ = P.empty
