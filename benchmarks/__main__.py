@@ -1,7 +1,8 @@
 """Run every scenario for this package and the original msal, and print the table.
 
-    python -m benchmarks [--quick] [--ours-only] [--only SCENARIO ...] [--json FILE]
+python -m benchmarks [--quick] [--ours-only] [--only SCENARIO ...] [--json FILE]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,9 +20,22 @@ from . import envs, report
 HERE = os.path.dirname(os.path.abspath(__file__))
 WORKER = os.path.join(HERE, "worker.py")
 STATES = ("apps_1", "apps_1000", "users_1", "users_10", "users_10k")
-MAIN_SCENARIOS = ["cc_hit_1", "cc_hit_1000", "cc_hit_1000_apps", "cc_miss_1", "cc_miss_1000",
-                  "silent_hit_10k", "web_app_cycle", "silent_refresh_10", "silent_refresh_10k",
-                  "get_accounts_10k", "serialization_10k", "first_lookup", "threads_8", "emulator"]
+MAIN_SCENARIOS = [
+    "cc_hit_1",
+    "cc_hit_1000",
+    "cc_hit_1000_apps",
+    "cc_miss_1",
+    "cc_miss_1000",
+    "silent_hit_10k",
+    "web_app_cycle",
+    "silent_refresh_10",
+    "silent_refresh_10k",
+    "get_accounts_10k",
+    "serialization_10k",
+    "first_lookup",
+    "threads_8",
+    "emulator",
+]
 
 
 def log(message: str) -> None:
@@ -31,8 +45,9 @@ def log(message: str) -> None:
 def worker(python: str, options: Dict[str, Any]) -> Dict[str, Any]:
     # The original sets its requests Session's verify; these variables would override it.
     env = {k: v for k, v in os.environ.items() if k not in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")}
-    proc = subprocess.run([python, WORKER, json.dumps(options)], capture_output=True, text=True,
-                          env=env, cwd=HERE, timeout=900)
+    proc = subprocess.run(
+        [python, WORKER, json.dumps(options)], capture_output=True, text=True, env=env, cwd=HERE, timeout=900
+    )
     if proc.returncode != 0:
         raise RuntimeError("worker failed (%s):\n%s" % (python, proc.stderr[-3000:]))
     return json.loads(proc.stdout)
@@ -40,6 +55,7 @@ def worker(python: str, options: Dict[str, Any]) -> Dict[str, Any]:
 
 def import_time(python: str, runs: int) -> Dict[str, float]:
     """Median wall time of a fresh ``python -c "import msal"``, and of a bare interpreter."""
+
     def median_ms(code: str) -> float:
         samples = []
         for _ in range(runs):
@@ -47,6 +63,7 @@ def import_time(python: str, runs: int) -> Dict[str, float]:
             subprocess.run([python, "-P", "-c", code], check=True, cwd=tempfile.gettempdir())
             samples.append((time.perf_counter() - start) * 1e3)
         return statistics.median(samples)
+
     median_ms("import msal")  # warm the file system cache
     return {"ms": median_ms("import msal"), "floor_ms": median_ms("pass")}
 
@@ -62,9 +79,13 @@ def start_emulator() -> Any:
 
 def emulator_options(emu: Any) -> Dict[str, Any]:
     app = emu.app("confidential-secret")
-    return {"client_id": app["client_id"], "client_secret": emu.client_credential("confidential-secret"),
-            "authority": emu.authority(), "ca_path": emu.ca_path,
-            "scope": "https://graph.microsoft.com/.default"}
+    return {
+        "client_id": app["client_id"],
+        "client_secret": emu.client_credential("confidential-secret"),
+        "authority": emu.authority(),
+        "ca_path": emu.ca_path,
+        "scope": "https://graph.microsoft.com/.default",
+    }
 
 
 def run(args: argparse.Namespace) -> Dict[str, Any]:
@@ -77,8 +98,11 @@ def run(args: argparse.Namespace) -> Dict[str, Any]:
         worker(sys.executable, {"make_states": states})
         emu = start_emulator()
         try:
-            options = {"quick": args.quick, "states": states,
-                       "emulator": emulator_options(emu) if emu else None}
+            options = {
+                "quick": args.quick,
+                "states": states,
+                "emulator": emulator_options(emu) if emu else None,
+            }
             scenarios = [s for s in MAIN_SCENARIOS if emu or s != "emulator"] + ["memory_10k"]
             if args.only:
                 scenarios = [s for s in scenarios if s in args.only]
@@ -93,6 +117,7 @@ def run(args: argparse.Namespace) -> Dict[str, Any]:
             if emu:
                 log("distributed: RedisTokenCache, this package only")
                 from .distributed_figures import bench_rows
+
                 results[impls[0].label]["distributed"] = bench_rows(emu, args.quick)
             for impl in impls if not args.only or "import" in args.only else ():
                 results[impl.label]["import"] = import_time(impl.python, 5 if args.quick else 15)
@@ -109,9 +134,13 @@ def main(argv: List[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (about a minute)")
     parser.add_argument("--ours-only", action="store_true", help="skip the original msal")
-    parser.add_argument("--only", nargs="+", metavar="SCENARIO",
-                        choices=MAIN_SCENARIOS + ["memory_10k", "import"],
-                        help="run only these scenarios (names as in benchmarks/scenarios.py)")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        metavar="SCENARIO",
+        choices=MAIN_SCENARIOS + ["memory_10k", "import"],
+        help="run only these scenarios (names as in benchmarks/scenarios.py)",
+    )
     parser.add_argument("--json", metavar="FILE", help="also write the raw figures to FILE")
     args = parser.parse_args(argv)
     started = time.perf_counter()

@@ -12,6 +12,7 @@ a real redis-server and the emulator over HTTPS:
 
 Needs redis-server (``./dev test`` installs it) and the test extra (redis, msal-emulator).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,16 +45,23 @@ def log(message: str) -> None:
 def _cache(options: Dict[str, Any]) -> msal.TokenCache:
     if options["cache"] == "redis":
         from msal.distributed import RedisTokenCache
+
         return RedisTokenCache(options["redis_url"], retry_interval=0.2)
     return msal.TokenCache()
 
 
-def _app(options: Dict[str, Any], cache: msal.TokenCache, tenant: str,
-         http_cache: Dict[Any, Any]) -> msal.ConfidentialClientApplication:
+def _app(
+    options: Dict[str, Any], cache: msal.TokenCache, tenant: str, http_cache: Dict[Any, Any]
+) -> msal.ConfidentialClientApplication:
     return msal.ConfidentialClientApplication(
-        options["client_id"], client_credential=options["secret"],
-        authority=options["base_url"] + "/" + tenant, verify=options["ca_path"],
-        instance_discovery=False, token_cache=cache, http_cache=http_cache)
+        options["client_id"],
+        client_credential=options["secret"],
+        authority=options["base_url"] + "/" + tenant,
+        verify=options["ca_path"],
+        instance_discovery=False,
+        token_cache=cache,
+        http_cache=http_cache,
+    )
 
 
 def _barrier(options: Dict[str, Any]) -> None:
@@ -72,6 +80,7 @@ def work_app_tokens(options: Dict[str, Any]) -> Dict[str, Any]:
 
     def one(tenant: str) -> bool:
         return "access_token" in apps[tenant].acquire_token_for_client([GRAPH_DEFAULT])
+
     with ThreadPoolExecutor(4) as pool:
         ok = list(pool.map(one, options["tenants"]))
     return {"calls": len(ok), "failed": ok.count(False)}
@@ -84,8 +93,7 @@ def work_refresh(options: Dict[str, Any]) -> Dict[str, Any]:
     app = _app(options, cache, options["tenant"], {})
     _barrier(options)
     result = app.acquire_token_silent(["User.Read"], {"home_account_id": options["home"]})
-    return {"ok": bool(result and "access_token" in result),
-            "source": (result or {}).get("token_source")}
+    return {"ok": bool(result and "access_token" in result), "source": (result or {}).get("token_source")}
 
 
 def work_outage(options: Dict[str, Any]) -> Dict[str, Any]:
@@ -114,24 +122,44 @@ def work_outage(options: Dict[str, Any]) -> Dict[str, Any]:
     while not flushed and time.monotonic() < deadline:
         time.sleep(0.2)
         flushed = cache.flush()  # type: ignore[attr-defined]
-    return {"calls": calls, "failed": failed, "flushed": flushed,
-            "outages": getattr(cache, "redis_outages", 0)}
+    return {
+        "calls": calls,
+        "failed": failed,
+        "flushed": flushed,
+        "outages": getattr(cache, "redis_outages", 0),
+    }
 
 
 WORKERS: Dict[str, Callable[[Dict[str, Any]], Dict[str, Any]]] = {
-    "app_tokens": work_app_tokens, "refresh": work_refresh, "outage": work_outage}
+    "app_tokens": work_app_tokens,
+    "refresh": work_refresh,
+    "outage": work_outage,
+}
 
 
-def run_processes(kind: str, options: List[Dict[str, Any]],
-                  during: Callable[[], None] = lambda: None) -> List[Dict[str, Any]]:
+def run_processes(
+    kind: str, options: List[Dict[str, Any]], during: Callable[[], None] = lambda: None
+) -> List[Dict[str, Any]]:
     """Start one worker process per options dict, release them at once, return their results."""
     with tempfile.TemporaryDirectory(prefix="msal-distributed-") as sync_dir:
         procs = []
         for index, opts in enumerate(options):
             opts = dict(opts, sync_dir=sync_dir, index=index)
-            procs.append(subprocess.Popen(
-                [sys.executable, "-m", "benchmarks.distributed_figures", "--worker", kind,
-                 json.dumps(opts)], cwd=ROOT, stdout=subprocess.PIPE, text=True))
+            procs.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "benchmarks.distributed_figures",
+                        "--worker",
+                        kind,
+                        json.dumps(opts),
+                    ],
+                    cwd=ROOT,
+                    stdout=subprocess.PIPE,
+                    text=True,
+                )
+            )
         deadline = time.monotonic() + 120
         while len([f for f in os.listdir(sync_dir) if f.startswith("ready-")]) < len(procs):
             if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
@@ -153,20 +181,31 @@ def run_processes(kind: str, options: List[Dict[str, Any]],
 
 
 def token_posts(emu: Any, grant_type: str) -> int:
-    return len([r for r in emu.requests if r["method"] == "POST"
-                and r["path"].rstrip("/").endswith("/token")
-                and r["form"].get("grant_type") == grant_type])
+    return len(
+        [
+            r
+            for r in emu.requests
+            if r["method"] == "POST"
+            and r["path"].rstrip("/").endswith("/token")
+            and r["form"].get("grant_type") == grant_type
+        ]
+    )
 
 
 def common_options(emu: Any, redis_url: str, cache: str) -> Dict[str, Any]:
-    return {"client_id": emu.app("confidential-secret")["client_id"],
-            "secret": emu.client_credential("confidential-secret"),
-            "base_url": emu.base_url, "ca_path": emu.ca_path, "redis_url": redis_url,
-            "cache": cache}
+    return {
+        "client_id": emu.app("confidential-secret")["client_id"],
+        "secret": emu.client_credential("confidential-secret"),
+        "base_url": emu.base_url,
+        "ca_path": emu.ca_path,
+        "redis_url": redis_url,
+        "cache": cache,
+    }
 
 
 def flush_redis(url: str) -> None:
     import redis
+
     redis.Redis.from_url(url).flushall()
 
 
@@ -175,11 +214,14 @@ def figure_app_tokens(emu: Any, redis_url: str, tenants: List[str]) -> Dict[str,
     for cache in ("redis", "memory"):
         flush_redis(redis_url)
         emu.clear_requests()
-        results = run_processes("app_tokens", [
-            dict(common_options(emu, redis_url, cache), tenants=tenants) for _ in range(4)])
-        out[cache] = {"token_requests": token_posts(emu, "client_credentials"),
-                      "failed_calls": sum(r["failed"] for r in results),
-                      "calls": sum(r["calls"] for r in results)}
+        results = run_processes(
+            "app_tokens", [dict(common_options(emu, redis_url, cache), tenants=tenants) for _ in range(4)]
+        )
+        out[cache] = {
+            "token_requests": token_posts(emu, "client_credentials"),
+            "failed_calls": sum(r["failed"] for r in results),
+            "calls": sum(r["calls"] for r in results),
+        }
     return out
 
 
@@ -187,18 +229,24 @@ def signed_in_user(emu: Any, redis_url: str) -> Dict[str, Any]:
     """Sign alice in to the web app through a RedisTokenCache; the token event for others."""
     from msal.distributed import RedisTokenCache
     from msal_emulator import auth_response
+
     events: List[Dict[str, Any]] = []
 
     class Recording(RedisTokenCache):
         def add(self, event: Dict[str, Any], now: Any = None) -> None:
             events.append(event)
             super().add(event, now)
+
     cache = Recording(redis_url)
     web = emu.app("web-app")
     app = msal.ConfidentialClientApplication(
-        web["client_id"], client_credential=emu.client_credential("web-app"),
-        authority=emu.authority(), verify=emu.ca_path, instance_discovery=False,
-        token_cache=cache)
+        web["client_id"],
+        client_credential=emu.client_credential("web-app"),
+        authority=emu.authority(),
+        verify=emu.ca_path,
+        instance_discovery=False,
+        token_cache=cache,
+    )
     alice = emu.user("alice")
     flow = app.initiate_auth_code_flow(["User.Read"], redirect_uri=web["redirect_uris"][0])
     redirect = emu.sign_in(flow["auth_uri"], alice["username"], alice["password"])
@@ -209,10 +257,10 @@ def signed_in_user(emu: Any, redis_url: str) -> Dict[str, Any]:
 
 
 def expire_access_tokens(app: Any, account: Dict[str, Any]) -> None:
-    for at in app.token_cache.find(CT.ACCESS_TOKEN, query={
-            "client_id": app.client_id, "home_account_id": account["home_account_id"]}):
-        app.token_cache.modify(CT.ACCESS_TOKEN, at, {"expires_on": "1",
-                                                      "extended_expires_on": "1"})
+    for at in app.token_cache.find(
+        CT.ACCESS_TOKEN, query={"client_id": app.client_id, "home_account_id": account["home_account_id"]}
+    ):
+        app.token_cache.modify(CT.ACCESS_TOKEN, at, {"expires_on": "1", "extended_expires_on": "1"})
 
 
 def figure_refresh(emu: Any, redis_url: str) -> Dict[str, Any]:
@@ -223,20 +271,28 @@ def figure_refresh(emu: Any, redis_url: str) -> Dict[str, Any]:
         expire_access_tokens(user["app"], user["account"])
         event = dict(user["event"], response=dict(user["event"]["response"], expires_in=-3600))
         emu.clear_requests()
-        opts = dict(common_options(emu, redis_url, cache), tenant=emu.tenant_id,
-                    client_id=user["app"].client_id, secret=emu.client_credential("web-app"),
-                    home=user["account"]["home_account_id"], event=json.dumps(event),
-                    now=time.time())
+        opts = dict(
+            common_options(emu, redis_url, cache),
+            tenant=emu.tenant_id,
+            client_id=user["app"].client_id,
+            secret=emu.client_credential("web-app"),
+            home=user["account"]["home_account_id"],
+            event=json.dumps(event),
+            now=time.time(),
+        )
         results = run_processes("refresh", [opts] * 8)
-        out[cache] = {"refresh_requests": token_posts(emu, "refresh_token"),
-                      "failed_calls": sum(not r["ok"] for r in results),
-                      "from_cache": sum(r["source"] == "cache" for r in results)}
+        out[cache] = {
+            "refresh_requests": token_posts(emu, "refresh_token"),
+            "failed_calls": sum(not r["ok"] for r in results),
+            "from_cache": sum(r["source"] == "cache" for r in results),
+        }
     return out
 
 
 def figure_outage(emu: Any, tenants: List[str], seconds: float) -> Dict[str, Any]:
     from benchmarks.redis_servers import RedisServer
     from msal.distributed import RedisTokenCache, app_partition
+
     server = RedisServer(persist=True).start()
     try:
         emu.clear_requests()
@@ -248,22 +304,26 @@ def figure_outage(emu: Any, tenants: List[str], seconds: float) -> Dict[str, Any
             time.sleep(seconds * 0.3)
             server.start()
             log("redis-server restarted")
+
         opts = dict(common_options(emu, server.url, "redis"), tenants=tenants, seconds=seconds)
         results = run_processes("outage", [opts] * 4, during=kill_and_restart)
         check = RedisTokenCache(server.url)
         client_id = opts["client_id"]
         lost = 0
         for tenant in tenants:
-            doc = json.loads(check.serialize_partition(
-                app_partition("localhost", client_id, tenant)))
+            doc = json.loads(check.serialize_partition(app_partition("localhost", client_id, tenant)))
             lost += not doc.get(CT.ACCESS_TOKEN)
-        return {"processes": 4, "tenants": len(tenants), "seconds": seconds,
-                "calls": sum(r["calls"] for r in results),
-                "failed_calls": sum(r["failed"] for r in results),
-                "all_flushed": all(r["flushed"] for r in results),
-                "outages_seen": sum(r["outages"] for r in results),
-                "tokens_lost": lost,
-                "token_requests": token_posts(emu, "client_credentials")}
+        return {
+            "processes": 4,
+            "tenants": len(tenants),
+            "seconds": seconds,
+            "calls": sum(r["calls"] for r in results),
+            "failed_calls": sum(r["failed"] for r in results),
+            "all_flushed": all(r["flushed"] for r in results),
+            "outages_seen": sum(r["outages"] for r in results),
+            "tokens_lost": lost,
+            "token_requests": token_posts(emu, "client_credentials"),
+        }
     finally:
         server.close()
 
@@ -277,14 +337,17 @@ def _timed(calls: int, before: Callable[[], None], call: Callable[[], Any]) -> D
         samples.append((time.perf_counter() - start) * 1e3)
         assert result and "access_token" in result, result
     samples.sort()
-    return {"median_ms": round(statistics.median(samples), 3),
-            "p95_ms": round(samples[int(len(samples) * 0.95) - 1], 3)}
+    return {
+        "median_ms": round(statistics.median(samples), 3),
+        "p95_ms": round(samples[int(len(samples) * 0.95) - 1], 3),
+    }
 
 
 def figure_web_cycle(emu: Any, redis_url: str, calls: int) -> Dict[str, Any]:
     """One web request: make the app over the cache, then acquire_token_silent."""
     import redis
     from msal.distributed import RedisTokenCache, user_partition
+
     flush_redis(redis_url)
     user = signed_in_user(emu, redis_url)
     account, web = user["account"], emu.app("web-app")
@@ -292,34 +355,59 @@ def figure_web_cycle(emu: Any, redis_url: str, calls: int) -> Dict[str, Any]:
 
     def request(cache: msal.TokenCache) -> Any:
         app = msal.ConfidentialClientApplication(
-            web["client_id"], client_credential=emu.client_credential("web-app"),
-            authority=emu.authority(), verify=emu.ca_path, instance_discovery=False,
-            token_cache=cache, http_cache=http_cache)
+            web["client_id"],
+            client_credential=emu.client_credential("web-app"),
+            authority=emu.authority(),
+            verify=emu.ca_path,
+            instance_discovery=False,
+            token_cache=cache,
+            http_cache=http_cache,
+        )
         return app.acquire_token_silent(["User.Read"], account)
 
     shared = RedisTokenCache(redis_url)
     tiny_l1 = RedisTokenCache(redis_url, l1_max_bytes=1)
     other = RedisTokenCache(redis_url)
     bob_hid = "bob.example"
-    other.add({"client_id": web["client_id"], "scope": ["x"], "token_endpoint":
-               emu.token_endpoint(), "response": {"access_token": "x", "expires_in": 3600,
-               "client_info": base64.urlsafe_b64encode(
-                   json.dumps({"uid": "bob", "utid": "example"}).encode()).decode()}})
+    other.add(
+        {
+            "client_id": web["client_id"],
+            "scope": ["x"],
+            "token_endpoint": emu.token_endpoint(),
+            "response": {
+                "access_token": "x",
+                "expires_in": 3600,
+                "client_info": base64.urlsafe_b64encode(
+                    json.dumps({"uid": "bob", "utid": "example"}).encode()
+                ).decode(),
+            },
+        }
+    )
 
     def other_user() -> None:  # Pushes alice out of the 1-byte L1: each request reads Redis
-        tiny_l1.find_refresh_tokens(home_account_id=bob_hid, environments=["localhost"],
-                                    client_id=web["client_id"])
+        tiny_l1.find_refresh_tokens(
+            home_account_id=bob_hid, environments=["localhost"], client_id=web["client_id"]
+        )
 
     def expire(cache: msal.TokenCache) -> Callable[[], None]:
         return lambda: expire_access_tokens(
             msal.ConfidentialClientApplication(
-                web["client_id"], client_credential=emu.client_credential("web-app"),
-                authority=emu.authority(), verify=emu.ca_path, instance_discovery=False,
-                token_cache=cache, http_cache=http_cache), account)
+                web["client_id"],
+                client_credential=emu.client_credential("web-app"),
+                authority=emu.authority(),
+                verify=emu.ca_path,
+                instance_discovery=False,
+                token_cache=cache,
+                http_cache=http_cache,
+            ),
+            account,
+        )
 
     sessions = redis.Redis.from_url(redis_url)
-    sessions.set("session:alice", user["cache"].serialize_partition(
-        user_partition(web["client_id"], account["home_account_id"])))
+    sessions.set(
+        "session:alice",
+        user["cache"].serialize_partition(user_partition(web["client_id"], account["home_account_id"])),
+    )
 
     def session_request() -> Any:
         cache = msal.SerializableTokenCache()
@@ -353,27 +441,43 @@ def _rss_bytes() -> int:
 
 def figure_l1_memory(redis_url: str, users: int, bound: int) -> Dict[str, Any]:
     from msal.distributed import RedisTokenCache
+
     flush_redis(redis_url)
     cache = RedisTokenCache(redis_url, l1_max_bytes=bound)
     token = "x" * 1500
     before = _rss_bytes()
     for n in range(users):
         info = base64.urlsafe_b64encode(json.dumps({"uid": "u%d" % n, "utid": "t"}).encode())
-        cache.add({"client_id": "client", "scope": ["User.Read"], "token_endpoint":
-                   "https://login.microsoftonline.com/t/oauth2/v2.0/token",
-                   "response": {"access_token": token, "refresh_token": token[:1100],
-                                "expires_in": 3600, "client_info": info.decode()}})
+        cache.add(
+            {
+                "client_id": "client",
+                "scope": ["User.Read"],
+                "token_endpoint": "https://login.microsoftonline.com/t/oauth2/v2.0/token",
+                "response": {
+                    "access_token": token,
+                    "refresh_token": token[:1100],
+                    "expires_in": 3600,
+                    "client_info": info.decode(),
+                },
+            }
+        )
     stats = cache.l1_stats()
     per_partition = stats["bytes"] / max(1, stats["partitions"])
-    return {"users": users, "bound_bytes": bound, "l1_partitions": stats["partitions"],
-            "l1_json_bytes": stats["bytes"], "rss_growth_mb": round((_rss_bytes() - before) / 1e6, 1),
-            "unbounded_json_mb_estimate": round(per_partition * users / 1e6, 1)}
+    return {
+        "users": users,
+        "bound_bytes": bound,
+        "l1_partitions": stats["partitions"],
+        "l1_json_bytes": stats["bytes"],
+        "rss_growth_mb": round((_rss_bytes() - before) / 1e6, 1),
+        "unbounded_json_mb_estimate": round(per_partition * users / 1e6, 1),
+    }
 
 
 def bench_rows(emu: Any, quick: bool) -> Dict[str, Any]:
     """The distributed rows of ``python -m benchmarks`` (this package only): the web request
     cycle and the 8-process refresh, on a redis-server of their own; {} without one."""
     from benchmarks.redis_servers import REDIS_SERVER, RedisServer
+
     if not REDIS_SERVER:
         log("redis-server is not installed: the distributed rows are skipped")
         return {}
@@ -392,10 +496,17 @@ def bench_rows(emu: Any, quick: bool) -> Dict[str, Any]:
 def emulator_with_tenants(count: int) -> Any:
     from msal_emulator import Emulator
     from msal_emulator.config import DEFAULT_CONFIG
-    extra = [{"id": str(uuid.uuid5(uuid.NAMESPACE_URL, "msal-figures-tenant-%d" % n)),
-              "domain": "tenant%d.example" % n} for n in range(count)]
-    return Emulator(config={"tenants": list(DEFAULT_CONFIG["tenants"]) + extra}).start(), \
-        [t["id"] for t in extra]
+
+    extra = [
+        {
+            "id": str(uuid.uuid5(uuid.NAMESPACE_URL, "msal-figures-tenant-%d" % n)),
+            "domain": "tenant%d.example" % n,
+        }
+        for n in range(count)
+    ]
+    return Emulator(config={"tenants": list(DEFAULT_CONFIG["tenants"]) + extra}).start(), [
+        t["id"] for t in extra
+    ]
 
 
 def main(argv: List[str]) -> int:
@@ -407,6 +518,7 @@ def main(argv: List[str]) -> int:
     parser.add_argument("--json", metavar="FILE", help="also write the figures to FILE")
     args = parser.parse_args(argv)
     from benchmarks.redis_servers import REDIS_SERVER, SKIP_REASON, RedisServer
+
     if not REDIS_SERVER:
         log(SKIP_REASON)
         return 2
@@ -423,8 +535,7 @@ def main(argv: List[str]) -> int:
         log("4. web request cycle")
         figures["web_cycle"] = figure_web_cycle(emu, server.url, 50 if args.quick else 200)
         log("5. L1 memory")
-        figures["l1_memory"] = figure_l1_memory(server.url, 20000 if args.quick else 100000,
-                                                16 * 1024 * 1024)
+        figures["l1_memory"] = figure_l1_memory(server.url, 20000 if args.quick else 100000, 16 * 1024 * 1024)
     finally:
         server.close()
         emu.close()

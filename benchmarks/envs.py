@@ -1,4 +1,5 @@
 """The interpreters to compare: this package's, and the original msal's in ``.venv-bench-*``."""
+
 from __future__ import annotations
 
 import os
@@ -18,8 +19,9 @@ class Implementation(NamedTuple):
 
 
 def _pip(python: str, *args: str) -> str:
-    proc = subprocess.run([python, "-m", "pip", "--disable-pip-version-check", *args],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [python, "-m", "pip", "--disable-pip-version-check", *args], capture_output=True, text=True
+    )
     if proc.returncode != 0:
         raise RuntimeError("pip %s failed:\n%s" % (" ".join(args), proc.stderr[-2000:]))
     return proc.stdout
@@ -27,8 +29,12 @@ def _pip(python: str, *args: str) -> str:
 
 def installed_version(python: str) -> Optional[str]:
     """The msal version importable by that interpreter (outside any source tree), or None."""
-    proc = subprocess.run([python, "-P", "-c", "import msal; print(msal.__version__)"],
-                          capture_output=True, text=True, cwd=os.path.dirname(python))
+    proc = subprocess.run(
+        [python, "-P", "-c", "import msal; print(msal.__version__)"],
+        capture_output=True,
+        text=True,
+        cwd=os.path.dirname(python),
+    )
     return proc.stdout.strip() if proc.returncode == 0 else None
 
 
@@ -77,5 +83,4 @@ def implementations(with_originals: bool = True, log=print) -> List[Implementati
     ours = this_package(log)
     if not with_originals:
         return [ours]
-    return [ours, original(ORIGINAL_BASELINE, ORIGINAL_BASELINE, log),
-            original("latest", None, log)]
+    return [ours, original(ORIGINAL_BASELINE, ORIGINAL_BASELINE, log), original("latest", None, log)]

@@ -4,6 +4,7 @@ plus generators of token events and of big cache states.
 
 Standard library only: every implementation's worker imports it.
 """
+
 from __future__ import annotations
 
 import base64
@@ -57,65 +58,104 @@ def username_of(n: int) -> str:
 
 def id_token(uid: str, username: str, tid: str, client_id: str, now: int) -> str:
     claims = {
-        "aud": client_id, "iss": "https://%s/%s/v2.0" % (HOST, tid), "iat": now, "nbf": now,
-        "exp": now + 3600, "name": "User " + username.split("@")[0], "oid": uid,
-        "preferred_username": username, "sub": "sub-" + uid, "tid": tid, "ver": "2.0",
-        "rh": "0.AAAA" + _padding(uid, 40), "uti": _padding(uid, 22),
+        "aud": client_id,
+        "iss": "https://%s/%s/v2.0" % (HOST, tid),
+        "iat": now,
+        "nbf": now,
+        "exp": now + 3600,
+        "name": "User " + username.split("@")[0],
+        "oid": uid,
+        "preferred_username": username,
+        "sub": "sub-" + uid,
+        "tid": tid,
+        "ver": "2.0",
+        "rh": "0.AAAA" + _padding(uid, 40),
+        "uti": _padding(uid, 22),
     }
-    return (b64url(b'{"typ":"JWT","alg":"RS256","kid":"bench"}') + "."
-            + b64url(json.dumps(claims).encode()) + "." + "s" * 342)
+    return (
+        b64url(b'{"typ":"JWT","alg":"RS256","kid":"bench"}')
+        + "."
+        + b64url(json.dumps(claims).encode())
+        + "."
+        + "s" * 342
+    )
 
 
 def client_info(uid: str, utid: str) -> str:
     return b64url(json.dumps({"uid": uid, "utid": utid}).encode())
 
 
-def user_token_response(uid: str, username: str, client_id: str, scopes: List[str],
-                        now: int) -> Dict[str, Any]:
+def user_token_response(
+    uid: str, username: str, client_id: str, scopes: List[str], now: int
+) -> Dict[str, Any]:
     return {
-        "token_type": "Bearer", "scope": " ".join(scopes + ["openid", "profile", "offline_access"]),
-        "expires_in": 4799, "ext_expires_in": 4799, "access_token": access_token(uid + "".join(scopes)),
-        "refresh_token": refresh_token(uid), "id_token": id_token(uid, username, USER_TENANT,
-                                                                     client_id, now),
+        "token_type": "Bearer",
+        "scope": " ".join(scopes + ["openid", "profile", "offline_access"]),
+        "expires_in": 4799,
+        "ext_expires_in": 4799,
+        "access_token": access_token(uid + "".join(scopes)),
+        "refresh_token": refresh_token(uid),
+        "id_token": id_token(uid, username, USER_TENANT, client_id, now),
         "client_info": client_info(uid, USER_TENANT),
     }
 
 
 def app_token_response(seed: str) -> Dict[str, Any]:
-    return {"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599,
-            "access_token": access_token(seed)}
+    return {
+        "token_type": "Bearer",
+        "expires_in": 3599,
+        "ext_expires_in": 3599,
+        "access_token": access_token(seed),
+    }
 
 
 # ---------------------------------------------------------------- events and states
+
 
 def token_endpoint(tenant: str) -> str:
     return "https://%s/%s/oauth2/v2.0/token" % (HOST, tenant)
 
 
-def event(tenant: str, scopes: List[str], grant_type: str, response: Dict[str, Any],
-          data: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+def event(
+    tenant: str,
+    scopes: List[str],
+    grant_type: str,
+    response: Dict[str, Any],
+    data: Optional[Dict[str, Any]] = None,
+) -> Dict[str, Any]:
     """An event shaped like the one the protocol layer hands to ``TokenCache.add``."""
-    return {"client_id": CLIENT_ID, "scope": list(scopes), "token_endpoint": token_endpoint(tenant),
-            "grant_type": grant_type, "response": response, "params": {},
-            "data": dict(data or {}, client_id=CLIENT_ID, grant_type=grant_type,
-                         scope=" ".join(scopes))}
+    return {
+        "client_id": CLIENT_ID,
+        "scope": list(scopes),
+        "token_endpoint": token_endpoint(tenant),
+        "grant_type": grant_type,
+        "response": response,
+        "params": {},
+        "data": dict(data or {}, client_id=CLIENT_ID, grant_type=grant_type, scope=" ".join(scopes)),
+    }
 
 
 def app_token_events(tenants: int, tokens_per_tenant: int) -> Iterator[Dict[str, Any]]:
     for t in range(tenants):
         for s in range(tokens_per_tenant):
-            yield event(tenant_id(t), [resource_scope(s)], "client_credentials",
-                        app_token_response("%d-%d" % (t, s)))
+            yield event(
+                tenant_id(t), [resource_scope(s)], "client_credentials", app_token_response("%d-%d" % (t, s))
+            )
 
 
 def user_events(accounts: int, now: Optional[int] = None) -> Iterator[Dict[str, Any]]:
     now = int(time.time()) if now is None else now
     for n in range(accounts):
-        yield event(USER_TENANT, USER_SCOPES, "authorization_code",
-                    user_token_response(uid_of(n), username_of(n), CLIENT_ID, USER_SCOPES, now))
+        yield event(
+            USER_TENANT,
+            USER_SCOPES,
+            "authorization_code",
+            user_token_response(uid_of(n), username_of(n), CLIENT_ID, USER_SCOPES, now),
+        )
 
 
 # ---------------------------------------------------------------- the HTTP client
+
 
 class FakeResponse(object):
     """What an ``http_client`` returns: status_code, text and headers."""
@@ -141,42 +181,66 @@ class FakeIdentityProvider(object):
         self.gets += 1
         parsed = urlparse(url)
         if parsed.path.endswith("/discovery/instance"):
-            return FakeResponse(200, {
-                "tenant_discovery_endpoint":
-                    "https://%s/common/v2.0/.well-known/openid-configuration" % HOST,
-                "api-version": "1.1",
-                "metadata": [{"preferred_network": HOST, "preferred_cache": "login.windows.net",
-                              "aliases": [HOST, "login.windows.net", "login.microsoft.com",
-                                          "sts.windows.net"]}]})
+            return FakeResponse(
+                200,
+                {
+                    "tenant_discovery_endpoint": "https://%s/common/v2.0/.well-known/openid-configuration"
+                    % HOST,
+                    "api-version": "1.1",
+                    "metadata": [
+                        {
+                            "preferred_network": HOST,
+                            "preferred_cache": "login.windows.net",
+                            "aliases": [HOST, "login.windows.net", "login.microsoft.com", "sts.windows.net"],
+                        }
+                    ],
+                },
+            )
         if parsed.path.endswith("/.well-known/openid-configuration"):
             tenant = parsed.path.strip("/").split("/")[0]
             base = "https://%s/%s" % (parsed.hostname, tenant)
-            return FakeResponse(200, {
-                "authorization_endpoint": base + "/oauth2/v2.0/authorize",
-                "token_endpoint": base + "/oauth2/v2.0/token",
-                "device_authorization_endpoint": base + "/oauth2/v2.0/devicecode",
-                "issuer": "https://%s/%s/v2.0" % (parsed.hostname, tenant),
-                "jwks_uri": base + "/discovery/v2.0/keys",
-                "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
-                "scopes_supported": ["openid", "profile", "email", "offline_access"],
-                "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt",
-                                                          "client_secret_basic"],
-                "tenant_region_scope": "NA", "cloud_instance_name": "microsoftonline.com"})
+            return FakeResponse(
+                200,
+                {
+                    "authorization_endpoint": base + "/oauth2/v2.0/authorize",
+                    "token_endpoint": base + "/oauth2/v2.0/token",
+                    "device_authorization_endpoint": base + "/oauth2/v2.0/devicecode",
+                    "issuer": "https://%s/%s/v2.0" % (parsed.hostname, tenant),
+                    "jwks_uri": base + "/discovery/v2.0/keys",
+                    "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+                    "scopes_supported": ["openid", "profile", "email", "offline_access"],
+                    "token_endpoint_auth_methods_supported": [
+                        "client_secret_post",
+                        "private_key_jwt",
+                        "client_secret_basic",
+                    ],
+                    "tenant_region_scope": "NA",
+                    "cloud_instance_name": "microsoftonline.com",
+                },
+            )
         return FakeResponse(404, {"error": "not_found"})
 
-    def post(self, url: str, params: Any = None, data: Any = None, headers: Any = None,
-             **kwargs: Any) -> FakeResponse:
+    def post(
+        self, url: str, params: Any = None, data: Any = None, headers: Any = None, **kwargs: Any
+    ) -> FakeResponse:
         self.posts += 1
         form = dict(parse_qsl(data)) if isinstance(data, (str, bytes)) else dict(data or {})
-        scopes = [s for s in str(form.get("scope", "")).split()
-                  if s not in ("openid", "profile", "offline_access")]
+        scopes = [
+            s for s in str(form.get("scope", "")).split() if s not in ("openid", "profile", "offline_access")
+        ]
         grant = form.get("grant_type")
         if grant == "client_credentials":
             return FakeResponse(200, app_token_response(" ".join(scopes)))
         if grant == "refresh_token":
             uid = str(form.get("refresh_token", "")).split("~")[1]
             n = int(uid.split("-")[0], 16)
-            return FakeResponse(200, user_token_response(
-                uid, username_of(n), form.get("client_id", CLIENT_ID), scopes, int(time.time())))
-        return FakeResponse(400, {"error": "unsupported_grant_type",
-                                  "error_description": "AADSTS70003: unsupported grant type"})
+            return FakeResponse(
+                200,
+                user_token_response(
+                    uid, username_of(n), form.get("client_id", CLIENT_ID), scopes, int(time.time())
+                ),
+            )
+        return FakeResponse(
+            400,
+            {"error": "unsupported_grant_type", "error_description": "AADSTS70003: unsupported grant type"},
+        )

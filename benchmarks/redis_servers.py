@@ -1,4 +1,5 @@
 """Real redis-server processes on free loopback ports, for the tests, the figures and the benchmarks."""
+
 import os
 import random
 import shutil
@@ -43,11 +44,22 @@ class RedisServer(object):
         self.port = port or free_port()
         self.password = password
         self.dir = tempfile.mkdtemp(prefix="redis-test-")
-        self.args = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1",
-                     "--dir", self.dir, "--save", "", "--daemonize", "no",
-                     "--logfile", os.path.join(self.dir, "redis.log")]
-        self.args += ["--appendonly", "yes", "--appendfsync", "always"] if persist else \
-            ["--appendonly", "no"]
+        self.args = [
+            REDIS_SERVER,
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            self.dir,
+            "--save",
+            "",
+            "--daemonize",
+            "no",
+            "--logfile",
+            os.path.join(self.dir, "redis.log"),
+        ]
+        self.args += ["--appendonly", "yes", "--appendfsync", "always"] if persist else ["--appendonly", "no"]
         if password:
             self.args += ["--requirepass", password]
         self.args += list(extra)
@@ -59,8 +71,7 @@ class RedisServer(object):
         return "redis://%s127.0.0.1:%d/0" % (auth, self.port)
 
     def start(self):
-        self.process = subprocess.Popen(self.args, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen(self.args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
@@ -94,21 +105,35 @@ class RedisCluster(object):
     """Three cluster-enabled redis-server processes joined with ``redis-cli --cluster create``."""
 
     def __init__(self):
-        cluster = ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-                   "--cluster-node-timeout", "2000"]
+        cluster = [
+            "--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            "nodes.conf",
+            "--cluster-node-timeout",
+            "2000",
+        ]
         self.nodes = [RedisServer(port=free_port(below=55000), extra=cluster) for _ in range(3)]
 
     def start(self):
         for node in self.nodes:
             node.start()
-        subprocess.run([REDIS_CLI, "--cluster", "create", "--cluster-yes"]
-                       + ["127.0.0.1:%d" % n.port for n in self.nodes],
-                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-                       timeout=60)
+        subprocess.run(
+            [REDIS_CLI, "--cluster", "create", "--cluster-yes"]
+            + ["127.0.0.1:%d" % n.port for n in self.nodes],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            timeout=60,
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            out = subprocess.run([REDIS_CLI, "-p", str(self.nodes[0].port), "cluster", "info"],
-                                 capture_output=True, text=True, timeout=10).stdout
+            out = subprocess.run(
+                [REDIS_CLI, "-p", str(self.nodes[0].port), "cluster", "info"],
+                capture_output=True,
+                text=True,
+                timeout=10,
+            ).stdout
             if "cluster_state:ok" in out:
                 return self
             time.sleep(0.1)

@@ -1,5 +1,6 @@
 """The side-by-side table: one row per figure, one column per implementation, then the
 ratio to the latest original and the target."""
+
 from __future__ import annotations
 
 from typing import Any, Callable, Dict, List, Optional, Tuple
@@ -45,8 +46,13 @@ ROWS: List[Tuple[str, str, str, str, float]] = [
     ("web request, RedisTokenCache, miss -> refresh", "ms", "distributed", "redis_miss_refresh_ms", 1),
     ("  beside: SerializableTokenCache in a Redis session, hit", "ms", "distributed", "session_hit_ms", 1),
     ("  beside: same, miss -> refresh", "ms", "distributed", "session_miss_refresh_ms", 1),
-    ("8 processes refresh one expired token, RedisTokenCache", "requests", "distributed",
-     "refresh_requests_redis", 1),
+    (
+        "8 processes refresh one expired token, RedisTokenCache",
+        "requests",
+        "distributed",
+        "refresh_requests_redis",
+        1,
+    ),
     ("  beside: a TokenCache per process", "requests", "distributed", "refresh_requests_memory", 1),
 ]
 
@@ -61,14 +67,15 @@ def _vs_latest(scenario: str, field: str, limit: float, lower_is_better: bool = 
     def check(results: Results, ours: str, latest: str) -> Optional[Tuple[float, bool]]:
         r = _ratio(_get(results, ours, scenario, field), _get(results, latest, scenario, field))
         return None if r is None else (r, r <= limit if lower_is_better else r >= limit)
+
     return check
 
 
-def _within(num: Tuple[str, str], den: Tuple[str, str], limit: float, at_least: bool = False
-            ) -> Callable:
+def _within(num: Tuple[str, str], den: Tuple[str, str], limit: float, at_least: bool = False) -> Callable:
     def check(results: Results, ours: str, latest: str) -> Optional[Tuple[float, bool]]:
         r = _ratio(_get(results, ours, *num), _get(results, ours, *den))
         return None if r is None else (r, r >= limit if at_least else r <= limit)
+
     return check
 
 
@@ -76,39 +83,54 @@ def _below(scenario: str, field: str, limit: float) -> Callable:
     def check(results: Results, ours: str, latest: str) -> Optional[Tuple[float, bool]]:
         v = _get(results, ours, scenario, field)
         return None if v is None else (v, v < limit)
+
     return check
 
 
 TARGETS: List[Tuple[str, Callable]] = [
     ("cc hit, 1 tenant: <= 0.25x latest original", _vs_latest("cc_hit_1", "us", 0.25)),
     ("cc hit, 1,000 tenants: <= 0.25x latest original", _vs_latest("cc_hit_1000", "us", 0.25)),
-    ("cc hit flat: 1,000 tenants / 1 tenant <= 1.25",
-     _within(("cc_hit_1000", "us"), ("cc_hit_1", "us"), 1.25)),
+    (
+        "cc hit flat: 1,000 tenants / 1 tenant <= 1.25",
+        _within(("cc_hit_1000", "us"), ("cc_hit_1", "us"), 1.25),
+    ),
     ("cc hit, 1,000 apps: <= 0.25x latest original", _vs_latest("cc_hit_1000_apps", "us", 0.25)),
-    ("cc hit, 1,000 apps flat: 1,000 apps / 1 app <= 1.25",
-     _within(("cc_hit_1000_apps", "us"), ("cc_hit_1", "us"), 1.25)),
-    ("cc hit, first call of an app flat: / 1 app <= 1.5",
-     _within(("cc_hit_1000_apps", "first_us"), ("cc_hit_1", "us"), 1.5)),
+    (
+        "cc hit, 1,000 apps flat: 1,000 apps / 1 app <= 1.25",
+        _within(("cc_hit_1000_apps", "us"), ("cc_hit_1", "us"), 1.25),
+    ),
+    (
+        "cc hit, first call of an app flat: / 1 app <= 1.5",
+        _within(("cc_hit_1000_apps", "first_us"), ("cc_hit_1", "us"), 1.5),
+    ),
     ("web request cycle: <= 0.25x latest original", _vs_latest("web_app_cycle", "us", 0.25)),
     ("web request cycle on a cache hit: no HTTP request", _below("web_app_cycle", "requests", 1e-9)),
-    ("cc miss: 1,000 tenants / 1 tenant <= 1.5",
-     _within(("cc_miss_1000", "us"), ("cc_miss_1", "us"), 1.5)),
+    ("cc miss: 1,000 tenants / 1 tenant <= 1.5", _within(("cc_miss_1000", "us"), ("cc_miss_1", "us"), 1.5)),
     ("silent hit at 10,000 accounts < 10 us", _below("silent_hit_10k", "us", 10.0)),
-    ("refresh: 10,000 accounts / 10 accounts <= 1.5",
-     _within(("silent_refresh_10k", "us"), ("silent_refresh_10", "us"), 1.5)),
+    (
+        "refresh: 10,000 accounts / 10 accounts <= 1.5",
+        _within(("silent_refresh_10k", "us"), ("silent_refresh_10", "us"), 1.5),
+    ),
     ("get_accounts: <= 0.25x latest original", _vs_latest("get_accounts_10k", "us", 0.25)),
-    ("serialize / compact json.dumps <= 1.3",
-     _within(("serialization_10k", "serialize_us"), ("serialization_10k", "floor_dumps_us"), 1.3)),
-    ("deserialize / json.loads <= 1.5",
-     _within(("serialization_10k", "deserialize_us"), ("serialization_10k", "floor_loads_us"), 1.5)),
-    ("first lookup after deserialize (cc): <= 2x latest original",
-     _vs_latest("first_lookup", "cc_us", 2.0)),
-    ("first lookup after deserialize (silent): <= 2x latest original",
-     _vs_latest("first_lookup", "silent_us", 2.0)),
+    (
+        "serialize / compact json.dumps <= 1.3",
+        _within(("serialization_10k", "serialize_us"), ("serialization_10k", "floor_dumps_us"), 1.3),
+    ),
+    (
+        "deserialize / json.loads <= 1.5",
+        _within(("serialization_10k", "deserialize_us"), ("serialization_10k", "floor_loads_us"), 1.5),
+    ),
+    ("first lookup after deserialize (cc): <= 2x latest original", _vs_latest("first_lookup", "cc_us", 2.0)),
+    (
+        "first lookup after deserialize (silent): <= 2x latest original",
+        _vs_latest("first_lookup", "silent_us", 2.0),
+    ),
     ("cold import: <= 0.5x latest original", _vs_latest("import", "ms", 0.5)),
     ("peak memory: <= 1.0x latest original", _vs_latest("memory_10k", "peak_mb", 1.0)),
-    ("8 threads / 1 thread throughput >= 0.8",
-     _within(("threads_8", "threads_per_s"), ("threads_8", "single_per_s"), 0.8, at_least=True)),
+    (
+        "8 threads / 1 thread throughput >= 0.8",
+        _within(("threads_8", "threads_per_s"), ("threads_8", "single_per_s"), 0.8, at_least=True),
+    ),
 ]
 
 
@@ -128,22 +150,28 @@ def render(results: Results, labels: List[str], versions: Dict[str, str]) -> str
     """Markdown tables: the figures, then the targets."""
     ours = labels[0]
     latest = labels[-1] if len(labels) > 1 else None
-    head = ["scenario", "unit"] + ["%s (%s)" % (label, versions.get(label, "?")) if label == ours else label
-                                   for label in labels]
+    head = ["scenario", "unit"] + [
+        "%s (%s)" % (label, versions.get(label, "?")) if label == ours else label for label in labels
+    ]
     if latest:
         head.append("ours / latest")
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * 2 + "--:|" * (len(head) - 2)]
     for title, unit, scenario, field, scale in ROWS:
         values = [_get(results, label, scenario, field) for label in labels]
-        cells = [_fmt(v * scale) if v is not None else _error(results, label, scenario)
-                 for v, label in zip(values, labels)]
+        cells = [
+            _fmt(v * scale) if v is not None else _error(results, label, scenario)
+            for v, label in zip(values, labels)
+        ]
         if latest:
             r = _ratio(values[0], values[-1])
             cells.append("%.2fx" % r if r is not None else "-")
         lines.append("| " + " | ".join([title, unit] + cells) + " |")
     if any(label.endswith(" 1.22.0") for label in labels[1:]):
-        lines += ["", "The original 1.22.0's acquire_token_for_client() does not look in the cache: "
-                      "its cache-hit rows are token requests to the fake identity provider."]
+        lines += [
+            "",
+            "The original 1.22.0's acquire_token_for_client() does not look in the cache: "
+            "its cache-hit rows are token requests to the fake identity provider.",
+        ]
     lines += ["", "| target | measured | met |", "|---|--:|:-:|"]
     for title, check in TARGETS:
         outcome = check(results, ours, latest) if latest or "latest" not in title else None

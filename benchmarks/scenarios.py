@@ -4,6 +4,7 @@ Each scenario takes a ``Run`` (sizes, repetitions, state files) and returns a di
 Times are medians per call, in microseconds. Standard library and msal only: this module runs
 inside each implementation's own virtual environment.
 """
+
 from __future__ import annotations
 
 import gc
@@ -61,15 +62,21 @@ def per_call_us(fn: Callable[[], Any], calls: int, repeats: int) -> float:
 
 def confidential_app(tenant: str, cache: Any, http: Any = None) -> "msal.ConfidentialClientApplication":
     return msal.ConfidentialClientApplication(
-        idp.CLIENT_ID, client_credential="bench-secret",
+        idp.CLIENT_ID,
+        client_credential="bench-secret",
         authority="https://%s/%s" % (idp.HOST, tenant),
-        http_client=http or idp.FakeIdentityProvider(), token_cache=cache)
+        http_client=http or idp.FakeIdentityProvider(),
+        token_cache=cache,
+    )
 
 
 def public_app(cache: Any, http: Any = None) -> "msal.PublicClientApplication":
     return msal.PublicClientApplication(
-        idp.CLIENT_ID, authority="https://%s/%s" % (idp.HOST, idp.USER_TENANT),
-        http_client=http or idp.FakeIdentityProvider(), token_cache=cache)
+        idp.CLIENT_ID,
+        authority="https://%s/%s" % (idp.HOST, idp.USER_TENANT),
+        http_client=http or idp.FakeIdentityProvider(),
+        token_cache=cache,
+    )
 
 
 def _expect_token(result: Any) -> Any:
@@ -89,6 +96,7 @@ def _per_token_request_us(run: Run, http: Any, call: Callable[[], Any]) -> float
 
 
 # ---------------------------------------------------------------- client credentials
+
 
 def _app_hit_pairs(cache: Any, tenants: int, tokens: int, sample: int) -> List[tuple]:
     """(app, scopes) pairs over a sample of tenants; every pair is a cache hit."""
@@ -116,6 +124,7 @@ def client_credentials_hit(run: Run, state: str, tenants: int) -> Figures:
     def call():
         app, scopes = next(it)
         return app.acquire_token_for_client(scopes)
+
     return {"us": per_call_us(call, 2000, run.repeats(15))}
 
 
@@ -128,6 +137,7 @@ def client_credentials_miss(run: Run, state: str, tenants: int) -> Figures:
     def call():
         n = next(counter)
         return _expect_token(apps[n % len(apps)].acquire_token_for_client([idp.resource_scope(n)]))
+
     for _ in range(len(apps) - 1):
         call()  # discovery
     return {"us": _per_token_request_us(run, http, call)}
@@ -152,10 +162,12 @@ def client_credentials_hit_many_apps(run: Run, state: str, tenants: int) -> Figu
 
     def call():
         return next(it).acquire_token_for_client(scopes)
+
     return {"us": per_call_us(call, 2000, run.repeats(15)), "first_us": first}
 
 
 # ---------------------------------------------------------------- silent
+
 
 def silent_hit(run: Run, state: str) -> Figures:
     cache = run.cache(state)
@@ -168,6 +180,7 @@ def silent_hit(run: Run, state: str) -> Figures:
 
     def call():
         return app.acquire_token_silent(["User.Read"], next(it))
+
     return {"us": per_call_us(call, 200, run.repeats(15))}
 
 
@@ -182,6 +195,7 @@ def silent_refresh(run: Run, state: str) -> Figures:
     def call():
         scopes = ["Files.Read.%d" % next(counter)]
         return _expect_token(app.acquire_token_silent(scopes, rng.choice(accounts)))
+
     return {"us": _per_token_request_us(run, http, call)}
 
 
@@ -207,6 +221,7 @@ def web_app_request_cycle(run: Run, state: str) -> Figures:
         if cache.has_state_changed:
             cache.serialize()
         return result
+
     cycle()  # a first web request may discover the authority
     before = http.gets + http.posts
     calls, repeats = 50, run.repeats(9)
@@ -216,14 +231,18 @@ def web_app_request_cycle(run: Run, state: str) -> Figures:
 
 # ---------------------------------------------------------------- persistence
 
+
 def serialization(run: Run, state: str) -> Figures:
     text = run.state(state)
     cache = msal.SerializableTokenCache()
     reps = run.repeats(9)
     deserialize = per_call_us(lambda: cache.deserialize(text), 1, reps)
     serialized = cache.serialize()
-    figures = {"serialize_us": per_call_us(cache.serialize, 1, reps),
-               "deserialize_us": deserialize, "bytes": len(serialized)}
+    figures = {
+        "serialize_us": per_call_us(cache.serialize, 1, reps),
+        "deserialize_us": deserialize,
+        "bytes": len(serialized),
+    }
     figures["first_use_us"] = per_call_us(lambda: _first_use(text), 1, reps)
     data = json.loads(text)
     figures["floor_dumps_us"] = per_call_us(lambda: json.dumps(data, separators=(",", ":")), 1, reps)
@@ -244,8 +263,10 @@ def first_lookup(run: Run) -> Figures:
     state: a client credentials hit among 1,000 tenants x 10 tokens, a silent hit among
     10,000 accounts (11,000 access tokens in the two states together)."""
     figures = {}
-    for name, state, make_call in (("cc_us", "apps_1000", _first_cc_hit),
-                                   ("silent_us", "users_10k", _first_silent_hit)):
+    for name, state, make_call in (
+        ("cc_us", "apps_1000", _first_cc_hit),
+        ("silent_us", "users_10k", _first_silent_hit),
+    ):
         text = run.state(state)
         cache = msal.SerializableTokenCache()
         cache.deserialize(text)
@@ -289,6 +310,7 @@ def peak_memory(run: Run, state: str) -> Figures:
 
 # ---------------------------------------------------------------- concurrency and the wire
 
+
 def threads(run: Run, state: str, count: int = 8) -> Figures:
     cache = run.cache(state)
     *pairs, _ = _app_hit_pairs(cache, 1, 10, 1)
@@ -313,6 +335,7 @@ def threads(run: Run, state: str, count: int = 8) -> Figures:
         for w in workers:
             w.join()
         return sum(out) / (time.perf_counter() - start)
+
     single = throughput(1)
     return {"single_per_s": single, "threads_per_s": throughput(count)}
 
@@ -322,13 +345,18 @@ def emulator_round_trip(run: Run) -> Figures:
     token request, on one kept-alive connection."""
     emu = run.emulator
     app = msal.ConfidentialClientApplication(
-        emu["client_id"], client_credential=emu["client_secret"], authority=emu["authority"],
-        verify=emu["ca_path"], instance_discovery=False)
+        emu["client_id"],
+        client_credential=emu["client_secret"],
+        authority=emu["authority"],
+        verify=emu["ca_path"],
+        instance_discovery=False,
+    )
     claims = json.dumps({"access_token": {"nbf": {"essential": True, "value": "1"}}})
     scopes = [emu["scope"]]
 
     def call():
         return _expect_token(app.acquire_token_for_client(scopes, claims_challenge=claims))
+
     call()
     return {"us": per_call_us(call, 20, run.repeats(6))}
 

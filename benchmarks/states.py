@@ -1,5 +1,6 @@
 """Big cache states for the benchmarks, made once through the public ``TokenCache.add`` and
 saved in the unified schema that every implementation reads with ``deserialize``."""
+
 from __future__ import annotations
 
 import os

@@ -3,6 +3,7 @@
 Usage: ``python worker.py '{"scenarios": [...], ...}'`` prints one JSON object. Run as a
 script (not ``-m``), so that ``msal`` is the one installed in that environment.
 """
+
 from __future__ import annotations
 
 import json
@@ -14,11 +15,13 @@ def main(argv: list) -> int:
     options = json.loads(argv[1])
     if options.get("make_states"):
         import states
+
         states.write(options["make_states"])
         print("{}")
         return 0
     import msal
     import scenarios
+
     run = scenarios.Run(options)
     results = {}
     for name in options["scenarios"]:

@@ -1,5 +1,6 @@
 """Sphinx configuration: the API reference comes from the package's docstrings (autodoc), the
 guides are Markdown (MyST). Build with ``sphinx-build -W -b html docs docs/_build/html``."""
+
 import os
 import re
 import sys
@@ -33,8 +34,11 @@ def _list_optional_pages(app, docname, source):
     """Fill the index's "More" table of contents with the optional pages that exist."""
     if docname != "index":
         return
-    present = [name for name in OPTIONAL_PAGES
-               if any(os.path.exists(os.path.join(HERE, name + ext)) for ext in (".md", ".rst"))]
+    present = [
+        name
+        for name in OPTIONAL_PAGES
+        if any(os.path.exists(os.path.join(HERE, name + ext)) for ext in (".md", ".rst"))
+    ]
     source[0] = source[0].replace(OPTIONAL_PAGES_MARKER, "\n".join(present))
 
 
@@ -51,25 +55,28 @@ def _link_optional_pages(app, docname, source):
         if os.path.exists(os.path.join(HERE, page + ".md")):
             return "[{}]({}{}.md)".format(text, depth, page)
         return "*{}*".format(text)
+
     source[0] = PAGE_LINK.sub(link, source[0])
 
 
 def _share_init_docs(app, what, name, obj, options, lines):
     """Both application classes accept ClientApplication's parameters: show them there too,
     so that the long parameter prose is written once, on ``ClientApplication.__init__``."""
-    if name in ("msal.PublicClientApplication.__init__",
-                "msal.ConfidentialClientApplication.__init__"):
+    if name in ("msal.PublicClientApplication.__init__", "msal.ConfidentialClientApplication.__init__"):
         from sphinx.util.docstrings import prepare_docstring
+
         shared = prepare_docstring(msal.ClientApplication.__init__.__doc__)
-        lines.extend(shared[shared.index(""):])  # Its first line speaks of the base class
+        lines.extend(shared[shared.index("") :])  # Its first line speaks of the base class
 
 
 def _render_diagrams(app):
     """Draw the diagrams from their text specifications (docs/diagrams/render.py), so an edited
     specification shows up in this build; the committed images are what it draws."""
     import importlib.util
+
     spec = importlib.util.spec_from_file_location(
-        "render_diagrams", os.path.join(HERE, "diagrams", "render.py"))
+        "render_diagrams", os.path.join(HERE, "diagrams", "render.py")
+    )
     render = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(render)
     render.write_all()
@@ -80,6 +87,5 @@ def setup(app):
     app.connect("source-read", _list_optional_pages)
     app.connect("source-read", _link_optional_pages)
     # Their content depends on which optional pages exist: read them on every build.
-    app.connect("env-get-outdated", lambda app, env, added, changed, removed: [
-        "index", "guides/migration"])
+    app.connect("env-get-outdated", lambda app, env, added, changed, removed: ["index", "guides/migration"])
     app.connect("autodoc-process-docstring", _share_init_docs)

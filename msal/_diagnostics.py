@@ -4,6 +4,7 @@ Log lines name no token, secret, code or password, ever. Personal data (username
 ids, tenant ids taken from a user's tokens) appear only when the application was created with
 ``enable_pii_log=True``; otherwise :data:`HIDDEN` stands in their place.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -5,6 +5,7 @@ keys so that a misspelt one is caught before it ships. Every key is optional
 (``total=False``): a result is either a token response or an error, and the identity provider
 may add keys of its own.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, TypedDict

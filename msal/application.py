@@ -4,6 +4,7 @@ Each public method checks its arguments, runs one flow from :mod:`msal._flows`, 
 the documented dict. Protocol details live in :mod:`msal.oauth2cli`, Microsoft rules in
 :mod:`msal._entra`, storage in :mod:`msal.token_cache`, and HTTP in :mod:`msal._http`.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -57,23 +58,28 @@ class ClientApplication(object):
     _requires_credential = False
 
     def __init__(
-            self, client_id: str,
-            client_credential: Union[str, Mapping[str, Any], None] = None,
-            authority: Union[str, AuthorityBuilder, None] = None,
-            validate_authority: bool = True,
-            token_cache: Optional[TokenCache] = None,
-            http_client: Any = None,
-            verify: Any = True, proxies: Optional[Mapping[str, str]] = None, timeout: Any = None,
-            client_claims: Optional[Mapping[str, Any]] = None,
-            app_name: Optional[str] = None, app_version: Optional[str] = None,
-            client_capabilities: Optional[List[str]] = None,
-            azure_region: Union[str, bool, None] = None,
-            exclude_scopes: Optional[List[str]] = None,
-            http_cache: Any = None,
-            instance_discovery: Optional[bool] = None,
-            allow_broker: Optional[bool] = None,
-            enable_pii_log: Optional[bool] = None,
-            oidc_authority: Optional[str] = None) -> None:
+        self,
+        client_id: str,
+        client_credential: Union[str, Mapping[str, Any], None] = None,
+        authority: Union[str, AuthorityBuilder, None] = None,
+        validate_authority: bool = True,
+        token_cache: Optional[TokenCache] = None,
+        http_client: Any = None,
+        verify: Any = True,
+        proxies: Optional[Mapping[str, str]] = None,
+        timeout: Any = None,
+        client_claims: Optional[Mapping[str, Any]] = None,
+        app_name: Optional[str] = None,
+        app_version: Optional[str] = None,
+        client_capabilities: Optional[List[str]] = None,
+        azure_region: Union[str, bool, None] = None,
+        exclude_scopes: Optional[List[str]] = None,
+        http_cache: Any = None,
+        instance_discovery: Optional[bool] = None,
+        allow_broker: Optional[bool] = None,
+        enable_pii_log: Optional[bool] = None,
+        oidc_authority: Optional[str] = None,
+    ) -> None:
         """Create an application object.
 
         The constructor makes no network request: the authority is discovered, and checked, on
@@ -260,8 +266,10 @@ class ClientApplication(object):
         :raises ValueError: for a malformed ``client_id``, ``client_credential`` or ``authority``.
         """
         if client_credential is None and self._requires_credential:
-            raise ValueError("A confidential client application needs a client_credential: a "
-                             "secret, a certificate dict or a client_assertion")
+            raise ValueError(
+                "A confidential client application needs a client_credential: a "
+                "secret, a certificate dict or a client_assertion"
+            )
         if not isinstance(client_id, str) or not client_id.strip():
             raise ValueError("client_id must be the non-empty application (client) id string")
         if client_claims is not None and not isinstance(client_claims, Mapping):
@@ -270,25 +278,36 @@ class ClientApplication(object):
         self.client_credential = client_credential
         if oidc_authority is not None and authority is not None:
             raise ValueError("You can not provide both authority and oidc_authority")
-        self.authority = _authority_of(authority) if oidc_authority is None \
-            else parse_oidc_authority(oidc_authority)
+        self.authority = (
+            _authority_of(authority) if oidc_authority is None else parse_oidc_authority(oidc_authority)
+        )
         cache = _checked_cache(token_cache) if token_cache is not None else TokenCache()
-        self.http_client = http_client if http_client is not None else _default_http_client(
-            verify, proxies, timeout)
+        self.http_client = (
+            http_client if http_client is not None else _default_http_client(verify, proxies, timeout)
+        )
         self._http_cache = http_cache if http_cache is not None else {}
         self._allow_broker = allow_broker
         self._enable_pii_log = bool(enable_pii_log)
         self._used_states = auth_code.UsedStates()
         now = time.time  # The one clock of this application's services
         self._ctx = _context(
-            AppConfig(client_id=client_id, authority=self.authority,
-                      base_headers=telemetry.base_headers(app_name, app_version),
-                      capabilities=claims_rules.capabilities_claims(client_capabilities),
-                      exclude_scopes=tuple(scope_rules.check_exclusions(exclude_scopes)),
-                      pii_log=self._enable_pii_log),
-            cache, self.http_client, self._http_cache, validate_authority, instance_discovery,
+            AppConfig(
+                client_id=client_id,
+                authority=self.authority,
+                base_headers=telemetry.base_headers(app_name, app_version),
+                capabilities=claims_rules.capabilities_claims(client_capabilities),
+                exclude_scopes=tuple(scope_rules.check_exclusions(exclude_scopes)),
+                pii_log=self._enable_pii_log,
+            ),
+            cache,
+            self.http_client,
+            self._http_cache,
+            validate_authority,
+            instance_discovery,
             _client_auth(client_id, client_credential, client_claims, now),
-            RegionResolver(azure_region, self.http_client), now)
+            RegionResolver(azure_region, self.http_client),
+            now,
+        )
 
     @property
     def token_cache(self) -> TokenCache:
@@ -302,24 +321,34 @@ class ClientApplication(object):
     def token_cache(self, cache: TokenCache) -> None:
         self._ctx = dataclasses.replace(self._ctx, cache=_checked_cache(cache))
 
-    def _claims(self, claims_challenge: Optional[str],
-                forwarded_client_claims: Optional[str]) -> Optional[str]:
+    def _claims(
+        self, claims_challenge: Optional[str], forwarded_client_claims: Optional[str]
+    ) -> Optional[str]:
         """The claims challenge a flow is given, with any client-forwarded claims merged in."""
-        return claims_rules.with_forwarded(self._ctx.config.capabilities, claims_challenge,
-                                           forwarded_client_claims)
+        return claims_rules.with_forwarded(
+            self._ctx.config.capabilities, claims_challenge, forwarded_client_claims
+        )
 
     def __repr__(self) -> str:
         return "{}(client_id={!r}, authority={!r})".format(
-            type(self).__name__, self.client_id, self.authority.url)
+            type(self).__name__, self.client_id, self.authority.url
+        )
 
     # ---- Authorization code flow -----------------------------------------------------
 
     def get_authorization_request_url(
-            self, scopes: List[str], login_hint: Optional[str] = None, state: Optional[str] = None,
-            redirect_uri: Optional[str] = None, response_type: str = "code",
-            prompt: Optional[str] = None, nonce: Optional[str] = None,
-            domain_hint: Optional[str] = None, claims_challenge: Optional[str] = None,
-            **kwargs: Any) -> str:
+        self,
+        scopes: List[str],
+        login_hint: Optional[str] = None,
+        state: Optional[str] = None,
+        redirect_uri: Optional[str] = None,
+        response_type: str = "code",
+        prompt: Optional[str] = None,
+        nonce: Optional[str] = None,
+        domain_hint: Optional[str] = None,
+        claims_challenge: Optional[str] = None,
+        **kwargs: Any,
+    ) -> str:
         """Build the URL that starts an authorization code grant.
 
         :meth:`initiate_auth_code_flow` does the same with PKCE, ``state`` and ``nonce`` handled
@@ -348,16 +377,32 @@ class ClientApplication(object):
         :returns: The authorization URL, a string.
         """
         return auth_code.authorization_request_url(
-            self._ctx, scopes, redirect_uri=redirect_uri, response_type=response_type,
-            state=state, nonce=nonce, prompt=prompt, login_hint=login_hint,
-            domain_hint=domain_hint, claims_challenge=claims_challenge, extra=kwargs)
+            self._ctx,
+            scopes,
+            redirect_uri=redirect_uri,
+            response_type=response_type,
+            state=state,
+            nonce=nonce,
+            prompt=prompt,
+            login_hint=login_hint,
+            domain_hint=domain_hint,
+            claims_challenge=claims_challenge,
+            extra=kwargs,
+        )
 
     def initiate_auth_code_flow(
-            self, scopes: List[str], redirect_uri: Optional[str] = None,
-            state: Optional[str] = None, prompt: Optional[str] = None,
-            login_hint: Optional[str] = None, domain_hint: Optional[str] = None,
-            claims_challenge: Optional[str] = None, max_age: Optional[int] = None,
-            response_mode: Optional[str] = None, **kwargs: Any) -> Dict[str, Any]:
+        self,
+        scopes: List[str],
+        redirect_uri: Optional[str] = None,
+        state: Optional[str] = None,
+        prompt: Optional[str] = None,
+        login_hint: Optional[str] = None,
+        domain_hint: Optional[str] = None,
+        claims_challenge: Optional[str] = None,
+        max_age: Optional[int] = None,
+        response_mode: Optional[str] = None,
+        **kwargs: Any,
+    ) -> Dict[str, Any]:
         """Start an authorization code flow (with PKCE, ``state`` and ``nonce``).
 
         When the response reaches your ``redirect_uri``, complete the flow with
@@ -399,13 +444,26 @@ class ClientApplication(object):
             :meth:`acquire_token_by_auth_code_flow`.
         """
         return auth_code.initiate(
-            self._ctx, scopes, redirect_uri=redirect_uri, state=state, prompt=prompt,
-            login_hint=login_hint, domain_hint=domain_hint, claims_challenge=claims_challenge,
-            max_age=max_age, response_mode=response_mode, extra=kwargs)
+            self._ctx,
+            scopes,
+            redirect_uri=redirect_uri,
+            state=state,
+            prompt=prompt,
+            login_hint=login_hint,
+            domain_hint=domain_hint,
+            claims_challenge=claims_challenge,
+            max_age=max_age,
+            response_mode=response_mode,
+            extra=kwargs,
+        )
 
     def acquire_token_by_auth_code_flow(
-            self, auth_code_flow: Dict[str, Any], auth_response: Mapping[str, Any],
-            scopes: Optional[List[str]] = None, **kwargs: Any) -> TokenResult:
+        self,
+        auth_code_flow: Dict[str, Any],
+        auth_response: Mapping[str, Any],
+        scopes: Optional[List[str]] = None,
+        **kwargs: Any,
+    ) -> TokenResult:
         """Check the response that came back to the redirect URI, then redeem its code for tokens.
 
         The ``state`` and the ID token's ``nonce`` are checked against the flow for you.
@@ -438,13 +496,20 @@ class ClientApplication(object):
                         pass  # ignore it
                     return redirect(url_for("index"))
         """
-        return auth_code.acquire_by_flow(self._ctx, self._used_states, auth_code_flow,
-                                         auth_response, scopes=scopes)
+        return auth_code.acquire_by_flow(
+            self._ctx, self._used_states, auth_code_flow, auth_response, scopes=scopes
+        )
 
     def acquire_token_by_authorization_code(
-            self, code: str, scopes: List[str], redirect_uri: Optional[str] = None,
-            nonce: Optional[str] = None, claims_challenge: Optional[str] = None,
-            forwarded_client_claims: Optional[str] = None, **kwargs: Any) -> TokenResult:
+        self,
+        code: str,
+        scopes: List[str],
+        redirect_uri: Optional[str] = None,
+        nonce: Optional[str] = None,
+        claims_challenge: Optional[str] = None,
+        forwarded_client_claims: Optional[str] = None,
+        **kwargs: Any,
+    ) -> TokenResult:
         """Redeem an authorization code: the second half of the authorization code grant.
 
         Use it with a URL from :meth:`get_authorization_request_url`; the
@@ -468,8 +533,13 @@ class ClientApplication(object):
             ``"error"`` and usually ``"error_description"``.
         """
         return auth_code.redeem_code(
-            self._ctx, code, scopes, redirect_uri=redirect_uri, expected_nonce=nonce,
-            claims_challenge=self._claims(claims_challenge, forwarded_client_claims))
+            self._ctx,
+            code,
+            scopes,
+            redirect_uri=redirect_uri,
+            expected_nonce=nonce,
+            claims_challenge=self._claims(claims_challenge, forwarded_client_claims),
+        )
 
     # ---- Accounts ----------------------------------------------------------------------
 
@@ -485,7 +555,8 @@ class ClientApplication(object):
         if username is not None and not isinstance(username, str):
             raise ValueError("username must be a string")
         return self.token_cache.find_accounts(
-            environments=self._ctx.discovery.aliases(self.authority), username=username)
+            environments=self._ctx.discovery.aliases(self.authority), username=username
+        )
 
     def remove_account(self, account: Account) -> None:
         """Sign the account out of this application: forget its tokens and the account from the cache.
@@ -497,15 +568,22 @@ class ClientApplication(object):
         self.token_cache.remove_account_data(
             home_account_id=account["home_account_id"],
             environments=self._ctx.discovery.aliases(self.authority),
-            client_id=self.client_id)
+            client_id=self.client_id,
+        )
 
     # ---- Silent ------------------------------------------------------------------------
 
     def acquire_token_silent(
-            self, scopes: List[str], account: Optional[Account], authority: Optional[str] = None,
-            force_refresh: bool = False, claims_challenge: Optional[str] = None,
-            forwarded_client_claims: Optional[str] = None, auth_scheme: Any = None,
-            **kwargs: Any) -> Optional[TokenResult]:
+        self,
+        scopes: List[str],
+        account: Optional[Account],
+        authority: Optional[str] = None,
+        force_refresh: bool = False,
+        claims_challenge: Optional[str] = None,
+        forwarded_client_claims: Optional[str] = None,
+        auth_scheme: Any = None,
+        **kwargs: Any,
+    ) -> Optional[TokenResult]:
         """Get an access token for the account without asking the user.
 
         The token comes from the cache, or, when no valid access token is there, from a refresh
@@ -532,16 +610,28 @@ class ClientApplication(object):
             could provide a token; otherwise ``None``.
         """
         result = self.acquire_token_silent_with_error(
-            scopes, account, authority=authority, force_refresh=force_refresh,
-            claims_challenge=claims_challenge, forwarded_client_claims=forwarded_client_claims,
-            auth_scheme=auth_scheme, **kwargs)
+            scopes,
+            account,
+            authority=authority,
+            force_refresh=force_refresh,
+            claims_challenge=claims_challenge,
+            forwarded_client_claims=forwarded_client_claims,
+            auth_scheme=auth_scheme,
+            **kwargs,
+        )
         return result if result and "error" not in result else None
 
     def acquire_token_silent_with_error(
-            self, scopes: List[str], account: Optional[Account], authority: Optional[str] = None,
-            force_refresh: bool = False, claims_challenge: Optional[str] = None,
-            forwarded_client_claims: Optional[str] = None, auth_scheme: Any = None,
-            **kwargs: Any) -> Optional[TokenResult]:
+        self,
+        scopes: List[str],
+        account: Optional[Account],
+        authority: Optional[str] = None,
+        force_refresh: bool = False,
+        claims_challenge: Optional[str] = None,
+        forwarded_client_claims: Optional[str] = None,
+        auth_scheme: Any = None,
+        **kwargs: Any,
+    ) -> Optional[TokenResult]:
         """Get an access token for the account without asking the user, and tell why it failed.
 
         Like :meth:`acquire_token_silent` (cached access token, else a refresh token redeemed),
@@ -570,13 +660,18 @@ class ClientApplication(object):
             with ``"error"`` when a refresh was tried and failed.
         """
         refuse_auth_scheme(auth_scheme)
-        return silent.acquire(self._ctx, scopes, account, authority=authority,
-                              force_refresh=force_refresh,
-                              claims_challenge=self._claims(claims_challenge,
-                                                             forwarded_client_claims))
+        return silent.acquire(
+            self._ctx,
+            scopes,
+            account,
+            authority=authority,
+            force_refresh=force_refresh,
+            claims_challenge=self._claims(claims_challenge, forwarded_client_claims),
+        )
 
-    def acquire_token_by_refresh_token(self, refresh_token: str, scopes: List[str],
-                                       **kwargs: Any) -> TokenResult:
+    def acquire_token_by_refresh_token(
+        self, refresh_token: str, scopes: List[str], **kwargs: Any
+    ) -> TokenResult:
         """Redeem a refresh token obtained elsewhere, to bring it into MSAL.
 
         Only for migration: an app that kept refresh tokens of its own (for instance from ADAL)
@@ -594,9 +689,14 @@ class ClientApplication(object):
         return migration.acquire(self._ctx, refresh_token, scopes)
 
     def acquire_token_by_username_password(
-            self, username: str, password: str, scopes: List[str],
-            claims_challenge: Optional[str] = None, auth_scheme: Any = None,
-            **kwargs: Any) -> TokenResult:
+        self,
+        username: str,
+        password: str,
+        scopes: List[str],
+        claims_challenge: Optional[str] = None,
+        auth_scheme: Any = None,
+        **kwargs: Any,
+    ) -> TokenResult:
         """Get a token with the user's name and password (the resource owner password grant).
 
         Discouraged: the app sees the password, and the grant fails for accounts that need
@@ -618,7 +718,8 @@ class ClientApplication(object):
         """
         refuse_auth_scheme(auth_scheme)
         return username_password.acquire(
-            self._ctx, username, password, scopes, claims_challenge=claims_challenge)
+            self._ctx, username, password, scopes, claims_challenge=claims_challenge
+        )
 
     def is_pop_supported(self) -> bool:
         """Whether this application can get Proof-of-Possession tokens: never here, since
@@ -637,11 +738,17 @@ class PublicClientApplication(ClientApplication):
     CONSOLE_WINDOW_HANDLE = object()  # parent_window_handle of a console app (for a broker)
     DEVICE_FLOW_CORRELATION_ID = "_correlation_id"  # The device flow's key for its request id
 
-    def __init__(self, client_id: str, client_credential: Any = None, *,
-                 enable_broker_on_windows: Optional[bool] = None,
-                 enable_broker_on_mac: Optional[bool] = None,
-                 enable_broker_on_linux: Optional[bool] = None,
-                 enable_broker_on_wsl: Optional[bool] = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        client_id: str,
+        client_credential: Any = None,
+        *,
+        enable_broker_on_windows: Optional[bool] = None,
+        enable_broker_on_mac: Optional[bool] = None,
+        enable_broker_on_linux: Optional[bool] = None,
+        enable_broker_on_wsl: Optional[bool] = None,
+        **kwargs: Any,
+    ) -> None:
         """Create a public client application. ``client_credential`` must be left ``None``.
 
         The other keyword arguments are those of :class:`ClientApplication`.
@@ -656,17 +763,28 @@ class PublicClientApplication(ClientApplication):
             raise ValueError("A public client application must not have a client_credential")
         super().__init__(client_id, client_credential=None, **kwargs)
         self._enable_broker = {
-            "windows": enable_broker_on_windows, "mac": enable_broker_on_mac,
-            "linux": enable_broker_on_linux, "wsl": enable_broker_on_wsl}
+            "windows": enable_broker_on_windows,
+            "mac": enable_broker_on_mac,
+            "linux": enable_broker_on_linux,
+            "wsl": enable_broker_on_wsl,
+        }
 
     def acquire_token_interactive(
-            self, scopes: List[str], prompt: Optional[str] = None,
-            login_hint: Optional[str] = None, domain_hint: Optional[str] = None,
-            claims_challenge: Optional[str] = None, timeout: Optional[float] = None,
-            port: Optional[int] = None, extra_scopes_to_consent: Optional[List[str]] = None,
-            max_age: Optional[int] = None, parent_window_handle: Optional[int] = None,
-            on_before_launching_ui: Optional[Callable[..., Any]] = None,
-            auth_scheme: Any = None, **kwargs: Any) -> TokenResult:
+        self,
+        scopes: List[str],
+        prompt: Optional[str] = None,
+        login_hint: Optional[str] = None,
+        domain_hint: Optional[str] = None,
+        claims_challenge: Optional[str] = None,
+        timeout: Optional[float] = None,
+        port: Optional[int] = None,
+        extra_scopes_to_consent: Optional[List[str]] = None,
+        max_age: Optional[int] = None,
+        parent_window_handle: Optional[int] = None,
+        on_before_launching_ui: Optional[Callable[..., Any]] = None,
+        auth_scheme: Any = None,
+        **kwargs: Any,
+    ) -> TokenResult:
         """Sign the user in through the system's web browser, and get tokens.
 
         MSAL opens the authorization URL in the browser and waits for the answer on a loopback
@@ -709,15 +827,25 @@ class PublicClientApplication(ClientApplication):
         """
         refuse_auth_scheme(auth_scheme)
         from ._flows import interactive  # Loads http.server and webbrowser only when needed
-        return interactive.acquire(
-            self._ctx, self._used_states, scopes, prompt=prompt, login_hint=login_hint,
-            domain_hint=domain_hint, claims_challenge=claims_challenge, timeout=timeout,
-            port=port, extra_scopes_to_consent=extra_scopes_to_consent, max_age=max_age,
-            on_before_launching_ui=on_before_launching_ui)
 
-    def initiate_device_flow(self, scopes: Optional[List[str]] = None, *,
-                             claims_challenge: Optional[str] = None,
-                             **kwargs: Any) -> Dict[str, Any]:
+        return interactive.acquire(
+            self._ctx,
+            self._used_states,
+            scopes,
+            prompt=prompt,
+            login_hint=login_hint,
+            domain_hint=domain_hint,
+            claims_challenge=claims_challenge,
+            timeout=timeout,
+            port=port,
+            extra_scopes_to_consent=extra_scopes_to_consent,
+            max_age=max_age,
+            on_before_launching_ui=on_before_launching_ui,
+        )
+
+    def initiate_device_flow(
+        self, scopes: Optional[List[str]] = None, *, claims_challenge: Optional[str] = None, **kwargs: Any
+    ) -> Dict[str, Any]:
         """Start a device code flow, to finish with :meth:`acquire_token_by_device_flow`.
 
         :param list[str] scopes: Scopes of the protected API.
@@ -730,9 +858,13 @@ class PublicClientApplication(ClientApplication):
         return device_code.initiate(self._ctx, scopes, claims_challenge=claims_challenge)
 
     def acquire_token_by_device_flow(
-            self, flow: Dict[str, Any], claims_challenge: Optional[str] = None, *,
-            exit_condition: Optional[Callable[[Dict[str, Any]], bool]] = None,
-            **kwargs: Any) -> TokenResult:
+        self,
+        flow: Dict[str, Any],
+        claims_challenge: Optional[str] = None,
+        *,
+        exit_condition: Optional[Callable[[Dict[str, Any]], bool]] = None,
+        **kwargs: Any,
+    ) -> TokenResult:
         """Wait for the user to finish the device code flow, then return the tokens.
 
         The method polls the token endpoint at the interval the server asked for and blocks the
@@ -748,8 +880,9 @@ class PublicClientApplication(ClientApplication):
             ``"error"`` and usually ``"error_description"`` (such as ``expired_token`` or
             ``authorization_declined``).
         """
-        return device_code.acquire(self._ctx, flow, claims_challenge=claims_challenge,
-                                   exit_condition=exit_condition)
+        return device_code.acquire(
+            self._ctx, flow, claims_challenge=claims_challenge, exit_condition=exit_condition
+        )
 
 
 class ConfidentialClientApplication(ClientApplication):
@@ -763,10 +896,14 @@ class ConfidentialClientApplication(ClientApplication):
 
     _requires_credential = True
 
-    def acquire_token_for_client(self, scopes: List[str], claims_challenge: Optional[str] = None,
-                                 fmi_path: Optional[str] = None,
-                                 forwarded_client_claims: Optional[str] = None,
-                                 **kwargs: Any) -> TokenResult:
+    def acquire_token_for_client(
+        self,
+        scopes: List[str],
+        claims_challenge: Optional[str] = None,
+        fmi_path: Optional[str] = None,
+        forwarded_client_claims: Optional[str] = None,
+        **kwargs: Any,
+    ) -> TokenResult:
         """Get a token for the application itself, not for a user (client credentials grant).
 
         A valid token in the cache is returned as it is; otherwise MSAL asks the identity
@@ -791,23 +928,32 @@ class ConfidentialClientApplication(ClientApplication):
             ``"error"`` and usually ``"error_description"``.
         """
         return client_credentials.acquire(
-            self._ctx, scopes, claims_challenge=claims_challenge, fmi_path=fmi_path,
-            forwarded_client_claims=forwarded_client_claims)
+            self._ctx,
+            scopes,
+            claims_challenge=claims_challenge,
+            fmi_path=fmi_path,
+            forwarded_client_claims=forwarded_client_claims,
+        )
 
     def remove_tokens_for_client(self) -> None:
         """Forget the tokens :meth:`acquire_token_for_client` cached for this client (its
         app-only access tokens, in every tenant); users' tokens stay."""
         cache = self.token_cache
         aliases = self._ctx.discovery.aliases(self._ctx.config.authority)
-        for entry in cache.find(cache.CredentialType.ACCESS_TOKEN,
-                                query={"client_id": self.client_id}):
+        for entry in cache.find(cache.CredentialType.ACCESS_TOKEN, query={"client_id": self.client_id}):
             if not entry.get("home_account_id") and entry.get("environment") in aliases:
                 cache.remove_at(entry)
 
     def acquire_token_by_user_federated_identity_credential(
-            self, scopes: List[str], assertion: str, username: Optional[str] = None,
-            user_object_id: Optional[str] = None, claims_challenge: Optional[str] = None,
-            forwarded_client_claims: Optional[str] = None, **kwargs: Any) -> TokenResult:
+        self,
+        scopes: List[str],
+        assertion: str,
+        username: Optional[str] = None,
+        user_object_id: Optional[str] = None,
+        claims_challenge: Optional[str] = None,
+        forwarded_client_claims: Optional[str] = None,
+        **kwargs: Any,
+    ) -> TokenResult:
         """Get a token for a user with a federated identity credential (the ``user_fic``
         grant), as an agent acting for that user does (from later msal versions).
 
@@ -826,13 +972,22 @@ class ConfidentialClientApplication(ClientApplication):
             ``user_object_id``.
         """
         return user_fic.acquire(
-            self._ctx, scopes, assertion, username=username, user_object_id=user_object_id,
-            claims_challenge=self._claims(claims_challenge, forwarded_client_claims))
+            self._ctx,
+            scopes,
+            assertion,
+            username=username,
+            user_object_id=user_object_id,
+            claims_challenge=self._claims(claims_challenge, forwarded_client_claims),
+        )
 
-    def acquire_token_on_behalf_of(self, user_assertion: str, scopes: List[str],
-                                   claims_challenge: Optional[str] = None,
-                                   forwarded_client_claims: Optional[str] = None,
-                                   **kwargs: Any) -> TokenResult:
+    def acquire_token_on_behalf_of(
+        self,
+        user_assertion: str,
+        scopes: List[str],
+        claims_challenge: Optional[str] = None,
+        forwarded_client_claims: Optional[str] = None,
+        **kwargs: Any,
+    ) -> TokenResult:
         """Exchange the user's token this web API received for a token to a downstream API (on-behalf-of).
 
         This app is a middle-tier service called with an access token for a user; it uses that
@@ -853,22 +1008,40 @@ class ConfidentialClientApplication(ClientApplication):
             ``"error"`` and usually ``"error_description"``.
         """
         return on_behalf_of.acquire(
-            self._ctx, user_assertion, scopes,
-            claims_challenge=self._claims(claims_challenge, forwarded_client_claims))
+            self._ctx,
+            user_assertion,
+            scopes,
+            claims_challenge=self._claims(claims_challenge, forwarded_client_claims),
+        )
 
 
-def _context(config: AppConfig, cache: TokenCache, http_client: Any, http_cache: Any,
-             validate_authority: bool, instance_discovery: Optional[bool],
-             client_auth: ClientAuth, region: RegionResolver,
-             now: Callable[[], float]) -> AppContext:
+def _context(
+    config: AppConfig,
+    cache: TokenCache,
+    http_client: Any,
+    http_cache: Any,
+    validate_authority: bool,
+    instance_discovery: Optional[bool],
+    client_auth: ClientAuth,
+    region: RegionResolver,
+    now: Callable[[], float],
+) -> AppContext:
     """The services of an application wired together, all on one clock."""
     throttled = ThrottledHttpClient(
-        http_client, http_cache, now=now,  # Polls repeat; a password error may name the user
-        never_replay=never_replay_grants(device_code.DEVICE_CODE_GRANT, "password"))
+        http_client,
+        http_cache,
+        now=now,  # Polls repeat; a password error may name the user
+        never_replay=never_replay_grants(device_code.DEVICE_CODE_GRANT, "password"),
+    )
     return AppContext(
-        config=config, cache=cache, http=throttled,
+        config=config,
+        cache=cache,
+        http=throttled,
         discovery=Discovery(throttled, validate_authority, instance_discovery, http_cache, now=now),
-        client_auth=client_auth, region=region, now=now)
+        client_auth=client_auth,
+        region=region,
+        now=now,
+    )
 
 
 def _authority_of(authority: Union[str, AuthorityBuilder, None]) -> Authority:
@@ -891,11 +1064,13 @@ def _checked_cache(cache: Any) -> TokenCache:
 
 def _default_http_client(verify: Any, proxies: Any, timeout: Any) -> Any:
     from ._http.requests_client import RequestsHttpClient
+
     return RequestsHttpClient(verify=verify, proxies=proxies, timeout=timeout)
 
 
-def _client_auth(client_id: str, credential: Any, client_claims: Any,
-                 now: Callable[[], float] = time.time) -> ClientAuth:
+def _client_auth(
+    client_id: str, credential: Any, client_claims: Any, now: Callable[[], float] = time.time
+) -> ClientAuth:
     """The client authentication a credential calls for; ``ValueError`` if it is malformed."""
     if credential is None:
         return ClientAuth()
@@ -904,8 +1079,9 @@ def _client_auth(client_id: str, credential: Any, client_claims: Any,
             raise ValueError("client_credential must not be an empty string")
         return SecretAuth(credential)
     if not isinstance(credential, Mapping):
-        raise ValueError("client_credential must be a secret string or a dict, not {}".format(
-            type(credential).__name__))
+        raise ValueError(
+            "client_credential must be a secret string or a dict, not {}".format(type(credential).__name__)
+        )
     if "client_assertion" in credential:
         assertion = credential["client_assertion"]
         if not (isinstance(assertion, str) and assertion) and not callable(assertion):
@@ -913,9 +1089,17 @@ def _client_auth(client_id: str, credential: Any, client_claims: Any,
         return AssertionAuth(assertion)
     missing = [k for k in ("private_key", "thumbprint") if not credential.get(k)]
     if missing:
-        raise ValueError("A certificate client_credential needs {}; got keys {}".format(
-            " and ".join(repr(k) for k in missing), sorted(credential)))
+        raise ValueError(
+            "A certificate client_credential needs {}; got keys {}".format(
+                " and ".join(repr(k) for k in missing), sorted(credential)
+            )
+        )
     return PrivateKeyJwtAuth(
-        client_id, credential["private_key"], credential["thumbprint"],
+        client_id,
+        credential["private_key"],
+        credential["thumbprint"],
         public_certificate=credential.get("public_certificate"),
-        passphrase=credential.get("passphrase"), extra_claims=client_claims, now=now)
+        passphrase=credential.get("passphrase"),
+        extra_claims=client_claims,
+        now=now,
+    )

@@ -4,6 +4,7 @@ A PoP token is bound to one HTTP request (method, URL and the resource's nonce).
 can sign such requests, and this package ships none: a call given an ``auth_scheme`` answers
 with a clear error instead of handing out a bearer token the caller did not ask for.
 """
+
 from __future__ import annotations
 
 from typing import Optional, Tuple
@@ -19,8 +20,9 @@ class PopAuthScheme(object):
     HTTP_DELETE = "DELETE"
     HTTP_PATCH = "PATCH"
 
-    def __init__(self, http_method: Optional[str] = None, url: Optional[str] = None,
-                 nonce: Optional[str] = None) -> None:
+    def __init__(
+        self, http_method: Optional[str] = None, url: Optional[str] = None, nonce: Optional[str] = None
+    ) -> None:
         """Describe the request a PoP token is for; all three parameters are required.
 
         :param str http_method: An upper-case HTTP verb such as ``"GET"``, as the signed HTTP
@@ -31,8 +33,10 @@ class PopAuthScheme(object):
         if not (http_method and url and nonce):
             raise ValueError("All http_method, url and nonce are required parameters")
         if http_method != http_method.upper():
-            raise ValueError("http_method must be upper case, such as 'GET' (draft-ietf-oauth-"
-                             "signed-http-request-03, section 3)")
+            raise ValueError(
+                "http_method must be upper case, such as 'GET' (draft-ietf-oauth-"
+                "signed-http-request-03, section 3)"
+            )
         self._http_method = http_method
         self._url = urlparse(url)
         self._nonce = nonce
@@ -51,4 +55,5 @@ def unsupported(auth_scheme: object) -> None:
     if auth_scheme is not None:
         raise ValueError(
             "auth_scheme (Proof-of-Possession tokens) needs a broker, and this package ships "
-            "none; leave auth_scheme unset to get a bearer token")
+            "none; leave auth_scheme unset to get a bearer token"
+        )

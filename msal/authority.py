@@ -4,6 +4,7 @@
 immutable form the rest of the library works with; parsing does no I/O (discovery lives in
 ``msal._entra.discovery``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,20 +20,31 @@ AZURE_GOV_DE = "login.sovcloud-identity.de"
 AZURE_GOV_SG = "login.sovcloud-identity.sg"
 
 WORLD_WIDE = "login.microsoftonline.com"  # Where instance discovery is asked
-WELL_KNOWN_AUTHORITY_HOSTS = frozenset([
-    WORLD_WIDE, "login.windows.net", "login.microsoft.com", "sts.windows.net",
-    AZURE_CHINA, "login.partner.microsoftonline.cn",
-    "login-us.microsoftonline.com", AZURE_US_GOVERNMENT,
-    "login.microsoftonline.de", "login.usgovcloudapi.net",
-    AZURE_GOV_FR, AZURE_GOV_DE, AZURE_GOV_SG,
-])
-WELL_KNOWN_B2C_HOST_SUFFIXES = (
-    ".b2clogin.com", ".b2clogin.cn", ".b2clogin.us", ".b2clogin.de")
+WELL_KNOWN_AUTHORITY_HOSTS = frozenset(
+    [
+        WORLD_WIDE,
+        "login.windows.net",
+        "login.microsoft.com",
+        "sts.windows.net",
+        AZURE_CHINA,
+        "login.partner.microsoftonline.cn",
+        "login-us.microsoftonline.com",
+        AZURE_US_GOVERNMENT,
+        "login.microsoftonline.de",
+        "login.usgovcloudapi.net",
+        AZURE_GOV_FR,
+        AZURE_GOV_DE,
+        AZURE_GOV_SG,
+    ]
+)
+WELL_KNOWN_B2C_HOST_SUFFIXES = (".b2clogin.com", ".b2clogin.cn", ".b2clogin.us", ".b2clogin.de")
 CIAM_HOST_SUFFIX = ".ciamlogin.com"
 WELL_KNOWN_B2C_HOSTS = [s.lstrip(".") for s in WELL_KNOWN_B2C_HOST_SUFFIXES + (CIAM_HOST_SUFFIX,)]
-_EXPECTED = ("Expected an https URL such as https://login.microsoftonline.com/<tenant>, "
-             "https://<host>/adfs, https://<tenant>.b2clogin.com/<tenant>.onmicrosoft.com/<policy> "
-             "or https://<tenant>.ciamlogin.com")
+_EXPECTED = (
+    "Expected an https URL such as https://login.microsoftonline.com/<tenant>, "
+    "https://<host>/adfs, https://<tenant>.b2clogin.com/<tenant>.onmicrosoft.com/<policy> "
+    "or https://<tenant>.ciamlogin.com"
+)
 
 
 class AuthorityBuilder(object):
@@ -54,9 +66,9 @@ class AuthorityBuilder(object):
 class Authority(object):
     """A parsed authority. ``instance`` keeps any port; ``environment`` (the cache's) does not."""
 
-    instance: str       # host[:port]
-    tenant: str         # first path segment: GUID, domain, common, organizations, consumers, adfs
-    kind: str           # "aad", "adfs", "b2c", "ciam" or "oidc" (any OpenID Connect provider)
+    instance: str  # host[:port]
+    tenant: str  # first path segment: GUID, domain, common, organizations, consumers, adfs
+    kind: str  # "aad", "adfs", "b2c", "ciam" or "oidc" (any OpenID Connect provider)
     path: Tuple[str, ...]  # every path segment (a B2C authority also carries its policy)
 
     @property
@@ -65,8 +77,11 @@ class Authority(object):
 
     @property
     def environment(self) -> str:
-        return self.instance.split(":")[0].lower() if not self.instance.startswith("[") \
+        return (
+            self.instance.split(":")[0].lower()
+            if not self.instance.startswith("[")
             else self.instance.rsplit(":", 1)[0].lower()
+        )
 
     @property
     def is_adfs(self) -> bool:
@@ -92,8 +107,9 @@ def parse_authority(authority: Union[str, AuthorityBuilder, None]) -> Authority:
     if isinstance(authority, AuthorityBuilder):
         authority = str(authority)
     if not isinstance(authority, str):
-        raise ValueError("authority must be a string URL, not {}. {}".format(
-            type(authority).__name__, _EXPECTED))
+        raise ValueError(
+            "authority must be a string URL, not {}. {}".format(type(authority).__name__, _EXPECTED)
+        )
     parsed = urlparse(authority.strip())
     if parsed.scheme != "https":
         raise ValueError("authority must use https, got {!r}. {}".format(authority, _EXPECTED))
@@ -108,7 +124,7 @@ def parse_authority(authority: Union[str, AuthorityBuilder, None]) -> Authority:
     host = parsed.hostname.lower()
     segments = tuple(s for s in parsed.path.split("/") if s)
     if host.endswith(CIAM_HOST_SUFFIX) and not segments:
-        segments = (host[:-len(CIAM_HOST_SUFFIX)] + ".onmicrosoft.com",)
+        segments = (host[: -len(CIAM_HOST_SUFFIX)] + ".onmicrosoft.com",)
     if not segments:
         raise ValueError("authority {!r} has no tenant. {}".format(authority, _EXPECTED))
     return Authority(instance, segments[0], _kind_of(host, segments), segments)
@@ -118,14 +134,23 @@ def canonicalize(authority_or_auth_endpoint: str) -> Tuple[ParseResult, str, str
     """Split an authority (or one of its endpoints) into (parsed URL, host, tenant): the host
     in lower case (port kept), the tenant its first path segment. ``ValueError`` for anything
     but an https URL with a host and at least one path segment."""
-    parsed = urlparse(authority_or_auth_endpoint.strip()) \
-        if isinstance(authority_or_auth_endpoint, str) else None
+    parsed = (
+        urlparse(authority_or_auth_endpoint.strip()) if isinstance(authority_or_auth_endpoint, str) else None
+    )
     segments = [s for s in parsed.path.split("/") if s] if parsed else []
-    if not parsed or parsed.scheme != "https" or not parsed.hostname or parsed.username \
-            or parsed.password or not segments:
+    if (
+        not parsed
+        or parsed.scheme != "https"
+        or not parsed.hostname
+        or parsed.username
+        or parsed.password
+        or not segments
+    ):
         raise ValueError(
             "{!r} should be an https URL with a host and at least one path segment. {}".format(
-                authority_or_auth_endpoint, _EXPECTED))
+                authority_or_auth_endpoint, _EXPECTED
+            )
+        )
     return parsed, parsed.netloc.lower(), segments[0]
 
 
@@ -136,18 +161,21 @@ def parse_oidc_authority(url: Any) -> Authority:
     return Authority(instance, tenant, "oidc", tuple(s for s in parsed.path.split("/") if s))
 
 
-def tenant_discovery(tenant_discovery_endpoint: str, http_client: Any,
-                     **kwargs: Any) -> Dict[str, Any]:
+def tenant_discovery(tenant_discovery_endpoint: str, http_client: Any, **kwargs: Any) -> Dict[str, Any]:
     """GET an OpenID Connect discovery document and return it as a dict.
 
     ``kwargs`` go to ``http_client.get``. ``ValueError`` when the answer is not a successful
     JSON object, naming the status and the error the provider gave.
     """
     from ._entra.discovery import get_json  # Discovery builds on this module
+
     doc, ok = get_json(http_client, tenant_discovery_endpoint, **kwargs)
     if not ok:
-        raise ValueError("OIDC Discovery failed on {}: {} {}".format(
-            tenant_discovery_endpoint, doc.get("error"), doc.get("error_description", "")))
+        raise ValueError(
+            "OIDC Discovery failed on {}: {} {}".format(
+                tenant_discovery_endpoint, doc.get("error"), doc.get("error_description", "")
+            )
+        )
     return doc
 
 
@@ -155,7 +183,8 @@ def _kind_of(host: str, segments: Tuple[str, ...]) -> str:
     if segments[0].lower() == "adfs":
         return "adfs"
     if host.endswith(WELL_KNOWN_B2C_HOST_SUFFIXES) or (
-            len(segments) > 1 and segments[1].lower().startswith("b2c_")):
+        len(segments) > 1 and segments[1].lower().startswith("b2c_")
+    ):
         return "b2c"
     if host.endswith(CIAM_HOST_SUFFIX):
         return "ciam"

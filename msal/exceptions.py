@@ -28,6 +28,7 @@ or one of the library's own, all listed here and nowhere else:
 ``federation_error``          the federated identity provider (WS-Trust) could not be used
 ============================  ================================================================
 """
+
 from __future__ import annotations
 
 from typing import Any, Optional
@@ -41,8 +42,9 @@ __all__ = ["MsalError", "MsalServiceError", "IdTokenError", "BrowserInteractionT
 UNSUPPORTED_DEVICE_FLOW = "unsupported_device_flow"
 TIMEOUT = "timeout"
 FEDERATION_ERROR = "federation_error"
-LIBRARY_ERROR_CODES = frozenset([
-    INVALID_RESPONSE, HTTP_ERROR, UNSUPPORTED_DEVICE_FLOW, TIMEOUT, FEDERATION_ERROR])
+LIBRARY_ERROR_CODES = frozenset(
+    [INVALID_RESPONSE, HTTP_ERROR, UNSUPPORTED_DEVICE_FLOW, TIMEOUT, FEDERATION_ERROR]
+)
 
 
 class MsalError(Exception):
@@ -52,8 +54,9 @@ class MsalError(Exception):
 class MsalServiceError(MsalError):
     """An answer from the identity provider that MSAL could not use."""
 
-    def __init__(self, *args: Any, error: Optional[str] = None,
-                 error_description: Optional[str] = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, error: Optional[str] = None, error_description: Optional[str] = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args)
         self.error = error
         self.error_description = error_description
@@ -63,4 +66,3 @@ class MsalServiceError(MsalError):
         if self.error:
             return "{}: {}".format(self.error, self.error_description or "")
         return super().__str__()
-

@@ -9,6 +9,7 @@ Cloud Shell, Service Fabric, Machine Learning; see :func:`get_managed_identity_s
 Tokens are cached in the unified token cache (realm ``managed_identity``, environment
 ``localhost``, client id = the identity's id) and refreshed ahead of expiry.
 """
+
 from __future__ import annotations
 
 import logging
@@ -23,17 +24,33 @@ from ._http.throttle import ThrottledHttpClient
 from ._managed_identity import arc, sources
 from ._managed_identity.errors import ArcPlatformNotSupportedError, ManagedIdentityError
 from ._managed_identity.service_fabric import pinned_session
-from ._managed_identity.sources import (APP_SERVICE, AZURE_ARC, CLOUD_SHELL, DEFAULT_TO_VM,
-                                        MACHINE_LEARNING, SERVICE_FABRIC, Source)
+from ._managed_identity.sources import (
+    APP_SERVICE,
+    AZURE_ARC,
+    CLOUD_SHELL,
+    DEFAULT_TO_VM,
+    MACHINE_LEARNING,
+    SERVICE_FABRIC,
+    Source,
+)
 from .oauth2cli import jsontext
 from .oauth2cli.http import HttpClientProtocol, ResponseProtocol
 from .token_cache import TokenCache
 
 __all__ = [
-    "ManagedIdentity", "SystemAssignedManagedIdentity", "UserAssignedManagedIdentity",
-    "ManagedIdentityClient", "ManagedIdentityError", "ArcPlatformNotSupportedError",
-    "get_managed_identity_source", "APP_SERVICE", "AZURE_ARC", "CLOUD_SHELL", "DEFAULT_TO_VM",
-    "MACHINE_LEARNING", "SERVICE_FABRIC",
+    "ManagedIdentity",
+    "SystemAssignedManagedIdentity",
+    "UserAssignedManagedIdentity",
+    "ManagedIdentityClient",
+    "ManagedIdentityError",
+    "ArcPlatformNotSupportedError",
+    "get_managed_identity_source",
+    "APP_SERVICE",
+    "AZURE_ARC",
+    "CLOUD_SHELL",
+    "DEFAULT_TO_VM",
+    "MACHINE_LEARNING",
+    "SERVICE_FABRIC",
 ]
 
 logger = logging.getLogger(__name__)
@@ -51,6 +68,7 @@ class ManagedIdentity(UserDict):  # type: ignore[type-arg]
     It is a mapping of two keys, ``ManagedIdentityIdType`` and ``Id``, so the same shape may
     come from a JSON configuration file.
     """
+
     ID_TYPE = "ManagedIdentityIdType"
     ID = "Id"
     CLIENT_ID = "ClientId"
@@ -69,14 +87,16 @@ class ManagedIdentity(UserDict):  # type: ignore[type-arg]
 
     @classmethod
     def is_system_assigned(cls, unknown: Any) -> bool:
-        return isinstance(unknown, (dict, UserDict)) and (
-            unknown.get(cls.ID_TYPE) == cls.SYSTEM_ASSIGNED)
+        return isinstance(unknown, (dict, UserDict)) and (unknown.get(cls.ID_TYPE) == cls.SYSTEM_ASSIGNED)
 
     @classmethod
     def is_user_assigned(cls, unknown: Any) -> bool:
-        return (isinstance(unknown, (dict, UserDict))
-                and unknown.get(cls.ID_TYPE) in cls._types_mapping
-                and isinstance(unknown.get(cls.ID), str) and bool(unknown.get(cls.ID)))
+        return (
+            isinstance(unknown, (dict, UserDict))
+            and unknown.get(cls.ID_TYPE) in cls._types_mapping
+            and isinstance(unknown.get(cls.ID), str)
+            and bool(unknown.get(cls.ID))
+        )
 
 
 class SystemAssignedManagedIdentity(ManagedIdentity):
@@ -101,14 +121,26 @@ class UserAssignedManagedIdentity(ManagedIdentity):
         {"ManagedIdentityIdType": "ObjectId", "Id": "foo"}
     """
 
-    def __init__(self, *, client_id: Optional[str] = None, resource_id: Optional[str] = None,
-                 object_id: Optional[str] = None) -> None:
-        given = [(kind, value) for kind, value in (
-            (self.CLIENT_ID, client_id), (self.RESOURCE_ID, resource_id),
-            (self.OBJECT_ID, object_id)) if value]
+    def __init__(
+        self,
+        *,
+        client_id: Optional[str] = None,
+        resource_id: Optional[str] = None,
+        object_id: Optional[str] = None,
+    ) -> None:
+        given = [
+            (kind, value)
+            for kind, value in (
+                (self.CLIENT_ID, client_id),
+                (self.RESOURCE_ID, resource_id),
+                (self.OBJECT_ID, object_id),
+            )
+            if value
+        ]
         if len(given) != 1:
             raise ManagedIdentityError(
-                "You shall specify one of the three parameters: client_id, resource_id, object_id")
+                "You shall specify one of the three parameters: client_id, resource_id, object_id"
+            )
         kind, value = given[0]
         super().__init__(value, id_type=kind)
 
@@ -131,10 +163,15 @@ class ManagedIdentityClient(object):
     _TOKEN_SOURCE_IDP = "identity_provider"
     _TOKEN_SOURCE_CACHE = "cache"
 
-    def __init__(self, managed_identity: Union[Dict[str, Any], ManagedIdentity], *,
-                 http_client: Any, token_cache: Optional[TokenCache] = None,
-                 http_cache: Optional[MutableMapping[Any, Any]] = None,
-                 client_capabilities: Optional[List[str]] = None) -> None:
+    def __init__(
+        self,
+        managed_identity: Union[Dict[str, Any], ManagedIdentity],
+        *,
+        http_client: Any,
+        token_cache: Optional[TokenCache] = None,
+        http_cache: Optional[MutableMapping[Any, Any]] = None,
+        client_capabilities: Optional[List[str]] = None,
+    ) -> None:
         """Create a managed identity client.
 
         :param managed_identity: A :class:`SystemAssignedManagedIdentity`, a
@@ -152,8 +189,11 @@ class ManagedIdentityClient(object):
         if not ManagedIdentity.is_managed_identity(managed_identity):
             raise ManagedIdentityError("Incorrect managed_identity: %s" % (managed_identity,))
         self._id_type: Optional[str] = managed_identity.get(ManagedIdentity.ID_TYPE)
-        self._id: Optional[str] = (None if ManagedIdentity.is_system_assigned(managed_identity)
-                                   else managed_identity.get(ManagedIdentity.ID))
+        self._id: Optional[str] = (
+            None
+            if ManagedIdentity.is_system_assigned(managed_identity)
+            else managed_identity.get(ManagedIdentity.ID)
+        )
         self._http_client: HttpClientProtocol = http_client
         self._http_cache: MutableMapping[Any, Any] = {} if http_cache is None else http_cache
         self._token_cache = TokenCache() if token_cache is None else token_cache
@@ -162,8 +202,9 @@ class ManagedIdentityClient(object):
         self._single_flight = SingleFlight()
         self._pinned_sessions: Dict[str, HttpClientProtocol] = {}  # Service Fabric's, by thumbprint
 
-    def acquire_token_for_client(self, *, resource: str,
-                                 claims_challenge: Optional[str] = None) -> Dict[str, Any]:
+    def acquire_token_for_client(
+        self, *, resource: str, claims_challenge: Optional[str] = None
+    ) -> Dict[str, Any]:
         """Acquire a token for the managed identity, from the cache when it holds one.
 
         :param resource: The resource the token is for, e.g. ``https://vault.azure.net``.
@@ -187,6 +228,7 @@ class ManagedIdentityClient(object):
             if latest is not None and not _due(latest):
                 return latest  # another caller refreshed it while this one waited
             return self._refresh(resource, latest)
+
         result: Dict[str, Any] = self._single_flight.run(resource, fetch)
         return result
 
@@ -200,8 +242,9 @@ class ManagedIdentityClient(object):
             logger.warning("Refreshing a managed identity token failed; the cached one is used")
             return fallback
         if "error" in result and fallback is not None:
-            logger.warning("Refreshing a managed identity token failed (%s); the cached one "
-                           "is used", result.get("error"))
+            logger.warning(
+                "Refreshing a managed identity token failed (%s); the cached one is used", result.get("error")
+            )
             return fallback
         return result
 
@@ -210,22 +253,36 @@ class ManagedIdentityClient(object):
     def _from_cache(self, resource: str) -> Optional[Dict[str, Any]]:
         now = time.time()
         entry = self._token_cache.find_access_token(
-            client_id=self._id, environments=(_ENVIRONMENT,), realm=_REALM,  # type: ignore[arg-type]
-            home_account_id=None, scopes=[resource], now=now)
+            client_id=self._id,  # type: ignore[arg-type]
+            environments=(_ENVIRONMENT,),
+            realm=_REALM,
+            home_account_id=None,
+            scopes=[resource],
+            now=now,
+        )
         if entry is None:
             return None
-        result = {"access_token": entry["secret"], "token_type": entry.get("token_type", "Bearer"),
-                  "expires_in": int(entry["expires_on"]) - int(now),
-                  self._TOKEN_SOURCE: self._TOKEN_SOURCE_CACHE}
+        result = {
+            "access_token": entry["secret"],
+            "token_type": entry.get("token_type", "Bearer"),
+            "expires_in": int(entry["expires_on"]) - int(now),
+            self._TOKEN_SOURCE: self._TOKEN_SOURCE_CACHE,
+        }
         if entry.get("refresh_on"):
             result["refresh_on"] = int(entry["refresh_on"])
         return result
 
     def _remember(self, resource: str, token: Dict[str, Any], now: int) -> None:
-        self._token_cache.add({
-            "client_id": self._id, "scope": [resource], "environment": _ENVIRONMENT,
-            "token_endpoint": "https://%s/%s" % (_ENVIRONMENT, _REALM), "response": token,
-        }, now=now)
+        self._token_cache.add(
+            {
+                "client_id": self._id,
+                "scope": [resource],
+                "environment": _ENVIRONMENT,
+                "token_endpoint": "https://%s/%s" % (_ENVIRONMENT, _REALM),
+                "response": token,
+            },
+            now=now,
+        )
 
     # ---- the source ------------------------------------------------------------------------
 
@@ -262,11 +319,11 @@ class ManagedIdentityClient(object):
             resp = self._get(http, request, dict(request.headers, Authorization="Basic " + key))
         return resp.status_code, resp.text
 
-    def _get(self, http: ThrottledHttpClient, request: sources.TokenRequest,
-             headers: Mapping[str, str]) -> ResponseProtocol:
+    def _get(
+        self, http: ThrottledHttpClient, request: sources.TokenRequest, headers: Mapping[str, str]
+    ) -> ResponseProtocol:
         try:
-            return http.get(request.url, params=request.params, headers=headers,
-                            timeout=self._timeout)
+            return http.get(request.url, params=request.params, headers=headers, timeout=self._timeout)
         except Exception as exc:  # whatever the caller's http_client raises on a failed call
             if "timeout" in type(exc).__name__.lower():
                 message = "did not answer within %s seconds" % self._timeout
@@ -284,8 +341,7 @@ def _add_refresh_in(token: Dict[str, Any]) -> None:
     """Keep a refresh_in the source sent; long-lived tokens refresh at half their life."""
     expires_in = token.get("expires_in")
     refresh_in = token.get("refresh_in")
-    if isinstance(refresh_in, int) and 0 < refresh_in and (
-            expires_in is None or refresh_in < expires_in):
+    if isinstance(refresh_in, int) and 0 < refresh_in and (expires_in is None or refresh_in < expires_in):
         return
     token.pop("refresh_in", None)
     if isinstance(expires_in, int) and expires_in >= _HALF_LIFE_FROM:
@@ -302,4 +358,5 @@ def _check_arc_honoured(id_type: Optional[str], id_value: str, text: Any) -> Non
     if not isinstance(echoed, str) or echoed.lower() != id_value.lower():
         raise ManagedIdentityError(
             "Azure Arc did not confirm the requested user-assigned managed identity in its "
-            "token answer: the agent supports only the system-assigned identity")
+            "token answer: the agent supports only the system-assigned identity"
+        )

@@ -28,6 +28,7 @@ How it stays safe:
   the ``keyring`` extra). A plaintext file (the same JSON as ``serialize()``, readable by the other
   MSAL libraries) needs ``encryption=None, allow_plaintext=True``.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -48,8 +49,13 @@ if TYPE_CHECKING:
     from cryptography.fernet import Fernet
 
 __all__ = [
-    "PersistedTokenCache", "Encryption", "FernetEncryption", "KeyringEncryption",
-    "CacheFileError", "UntrustedCacheFileError", "CacheLockTimeout",
+    "PersistedTokenCache",
+    "Encryption",
+    "FernetEncryption",
+    "KeyringEncryption",
+    "CacheFileError",
+    "UntrustedCacheFileError",
+    "CacheLockTimeout",
 ]
 
 logger = logging.getLogger(__name__)
@@ -98,6 +104,7 @@ _HEADER = b"msal-token-cache fernet key-id="
 def _key_id(key: bytes) -> str:
     """A short public name for a key: tells keys apart without saying anything about them."""
     import hashlib
+
     return hashlib.sha256(b"msal-token-cache key id\0" + key).hexdigest()[:16]
 
 
@@ -106,7 +113,7 @@ def _split_header(data: bytes) -> Tuple[Optional[str], bytes]:
     if not data.startswith(_HEADER):
         return None, data
     line, _, token = data.partition(b"\n")
-    return line[len(_HEADER):].decode("ascii", "replace"), token
+    return line[len(_HEADER) :].decode("ascii", "replace"), token
 
 
 class FernetEncryption(object):
@@ -119,12 +126,14 @@ class FernetEncryption(object):
 
     def __init__(self, key: bytes) -> None:
         from cryptography.fernet import Fernet
+
         self._fernet: Optional[Fernet] = Fernet(key)
         self.key_id: Optional[str] = _key_id(key)
 
     @staticmethod
     def generate_key() -> bytes:
         from cryptography.fernet import Fernet
+
         return Fernet.generate_key()
 
     def encrypt(self, plaintext: bytes) -> bytes:
@@ -135,14 +144,20 @@ class FernetEncryption(object):
 
     def decrypt(self, ciphertext: bytes) -> bytes:
         from cryptography.fernet import InvalidToken
+
         file_key_id, token = _split_header(ciphertext)
         fernet = self._key(create=False)
         if fernet is None:
-            raise ValueError("cannot be decrypted: {} (the file's key id is {})".format(
-                self._missing_key(), file_key_id or "not recorded"))
+            raise ValueError(
+                "cannot be decrypted: {} (the file's key id is {})".format(
+                    self._missing_key(), file_key_id or "not recorded"
+                )
+            )
         if file_key_id is not None and file_key_id != self.key_id:
-            raise ValueError("cannot be decrypted with this key: the file was encrypted with key "
-                             "id {}, this key's id is {}".format(file_key_id, self.key_id))
+            raise ValueError(
+                "cannot be decrypted with this key: the file was encrypted with key "
+                "id {}, this key's id is {}".format(file_key_id, self.key_id)
+            )
         try:
             return fernet.decrypt(token)
         except InvalidToken:
@@ -172,13 +187,13 @@ class KeyringEncryption(FernetEncryption):
     entry through different files race, they still end up with the same key.
     """
 
-    def __init__(self, service_name: str = "msal-token-cache", key_name: str = "encryption-key"
-                 ) -> None:
+    def __init__(self, service_name: str = "msal-token-cache", key_name: str = "encryption-key") -> None:
         try:
             import keyring
         except ImportError:
-            raise ImportError("KeyringEncryption needs the 'keyring' package: "
-                              "pip install 'msal[keyring]'") from None
+            raise ImportError(
+                "KeyringEncryption needs the 'keyring' package: pip install 'msal[keyring]'"
+            ) from None
         self._keyring = keyring
         self._fernet = None
         self.key_id = None
@@ -189,11 +204,11 @@ class KeyringEncryption(FernetEncryption):
             key = self._keyring.get_password(self.service_name, self.key_name)
             if not key and create:
                 self._keyring.set_password(
-                    self.service_name, self.key_name, self.generate_key().decode("ascii"))
+                    self.service_name, self.key_name, self.generate_key().decode("ascii")
+                )
                 key = self._keyring.get_password(self.service_name, self.key_name)  # who won
                 if not key:
-                    raise ValueError("the keyring did not keep the new key under {}".format(
-                        self._entry()))
+                    raise ValueError("the keyring did not keep the new key under {}".format(self._entry()))
             if key:
                 FernetEncryption.__init__(self, key.encode("ascii"))
         return self._fernet
@@ -205,8 +220,7 @@ class KeyringEncryption(FernetEncryption):
         return "service {!r}, name {!r}".format(self.service_name, self.key_name)
 
     def __repr__(self) -> str:
-        return "KeyringEncryption(service_name={!r}, key_name={!r})".format(
-            self.service_name, self.key_name)
+        return "KeyringEncryption(service_name={!r}, key_name={!r})".format(self.service_name, self.key_name)
 
 
 _Signature = Optional[Tuple[int, int, int, int]]
@@ -227,6 +241,7 @@ def _synced(name: str) -> Callable[..., Any]:
     def method(self: "PersistedTokenCache", *args: Any, **kwargs: Any) -> Any:
         self._sync()
         return base(self, *args, **kwargs)
+
     return method
 
 
@@ -244,14 +259,21 @@ class PersistedTokenCache(SerializableTokenCache):
         :class:`CacheLockTimeout`.
     """
 
-    def __init__(self, path: "os.PathLike[str] | str", *, encryption: Optional[Encryption] = None,
-                 allow_plaintext: bool = False, check_interval: float = 0.0,
-                 lock_timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        path: "os.PathLike[str] | str",
+        *,
+        encryption: Optional[Encryption] = None,
+        allow_plaintext: bool = False,
+        check_interval: float = 0.0,
+        lock_timeout: float = 60.0,
+    ) -> None:
         if encryption is None and not allow_plaintext:
             raise ValueError(
                 "PersistedTokenCache keeps tokens at rest: give encryption=FernetEncryption(key) "
                 "or encryption=KeyringEncryption(), or pass encryption=None, "
-                "allow_plaintext=True to store them unencrypted on purpose")
+                "allow_plaintext=True to store them unencrypted on purpose"
+            )
         super().__init__()
         self.path = os.path.abspath(os.fspath(path))
         self.lock_path = self.path + ".lock"
@@ -277,10 +299,15 @@ class PersistedTokenCache(SerializableTokenCache):
         # The reference documents SerializableTokenCache.add(event, **kwargs).
         self._write(lambda: SerializableTokenCache.add(self, event, **kwargs))
 
-    def modify(self, credential_type: str, old_entry: Dict[str, Any],
-               new_key_value_pairs: Optional[Dict[str, Any]] = None) -> None:
-        self._write(lambda: SerializableTokenCache.modify(
-            self, credential_type, old_entry, new_key_value_pairs))
+    def modify(
+        self,
+        credential_type: str,
+        old_entry: Dict[str, Any],
+        new_key_value_pairs: Optional[Dict[str, Any]] = None,
+    ) -> None:
+        self._write(
+            lambda: SerializableTokenCache.modify(self, credential_type, old_entry, new_key_value_pairs)
+        )
 
     def remove_account_data(self, **kwargs: Any) -> None:
         self._write(lambda: SerializableTokenCache.remove_account_data(self, **kwargs))
@@ -425,8 +452,9 @@ def _check_own_file(path: str, fd: int) -> None:
     if os.name != "posix":
         return
     if st.st_uid != os.geteuid():
-        raise UntrustedCacheFileError(path, "is owned by uid {}, not by this user (uid {}); "
-                                            "refused".format(st.st_uid, os.geteuid()))
+        raise UntrustedCacheFileError(
+            path, "is owned by uid {}, not by this user (uid {}); refused".format(st.st_uid, os.geteuid())
+        )
     if stat.S_IMODE(st.st_mode) & 0o077:
         logger.warning("Token cache file %s was readable by others; restricting it to 0600", path)
         try:
@@ -504,7 +532,6 @@ def _acquire(fd: int, timeout: float, lock_path: str) -> None:
     delay = 0.001
     while not _try_lock(fd):
         if time.monotonic() >= deadline:
-            raise CacheLockTimeout("Timed out after {}s waiting for the lock {!r}".format(
-                timeout, lock_path))
+            raise CacheLockTimeout("Timed out after {}s waiting for the lock {!r}".format(timeout, lock_path))
         time.sleep(delay)
         delay = min(delay * 2, 0.05)

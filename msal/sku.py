@@ -1,2 +1,3 @@
 """The library's name as it reports itself to the identity provider (``x-client-sku``)."""
+
 SKU = "MSAL.Python"

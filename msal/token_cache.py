@@ -18,16 +18,33 @@ import contextlib
 import heapq
 import threading
 import time
-from typing import (
-    Any, Callable, ContextManager, Dict, FrozenSet, Iterable, Iterator, List, Optional, Tuple)
+from typing import Any, Callable, ContextManager, Dict, FrozenSet, Iterable, Iterator, List, Optional, Tuple
 
 from ._cache import document, hooks
 from ._cache.index import (
-    EMPTY, INDEX_FIELDS, NO_INDEX, RETRY, Index, environment_of, ik, one_per_home,
-    query_index_key)
+    EMPTY,
+    INDEX_FIELDS,
+    NO_INDEX,
+    RETRY,
+    Index,
+    environment_of,
+    ik,
+    one_per_home,
+    query_index_key,
+)
 from ._cache.schema import (
-    EXPIRY_MARGIN, KEY_MAKERS, SECTIONS, decode_client_info, decode_id_token_claims,
-    entries_from_event, epoch, refresh_token_key, same_family, to_int, usable_credential)
+    EXPIRY_MARGIN,
+    KEY_MAKERS,
+    SECTIONS,
+    decode_client_info,
+    decode_id_token_claims,
+    entries_from_event,
+    epoch,
+    refresh_token_key,
+    same_family,
+    to_int,
+    usable_credential,
+)
 
 __all__ = ["TokenCache", "SerializableTokenCache"]
 # Still importable from here, where they used to live.
@@ -61,8 +78,14 @@ class TokenCache:
     # The public methods that only read: a subclass that keeps the cache elsewhere (like
     # msal.persistence.PersistedTokenCache) refreshes its copy before each of them.
     _READ_METHODS: Tuple[str, ...] = (
-        "search", "find", "find_access_token", "find_refresh_tokens", "find_accounts",
-        "find_id_token", "find_app_metadata")
+        "search",
+        "find",
+        "find_access_token",
+        "find_refresh_tokens",
+        "find_accounts",
+        "find_id_token",
+        "find_app_metadata",
+    )
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
@@ -196,9 +219,13 @@ class TokenCache:
         CT = self.CredentialType
         key = refresh_token_key(**rt)
         with self._lock:
-            older = [(k, e) for k, e in self._keyed(CT.REFRESH_TOKEN, ik(rt["home_account_id"]))
-                     if e.get("environment") == rt["environment"]
-                     and e.get("client_id") == rt["client_id"] and usable_credential(e)]
+            older = [
+                (k, e)
+                for k, e in self._keyed(CT.REFRESH_TOKEN, ik(rt["home_account_id"]))
+                if e.get("environment") == rt["environment"]
+                and e.get("client_id") == rt["client_id"]
+                and usable_credential(e)
+            ]
         if older:
             kept = next(((k, e) for k, e in older if k == key), older[0])
             key = kept[0]
@@ -220,9 +247,14 @@ class TokenCache:
 
     # ------------------------------------------------------------ generic API
 
-    def search(self, credential_type: str, target: Optional[Iterable[str]] = None,
-               query: Optional[Dict[str, Any]] = None, *,
-               now: Optional[float] = None) -> Iterator[Dict[str, Any]]:
+    def search(
+        self,
+        credential_type: str,
+        target: Optional[Iterable[str]] = None,
+        query: Optional[Dict[str, Any]] = None,
+        *,
+        now: Optional[float] = None,
+    ) -> Iterator[Dict[str, Any]]:
         """Yield copies of the entries whose fields equal every ``query`` item and whose
         target (space-separated) contains every scope in ``target``.
 
@@ -236,8 +268,13 @@ class TokenCache:
             self.modify(credential_type, entry)
         yield from matches
 
-    def _search(self, credential_type: str, target: Optional[Iterable[str]],
-                query: Dict[str, Any], now: Optional[float]) -> Tuple[List[Dict[str, Any]], ...]:
+    def _search(
+        self,
+        credential_type: str,
+        target: Optional[Iterable[str]],
+        query: Dict[str, Any],
+        now: Optional[float],
+    ) -> Tuple[List[Dict[str, Any]], ...]:
         """(copies of the matching entries, copies of the expired access tokens met)."""
         wanted = set(target.split() if isinstance(target, str) else target or ())
         missing = object()
@@ -257,8 +294,11 @@ class TokenCache:
             gone = {id(e) for e in expired}
             result = []
             for entry in candidates:
-                if (not isinstance(entry, dict) or id(entry) in gone
-                        or any(entry.get(k, missing) != v for k, v in query.items())):
+                if (
+                    not isinstance(entry, dict)
+                    or id(entry) in gone
+                    or any(entry.get(k, missing) != v for k, v in query.items())
+                ):
                     continue
                 if wanted:
                     t = entry.get("target")
@@ -267,14 +307,23 @@ class TokenCache:
                 result.append(dict(entry))
             return result, [dict(e) for e in expired]
 
-    def find(self, credential_type: str, target: Optional[Iterable[str]] = None,
-             query: Optional[Dict[str, Any]] = None, *,
-             now: Optional[float] = None) -> List[Dict[str, Any]]:
+    def find(
+        self,
+        credential_type: str,
+        target: Optional[Iterable[str]] = None,
+        query: Optional[Dict[str, Any]] = None,
+        *,
+        now: Optional[float] = None,
+    ) -> List[Dict[str, Any]]:
         """The entries :meth:`search` yields, as a list (of shallow copies)."""
         return list(self.search(credential_type, target=target, query=query, now=now))
 
-    def modify(self, credential_type: str, old_entry: Dict[str, Any],
-               new_key_value_pairs: Optional[Dict[str, Any]] = None) -> None:
+    def modify(
+        self,
+        credential_type: str,
+        old_entry: Dict[str, Any],
+        new_key_value_pairs: Optional[Dict[str, Any]] = None,
+    ) -> None:
         """Update fields of a stored entry, or remove it when the new pairs are None.
 
         The entry keeps its key. Removing an entry not in the cache is ignored; updating one
@@ -302,10 +351,14 @@ class TokenCache:
 
     def update_rt(self, rt_item: Dict[str, Any], new_rt: str) -> None:
         """Replace the secret of a stored refresh token."""
-        self.modify(self.CredentialType.REFRESH_TOKEN, rt_item, {
-            "secret": new_rt,
-            "last_modification_time": str(int(time.time())),
-        })
+        self.modify(
+            self.CredentialType.REFRESH_TOKEN,
+            rt_item,
+            {
+                "secret": new_rt,
+                "last_modification_time": str(int(time.time())),
+            },
+        )
 
     def remove_at(self, at_item: Dict[str, Any]) -> None:
         self.modify(self.CredentialType.ACCESS_TOKEN, at_item)
@@ -318,18 +371,30 @@ class TokenCache:
 
     # ------------------------------------------------------------ lookups for the application layer
 
-    def find_access_token(self, *, client_id: str, environments: Iterable[str],
-                          realm: Optional[str], home_account_id: Optional[str],
-                          scopes: Iterable[str], now: Optional[float] = None) -> Optional[Dict[str, Any]]:
+    def find_access_token(
+        self,
+        *,
+        client_id: str,
+        environments: Iterable[str],
+        realm: Optional[str],
+        home_account_id: Optional[str],
+        scopes: Iterable[str],
+        now: Optional[float] = None,
+    ) -> Optional[Dict[str, Any]]:
         """The usable access token covering ``scopes`` that expires last, or None.
 
         Tokens expiring within 5 minutes are skipped; ``refresh_on`` is the caller's concern.
         """
         CT = self.CredentialType
         if self._read_hook:
-            hooks.announce_read(self, self._read_hook, CT.ACCESS_TOKEN, {
-                "client_id": client_id, "realm": realm, "home_account_id": home_account_id},
-                target=scopes, now=now)
+            hooks.announce_read(
+                self,
+                self._read_hook,
+                CT.ACCESS_TOKEN,
+                {"client_id": client_id, "realm": realm, "home_account_id": home_account_id},
+                target=scopes,
+                now=now,
+            )
         now = time.time() if now is None else now
         wanted = frozenset([s.lower() for s in scopes])
         envs = environments if type(environments) is tuple else tuple(environments)
@@ -352,8 +417,14 @@ class TokenCache:
         hit: Optional[Dict[str, Any]] = found  # (an annotation costs nothing at run time)
         return hit
 
-    def _best_access_token(self, ikey: Tuple[Any, ...], envs: Tuple[Any, ...],
-                           wanted: FrozenSet[str], now: float, locked: bool = False) -> Any:
+    def _best_access_token(
+        self,
+        ikey: Tuple[Any, ...],
+        envs: Tuple[Any, ...],
+        wanted: FrozenSet[str],
+        now: float,
+        locked: bool = False,
+    ) -> Any:
         """A copy of the matching token that expires last; RETRY when this needs the lock."""
         CT = self.CredentialType
         index = self._index
@@ -372,34 +443,48 @@ class TokenCache:
         best, best_exp, deadline = None, None, now + EXPIRY_MARGIN
         for key in candidates:
             env, covered, expires_on = bucket[key]
-            if (expires_on is None or expires_on <= deadline
-                    or (best_exp is not None and expires_on <= best_exp)
-                    or env not in envs or not wanted <= covered):
+            if (
+                expires_on is None
+                or expires_on <= deadline
+                or (best_exp is not None and expires_on <= best_exp)
+                or env not in envs
+                or not wanted <= covered
+            ):
                 continue
             best, best_exp = key, expires_on
         return None if best is None else dict(self._cache[CT.ACCESS_TOKEN][best])
 
-    def find_refresh_tokens(self, *, home_account_id: str, environments: Iterable[str],
-                            client_id: str, family_id: Optional[str] = None) -> List[Dict[str, Any]]:
+    def find_refresh_tokens(
+        self,
+        *,
+        home_account_id: str,
+        environments: Iterable[str],
+        client_id: str,
+        family_id: Optional[str] = None,
+    ) -> List[Dict[str, Any]]:
         """This client's refresh tokens for the account, then the family's (FOCI) ones."""
         if self._read_hook:
-            hooks.announce_read(self, self._read_hook, self.CredentialType.REFRESH_TOKEN,
-                                {"home_account_id": home_account_id})
+            hooks.announce_read(
+                self, self._read_hook, self.CredentialType.REFRESH_TOKEN, {"home_account_id": home_account_id}
+            )
         envs = set(environments)
         with self._lock:
-            entries = [e for _, e in self._keyed(self.CredentialType.REFRESH_TOKEN,
-                                                 ik(home_account_id))
-                       if environment_of(e) in envs and usable_credential(e)]
+            entries = [
+                e
+                for _, e in self._keyed(self.CredentialType.REFRESH_TOKEN, ik(home_account_id))
+                if environment_of(e) in envs and usable_credential(e)
+            ]
             # Newest first: a document from before refresh tokens were kept one per client
             # may hold older ones too, which the server would reject.
-            own = sorted((e for e in entries if e.get("client_id") == client_id),
-                         key=_modified_at, reverse=True)
-            family = [e for e in entries
-                      if e.get("client_id") != client_id and same_family(e, family_id)]
+            own = sorted(
+                (e for e in entries if e.get("client_id") == client_id), key=_modified_at, reverse=True
+            )
+            family = [e for e in entries if e.get("client_id") != client_id and same_family(e, family_id)]
             return [dict(e) for e in own + family]
 
-    def find_accounts(self, *, environments: Iterable[str],
-                      username: Optional[str] = None) -> List[Dict[str, Any]]:
+    def find_accounts(
+        self, *, environments: Iterable[str], username: Optional[str] = None
+    ) -> List[Dict[str, Any]]:
         """Account entries in these environments, one per home_account_id.
 
         When an account appears in several realms, the one stored last wins
@@ -414,39 +499,50 @@ class TokenCache:
             section = self._cache.get(CT.ACCOUNT, {})
             if isinstance(username, str):
                 keys: Iterable[str] = [
-                    k for k in index.accounts_by_name.get(username.lower(), EMPTY)
-                    if environment_of(section[k]) in envs]
+                    k
+                    for k in index.accounts_by_name.get(username.lower(), EMPTY)
+                    if environment_of(section[k]) in envs
+                ]
                 return [dict(e) for e in one_per_home(section, keys)]
             found = index.accounts_memo.get(envs)
             if found is None:
                 buckets = [index.accounts_by_env[e] for e in envs if e in index.accounts_by_env]
                 seqs = index.seq[CT.ACCOUNT]
-                keys = (buckets[0] if len(buckets) == 1
-                        else heapq.merge(*buckets, key=seqs.__getitem__))
+                keys = buckets[0] if len(buckets) == 1 else heapq.merge(*buckets, key=seqs.__getitem__)
                 found = index.accounts_memo[envs] = one_per_home(section, keys)
             return [dict(e) for e in found]
 
-    def find_id_token(self, *, home_account_id: str, environments: Iterable[str],
-                      client_id: str, realm: Optional[str] = None) -> Optional[Dict[str, Any]]:
+    def find_id_token(
+        self,
+        *,
+        home_account_id: str,
+        environments: Iterable[str],
+        client_id: str,
+        realm: Optional[str] = None,
+    ) -> Optional[Dict[str, Any]]:
         """The ID token of this client for the account (in ``realm`` if given), or None."""
         if self._read_hook:
-            hooks.announce_read(self, self._read_hook, self.CredentialType.ID_TOKEN,
-                                {"home_account_id": home_account_id})
+            hooks.announce_read(
+                self, self._read_hook, self.CredentialType.ID_TOKEN, {"home_account_id": home_account_id}
+            )
         envs = set(environments)
         with self._lock:
             for _, entry in self._keyed(self.CredentialType.ID_TOKEN, ik(home_account_id)):
-                if (environment_of(entry) in envs and entry.get("client_id") == client_id
-                        and usable_credential(entry)
-                        and (realm is None or entry.get("realm") == realm)):
+                if (
+                    environment_of(entry) in envs
+                    and entry.get("client_id") == client_id
+                    and usable_credential(entry)
+                    and (realm is None or entry.get("realm") == realm)
+                ):
                     return dict(entry)
         return None
 
-    def find_app_metadata(self, *, client_id: str,
-                          environments: Iterable[str]) -> Optional[Dict[str, Any]]:
+    def find_app_metadata(self, *, client_id: str, environments: Iterable[str]) -> Optional[Dict[str, Any]]:
         """The AppMetadata entry of this client in these environments, or None."""
         if self._read_hook:
-            hooks.announce_read(self, self._read_hook, self.CredentialType.APP_METADATA,
-                                {"client_id": client_id})
+            hooks.announce_read(
+                self, self._read_hook, self.CredentialType.APP_METADATA, {"client_id": client_id}
+            )
         envs = set(environments)
         with self._lock:
             for _, entry in self._keyed(self.CredentialType.APP_METADATA, ik(client_id)):
@@ -454,8 +550,9 @@ class TokenCache:
                     return dict(entry)
         return None
 
-    def remove_account_data(self, *, home_account_id: str, environments: Iterable[str],
-                            client_id: str) -> None:
+    def remove_account_data(
+        self, *, home_account_id: str, environments: Iterable[str], client_id: str
+    ) -> None:
         """Sign-out: forget this client's tokens for the account, and the account.
 
         Removes the client's refresh tokens and the family refresh tokens of the
@@ -472,14 +569,16 @@ class TokenCache:
             doomed = []
             for key, e in self._keyed(CT.REFRESH_TOKEN, hid):
                 if environment_of(e) in envs and (
-                        e.get("client_id") == client_id or same_family(e, family_id)):
+                    e.get("client_id") == client_id or same_family(e, family_id)
+                ):
                     doomed.append((CT.REFRESH_TOKEN, key))
             index = self._indexes_for(CT.ACCESS_TOKEN)
             for ikey in list(index.at_buckets_by_home.get(hid, ())):
                 if ikey[0] == cid:
                     bucket = index.access_token_bucket(ikey, self._cache[CT.ACCESS_TOKEN])
-                    doomed.extend((CT.ACCESS_TOKEN, key) for key, (env, _, _)
-                                  in bucket.items() if env in envs)
+                    doomed.extend(
+                        (CT.ACCESS_TOKEN, key) for key, (env, _, _) in bucket.items() if env in envs
+                    )
             for key, e in self._keyed(CT.ID_TOKEN, hid):
                 if environment_of(e) in envs and e.get("client_id") == client_id:
                     doomed.append((CT.ID_TOKEN, key))
@@ -497,8 +596,7 @@ class TokenCache:
     def _keyed(self, credential_type: str, ikey: Any) -> List[Tuple[Any, ...]]:
         """(key, entry) pairs of one index bucket, as a list (caller holds the lock)."""
         section = self._cache.get(credential_type, {})
-        return [(k, section[k])
-                for k in self._indexes_for(credential_type).bucket(credential_type, ikey)]
+        return [(k, section[k]) for k in self._indexes_for(credential_type).bucket(credential_type, ikey)]
 
 
 class SerializableTokenCache(TokenCache):
@@ -544,8 +642,12 @@ class SerializableTokenCache(TokenCache):
             super().add(event, **kwargs)
             self.has_state_changed = True
 
-    def modify(self, credential_type: str, old_entry: Dict[str, Any],
-               new_key_value_pairs: Optional[Dict[str, Any]] = None) -> None:
+    def modify(
+        self,
+        credential_type: str,
+        old_entry: Dict[str, Any],
+        new_key_value_pairs: Optional[Dict[str, Any]] = None,
+    ) -> None:
         with self._lock:
             super().modify(credential_type, old_entry, new_key_value_pairs)
             self.has_state_changed = True

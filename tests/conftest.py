@@ -3,6 +3,7 @@
 The ``emulator`` fixture (session-scoped) and ``emulator_requests`` (clears the request log)
 come from the msal-emulator pytest plugin.
 """
+
 import os
 
 import pytest
@@ -13,8 +14,15 @@ from msal._entra.discovery import SHARED
 pytest_plugins = ["leak_guard"]
 
 
-INTEROP_PATHS = ("tests/oracle/", "tests/ecosystem", "tests/oidc_provider/", "tests/unmodified_apps/",
-                 "_original", "tests/test_cache_interop_original.py", "tests/test_token_cache_compat.py")
+INTEROP_PATHS = (
+    "tests/oracle/",
+    "tests/ecosystem",
+    "tests/oidc_provider/",
+    "tests/unmodified_apps/",
+    "_original",
+    "tests/test_cache_interop_original.py",
+    "tests/test_token_cache_compat.py",
+)
 BROWSER_PATHS = ("tests/test_interactive_chromium.py", "tests/samples/")
 
 
@@ -37,10 +45,12 @@ def pytest_configure(config):
     """Under ``./dev wheel-test`` the suite must import the installed wheel, not the source tree."""
     if os.environ.get("MSAL_TEST_INSTALLED"):
         import msal
+
         source_package = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "msal")
         if os.path.abspath(msal.__file__).startswith(source_package + os.sep):
-            raise pytest.UsageError("msal was imported from the source tree, not the installed wheel: "
-                                    + msal.__file__)
+            raise pytest.UsageError(
+                "msal was imported from the source tree, not the installed wheel: " + msal.__file__
+            )
 
 
 @pytest.fixture(autouse=True)
@@ -67,8 +77,10 @@ def make_app(emu):
 @pytest.fixture
 def signed_in(emu):
     """A web app with alice signed in through the auth code flow; returns (app, result)."""
+
     def signed_in_app(name="web-app", scopes=("User.Read",), username=None, **kwargs):
         app, result = sign_in(emu, name, scopes, username, **kwargs)
         assert "access_token" in result, result
         return app, result
+
     return signed_in_app

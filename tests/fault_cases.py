@@ -4,6 +4,7 @@ the script that prints the matrix (``python tests/fault_matrix.py``).
 For each cell the caller must get the documented error dict or a documented exception, the
 cache must be unchanged, and the next good call must work.
 """
+
 import time
 
 import requests
@@ -45,6 +46,7 @@ def _auth_code(emu):
         flow = app.initiate_auth_code_flow(["User.Read"], redirect_uri="https://localhost/callback")
         response = query_of(emu.sign_in(flow["auth_uri"], user["username"], user["password"]))
         return lambda: app.acquire_token_by_auth_code_flow(flow, response)
+
     pending = redeem()
     return app, pending, lambda: redeem()()
 
@@ -53,7 +55,8 @@ def _silent_refresh(emu):
     app, _ = sign_in(emu, timeout=APP_TIMEOUT)
     account = app.get_accounts()[0]
     call = lambda: app.acquire_token_silent_with_error(  # noqa: E731
-        ["User.Read"], account, force_refresh=True)
+        ["User.Read"], account, force_refresh=True
+    )
     return app, call, call
 
 
@@ -103,6 +106,9 @@ def run_cell(emu, flow_name, fault_name):
 
 def _state(app):
     from msal import TokenCache
+
     kinds = TokenCache.CredentialType
-    return {kind: sorted(map(repr, app.token_cache.find(kind)))
-            for kind in (kinds.ACCESS_TOKEN, kinds.REFRESH_TOKEN, kinds.ID_TOKEN, kinds.ACCOUNT)}
+    return {
+        kind: sorted(map(repr, app.token_cache.find(kind)))
+        for kind in (kinds.ACCESS_TOKEN, kinds.REFRESH_TOKEN, kinds.ID_TOKEN, kinds.ACCOUNT)
+    }

@@ -1,7 +1,8 @@
 """Print the fault matrix (fault × flow) with the outcome of each cell.
 
-    .venv/bin/python tests/fault_matrix.py
+.venv/bin/python tests/fault_matrix.py
 """
+
 import os
 import sys
 
@@ -21,9 +22,12 @@ def main():
             for flow in flows:
                 outcome, unchanged, recovered = run_cell(emu, flow, fault)
                 ok = outcome == FAULTS[fault][1] and unchanged and recovered
-                cells.append("{}{}{}".format(
-                    outcome, "" if unchanged else ", CACHE CHANGED",
-                    "" if recovered else ", NO RECOVERY") + ("" if ok else " ✗"))
+                cells.append(
+                    "{}{}{}".format(
+                        outcome, "" if unchanged else ", CACHE CHANGED", "" if recovered else ", NO RECOVERY"
+                    )
+                    + ("" if ok else " ✗")
+                )
             print("| {} | {} |".format(fault, " | ".join(cells)))
 
 

@@ -10,6 +10,7 @@ for the key at the same moment, as they would on a busy machine.
 
     python tests/file_keyring.py add <cache path> <token number>
 """
+
 import json
 import os
 import sys
@@ -68,10 +69,16 @@ def _barrier():
 
 def _worker_add(path, n):
     from msal.persistence import KeyringEncryption, PersistedTokenCache
+
     cache = PersistedTokenCache(path, encryption=KeyringEncryption("msal-race-test"))
-    cache.add({"client_id": "client", "scope": ["s%d" % n], "response": {
-        "access_token": "at-%d" % n, "expires_in": 3600},
-        "token_endpoint": "https://login.microsoftonline.com/tenant/oauth2/v2.0/token"})
+    cache.add(
+        {
+            "client_id": "client",
+            "scope": ["s%d" % n],
+            "response": {"access_token": "at-%d" % n, "expires_in": 3600},
+            "token_endpoint": "https://login.microsoftonline.com/tenant/oauth2/v2.0/token",
+        }
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """Small helpers the end-to-end tests share."""
+
 import shutil
 from urllib.parse import parse_qsl, urlparse
 
@@ -8,9 +9,16 @@ GRAPH_DEFAULT = "https://graph.microsoft.com/.default"
 
 # Headless Chromium for the real-browser tests, with the flags it needs as root on a closed network
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def query_of(url):
@@ -20,8 +28,13 @@ def query_of(url):
 
 def token_posts(emu, grant_type=None):
     """The token requests the emulator received (optionally of one grant type)."""
-    return [r for r in emu.requests if r["method"] == "POST" and r["path"].rstrip("/").endswith("/token")
-            and (grant_type is None or r["form"].get("grant_type") == grant_type)]
+    return [
+        r
+        for r in emu.requests
+        if r["method"] == "POST"
+        and r["path"].rstrip("/").endswith("/token")
+        and (grant_type is None or r["form"].get("grant_type") == grant_type)
+    ]
 
 
 def build_app(emu, name, cls=None, **kwargs):
@@ -49,6 +62,7 @@ def npm_ci(directory):
     import hashlib
     import os
     import subprocess
+
     with open(os.path.join(directory, "package-lock.json"), "rb") as f:
         want = hashlib.sha256(f.read()).hexdigest()
     stamp = os.path.join(directory, "node_modules", ".installed-lock")
@@ -58,8 +72,9 @@ def npm_ci(directory):
                 return
     except OSError:
         pass
-    done = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=directory,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        ["npm", "ci", "--no-audit", "--no-fund"], cwd=directory, capture_output=True, text=True, timeout=300
+    )
     if done.returncode != 0:
         raise RuntimeError("npm ci failed:\n" + done.stdout + done.stderr)
     with open(stamp, "w") as f:

@@ -12,6 +12,7 @@ searched for:
 
 Registered in tests/conftest.py with ``pytest_plugins = ["leak_guard"]``.
 """
+
 from __future__ import annotations
 
 import logging

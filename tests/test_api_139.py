@@ -1,5 +1,6 @@
 """The calls later msal versions (up to 1.39.0) added, end to end over the emulator: what goes
 on the wire, what comes back, and what the cache keeps."""
+
 import json
 import time
 import webbrowser
@@ -34,8 +35,7 @@ class TestRefreshOn:
         assert before + 1800 <= first["refresh_on"] <= int(time.time()) + 1800
         hit = app.acquire_token_for_client([GRAPH_DEFAULT])
         assert hit["token_source"] == "cache" and hit["refresh_on"] == first["refresh_on"]
-        assert list(hit) == ["access_token", "token_type", "expires_in", "token_source",
-                             "refresh_on"]
+        assert list(hit) == ["access_token", "token_type", "expires_in", "token_source", "refresh_on"]
 
     def test_user_flow_and_silent(self, emu, signed_in):
         emu.refresh_in = 600
@@ -55,8 +55,12 @@ class TestOidcAuthority:
     def oidc_app(self, emu, **kwargs):
         app = emu.app("confidential-secret")
         return msal.ConfidentialClientApplication(
-            app["client_id"], client_credential=emu.client_credential("confidential-secret"),
-            oidc_authority=emu.authority() + "/v2.0", verify=emu.ca_path, **kwargs)
+            app["client_id"],
+            client_credential=emu.client_credential("confidential-secret"),
+            oidc_authority=emu.authority() + "/v2.0",
+            verify=emu.ca_path,
+            **kwargs,
+        )
 
     def test_discovery_from_the_authority_itself(self, emu):
         result = self.oidc_app(emu).acquire_token_for_client([GRAPH_DEFAULT])
@@ -66,9 +70,11 @@ class TestOidcAuthority:
         assert not any("discovery/instance" in r["path"] for r in emu.requests)
 
     def test_an_issuer_on_another_host_is_refused(self, emu):
-        doc = {"issuer": "https://attacker.example/{}/v2.0".format(emu.tenant_id),
-               "authorization_endpoint": emu.authority() + "/oauth2/v2.0/authorize",
-               "token_endpoint": emu.token_endpoint()}
+        doc = {
+            "issuer": "https://attacker.example/{}/v2.0".format(emu.tenant_id),
+            "authorization_endpoint": emu.authority() + "/oauth2/v2.0/authorize",
+            "token_endpoint": emu.token_endpoint(),
+        }
         emu.inject("body", "discovery", body=json.dumps(doc), content_type="application/json")
         with pytest.raises(ValueError, match="attacker.example"):
             self.oidc_app(emu).acquire_token_for_client([GRAPH_DEFAULT])
@@ -78,16 +84,16 @@ class TestOidcAuthority:
         with pytest.raises(ValueError, match="both authority and oidc_authority"):
             self.oidc_app(emu, authority=emu.authority())
         with pytest.raises(ValueError, match="path segment"):
-            msal.ConfidentialClientApplication("id", client_credential="s",
-                                               oidc_authority="https://idp.example")
+            msal.ConfidentialClientApplication(
+                "id", client_credential="s", oidc_authority="https://idp.example"
+            )
 
     def test_user_sign_in_checks_the_discovered_issuer(self, emu):
         app = msal.PublicClientApplication(
-            emu.app("public")["client_id"], oidc_authority=emu.authority() + "/v2.0",
-            verify=emu.ca_path)
+            emu.app("public")["client_id"], oidc_authority=emu.authority() + "/v2.0", verify=emu.ca_path
+        )
         alice = emu.user("alice")
-        result = app.acquire_token_by_username_password(
-            alice["username"], alice["password"], ["User.Read"])
+        result = app.acquire_token_by_username_password(alice["username"], alice["password"], ["User.Read"])
         assert result["id_token_claims"]["iss"] == emu.authority() + "/v2.0", result
         assert [a["username"] for a in app.get_accounts()] == [alice["username"]]
 
@@ -99,7 +105,8 @@ class TestUserFederatedIdentityCredential:
         alice = emu.user("alice")
         emu.clear_requests()
         result = app.acquire_token_by_user_federated_identity_credential(
-            ["User.Read"], assertion, username=alice["username"])
+            ["User.Read"], assertion, username=alice["username"]
+        )
         assert result["token_source"] == "identity_provider", result
         [post] = token_posts(emu)
         form = post["form"]
@@ -117,25 +124,37 @@ class TestUserFederatedIdentityCredential:
         bob = emu.user("bob")
         emu.clear_requests()
         result = app.acquire_token_by_user_federated_identity_credential(
-            ["User.Read"], assertion, user_object_id=bob["oid"], claims_challenge=NBF,
-            forwarded_client_claims=FORWARDED)
+            ["User.Read"],
+            assertion,
+            user_object_id=bob["oid"],
+            claims_challenge=NBF,
+            forwarded_client_claims=FORWARDED,
+        )
         assert result["id_token_claims"]["oid"] == bob["oid"], result
         form = token_posts(emu)[0]["form"]
         assert form["user_id"] == bob["oid"] and "username" not in form
-        assert json.loads(form["claims"]) == {"access_token": {
-            "nbf": {"essential": True}, "xms_foo": {"value": "bar"},
-            "xms_cc": {"values": ["CP1"]}}}
+        assert json.loads(form["claims"]) == {
+            "access_token": {
+                "nbf": {"essential": True},
+                "xms_foo": {"value": "bar"},
+                "xms_cc": {"values": ["CP1"]},
+            }
+        }
 
     def test_a_forged_assertion_is_an_error_dict(self, emu, make_app):
         result = make_app("confidential-secret").acquire_token_by_user_federated_identity_credential(
-            ["User.Read"], "not.a.token", username=emu.user("alice")["username"])
+            ["User.Read"], "not.a.token", username=emu.user("alice")["username"]
+        )
         assert result["error"] == "invalid_grant" and "access_token" not in result
 
-    @pytest.mark.parametrize("kwargs,message", [
-        (dict(assertion="a"), "Either username or user_object_id"),
-        (dict(assertion="a", username="u", user_object_id="o"), "mutually exclusive"),
-        (dict(assertion="", username="u"), "assertion is required"),
-    ])
+    @pytest.mark.parametrize(
+        "kwargs,message",
+        [
+            (dict(assertion="a"), "Either username or user_object_id"),
+            (dict(assertion="a", username="u", user_object_id="o"), "mutually exclusive"),
+            (dict(assertion="", username="u"), "assertion is required"),
+        ],
+    )
     def test_misuse_is_a_value_error_before_any_request(self, emu, make_app, kwargs, message):
         app = make_app("confidential-secret")
         with pytest.raises(ValueError, match=message):
@@ -158,30 +177,38 @@ class TestClientCredentialsExtensions:
 
     def test_forwarded_client_claims_merge_after_the_challenge(self, emu, make_app):
         app = make_app("confidential-secret")
-        app.acquire_token_for_client([GRAPH_DEFAULT], claims_challenge=NBF,
-                                     forwarded_client_claims=FORWARDED)
+        app.acquire_token_for_client([GRAPH_DEFAULT], claims_challenge=NBF, forwarded_client_claims=FORWARDED)
         [post] = token_posts(emu)
         assert post["form"]["claims"] == json.dumps(
-            {"access_token": {"nbf": {"essential": True}, "xms_foo": {"value": "bar"}}})
+            {"access_token": {"nbf": {"essential": True}, "xms_foo": {"value": "bar"}}}
+        )
         assert not app.token_cache.find(msal.TokenCache.CredentialType.ACCESS_TOKEN)
 
     def test_forwarded_claims_come_after_the_capabilities_and_win_a_conflict(self, emu, make_app):
         app = make_app("confidential-secret", client_capabilities=["CP1"])
-        app.acquire_token_for_client([GRAPH_DEFAULT], claims_challenge=NBF,
-                                     forwarded_client_claims=FORWARDED)
+        app.acquire_token_for_client([GRAPH_DEFAULT], claims_challenge=NBF, forwarded_client_claims=FORWARDED)
         app.acquire_token_for_client(
-            [GRAPH_DEFAULT], claims_challenge=NBF,
-            forwarded_client_claims='{"access_token": {"nbf": {"essential": false}}}')
+            [GRAPH_DEFAULT],
+            claims_challenge=NBF,
+            forwarded_client_claims='{"access_token": {"nbf": {"essential": false}}}',
+        )
         first, second = [p["form"]["claims"] for p in token_posts(emu)]
-        assert first == json.dumps({"access_token": {
-            "nbf": {"essential": True}, "xms_cc": {"values": ["CP1"]},
-            "xms_foo": {"value": "bar"}}})
+        assert first == json.dumps(
+            {
+                "access_token": {
+                    "nbf": {"essential": True},
+                    "xms_cc": {"values": ["CP1"]},
+                    "xms_foo": {"value": "bar"},
+                }
+            }
+        )
         assert json.loads(second)["access_token"]["nbf"] == {"essential": False}
 
     def test_forwarded_client_claims_must_be_a_json_object(self, make_app):
         with pytest.raises(ValueError, match="forwarded_client_claims"):
             make_app("confidential-secret").acquire_token_for_client(
-                [GRAPH_DEFAULT], forwarded_client_claims="[1]")
+                [GRAPH_DEFAULT], forwarded_client_claims="[1]"
+            )
 
     def test_a_token_filed_with_an_ext_cache_key_is_not_served_to_a_plain_call(self, emu, make_app):
         """A cache shared with 1.39 may hold its FMI-path tokens (key prefix ``atext``)."""
@@ -214,8 +241,7 @@ class TestForwardedClaimsOnUserFlows:
     def test_on_behalf_of(self, emu, make_app):
         incoming = emu.issue_token(user="alice@" + emu.tenant_domain)
         app = make_app("web-api")
-        result = app.acquire_token_on_behalf_of(incoming, ["User.Read"],
-                                                forwarded_client_claims=FORWARDED)
+        result = app.acquire_token_on_behalf_of(incoming, ["User.Read"], forwarded_client_claims=FORWARDED)
         assert "access_token" in result, result
         assert token_posts(emu)[0]["form"]["claims"] == FORWARDED
 
@@ -235,8 +261,9 @@ class TestDeviceFlowClaims:
         flow = app.initiate_device_flow(["User.Read"], claims_challenge=NBF)
         assert "user_code" in flow, flow
         [post] = [r for r in emu.requests if r["path"].endswith("/devicecode")]
-        assert json.loads(post["form"]["claims"]) == {"access_token": {
-            "nbf": {"essential": True}, "xms_cc": {"values": ["CP1"]}}}
+        assert json.loads(post["form"]["claims"]) == {
+            "access_token": {"nbf": {"essential": True}, "xms_cc": {"values": ["CP1"]}}
+        }
 
     def test_no_claims_field_without_one(self, emu, make_app):
         make_app("public").initiate_device_flow(["User.Read"])
@@ -253,19 +280,22 @@ class TestProofOfPossession:
         assert public.is_pop_supported() is False
         with pytest.raises(ValueError, match="broker"):
             public.acquire_token_by_username_password(
-                alice["username"], alice["password"], ["User.Read"], auth_scheme=self.SCHEME)
+                alice["username"], alice["password"], ["User.Read"], auth_scheme=self.SCHEME
+            )
         with pytest.raises(ValueError, match="broker"):
             public.acquire_token_interactive(["User.Read"], auth_scheme=self.SCHEME)
         with pytest.raises(ValueError, match="broker"):
-            make_app("confidential-secret").acquire_token_silent(
-                ["User.Read"], None, auth_scheme=self.SCHEME)
+            make_app("confidential-secret").acquire_token_silent(["User.Read"], None, auth_scheme=self.SCHEME)
         assert not emu.requests
 
-    @pytest.mark.parametrize("args,message", [
-        (("get", "https://api.example/r", "n"), "upper case"),
-        (("GET", None, "n"), "required"),
-        (("GET", "https://api.example/r", ""), "required"),
-    ])
+    @pytest.mark.parametrize(
+        "args,message",
+        [
+            (("get", "https://api.example/r", "n"), "upper case"),
+            (("GET", None, "n"), "required"),
+            (("GET", "https://api.example/r", ""), "required"),
+        ],
+    )
     def test_scheme_checks_its_arguments(self, args, message):
         with pytest.raises(ValueError, match=message):
             msal.PopAuthScheme(*args)
@@ -282,12 +312,20 @@ def scripted_browser(emu, monkeypatch):
 
 
 def test_broker_opt_ins_fall_back_to_the_browser(emu, make_app, scripted_browser):
-    app = make_app("public", enable_broker_on_windows=True, enable_broker_on_mac=True,
-                   enable_broker_on_linux=True, enable_broker_on_wsl=True)
+    app = make_app(
+        "public",
+        enable_broker_on_windows=True,
+        enable_broker_on_mac=True,
+        enable_broker_on_linux=True,
+        enable_broker_on_wsl=True,
+    )
     launched = []
     result = app.acquire_token_interactive(
-        ["User.Read"], timeout=60, parent_window_handle=app.CONSOLE_WINDOW_HANDLE,
-        on_before_launching_ui=lambda ui, **kwargs: launched.append(ui))
+        ["User.Read"],
+        timeout=60,
+        parent_window_handle=app.CONSOLE_WINDOW_HANDLE,
+        on_before_launching_ui=lambda ui, **kwargs: launched.append(ui),
+    )
     scripted_browser.join()
     assert "access_token" in result, result
     assert launched == ["browser"]
@@ -295,8 +333,7 @@ def test_broker_opt_ins_fall_back_to_the_browser(emu, make_app, scripted_browser
 
 def test_broker_opt_ins_are_for_public_clients_only(emu):
     with pytest.raises(TypeError):
-        msal.ConfidentialClientApplication("id", client_credential="s",
-                                           enable_broker_on_windows=True)
+        msal.ConfidentialClientApplication("id", client_credential="s", enable_broker_on_windows=True)
 
 
 def test_msal_force_region(emu, monkeypatch):
@@ -305,14 +342,21 @@ def test_msal_force_region(emu, monkeypatch):
 
     def app(**kwargs):
         return msal.ConfidentialClientApplication(
-            app_config["client_id"], client_credential=emu.client_credential("confidential-secret"),
+            app_config["client_id"],
+            client_credential=emu.client_credential("confidential-secret"),
             authority="https://login.microsoftonline.com/" + emu.tenant_id,
-            http_client=emu.http_client(), **kwargs)
+            http_client=emu.http_client(),
+            **kwargs,
+        )
+
     assert "access_token" in app().acquire_token_for_client([GRAPH_DEFAULT])
-    assert "access_token" in app(azure_region=msal.ClientApplication.DISABLE_MSAL_FORCE_REGION
-                                 ).acquire_token_for_client([GRAPH_DEFAULT])
+    assert "access_token" in app(
+        azure_region=msal.ClientApplication.DISABLE_MSAL_FORCE_REGION
+    ).acquire_token_for_client([GRAPH_DEFAULT])
     assert [p["host"] for p in token_posts(emu)] == [
-        "westus.login.microsoft.com", "login.microsoftonline.com"]
+        "westus.login.microsoft.com",
+        "login.microsoftonline.com",
+    ]
 
 
 def test_a_malformed_msal_force_region_is_refused(monkeypatch):
@@ -323,8 +367,7 @@ def test_a_malformed_msal_force_region_is_refused(monkeypatch):
 
 def test_tenant_discovery(emu):
     session = emu.http_client()
-    url = "https://login.microsoftonline.com/{}/v2.0/.well-known/openid-configuration".format(
-        emu.tenant_id)
+    url = "https://login.microsoftonline.com/{}/v2.0/.well-known/openid-configuration".format(emu.tenant_id)
     doc = msal.authority.tenant_discovery(url, session)
     assert doc["token_endpoint"].endswith("/oauth2/v2.0/token")
     with pytest.raises(ValueError, match="OIDC Discovery failed"):

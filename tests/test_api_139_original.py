@@ -4,6 +4,7 @@ added: the same requests (paths and form fields) and the same result keys.
 Runs when MSAL_ORIGINAL_139_PYTHON names a Python with msal 1.39.0 installed (e.g. a venv
 made with ``pip install msal==1.39.0``); skipped otherwise.
 """
+
 import json
 import os
 import subprocess
@@ -14,7 +15,7 @@ ORIGINAL = os.environ.get("MSAL_ORIGINAL_139_PYTHON")
 pytestmark = pytest.mark.skipif(not ORIGINAL, reason="MSAL_ORIGINAL_139_PYTHON is not set")
 
 # Run by both libraries; returns the keys of each result (values differ by nature).
-SCENARIO = r'''
+SCENARIO = r"""
 import json, msal
 GRAPH = "https://graph.microsoft.com/.default"
 NBF = '{"access_token": {"nbf": {"essential": true}}}'
@@ -42,37 +43,49 @@ def scenario(emu):
         oidc_authority=emu["authority"] + "/v2.0", verify=emu["ca"])
     keys.append(sorted(oidc.acquire_token_for_client([GRAPH])))
     return keys
-'''
+"""
 
 
 def _settings(emu):
     alice = emu.user("alice")
-    return {"ca": emu.ca_path, "authority": emu.authority(),
-            "client_id": emu.app("confidential-secret")["client_id"],
-            "secret": emu.client_credential("confidential-secret"),
-            "public_id": emu.app("public")["client_id"],
-            "username": alice["username"], "oid": alice["oid"]}
+    return {
+        "ca": emu.ca_path,
+        "authority": emu.authority(),
+        "client_id": emu.app("confidential-secret")["client_id"],
+        "secret": emu.client_credential("confidential-secret"),
+        "public_id": emu.app("public")["client_id"],
+        "username": alice["username"],
+        "oid": alice["oid"],
+    }
 
 
 def _run_original(settings):
     code = SCENARIO + "\nimport sys\nprint(json.dumps(scenario(json.loads(sys.argv[1]))))"
     # The original lets these variables override verify= (see docs/differences.md)
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("PYTHONPATH", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")}
-    done = subprocess.run([ORIGINAL, "-c", code, json.dumps(settings)], env=env,
-                          capture_output=True, text=True, timeout=120,
-                          cwd=os.path.dirname(ORIGINAL))
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+    }
+    done = subprocess.run(
+        [ORIGINAL, "-c", code, json.dumps(settings)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=os.path.dirname(ORIGINAL),
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout)
 
 
 def _wire(emu):
     """Each request's method, path and form, with the per-run assertion masked."""
+
     def form(fields):
         masked = dict(fields)
         if "user_federated_identity_credential" in masked:
             masked["user_federated_identity_credential"] = "<assertion>"
         return sorted(masked.items())
+
     return [(r["method"], r["path"], form(r["form"])) for r in emu.requests]
 
 

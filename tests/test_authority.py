@@ -1,32 +1,74 @@
 """Authority parsing: what is accepted, what is refused and why."""
+
 import pytest
 
 from msal.authority import AZURE_CHINA, AuthorityBuilder, parse_authority
 
 
-@pytest.mark.parametrize("url,instance,tenant,kind,env", [
-    ("https://login.microsoftonline.com/common", "login.microsoftonline.com", "common", "aad",
-     "login.microsoftonline.com"),
-    ("https://login.microsoftonline.com/organizations/", "login.microsoftonline.com",
-     "organizations", "aad", "login.microsoftonline.com"),
-    ("https://login.microsoftonline.com/consumers", "login.microsoftonline.com", "consumers", "aad",
-     "login.microsoftonline.com"),
-    ("https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47",
-     "login.microsoftonline.com", "72f988bf-86f1-41af-91ab-2d7cd011db47", "aad",
-     "login.microsoftonline.com"),
-    ("https://Login.MicrosoftOnline.com/contoso.onmicrosoft.com", "login.microsoftonline.com",
-     "contoso.onmicrosoft.com", "aad", "login.microsoftonline.com"),
-    ("https://adfs.contoso.com/adfs", "adfs.contoso.com", "adfs", "adfs", "adfs.contoso.com"),
-    ("https://contoso.b2clogin.com/contoso.onmicrosoft.com/B2C_1_signupsignin",
-     "contoso.b2clogin.com", "contoso.onmicrosoft.com", "b2c", "contoso.b2clogin.com"),
-    ("https://contoso.ciamlogin.com", "contoso.ciamlogin.com", "contoso.onmicrosoft.com", "ciam",
-     "contoso.ciamlogin.com"),
-    ("https://localhost:8443/tenant1", "localhost:8443", "tenant1", "aad", "localhost"),
-])
+@pytest.mark.parametrize(
+    "url,instance,tenant,kind,env",
+    [
+        (
+            "https://login.microsoftonline.com/common",
+            "login.microsoftonline.com",
+            "common",
+            "aad",
+            "login.microsoftonline.com",
+        ),
+        (
+            "https://login.microsoftonline.com/organizations/",
+            "login.microsoftonline.com",
+            "organizations",
+            "aad",
+            "login.microsoftonline.com",
+        ),
+        (
+            "https://login.microsoftonline.com/consumers",
+            "login.microsoftonline.com",
+            "consumers",
+            "aad",
+            "login.microsoftonline.com",
+        ),
+        (
+            "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47",
+            "login.microsoftonline.com",
+            "72f988bf-86f1-41af-91ab-2d7cd011db47",
+            "aad",
+            "login.microsoftonline.com",
+        ),
+        (
+            "https://Login.MicrosoftOnline.com/contoso.onmicrosoft.com",
+            "login.microsoftonline.com",
+            "contoso.onmicrosoft.com",
+            "aad",
+            "login.microsoftonline.com",
+        ),
+        ("https://adfs.contoso.com/adfs", "adfs.contoso.com", "adfs", "adfs", "adfs.contoso.com"),
+        (
+            "https://contoso.b2clogin.com/contoso.onmicrosoft.com/B2C_1_signupsignin",
+            "contoso.b2clogin.com",
+            "contoso.onmicrosoft.com",
+            "b2c",
+            "contoso.b2clogin.com",
+        ),
+        (
+            "https://contoso.ciamlogin.com",
+            "contoso.ciamlogin.com",
+            "contoso.onmicrosoft.com",
+            "ciam",
+            "contoso.ciamlogin.com",
+        ),
+        ("https://localhost:8443/tenant1", "localhost:8443", "tenant1", "aad", "localhost"),
+    ],
+)
 def test_accepted(url, instance, tenant, kind, env):
     authority = parse_authority(url)
-    assert (authority.instance, authority.tenant, authority.kind, authority.environment) == \
-        (instance, tenant, kind, env)
+    assert (authority.instance, authority.tenant, authority.kind, authority.environment) == (
+        instance,
+        tenant,
+        kind,
+        env,
+    )
 
 
 def test_default_is_common_on_the_public_cloud():
@@ -44,15 +86,18 @@ def test_b2c_keeps_its_policy():
     assert authority.url == "https://contoso.b2clogin.com/contoso.onmicrosoft.com/b2c_1_susi"
 
 
-@pytest.mark.parametrize("bad,says", [
-    ("http://login.microsoftonline.com/common", "https"),
-    ("login.microsoftonline.com/common", "https"),
-    ("https://login.microsoftonline.com", "no tenant"),
-    ("https://user:pw@login.microsoftonline.com/common", "plain https URL"),
-    ("https://login.microsoftonline.com:notaport/common", "port"),
-    (42, "string"),
-    ("", "https"),
-])
+@pytest.mark.parametrize(
+    "bad,says",
+    [
+        ("http://login.microsoftonline.com/common", "https"),
+        ("login.microsoftonline.com/common", "https"),
+        ("https://login.microsoftonline.com", "no tenant"),
+        ("https://user:pw@login.microsoftonline.com/common", "plain https URL"),
+        ("https://login.microsoftonline.com:notaport/common", "port"),
+        (42, "string"),
+        ("", "https"),
+    ],
+)
 def test_refused_with_a_message_that_says_what_is_expected(bad, says):
     with pytest.raises(ValueError) as info:
         parse_authority(bad)

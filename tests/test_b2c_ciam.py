@@ -1,6 +1,7 @@
 """Azure AD B2C and CIAM authorities end to end: this package against the emulator's B2C
 tenant (user flows B2C_1_signupsignin and B2C_1_ropc) and CIAM tenant, reached under their
 real host names through the emulator's HTTP client."""
+
 import json
 import os
 import subprocess
@@ -23,7 +24,8 @@ def app_for(emu, name, authority):
     if emu.app(name)["kind"] == "public":
         return msal.PublicClientApplication(emu.app(name)["client_id"], **kwargs)
     return msal.ConfidentialClientApplication(
-        emu.app(name)["client_id"], client_credential=emu.client_credential(name), **kwargs)
+        emu.app(name)["client_id"], client_credential=emu.client_credential(name), **kwargs
+    )
 
 
 def auth_code_sign_in(emu, app, name, scopes, user):
@@ -43,16 +45,25 @@ def test_b2c_auth_code_flow_caches_the_user_flow_account(emu):
     app = app_for(emu, "b2c-web-app", emu.b2c_authority())
     flow, result = auth_code_sign_in(emu, app, "b2c-web-app", [API_READ], DANA)
     assert flow["auth_uri"].startswith(
-        "https://%s/contosob2c.onmicrosoft.com/b2c_1_signupsignin/oauth2/v2.0/authorize?" % B2C_HOST)
+        "https://%s/contosob2c.onmicrosoft.com/b2c_1_signupsignin/oauth2/v2.0/authorize?" % B2C_HOST
+    )
     assert "access_token" in result, result
     assert result["id_token_claims"]["tfp"] == "B2C_1_signupsignin"
     home = "%s-b2c_1_signupsignin.%s" % (dana["oid"], dana["tenant"])
-    assert app.get_accounts() == [{
-        "home_account_id": home, "environment": B2C_HOST, "realm": "contosob2c.onmicrosoft.com",
-        "local_account_id": dana["oid"], "username": "", "authority_type": "MSSTS"}]
+    assert app.get_accounts() == [
+        {
+            "home_account_id": home,
+            "environment": B2C_HOST,
+            "realm": "contosob2c.onmicrosoft.com",
+            "local_account_id": dana["oid"],
+            "username": "",
+            "authority_type": "MSSTS",
+        }
+    ]
     cached = app.token_cache.find(msal.TokenCache.CredentialType.ACCESS_TOKEN)
     assert [(t["home_account_id"], t["environment"], t["realm"]) for t in cached] == [
-        (home, B2C_HOST, "contosob2c.onmicrosoft.com")]
+        (home, B2C_HOST, "contosob2c.onmicrosoft.com")
+    ]
     assert_no_instance_or_realm_discovery(emu)
 
 
@@ -101,9 +112,13 @@ def test_ciam_auth_code_flow_and_silent(emu, with_tenant):
     assert "access_token" in result, result
     [account] = app.get_accounts()
     assert account == {
-        "home_account_id": "%s.%s" % (erin["oid"], erin["tenant"]), "environment": CIAM_HOST,
-        "realm": erin["tenant"], "local_account_id": erin["oid"], "username": ERIN[0],
-        "authority_type": "MSSTS"}
+        "home_account_id": "%s.%s" % (erin["oid"], erin["tenant"]),
+        "environment": CIAM_HOST,
+        "realm": erin["tenant"],
+        "local_account_id": erin["oid"],
+        "username": ERIN[0],
+        "authority_type": "MSSTS",
+    }
     refreshed = app.acquire_token_silent(["User.Read"], account, force_refresh=True)
     assert refreshed["token_source"] == "identity_provider", refreshed
     discovery = [r["path"] for r in emu.requests if "openid-configuration" in r["path"]]
@@ -118,8 +133,9 @@ def test_same_accounts_cache_keys_and_requests_as_the_original(emu, tmp_path):
     env["PYTHONPATH"] = os.path.dirname(os.path.dirname(os.path.abspath(msal_emulator_file())))
     script = os.path.join(os.path.dirname(__file__), "b2c_ciam_probe.py")
     # From a directory outside the repository, so that `import msal` is the original.
-    done = subprocess.run([ORIGINAL, script], cwd=str(tmp_path), env=env, capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run(
+        [ORIGINAL, script], cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     theirs = json.loads(done.stdout)
     # Applications of one authority share its discovery in a process: the original asks again
@@ -131,6 +147,7 @@ def test_same_accounts_cache_keys_and_requests_as_the_original(emu, tmp_path):
 
 def msal_emulator_file():
     import msal_emulator
+
     return msal_emulator.__file__
 
 
@@ -141,8 +158,11 @@ def _assert_signed_in_without_access_token(app, result, user_flow):
     [account] = app.get_accounts()
     assert account["home_account_id"].split(".")[0].endswith("-" + user_flow.lower())
     CT = msal.TokenCache.CredentialType
-    assert [len(app.token_cache.find(kind)) for kind in (
-        CT.ID_TOKEN, CT.REFRESH_TOKEN, CT.ACCESS_TOKEN)] == [1, 1, 0]
+    assert [len(app.token_cache.find(kind)) for kind in (CT.ID_TOKEN, CT.REFRESH_TOKEN, CT.ACCESS_TOKEN)] == [
+        1,
+        1,
+        0,
+    ]
     return account
 
 

@@ -1,5 +1,6 @@
 """The benchmark harness measures what it claims: its fake identity provider speaks the wire
 format well enough for hits to be hits and misses to reach the token endpoint."""
+
 import json
 import os
 import subprocess
@@ -10,8 +11,13 @@ WORKER = os.path.join(ROOT, "benchmarks", "worker.py")
 
 
 def run_worker(options):
-    proc = subprocess.run([sys.executable, WORKER, json.dumps(options)], capture_output=True,
-                          text=True, cwd=os.path.dirname(WORKER), timeout=300)
+    proc = subprocess.run(
+        [sys.executable, WORKER, json.dumps(options)],
+        capture_output=True,
+        text=True,
+        cwd=os.path.dirname(WORKER),
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 
@@ -20,9 +26,13 @@ def test_worker_runs_small_scenarios_against_the_fake_identity_provider(tmp_path
     states = {name: str(tmp_path / (name + ".json")) for name in ("apps_1", "users_1", "users_10")}
     run_worker({"make_states": states})
     assert set(json.loads(open(states["users_10"]).read())) >= {"AccessToken", "Account", "RefreshToken"}
-    out = run_worker({"quick": True, "states": states,
-                      "scenarios": ["cc_hit_1", "cc_miss_1", "silent_refresh_10", "threads_8",
-                                    "web_app_cycle"]})
+    out = run_worker(
+        {
+            "quick": True,
+            "states": states,
+            "scenarios": ["cc_hit_1", "cc_miss_1", "silent_refresh_10", "threads_8", "web_app_cycle"],
+        }
+    )
     results = out["results"]
     assert all("error" not in figures for figures in results.values()), results
     assert results["cc_hit_1"]["us"] > 0 and results["cc_miss_1"]["us"] > 0

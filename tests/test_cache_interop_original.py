@@ -3,6 +3,7 @@
 Both sides get real tokens from the emulator over HTTPS; the original runs as a black box in
 its own interpreter (``MSAL_ORIGINAL_PYTHON``, set up by ``./dev test``).
 """
+
 import json
 import os
 import subprocess
@@ -16,10 +17,11 @@ from helpers import GRAPH_DEFAULT, token_posts
 
 ORIGINAL = os.environ.get("MSAL_ORIGINAL_PYTHON")
 pytestmark = pytest.mark.skipif(
-    not ORIGINAL, reason="MSAL_ORIGINAL_PYTHON is not set (./dev test sets it up)")
+    not ORIGINAL, reason="MSAL_ORIGINAL_PYTHON is not set (./dev test sets it up)"
+)
 
 # Runs in the original's interpreter: {"mode": "write"|"read", ...} on stdin, JSON on stdout.
-ORIGINAL_SCRIPT = textwrap.dedent('''
+ORIGINAL_SCRIPT = textwrap.dedent("""
     import json, sys
     import msal
     assert "site-packages" in msal.__file__, msal.__file__  # The original, not this package
@@ -49,23 +51,33 @@ ORIGINAL_SCRIPT = textwrap.dedent('''
         out["accounts"] = accounts
         out["silent"] = web.acquire_token_silent(["User.Read"], accounts[0]) if accounts else None
     print(json.dumps(out))
-''')
+""")
 
 
 def run_original(emu, **request):
     request.update(
-        authority=emu.authority(), ca=emu.ca_path, graph=GRAPH_DEFAULT,
-        web_id=emu.app("web-app")["client_id"], web_secret=emu.client_credential("web-app"),
+        authority=emu.authority(),
+        ca=emu.ca_path,
+        graph=GRAPH_DEFAULT,
+        web_id=emu.app("web-app")["client_id"],
+        web_secret=emu.client_credential("web-app"),
         daemon_id=emu.app("confidential-secret")["client_id"],
-        daemon_secret=emu.client_credential("confidential-secret"))
+        daemon_secret=emu.client_credential("confidential-secret"),
+    )
     # The original sets Session.verify, which these variables would silently override.
     env = {k: v for k, v in os.environ.items() if k not in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")}
     env.pop("PYTHONPATH", None)
     # Run outside the repository: "-c" puts the working directory first on the import path,
     # and there "import msal" would find this package instead of the original.
-    proc = subprocess.run([ORIGINAL, "-c", ORIGINAL_SCRIPT], input=json.dumps(request),
-                          capture_output=True, text=True, env=env, timeout=120,
-                          cwd=tempfile.gettempdir())
+    proc = subprocess.run(
+        [ORIGINAL, "-c", ORIGINAL_SCRIPT],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        cwd=tempfile.gettempdir(),
+    )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 
@@ -91,8 +103,7 @@ def test_a_cache_written_by_the_original_serves_silent_hits_here(emu, signed_in,
 
     refreshed = web.acquire_token_silent(["User.Read"], account, force_refresh=True)
     assert refreshed["token_source"] == "identity_provider"
-    assert token_posts(emu, "refresh_token")[0]["form"]["refresh_token"] == \
-        written["user"]["refresh_token"]
+    assert token_posts(emu, "refresh_token")[0]["form"]["refresh_token"] == written["user"]["refresh_token"]
 
 
 def test_a_cache_written_here_serves_the_originals_silent_hits(emu, make_app):
@@ -101,8 +112,10 @@ def test_a_cache_written_here_serves_the_originals_silent_hits(emu, make_app):
     user = emu.user("alice@" + emu.tenant_domain)
     flow = web.initiate_auth_code_flow(["User.Read"], redirect_uri="https://localhost/callback")
     from helpers import query_of
+
     ours = web.acquire_token_by_auth_code_flow(
-        flow, query_of(emu.sign_in(flow["auth_uri"], user["username"], user["password"])))
+        flow, query_of(emu.sign_in(flow["auth_uri"], user["username"], user["password"]))
+    )
     assert "access_token" in ours
     emu.clear_requests()
 
@@ -118,15 +131,17 @@ REFRESH_SCOPES = [["Mail.Read"], ["Calendars.Read"], ["User.Read", "Mail.Read"]]
 
 def refresh_tokens_by_key(state):
     """The RefreshToken section without what differs from run to run."""
-    return {key: {k: v for k, v in rt.items() if k not in ("secret", "last_modification_time")}
-            for key, rt in json.loads(state)["RefreshToken"].items()}
+    return {
+        key: {k: v for k, v in rt.items() if k not in ("secret", "last_modification_time")}
+        for key, rt in json.loads(state)["RefreshToken"].items()
+    }
 
 
-def test_refreshes_with_other_scopes_leave_one_refresh_token_as_in_the_original(
-        emu, signed_in, make_app):
+def test_refreshes_with_other_scopes_leave_one_refresh_token_as_in_the_original(emu, signed_in, make_app):
     _, for_original = signed_in()
-    theirs = run_original(emu, mode="refreshes", refresh_token=for_original["refresh_token"],
-                          scopes=REFRESH_SCOPES)
+    theirs = run_original(
+        emu, mode="refreshes", refresh_token=for_original["refresh_token"], scopes=REFRESH_SCOPES
+    )
     assert all("access_token" in r for r in theirs["silent"]), theirs["silent"]
 
     _, for_us = signed_in()

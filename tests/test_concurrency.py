@@ -1,4 +1,5 @@
 """Concurrent callers share one request to the identity provider (single flight)."""
+
 import threading
 import time
 
@@ -16,6 +17,7 @@ def run_together(target, count=THREADS):
     def worker(i):
         barrier.wait()
         results[i] = target()
+
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
     for t in threads:
         t.start()
@@ -26,8 +28,9 @@ def run_together(target, count=THREADS):
 
 def expire_access_tokens(cache):
     for at in cache.find(msal.TokenCache.CredentialType.ACCESS_TOKEN):
-        cache.modify(msal.TokenCache.CredentialType.ACCESS_TOKEN, at,
-                     {"expires_on": str(int(time.time()) - 60)})
+        cache.modify(
+            msal.TokenCache.CredentialType.ACCESS_TOKEN, at, {"expires_on": str(int(time.time()) - 60)}
+        )
 
 
 def test_sixteen_threads_refreshing_one_expired_token_make_one_request(emu, signed_in):
@@ -56,8 +59,7 @@ def test_a_shared_failure_reaches_every_caller(emu, signed_in):
     expire_access_tokens(app.token_cache)
     emu.revoke_refresh_tokens()
     emu.clear_requests()
-    results = run_together(
-        lambda: app.acquire_token_silent_with_error(["User.Read"], account))
+    results = run_together(lambda: app.acquire_token_silent_with_error(["User.Read"], account))
     assert len(token_posts(emu, "refresh_token")) == 1
     assert all(r["error"] == "invalid_grant" for r in results)
 
@@ -65,7 +67,8 @@ def test_a_shared_failure_reaches_every_caller(emu, signed_in):
 def test_different_scopes_are_not_merged(emu, make_app):
     app = make_app("confidential-secret")
     api = "api://{}/.default".format(emu.app("web-api")["client_id"])
-    results = run_together(lambda: (app.acquire_token_for_client([GRAPH_DEFAULT]),
-                                    app.acquire_token_for_client([api])), count=4)
+    results = run_together(
+        lambda: (app.acquire_token_for_client([GRAPH_DEFAULT]), app.acquire_token_for_client([api])), count=4
+    )
     assert len(token_posts(emu, "client_credentials")) == 2
     assert all("access_token" in a and "access_token" in b for a, b in results)

@@ -1,4 +1,5 @@
 """Confidential-client flows end to end over HTTPS against the local identity emulator."""
+
 import json
 import warnings
 
@@ -45,11 +46,13 @@ class TestClientCredentials:
         app = make_app("confidential-secret", client_capabilities=["CP1"])
         app.acquire_token_for_client([GRAPH_DEFAULT])
         app.acquire_token_for_client(
-            [GRAPH_DEFAULT], claims_challenge='{"access_token": {"nbf": {"essential": true}}}')
+            [GRAPH_DEFAULT], claims_challenge='{"access_token": {"nbf": {"essential": true}}}'
+        )
         posts = token_posts(emu, "client_credentials")
         assert len(posts) == 2
         assert json.loads(posts[1]["form"]["claims"]) == {
-            "access_token": {"xms_cc": {"values": ["CP1"]}, "nbf": {"essential": True}}}
+            "access_token": {"xms_cc": {"values": ["CP1"]}, "nbf": {"essential": True}}
+        }
 
     def test_wrong_secret_is_an_error_dict_and_nothing_is_cached(self, emu, make_app):
         cache = msal.TokenCache()
@@ -63,21 +66,22 @@ class TestClientCredentials:
     def test_certificate(self, emu, make_app):
         credential = dict(emu.client_credential("confidential-cert"))
         credential.pop("public_certificate")
-        result = make_app("confidential-cert", client_credential=credential) \
-            .acquire_token_for_client([GRAPH_DEFAULT])
+        result = make_app("confidential-cert", client_credential=credential).acquire_token_for_client(
+            [GRAPH_DEFAULT]
+        )
         assert "access_token" in result, result
         form = token_posts(emu)[0]["form"]
         assert "client_secret" not in form
-        assert form["client_assertion_type"] == \
-            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+        assert form["client_assertion_type"] == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
         header = jwt.get_unverified_header(form["client_assertion"])
         assert header["alg"] == "RS256" and "x5t" in header and "x5c" not in header
 
     def test_certificate_with_public_certificate_and_client_claims(self, emu, make_app):
         credential = dict(emu.client_credential("confidential-cert"))
         assert credential.get("public_certificate")
-        app = make_app("confidential-cert", client_credential=credential,
-                       client_claims={"client_ip": "10.1.2.3"})
+        app = make_app(
+            "confidential-cert", client_credential=credential, client_claims={"client_ip": "10.1.2.3"}
+        )
         assert "access_token" in app.acquire_token_for_client([GRAPH_DEFAULT])
         assertion = token_posts(emu)[0]["form"]["client_assertion"]
         assert jwt.get_unverified_header(assertion)["x5c"]
@@ -88,8 +92,9 @@ class TestClientCredentials:
     def test_certificate_with_the_wrong_thumbprint_is_refused(self, emu, make_app):
         credential = dict(emu.client_credential("confidential-cert"), thumbprint="AB" * 20)
         credential.pop("public_certificate")
-        result = make_app("confidential-cert", client_credential=credential) \
-            .acquire_token_for_client([GRAPH_DEFAULT])
+        result = make_app("confidential-cert", client_credential=credential).acquire_token_for_client(
+            [GRAPH_DEFAULT]
+        )
         assert result["error"] == "invalid_client"
 
     def test_pre_signed_client_assertion(self, emu, make_app):
@@ -120,11 +125,16 @@ class TestAuthCodeFlow:
 
     def test_auth_uri_carries_pkce_state_and_hashed_nonce(self, emu, make_app):
         app = make_app("web-app")
-        flow = app.initiate_auth_code_flow(["User.Read"], redirect_uri="https://localhost/callback",
-                                           login_hint="alice@contoso.example", max_age=300)
+        flow = app.initiate_auth_code_flow(
+            ["User.Read"],
+            redirect_uri="https://localhost/callback",
+            login_hint="alice@contoso.example",
+            max_age=300,
+        )
         params = query_of(flow["auth_uri"])
         assert params["code_challenge_method"] == "S256" and params["state"] == flow["state"]
         import hashlib
+
         assert params["nonce"] == hashlib.sha256(flow["nonce"].encode()).hexdigest()
         assert params["login_hint"] == "alice@contoso.example" and params["max_age"] == "300"
         json.dumps(flow)  # A web app keeps it in its session
@@ -153,31 +163,35 @@ class TestAuthCodeFlow:
         app = make_app("web-app")
         flow = app.initiate_auth_code_flow(["User.Read"], redirect_uri="https://localhost/callback")
         result = app.acquire_token_by_auth_code_flow(
-            flow, {"state": flow["state"], "error": "access_denied",
-                   "error_description": "The user declined"})
+            flow, {"state": flow["state"], "error": "access_denied", "error_description": "The user declined"}
+        )
         assert result == {"error": "access_denied", "error_description": "The user declined"}
 
     def test_get_authorization_request_url_and_code_redemption_with_nonce(self, emu, make_app):
         app = make_app("web-app")
         url = app.get_authorization_request_url(
-            ["User.Read"], redirect_uri="https://localhost/callback", state="s1", nonce="n1")
+            ["User.Read"], redirect_uri="https://localhost/callback", state="s1", nonce="n1"
+        )
         assert query_of(url)["nonce"] == "n1"
         user = emu.user("alice@" + emu.tenant_domain)
         code = query_of(emu.sign_in(url, user["username"], user["password"]))["code"]
         result = app.acquire_token_by_authorization_code(
-            code, ["User.Read"], redirect_uri="https://localhost/callback", nonce="n1")
+            code, ["User.Read"], redirect_uri="https://localhost/callback", nonce="n1"
+        )
         assert result["id_token_claims"]["nonce"] == "n1"
 
     def test_wrong_nonce_raises_and_caches_nothing(self, emu, make_app):
         cache = msal.TokenCache()
         app = make_app("web-app", token_cache=cache)
         url = app.get_authorization_request_url(
-            ["User.Read"], redirect_uri="https://localhost/callback", nonce="n1")
+            ["User.Read"], redirect_uri="https://localhost/callback", nonce="n1"
+        )
         user = emu.user("alice@" + emu.tenant_domain)
         code = query_of(emu.sign_in(url, user["username"], user["password"]))["code"]
         with pytest.raises(msal.exceptions.IdTokenError, match="nonce"):
             app.acquire_token_by_authorization_code(
-                code, ["User.Read"], redirect_uri="https://localhost/callback", nonce="other")
+                code, ["User.Read"], redirect_uri="https://localhost/callback", nonce="other"
+            )
         assert app.get_accounts() == []
         assert cache.find(msal.TokenCache.CredentialType.REFRESH_TOKEN) == []
 
@@ -204,7 +218,9 @@ class TestSilent:
         scope = "{}/access_as_user".format(emu.app("web-api")["app_id_uri"])
         result = app.acquire_token_silent([scope], app.get_accounts()[0])
         assert claims_of(result["access_token"])["aud"] in (
-            emu.app("web-api")["client_id"], emu.app("web-api")["app_id_uri"])
+            emu.app("web-api")["client_id"],
+            emu.app("web-api")["app_id_uri"],
+        )
         assert len(token_posts(emu, "refresh_token")) == 1
 
     def test_refresh_failure_is_an_error_dict_or_none(self, emu, signed_in):
@@ -276,8 +292,9 @@ class TestOtherGrants:
         fresh = make_app("web-app", token_cache=msal.TokenCache())
         result = fresh.acquire_token_by_refresh_token(first["refresh_token"], ["User.Read"])
         assert "access_token" in result, result
-        assert token_posts(emu, "refresh_token")[-1]["headers"]["x-client-current-telemetry"] \
-            == "4|85,1|"  # a redeemed refresh token counts as a forced refresh
+        assert (
+            token_posts(emu, "refresh_token")[-1]["headers"]["x-client-current-telemetry"] == "4|85,1|"
+        )  # a redeemed refresh token counts as a forced refresh
         [account] = fresh.get_accounts()
         assert fresh.acquire_token_silent(["User.Read"], account)["token_source"] == "cache"
 
@@ -304,8 +321,7 @@ class TestBadInput:
 class TestScopeArguments:
     """An empty scope list names no resource; a cache lookup with it must not match any token."""
 
-    def test_client_credentials_with_no_scope_is_refused_even_with_a_token_cached(self, emu,
-                                                                                   make_app):
+    def test_client_credentials_with_no_scope_is_refused_even_with_a_token_cached(self, emu, make_app):
         app = make_app("confidential-secret")
         assert "access_token" in app.acquire_token_for_client([GRAPH_DEFAULT])
         emu.clear_requests()
@@ -327,11 +343,9 @@ class TestScopeArguments:
         fresh = make_app("web-app", token_cache=msal.TokenCache())
         result = fresh.acquire_token_by_refresh_token(first["refresh_token"], [])
         assert "id_token_claims" in result and "error" not in result, result
-        assert token_posts(emu, "refresh_token")[-1]["form"]["scope"] == \
-            "offline_access openid profile"
+        assert token_posts(emu, "refresh_token")[-1]["form"]["scope"] == "offline_access openid profile"
 
-    def test_a_single_string_scope_for_client_credentials_works_with_a_warning(self, emu,
-                                                                               make_app):
+    def test_a_single_string_scope_for_client_credentials_works_with_a_warning(self, emu, make_app):
         app = make_app("confidential-secret")
         with pytest.warns(DeprecationWarning, match="list"):
             result = app.acquire_token_for_client(GRAPH_DEFAULT)
@@ -382,8 +396,7 @@ class TestReplacedTokenCache:
         app = make_app("web-app")
         new = app.token_cache = msal.SerializableTokenCache()
         user = emu.user("alice@" + emu.tenant_domain)
-        flow = app.initiate_auth_code_flow(["User.Read"],
-                                           redirect_uri=emu.app("web-app")["redirect_uris"][0])
+        flow = app.initiate_auth_code_flow(["User.Read"], redirect_uri=emu.app("web-app")["redirect_uris"][0])
         redirect = emu.sign_in(flow["auth_uri"], user["username"], user["password"])
         assert "access_token" in app.acquire_token_by_auth_code_flow(flow, query_of(redirect))
         assert new.has_state_changed and len(new.find(msal.TokenCache.CredentialType.ACCOUNT)) == 1
@@ -396,31 +409,44 @@ class TestReplacedTokenCache:
 
 def test_refresh_in_becomes_the_cached_refresh_on_and_leaves_the_result(emu, make_app):
     app = make_app("confidential-secret")
-    emu.inject("body", "token", content_type="application/json", body=json.dumps({
-        "token_type": "Bearer", "access_token": "an-access-token", "expires_in": 3600,
-        "refresh_in": 1800}))
+    emu.inject(
+        "body",
+        "token",
+        content_type="application/json",
+        body=json.dumps(
+            {
+                "token_type": "Bearer",
+                "access_token": "an-access-token",
+                "expires_in": 3600,
+                "refresh_in": 1800,
+            }
+        ),
+    )
     result = app.acquire_token_for_client([GRAPH_DEFAULT])
     assert result["access_token"] == "an-access-token" and "refresh_in" not in result, result
     [entry] = app.token_cache.find(msal.TokenCache.CredentialType.ACCESS_TOKEN)
     assert int(entry["refresh_on"]) == int(entry["cached_at"]) + 1800
 
 
-@pytest.mark.parametrize("suberror, classification", [
-    ("basic_action", "basic_action"), ("consent_required", "consent_required"),
-    ("user_password_expired", "user_password_expired"), ("bad_token", ""),
-    ("client_mismatch", ""),
-])
+@pytest.mark.parametrize(
+    "suberror, classification",
+    [
+        ("basic_action", "basic_action"),
+        ("consent_required", "consent_required"),
+        ("user_password_expired", "user_password_expired"),
+        ("bad_token", ""),
+        ("client_mismatch", ""),
+    ],
+)
 def test_a_failed_refresh_is_classified_by_its_suberror(emu, signed_in, suberror, classification):
     app, _ = signed_in()
     emu.inject("claims_challenge", "token", suberror=suberror)
-    result = app.acquire_token_silent_with_error(["User.Read"], app.get_accounts()[0],
-                                                 force_refresh=True)
+    result = app.acquire_token_silent_with_error(["User.Read"], app.get_accounts()[0], force_refresh=True)
     assert result["suberror"] == suberror and result["classification"] == classification, result
 
 
 def test_a_failed_refresh_without_suberror_has_no_classification(emu, signed_in):
     app, _ = signed_in()
     emu.revoke_refresh_tokens()
-    result = app.acquire_token_silent_with_error(["User.Read"], app.get_accounts()[0],
-                                                 force_refresh=True)
+    result = app.acquire_token_silent_with_error(["User.Read"], app.get_accounts()[0], force_refresh=True)
     assert result["error"] == "invalid_grant" and "classification" not in result, result

@@ -1,5 +1,6 @@
 """``./dev demo``: its help needs no set-up, its set-up shows progress, and ``--log`` shows the
 library's decisions without a secret."""
+
 import os
 import re
 import subprocess
@@ -16,8 +17,9 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="./dev is a bash
 
 
 def run(args, **kwargs):
-    return subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          universal_newlines=True, timeout=300, **kwargs)
+    return subprocess.run(
+        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=300, **kwargs
+    )
 
 
 @pytest.mark.parametrize("flag", ["--help", "-h"])
@@ -50,7 +52,7 @@ def progress(*command):
     with open(DEV, encoding="utf-8") as f:
         source = f.read()
     function = re.search(r"^progress\(\) \{.*?^\}", source, re.S | re.M).group(0)
-    script = function + "\nset -euo pipefail\nprogress \"$@\""
+    script = function + '\nset -euo pipefail\nprogress "$@"'
     return run(["bash", "-c", script, "dev"] + list(command))
 
 
@@ -72,8 +74,7 @@ def test_demo_log_shows_decisions_and_no_token():
     log = [line for line in done.stderr.splitlines() if line.startswith("   log msal")]
     assert any("Cache miss: no unexpired access token for the app itself" in line for line in log)
     assert any("Cache hit: access token for the app itself" in line for line in log)
-    assert any("Trying refresh token 1 of 1: this app's own, for account <pii>" in line
-               for line in log)
+    assert any("Trying refresh token 1 of 1: this app's own, for account <pii>" in line for line in log)
     assert not [line for line in log if JWT.search(line)]
     secrets = list(secret_values(DEFAULT_CONFIG))
     assert secrets and not [line for line in log if any(s in line for s in secrets)]

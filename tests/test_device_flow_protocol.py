@@ -1,4 +1,5 @@
 """The RFC 8628 module of the protocol layer, against the emulator, on a clock the test drives."""
+
 import ast
 import os
 
@@ -46,9 +47,9 @@ def device(emu):
 
 
 def start(session, client, endpoint, clock):
-    return device_flow.request_device_code(session, endpoint, client.client_id,
-                                           ["openid", "offline_access", "User.Read"], {},
-                                           now=clock.now)
+    return device_flow.request_device_code(
+        session, endpoint, client.client_id, ["openid", "offline_access", "User.Read"], {}, now=clock.now
+    )
 
 
 def poller(client, flow, before_poll=lambda n: None):
@@ -58,6 +59,7 @@ def poller(client, flow, before_poll=lambda n: None):
         polls.append(None)
         before_poll(len(polls))
         return client.obtain_token(device_flow.GRANT_TYPE, {"device_code": flow["device_code"]})
+
     return request_token, polls
 
 
@@ -75,6 +77,7 @@ def test_slow_down_adds_five_seconds_to_every_later_wait(emu, device):
         if n == 3:
             user = emu.user("alice@" + emu.tenant_domain)
             emu.approve_device_code(flow["user_code"], user["username"], user["password"])
+
     request_token, polls = poller(client, flow, approve_on_third)
     result = device_flow.poll(flow, request_token, now=clock.now, sleep=clock.sleep)
     assert "access_token" in result, result
@@ -100,13 +103,17 @@ def test_should_stop_ends_polling_before_the_next_request(emu, device):
     clock = FakeClock()
     flow = start(session, client, endpoint, clock)
     request_token, polls = poller(client, flow)
-    result = device_flow.poll(flow, request_token, now=clock.now, sleep=clock.sleep,
-                              should_stop=lambda f: f is flow and len(polls) == 2)
+    result = device_flow.poll(
+        flow,
+        request_token,
+        now=clock.now,
+        sleep=clock.sleep,
+        should_stop=lambda f: f is flow and len(polls) == 2,
+    )
     assert result["error"] == device_flow.AUTHORIZATION_PENDING and len(polls) == 2
 
 
-@pytest.mark.parametrize("error", [device_flow.ACCESS_DENIED, device_flow.EXPIRED_TOKEN,
-                                   "invalid_grant"])
+@pytest.mark.parametrize("error", [device_flow.ACCESS_DENIED, device_flow.EXPIRED_TOKEN, "invalid_grant"])
 def test_an_error_other_than_pending_or_slow_down_ends_the_grant(emu, device, error):
     session, client, endpoint = device
     clock = FakeClock()
@@ -117,13 +124,16 @@ def test_an_error_other_than_pending_or_slow_down_ends_the_grant(emu, device, er
     assert result["error"] == error and len(polls) == 1 and clock.slept == []
 
 
-@pytest.mark.parametrize("answer,expected", [
-    ({"error": "authorization_pending"}, 7),
-    ({"error": "slow_down"}, 12),
-    ({"error": "access_denied"}, None),
-    ({"error": "expired_token"}, None),
-    ({"access_token": "x"}, None),
-])
+@pytest.mark.parametrize(
+    "answer,expected",
+    [
+        ({"error": "authorization_pending"}, 7),
+        ({"error": "slow_down"}, 12),
+        ({"error": "access_denied"}, None),
+        ({"error": "expired_token"}, None),
+        ({"access_token": "x"}, None),
+    ],
+)
 def test_next_interval_follows_rfc8628_section_3_5(answer, expected):
     assert device_flow.next_interval(7, answer) == expected
 
@@ -131,17 +141,24 @@ def test_next_interval_follows_rfc8628_section_3_5(answer, expected):
 def test_the_request_carries_extension_parameters_only_when_they_have_a_value():
     """RFC 8628 §3.1 plus an identity provider's extensions (Entra takes a ``claims`` request)."""
     assert device_flow.build_request("app", ["openid", "User.Read"]) == {
-        "client_id": "app", "scope": "openid User.Read"}
-    assert device_flow.build_request("app", ["openid"], {"claims": '{"id_token": {}}',
-                                                         "empty": None}) == {
-        "client_id": "app", "scope": "openid", "claims": '{"id_token": {}}'}
+        "client_id": "app",
+        "scope": "openid User.Read",
+    }
+    assert device_flow.build_request("app", ["openid"], {"claims": '{"id_token": {}}', "empty": None}) == {
+        "client_id": "app",
+        "scope": "openid",
+        "claims": '{"id_token": {}}',
+    }
 
 
-@pytest.mark.parametrize("answer,interval,lifetime", [
-    ({"device_code": "d", "expires_in": 600, "interval": 3}, 3, 600),
-    ({"device_code": "d"}, 5, 900),  # §3.2: no interval means 5 s
-    ({"device_code": "d", "expires_in": "soon", "interval": -2}, 5, 900),
-])
+@pytest.mark.parametrize(
+    "answer,interval,lifetime",
+    [
+        ({"device_code": "d", "expires_in": 600, "interval": 3}, 3, 600),
+        ({"device_code": "d"}, 5, 900),  # §3.2: no interval means 5 s
+        ({"device_code": "d", "expires_in": "soon", "interval": -2}, 5, 900),
+    ],
+)
 def test_parse_response_fills_interval_and_expires_at(answer, interval, lifetime):
     flow = device_flow.parse_response(answer, now=100)
     assert flow["interval"] == interval and flow["expires_at"] == 100 + lifetime
@@ -169,15 +186,20 @@ def test_the_device_code_request_carries_the_originals_headers(emu, make_app):
     assert headers["x-client-sku"] == "MSAL.Python" and headers["x-client-ver"]
     assert headers["client-request-id"] == flow["_correlation_id"]
     assert "x-client-current-telemetry" not in headers
-    assert request["form"] == {"client_id": emu.app("public")["client_id"],
-                               "scope": "User.Read offline_access openid profile"}
+    assert request["form"] == {
+        "client_id": emu.app("public")["client_id"],
+        "scope": "User.Read offline_access openid profile",
+    }
 
 
-@pytest.mark.parametrize("kind,options,words", [
-    ("html", {"status": 502}, "answered HTTP 502 with a body that is not a JSON object"),
-    ("body", {"status": 307, "location": "https://elsewhere.example/x"}, "redirect"),
-    ("truncated_json", {}, "not a JSON object"),
-])
+@pytest.mark.parametrize(
+    "kind,options,words",
+    [
+        ("html", {"status": 502}, "answered HTTP 502 with a body that is not a JSON object"),
+        ("body", {"status": 307, "location": "https://elsewhere.example/x"}, "redirect"),
+        ("truncated_json", {}, "not a JSON object"),
+    ],
+)
 def test_a_bad_device_code_answer_is_a_clear_error(emu, make_app, kind, options, words):
     emu.inject(kind, "devicecode", **options)
     flow = make_app("public").initiate_device_flow(["User.Read"])
@@ -191,22 +213,38 @@ def test_one_reader_for_every_json_answer(emu, device):
     session, client, endpoint = device
     emu.inject("html", "token", status=500)
     assert client.obtain_token("client_credentials", {})["error_description"].startswith(
-        "The token endpoint answered HTTP 500 with a body that is not a JSON object")
+        "The token endpoint answered HTTP 500 with a body that is not a JSON object"
+    )
     emu.inject("html", "discovery", status=500)
-    app = msal.PublicClientApplication(emu.app("public")["client_id"], authority=emu.authority(),
-                                       verify=emu.ca_path, instance_discovery=False)
+    app = msal.PublicClientApplication(
+        emu.app("public")["client_id"],
+        authority=emu.authority(),
+        verify=emu.ca_path,
+        instance_discovery=False,
+    )
     with pytest.raises(ValueError, match="The discovery endpoint answered HTTP 500"):
         app.initiate_device_flow(["User.Read"])
-    assert read_json_object(session.get(emu.authority() + "/v2.0/.well-known/openid-configuration"),
-                            "x")["issuer"]
+    assert read_json_object(session.get(emu.authority() + "/v2.0/.well-known/openid-configuration"), "x")[
+        "issuer"
+    ]
 
 
 # RFC 6749 §5.2 and §4.1.2.1, RFC 8628 §3.5: codes the library may relay or imitate
 STANDARD_ERROR_CODES = {
-    "invalid_request", "invalid_client", "invalid_grant", "unauthorized_client",
-    "unsupported_grant_type", "invalid_scope", "access_denied", "server_error",
-    "temporarily_unavailable", "interaction_required", "authorization_pending", "slow_down",
-    "expired_token"}
+    "invalid_request",
+    "invalid_client",
+    "invalid_grant",
+    "unauthorized_client",
+    "unsupported_grant_type",
+    "invalid_scope",
+    "access_denied",
+    "server_error",
+    "temporarily_unavailable",
+    "interaction_required",
+    "authorization_pending",
+    "slow_down",
+    "expired_token",
+}
 
 
 def _error_literals(path):
@@ -216,11 +254,14 @@ def _error_literals(path):
     for node in ast.walk(tree):
         if isinstance(node, ast.Dict):
             for key, value in zip(node.keys, node.values):
-                if isinstance(key, ast.Constant) and key.value == "error" \
-                        and isinstance(value, ast.Constant):
+                if isinstance(key, ast.Constant) and key.value == "error" and isinstance(value, ast.Constant):
                     yield value.value
-        elif isinstance(node, ast.keyword) and node.arg == "error" \
-                and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+        elif (
+            isinstance(node, ast.keyword)
+            and node.arg == "error"
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        ):
             yield node.value.value
 
 
@@ -233,8 +274,9 @@ def test_every_error_code_the_library_makes_up_is_listed_in_exceptions():
                 path = os.path.join(folder, name)
                 for code in _error_literals(path):
                     found.setdefault(code, os.path.relpath(path, ROOT))
-    unlisted = {code: where for code, where in found.items()
-                if code not in LIBRARY_ERROR_CODES | STANDARD_ERROR_CODES}
+    unlisted = {
+        code: where for code, where in found.items() if code not in LIBRARY_ERROR_CODES | STANDARD_ERROR_CODES
+    }
     assert unlisted == {}
     assert found, "the scan found no error dict at all"
     with open(os.path.join(package, "exceptions.py"), encoding="utf-8") as doc:

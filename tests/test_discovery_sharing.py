@@ -2,6 +2,7 @@
 the session, a new application over it, get_accounts() and a silent call. A cache hit makes no
 request at all; discovery happens only when a request must go out, once per process and
 authority, and a host that must be validated is validated before its first cache lookup."""
+
 import pytest
 
 import msal
@@ -13,8 +14,11 @@ from helpers import build_app, sign_in
 def authorities(emu):
     return {
         "emulator host": dict(authority=emu.authority()),
-        "public cloud": dict(authority="https://login.microsoftonline.com/" + emu.tenant_id,
-                             http_client=emu.http_client(), instance_discovery=None),
+        "public cloud": dict(
+            authority="https://login.microsoftonline.com/" + emu.tenant_id,
+            http_client=emu.http_client(),
+            instance_discovery=None,
+        ),
     }
 
 
@@ -63,8 +67,8 @@ def test_requests_that_go_out_share_one_discovery_per_process(emu, session):
 
 def test_an_unknown_host_is_validated_before_its_first_cache_lookup(emu):
     app = msal.PublicClientApplication(
-        "cid", authority="https://login.unknown-cloud.example/" + emu.tenant_id,
-        http_client=emu.http_client())
+        "cid", authority="https://login.unknown-cloud.example/" + emu.tenant_id, http_client=emu.http_client()
+    )
     with pytest.raises(ValueError, match="invalid_instance"):
         app.acquire_token_silent(["User.Read"], None)
 
@@ -93,7 +97,8 @@ def test_an_unchecked_answer_does_not_spare_another_app_the_check(emu):
     http = UnknownHostServedByTheEmulator(emu)
     authority = http.HOST + "/" + emu.tenant_id
     trusting = msal.PublicClientApplication(
-        "cid", authority=authority, http_client=http, instance_discovery=False)
+        "cid", authority=authority, http_client=http, instance_discovery=False
+    )
     assert trusting.get_authorization_request_url(["User.Read"])  # discovered, unchecked
     checking = msal.PublicClientApplication("cid", authority=authority, http_client=http)
     with pytest.raises(ValueError, match="invalid_instance"):
@@ -130,13 +135,13 @@ class FrozenTime(object):
         return self.at
 
 
-def test_one_clock_for_throttling_discovery_client_assertions_and_the_cache(emu, make_app,
-                                                                            monkeypatch):
+def test_one_clock_for_throttling_discovery_client_assertions_and_the_cache(emu, make_app, monkeypatch):
     import base64
     import json
     import time
 
     import msal.application
+
     clock = FrozenTime(float(int(time.time()) - 90))
     monkeypatch.setattr(msal.application, "time", clock)
     http_cache = {}
@@ -154,7 +159,8 @@ def test_one_clock_for_throttling_discovery_client_assertions_and_the_cache(emu,
     assert SHARED.get(emu.authority(), now=clock.at + 24 * 3600) is None
     emu.inject("status", "token", status=429, retry_after="30", times=1)
     claims = json.dumps({"access_token": {"nbf": {"essential": True, "value": "1"}}})
-    assert app.acquire_token_for_client(["https://graph.microsoft.com/.default"],
-                                        claims_challenge=claims).get("error")
+    assert app.acquire_token_for_client(
+        ["https://graph.microsoft.com/.default"], claims_challenge=claims
+    ).get("error")
     [throttled] = [v for v in http_cache.values() if len(v) == 4 and v[1] == 429]
     assert throttled[0] == clock.at + 30

@@ -1,4 +1,5 @@
 """Every fault against every flow: a documented outcome, an unchanged cache, and recovery."""
+
 import pytest
 
 from fault_cases import FAULTS, FLOWS, run_cell

@@ -1,4 +1,5 @@
 """MEX and WS-Trust parsing, on documents shaped like those ADFS serves."""
+
 import base64
 
 import pytest
@@ -51,33 +52,44 @@ MEX = """<?xml version="1.0"?>
 
 def test_mex_prefers_wstrust_13_username_endpoint():
     endpoint = mex.username_password_endpoint(
-        MEX.format(address13="https://sts.fabrikam.example/adfs/services/trust/13/usernamemixed"))
+        MEX.format(address13="https://sts.fabrikam.example/adfs/services/trust/13/usernamemixed")
+    )
     assert endpoint == mex.WsTrustEndpoint(
-        "https://sts.fabrikam.example/adfs/services/trust/13/usernamemixed", "1.3")
+        "https://sts.fabrikam.example/adfs/services/trust/13/usernamemixed", "1.3"
+    )
 
 
 def test_mex_falls_back_to_2005_and_never_to_plain_http():
     endpoint = mex.username_password_endpoint(
-        MEX.format(address13="http://sts.fabrikam.example/adfs/services/trust/13/usernamemixed"))
+        MEX.format(address13="http://sts.fabrikam.example/adfs/services/trust/13/usernamemixed")
+    )
     assert endpoint.version == "2005" and endpoint.address.endswith("/2005/usernamemixed")
 
 
-@pytest.mark.parametrize("document", [
-    "not xml at all", "<wsdl:definitions xmlns:wsdl='http://schemas.xmlsoap.org/wsdl/'/>",
-    '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]><d>&b;</d>',
-])
+@pytest.mark.parametrize(
+    "document",
+    [
+        "not xml at all",
+        "<wsdl:definitions xmlns:wsdl='http://schemas.xmlsoap.org/wsdl/'/>",
+        '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]><d>&b;</d>',
+    ],
+)
 def test_unusable_mex_is_a_clear_error(document):
     with pytest.raises(mex.MexError, match="MEX"):
         mex.username_password_endpoint(document)
 
 
-@pytest.mark.parametrize("version,key_type", [
-    ("1.3", "http://docs.oasis-open.org/ws-sx/ws-trust/200512/Bearer"),
-    ("2005", "http://schemas.xmlsoap.org/ws/2005/05/identity/NoProofKey"),
-])
+@pytest.mark.parametrize(
+    "version,key_type",
+    [
+        ("1.3", "http://docs.oasis-open.org/ws-sx/ws-trust/200512/Bearer"),
+        ("2005", "http://schemas.xmlsoap.org/ws/2005/05/identity/NoProofKey"),
+    ],
+)
 def test_request_escapes_credentials_and_names_the_audience(version, key_type):
-    body = wstrust.build_request(mex.WsTrustEndpoint("https://sts/x", version),
-                                 "carol@fabrikam.example", "p<&>ss")
+    body = wstrust.build_request(
+        mex.WsTrustEndpoint("https://sts/x", version), "carol@fabrikam.example", "p<&>ss"
+    )
     assert "<wsse:Password>p&lt;&amp;&gt;ss</wsse:Password>" in body
     assert key_type in body and "urn:federation:MicrosoftOnline" in body
 
@@ -87,25 +99,31 @@ RSTR = """<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body>
 <trust:RequestSecurityTokenResponse><trust:TokenType>{token_type}</trust:TokenType>
 <trust:RequestedSecurityToken>{assertion}</trust:RequestedSecurityToken>
 </trust:RequestSecurityTokenResponse></trust:RequestSecurityTokenResponseCollection></s:Body></s:Envelope>"""
-ASSERTION = ('<saml:Assertion MajorVersion="1" AssertionID="_a1" '
-             'xmlns:saml="urn:oasis:names:tc:SAML:1.0:assertion"><saml:Issuer>x</saml:Issuer></saml:Assertion>')
+ASSERTION = (
+    '<saml:Assertion MajorVersion="1" AssertionID="_a1" '
+    'xmlns:saml="urn:oasis:names:tc:SAML:1.0:assertion"><saml:Issuer>x</saml:Issuer></saml:Assertion>'
+)
 
 
 def test_response_assertion_is_kept_byte_for_byte():
-    grant, assertion = wstrust.parse_response(RSTR.format(
-        token_type="urn:oasis:names:tc:SAML:1.0:assertion", assertion=ASSERTION))
+    grant, assertion = wstrust.parse_response(
+        RSTR.format(token_type="urn:oasis:names:tc:SAML:1.0:assertion", assertion=ASSERTION)
+    )
     assert grant == "urn:ietf:params:oauth:grant-type:saml1_1-bearer"
     assert base64.b64decode(assertion).decode() == ASSERTION
-    grant, _ = wstrust.parse_response(RSTR.format(
-        token_type="urn:oasis:names:tc:SAML:2.0:assertion", assertion=ASSERTION))
+    grant, _ = wstrust.parse_response(
+        RSTR.format(token_type="urn:oasis:names:tc:SAML:2.0:assertion", assertion=ASSERTION)
+    )
     assert grant == "urn:ietf:params:oauth:grant-type:saml2-bearer"
 
 
 def test_fault_and_junk_are_clear_errors():
-    fault = ("<s:Envelope xmlns:s='http://www.w3.org/2003/05/soap-envelope'><s:Body><s:Fault>"
-             "<s:Code><s:Value>s:Sender</s:Value><s:Subcode><s:Value>a:FailedAuthentication</s:Value>"
-             "</s:Subcode></s:Code><s:Reason><s:Text xml:lang='en-US'>ID3242: The security token "
-             "could not be authenticated or authorized.</s:Text></s:Reason></s:Fault></s:Body></s:Envelope>")
+    fault = (
+        "<s:Envelope xmlns:s='http://www.w3.org/2003/05/soap-envelope'><s:Body><s:Fault>"
+        "<s:Code><s:Value>s:Sender</s:Value><s:Subcode><s:Value>a:FailedAuthentication</s:Value>"
+        "</s:Subcode></s:Code><s:Reason><s:Text xml:lang='en-US'>ID3242: The security token "
+        "could not be authenticated or authorized.</s:Text></s:Reason></s:Fault></s:Body></s:Envelope>"
+    )
     with pytest.raises(wstrust.WsTrustError, match="refused.*ID3242.*FailedAuthentication"):
         wstrust.parse_response(fault)
     with pytest.raises(wstrust.WsTrustError, match="not XML"):

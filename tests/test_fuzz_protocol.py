@@ -3,6 +3,7 @@
 A token endpoint answer of any shape becomes a dict (a token response or an error dict); an
 authority string of any shape is accepted or refused with ValueError, and only https is accepted.
 """
+
 import json
 
 from hypothesis import given, settings, strategies as st
@@ -14,18 +15,35 @@ from msal.oauth2cli.oauth2 import parse_token_response
 from fuzzing import FUZZ, Answer, json_like
 
 json_values = json_like()
-token_like = st.fixed_dictionaries({}, optional={
-    k: json_values for k in ["access_token", "refresh_token", "id_token", "error",
-                             "error_description", "expires_in", "token_type", "scope"]})
+token_like = st.fixed_dictionaries(
+    {},
+    optional={
+        k: json_values
+        for k in [
+            "access_token",
+            "refresh_token",
+            "id_token",
+            "error",
+            "error_description",
+            "expires_in",
+            "token_type",
+            "scope",
+        ]
+    },
+)
 
 
 # Nesting is kept below the interpreter's recursion limit here; deeper nesting is a known bug
 # (test_deeply_nested_json_body_is_an_error_dict).
-bodies = (st.text(max_size=200) | json_values.map(json.dumps) | token_like.map(json.dumps)
-          | st.integers(1, 400).map(lambda n: "[" * n + "]" * n) | st.integers(1, 400).map(
-              lambda n: '{"a":' * n) | st.none())
-statuses = st.sampled_from([200, 201, 204, 302, 400, 401, 429, 500, 503]) | st.integers(-1, 999) \
+bodies = (
+    st.text(max_size=200)
+    | json_values.map(json.dumps)
+    | token_like.map(json.dumps)
+    | st.integers(1, 400).map(lambda n: "[" * n + "]" * n)
+    | st.integers(1, 400).map(lambda n: '{"a":' * n)
     | st.none()
+)
+statuses = st.sampled_from([200, 201, 204, 302, 400, 401, 429, 500, 503]) | st.integers(-1, 999) | st.none()
 
 
 @settings(max_examples=1500, **FUZZ)
@@ -44,15 +62,30 @@ def test_deeply_nested_json_body_is_an_error_dict():
     assert result["error"] == "invalid_response"
 
 
-hosts = st.sampled_from(["login.microsoftonline.com", "contoso.b2clogin.com", "localhost:8443",
-                         "x.ciamlogin.com", "[::1]:1", "host:99999", "h:x", "", "user:pw@host"])
-paths = st.lists(st.sampled_from(["common", "adfs", "tenant", "B2C_1_x", "", "..", "%2F"])
-                 | st.text(max_size=8), max_size=3).map("/".join)
-authority_strings = (
-    st.builds(lambda scheme, host, path, tail: "{}{}/{}{}".format(scheme, host, path, tail),
-              st.sampled_from(["https://", "http://", "HTTPS://", "ftp://", "", "//", "https:"]),
-              hosts, paths, st.sampled_from(["", "?q=1", "#f", "/", " "]))
-    | st.text(max_size=60))
+hosts = st.sampled_from(
+    [
+        "login.microsoftonline.com",
+        "contoso.b2clogin.com",
+        "localhost:8443",
+        "x.ciamlogin.com",
+        "[::1]:1",
+        "host:99999",
+        "h:x",
+        "",
+        "user:pw@host",
+    ]
+)
+paths = st.lists(
+    st.sampled_from(["common", "adfs", "tenant", "B2C_1_x", "", "..", "%2F"]) | st.text(max_size=8),
+    max_size=3,
+).map("/".join)
+authority_strings = st.builds(
+    lambda scheme, host, path, tail: "{}{}/{}{}".format(scheme, host, path, tail),
+    st.sampled_from(["https://", "http://", "HTTPS://", "ftp://", "", "//", "https:"]),
+    hosts,
+    paths,
+    st.sampled_from(["", "?q=1", "#f", "/", " "]),
+) | st.text(max_size=60)
 
 
 @settings(max_examples=1500, **FUZZ)
@@ -68,8 +101,7 @@ def test_parse_authority_accepts_or_raises_value_error(authority):
 
 
 @settings(max_examples=500, **FUZZ)
-@given(authority_strings, st.sampled_from([msal.PublicClientApplication,
-                                          msal.ConfidentialClientApplication]))
+@given(authority_strings, st.sampled_from([msal.PublicClientApplication, msal.ConfidentialClientApplication]))
 def test_application_constructors_refuse_bad_authorities_with_value_error(authority, cls):
     kwargs = {"client_credential": "secret"} if cls is msal.ConfidentialClientApplication else {}
     try:

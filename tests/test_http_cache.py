@@ -1,5 +1,6 @@
 """http_cache: throttling after 429/5xx, replay of failed token requests, cached discovery.
 Each test counts the requests that reached the emulator: what did not happen is the proof."""
+
 import email.utils
 import pickle
 import time
@@ -23,10 +24,11 @@ def discovery_gets(emu):
     return [r for r in emu.requests if r["path"].endswith("openid-configuration")]
 
 
-@pytest.mark.parametrize("retry_after,expected_wait", [
-    (1, 1), (None, throttle.DEFAULT_THROTTLE), ("soon", throttle.DEFAULT_THROTTLE)])
-def test_429_stops_identical_requests_until_retry_after_passes(emu, make_app, retry_after,
-                                                               expected_wait):
+@pytest.mark.parametrize(
+    "retry_after,expected_wait",
+    [(1, 1), (None, throttle.DEFAULT_THROTTLE), ("soon", throttle.DEFAULT_THROTTLE)],
+)
+def test_429_stops_identical_requests_until_retry_after_passes(emu, make_app, retry_after, expected_wait):
     emu.inject("status", "token", status=429, retry_after=retry_after, times=1)
     http_cache = {}
     app = make_app("confidential-secret", http_cache=http_cache)
@@ -75,8 +77,9 @@ def test_failed_400_token_request_is_replayed_for_a_while(emu, make_app):
     errors = [app.acquire_token_for_client(["api://no-such-api/.default"]) for _ in range(3)]
     assert len(token_posts(emu)) == 1
     assert all(e["error"] == "invalid_scope" for e in errors)
-    assert "access_token" in app.acquire_token_for_client([GRAPH_DEFAULT]), \
+    assert "access_token" in app.acquire_token_for_client([GRAPH_DEFAULT]), (
         "a different request is not the failed one"
+    )
 
 
 def test_401_is_not_replayed(emu, make_app):
@@ -100,20 +103,30 @@ def test_http_cache_holds_no_tokens_or_secrets(emu, signed_in):
     app, result = signed_in(http_cache=http_cache)
     app.acquire_token_silent(["User.Read"], app.get_accounts()[0], force_refresh=True)
     bad = msal.ConfidentialClientApplication(
-        emu.app("web-app")["client_id"], client_credential="wrong-secret-value",
-        authority=emu.authority(), verify=emu.ca_path, instance_discovery=False,
-        http_cache=http_cache)
+        emu.app("web-app")["client_id"],
+        client_credential="wrong-secret-value",
+        authority=emu.authority(),
+        verify=emu.ca_path,
+        instance_discovery=False,
+        http_cache=http_cache,
+    )
     bad.acquire_token_for_client([GRAPH_DEFAULT])
     dumped = pickle.dumps(http_cache)
-    for secret in (result["access_token"], result["refresh_token"], result["id_token"],
-                   emu.client_credential("web-app"), "wrong-secret-value",
-                   "alice@" + emu.tenant_domain):
+    for secret in (
+        result["access_token"],
+        result["refresh_token"],
+        result["id_token"],
+        emu.client_credential("web-app"),
+        "wrong-secret-value",
+        "alice@" + emu.tenant_domain,
+    ):
         assert secret.encode() not in dumped
 
 
 class ExplodingCache(dict):
     def __getitem__(self, key):
         raise RuntimeError("storage is down")
+
     get = __getitem__
 
     def __setitem__(self, key, value):
@@ -165,9 +178,14 @@ def digests_an_attacker_could_compute(method, url, form):
     import hashlib
     import json
     from urllib.parse import urlencode
+
     body = json.dumps(sorted((k, str(v)) for k, v in form.items() if k != "client_assertion"))
-    materials = [form["password"], urlencode(form), json.dumps(sorted(form.items())),
-                 json.dumps([method, url, [], body], default=str)]
+    materials = [
+        form["password"],
+        urlencode(form),
+        json.dumps(sorted(form.items())),
+        json.dumps([method, url, [], body], default=str),
+    ]
     return {hashlib.sha256(m.encode()).hexdigest() for m in materials}
 
 
@@ -208,7 +226,7 @@ def test_throttling_state_of_an_earlier_process_is_dropped_not_trusted(emu, make
     app = make_app("confidential-secret", http_cache=persisted)
     assert not [k for k in persisted if k[0] == "throttle"]
     assert "access_token" in app.acquire_token_for_client([GRAPH_DEFAULT])
-    assert ("discovery" in {k[0] for k in persisted}), "discovery still carries over"
+    assert "discovery" in {k[0] for k in persisted}, "discovery still carries over"
 
 
 def test_expired_entries_are_purged_when_an_entry_is_added(emu, make_app):
@@ -219,4 +237,3 @@ def test_expired_entries_are_purged_when_an_entry_is_added(emu, make_app):
     http_cache[key] = (time.time() - 1,) + http_cache[key][1:]
     app.acquire_token_for_client(["api://unknown-2/.default"])
     assert key not in http_cache and len([k for k in http_cache if k[0] == "throttle"]) == 1
-

@@ -4,6 +4,7 @@ Layers, from the top: the facade (the public application classes) -> the use cas
 `_managed_identity`) -> the rules, the protocol and the cache (`_entra`, `oauth2cli`,
 `token_cache`, ...) -> the transport (`_http`). A module may import its own layer or a lower one.
 """
+
 import ast
 import os
 
@@ -60,7 +61,7 @@ def _imports(module):
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 base = package.split(".")
-                base = base[:len(base) - node.level + 1]
+                base = base[: len(base) - node.level + 1]
                 target = ".".join(base + ([node.module] if node.module else []))
             else:
                 target = node.module or ""
@@ -74,24 +75,37 @@ def _imports(module):
 
 @pytest.mark.parametrize("module", sorted(MODULES))
 def test_imports_point_down_the_layers(module):
-    upward = [target for target, name in _imports(module)
-              if target in MODULES and _layer(target) > _layer(module)
-              and not (target == "msal" and name == "__version__")]  # the version constant is no layer
+    upward = [
+        target
+        for target, name in _imports(module)
+        if target in MODULES
+        and _layer(target) > _layer(module)
+        and not (target == "msal" and name == "__version__")
+    ]  # the version constant is no layer
     assert not upward, "{} imports from a higher layer: {}".format(module, upward)
 
 
 @pytest.mark.parametrize("module", sorted(m for m in MODULES if m.startswith("msal.oauth2cli")))
 def test_the_protocol_layer_knows_nothing_of_microsoft(module):
-    outside = [target for target, _ in _imports(module)
-               if target.startswith("msal") and not _within(target, ("msal.oauth2cli",))]
+    outside = [
+        target
+        for target, _ in _imports(module)
+        if target.startswith("msal") and not _within(target, ("msal.oauth2cli",))
+    ]
     assert not outside, "{} imports {}".format(module, outside)
 
 
 @pytest.mark.parametrize("module", sorted(MODULES))
 def test_no_module_reaches_into_another_modules_private_names(module):
-    private = ["{}.{}".format(target, name) for target, name in _imports(module)
-               if name and name.startswith("_") and not name.startswith("__")
-               and target.startswith("msal") and target != module]
+    private = [
+        "{}.{}".format(target, name)
+        for target, name in _imports(module)
+        if name
+        and name.startswith("_")
+        and not name.startswith("__")
+        and target.startswith("msal")
+        and target != module
+    ]
     assert not private, "{} imports private names: {}".format(module, private)
 
 

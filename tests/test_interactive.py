@@ -1,5 +1,6 @@
 """acquire_token_interactive with a scripted browser registered through ``webbrowser``: it plays
 the user on the emulator's real pages, then follows the redirect to the loopback listener."""
+
 import socket
 import threading
 import webbrowser
@@ -14,8 +15,9 @@ from helpers import query_of, token_posts
 class ScriptedBrowser(webbrowser.BaseBrowser):
     """A "system browser" whose user signs in on the emulator's pages."""
 
-    def __init__(self, emu, username=None, password=None, consent=True, forge_first=False,
-                 idle=False, preconnects=0):
+    def __init__(
+        self, emu, username=None, password=None, consent=True, forge_first=False, idle=False, preconnects=0
+    ):
         super().__init__("scripted")
         self.emu, self.username, self.password = emu, username, password
         self.consent, self.forge_first, self.idle = consent, forge_first, idle
@@ -39,10 +41,10 @@ class ScriptedBrowser(webbrowser.BaseBrowser):
         target = urlparse(redirect)
         if self.forge_first:  # Another page tries to feed the listener a response first
             forged = dict(parse_qsl(target.query), state="forged", code="stolen")
-            self.refused.append(requests.get(
-                "http://127.0.0.1:{}/?{}".format(target.port, urlencode(forged)), timeout=10))
-        self.page = requests.get("http://127.0.0.1:{}/?{}".format(target.port, target.query),
-                                 timeout=10)
+            self.refused.append(
+                requests.get("http://127.0.0.1:{}/?{}".format(target.port, urlencode(forged)), timeout=10)
+            )
+        self.page = requests.get("http://127.0.0.1:{}/?{}".format(target.port, target.query), timeout=10)
 
     def join(self):
         for thread in self.threads:
@@ -64,6 +66,7 @@ def browser(emu, monkeypatch):
         instance = ScriptedBrowser(emu, **options)
         webbrowser.register("scripted", None, instance, preferred=True)
         return instance
+
     yield register
 
 
@@ -72,8 +75,12 @@ def test_interactive_sign_in(emu, make_app, browser):
     launched = []
     app = make_app("public")
     result = app.acquire_token_interactive(
-        ["User.Read"], login_hint="alice@" + emu.tenant_domain, prompt="select_account",
-        timeout=60, on_before_launching_ui=lambda ui, **kwargs: launched.append(ui))
+        ["User.Read"],
+        login_hint="alice@" + emu.tenant_domain,
+        prompt="select_account",
+        timeout=60,
+        on_before_launching_ui=lambda ui, **kwargs: launched.append(ui),
+    )
     user_browser.join()
     assert "access_token" in result, result
     assert launched == ["browser"]
@@ -91,8 +98,7 @@ def test_extra_scopes_to_consent(emu, make_app, browser):
     user_browser = browser()
     app = make_app("public")
     api_scope = "{}/access_as_user".format(emu.app("web-api")["app_id_uri"])
-    result = app.acquire_token_interactive(
-        ["User.Read"], extra_scopes_to_consent=[api_scope], timeout=60)
+    result = app.acquire_token_interactive(["User.Read"], extra_scopes_to_consent=[api_scope], timeout=60)
     user_browser.join()
     assert "access_token" in result, result
     assert api_scope in query_of(user_browser.opened[0])["scope"].split()
@@ -128,8 +134,9 @@ def test_timeout_is_honoured_while_a_connection_stays_idle(make_app, browser):
     user_browser = browser(idle=True, preconnects=1)
     got = {}
     app = make_app("public")
-    caller = threading.Thread(target=lambda: got.update(
-        result=app.acquire_token_interactive(["User.Read"], timeout=1)))
+    caller = threading.Thread(
+        target=lambda: got.update(result=app.acquire_token_interactive(["User.Read"], timeout=1))
+    )
     caller.start()
     caller.join(60)
     finished = not caller.is_alive()
@@ -163,12 +170,12 @@ def test_explicit_port_and_port_in_use(emu, make_app, browser):
         busy.bind(("127.0.0.1", 0))
         busy.listen(1)
         with pytest.raises(OSError, match="already in use"):
-            make_app("public").acquire_token_interactive(
-                ["User.Read"], port=busy.getsockname()[1], timeout=5)
+            make_app("public").acquire_token_interactive(["User.Read"], port=busy.getsockname()[1], timeout=5)
 
 
 def test_listener_binds_loopback_only():
     from msal.oauth2cli.authcode import LoopbackListener
+
     with LoopbackListener() as listener:
         assert {host for host, _ in listener.addresses} <= {"127.0.0.1", "::1"}
         assert listener.redirect_uri == "http://localhost:{}".format(listener.port)

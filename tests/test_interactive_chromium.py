@@ -1,5 +1,6 @@
 """acquire_token_interactive driven by a real headless Chromium: the user types their password
 on the emulator's sign-in page, and Chromium follows the redirect to the loopback listener."""
+
 import threading
 import webbrowser
 
@@ -7,8 +8,9 @@ import pytest
 
 from helpers import CHROMIUM, CHROMIUM_ARGS, query_of
 
-pytestmark = pytest.mark.skipif(not CHROMIUM, reason="Chromium is not installed (./dev test "
-                                                     "installs it where apt-get is available)")
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM, reason="Chromium is not installed (./dev test installs it where apt-get is available)"
+)
 
 
 class ChromiumUser(webbrowser.BaseBrowser):
@@ -26,6 +28,7 @@ class ChromiumUser(webbrowser.BaseBrowser):
 
     def _play(self, url):
         from playwright.sync_api import sync_playwright
+
         try:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -59,5 +62,9 @@ def test_interactive_sign_in_in_chromium(emu, make_app, monkeypatch):
     assert result["id_token_claims"]["preferred_username"] == alice["username"]
     assert app.get_accounts()[0]["username"] == alice["username"]
     authorize = [r for r in emu.requests if r["path"].endswith("/authorize") and r["method"] == "GET"]
-    assert query_of("?" + "&".join("{}={}".format(k, v) for k, v in authorize[0]["query"].items())) \
-        ["code_challenge_method"] == "S256"
+    assert (
+        query_of("?" + "&".join("{}={}".format(k, v) for k, v in authorize[0]["query"].items()))[
+            "code_challenge_method"
+        ]
+        == "S256"
+    )

@@ -1,5 +1,6 @@
 """The flows' layering, as the module docstrings of msal._flows describe it: a flow imports the
 shared steps (context, redeem, cache_first, single_flight), never another flow."""
+
 import ast
 import os
 
@@ -26,10 +27,15 @@ def flow_imports(module):
 def test_no_flow_imports_another():
     modules = [name[:-3] for name in os.listdir(FLOWS_DIR) if name.endswith(".py")]
     flows = set(modules) - STEPS
-    assert {"silent", "client_credentials", "auth_code", "on_behalf_of", "refresh_token",
-            "username_password"} <= flows
-    crossing = {(m, imported) for m in modules for imported in flow_imports(m) & flows
-                if imported != m}
+    assert {
+        "silent",
+        "client_credentials",
+        "auth_code",
+        "on_behalf_of",
+        "refresh_token",
+        "username_password",
+    } <= flows
+    crossing = {(m, imported) for m in modules for imported in flow_imports(m) & flows if imported != m}
     assert crossing <= ALLOWED, crossing
 
 

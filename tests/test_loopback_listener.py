@@ -1,5 +1,6 @@
 """The loopback redirect listener on real sockets: stray and idle connections, request bounds,
 exclusive port binding, and the two loopback addresses ``localhost`` may name."""
+
 import contextlib
 import socket
 import threading
@@ -29,8 +30,9 @@ needs_ipv6 = pytest.mark.skipif(not has_ipv6_loopback(), reason="no IPv6 loopbac
 def waiting(listener, timeout=30):
     """Run wait_for_response in another thread; yields the dict that gets its outcome."""
     got = {}
-    waiter = threading.Thread(target=lambda: got.update(
-        result=listener.wait_for_response(STATE, timeout=timeout)))
+    waiter = threading.Thread(
+        target=lambda: got.update(result=listener.wait_for_response(STATE, timeout=timeout))
+    )
     waiter.start()
     try:
         yield got
@@ -43,8 +45,7 @@ def waiting(listener, timeout=30):
 def idle_connections(port, count=1, host="127.0.0.1"):
     """Connections that say nothing, like a browser's speculative preconnects."""
     with contextlib.ExitStack() as stack:
-        yield [stack.enter_context(socket.create_connection((host, port), timeout=10))
-               for _ in range(count)]
+        yield [stack.enter_context(socket.create_connection((host, port), timeout=10)) for _ in range(count)]
 
 
 def raw_exchange(port, request):
@@ -65,8 +66,7 @@ def status_of(answer):
 
 def deliver(port, host="127.0.0.1", **params):
     url = "http://{}:{}/".format("[::1]" if host == "::1" else host, port)
-    return requests.get(url, params=dict({"state": STATE, "code": "the-code"}, **params),
-                        timeout=10)
+    return requests.get(url, params=dict({"state": STATE, "code": "the-code"}, **params), timeout=10)
 
 
 def test_an_idle_connection_does_not_hold_up_the_redirect():
@@ -103,8 +103,10 @@ def test_more_idle_connections_than_the_cap_do_not_lock_the_listener_out():
 
 
 def form_post(length, body=b"", extra=b""):
-    return (b"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded"
-            b"\r\nContent-Length: " + length + b"\r\n" + extra + b"\r\n" + body)
+    return (
+        b"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded"
+        b"\r\nContent-Length: " + length + b"\r\n" + extra + b"\r\n" + body
+    )
 
 
 def test_a_form_post_response_is_read():
@@ -115,21 +117,37 @@ def test_a_form_post_response_is_read():
     assert got["result"] == {"state": STATE, "code": "posted"}
 
 
-@pytest.mark.parametrize("request_bytes", [
-    form_post(b"-1", b"state=" + STATE.encode() + b"&code=forged"),
-    form_post(b"abc", b"state=" + STATE.encode() + b"&code=forged"),
-    form_post(b"+5", b"state"),
-    form_post(b"%d" % (2 << 20), b"state=" + STATE.encode()),  # Over the 1 MiB form cap
-    form_post(b"5", b"state", extra=b"Content-Length: 6\r\n"),
-    form_post(b"5", b"state", extra=b"Transfer-Encoding: chunked\r\n"),
-    b"GET /?state=" + STATE.encode() + b"&code=forged HTTP/1.1\r\nX-Pad: "
-    + b"a" * 20000 + b"\r\n\r\n",  # Over the 16 KiB head cap
-    b"GET /?state=" + STATE.encode() + b"&code=forged HTTP/1.1\r\nContent-Length: 4\r\n\r\nbody",
-    b"DELETE /?state=" + STATE.encode() + b"&code=forged HTTP/1.1\r\n\r\n",
-    b"not http at all\r\n\r\n",
-], ids=["negative-length", "non-numeric-length", "signed-length", "over-cap-length",
-        "conflicting-lengths", "chunked", "oversized-head", "get-with-body", "other-method",
-        "garbage"])
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        form_post(b"-1", b"state=" + STATE.encode() + b"&code=forged"),
+        form_post(b"abc", b"state=" + STATE.encode() + b"&code=forged"),
+        form_post(b"+5", b"state"),
+        form_post(b"%d" % (2 << 20), b"state=" + STATE.encode()),  # Over the 1 MiB form cap
+        form_post(b"5", b"state", extra=b"Content-Length: 6\r\n"),
+        form_post(b"5", b"state", extra=b"Transfer-Encoding: chunked\r\n"),
+        b"GET /?state="
+        + STATE.encode()
+        + b"&code=forged HTTP/1.1\r\nX-Pad: "
+        + b"a" * 20000
+        + b"\r\n\r\n",  # Over the 16 KiB head cap
+        b"GET /?state=" + STATE.encode() + b"&code=forged HTTP/1.1\r\nContent-Length: 4\r\n\r\nbody",
+        b"DELETE /?state=" + STATE.encode() + b"&code=forged HTTP/1.1\r\n\r\n",
+        b"not http at all\r\n\r\n",
+    ],
+    ids=[
+        "negative-length",
+        "non-numeric-length",
+        "signed-length",
+        "over-cap-length",
+        "conflicting-lengths",
+        "chunked",
+        "oversized-head",
+        "get-with-body",
+        "other-method",
+        "garbage",
+    ],
+)
 def test_a_request_out_of_bounds_gets_400_without_being_read(request_bytes):
     """The connection stays open for writing: a listener that tried to read on would hang."""
     with LoopbackListener() as listener, waiting(listener) as got:

@@ -4,6 +4,7 @@ Each source is selected the way a workload on that host would be: by environment
 (the emulator's `managed_identity.environ(source)`), with IMDS reached through
 AZURE_POD_IDENTITY_AUTHORITY_HOST and Arc's key folder moved to the emulator's.
 """
+
 import json
 import os
 import sys
@@ -19,15 +20,26 @@ import msal
 from msal import managed_identity as mi
 from msal._managed_identity import arc
 
-SOURCE_VARIABLES = ("IDENTITY_ENDPOINT", "IDENTITY_HEADER", "IDENTITY_SERVER_THUMBPRINT",
-                    "IMDS_ENDPOINT", "MSI_ENDPOINT", "MSI_SECRET", "AZUREPS_HOST_ENVIRONMENT",
-                    "AZURE_POD_IDENTITY_AUTHORITY_HOST")
+SOURCE_VARIABLES = (
+    "IDENTITY_ENDPOINT",
+    "IDENTITY_HEADER",
+    "IDENTITY_SERVER_THUMBPRINT",
+    "IMDS_ENDPOINT",
+    "MSI_ENDPOINT",
+    "MSI_SECRET",
+    "AZUREPS_HOST_ENVIRONMENT",
+    "AZURE_POD_IDENTITY_AUTHORITY_HOST",
+)
 RESOURCE = "https://management.azure.com"
 SOURCES = ("imds", "app_service", "arc", "machine_learning", "cloud_shell", "service_fabric")
-PATHS = {"imds": "/metadata/identity/oauth2/token", "cloud_shell": "/metadata/identity/oauth2/token",
-         "app_service": "/msi/token", "arc": "/arc/metadata/identity/oauth2/token",
-         "machine_learning": "/ml/msi/token",
-         "service_fabric": "/servicefabric/metadata/identity/oauth2/token"}
+PATHS = {
+    "imds": "/metadata/identity/oauth2/token",
+    "cloud_shell": "/metadata/identity/oauth2/token",
+    "app_service": "/msi/token",
+    "arc": "/arc/metadata/identity/oauth2/token",
+    "machine_learning": "/ml/msi/token",
+    "service_fabric": "/servicefabric/metadata/identity/oauth2/token",
+}
 
 
 @pytest.fixture
@@ -44,17 +56,20 @@ def host(emu, monkeypatch, secret_values):
 @pytest.fixture
 def use(host, monkeypatch):
     """use("app_service") makes this process look like a workload of that source."""
+
     def use_source(source):
         for name in SOURCE_VARIABLES:
             monkeypatch.delenv(name, raising=False)
         for name, value in host.environ(source).items():
             monkeypatch.setenv(name, value)
+
     return use_source
 
 
 def client(identity=None, **kwargs):
-    return msal.ManagedIdentityClient(identity or msal.SystemAssignedManagedIdentity(),
-                                      http_client=requests.Session(), **kwargs)
+    return msal.ManagedIdentityClient(
+        identity or msal.SystemAssignedManagedIdentity(), http_client=requests.Session(), **kwargs
+    )
 
 
 def mi_requests(emu):
@@ -67,17 +82,23 @@ def claims_of(token):
 
 # ---- identities ------------------------------------------------------------------------------
 
+
 def test_identities_are_mappings_of_the_documented_shape():
     system = msal.SystemAssignedManagedIdentity()
     assert dict(system) == {"ManagedIdentityIdType": "SystemAssigned", "Id": None}
     assert dict(msal.UserAssignedManagedIdentity(client_id="c")) == {
-        "ManagedIdentityIdType": "ClientId", "Id": "c"}
+        "ManagedIdentityIdType": "ClientId",
+        "Id": "c",
+    }
     assert dict(msal.UserAssignedManagedIdentity(resource_id="/r")) == {
-        "ManagedIdentityIdType": "ResourceId", "Id": "/r"}
+        "ManagedIdentityIdType": "ResourceId",
+        "Id": "/r",
+    }
     assert dict(msal.UserAssignedManagedIdentity(object_id="o")) == {
-        "ManagedIdentityIdType": "ObjectId", "Id": "o"}
-    assert mi.ManagedIdentity.is_system_assigned({"ManagedIdentityIdType": "SystemAssigned",
-                                                  "Id": None})
+        "ManagedIdentityIdType": "ObjectId",
+        "Id": "o",
+    }
+    assert mi.ManagedIdentity.is_system_assigned({"ManagedIdentityIdType": "SystemAssigned", "Id": None})
     assert mi.ManagedIdentity.is_user_assigned(msal.UserAssignedManagedIdentity(object_id="o"))
     assert issubclass(msal.ArcPlatformNotSupportedError, msal.ManagedIdentityError)
     assert issubclass(msal.ManagedIdentityError, ValueError)
@@ -89,9 +110,17 @@ def test_user_assigned_needs_exactly_one_id(ids):
         msal.UserAssignedManagedIdentity(**ids)
 
 
-@pytest.mark.parametrize("identity", [
-    {"ManagedIdentityIdType": "Bogus", "Id": "x"}, {"ManagedIdentityIdType": "ClientId", "Id": None},
-    {}, "system", None, mi.ManagedIdentity("x")])
+@pytest.mark.parametrize(
+    "identity",
+    [
+        {"ManagedIdentityIdType": "Bogus", "Id": "x"},
+        {"ManagedIdentityIdType": "ClientId", "Id": None},
+        {},
+        "system",
+        None,
+        mi.ManagedIdentity("x"),
+    ],
+)
 def test_client_refuses_unknown_identity_kinds(identity):
     with pytest.raises(msal.ManagedIdentityError, match="Incorrect managed_identity"):
         msal.ManagedIdentityClient(identity, http_client=requests.Session())
@@ -99,8 +128,7 @@ def test_client_refuses_unknown_identity_kinds(identity):
 
 def test_an_identity_loaded_from_json_works(host, use, emu):
     use("imds")
-    config = json.loads('{"ManagedIdentityIdType": "ClientId", "Id": "%s"}'
-                        % host.user_assigned["client_id"])
+    config = json.loads('{"ManagedIdentityIdType": "ClientId", "Id": "%s"}' % host.user_assigned["client_id"])
     result = client(config).acquire_token_for_client(resource=RESOURCE)
     assert claims_of(result["access_token"])["oid"] == host.user_assigned["object_id"]
 
@@ -115,19 +143,43 @@ def test_resource_is_required(host, use, emu, resource):
 
 # ---- detection ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("variables, expected", [
-    ({"IDENTITY_ENDPOINT": "e", "IDENTITY_HEADER": "h", "IDENTITY_SERVER_THUMBPRINT": "t",
-      "MSI_ENDPOINT": "m", "MSI_SECRET": "s"}, mi.SERVICE_FABRIC),
-    ({"IDENTITY_ENDPOINT": "e", "IDENTITY_HEADER": "h", "MSI_ENDPOINT": "m", "MSI_SECRET": "s",
-      "IMDS_ENDPOINT": "i"}, mi.APP_SERVICE),
-    ({"IDENTITY_ENDPOINT": "e", "IMDS_ENDPOINT": "i", "MSI_ENDPOINT": "m", "MSI_SECRET": "s"},
-     mi.MACHINE_LEARNING),
-    ({"IDENTITY_ENDPOINT": "e", "IMDS_ENDPOINT": "i",
-      "AZUREPS_HOST_ENVIRONMENT": "cloud-shell/1.0"}, mi.AZURE_ARC),
-    ({"MSI_ENDPOINT": "m", "AZUREPS_HOST_ENVIRONMENT": "cloud-shell/1.0"}, mi.CLOUD_SHELL),
-    ({"AZUREPS_HOST_ENVIRONMENT": "Cloud-Shell"}, mi.DEFAULT_TO_VM),
-    ({"IDENTITY_HEADER": "h", "MSI_SECRET": "s", "IMDS_ENDPOINT": "i"}, mi.DEFAULT_TO_VM),
-])
+
+@pytest.mark.parametrize(
+    "variables, expected",
+    [
+        (
+            {
+                "IDENTITY_ENDPOINT": "e",
+                "IDENTITY_HEADER": "h",
+                "IDENTITY_SERVER_THUMBPRINT": "t",
+                "MSI_ENDPOINT": "m",
+                "MSI_SECRET": "s",
+            },
+            mi.SERVICE_FABRIC,
+        ),
+        (
+            {
+                "IDENTITY_ENDPOINT": "e",
+                "IDENTITY_HEADER": "h",
+                "MSI_ENDPOINT": "m",
+                "MSI_SECRET": "s",
+                "IMDS_ENDPOINT": "i",
+            },
+            mi.APP_SERVICE,
+        ),
+        (
+            {"IDENTITY_ENDPOINT": "e", "IMDS_ENDPOINT": "i", "MSI_ENDPOINT": "m", "MSI_SECRET": "s"},
+            mi.MACHINE_LEARNING,
+        ),
+        (
+            {"IDENTITY_ENDPOINT": "e", "IMDS_ENDPOINT": "i", "AZUREPS_HOST_ENVIRONMENT": "cloud-shell/1.0"},
+            mi.AZURE_ARC,
+        ),
+        ({"MSI_ENDPOINT": "m", "AZUREPS_HOST_ENVIRONMENT": "cloud-shell/1.0"}, mi.CLOUD_SHELL),
+        ({"AZUREPS_HOST_ENVIRONMENT": "Cloud-Shell"}, mi.DEFAULT_TO_VM),
+        ({"IDENTITY_HEADER": "h", "MSI_SECRET": "s", "IMDS_ENDPOINT": "i"}, mi.DEFAULT_TO_VM),
+    ],
+)
 def test_source_detection_order(host, monkeypatch, variables, expected):
     for name, value in variables.items():
         monkeypatch.setenv(name, value)
@@ -158,15 +210,21 @@ def test_each_source_end_to_end(host, use, emu, source):
     sent = mi_requests(emu)
     api_version, headers = EXPECTED_WIRE[source]
     assert {r["path"] for r in sent} == {PATHS[source]}
-    assert all(r["method"] == "GET" and r["query"]["resource"] == RESOURCE
-               and r["query"]["api-version"] == api_version for r in sent)
+    assert all(
+        r["method"] == "GET"
+        and r["query"]["resource"] == RESOURCE
+        and r["query"]["api-version"] == api_version
+        for r in sent
+    )
     assert headers.items() <= sent[-1]["headers"].items()
 
 
 def test_each_source_sends_its_secret_header(host, use, emu):
-    for source, header, value in [("app_service", "x-identity-header", host.identity_header),
-                                  ("machine_learning", "secret", host.ml_secret),
-                                  ("service_fabric", "secret", host.service_fabric_secret)]:
+    for source, header, value in [
+        ("app_service", "x-identity-header", host.identity_header),
+        ("machine_learning", "secret", host.ml_secret),
+        ("service_fabric", "secret", host.service_fabric_secret),
+    ]:
         use(source)
         emu.clear_requests()
         assert "access_token" in client().acquire_token_for_client(resource=RESOURCE)
@@ -183,16 +241,21 @@ def test_arc_meets_the_challenge_with_the_key_file(host, use, emu):
     assert os.listdir(host.arc_key_folder) == []  # the agent took its key back
 
 
-@pytest.mark.parametrize("source, names", [
-    ("imds", {"ClientId": "client_id", "ObjectId": "object_id", "ResourceId": "msi_res_id"}),
-    ("app_service", {"ClientId": "client_id", "ObjectId": "object_id", "ResourceId": "mi_res_id"}),
-    ("machine_learning", {"ClientId": "clientid", "ObjectId": "object_id",
-                          "ResourceId": "msi_res_id"}),
-])
+@pytest.mark.parametrize(
+    "source, names",
+    [
+        ("imds", {"ClientId": "client_id", "ObjectId": "object_id", "ResourceId": "msi_res_id"}),
+        ("app_service", {"ClientId": "client_id", "ObjectId": "object_id", "ResourceId": "mi_res_id"}),
+        ("machine_learning", {"ClientId": "clientid", "ObjectId": "object_id", "ResourceId": "msi_res_id"}),
+    ],
+)
 def test_user_assigned_ids_on_the_wire(host, use, emu, source, names):
     use(source)
-    ids = {"ClientId": host.user_assigned["client_id"], "ObjectId": host.user_assigned["object_id"],
-           "ResourceId": host.user_assigned["resource_id"]}
+    ids = {
+        "ClientId": host.user_assigned["client_id"],
+        "ObjectId": host.user_assigned["object_id"],
+        "ResourceId": host.user_assigned["resource_id"],
+    }
     for kind, value in ids.items():
         emu.clear_requests()
         identity = {"ManagedIdentityIdType": kind, "Id": value}
@@ -203,8 +266,9 @@ def test_user_assigned_ids_on_the_wire(host, use, emu, source, names):
 
 def test_an_unknown_user_assigned_identity_is_the_sources_error(host, use, emu):
     use("imds")
-    result = client(msal.UserAssignedManagedIdentity(client_id="no-such-id")
-                    ).acquire_token_for_client(resource=RESOURCE)
+    result = client(msal.UserAssignedManagedIdentity(client_id="no-such-id")).acquire_token_for_client(
+        resource=RESOURCE
+    )
     assert result == {"error": "invalid_request", "error_description": "Identity not found"}
 
 
@@ -218,6 +282,7 @@ def test_arc_refuses_a_token_for_the_wrong_identity(host, use, emu):
 
 
 # ---- cache and refresh -------------------------------------------------------------------
+
 
 def test_second_call_is_served_from_the_cache(host, use, emu):
     use("imds")
@@ -240,13 +305,15 @@ def test_cache_entries_follow_the_unified_schema(host, use, emu):
     client(user, token_cache=cache).acquire_token_for_client(resource=RESOURCE)
     tokens = json.loads(cache.serialize())["AccessToken"]
     system_key = "-localhost-accesstoken--managed_identity-" + RESOURCE
-    user_key = "-localhost-accesstoken-%s-managed_identity-%s" % (
-        host.user_assigned["client_id"], RESOURCE)
+    user_key = "-localhost-accesstoken-%s-managed_identity-%s" % (host.user_assigned["client_id"], RESOURCE)
     assert set(tokens) == {system_key, user_key}
     entry = tokens[system_key]
     assert entry["client_id"] is None and entry["home_account_id"] is None
     assert (entry["environment"], entry["realm"], entry["target"]) == (
-        "localhost", "managed_identity", RESOURCE)
+        "localhost",
+        "managed_identity",
+        RESOURCE,
+    )
     assert int(entry["refresh_on"]) - int(entry["cached_at"]) == host.refresh_in
     assert int(entry["expires_on"]) - int(entry["cached_at"]) == host.lifetime
 
@@ -289,8 +356,9 @@ def test_a_token_past_refresh_on_is_refreshed(host, use, emu):
     assert len(json.loads(cache.serialize())["AccessToken"]) == 1
 
 
-@pytest.mark.parametrize("fault", [{"kind": "status", "status": 500}, {"kind": "drop"},
-                                   {"kind": "truncated_json"}])
+@pytest.mark.parametrize(
+    "fault", [{"kind": "status", "status": 500}, {"kind": "drop"}, {"kind": "truncated_json"}]
+)
 def test_a_failed_refresh_returns_the_still_valid_token(host, use, emu, fault):
     cache, old = _cache_due_for_refresh(host, use)
     emu.inject(endpoint="imds", **fault)
@@ -308,6 +376,7 @@ def test_concurrent_callers_share_one_request(host, use, emu):
     def call():
         start.wait()
         return app.acquire_token_for_client(resource=RESOURCE)
+
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(lambda _: call(), range(8)))
     assert len(mi_requests(emu)) == 1
@@ -319,14 +388,16 @@ def test_claims_challenge_bypasses_the_cache(host, use, emu):
     app = client()
     first = app.acquire_token_for_client(resource=RESOURCE)
     emu.clear_requests()
-    second = app.acquire_token_for_client(resource=RESOURCE, claims_challenge='{"access_token":'
-                                          '{"nbf":{"essential":true,"value":"1"}}}')
+    second = app.acquire_token_for_client(
+        resource=RESOURCE, claims_challenge='{"access_token":{"nbf":{"essential":true,"value":"1"}}}'
+    )
     assert len(mi_requests(emu)) == 1
     assert second["token_source"] == "identity_provider"
     assert second["access_token"] != first["access_token"]
 
 
 # ---- faults ------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("status", [500, 503])
 def test_a_server_error_is_an_error_dict(host, use, emu, status):
@@ -350,11 +421,17 @@ def test_429_is_an_error_and_throttles_the_next_call(host, use, emu):
     assert "access_token" in other and len(mi_requests(emu)) == 2
 
 
-@pytest.mark.parametrize("fault", [{"kind": "truncated_json"}, {"kind": "html"},
-                                   {"kind": "empty", "status": 500},
-                                   {"kind": "body", "body": '{"access_token": "x", "expires_in": "soon"}'},
-                                   {"kind": "body", "body": "[1, 2]"},
-                                   {"kind": "body", "body": "[" * 100000}])
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"kind": "truncated_json"},
+        {"kind": "html"},
+        {"kind": "empty", "status": 500},
+        {"kind": "body", "body": '{"access_token": "x", "expires_in": "soon"}'},
+        {"kind": "body", "body": "[1, 2]"},
+        {"kind": "body", "body": "[" * 100000},
+    ],
+)
 def test_a_malformed_answer_is_a_clear_error(host, use, emu, fault):
     use("imds")
     cache = msal.SerializableTokenCache()
@@ -379,8 +456,9 @@ def test_an_unreachable_source_is_a_clear_error(host, monkeypatch):
         client().acquire_token_for_client(resource=RESOURCE)
 
 
-@pytest.mark.parametrize("source, header", [("app_service", "IDENTITY_HEADER"),
-                                            ("machine_learning", "MSI_SECRET")])
+@pytest.mark.parametrize(
+    "source, header", [("app_service", "IDENTITY_HEADER"), ("machine_learning", "MSI_SECRET")]
+)
 def test_a_wrong_secret_is_the_sources_error(host, use, emu, monkeypatch, source, header):
     use(source)
     monkeypatch.setenv(header, "wrong")
@@ -419,6 +497,7 @@ def test_service_fabric_needs_a_requests_session(host, use, emu):
 
 # ---- Arc's key file ------------------------------------------------------------------------
 
+
 def _arc_refused(host, emu, realm, match):
     host.arc_realm = realm
     with pytest.raises(msal.ManagedIdentityError, match=match):
@@ -436,8 +515,9 @@ def test_arc_refuses_a_key_file_outside_its_folder(host, use, emu, tmp_path):
 def test_arc_refuses_a_path_that_climbs_out_of_its_folder(host, use, emu, tmp_path):
     use("arc")
     (tmp_path / "x.key").write_text("not for you")
-    climbing = os.path.join(host.arc_key_folder, os.path.relpath(str(tmp_path / "x.key"),
-                                                                host.arc_key_folder))
+    climbing = os.path.join(
+        host.arc_key_folder, os.path.relpath(str(tmp_path / "x.key"), host.arc_key_folder)
+    )
     _arc_refused(host, emu, climbing, "outside its token folder")
 
 
@@ -453,10 +533,13 @@ def test_arc_refuses_a_key_that_links_out_of_its_folder(host, use, emu, tmp_path
         os.remove(link)
 
 
-@pytest.mark.parametrize("name, size, match", [
-    ("notes.txt", 1, "outside its token folder"),
-    ("large.key", 4097, "4097 bytes, more than the 4096 allowed"),
-])
+@pytest.mark.parametrize(
+    "name, size, match",
+    [
+        ("notes.txt", 1, "outside its token folder"),
+        ("large.key", 4097, "4097 bytes, more than the 4096 allowed"),
+    ],
+)
 def test_arc_refuses_a_file_in_its_folder_that_is_no_key(host, use, emu, name, size, match):
     use("arc")
     path = os.path.join(host.arc_key_folder, name)

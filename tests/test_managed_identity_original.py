@@ -5,6 +5,7 @@ Runs when MSAL_ORIGINAL_139_PYTHON names a Python with msal 1.39.0 installed (e.
 made with ``pip install msal==1.39.0``); skipped otherwise. Azure Arc is left out: the
 original reads its key file only from the agent's system folder.
 """
+
 import json
 import os
 import subprocess
@@ -15,12 +16,19 @@ ORIGINAL = os.environ.get("MSAL_ORIGINAL_139_PYTHON")
 pytestmark = pytest.mark.skipif(not ORIGINAL, reason="MSAL_ORIGINAL_139_PYTHON is not set")
 
 RESOURCE = "https://management.azure.com"
-SOURCE_VARIABLES = ("IDENTITY_ENDPOINT", "IDENTITY_HEADER", "IDENTITY_SERVER_THUMBPRINT",
-                    "IMDS_ENDPOINT", "MSI_ENDPOINT", "MSI_SECRET", "AZUREPS_HOST_ENVIRONMENT",
-                    "AZURE_POD_IDENTITY_AUTHORITY_HOST")
+SOURCE_VARIABLES = (
+    "IDENTITY_ENDPOINT",
+    "IDENTITY_HEADER",
+    "IDENTITY_SERVER_THUMBPRINT",
+    "IMDS_ENDPOINT",
+    "MSI_ENDPOINT",
+    "MSI_SECRET",
+    "AZUREPS_HOST_ENVIRONMENT",
+    "AZURE_POD_IDENTITY_AUTHORITY_HOST",
+)
 
 # Run by both libraries: two calls per identity (the second from the cache), then the cache.
-SCENARIO = r'''
+SCENARIO = r"""
 import json, requests, msal
 def scenario(identities, resource):
     cache = msal.SerializableTokenCache()
@@ -33,20 +41,28 @@ def scenario(identities, resource):
             results.append({k: (type(v).__name__ if k != "token_source" else v)
                             for k, v in result.items()})
     return results, json.loads(cache.serialize())
-'''
+"""
 
 
 def _identities(host):
-    return [{"ManagedIdentityIdType": "SystemAssigned", "Id": None},
-            {"ManagedIdentityIdType": "ClientId", "Id": host.user_assigned["client_id"]},
-            {"ManagedIdentityIdType": "ObjectId", "Id": host.user_assigned["object_id"]}]
+    return [
+        {"ManagedIdentityIdType": "SystemAssigned", "Id": None},
+        {"ManagedIdentityIdType": "ClientId", "Id": host.user_assigned["client_id"]},
+        {"ManagedIdentityIdType": "ObjectId", "Id": host.user_assigned["object_id"]},
+    ]
 
 
 def _run_original(env, identities):
     code = SCENARIO + "\nimport sys\nprint(json.dumps(scenario(json.loads(sys.argv[1]), %r)))" % RESOURCE
     clean = {k: v for k, v in os.environ.items() if k not in SOURCE_VARIABLES and k != "PYTHONPATH"}
-    done = subprocess.run([ORIGINAL, "-c", code, json.dumps(identities)], env=dict(clean, **env),
-                          capture_output=True, text=True, timeout=120, cwd=os.path.dirname(ORIGINAL))
+    done = subprocess.run(
+        [ORIGINAL, "-c", code, json.dumps(identities)],
+        env=dict(clean, **env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=os.path.dirname(ORIGINAL),
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout)
 
@@ -54,20 +70,30 @@ def _run_original(env, identities):
 def _comparable(cache):
     """Cache entries without the secrets and times, which differ by nature."""
     volatile = ("secret", "cached_at", "expires_on", "extended_expires_on", "refresh_on")
-    return {section: {key: {k: v for k, v in entry.items() if k not in volatile}
-                      for key, entry in entries.items()}
-            for section, entries in cache.items()}
+    return {
+        section: {
+            key: {k: v for k, v in entry.items() if k not in volatile} for key, entry in entries.items()
+        }
+        for section, entries in cache.items()
+    }
 
 
 def _wire(emu):
     skip = {"user-agent", "host", "accept", "accept-encoding", "connection", "x-ms-client-request-id"}
-    return [(r["method"], r["path"], sorted(r["query"].items()),
-             sorted((k, v) for k, v in r["headers"].items() if k not in skip and k != "x-client-ver"))
-            for r in emu.requests]
+    return [
+        (
+            r["method"],
+            r["path"],
+            sorted(r["query"].items()),
+            sorted((k, v) for k, v in r["headers"].items() if k not in skip and k != "x-client-ver"),
+        )
+        for r in emu.requests
+    ]
 
 
-@pytest.mark.parametrize("source", ["imds", "app_service", "machine_learning", "cloud_shell",
-                                    "service_fabric"])
+@pytest.mark.parametrize(
+    "source", ["imds", "app_service", "machine_learning", "cloud_shell", "service_fabric"]
+)
 def test_same_requests_results_and_cache_as_the_original(emu, monkeypatch, source):
     host = emu.managed_identity
     env = host.environ(source)

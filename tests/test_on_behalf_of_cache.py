@@ -1,5 +1,6 @@
 """acquire_token_on_behalf_of reads the cache first, keyed by the hash of the incoming assertion:
 a cached access token, then the on-behalf-of refresh token, and only then a new OBO grant."""
+
 import base64
 import hashlib
 
@@ -52,8 +53,7 @@ def test_another_assertion_is_another_obo_call(emu, signed_in, middle_tier):
     assert len(token_posts(emu, OBO)) == 2
 
 
-def test_an_expired_obo_token_is_refreshed_with_the_obo_refresh_token(
-        emu, signed_in, middle_tier):
+def test_an_expired_obo_token_is_refreshed_with_the_obo_refresh_token(emu, signed_in, middle_tier):
     assertion = incoming_token(emu, signed_in)
     first = middle_tier.acquire_token_on_behalf_of(assertion, ["User.Read"])
     for at in middle_tier.token_cache.find(CT.ACCESS_TOKEN):
@@ -86,7 +86,8 @@ def test_a_claims_challenge_skips_the_cache(emu, signed_in, middle_tier):
     assertion = incoming_token(emu, signed_in)
     middle_tier.acquire_token_on_behalf_of(assertion, ["User.Read"])
     result = middle_tier.acquire_token_on_behalf_of(
-        assertion, ["User.Read"], claims_challenge='{"access_token": {"nbf": {"essential": true}}}')
+        assertion, ["User.Read"], claims_challenge='{"access_token": {"nbf": {"essential": true}}}'
+    )
     assert result["token_source"] == "identity_provider"
     assert len(token_posts(emu, OBO)) == 2
 

@@ -1,5 +1,6 @@
 """PersistedTokenCache: file format, encryption at rest, permissions, corruption, merging, and
 use as an application's token_cache against the emulator."""
+
 import json
 import os
 import stat
@@ -10,8 +11,12 @@ import pytest
 
 import msal
 from msal.persistence import (
-    CacheFileError, FernetEncryption, KeyringEncryption, PersistedTokenCache,
-    UntrustedCacheFileError)
+    CacheFileError,
+    FernetEncryption,
+    KeyringEncryption,
+    PersistedTokenCache,
+    UntrustedCacheFileError,
+)
 
 from helpers import token_posts
 
@@ -21,8 +26,12 @@ TOKEN_ENDPOINT = "https://login.microsoftonline.com/tenant/oauth2/v2.0/token"
 def event(n, **response):
     response.setdefault("access_token", "at-%d" % n)
     response.setdefault("expires_in", 3600)
-    return {"client_id": "client", "scope": ["s%d" % n], "token_endpoint": TOKEN_ENDPOINT,
-            "response": response}
+    return {
+        "client_id": "client",
+        "scope": ["s%d" % n],
+        "token_endpoint": TOKEN_ENDPOINT,
+        "response": response,
+    }
 
 
 def plain(path, **kwargs):
@@ -98,8 +107,9 @@ def test_loose_permissions_are_repaired(tmp_path, caplog):
 # ---------------------------------------------------------------- files planted by someone else
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="symbolic links and uids are POSIX")
-as_root = pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
-                             reason="giving a file to another user needs root")
+as_root = pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0, reason="giving a file to another user needs root"
+)
 OTHER_UID = 12345
 
 
@@ -201,8 +211,9 @@ def test_other_users_files_next_to_the_cache_are_not_cleaned_up(tmp_path):
 # ---------------------------------------------------------------- corruption is never wiped
 
 
-@pytest.mark.parametrize("content", [b"{not json", b"[1, 2]", b'{"AccessToken": 3}',
-                                     b"\xff\xfe\x00garbage", b"[" * 100000])
+@pytest.mark.parametrize(
+    "content", [b"{not json", b"[1, 2]", b'{"AccessToken": 3}', b"\xff\xfe\x00garbage", b"[" * 100000]
+)
 def test_corrupt_file_is_reported_with_its_name_and_left_alone(tmp_path, content):
     path = tmp_path / "cache.json"
     path.write_bytes(content)
@@ -259,25 +270,45 @@ READ_CALLS = {
     "search": lambda c: list(c.search("AccessToken")),
     "find": lambda c: c.find("AccessToken"),
     "find_access_token": lambda c: c.find_access_token(
-        client_id="client", environments=["login.microsoftonline.com"], realm="tenant",
-        home_account_id=None, scopes=["s2"]),
+        client_id="client",
+        environments=["login.microsoftonline.com"],
+        realm="tenant",
+        home_account_id=None,
+        scopes=["s2"],
+    ),
     "find_refresh_tokens": lambda c: c.find_refresh_tokens(
-        home_account_id="h", environments=["login.microsoftonline.com"], client_id="client"),
+        home_account_id="h", environments=["login.microsoftonline.com"], client_id="client"
+    ),
     "find_accounts": lambda c: c.find_accounts(environments=["login.microsoftonline.com"]),
     "find_id_token": lambda c: c.find_id_token(
-        home_account_id="h", environments=["login.microsoftonline.com"], client_id="client"),
+        home_account_id="h", environments=["login.microsoftonline.com"], client_id="client"
+    ),
     "find_app_metadata": lambda c: c.find_app_metadata(
-        client_id="client", environments=["login.microsoftonline.com"]),
+        client_id="client", environments=["login.microsoftonline.com"]
+    ),
     "serialize": lambda c: c.serialize(),
 }
-WRITES = {"add", "modify", "deserialize", "remove_account_data", "remove_rt", "update_rt",
-          "remove_at", "remove_idt", "remove_account"}
+WRITES = {
+    "add",
+    "modify",
+    "deserialize",
+    "remove_account_data",
+    "remove_rt",
+    "update_rt",
+    "remove_at",
+    "remove_idt",
+    "remove_account",
+}
 
 
 def test_every_public_read_method_picks_up_another_instances_writes(tmp_path):
-    public = {name for name in dir(msal.SerializableTokenCache)
-              if not name.startswith("_") and callable(getattr(msal.SerializableTokenCache, name))
-              and not isinstance(getattr(msal.SerializableTokenCache, name), type)}
+    public = {
+        name
+        for name in dir(msal.SerializableTokenCache)
+        if not name.startswith("_")
+        and callable(getattr(msal.SerializableTokenCache, name))
+        and not isinstance(getattr(msal.SerializableTokenCache, name), type)
+    }
     assert public - WRITES == set(READ_CALLS), "a read method was added or removed"
     for name, call in READ_CALLS.items():
         reader, writer = plain(tmp_path / (name + ".json")), plain(tmp_path / (name + ".json"))
@@ -350,8 +381,13 @@ def test_hit_path_costs_one_stat(tmp_path, monkeypatch):
     for name in ("stat", "lstat"):
         real = getattr(os, name)
         monkeypatch.setattr(os, name, lambda *a, real=real, **k: calls.append(a) or real(*a, **k))
-    cache.find_access_token(client_id="client", environments=["login.microsoftonline.com"],
-                            realm="tenant", home_account_id=None, scopes=["s1"])
+    cache.find_access_token(
+        client_id="client",
+        environments=["login.microsoftonline.com"],
+        realm="tenant",
+        home_account_id=None,
+        scopes=["s1"],
+    )
     assert len(calls) == 1
 
 
@@ -401,8 +437,7 @@ def test_keyring_encryption_keeps_its_key_in_the_keyring(tmp_path):
         PersistedTokenCache(path, encryption=KeyringEncryption("msal-test")).add(event(1))
         assert list(backend.items) == [("msal-test", "encryption-key")]
         assert b"at-1" not in path.read_bytes()
-        assert secrets_of(PersistedTokenCache(path, encryption=KeyringEncryption("msal-test"))) \
-            == ["at-1"]
+        assert secrets_of(PersistedTokenCache(path, encryption=KeyringEncryption("msal-test"))) == ["at-1"]
     finally:
         keyring.set_keyring(previous)
 
@@ -411,6 +446,7 @@ def use_file_keyring(monkeypatch, tmp_path):
     """The test process and its children share one keyring file (tests/file_keyring.py)."""
     keyring = pytest.importorskip("keyring")
     import file_keyring
+
     monkeypatch.setenv("MSAL_TEST_KEYRING_FILE", str(tmp_path / "keyring.json"))
     previous = keyring.get_keyring()
     keyring.set_keyring(file_keyring.FileKeyring())
@@ -426,14 +462,23 @@ def test_processes_starting_together_agree_on_one_keyring_key(tmp_path, monkeypa
         barrier = tmp_path / "barrier"
         barrier.mkdir()
         tests_dir = os.path.dirname(os.path.abspath(__file__))
-        env = dict(os.environ, PYTHON_KEYRING_BACKEND="file_keyring.FileKeyring",
-                   MSAL_TEST_KEYRING_BARRIER=str(barrier),
-                   MSAL_TEST_KEYRING_PARTIES=str(processes),
-                   PYTHONPATH=os.pathsep.join([tests_dir, os.environ.get("PYTHONPATH", "")]))
+        env = dict(
+            os.environ,
+            PYTHON_KEYRING_BACKEND="file_keyring.FileKeyring",
+            MSAL_TEST_KEYRING_BARRIER=str(barrier),
+            MSAL_TEST_KEYRING_PARTIES=str(processes),
+            PYTHONPATH=os.pathsep.join([tests_dir, os.environ.get("PYTHONPATH", "")]),
+        )
         path = tmp_path / "cache.bin"
-        workers = [subprocess.Popen(
-            [sys.executable, os.path.join(tests_dir, "file_keyring.py"), "add", str(path), str(n)],
-            env=env, stderr=subprocess.PIPE, text=True) for n in range(processes)]
+        workers = [
+            subprocess.Popen(
+                [sys.executable, os.path.join(tests_dir, "file_keyring.py"), "add", str(path), str(n)],
+                env=env,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for n in range(processes)
+        ]
         errors = [w.communicate(timeout=120)[1] for w in workers]
         assert [w.returncode for w in workers] == [0] * processes, errors
         fresh = PersistedTokenCache(path, encryption=KeyringEncryption("msal-race-test"))
@@ -447,8 +492,9 @@ def test_a_file_encrypted_with_another_key_names_both_key_ids(tmp_path, key):
     first = FernetEncryption(key)
     PersistedTokenCache(path, encryption=first).add(event(1))
     other = FernetEncryption(FernetEncryption.generate_key())
-    with pytest.raises(CacheFileError, match="key id {}, this key's id is {}".format(
-            first.key_id, other.key_id)):
+    with pytest.raises(
+        CacheFileError, match="key id {}, this key's id is {}".format(first.key_id, other.key_id)
+    ):
         PersistedTokenCache(path, encryption=other)
     assert key.decode() not in "{} {}".format(first.key_id, other.key_id)
 
@@ -469,9 +515,9 @@ def test_a_missing_keyring_key_is_reported_not_replaced(tmp_path, monkeypatch):
         keyring.set_keyring(previous)
 
 
-def test_files_of_the_first_format_are_still_read_and_then_rewritten_with_a_key_id(
-        tmp_path, key):
+def test_files_of_the_first_format_are_still_read_and_then_rewritten_with_a_key_id(tmp_path, key):
     from cryptography.fernet import Fernet
+
     path = tmp_path / "cache.bin"
     staging = msal.SerializableTokenCache()
     staging.add(event(1))
@@ -480,7 +526,8 @@ def test_files_of_the_first_format_are_still_read_and_then_rewritten_with_a_key_
     assert secrets_of(cache) == ["at-1"]
     cache.add(event(2))
     assert path.read_bytes().startswith(
-        b"msal-token-cache fernet key-id=" + FernetEncryption(key).key_id.encode() + b"\n")
+        b"msal-token-cache fernet key-id=" + FernetEncryption(key).key_id.encode() + b"\n"
+    )
     assert secrets_of(PersistedTokenCache(path, encryption=FernetEncryption(key))) == ["at-1", "at-2"]
 
 
@@ -492,8 +539,7 @@ def test_two_applications_share_sign_in_through_the_file(tmp_path, key, emu, mak
     first = PersistedTokenCache(path, encryption=FernetEncryption(key))
     signed_in("web-app", token_cache=first)
 
-    second_app = make_app("web-app", token_cache=PersistedTokenCache(
-        path, encryption=FernetEncryption(key)))
+    second_app = make_app("web-app", token_cache=PersistedTokenCache(path, encryption=FernetEncryption(key)))
     accounts = second_app.get_accounts()
     assert [a["username"] for a in accounts] == ["alice@" + emu.tenant_domain]
     emu.clear_requests()
@@ -504,10 +550,8 @@ def test_two_applications_share_sign_in_through_the_file(tmp_path, key, emu, mak
 
 def test_refresh_in_one_process_is_seen_by_the_other(tmp_path, key, emu, make_app, signed_in):
     path = tmp_path / "cache.bin"
-    app1, _ = signed_in("web-app", token_cache=PersistedTokenCache(
-        path, encryption=FernetEncryption(key)))
-    app2 = make_app("web-app", token_cache=PersistedTokenCache(
-        path, encryption=FernetEncryption(key)))
+    app1, _ = signed_in("web-app", token_cache=PersistedTokenCache(path, encryption=FernetEncryption(key)))
+    app2 = make_app("web-app", token_cache=PersistedTokenCache(path, encryption=FernetEncryption(key)))
     account = app1.get_accounts()[0]
     refreshed = app1.acquire_token_silent(["User.Read"], account, force_refresh=True)
     assert refreshed["token_source"] == "identity_provider"
@@ -519,10 +563,8 @@ def test_refresh_in_one_process_is_seen_by_the_other(tmp_path, key, emu, make_ap
 
 def test_sign_out_in_one_application_reaches_the_other(tmp_path, key, make_app, signed_in):
     path = tmp_path / "cache.bin"
-    app1, _ = signed_in("web-app", token_cache=PersistedTokenCache(
-        path, encryption=FernetEncryption(key)))
-    app2 = make_app("web-app", token_cache=PersistedTokenCache(
-        path, encryption=FernetEncryption(key)))
+    app1, _ = signed_in("web-app", token_cache=PersistedTokenCache(path, encryption=FernetEncryption(key)))
+    app2 = make_app("web-app", token_cache=PersistedTokenCache(path, encryption=FernetEncryption(key)))
     assert len(app2.get_accounts()) == 1
     app1.remove_account(app1.get_accounts()[0])
     assert app2.get_accounts() == []

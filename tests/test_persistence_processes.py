@@ -1,6 +1,7 @@
 """PersistedTokenCache across real processes: concurrent writers lose nothing, and a writer killed
 with SIGKILL mid-save never leaves a torn file. tests/stress/persistence_stress.py runs the
 full-size versions and prints the figures."""
+
 import sys
 
 import pytest

@@ -1,5 +1,6 @@
 """The public surface is pinned to the API reference (1.22): names, parameters, order and
 defaults; and to the original msal 1.39.0's surface, which this package adds as a superset."""
+
 import importlib
 import inspect
 
@@ -15,49 +16,107 @@ _ = P.empty
 
 # (name, default) in the reference's order; "**" marks a **kwargs parameter.
 COMMON_METHODS = {
-    "acquire_token_by_auth_code_flow": [("auth_code_flow", _), ("auth_response", _),
-                                        ("scopes", None), "**"],
-    "acquire_token_by_authorization_code": [("code", _), ("scopes", _), ("redirect_uri", None),
-                                            ("nonce", None), ("claims_challenge", None), "**"],
+    "acquire_token_by_auth_code_flow": [("auth_code_flow", _), ("auth_response", _), ("scopes", None), "**"],
+    "acquire_token_by_authorization_code": [
+        ("code", _),
+        ("scopes", _),
+        ("redirect_uri", None),
+        ("nonce", None),
+        ("claims_challenge", None),
+        "**",
+    ],
     "acquire_token_by_refresh_token": [("refresh_token", _), ("scopes", _), "**"],
-    "acquire_token_by_username_password": [("username", _), ("password", _), ("scopes", _),
-                                           ("claims_challenge", None), "**"],
-    "acquire_token_silent": [("scopes", _), ("account", _), ("authority", None),
-                             ("force_refresh", False), ("claims_challenge", None), "**"],
-    "acquire_token_silent_with_error": [("scopes", _), ("account", _), ("authority", None),
-                                        ("force_refresh", False), ("claims_challenge", None), "**"],
+    "acquire_token_by_username_password": [
+        ("username", _),
+        ("password", _),
+        ("scopes", _),
+        ("claims_challenge", None),
+        "**",
+    ],
+    "acquire_token_silent": [
+        ("scopes", _),
+        ("account", _),
+        ("authority", None),
+        ("force_refresh", False),
+        ("claims_challenge", None),
+        "**",
+    ],
+    "acquire_token_silent_with_error": [
+        ("scopes", _),
+        ("account", _),
+        ("authority", None),
+        ("force_refresh", False),
+        ("claims_challenge", None),
+        "**",
+    ],
     "get_accounts": [("username", None)],
     "get_authorization_request_url": [
-        ("scopes", _), ("login_hint", None), ("state", None), ("redirect_uri", None),
-        ("response_type", "code"), ("prompt", None), ("nonce", None), ("domain_hint", None),
-        ("claims_challenge", None), "**"],
+        ("scopes", _),
+        ("login_hint", None),
+        ("state", None),
+        ("redirect_uri", None),
+        ("response_type", "code"),
+        ("prompt", None),
+        ("nonce", None),
+        ("domain_hint", None),
+        ("claims_challenge", None),
+        "**",
+    ],
     "initiate_auth_code_flow": [
-        ("scopes", _), ("redirect_uri", None), ("state", None), ("prompt", None),
-        ("login_hint", None), ("domain_hint", None), ("claims_challenge", None),
-        ("max_age", None), ("response_mode", None)],
+        ("scopes", _),
+        ("redirect_uri", None),
+        ("state", None),
+        ("prompt", None),
+        ("login_hint", None),
+        ("domain_hint", None),
+        ("claims_challenge", None),
+        ("max_age", None),
+        ("response_mode", None),
+    ],
     "remove_account": [("account", _)],
 }
 PUBLIC_ONLY = {
     "acquire_token_by_device_flow": [("flow", _), ("claims_challenge", None), "**"],
     "acquire_token_interactive": [
-        ("scopes", _), ("prompt", None), ("login_hint", None), ("domain_hint", None),
-        ("claims_challenge", None), ("timeout", None), ("port", None),
-        ("extra_scopes_to_consent", None), ("max_age", None), ("parent_window_handle", None),
-        ("on_before_launching_ui", None), "**"],
+        ("scopes", _),
+        ("prompt", None),
+        ("login_hint", None),
+        ("domain_hint", None),
+        ("claims_challenge", None),
+        ("timeout", None),
+        ("port", None),
+        ("extra_scopes_to_consent", None),
+        ("max_age", None),
+        ("parent_window_handle", None),
+        ("on_before_launching_ui", None),
+        "**",
+    ],
     "initiate_device_flow": [("scopes", None), "**"],
 }
 CONFIDENTIAL_ONLY = {
     "acquire_token_for_client": [("scopes", _), ("claims_challenge", None), "**"],
-    "acquire_token_on_behalf_of": [("user_assertion", _), ("scopes", _),
-                                   ("claims_challenge", None), "**"],
+    "acquire_token_on_behalf_of": [("user_assertion", _), ("scopes", _), ("claims_challenge", None), "**"],
 }
 CONFIDENTIAL_INIT = [
-    ("client_id", _), ("client_credential", None), ("authority", None),
-    ("validate_authority", True), ("token_cache", None), ("http_client", None), ("verify", True),
-    ("proxies", None), ("timeout", None), ("client_claims", None), ("app_name", None),
-    ("app_version", None), ("client_capabilities", None), ("azure_region", None),
-    ("exclude_scopes", None), ("http_cache", None), ("instance_discovery", None),
-    ("allow_broker", None)]
+    ("client_id", _),
+    ("client_credential", None),
+    ("authority", None),
+    ("validate_authority", True),
+    ("token_cache", None),
+    ("http_client", None),
+    ("verify", True),
+    ("proxies", None),
+    ("timeout", None),
+    ("client_claims", None),
+    ("app_name", None),
+    ("app_version", None),
+    ("client_capabilities", None),
+    ("azure_region", None),
+    ("exclude_scopes", None),
+    ("http_cache", None),
+    ("instance_discovery", None),
+    ("allow_broker", None),
+]
 
 
 def check_signature(func, expected):
@@ -67,15 +126,20 @@ def check_signature(func, expected):
     params = [p for p in inspect.signature(func).parameters.values() if p.name != "self"]
     positional = [p for p in params if p.kind in (P.POSITIONAL_ONLY, P.POSITIONAL_OR_KEYWORD)]
     named = [e for e in expected if e != "**"]
-    assert [(p.name, p.default) for p in positional[:len(named)]] == named, func.__qualname__
-    assert all(p.default is not P.empty for p in positional[len(named):]), func.__qualname__
+    assert [(p.name, p.default) for p in positional[: len(named)]] == named, func.__qualname__
+    assert all(p.default is not P.empty for p in positional[len(named) :]), func.__qualname__
     if "**" in expected:
         assert any(p.kind == P.VAR_KEYWORD for p in params), func.__qualname__
 
 
 def test_exported_names():
-    assert set(msal.__all__) >= {"PublicClientApplication", "ConfidentialClientApplication",
-                                 "ClientApplication", "TokenCache", "SerializableTokenCache"}
+    assert set(msal.__all__) >= {
+        "PublicClientApplication",
+        "ConfidentialClientApplication",
+        "ClientApplication",
+        "TokenCache",
+        "SerializableTokenCache",
+    }
     assert issubclass(msal.PublicClientApplication, msal.ClientApplication)
     assert issubclass(msal.ConfidentialClientApplication, msal.ClientApplication)
     assert issubclass(msal.SerializableTokenCache, msal.TokenCache)
@@ -85,11 +149,14 @@ def test_exported_names():
 
 def test_authority_module():
     from msal.authority import AZURE_CHINA, AZURE_PUBLIC, AZURE_US_GOVERNMENT, AuthorityBuilder
+
     assert AZURE_PUBLIC == "login.microsoftonline.com"
     assert AZURE_CHINA == "login.chinacloudapi.cn"
     assert AZURE_US_GOVERNMENT == "login.microsoftonline.us"
-    assert str(AuthorityBuilder(AZURE_PUBLIC, "contoso.onmicrosoft.com")) == \
-        "https://login.microsoftonline.com/contoso.onmicrosoft.com"
+    assert (
+        str(AuthorityBuilder(AZURE_PUBLIC, "contoso.onmicrosoft.com"))
+        == "https://login.microsoftonline.com/contoso.onmicrosoft.com"
+    )
 
 
 def test_http_client_contract():
@@ -119,8 +186,9 @@ def test_confidential_client_methods(name, expected):
 def test_constructors():
     check_signature(msal.ConfidentialClientApplication.__init__, CONFIDENTIAL_INIT)
     check_signature(msal.ClientApplication.__init__, CONFIDENTIAL_INIT)
-    check_signature(msal.PublicClientApplication.__init__,
-                    [("client_id", _), ("client_credential", None), "**"])
+    check_signature(
+        msal.PublicClientApplication.__init__, [("client_id", _), ("client_credential", None), "**"]
+    )
 
 
 # ---- The 1.39.0 superset ---------------------------------------------------------------------
@@ -130,10 +198,15 @@ PENDING: dict = {}
 # Deliberately not the same: see docs/differences.md.
 DIFFERENT = {
     "msal.authority.Authority": "this package's Authority is the parsed, immutable form of an "
-                                "authority URL, not the original's object that does discovery",
+    "authority URL, not the original's object that does discovery",
 }
-KINDS = {P.POSITIONAL_OR_KEYWORD: "", P.POSITIONAL_ONLY: "pos", P.KEYWORD_ONLY: "kw",
-         P.VAR_POSITIONAL: "*", P.VAR_KEYWORD: "**"}
+KINDS = {
+    P.POSITIONAL_OR_KEYWORD: "",
+    P.POSITIONAL_ONLY: "pos",
+    P.KEYWORD_ONLY: "kw",
+    P.VAR_POSITIONAL: "*",
+    P.VAR_KEYWORD: "**",
+}
 
 
 def resolve(path):
@@ -185,9 +258,10 @@ def test_139_names(path, bases):
         obj = resolve(path)
         if bases.startswith("class"):
             ours = {b.__name__ for b in obj.__mro__}
-            assert set(filter(None, bases[len("class "):].split(","))) <= ours, obj.__mro__
+            assert set(filter(None, bases[len("class ") :].split(","))) <= ours, obj.__mro__
         else:
             assert inspect.isfunction(obj), obj
+
     expect_pinned(path, check)
 
 
@@ -196,6 +270,7 @@ def test_139_signatures(path, expected):
     """Same names, kinds, order and defaults. Every 1.39 call must work unchanged, so this
     package may only add keyword-only parameters with defaults or a ``**kwargs`` catch-all,
     and give a default to a parameter 1.39 requires."""
+
     def check():
         ours = described(resolve(path))
         names = {e[0] if e[0] not in ("*", "**") else e[1] for e in expected}
@@ -204,6 +279,7 @@ def test_139_signatures(path, expected):
         kept = [p for p in ours if p not in extra]
         assert [p[:2] for p in kept] == [tuple(e[:2]) for e in expected]
         assert all(len(e) == 2 or p == tuple(e) for p, e in zip(kept, expected)), kept
+
     expect_pinned(path, check)
 
 
@@ -219,12 +295,14 @@ def test_139_constants(path, expected):
             assert sorted(value) == expected
         else:
             assert value == expected and type(value) is type(expected)
+
     expect_pinned(path, check)
 
 
 def test_reference_names_stay_beside_the_newer_ones():
     """Where 1.39 renamed or dropped a 1.22 name, the reference's stays."""
     from msal.authority import AZURE_CHINA, DEPRECATED_AZURE_CHINA, AuthorityBuilder
+
     assert AZURE_CHINA == DEPRECATED_AZURE_CHINA == "login.chinacloudapi.cn"
     assert str(AuthorityBuilder(AZURE_CHINA, "t")) == "https://login.chinacloudapi.cn/t"
     assert issubclass(msal.IdTokenError, ValueError) and issubclass(msal.IdTokenError, RuntimeError)

@@ -1,5 +1,6 @@
 """Public-client flows end to end against the emulator: device code, username/password (managed,
 federated through ADFS WS-Trust, and an ADFS authority), FOCI and reserved scopes."""
+
 import threading
 import time
 
@@ -63,8 +64,9 @@ class TestDeviceFlow:
         app = make_app("public")
         flow = app.initiate_device_flow(["User.Read"])
         outcome = {}
-        poller = threading.Thread(target=lambda: outcome.update(
-            result=app.acquire_token_by_device_flow(flow)))
+        poller = threading.Thread(
+            target=lambda: outcome.update(result=app.acquire_token_by_device_flow(flow))
+        )
         poller.start()
         time.sleep(1.5)
         flow["expires_at"] = 0
@@ -102,16 +104,18 @@ class TestUsernamePassword:
         assert result["error"] == "invalid_grant" and 50126 in result["error_codes"]
         assert app.get_accounts() == []
 
-    @pytest.mark.parametrize("versions,grant", [
-        (("13", "2005"), "urn:ietf:params:oauth:grant-type:saml2-bearer"),
-        (("2005",), "urn:ietf:params:oauth:grant-type:saml1_1-bearer"),
-    ])
+    @pytest.mark.parametrize(
+        "versions,grant",
+        [
+            (("13", "2005"), "urn:ietf:params:oauth:grant-type:saml2-bearer"),
+            (("2005",), "urn:ietf:params:oauth:grant-type:saml1_1-bearer"),
+        ],
+    )
     def test_federated_user_through_ws_trust(self, emu, make_app, versions, grant):
         emu.set_mex_document(emu.mex_document(versions=versions))
         carol = emu.user("carol@fabrikam.example")
         app = make_app("public")
-        result = app.acquire_token_by_username_password(
-            carol["username"], carol["password"], ["User.Read"])
+        result = app.acquire_token_by_username_password(carol["username"], carol["password"], ["User.Read"])
         assert "access_token" in result, result
         paths = [r["path"] for r in emu.requests]
         assert any("/userrealm/" in p for p in paths) and "/adfs/services/trust/mex" in paths
@@ -123,7 +127,8 @@ class TestUsernamePassword:
     def test_federated_user_with_a_wrong_password(self, emu, make_app):
         carol = emu.user("carol@fabrikam.example")
         result = make_app("public").acquire_token_by_username_password(
-            carol["username"], "wrong", ["User.Read"])
+            carol["username"], "wrong", ["User.Read"]
+        )
         assert result["error"] == "invalid_grant" and "ID3242" in result["error_description"]
         assert token_posts(emu) == []
 
@@ -131,16 +136,14 @@ class TestUsernamePassword:
         emu.set_mex_document("<wsdl:definitions>broken")
         carol = emu.user("carol@fabrikam.example")
         app = make_app("public")
-        result = app.acquire_token_by_username_password(carol["username"], carol["password"],
-                                                        ["User.Read"])
+        result = app.acquire_token_by_username_password(carol["username"], carol["password"], ["User.Read"])
         assert result["error"] == "federation_error" and "MEX" in result["error_description"]
         assert token_posts(emu) == [] and app.get_accounts() == []
 
     def test_adfs_authority_uses_the_password_grant_directly(self, emu, make_app):
         carol = emu.user("carol@fabrikam.example")
         app = make_app("public", authority=emu.base_url + "/adfs")
-        result = app.acquire_token_by_username_password(carol["username"], carol["password"],
-                                                        ["User.Read"])
+        result = app.acquire_token_by_username_password(carol["username"], carol["password"], ["User.Read"])
         assert "access_token" in result, result
         assert not any("/userrealm/" in r["path"] for r in emu.requests)
         [post] = token_posts(emu, "password")
@@ -157,13 +160,17 @@ class TestScopesAndFamilies:
         assert "access_token" in result and "refresh_token" not in result
         assert "offline_access" not in token_posts(emu, "password")[0]["form"]["scope"].split()
 
-    @pytest.mark.parametrize("call", [
-        lambda app: app.initiate_device_flow(["openid"]),
-        lambda app: app.acquire_token_by_username_password("u", "p", ["offline_access"]),
-        lambda app: app.initiate_auth_code_flow(["profile", "User.Read"]),
-        lambda app: app.acquire_token_interactive(["openid"], timeout=1),
-        lambda app: app.acquire_token_by_refresh_token("rt", ["openid"]),
-    ], ids=["device", "password", "auth_code", "interactive", "refresh_token"])
+    @pytest.mark.parametrize(
+        "call",
+        [
+            lambda app: app.initiate_device_flow(["openid"]),
+            lambda app: app.acquire_token_by_username_password("u", "p", ["offline_access"]),
+            lambda app: app.initiate_auth_code_flow(["profile", "User.Read"]),
+            lambda app: app.acquire_token_interactive(["openid"], timeout=1),
+            lambda app: app.acquire_token_by_refresh_token("rt", ["openid"]),
+        ],
+        ids=["device", "password", "auth_code", "interactive", "refresh_token"],
+    )
     def test_reserved_scopes_are_value_errors(self, emu, make_app, call):
         with pytest.raises(ValueError, match="reserved"):
             call(make_app("public"))
@@ -185,24 +192,28 @@ class TestScopesAndFamilies:
     def test_an_app_outside_the_family_does_not_use_family_tokens(self, emu, make_app):
         cache = msal.TokenCache()
         make_app("family-a", token_cache=cache).acquire_token_by_username_password(
-            *alice(emu), scopes=["User.Read"])
+            *alice(emu), scopes=["User.Read"]
+        )
         outsider = make_app("public", token_cache=cache)
-        result = outsider.acquire_token_silent_with_error(
-            ["User.Read"], outsider.get_accounts()[0])
+        result = outsider.acquire_token_silent_with_error(["User.Read"], outsider.get_accounts()[0])
         [post] = token_posts(emu, "refresh_token")
         assert post["form"]["client_id"] == emu.app("public")["client_id"]
-        assert result is None, "a refused family token means no token for an outsider, as " \
-            "the original reports it"
-        assert not cache.find(msal.TokenCache.CredentialType.ACCESS_TOKEN,
-                              query={"client_id": emu.app("public")["client_id"]})
+        assert result is None, (
+            "a refused family token means no token for an outsider, as the original reports it"
+        )
+        assert not cache.find(
+            msal.TokenCache.CredentialType.ACCESS_TOKEN, query={"client_id": emu.app("public")["client_id"]}
+        )
 
     def test_an_outsiders_own_refresh_token_error_is_reported(self, emu, make_app):
         cache = msal.TokenCache()
         make_app("family-a", token_cache=cache).acquire_token_by_username_password(
-            *alice(emu), scopes=["User.Read"])
+            *alice(emu), scopes=["User.Read"]
+        )
         outsider = make_app("public", token_cache=cache)
         outsider.acquire_token_by_username_password(*alice(emu), scopes=["User.Read"])
         emu.revoke_refresh_tokens()
         result = outsider.acquire_token_silent_with_error(
-            ["User.Read"], outsider.get_accounts()[0], force_refresh=True)
+            ["User.Read"], outsider.get_accounts()[0], force_refresh=True
+        )
         assert result["error"] == "invalid_grant", result

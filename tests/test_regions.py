@@ -1,4 +1,5 @@
 """azure_region: regional token endpoints for client credentials, and region discovery."""
+
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import urlsplit, urlunsplit
@@ -21,8 +22,11 @@ class FakeImds(object):
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
                 outer.requests.append((self.path, self.headers.get("Metadata")))
-                ok = (self.path.startswith("/metadata/instance/compute/location?")
-                      and "format=text" in self.path and self.headers.get("Metadata") == "true")
+                ok = (
+                    self.path.startswith("/metadata/instance/compute/location?")
+                    and "format=text" in self.path
+                    and self.headers.get("Metadata") == "true"
+                )
                 body = (outer.location if ok else "Bad request").encode()
                 self.send_response(200 if ok else 400)
                 self.send_header("Content-Type", "text/plain")
@@ -32,6 +36,7 @@ class FakeImds(object):
 
             def log_message(self, *args):
                 pass
+
         self.server = HTTPServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
@@ -44,6 +49,7 @@ class FakeImds(object):
                 parts = urlsplit(request.url)
                 request.url = urlunsplit(("http", "127.0.0.1:%d" % port, parts.path, parts.query, ""))
                 return super().send(request, **kwargs)
+
         return ToLoopback()
 
     def close(self):
@@ -63,7 +69,9 @@ def public_cloud_app(emu, http_client=None, **kwargs):
         emu.app("confidential-secret")["client_id"],
         client_credential=emu.client_credential("confidential-secret"),
         authority="https://login.microsoftonline.com/" + emu.tenant_id,
-        http_client=http_client or emu.http_client(), **kwargs)
+        http_client=http_client or emu.http_client(),
+        **kwargs,
+    )
 
 
 def test_explicit_region_goes_to_the_regional_endpoint(emu):

@@ -1,6 +1,7 @@
 """Security properties, each checked against the real thing: CSRF state, nonce, PKCE on the wire,
 ID token claims, replayed responses, the loopback listener, https-only authorities, unique
 assertion ids, private cache files, and secrets kept out of reprs, messages and logs."""
+
 import base64
 import hashlib
 import json
@@ -46,8 +47,7 @@ def test_state_mismatch_is_refused_before_any_request(emu, flow_and_response):
     with pytest.raises(ValueError, match="state"):
         app.acquire_token_by_auth_code_flow(flow, dict(response, state="forged"))
     with pytest.raises(ValueError, match="state"):
-        app.acquire_token_by_auth_code_flow(flow, {k: v for k, v in response.items()
-                                                   if k != "state"})
+        app.acquire_token_by_auth_code_flow(flow, {k: v for k, v in response.items() if k != "state"})
     assert token_posts(emu) == []
 
 
@@ -72,8 +72,11 @@ def test_replayed_auth_response_is_refused(emu, flow_and_response):
 def test_pkce_s256_on_the_wire(emu, flow_and_response):
     app, flow, response = flow_and_response
     app.acquire_token_by_auth_code_flow(flow, response)
-    authorize = [r for r in emu.requests if r["path"].endswith("/authorize")
-                 and r["query"].get("state") == flow["state"]][0]["query"]
+    authorize = [
+        r
+        for r in emu.requests
+        if r["path"].endswith("/authorize") and r["query"].get("state") == flow["state"]
+    ][0]["query"]
     verifier = token_posts(emu, "authorization_code")[0]["form"]["code_verifier"]
     expected = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
     assert authorize["code_challenge_method"] == "S256"
@@ -92,30 +95,31 @@ def test_authorize_url_carries_the_nonce_hash_not_the_nonce(flow_and_response):
 # ---------------------------------------------------------------- ID token claims
 
 NOW = 1_700_000_000
-GOOD = {"aud": "client", "iss": "https://issuer/t/v2.0", "exp": NOW + 3600, "nbf": NOW - 10,
-        "iat": NOW - 10}
+GOOD = {"aud": "client", "iss": "https://issuer/t/v2.0", "exp": NOW + 3600, "nbf": NOW - 10, "iat": NOW - 10}
 
 
 def check(claims, **kwargs):
-    oidc.validate_id_token(claims, client_id="client", issuer="https://issuer/t/v2.0", now=NOW,
-                           **kwargs)
+    oidc.validate_id_token(claims, client_id="client", issuer="https://issuer/t/v2.0", now=NOW, **kwargs)
 
 
 def test_valid_id_token_claims_pass():
     check(GOOD)
 
 
-@pytest.mark.parametrize("change, reason", [
-    ({"aud": "another-client"}, "audience"),
-    ({"aud": ["x", "y"]}, "audience"),
-    ({"iss": "https://evil/t/v2.0"}, "issuer"),
-    ({"exp": NOW - 3600}, "expired"),
-    ({"exp": None}, "exp"),
-    ({"exp": "9999999999"}, "exp"),
-    ({"nbf": NOW + 3600}, "nbf"),
-    ({"nbf": "0"}, "nbf"),
-], ids=["aud", "aud-list", "iss", "exp-past", "exp-missing", "exp-string", "nbf-future",
-        "nbf-string"])
+@pytest.mark.parametrize(
+    "change, reason",
+    [
+        ({"aud": "another-client"}, "audience"),
+        ({"aud": ["x", "y"]}, "audience"),
+        ({"iss": "https://evil/t/v2.0"}, "issuer"),
+        ({"exp": NOW - 3600}, "expired"),
+        ({"exp": None}, "exp"),
+        ({"exp": "9999999999"}, "exp"),
+        ({"nbf": NOW + 3600}, "nbf"),
+        ({"nbf": "0"}, "nbf"),
+    ],
+    ids=["aud", "aud-list", "iss", "exp-past", "exp-missing", "exp-string", "nbf-future", "nbf-string"],
+)
 def test_bad_id_token_claims_are_refused(change, reason):
     with pytest.raises(IdTokenError, match=reason):
         check(dict(GOOD, **change))
@@ -141,8 +145,9 @@ def test_loopback_listener_binds_loopback_only():
 def test_loopback_listener_accepts_only_the_matching_state():
     with LoopbackListener() as listener:
         got = {}
-        waiter = threading.Thread(target=lambda: got.update(
-            result=listener.wait_for_response("expected-state", timeout=30)))
+        waiter = threading.Thread(
+            target=lambda: got.update(result=listener.wait_for_response("expected-state", timeout=30))
+        )
         waiter.start()
         base = "http://127.0.0.1:%d/" % listener.port
         forged = requests.get(base, params={"state": "forged", "code": "stolen"}, timeout=10)
@@ -157,11 +162,16 @@ def test_loopback_listener_accepts_only_the_matching_state():
 # ---------------------------------------------------------------- authorities and assertions
 
 
-@pytest.mark.parametrize("authority", [
-    "http://login.microsoftonline.com/common", "http://localhost:8443/tenant",
-    "login.microsoftonline.com/common", "ftp://login.microsoftonline.com/common"])
-@pytest.mark.parametrize("cls", [msal.PublicClientApplication,
-                                 msal.ConfidentialClientApplication])
+@pytest.mark.parametrize(
+    "authority",
+    [
+        "http://login.microsoftonline.com/common",
+        "http://localhost:8443/tenant",
+        "login.microsoftonline.com/common",
+        "ftp://login.microsoftonline.com/common",
+    ],
+)
+@pytest.mark.parametrize("cls", [msal.PublicClientApplication, msal.ConfidentialClientApplication])
 def test_only_https_authorities_are_accepted(authority, cls):
     kwargs = {"client_credential": "secret"} if cls is msal.ConfidentialClientApplication else {}
     with pytest.raises(ValueError, match="https"):
@@ -185,10 +195,17 @@ def test_every_client_assertion_has_a_unique_jti(emu, make_app):
 def test_persisted_cache_is_0600_even_with_a_permissive_umask(tmp_path):
     old = os.umask(0)
     try:
-        cache = PersistedTokenCache(tmp_path / "cache.bin",
-                                    encryption=FernetEncryption(FernetEncryption.generate_key()))
-        cache.add({"client_id": "c", "scope": ["s"], "response": {"access_token": "at"},
-                   "token_endpoint": "https://login.microsoftonline.com/t/oauth2/v2.0/token"})
+        cache = PersistedTokenCache(
+            tmp_path / "cache.bin", encryption=FernetEncryption(FernetEncryption.generate_key())
+        )
+        cache.add(
+            {
+                "client_id": "c",
+                "scope": ["s"],
+                "response": {"access_token": "at"},
+                "token_endpoint": "https://login.microsoftonline.com/t/oauth2/v2.0/token",
+            }
+        )
     finally:
         os.umask(old)
     for path in (cache.path, cache.lock_path):
@@ -202,10 +219,21 @@ def test_reprs_hold_no_secrets(tmp_path, emu, make_app, signed_in):
     key = FernetEncryption.generate_key()
     cache = PersistedTokenCache(tmp_path / "c.bin", encryption=FernetEncryption(key))
     app, result = signed_in("web-app", token_cache=cache)
-    secrets = [emu.client_credential("web-app"), key.decode(), result["access_token"],
-               result["refresh_token"], result["id_token"]]
-    texts = [repr(app), str(app), repr(cache), repr(app.http_client), repr(app.authority),
-             repr(make_app("confidential-cert"))]
+    secrets = [
+        emu.client_credential("web-app"),
+        key.decode(),
+        result["access_token"],
+        result["refresh_token"],
+        result["id_token"],
+    ]
+    texts = [
+        repr(app),
+        str(app),
+        repr(cache),
+        repr(app.http_client),
+        repr(app.authority),
+        repr(make_app("confidential-cert")),
+    ]
     for text in texts:
         assert not [s for s in secrets if s in text], text
         assert not secrets_in(text, ()), text
@@ -215,9 +243,9 @@ def test_exception_messages_hold_no_secrets(tmp_path, emu, flow_and_response):
     app, flow, response = flow_and_response
     raised = []
     for call in (
-            lambda: app.acquire_token_by_auth_code_flow(flow, dict(response, state="x")),
-            lambda: app.acquire_token_by_auth_code_flow(dict(flow, nonce="n"), response),
-            lambda: app.acquire_token_by_auth_code_flow(flow, response),  # a replay
+        lambda: app.acquire_token_by_auth_code_flow(flow, dict(response, state="x")),
+        lambda: app.acquire_token_by_auth_code_flow(dict(flow, nonce="n"), response),
+        lambda: app.acquire_token_by_auth_code_flow(flow, response),  # a replay
     ):
         with pytest.raises(ValueError) as info:
             call()
@@ -227,8 +255,7 @@ def test_exception_messages_hold_no_secrets(tmp_path, emu, flow_and_response):
     with pytest.raises(CacheFileError) as info:
         PersistedTokenCache(path, encryption=None, allow_plaintext=True)
     raised.append(str(info.value))
-    secrets = [response["code"], flow["code_verifier"], flow["nonce"],
-               emu.client_credential("web-app")]
+    secrets = [response["code"], flow["code_verifier"], flow["nonce"], emu.client_credential("web-app")]
     for message in raised:
         assert not [s for s in secrets if s in message], message
         assert not secrets_in(message, ()), message
@@ -251,8 +278,9 @@ def _record(name, message, *args):
 def test_leak_guard_spots_tokens_and_known_secrets():
     token = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2ln"
     assert secrets_in(record_text(_record("msal", "got %s", token)), ()) == [token]
-    assert secrets_in(record_text(_record("msal", "pw=%s", "Alice-Passw0rd!")),
-                      {"Alice-Passw0rd!"}) == ["Alice-Passw0rd!"]
+    assert secrets_in(record_text(_record("msal", "pw=%s", "Alice-Passw0rd!")), {"Alice-Passw0rd!"}) == [
+        "Alice-Passw0rd!"
+    ]
     assert secrets_in(record_text(_record("msal", "nothing to see")), {"secret"}) == []
 
 
@@ -280,19 +308,37 @@ def _answer_with_id_token(emu, client_id, **claims):
     """Make the next token answer carry an ID token with these claims (unsigned: MSAL reads the
     ID token it got from the token endpoint over TLS without verifying its signature)."""
     now = int(time.time())
-    body = dict({"aud": client_id, "exp": now + 3600, "iat": now, "sub": "mallory-sub",
-                 "oid": "mallory-oid", "preferred_username": "mallory@evil.example"}, **claims)
-    id_token = jwt.encode({k: v for k, v in body.items() if v is not None}, "k" * 32,
-                          algorithm="HS256")
-    emu.inject("body", "token", content_type="application/json", body=json.dumps({
-        "token_type": "Bearer", "expires_in": 3600, "access_token": "forged-access-token",
-        "refresh_token": "forged-refresh-token", "id_token": id_token}))
+    body = dict(
+        {
+            "aud": client_id,
+            "exp": now + 3600,
+            "iat": now,
+            "sub": "mallory-sub",
+            "oid": "mallory-oid",
+            "preferred_username": "mallory@evil.example",
+        },
+        **claims,
+    )
+    id_token = jwt.encode({k: v for k, v in body.items() if v is not None}, "k" * 32, algorithm="HS256")
+    emu.inject(
+        "body",
+        "token",
+        content_type="application/json",
+        body=json.dumps(
+            {
+                "token_type": "Bearer",
+                "expires_in": 3600,
+                "access_token": "forged-access-token",
+                "refresh_token": "forged-refresh-token",
+                "id_token": id_token,
+            }
+        ),
+    )
 
 
 def _password_sign_in(emu, app):
     alice = emu.user("alice@" + emu.tenant_domain)
-    return app.acquire_token_by_username_password(alice["username"], alice["password"],
-                                                  ["User.Read"])
+    return app.acquire_token_by_username_password(alice["username"], alice["password"], ["User.Read"])
 
 
 def _assert_nothing_cached(app):
@@ -302,8 +348,9 @@ def _assert_nothing_cached(app):
 
 def test_id_token_without_tid_from_a_foreign_issuer_is_refused_on_common(emu, make_app):
     app = make_app("public", authority=emu.authority("common"))
-    _answer_with_id_token(emu, emu.app("public")["client_id"],
-                          iss="https://evil.example/%s/v2.0" % emu.tenant_id)
+    _answer_with_id_token(
+        emu, emu.app("public")["client_id"], iss="https://evil.example/%s/v2.0" % emu.tenant_id
+    )
     with pytest.raises(IdTokenError, match="issuer"):
         _password_sign_in(emu, app)
     _assert_nothing_cached(app)
@@ -311,36 +358,46 @@ def test_id_token_without_tid_from_a_foreign_issuer_is_refused_on_common(emu, ma
 
 def test_id_token_without_tid_from_the_authoritys_host_is_accepted_on_common(emu, make_app):
     app = make_app("public", authority=emu.authority("common"))
-    _answer_with_id_token(emu, emu.app("public")["client_id"],
-                          iss="%s/%s/v2.0" % (emu.base_url, emu.tenant_id))
+    _answer_with_id_token(
+        emu, emu.app("public")["client_id"], iss="%s/%s/v2.0" % (emu.base_url, emu.tenant_id)
+    )
     assert _password_sign_in(emu, app)["access_token"] == "forged-access-token"
 
 
 def test_id_token_authorized_for_another_client_is_refused(emu, make_app):
     app = make_app("public")
-    _answer_with_id_token(emu, emu.app("public")["client_id"], azp="another-client-id",
-                          iss="%s/%s/v2.0" % (emu.base_url, emu.tenant_id), tid=emu.tenant_id)
+    _answer_with_id_token(
+        emu,
+        emu.app("public")["client_id"],
+        azp="another-client-id",
+        iss="%s/%s/v2.0" % (emu.base_url, emu.tenant_id),
+        tid=emu.tenant_id,
+    )
     with pytest.raises(IdTokenError, match="azp"):
         _password_sign_in(emu, app)
     _assert_nothing_cached(app)
 
 
-@pytest.mark.parametrize("change, reason", [
-    ({"azp": "another-client"}, "azp"),
-    ({"iss": "https://evil/t/v2.0", "tid": None}, "issuer"),
-    ({"iss": "https://issuer/a/b/v2.0"}, "issuer"),
-    ({"iss": "https://issuer//v2.0"}, "issuer"),
-    ({"iss": "https://issuer/other-tenant/v2.0", "tid": "t"}, "issuer"),
-], ids=["azp", "no-tid-other-host", "no-tid-two-segments", "no-tid-empty", "tid-mismatch"])
+@pytest.mark.parametrize(
+    "change, reason",
+    [
+        ({"azp": "another-client"}, "azp"),
+        ({"iss": "https://evil/t/v2.0", "tid": None}, "issuer"),
+        ({"iss": "https://issuer/a/b/v2.0"}, "issuer"),
+        ({"iss": "https://issuer//v2.0"}, "issuer"),
+        ({"iss": "https://issuer/other-tenant/v2.0", "tid": "t"}, "issuer"),
+    ],
+    ids=["azp", "no-tid-other-host", "no-tid-two-segments", "no-tid-empty", "tid-mismatch"],
+)
 def test_id_token_issuer_template_and_azp(change, reason):
     claims = {k: v for k, v in dict(GOOD, **change).items() if v is not None}
     with pytest.raises(IdTokenError, match=reason):
-        oidc.validate_id_token(claims, client_id="client", issuer="https://issuer/{tenantid}/v2.0",
-                               now=NOW)
+        oidc.validate_id_token(claims, client_id="client", issuer="https://issuer/{tenantid}/v2.0", now=NOW)
 
 
 def test_id_token_issuer_template_accepts_its_own_tenants():
-    for claims in (dict(GOOD, iss="https://issuer/t/v2.0", tid="t", azp="client"),
-                   dict(GOOD, iss="https://issuer/any-tenant/v2.0")):
-        oidc.validate_id_token(claims, client_id="client", issuer="https://issuer/{tenantid}/v2.0",
-                               now=NOW)
+    for claims in (
+        dict(GOOD, iss="https://issuer/t/v2.0", tid="t", azp="client"),
+        dict(GOOD, iss="https://issuer/any-tenant/v2.0"),
+    ):
+        oidc.validate_id_token(claims, client_id="client", issuer="https://issuer/{tenantid}/v2.0", now=NOW)

@@ -1,4 +1,5 @@
 """Routing and telemetry headers, client capabilities and claims challenges, on the wire."""
+
 import json
 
 from helpers import GRAPH_DEFAULT, query_of, token_posts
@@ -6,8 +7,9 @@ from helpers import GRAPH_DEFAULT, query_of, token_posts
 
 def test_app_name_and_version_only_when_given(emu, make_app):
     make_app("confidential-secret").acquire_token_for_client([GRAPH_DEFAULT])
-    make_app("confidential-secret", app_name="Contoso Portal", app_version="2.1") \
-        .acquire_token_for_client([GRAPH_DEFAULT])
+    make_app("confidential-secret", app_name="Contoso Portal", app_version="2.1").acquire_token_for_client(
+        [GRAPH_DEFAULT]
+    )
     first, second = [p["headers"] for p in token_posts(emu)]
     assert "x-app-name" not in first and "x-app-ver" not in first
     assert second["x-app-name"] == "Contoso Portal" and second["x-app-ver"] == "2.1"
@@ -17,8 +19,10 @@ def test_app_name_and_version_only_when_given(emu, make_app):
 
 
 def test_each_request_has_its_own_correlation_id_echoed_in_errors(emu, make_app):
-    errors = [make_app("confidential-secret", client_credential=secret)
-              .acquire_token_for_client([GRAPH_DEFAULT]) for secret in ("wrong", "also-wrong")]
+    errors = [
+        make_app("confidential-secret", client_credential=secret).acquire_token_for_client([GRAPH_DEFAULT])
+        for secret in ("wrong", "also-wrong")
+    ]
     sent = [p["headers"]["client-request-id"] for p in token_posts(emu)]
     assert len(set(sent)) == 2
     assert [e["correlation_id"] for e in errors] == sent
@@ -31,7 +35,8 @@ def test_last_request_telemetry_reports_the_previous_failure(emu, make_app):
     first, second = [p["headers"] for p in token_posts(emu)]
     assert first["x-client-last-telemetry"] == "4|0|||"
     assert second["x-client-last-telemetry"] == "4|0|730,{}|invalid_client|".format(
-        first["client-request-id"])
+        first["client-request-id"]
+    )
 
 
 def test_last_request_telemetry_counts_cache_hits(emu, make_app):
@@ -63,12 +68,14 @@ def test_claims_challenge_skips_the_cached_token_and_is_merged(emu, signed_in):
     result = app.acquire_token_silent(["User.Read"], account, claims_challenge=challenge)
     assert result["token_source"] == "identity_provider"
     sent = json.loads(token_posts(emu, "refresh_token")[-1]["form"]["claims"])
-    assert sent == {"access_token": {"xms_cc": {"values": ["CP1"]},
-                                     "acrs": {"essential": True, "value": "c1"}}}
+    assert sent == {
+        "access_token": {"xms_cc": {"values": ["CP1"]}, "acrs": {"essential": True, "value": "c1"}}
+    }
 
 
 def test_a_claims_challenge_that_is_not_json_is_a_value_error(signed_in):
     import pytest
+
     app, _ = signed_in()
     with pytest.raises(ValueError, match="claims_challenge"):
         app.acquire_token_silent(["User.Read"], app.get_accounts()[0], claims_challenge="{oops")

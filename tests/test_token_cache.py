@@ -70,9 +70,13 @@ def serialized(*events, now=NOW):
 
 
 def test_client_credentials_document():
-    doc = serialized(event(
-        token_response(access_token="AT1", ext_expires_in=3600),
-        scope=["https://graph.microsoft.com/.default"], grant_type="client_credentials"))
+    doc = serialized(
+        event(
+            token_response(access_token="AT1", ext_expires_in=3600),
+            scope=["https://graph.microsoft.com/.default"],
+            grant_type="client_credentials",
+        )
+    )
     assert doc == {
         "AccessToken": {
             "-login.microsoftonline.com-accesstoken-cid-tenant-https://graph.microsoft.com/.default": {
@@ -100,12 +104,20 @@ def test_client_credentials_document():
 
 def test_auth_code_document_with_client_info_and_id_token():
     idt = id_token(oid="OID", tid="TID", preferred_username="John@Contoso.com")
-    doc = serialized(event(
-        token_response(access_token="AT2", ext_expires_in=7200, refresh_token="RT2",
-                       client_info=CLIENT_INFO, id_token=idt,
-                       scope="User.Read openid profile email"),
-        # The port is not part of the environment.
-        token_endpoint="https://login.microsoftonline.com:443/TENANT/oauth2/v2.0/token"))
+    doc = serialized(
+        event(
+            token_response(
+                access_token="AT2",
+                ext_expires_in=7200,
+                refresh_token="RT2",
+                client_info=CLIENT_INFO,
+                id_token=idt,
+                scope="User.Read openid profile email",
+            ),
+            # The port is not part of the environment.
+            token_endpoint="https://login.microsoftonline.com:443/TENANT/oauth2/v2.0/token",
+        )
+    )
     assert doc == {
         "AccessToken": {
             "uid.utid-login.microsoftonline.com-accesstoken-cid-tenant-user.read mail.read": {
@@ -165,8 +177,9 @@ def test_auth_code_document_with_client_info_and_id_token():
 
 def test_serialize_keeps_section_order_in_compact_json():
     cache = SerializableTokenCache()
-    cache.add(event(token_response(refresh_token="RT", client_info=CLIENT_INFO,
-                                   id_token=id_token())), now=NOW)
+    cache.add(
+        event(token_response(refresh_token="RT", client_info=CLIENT_INFO, id_token=id_token())), now=NOW
+    )
     text = cache.serialize()
     assert list(json.loads(text)) == ["AccessToken", "Account", "IdToken", "RefreshToken", "AppMetadata"]
     # Compact: whitespace is not part of the schema, and every MSAL reads it.
@@ -188,34 +201,45 @@ def test_foci_keeps_client_id_key_and_records_family():
             "family_id": "1",
         },
     }
-    assert doc["AppMetadata"] == {"appmetadata-login.microsoftonline.com-CID": {
-        "client_id": "CID", "environment": "login.microsoftonline.com", "family_id": "1"}}
+    assert doc["AppMetadata"] == {
+        "appmetadata-login.microsoftonline.com-CID": {
+            "client_id": "CID",
+            "environment": "login.microsoftonline.com",
+            "family_id": "1",
+        }
+    }
 
 
 def test_non_foci_response_replaces_foci_entries():
     doc = serialized(
         event(token_response(refresh_token="RT1", client_info=CLIENT_INFO, foci="1")),
-        event(token_response(refresh_token="RT2", client_info=CLIENT_INFO)))
+        event(token_response(refresh_token="RT2", client_info=CLIENT_INFO)),
+    )
     (rt,) = doc["RefreshToken"].values()
     assert rt["secret"] == "RT2" and "family_id" not in rt
     assert "family_id" not in doc["AppMetadata"]["appmetadata-login.microsoftonline.com-CID"]
 
 
 def test_adfs_without_client_info_uses_sub_and_upn():
-    doc = serialized(event(
-        token_response(refresh_token="RT", id_token=id_token(upn="u@contoso.com")),
-        token_endpoint="https://fs.contoso.com/adfs/oauth2/token"))
+    doc = serialized(
+        event(
+            token_response(refresh_token="RT", id_token=id_token(upn="u@contoso.com")),
+            token_endpoint="https://fs.contoso.com/adfs/oauth2/token",
+        )
+    )
     assert list(doc["AccessToken"]) == ["sub-fs.contoso.com-accesstoken-cid-adfs-user.read mail.read"]
     assert list(doc["RefreshToken"]) == ["sub-fs.contoso.com-refreshtoken-cid--user.read mail.read"]
     assert list(doc["IdToken"]) == ["sub-fs.contoso.com-idtoken-cid-adfs-"]
-    assert doc["Account"] == {"sub-fs.contoso.com-adfs": {
-        "home_account_id": "SUB",
-        "environment": "fs.contoso.com",
-        "realm": "adfs",
-        "local_account_id": "SUB",
-        "username": "u@contoso.com",
-        "authority_type": "ADFS",
-    }}
+    assert doc["Account"] == {
+        "sub-fs.contoso.com-adfs": {
+            "home_account_id": "SUB",
+            "environment": "fs.contoso.com",
+            "realm": "adfs",
+            "local_account_id": "SUB",
+            "username": "u@contoso.com",
+            "authority_type": "ADFS",
+        }
+    }
     assert list(doc["AppMetadata"]) == ["appmetadata-fs.contoso.com-CID"]
 
 
@@ -230,18 +254,25 @@ def test_refresh_in_becomes_refresh_on():
 def test_missing_expires_in_defaults_to_ten_minutes_and_strings_are_accepted():
     (at,) = serialized(event({"access_token": "AT"}))["AccessToken"].values()
     assert (at["token_type"], at["expires_on"], at["extended_expires_on"]) == (
-        "Bearer", "1700000600", "1700000600")
+        "Bearer",
+        "1700000600",
+        "1700000600",
+    )
     (at,) = serialized(event({"access_token": "AT", "expires_in": "3600", "refresh_in": "60"}))[
-        "AccessToken"].values()
+        "AccessToken"
+    ].values()
     assert (at["expires_on"], at["refresh_on"]) == ("1700003600", "1700000060")
 
 
 def test_environment_override_port_and_case():
     doc = serialized(event(token_response(client_info=CLIENT_INFO), environment="login.windows.net"))
     assert list(doc["Account"]) == ["uid.utid-login.windows.net-tenant"]
-    doc = serialized(event(token_response(),
-                           token_endpoint="https://Login.MicrosoftOnline.COM:8443/Tenant/oauth2/v2.0/token"))
-    (key, at), = doc["AccessToken"].items()
+    doc = serialized(
+        event(
+            token_response(), token_endpoint="https://Login.MicrosoftOnline.COM:8443/Tenant/oauth2/v2.0/token"
+        )
+    )
+    ((key, at),) = doc["AccessToken"].items()
     assert key == "-login.microsoftonline.com-accesstoken-cid-tenant-user.read mail.read"
     assert (at["environment"], at["realm"]) == ("login.microsoftonline.com", "Tenant")
 
@@ -253,17 +284,25 @@ def test_target_is_the_requested_scopes_verbatim():
     assert next(iter(doc["AccessToken"].values()))["target"] == "B a"
 
 
-@pytest.mark.parametrize("claims, data, username, local_id", [
-    ({"preferred_username": "p@x", "upn": "u@x", "oid": "OID"}, {}, "p@x", "OID"),
-    ({"upn": "u@x"}, {}, "u@x", "SUB"),
-    ({"email": "e@x"}, {}, "", "SUB"),
-    ({"preferred_username": None, "upn": "u@x"}, {}, "", "SUB"),
-    ({}, {"username": "Data@User.com"}, "Data@User.com", "SUB"),
-    ({"preferred_username": "p@x"}, {"username": "Data@User.com"}, "p@x", "SUB"),
-])
+@pytest.mark.parametrize(
+    "claims, data, username, local_id",
+    [
+        ({"preferred_username": "p@x", "upn": "u@x", "oid": "OID"}, {}, "p@x", "OID"),
+        ({"upn": "u@x"}, {}, "u@x", "SUB"),
+        ({"email": "e@x"}, {}, "", "SUB"),
+        ({"preferred_username": None, "upn": "u@x"}, {}, "", "SUB"),
+        ({}, {"username": "Data@User.com"}, "Data@User.com", "SUB"),
+        ({"preferred_username": "p@x"}, {"username": "Data@User.com"}, "p@x", "SUB"),
+    ],
+)
 def test_account_username_and_local_account_id(claims, data, username, local_id):
-    doc = serialized(event(token_response(client_info=CLIENT_INFO, id_token=id_token(**claims)),
-                           grant_type="password", data=data))
+    doc = serialized(
+        event(
+            token_response(client_info=CLIENT_INFO, id_token=id_token(**claims)),
+            grant_type="password",
+            data=data,
+        )
+    )
     (account,) = doc["Account"].values()
     assert account["username"] == username
     assert account["local_account_id"] == local_id
@@ -273,8 +312,13 @@ def test_account_from_client_info_alone():
     doc = serialized(event({"refresh_token": "RT", "client_info": CLIENT_INFO}))
     assert "AccessToken" not in doc and "IdToken" not in doc
     assert doc["Account"]["uid.utid-login.microsoftonline.com-tenant"] == {
-        "home_account_id": "UID.UTID", "environment": ENV, "realm": "TENANT",
-        "local_account_id": None, "username": "", "authority_type": "MSSTS"}
+        "home_account_id": "UID.UTID",
+        "environment": ENV,
+        "realm": "TENANT",
+        "local_account_id": None,
+        "username": "",
+        "authority_type": "MSSTS",
+    }
 
 
 def test_client_info_without_utid_falls_back_to_sub_or_nothing():
@@ -285,9 +329,10 @@ def test_client_info_without_utid_falls_back_to_sub_or_nothing():
 
 
 def test_ssh_cert_key_id_is_kept():
-    doc = serialized(event(token_response(token_type="ssh-cert"),
-                           data={"token_type": "ssh-cert", "key_id": "KID"}))
-    (key, at), = doc["AccessToken"].items()
+    doc = serialized(
+        event(token_response(token_type="ssh-cert"), data={"token_type": "ssh-cert", "key_id": "KID"})
+    )
+    ((key, at),) = doc["AccessToken"].items()
     assert key == "-login.microsoftonline.com-accesstoken-cid-tenant-user.read mail.read"
     assert (at["token_type"], at["key_id"]) == ("ssh-cert", "KID")
 
@@ -314,9 +359,13 @@ def test_same_key_replaces_and_overlapping_scopes_coexist():
         event(token_response(access_token="AB"), scope=["A", "B"]),
         event(token_response(access_token="BC"), scope=["B", "C"]),
         event(token_response(access_token="ab2"), scope=["a", "b"]),
-        event(token_response(access_token="BA"), scope=["B", "A"]))
+        event(token_response(access_token="BA"), scope=["B", "A"]),
+    )
     assert {k.rsplit("-", 1)[1]: v["secret"] for k, v in doc["AccessToken"].items()} == {
-        "a b": "ab2", "b c": "BC", "b a": "BA"}
+        "a b": "ab2",
+        "b c": "BC",
+        "b a": "BA",
+    }
 
 
 # ---------------------------------------------------------------- lookups
@@ -325,34 +374,105 @@ def test_same_key_replaces_and_overlapping_scopes_coexist():
 def populated(cls=TokenCache):
     cache = cls()
     ci2 = b64({"uid": "U2", "utid": "UTID"})
-    cache.add(event(token_response(access_token="AT_APP", expires_in=7200), scope=[".default"],
-                    grant_type="client_credentials"), now=NOW)
-    cache.add(event(token_response(access_token="AT_A", refresh_token="RT_A", client_info=CLIENT_INFO,
-                                   id_token=id_token(preferred_username="John@Contoso.com"), foci="1"),
-                    scope=["A"]), now=NOW)
+    cache.add(
+        event(
+            token_response(access_token="AT_APP", expires_in=7200),
+            scope=[".default"],
+            grant_type="client_credentials",
+        ),
+        now=NOW,
+    )
+    cache.add(
+        event(
+            token_response(
+                access_token="AT_A",
+                refresh_token="RT_A",
+                client_info=CLIENT_INFO,
+                id_token=id_token(preferred_username="John@Contoso.com"),
+                foci="1",
+            ),
+            scope=["A"],
+        ),
+        now=NOW,
+    )
     # A later response for the same account replaces its Account entry wholesale,
     # and one for the same client replaces its AppMetadata: keep both complete here.
-    cache.add(event(token_response(access_token="AT_B", refresh_token="RT_FAM", client_info=CLIENT_INFO,
-                                   id_token=id_token(preferred_username="John@Contoso.com"), foci="1"),
-                    client_id="CID2", scope=["B"]), now=NOW)
-    cache.add(event(token_response(access_token="AT_U2", refresh_token="RT_U2", client_info=ci2,
-                                   id_token=id_token(preferred_username="two@x"), foci="1")), now=NOW)
+    cache.add(
+        event(
+            token_response(
+                access_token="AT_B",
+                refresh_token="RT_FAM",
+                client_info=CLIENT_INFO,
+                id_token=id_token(preferred_username="John@Contoso.com"),
+                foci="1",
+            ),
+            client_id="CID2",
+            scope=["B"],
+        ),
+        now=NOW,
+    )
+    cache.add(
+        event(
+            token_response(
+                access_token="AT_U2",
+                refresh_token="RT_U2",
+                client_info=ci2,
+                id_token=id_token(preferred_username="two@x"),
+                foci="1",
+            )
+        ),
+        now=NOW,
+    )
     return cache
 
 
 def test_find_access_token_basic_and_case_insensitive_scopes():
     cache = populated()
-    found = cache.find_access_token(client_id="CID", environments=ENVS, realm="TENANT",
-                                    home_account_id="UID.UTID", scopes=["a"], now=NOW)
+    found = cache.find_access_token(
+        client_id="CID", environments=ENVS, realm="TENANT", home_account_id="UID.UTID", scopes=["a"], now=NOW
+    )
     assert found["secret"] == "AT_A"
-    assert cache.find_access_token(client_id="CID", environments=ENVS, realm="TENANT",
-                                   home_account_id="UID.UTID", scopes=["A", "B"], now=NOW) is None
-    assert cache.find_access_token(client_id="CID", environments={"login.windows.net"}, realm="TENANT",
-                                   home_account_id="UID.UTID", scopes=["A"], now=NOW) is None
-    assert cache.find_access_token(client_id="CID", environments=ENVS, realm="OTHER",
-                                   home_account_id="UID.UTID", scopes=["A"], now=NOW) is None
-    app = cache.find_access_token(client_id="CID", environments=[ENV], realm="TENANT",
-                                  home_account_id=None, scopes=[".DEFAULT"], now=NOW)
+    assert (
+        cache.find_access_token(
+            client_id="CID",
+            environments=ENVS,
+            realm="TENANT",
+            home_account_id="UID.UTID",
+            scopes=["A", "B"],
+            now=NOW,
+        )
+        is None
+    )
+    assert (
+        cache.find_access_token(
+            client_id="CID",
+            environments={"login.windows.net"},
+            realm="TENANT",
+            home_account_id="UID.UTID",
+            scopes=["A"],
+            now=NOW,
+        )
+        is None
+    )
+    assert (
+        cache.find_access_token(
+            client_id="CID",
+            environments=ENVS,
+            realm="OTHER",
+            home_account_id="UID.UTID",
+            scopes=["A"],
+            now=NOW,
+        )
+        is None
+    )
+    app = cache.find_access_token(
+        client_id="CID",
+        environments=[ENV],
+        realm="TENANT",
+        home_account_id=None,
+        scopes=[".DEFAULT"],
+        now=NOW,
+    )
     assert app["secret"] == "AT_APP" and app["home_account_id"] is None
 
 
@@ -369,12 +489,16 @@ def test_find_access_token_prefers_latest_expiry_and_returns_a_copy():
     cache.add(event(token_response(access_token="SHORT", expires_in=1000), scope=["A", "B"]), now=NOW)
     cache.add(event(token_response(access_token="LONG", expires_in=5000), scope=["A", "C"]), now=NOW)
     cache.add(event(token_response(access_token="MID", expires_in=3000), scope=["C", "A"]), now=NOW)
-    found = cache.find_access_token(client_id="CID", environments=ENVS, realm="TENANT",
-                                    home_account_id=None, scopes=["A"], now=NOW)
+    found = cache.find_access_token(
+        client_id="CID", environments=ENVS, realm="TENANT", home_account_id=None, scopes=["A"], now=NOW
+    )
     assert found["secret"] == "LONG"
     found["secret"] = "tampered"
     assert {e["secret"] for e in cache.find(TokenCache.CredentialType.ACCESS_TOKEN, now=NOW)} == {
-        "SHORT", "LONG", "MID"}
+        "SHORT",
+        "LONG",
+        "MID",
+    }
 
 
 def test_find_refresh_tokens_own_then_family():
@@ -382,11 +506,13 @@ def test_find_refresh_tokens_own_then_family():
     own = cache.find_refresh_tokens(home_account_id="UID.UTID", environments=ENVS, client_id="CID")
     assert [rt["secret"] for rt in own] == ["RT_A"]
     assert all(rt["credential_type"] == "RefreshToken" for rt in own)
-    both = cache.find_refresh_tokens(home_account_id="UID.UTID", environments=ENVS, client_id="CID",
-                                     family_id="1")
+    both = cache.find_refresh_tokens(
+        home_account_id="UID.UTID", environments=ENVS, client_id="CID", family_id="1"
+    )
     assert [rt["secret"] for rt in both] == ["RT_A", "RT_FAM"]
-    other = cache.find_refresh_tokens(home_account_id="UID.UTID", environments=ENVS, client_id="CID3",
-                                      family_id="1")
+    other = cache.find_refresh_tokens(
+        home_account_id="UID.UTID", environments=ENVS, client_id="CID3", family_id="1"
+    )
     assert [rt["secret"] for rt in other] == ["RT_A", "RT_FAM"]
     assert cache.find_refresh_tokens(home_account_id="UID.UTID", environments={"x"}, client_id="CID") == []
 
@@ -403,9 +529,13 @@ def test_find_accounts_and_username_filter():
 def test_find_accounts_dedupes_by_home_account_keeping_the_last_stored():
     cache = TokenCache()
     for tenant in ["OTHER", "TENANT", "THIRD"]:
-        cache.add(event(token_response(client_info=CLIENT_INFO, id_token=id_token(preferred_username=tenant)),
-                        token_endpoint="https://login.microsoftonline.com/%s/oauth2/v2.0/token" % tenant),
-                  now=NOW)
+        cache.add(
+            event(
+                token_response(client_info=CLIENT_INFO, id_token=id_token(preferred_username=tenant)),
+                token_endpoint="https://login.microsoftonline.com/%s/oauth2/v2.0/token" % tenant,
+            ),
+            now=NOW,
+        )
     (account,) = cache.find_accounts(environments=ENVS)
     assert account["realm"] == "THIRD"
 
@@ -414,11 +544,16 @@ def test_find_id_token_and_app_metadata():
     cache = populated()
     idt = cache.find_id_token(home_account_id="UID.UTID", environments=ENVS, client_id="CID")
     assert idt["credential_type"] == "IdToken" and idt["realm"] == "TENANT"
-    assert cache.find_id_token(home_account_id="UID.UTID", environments=ENVS, client_id="CID",
-                               realm="OTHER") is None
+    assert (
+        cache.find_id_token(home_account_id="UID.UTID", environments=ENVS, client_id="CID", realm="OTHER")
+        is None
+    )
     assert cache.find_id_token(home_account_id="UID.UTID", environments=ENVS, client_id="CID3") is None
     assert cache.find_app_metadata(client_id="CID2", environments=ENVS) == {
-        "client_id": "CID2", "environment": ENV, "family_id": "1"}
+        "client_id": "CID2",
+        "environment": ENV,
+        "family_id": "1",
+    }
     assert cache.find_app_metadata(client_id="CID9", environments=ENVS) is None
 
 
@@ -434,7 +569,9 @@ def test_remove_account_data():
     assert secrets["AccessToken"] == ["AT_APP", "AT_B", "AT_U2"]
     # CID2's ID token of the account stays: only this client's are removed.
     assert sorted((e["home_account_id"], e["client_id"]) for e in doc["IdToken"].values()) == [
-        ("U2.UTID", "CID"), ("UID.UTID", "CID2")]
+        ("U2.UTID", "CID"),
+        ("UID.UTID", "CID2"),
+    ]
     assert [e["home_account_id"] for e in doc["Account"].values()] == ["U2.UTID"]
     assert len(doc["AppMetadata"]) == 2
     assert cache.find_accounts(environments=ENVS)[0]["home_account_id"] == "U2.UTID"
@@ -461,8 +598,9 @@ def test_find_semantics():
 
 def test_modify_update_and_remove_keep_lookups_consistent():
     cache = SerializableTokenCache()
-    cache.add(event(token_response(refresh_token="RT", client_info=CLIENT_INFO, id_token=id_token())),
-              now=NOW)
+    cache.add(
+        event(token_response(refresh_token="RT", client_info=CLIENT_INFO, id_token=id_token())), now=NOW
+    )
     cache.serialize()
     RT = TokenCache.CredentialType.REFRESH_TOKEN
     (rt,) = cache.find(RT)
@@ -481,8 +619,12 @@ def test_modify_update_and_remove_keep_lookups_consistent():
     changed = cache.find(TokenCache.CredentialType.ACCESS_TOKEN, now=NOW)[0]
     assert changed["target"] == "Z"
     cache.remove_at(changed)  # located by content even though its key no longer matches
-    assert cache.find_access_token(client_id="CID", environments=ENVS, realm="TENANT",
-                                   home_account_id="UID.UTID", scopes=[], now=NOW) is None
+    assert (
+        cache.find_access_token(
+            client_id="CID", environments=ENVS, realm="TENANT", home_account_id="UID.UTID", scopes=[], now=NOW
+        )
+        is None
+    )
     cache.remove_idt(cache.find(TokenCache.CredentialType.ID_TOKEN)[0])
     assert cache.find_id_token(home_account_id="UID.UTID", environments=ENVS, client_id="CID") is None
     cache.remove_account(cache.find(TokenCache.CredentialType.ACCOUNT)[0])
@@ -520,17 +662,28 @@ def test_has_state_changed_transitions():
 
 def test_unknown_sections_and_fields_survive_round_trip():
     state = {
-        "AccessToken": {"k1": {"credential_type": "AccessToken", "secret": "s", "home_account_id": "h",
-                               "environment": ENV, "client_id": "CID", "realm": "TENANT", "target": "A",
-                               "expires_on": str(NOW + 3600), "x_dotnet_field": {"nested": [1, 2]}}},
+        "AccessToken": {
+            "k1": {
+                "credential_type": "AccessToken",
+                "secret": "s",
+                "home_account_id": "h",
+                "environment": ENV,
+                "client_id": "CID",
+                "realm": "TENANT",
+                "target": "A",
+                "expires_on": str(NOW + 3600),
+                "x_dotnet_field": {"nested": [1, 2]},
+            }
+        },
         "Account": {},
         "UnknownSection": {"weird": {"anything": True}, "other": 5},
     }
     cache = SerializableTokenCache()
     cache.deserialize(json.dumps(state))
     assert json.loads(cache.serialize()) == state
-    found = cache.find_access_token(client_id="CID", environments=ENVS, realm="TENANT",
-                                    home_account_id="h", scopes=["a"], now=NOW)
+    found = cache.find_access_token(
+        client_id="CID", environments=ENVS, realm="TENANT", home_account_id="h", scopes=["a"], now=NOW
+    )
     assert found["x_dotnet_field"] == {"nested": [1, 2]}
     cache.add(event(token_response(refresh_token="RT")), now=NOW)
     assert json.loads(cache.serialize())["UnknownSection"] == state["UnknownSection"]
@@ -542,14 +695,29 @@ def test_deserialize_empty_gives_empty_cache(state):
     cache.add(event(token_response()), now=NOW)
     cache.deserialize(state)
     assert cache.serialize() == "{}"
-    assert cache.find_access_token(client_id="CID", environments=ENVS, realm="TENANT",
-                                   home_account_id=None, scopes=[], now=NOW) is None
+    assert (
+        cache.find_access_token(
+            client_id="CID", environments=ENVS, realm="TENANT", home_account_id=None, scopes=[], now=NOW
+        )
+        is None
+    )
 
 
-@pytest.mark.parametrize("state", [
-    "{", "[]", "123", '"text"', "null", '{"AccessToken": []}', '{"AccessToken": {"k": 1}}',
-    '{"RefreshToken": "text"}', '{"Account": null}', 42,
-])
+@pytest.mark.parametrize(
+    "state",
+    [
+        "{",
+        "[]",
+        "123",
+        '"text"',
+        "null",
+        '{"AccessToken": []}',
+        '{"AccessToken": {"k": 1}}',
+        '{"RefreshToken": "text"}',
+        '{"Account": null}',
+        42,
+    ],
+)
 def test_corrupt_deserialize_raises_and_keeps_previous_state(state):
     cache = SerializableTokenCache()
     cache.add(event(token_response()), now=NOW)
@@ -557,8 +725,17 @@ def test_corrupt_deserialize_raises_and_keeps_previous_state(state):
     with pytest.raises(ValueError):
         cache.deserialize(state)
     assert cache.serialize() == before
-    assert cache.find_access_token(client_id="CID", environments=ENVS, realm="TENANT",
-                                   home_account_id=None, scopes=["user.read"], now=NOW) is not None
+    assert (
+        cache.find_access_token(
+            client_id="CID",
+            environments=ENVS,
+            realm="TENANT",
+            home_account_id=None,
+            scopes=["user.read"],
+            now=NOW,
+        )
+        is not None
+    )
 
 
 def test_deserialize_rebuilds_indexes():
@@ -567,10 +744,23 @@ def test_deserialize_rebuilds_indexes():
     b = SerializableTokenCache()
     b.add(event(token_response(access_token="OTHER")), now=NOW)
     b.deserialize(a.serialize())
-    assert b.find_access_token(client_id="CID", environments=ENVS, realm="TENANT", home_account_id=None,
-                               scopes=[], now=NOW) is None
-    assert b.find_access_token(client_id="CID", environments=ENVS, realm="TENANT",
-                               home_account_id="UID.UTID", scopes=["mail.read"], now=NOW)["secret"] == "AT"
+    assert (
+        b.find_access_token(
+            client_id="CID", environments=ENVS, realm="TENANT", home_account_id=None, scopes=[], now=NOW
+        )
+        is None
+    )
+    assert (
+        b.find_access_token(
+            client_id="CID",
+            environments=ENVS,
+            realm="TENANT",
+            home_account_id="UID.UTID",
+            scopes=["mail.read"],
+            now=NOW,
+        )["secret"]
+        == "AT"
+    )
     assert b.find_refresh_tokens(home_account_id="UID.UTID", environments=ENVS, client_id="CID")
     assert b.find_id_token(home_account_id="UID.UTID", environments=ENVS, client_id="CID")
     assert b.find_app_metadata(client_id="CID", environments=ENVS)
@@ -578,6 +768,7 @@ def test_deserialize_rebuilds_indexes():
 
 def test_add_without_now_uses_the_clock():
     import time
+
     cache = TokenCache()
     before = int(time.time())
     cache.add(event(token_response()))
@@ -601,6 +792,7 @@ def test_a_cache_hit_through_the_application_does_no_extra_work(make_app):
             called.add(frame.f_code.co_name)
         elif event == "c_call":
             called.add(getattr(arg, "__name__", ""))
+
     sys.setprofile(profile)
     try:
         hit = app.acquire_token_for_client([GRAPH_DEFAULT])
@@ -609,5 +801,17 @@ def test_a_cache_hit_through_the_application_does_no_extra_work(make_app):
         msal_logger.setLevel(level)
     assert hit["token_source"] == "cache" and hit["access_token"] == first["access_token"]
     assert "find_access_token" in called  # The profile did see the lookup
-    assert not called & {"uuid4", "urandom", "token_bytes", "dumps", "loads", "deepcopy",
-                         "getLogger", "debug", "info", "_log", "urlparse", "urlsplit"}
+    assert not called & {
+        "uuid4",
+        "urandom",
+        "token_bytes",
+        "dumps",
+        "loads",
+        "deepcopy",
+        "getLogger",
+        "debug",
+        "info",
+        "_log",
+        "urlparse",
+        "urlsplit",
+    }

@@ -19,14 +19,15 @@ from msal.token_cache import SerializableTokenCache
 
 ORIGINAL = os.environ.get("MSAL_ORIGINAL_PYTHON")
 pytestmark = pytest.mark.skipif(
-    not ORIGINAL, reason="set MSAL_ORIGINAL_PYTHON to an interpreter with the original msal installed")
+    not ORIGINAL, reason="set MSAL_ORIGINAL_PYTHON to an interpreter with the original msal installed"
+)
 
 ENV = "login.microsoftonline.com"
 TOKEN_ENDPOINT = "https://login.microsoftonline.com/TENANT/oauth2/v2.0/token"
 
 # Runs inside the original's interpreter.  Reads a JSON request on stdin and
 # prints a JSON answer.
-SCRIPT = textwrap.dedent('''
+SCRIPT = textwrap.dedent("""
     import json, sys
     import msal
     assert "site-packages" in msal.__file__, msal.__file__  # The original, not this package
@@ -72,15 +73,22 @@ SCRIPT = textwrap.dedent('''
             "foci_rt": cache.find("RefreshToken", query={"family_id": "1"}),
             "app_at": cache.find("AccessToken", query={"home_account_id": None}),
         }))
-''')
+""")
 
 
 def run_original(request):
     # Run outside the repository: "-c" puts the working directory first on the import path,
     # and there "import msal" would find this package instead of the original.
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    proc = subprocess.run([ORIGINAL, "-c", SCRIPT], input=json.dumps(request), capture_output=True,
-                          text=True, timeout=120, cwd=tempfile.gettempdir(), env=env)
+    proc = subprocess.run(
+        [ORIGINAL, "-c", SCRIPT],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tempfile.gettempdir(),
+        env=env,
+    )
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
 
@@ -92,31 +100,72 @@ def b64(obj):
 def events(now):
     # The original checks the id token's expiry against the real clock.
     def idt(**claims):
-        base = {"sub": "SUB", "oid": "OID", "aud": "CID", "iss": "https://login.microsoftonline.com/TID/v2.0",
-                "iat": now, "exp": now + 3600, "tid": "TID"}
+        base = {
+            "sub": "SUB",
+            "oid": "OID",
+            "aud": "CID",
+            "iss": "https://login.microsoftonline.com/TID/v2.0",
+            "iat": now,
+            "exp": now + 3600,
+            "tid": "TID",
+        }
         base.update(claims)
         return "eyJhbGciOiJub25lIn0." + b64(base) + ".sig"
 
     def ev(response, **kw):
-        e = {"client_id": "CID", "scope": ["User.Read", "Mail.Read"], "token_endpoint": TOKEN_ENDPOINT,
-             "grant_type": "authorization_code", "response": response, "data": {}, "params": {}}
+        e = {
+            "client_id": "CID",
+            "scope": ["User.Read", "Mail.Read"],
+            "token_endpoint": TOKEN_ENDPOINT,
+            "grant_type": "authorization_code",
+            "response": response,
+            "data": {},
+            "params": {},
+        }
         e.update(kw)
         return e
 
     return [
-        ev({"access_token": "APP_AT", "token_type": "Bearer", "expires_in": 3600},
-           scope=["https://graph.microsoft.com/.default"], grant_type="client_credentials"),
-        ev({"access_token": "OTHER_AT", "token_type": "Bearer", "expires_in": 3600,
-            "refresh_token": "FAMILY_RT", "foci": "1", "client_info": b64({"uid": "UID", "utid": "UTID"}),
-            "id_token": idt(aud="CID2", preferred_username="john@contoso.com")},
-           client_id="CID2"),
-        ev({"access_token": "USER_AT", "token_type": "Bearer", "expires_in": 3600, "refresh_in": 1800,
-            "ext_expires_in": 7200, "refresh_token": "USER_RT", "foci": "1",
-            "client_info": b64({"uid": "UID", "utid": "UTID"}),
-            "id_token": idt(preferred_username="john@contoso.com")}),
-        ev({"access_token": "TWO_AT", "token_type": "Bearer", "expires_in": 3600, "refresh_token": "TWO_RT",
-            "client_info": b64({"uid": "U2", "utid": "UTID"}),
-            "id_token": idt(sub="S2", oid="O2", preferred_username="Two@Contoso.com")}),
+        ev(
+            {"access_token": "APP_AT", "token_type": "Bearer", "expires_in": 3600},
+            scope=["https://graph.microsoft.com/.default"],
+            grant_type="client_credentials",
+        ),
+        ev(
+            {
+                "access_token": "OTHER_AT",
+                "token_type": "Bearer",
+                "expires_in": 3600,
+                "refresh_token": "FAMILY_RT",
+                "foci": "1",
+                "client_info": b64({"uid": "UID", "utid": "UTID"}),
+                "id_token": idt(aud="CID2", preferred_username="john@contoso.com"),
+            },
+            client_id="CID2",
+        ),
+        ev(
+            {
+                "access_token": "USER_AT",
+                "token_type": "Bearer",
+                "expires_in": 3600,
+                "refresh_in": 1800,
+                "ext_expires_in": 7200,
+                "refresh_token": "USER_RT",
+                "foci": "1",
+                "client_info": b64({"uid": "UID", "utid": "UTID"}),
+                "id_token": idt(preferred_username="john@contoso.com"),
+            }
+        ),
+        ev(
+            {
+                "access_token": "TWO_AT",
+                "token_type": "Bearer",
+                "expires_in": 3600,
+                "refresh_token": "TWO_RT",
+                "client_info": b64({"uid": "U2", "utid": "UTID"}),
+                "id_token": idt(sub="S2", oid="O2", preferred_username="Two@Contoso.com"),
+            }
+        ),
     ]
 
 
@@ -126,21 +175,35 @@ def test_original_writes_we_serve():
     cache = SerializableTokenCache()
     cache.deserialize(state)
 
-    user_at = cache.find_access_token(client_id="CID", environments=[ENV], realm="TENANT",
-                                      home_account_id="UID.UTID", scopes=["user.read"], now=now)
+    user_at = cache.find_access_token(
+        client_id="CID",
+        environments=[ENV],
+        realm="TENANT",
+        home_account_id="UID.UTID",
+        scopes=["user.read"],
+        now=now,
+    )
     assert user_at["secret"] == "USER_AT"
     assert user_at["refresh_on"] == str(now + 1800)
     assert user_at["extended_expires_on"] == str(now + 7200)
-    app_at = cache.find_access_token(client_id="CID", environments=[ENV], realm="TENANT",
-                                     home_account_id=None, scopes=["https://graph.microsoft.com/.default"],
-                                     now=now)
+    app_at = cache.find_access_token(
+        client_id="CID",
+        environments=[ENV],
+        realm="TENANT",
+        home_account_id=None,
+        scopes=["https://graph.microsoft.com/.default"],
+        now=now,
+    )
     assert app_at["secret"] == "APP_AT"
-    rts = cache.find_refresh_tokens(home_account_id="UID.UTID", environments=[ENV], client_id="CID",
-                                    family_id="1")
+    rts = cache.find_refresh_tokens(
+        home_account_id="UID.UTID", environments=[ENV], client_id="CID", family_id="1"
+    )
     assert [rt["secret"] for rt in rts] == ["USER_RT", "FAMILY_RT"]
     accounts = cache.find_accounts(environments=[ENV])
     assert sorted((a["home_account_id"], a["username"], a["local_account_id"]) for a in accounts) == [
-        ("U2.UTID", "Two@Contoso.com", "O2"), ("UID.UTID", "john@contoso.com", "OID")]
+        ("U2.UTID", "Two@Contoso.com", "O2"),
+        ("UID.UTID", "john@contoso.com", "OID"),
+    ]
     assert cache.find_accounts(environments=[ENV], username="two@contoso.com")[0]["realm"] == "TENANT"
     assert cache.find_id_token(home_account_id="U2.UTID", environments=[ENV], client_id="CID")
     assert cache.find_app_metadata(client_id="CID2", environments=[ENV])["family_id"] == "1"
@@ -164,7 +227,9 @@ def test_we_write_original_serves():
     answer = json.loads(run_original({"mode": "read", "state": cache.serialize()}))
 
     assert sorted((a["home_account_id"], a["username"]) for a in answer["accounts"]) == [
-        ("U2.UTID", "Two@Contoso.com"), ("UID.UTID", "john@contoso.com")]
+        ("U2.UTID", "Two@Contoso.com"),
+        ("UID.UTID", "john@contoso.com"),
+    ]
     assert answer["silent"] == {"UID.UTID": "USER_AT", "U2.UTID": "TWO_AT"}
     assert [e["secret"] for e in answer["at"]] == ["USER_AT"]
     assert sorted(e["secret"] for e in answer["rt"]) == ["FAMILY_RT", "USER_RT"]

@@ -35,17 +35,29 @@ def make_event(client, env, realm, uid, scopes, foci, with_rt, with_idt, expires
     if foci:
         response["foci"] = "1"
     return {
-        "client_id": client, "scope": scopes, "grant_type": "authorization_code",
+        "client_id": client,
+        "scope": scopes,
+        "grant_type": "authorization_code",
         "token_endpoint": "https://%s/%s/oauth2/v2.0/token" % (env, realm),
-        "response": response, "data": {}, "params": {},
+        "response": response,
+        "data": {},
+        "params": {},
     }
 
 
 events = st.builds(
-    make_event, st.sampled_from(CLIENTS), st.sampled_from(ENVS), st.sampled_from(REALMS),
-    st.sampled_from(UIDS), st.lists(st.sampled_from(SCOPES), max_size=3), st.booleans(),
-    st.booleans(), st.booleans(), st.sampled_from([100, 400, 3600, 7200]),
-    st.sampled_from(["Ann@X.com", "bob@x.com", None]))
+    make_event,
+    st.sampled_from(CLIENTS),
+    st.sampled_from(ENVS),
+    st.sampled_from(REALMS),
+    st.sampled_from(UIDS),
+    st.lists(st.sampled_from(SCOPES), max_size=3),
+    st.booleans(),
+    st.booleans(),
+    st.booleans(),
+    st.sampled_from([100, 400, 3600, 7200]),
+    st.sampled_from(["Ann@X.com", "bob@x.com", None]),
+)
 
 SECTIONS = [CT.ACCESS_TOKEN, CT.REFRESH_TOKEN, CT.ID_TOKEN, CT.ACCOUNT, CT.APP_METADATA]
 EDITS = {
@@ -62,13 +74,26 @@ EDITS = {
 operations = st.one_of(
     st.tuples(st.just("add"), events),
     st.tuples(st.just("remove"), st.sampled_from(SECTIONS), st.integers(0, 20)),
-    st.tuples(st.just("modify"), st.sampled_from(SECTIONS), st.integers(0, 20),
-              st.sampled_from(sorted(EDITS)).flatmap(lambda k: EDITS[k].map(lambda v: {k: v}))),
-    st.tuples(st.just("forget"), st.sampled_from(["u1.t", "u2.t"]), st.sampled_from(CLIENTS),
-              st.sets(st.sampled_from(ENVS), min_size=1)),
+    st.tuples(
+        st.just("modify"),
+        st.sampled_from(SECTIONS),
+        st.integers(0, 20),
+        st.sampled_from(sorted(EDITS)).flatmap(lambda k: EDITS[k].map(lambda v: {k: v})),
+    ),
+    st.tuples(
+        st.just("forget"),
+        st.sampled_from(["u1.t", "u2.t"]),
+        st.sampled_from(CLIENTS),
+        st.sets(st.sampled_from(ENVS), min_size=1),
+    ),
     st.tuples(st.just("roundtrip")),
-    st.tuples(st.just("lookup"), st.sampled_from(CLIENTS), st.sampled_from(REALMS),
-              st.sampled_from([None, "u1.t", "u2.t"]), st.lists(st.sampled_from(SCOPES), max_size=2)),
+    st.tuples(
+        st.just("lookup"),
+        st.sampled_from(CLIENTS),
+        st.sampled_from(REALMS),
+        st.sampled_from([None, "u1.t", "u2.t"]),
+        st.lists(st.sampled_from(SCOPES), max_size=2),
+    ),
     st.tuples(st.just("load"), st.lists(events, max_size=3)),
 )
 
@@ -90,8 +115,9 @@ def apply(cache, op):
     elif kind == "roundtrip":
         cache.deserialize(cache.serialize())
     elif kind == "lookup":  # Fills the lazily built sub-indexes and memos mid-sequence
-        cache.find_access_token(client_id=op[1], environments=ENVS, realm=op[2],
-                                home_account_id=op[3], scopes=op[4], now=NOW)
+        cache.find_access_token(
+            client_id=op[1], environments=ENVS, realm=op[2], home_account_id=op[3], scopes=op[4], now=NOW
+        )
         cache.find_accounts(environments=ENVS)
         cache.find_accounts(environments=ENVS[:1])
     elif kind == "load":
@@ -128,46 +154,83 @@ def check_against_brute_force(cache, now):
                 for realm in REALMS:
                     for scopes in ([], ["a"], ["A", "c"], ["B"]):
                         wanted = {s.lower() for s in scopes}
-                        live = [e for e in ats if e["client_id"] == client and e["realm"] == realm
-                                and e["home_account_id"] == home and e["environment"] in envs
-                                and expiry(e) is not None and expiry(e) > now + 300
-                                and wanted <= {s.lower() for s in e["target"].split()}]
-                        got = cache.find_access_token(client_id=client, environments=envs, realm=realm,
-                                                      home_account_id=home, scopes=scopes, now=now)
+                        live = [
+                            e
+                            for e in ats
+                            if e["client_id"] == client
+                            and e["realm"] == realm
+                            and e["home_account_id"] == home
+                            and e["environment"] in envs
+                            and expiry(e) is not None
+                            and expiry(e) > now + 300
+                            and wanted <= {s.lower() for s in e["target"].split()}
+                        ]
+                        got = cache.find_access_token(
+                            client_id=client,
+                            environments=envs,
+                            realm=realm,
+                            home_account_id=home,
+                            scopes=scopes,
+                            now=now,
+                        )
                         if not live:
                             assert got is None
                         else:
                             best = max(expiry(e) for e in live)
                             assert got in [e for e in live if expiry(e) == best]
-                    expected = [e for e in idts if e["home_account_id"] == home and e["client_id"] == client
-                                and e["environment"] in envs and e["realm"] == realm]
-                    got = cache.find_id_token(home_account_id=home, environments=envs, client_id=client,
-                                              realm=realm)
+                    expected = [
+                        e
+                        for e in idts
+                        if e["home_account_id"] == home
+                        and e["client_id"] == client
+                        and e["environment"] in envs
+                        and e["realm"] == realm
+                    ]
+                    got = cache.find_id_token(
+                        home_account_id=home, environments=envs, client_id=client, realm=realm
+                    )
                     assert (got is None) == (not expected) and (got is None or got in expected)
                 for family in (None, "1"):
-                    got = cache.find_refresh_tokens(home_account_id=home, environments=envs,
-                                                    client_id=client, family_id=family)
-                    mine = [e for e in rts if e["home_account_id"] == home and e["environment"] in envs
-                            and e["client_id"] == client]
-                    newest_first = [int(e["last_modification_time"]) for e in got[:len(mine)]]
+                    got = cache.find_refresh_tokens(
+                        home_account_id=home, environments=envs, client_id=client, family_id=family
+                    )
+                    mine = [
+                        e
+                        for e in rts
+                        if e["home_account_id"] == home
+                        and e["environment"] in envs
+                        and e["client_id"] == client
+                    ]
+                    newest_first = [int(e["last_modification_time"]) for e in got[: len(mine)]]
                     assert newest_first == sorted(newest_first, reverse=True)
-                    fam = [e for e in rts if family and e["home_account_id"] == home
-                           and e["environment"] in envs and e["client_id"] != client
-                           and e.get("family_id") == family]
-                    assert canon(got[:len(mine)]) == canon(mine)
-                    assert canon(got[len(mine):]) == canon(fam)
+                    fam = [
+                        e
+                        for e in rts
+                        if family
+                        and e["home_account_id"] == home
+                        and e["environment"] in envs
+                        and e["client_id"] != client
+                        and e.get("family_id") == family
+                    ]
+                    assert canon(got[: len(mine)]) == canon(mine)
+                    assert canon(got[len(mine) :]) == canon(fam)
         for username in (None, "ANN@x.com", "nobody"):
             dedup = {}
             for e in accounts:
                 if e["environment"] in envs and (
-                        username is None or (e["username"] or "").lower() == username.lower()):
+                    username is None or (e["username"] or "").lower() == username.lower()
+                ):
                     dedup[e["home_account_id"]] = e
             assert cache.find_accounts(environments=envs, username=username) == list(dedup.values())
 
 
 PINNED_QUERIES = {
-    CT.ACCESS_TOKEN: [{"client_id": c, "realm": r, "home_account_id": h}
-                      for c in CLIENTS for r in REALMS for h in (None, "u1.t", "u2.t")],
+    CT.ACCESS_TOKEN: [
+        {"client_id": c, "realm": r, "home_account_id": h}
+        for c in CLIENTS
+        for r in REALMS
+        for h in (None, "u1.t", "u2.t")
+    ],
     CT.REFRESH_TOKEN: [{"home_account_id": h} for h in (None, "u1.t", "u2.t")],
     CT.ID_TOKEN: [{"home_account_id": h, "client_id": c} for h in ("u1.t", "u2.t") for c in CLIENTS],
     CT.ACCOUNT: [{"home_account_id": h} for h in ("u1.t", "u2.t")],
@@ -181,9 +244,12 @@ def check_pinned_find_equals_scan(cache):
         everything = cache.find(section, now=0)
         for query in queries:
             for target in (None, ["A"], ["b", "C"]):
-                expected = [e for e in everything
-                            if all(e.get(k) == v for k, v in query.items())
-                            and (not target or set(target) <= set(str(e.get("target")).split()))]
+                expected = [
+                    e
+                    for e in everything
+                    if all(e.get(k) == v for k, v in query.items())
+                    and (not target or set(target) <= set(str(e.get("target")).split()))
+                ]
                 assert cache.find(section, target=target, query=query, now=0) == expected
                 assert list(cache.search(section, target=target, query=query, now=0)) == expected
 
@@ -255,8 +321,18 @@ def test_concurrent_adds_and_lookups():
     def writer(n):
         try:
             for i in range(per_writer):
-                event = make_event("C1", ENVS[0], "r1", "u%d" % n, ["s%d" % i], i % 2 == 0,
-                                   True, True, 3600, "user%d@x.com" % n)
+                event = make_event(
+                    "C1",
+                    ENVS[0],
+                    "r1",
+                    "u%d" % n,
+                    ["s%d" % i],
+                    i % 2 == 0,
+                    True,
+                    True,
+                    3600,
+                    "user%d@x.com" % n,
+                )
                 cache.add(event, now=NOW)
                 if i % 10 == 0:
                     json.loads(cache.serialize())
@@ -269,10 +345,17 @@ def test_concurrent_adds_and_lookups():
         try:
             while not stop.is_set():
                 for n in range(writers):
-                    cache.find_access_token(client_id="C1", environments=ENVS, realm="r1",
-                                            home_account_id="u%d.t" % n, scopes=["s1"], now=NOW)
-                    cache.find_refresh_tokens(home_account_id="u%d.t" % n, environments=ENVS,
-                                              client_id="C1", family_id="1")
+                    cache.find_access_token(
+                        client_id="C1",
+                        environments=ENVS,
+                        realm="r1",
+                        home_account_id="u%d.t" % n,
+                        scopes=["s1"],
+                        now=NOW,
+                    )
+                    cache.find_refresh_tokens(
+                        home_account_id="u%d.t" % n, environments=ENVS, client_id="C1", family_id="1"
+                    )
                 cache.find_accounts(environments=ENVS)
                 cache.find(CT.ACCESS_TOKEN, target=["s2"], now=NOW)
         except Exception as e:  # pragma: no cover - reported below
@@ -291,8 +374,14 @@ def test_concurrent_adds_and_lookups():
     assert len(cache.find(CT.ACCESS_TOKEN, now=NOW)) == writers * per_writer
     for n in range(writers):
         for i in range(per_writer):
-            found = cache.find_access_token(client_id="C1", environments=ENVS, realm="r1",
-                                            home_account_id="u%d.t" % n, scopes=["S%d" % i], now=NOW)
+            found = cache.find_access_token(
+                client_id="C1",
+                environments=ENVS,
+                realm="r1",
+                home_account_id="u%d.t" % n,
+                scopes=["S%d" % i],
+                now=NOW,
+            )
             assert found is not None and found["target"] == "s%d" % i
     assert len(cache.find_accounts(environments=ENVS)) == writers
     check_against_brute_force(cache, NOW)

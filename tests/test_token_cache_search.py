@@ -1,6 +1,7 @@
 """TokenCache.search(): what it yields, how it prunes expired access tokens, how find() and the
 lookups the applications make go through it when a subclass overrides it, and what happens
 when such an override fails."""
+
 import json
 import types
 
@@ -16,9 +17,13 @@ ENDPOINT = "https://login.microsoftonline.com/tenant/oauth2/v2.0/token"
 
 
 def app_event(scope, expires_in=3600, client_id="client"):
-    return {"client_id": client_id, "scope": [scope], "token_endpoint": ENDPOINT,
-            "grant_type": "client_credentials",
-            "response": {"access_token": "at-" + scope, "expires_in": expires_in}}
+    return {
+        "client_id": client_id,
+        "scope": [scope],
+        "token_endpoint": ENDPOINT,
+        "grant_type": "client_credentials",
+        "response": {"access_token": "at-" + scope, "expires_in": expires_in},
+    }
 
 
 def cache_of(*added, cls=msal.SerializableTokenCache):
@@ -31,8 +36,10 @@ def cache_of(*added, cls=msal.SerializableTokenCache):
 
 
 def stored_secrets(cache):
-    return sorted(e["secret"] for e in json.loads(
-        msal.SerializableTokenCache.serialize(cache)).get("AccessToken", {}).values())
+    return sorted(
+        e["secret"]
+        for e in json.loads(msal.SerializableTokenCache.serialize(cache)).get("AccessToken", {}).values()
+    )
 
 
 def test_search_is_a_lazy_generator_of_copies():
@@ -70,8 +77,9 @@ def test_find_is_search_as_a_list_and_prunes_too():
 def test_the_lookups_of_a_cache_that_hooks_nothing_keep_expired_tokens():
     """Only search() prunes: a silent call tells the service an expired token from none."""
     cache = cache_of(("s1", 100, NOW - 7200), ("s2", 3600, NOW))
-    found = cache.find_access_token(client_id="client", environments=ENVS, realm="tenant",
-                                    home_account_id=None, scopes=["s1"], now=NOW)
+    found = cache.find_access_token(
+        client_id="client", environments=ENVS, realm="tenant", home_account_id=None, scopes=["s1"], now=NOW
+    )
     assert found is None and cache.has_state_changed is False
     assert stored_secrets(cache) == ["at-s1", "at-s2"]
 
@@ -93,17 +101,31 @@ class SearchHook(msal.SerializableTokenCache):
 def lookups(cache):
     """Every lookup the applications make, with the section each one reads."""
     return [
-        (CT.ACCESS_TOKEN, lambda: cache.find_access_token(
-            client_id="client", environments=ENVS, realm="tenant", home_account_id=None,
-            scopes=["s1"], now=NOW)),
-        (CT.REFRESH_TOKEN, lambda: cache.find_refresh_tokens(
-            home_account_id="h", environments=ENVS, client_id="client")),
+        (
+            CT.ACCESS_TOKEN,
+            lambda: cache.find_access_token(
+                client_id="client",
+                environments=ENVS,
+                realm="tenant",
+                home_account_id=None,
+                scopes=["s1"],
+                now=NOW,
+            ),
+        ),
+        (
+            CT.REFRESH_TOKEN,
+            lambda: cache.find_refresh_tokens(home_account_id="h", environments=ENVS, client_id="client"),
+        ),
         (CT.ACCOUNT, lambda: cache.find_accounts(environments=ENVS)),
-        (CT.ID_TOKEN, lambda: cache.find_id_token(
-            home_account_id="h", environments=ENVS, client_id="client")),
+        (
+            CT.ID_TOKEN,
+            lambda: cache.find_id_token(home_account_id="h", environments=ENVS, client_id="client"),
+        ),
         (CT.APP_METADATA, lambda: cache.find_app_metadata(client_id="client", environments=ENVS)),
-        (CT.APP_METADATA, lambda: cache.remove_account_data(
-            home_account_id="h", environments=ENVS, client_id="client")),
+        (
+            CT.APP_METADATA,
+            lambda: cache.remove_account_data(home_account_id="h", environments=ENVS, client_id="client"),
+        ),
         (CT.ACCESS_TOKEN, lambda: cache.find(CT.ACCESS_TOKEN, now=NOW)),
     ]
 
@@ -114,15 +136,17 @@ def test_an_overridden_search_sees_every_lookup_and_answers_stay_right():
         cache.searched.clear()
         lookup()
         assert cache.searched == [section]
-    found = cache.find_access_token(client_id="client", environments=ENVS, realm="tenant",
-                                    home_account_id=None, scopes=["s1"], now=NOW)
+    found = cache.find_access_token(
+        client_id="client", environments=ENVS, realm="tenant", home_account_id=None, scopes=["s1"], now=NOW
+    )
     assert found["secret"] == "at-s1"
 
 
 def test_an_overridden_search_prunes_through_its_own_path():
     cache = cache_of(("s1", 100, NOW - 7200), ("s2", 3600, NOW), cls=SearchHook)
-    assert cache.find_access_token(client_id="client", environments=ENVS, realm="tenant",
-                                   home_account_id=None, scopes=["s2"], now=NOW)
+    assert cache.find_access_token(
+        client_id="client", environments=ENVS, realm="tenant", home_account_id=None, scopes=["s2"], now=NOW
+    )
     assert stored_secrets(cache) == ["at-s2"]
 
 
@@ -136,9 +160,19 @@ def test_overrides_are_worked_out_once_per_class():
 
 def test_a_failing_search_override_fails_the_lookup_and_changes_nothing():
     cache = cache_of(("s1", 100, NOW - 7200), ("s2", 3600, NOW), cls=SearchHook)
-    cache.add({"client_id": "client", "scope": ["s3"], "token_endpoint": ENDPOINT,
-               "response": {"access_token": "at-u", "refresh_token": "rt-u",
-                            "client_info": "eyJ1aWQiOiJ1IiwidXRpZCI6InQifQ"}}, now=NOW)
+    cache.add(
+        {
+            "client_id": "client",
+            "scope": ["s3"],
+            "token_endpoint": ENDPOINT,
+            "response": {
+                "access_token": "at-u",
+                "refresh_token": "rt-u",
+                "client_info": "eyJ1aWQiOiJ1IiwidXRpZCI6InQifQ",
+            },
+        },
+        now=NOW,
+    )
     before = msal.SerializableTokenCache.serialize(cache)
     cache.fail = True
     for _, lookup in lookups(cache):

@@ -1,4 +1,5 @@
 """The default HTTP client honours verify/proxies/timeout; discovery over the real wire."""
+
 import socket
 import threading
 import time
@@ -36,6 +37,7 @@ def silent_server():
                 accepted.append(listener.accept()[0])
             except socket.timeout:
                 pass
+
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
     yield listener.getsockname()[1]
@@ -48,8 +50,12 @@ def silent_server():
 
 def test_timeout_is_honoured(silent_server):
     app = msal.ConfidentialClientApplication(
-        "cid", client_credential="secret", timeout=0.5, instance_discovery=False,
-        authority="https://127.0.0.1:{}/tenant".format(silent_server))
+        "cid",
+        client_credential="secret",
+        timeout=0.5,
+        instance_discovery=False,
+        authority="https://127.0.0.1:{}/tenant".format(silent_server),
+    )
     started = time.monotonic()
     with pytest.raises(requests.exceptions.Timeout):
         app.acquire_token_for_client([GRAPH_DEFAULT])
@@ -61,8 +67,11 @@ def test_unreachable_authority_is_a_clear_connection_error():
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]  # Closed again: nothing listens there
     app = msal.ConfidentialClientApplication(
-        "cid", client_credential="secret", instance_discovery=False,
-        authority="https://127.0.0.1:{}/tenant".format(port))
+        "cid",
+        client_credential="secret",
+        instance_discovery=False,
+        authority="https://127.0.0.1:{}/tenant".format(port),
+    )
     with pytest.raises(requests.exceptions.ConnectionError):
         app.acquire_token_for_client([GRAPH_DEFAULT])
 
@@ -83,11 +92,15 @@ def test_a_user_http_client_is_used_as_is(emu):
     def post(url, **kwargs):
         calls.append(url)
         return original_post(url, **kwargs)
+
     client.post = post
     app = msal.ConfidentialClientApplication(
         emu.app("confidential-secret")["client_id"],
         client_credential=emu.client_credential("confidential-secret"),
-        authority=emu.authority(), http_client=client, instance_discovery=False)
+        authority=emu.authority(),
+        http_client=client,
+        instance_discovery=False,
+    )
     assert "access_token" in app.acquire_token_for_client([GRAPH_DEFAULT])
     assert calls and calls[0].endswith("/oauth2/v2.0/token")
 
@@ -97,7 +110,8 @@ def test_well_known_public_cloud_authority_needs_no_instance_discovery(emu):
         emu.app("confidential-secret")["client_id"],
         client_credential=emu.client_credential("confidential-secret"),
         authority="https://login.microsoftonline.com/" + emu.tenant_domain,
-        http_client=emu.http_client())
+        http_client=emu.http_client(),
+    )
     result = app.acquire_token_for_client([GRAPH_DEFAULT])
     assert "access_token" in result, result
     paths = [r["path"] for r in emu.requests]
@@ -109,14 +123,16 @@ def test_well_known_public_cloud_authority_needs_no_instance_discovery(emu):
 
 def test_unknown_host_is_checked_by_instance_discovery(emu):
     app = msal.PublicClientApplication(
-        "cid", authority="https://login.unknown-cloud.example/common",
-        http_client=emu.http_client())
+        "cid", authority="https://login.unknown-cloud.example/common", http_client=emu.http_client()
+    )
     with pytest.raises(ValueError, match="invalid_instance"):
         app.get_authorization_request_url(["User.Read"])
     [request] = [r for r in emu.requests if "discovery/instance" in r["path"]]
     assert request["host"].startswith("login.microsoftonline.com")
-    assert request["query"]["authorization_endpoint"] == \
-        "https://login.unknown-cloud.example/common/oauth2/v2.0/authorize"
+    assert (
+        request["query"]["authorization_endpoint"]
+        == "https://login.unknown-cloud.example/common/oauth2/v2.0/authorize"
+    )
 
 
 def test_instance_discovery_false_and_validate_authority_false_skip_it(emu):
@@ -125,7 +141,10 @@ def test_instance_discovery_false_and_validate_authority_false_skip_it(emu):
         app = msal.ConfidentialClientApplication(
             emu.app("confidential-secret")["client_id"],
             client_credential=emu.client_credential("confidential-secret"),
-            authority=emu.authority(), verify=emu.ca_path, **options)
+            authority=emu.authority(),
+            verify=emu.ca_path,
+            **options,
+        )
         assert "access_token" in app.acquire_token_for_client([GRAPH_DEFAULT])
         assert not any("discovery/instance" in r["path"] for r in emu.requests)
 

@@ -1,4 +1,5 @@
 """The TypedDicts of msal._types name every key the library really produces."""
+
 import threading
 
 import pytest
@@ -16,19 +17,18 @@ def keys(typed_dict):
 def test_accounts_flows_and_results_use_only_named_keys(emu, make_app):
     emu.device_code_interval = 1
     app = make_app("public")
-    auth_flow = app.initiate_auth_code_flow(["User.Read"], redirect_uri="http://localhost:8400",
-                                            max_age=60)
+    auth_flow = app.initiate_auth_code_flow(["User.Read"], redirect_uri="http://localhost:8400", max_age=60)
     assert set(auth_flow) <= keys(AuthCodeFlow), set(auth_flow) - keys(AuthCodeFlow)
     flow = app.initiate_device_flow(["User.Read"])
     assert set(flow) <= keys(DeviceFlow), set(flow) - keys(DeviceFlow)
     user = emu.user("alice@" + emu.tenant_domain)
-    approver = threading.Timer(0.5, emu.approve_device_code,
-                               (flow["user_code"], user["username"], user["password"]))
+    approver = threading.Timer(
+        0.5, emu.approve_device_code, (flow["user_code"], user["username"], user["password"])
+    )
     approver.start()
     result = app.acquire_token_by_device_flow(flow)
     approver.join()
-    assert "access_token" in result and set(result) <= keys(TokenResult), \
-        set(result) - keys(TokenResult)
+    assert "access_token" in result and set(result) <= keys(TokenResult), set(result) - keys(TokenResult)
     [account] = app.get_accounts()
     assert set(account) <= keys(Account), set(account) - keys(Account)
 
@@ -37,9 +37,13 @@ def test_the_token_event_has_exactly_the_named_keys(emu):
     events = []
     app = emu.app("confidential-secret")
     http = RequestsHttpClient(verify=emu.ca_path)
-    client = Client(http, app["client_id"], emu.token_endpoint(),
-                    client_auth=SecretAuth(emu.client_credential("confidential-secret")),
-                    on_obtaining_tokens=events.append)
+    client = Client(
+        http,
+        app["client_id"],
+        emu.token_endpoint(),
+        client_auth=SecretAuth(emu.client_credential("confidential-secret")),
+        on_obtaining_tokens=events.append,
+    )
     result = client.obtain_token_for_client(["https://graph.microsoft.com/.default"])
     http.close()
     assert "access_token" in result, result
@@ -85,8 +89,7 @@ def test_the_http_client_protocol_admits_sessions_and_subclasses_only(tmp_path):
     mypy = pytest.importorskip("mypy.api", reason="mypy is not installed (it is in the test extra)")
     snippet = tmp_path / "clients.py"
     snippet.write_text(HTTP_CLIENTS)
-    out, err, status = mypy.run(["--strict", "--no-incremental", "--follow-imports=silent",
-                                 str(snippet)])
+    out, err, status = mypy.run(["--strict", "--no-incremental", "--follow-imports=silent", str(snippet)])
     errors = [line for line in out.splitlines() if ": error:" in line]
     assert status == 1 and len(errors) == 1, out + err
     assert "clients.py:18:" in errors[0] and "HttpClientProtocol" in errors[0]

@@ -4,6 +4,7 @@ It follows the emulator's own pages and stops at the first step that leaves the 
 the redirect to the client's redirect_uri (returned as a URL string) or, for
 response_mode=form_post, the auto-submitting form (returned as {"action": url, "fields": {...}}).
 """
+
 from __future__ import annotations
 
 import http.client
@@ -96,8 +97,7 @@ class Browser:
     def clear_cookies(self) -> None:
         self.cookies.clear()
 
-    def sign_in(self, auth_uri: str, username: str, password: str,
-                consent: bool = True) -> SignInResult:
+    def sign_in(self, auth_uri: str, username: str, password: str, consent: bool = True) -> SignInResult:
         """Open auth_uri, sign in as username, accept (or decline) consent, stop at the client."""
         page = self.get(auth_uri)
         submitted = False
@@ -120,16 +120,16 @@ class Browser:
             if "passwd" in fields:
                 if submitted:
                     raise SignInError(message or "sign-in page shown again")
-                fields.update(login=username, passwd=password,
-                              consent="accept" if consent else "decline")
+                fields.update(login=username, passwd=password, consent="accept" if consent else "decline")
                 submitted = True
             elif fields.get("step") == "consent":
                 fields["consent"] = "accept" if consent else "decline"
             page = self.post(action, fields)
         raise SignInError("too many steps without reaching the client")
 
-    def approve_device_code(self, verification_uri: str, user_code: str, username: str,
-                            password: str, approve: bool = True) -> str:
+    def approve_device_code(
+        self, verification_uri: str, user_code: str, username: str, password: str, approve: bool = True
+    ) -> str:
         """Enter the user code, sign in, then continue (or cancel); the final page's text."""
         page = self.get(verification_uri)
         page = self._submit(page, "code", otc=user_code)

@@ -3,6 +3,7 @@
 Everything is generated in memory at start-up; clients trust the CA (written to a PEM file)
 instead of turning certificate verification off.
 """
+
 from __future__ import annotations
 
 import base64
@@ -27,8 +28,9 @@ def new_rsa_key(bits: int = 2048) -> rsa.RSAPrivateKey:
 
 
 def private_key_pem(key: rsa.RSAPrivateKey) -> str:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption()).decode()
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
 
 
 def cert_pem(cert: x509.Certificate) -> str:
@@ -68,7 +70,8 @@ def _name(common_name: str) -> x509.Name:
 def _validity(builder: x509.CertificateBuilder, days: int) -> x509.CertificateBuilder:
     now = datetime.datetime.now(datetime.timezone.utc)
     return builder.not_valid_before(now - datetime.timedelta(hours=1)).not_valid_after(
-        now + datetime.timedelta(days=days))
+        now + datetime.timedelta(days=days)
+    )
 
 
 def _san(names: Iterable[str]) -> x509.SubjectAlternativeName:
@@ -84,6 +87,7 @@ def _san(names: Iterable[str]) -> x509.SubjectAlternativeName:
 @dataclass
 class KeyPair:
     """A private key with its certificate, in the forms callers need."""
+
     key: rsa.RSAPrivateKey
     cert: x509.Certificate
 
@@ -103,46 +107,69 @@ class KeyPair:
 class CertificateAuthority:
     """A self-signed CA that issues the server and app certificates."""
 
-    def __init__(self, common_name: str = "msal-emulator test CA",
-                 pair: Optional[KeyPair] = None):
+    def __init__(self, common_name: str = "msal-emulator test CA", pair: Optional[KeyPair] = None):
         if pair is not None:  # an existing CA, e.g. one kept in a state directory
             self.pair = pair
             return
         key = new_rsa_key()
         builder = _validity(x509.CertificateBuilder(), days=3650)
-        cert = (builder.subject_name(_name(common_name)).issuer_name(_name(common_name))
-                .public_key(key.public_key()).serial_number(x509.random_serial_number())
-                .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-                .add_extension(x509.KeyUsage(
-                    digital_signature=True, key_cert_sign=True, crl_sign=True,
-                    content_commitment=False, key_encipherment=False, data_encipherment=False,
-                    key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
-                .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
-                               critical=False)
-                .sign(key, hashes.SHA256()))
+        cert = (
+            builder.subject_name(_name(common_name))
+            .issuer_name(_name(common_name))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=True,
+                    key_cert_sign=True,
+                    crl_sign=True,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .sign(key, hashes.SHA256())
+        )
         self.pair = KeyPair(key, cert)
 
     @property
     def cert_pem(self) -> str:
         return self.pair.cert_pem
 
-    def issue(self, common_name: str, names: Optional[Iterable[str]] = None,
-              server: bool = False, days: int = 365,
-              key: Optional[rsa.RSAPrivateKey] = None) -> KeyPair:
+    def issue(
+        self,
+        common_name: str,
+        names: Optional[Iterable[str]] = None,
+        server: bool = False,
+        days: int = 365,
+        key: Optional[rsa.RSAPrivateKey] = None,
+    ) -> KeyPair:
         """A leaf certificate signed by this CA (a TLS server one when server=True), for a
         new key unless one is given."""
         key = key or new_rsa_key()
         builder = _validity(x509.CertificateBuilder(), days=days)
-        builder = (builder.subject_name(_name(common_name)).issuer_name(self.pair.cert.subject)
-                   .public_key(key.public_key()).serial_number(x509.random_serial_number())
-                   .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-                   .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
-                       self.pair.key.public_key()), critical=False))
+        builder = (
+            builder.subject_name(_name(common_name))
+            .issuer_name(self.pair.cert.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(self.pair.key.public_key()), critical=False
+            )
+        )
         if names:
             builder = builder.add_extension(_san(names), critical=False)
         if server:
             builder = builder.add_extension(
-                x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+                x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
+            )
         return KeyPair(key, builder.sign(self.pair.key, hashes.SHA256()))
 
 
@@ -152,7 +179,7 @@ def read_pair(path: str) -> Optional[KeyPair]:
         with open(path, "rb") as f:
             data = f.read()
         key = serialization.load_pem_private_key(data, password=None)
-        cert = x509.load_pem_x509_certificate(data[data.index(b"-----BEGIN CERTIFICATE"):])
+        cert = x509.load_pem_x509_certificate(data[data.index(b"-----BEGIN CERTIFICATE") :])
     except (OSError, ValueError, TypeError):
         return None
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -169,8 +196,9 @@ def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     return True
 
 
-def stored_pair(directory: str, filename: str, make: Callable[[], KeyPair],
-                issuer: Optional[KeyPair] = None) -> KeyPair:
+def stored_pair(
+    directory: str, filename: str, make: Callable[[], KeyPair], issuer: Optional[KeyPair] = None
+) -> KeyPair:
     """The pair kept in `directory/filename` (signed by `issuer`, when given), else a new one
     from `make`, written there for the next run."""
     path = os.path.join(directory, filename)

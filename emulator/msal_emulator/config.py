@@ -4,6 +4,7 @@ The built-in default is fixed (same GUIDs on every run) so that tests and the de
 reproducible. A JSON file or a dict of the same shape adds to it (or, with `"builtin": false`,
 is the whole directory); `validate` names the bad key of a broken one.
 """
+
 from __future__ import annotations
 
 import copy
@@ -16,7 +17,11 @@ GRAPH_RESOURCE_ID = "00000003-0000-0000-c000-000000000000"
 RESERVED_SCOPES = frozenset({"openid", "profile", "offline_access", "email"})
 
 PUBLIC_CLOUD_HOSTS = [
-    "login.microsoftonline.com", "login.windows.net", "login.microsoft.com", "sts.windows.net"]
+    "login.microsoftonline.com",
+    "login.windows.net",
+    "login.microsoft.com",
+    "sts.windows.net",
+]
 CHINA_CLOUD_HOSTS = ["login.partner.microsoftonline.cn", "login.chinacloudapi.cn"]
 US_GOV_CLOUD_HOSTS = ["login.microsoftonline.us", "login.usgovcloudapi.net"]
 MICROSOFT_HOSTS = PUBLIC_CLOUD_HOSTS + CHINA_CLOUD_HOSTS + US_GOV_CLOUD_HOSTS
@@ -34,87 +39,185 @@ _CIAM_TENANT = "a61c0d5e-2f3b-4c7a-8e9d-1b2c3d4e5f60"
 
 DEFAULT_CONFIG: Dict[str, Any] = {
     "tenants": [
-        {"id": _TENANT, "domain": "contoso.example", "display_name": "Contoso (emulated)",
-         "domains": ["contoso.onmicrosoft.com"],
-         "region_scope": "NA", "federated_domains": ["fabrikam.example"]},
-        {"id": _B2C_TENANT, "domain": "contosob2c.onmicrosoft.com", "kind": "b2c",
-         "host": "contosob2c.b2clogin.com", "display_name": "Contoso B2C (emulated)",
-         "policies": [{"name": "B2C_1_signupsignin"},
-                      {"name": "B2C_1_ropc", "password_grant": True}]},
-        {"id": _CIAM_TENANT, "domain": "contosociam.onmicrosoft.com", "kind": "ciam",
-         "host": "contosociam.ciamlogin.com", "display_name": "Contoso CIAM (emulated)",
-         "region_scope": "NA"},
+        {
+            "id": _TENANT,
+            "domain": "contoso.example",
+            "display_name": "Contoso (emulated)",
+            "domains": ["contoso.onmicrosoft.com"],
+            "region_scope": "NA",
+            "federated_domains": ["fabrikam.example"],
+        },
+        {
+            "id": _B2C_TENANT,
+            "domain": "contosob2c.onmicrosoft.com",
+            "kind": "b2c",
+            "host": "contosob2c.b2clogin.com",
+            "display_name": "Contoso B2C (emulated)",
+            "policies": [{"name": "B2C_1_signupsignin"}, {"name": "B2C_1_ropc", "password_grant": True}],
+        },
+        {
+            "id": _CIAM_TENANT,
+            "domain": "contosociam.onmicrosoft.com",
+            "kind": "ciam",
+            "host": "contosociam.ciamlogin.com",
+            "display_name": "Contoso CIAM (emulated)",
+            "region_scope": "NA",
+        },
     ],
     "users": [
-        {"username": "alice@contoso.example", "password": "Alice-Passw0rd!",
-         "oid": "d4da8fa9-3653-4831-b315-9773f0c3b669", "name": "Alice Smith",
-         "given_name": "Alice", "family_name": "Smith"},
-        {"username": "bob@contoso.example", "password": "Bob-Passw0rd!",
-         "oid": "4412c476-f1d3-4569-986b-0fd63214e9a1", "name": "Bob Jones",
-         "given_name": "Bob", "family_name": "Jones"},
-        {"username": "carol@fabrikam.example", "password": "Carol-Passw0rd!",
-         "oid": "9b2c7e51-0d4a-4f38-8e6b-2a5c1d7f3e90", "name": "Carol Diaz",
-         "given_name": "Carol", "family_name": "Diaz",
-         "immutable_id": "Xb8rZ4RvE0S2m1aQhT3kYg=="},
-        {"username": "dana@contosob2c.example", "password": "Dana-Passw0rd!",
-         "oid": "5f3e2d1c-0b9a-4876-a543-21fedcba9876", "name": "Dana Lee",
-         "tenant": _B2C_TENANT},
-        {"username": "erin@contosociam.example", "password": "Erin-Passw0rd!",
-         "oid": "c2d4e6f8-1a3b-4c5d-9e7f-a0b1c2d3e4f5", "name": "Erin Park",
-         "tenant": _CIAM_TENANT},
+        {
+            "username": "alice@contoso.example",
+            "password": "Alice-Passw0rd!",
+            "oid": "d4da8fa9-3653-4831-b315-9773f0c3b669",
+            "name": "Alice Smith",
+            "given_name": "Alice",
+            "family_name": "Smith",
+        },
+        {
+            "username": "bob@contoso.example",
+            "password": "Bob-Passw0rd!",
+            "oid": "4412c476-f1d3-4569-986b-0fd63214e9a1",
+            "name": "Bob Jones",
+            "given_name": "Bob",
+            "family_name": "Jones",
+        },
+        {
+            "username": "carol@fabrikam.example",
+            "password": "Carol-Passw0rd!",
+            "oid": "9b2c7e51-0d4a-4f38-8e6b-2a5c1d7f3e90",
+            "name": "Carol Diaz",
+            "given_name": "Carol",
+            "family_name": "Diaz",
+            "immutable_id": "Xb8rZ4RvE0S2m1aQhT3kYg==",
+        },
+        {
+            "username": "dana@contosob2c.example",
+            "password": "Dana-Passw0rd!",
+            "oid": "5f3e2d1c-0b9a-4876-a543-21fedcba9876",
+            "name": "Dana Lee",
+            "tenant": _B2C_TENANT,
+        },
+        {
+            "username": "erin@contosociam.example",
+            "password": "Erin-Passw0rd!",
+            "oid": "c2d4e6f8-1a3b-4c5d-9e7f-a0b1c2d3e4f5",
+            "name": "Erin Park",
+            "tenant": _CIAM_TENANT,
+        },
     ],
     "apps": [
-        {"name": "confidential-secret", "client_id": "122d7d86-8fc9-4d0d-a652-5980c4c9ea42",
-         "kind": "confidential", "client_secret": "confidential-secret-value-0001",
-         "redirect_uris": ["http://localhost", "https://localhost/callback"]},
-        {"name": "confidential-cert", "client_id": "24e9f80a-a185-47ea-9838-5c38a08f9d26",
-         "kind": "confidential", "certificate": True,
-         "redirect_uris": ["http://localhost", "https://localhost/callback"]},
-        {"name": "public", "client_id": "e3c60c9f-794d-4e9b-87c0-dbcb64df6fbd",
-         "kind": "public", "is_fallback_public_client": True,
-         "redirect_uris": ["http://localhost",
-                           "https://login.microsoftonline.com/common/oauth2/nativeclient"]},
-        {"name": "web-api", "client_id": _WEB_API, "kind": "confidential",
-         "client_secret": "web-api-secret-value-0001",
-         "app_id_uri": "api://" + _WEB_API,
-         "scopes": ["access_as_user"], "app_roles": ["Data.Read.All"],
-         "redirect_uris": []},
-        {"name": "tasks-api", "client_id": _TASKS_API, "kind": "confidential",
-         "client_secret": "tasks-api-secret-value-0001", "app_id_uri": "api://" + _TASKS_API,
-         "scopes": ["Tasks.Read", "Tasks.Write"], "user_consent_required": True,
-         "redirect_uris": []},
-        {"name": "web-app", "client_id": "714e7938-2ebd-4f47-a393-1ab299519b1c",
-         "kind": "confidential", "client_secret": "web-app-secret-value-0001",
-         "redirect_uris": ["https://localhost/callback", "http://localhost/callback",
-                           "http://localhost"]},
-        {"name": "family-a", "client_id": "b912a68a-b3db-4c08-bac3-ecd6d23e24c2",
-         "kind": "public", "foci": "1", "is_fallback_public_client": True,
-         "redirect_uris": ["http://localhost"]},
-        {"name": "family-b", "client_id": "fa192fc0-d169-485b-891b-a20b9e360d22",
-         "kind": "public", "foci": "1", "is_fallback_public_client": True,
-         "redirect_uris": ["http://localhost"]},
-        {"name": "b2c-api", "client_id": _B2C_API, "kind": "confidential",
-         "tenant": _B2C_TENANT, "client_secret": "b2c-api-secret-value-0001",
-         "app_id_uri": "https://contosob2c.onmicrosoft.com/api", "scopes": ["read", "write"],
-         "redirect_uris": []},
-        {"name": "b2c-public", "client_id": "3b6e9c2f-8d1a-4f7e-b5c4-9a2d6e1f8c37",
-         "kind": "public", "tenant": _B2C_TENANT, "is_fallback_public_client": True,
-         "redirect_uris": ["http://localhost"]},
-        {"name": "b2c-web-app", "client_id": "e8a1f4c7-2b5d-4e9a-8c3f-6d0b7a2e5f14",
-         "kind": "confidential", "tenant": _B2C_TENANT,
-         "client_secret": "b2c-web-app-secret-value-0001",
-         "redirect_uris": ["https://localhost/callback", "http://localhost/callback",
-                           "http://localhost"]},
-        {"name": "ciam-public", "client_id": "9d2f5a8c-1e4b-4c7d-a0e3-5b8f1c4d7a92",
-         "kind": "public", "tenant": _CIAM_TENANT, "is_fallback_public_client": True,
-         "redirect_uris": ["http://localhost"]},
+        {
+            "name": "confidential-secret",
+            "client_id": "122d7d86-8fc9-4d0d-a652-5980c4c9ea42",
+            "kind": "confidential",
+            "client_secret": "confidential-secret-value-0001",
+            "redirect_uris": ["http://localhost", "https://localhost/callback"],
+        },
+        {
+            "name": "confidential-cert",
+            "client_id": "24e9f80a-a185-47ea-9838-5c38a08f9d26",
+            "kind": "confidential",
+            "certificate": True,
+            "redirect_uris": ["http://localhost", "https://localhost/callback"],
+        },
+        {
+            "name": "public",
+            "client_id": "e3c60c9f-794d-4e9b-87c0-dbcb64df6fbd",
+            "kind": "public",
+            "is_fallback_public_client": True,
+            "redirect_uris": [
+                "http://localhost",
+                "https://login.microsoftonline.com/common/oauth2/nativeclient",
+            ],
+        },
+        {
+            "name": "web-api",
+            "client_id": _WEB_API,
+            "kind": "confidential",
+            "client_secret": "web-api-secret-value-0001",
+            "app_id_uri": "api://" + _WEB_API,
+            "scopes": ["access_as_user"],
+            "app_roles": ["Data.Read.All"],
+            "redirect_uris": [],
+        },
+        {
+            "name": "tasks-api",
+            "client_id": _TASKS_API,
+            "kind": "confidential",
+            "client_secret": "tasks-api-secret-value-0001",
+            "app_id_uri": "api://" + _TASKS_API,
+            "scopes": ["Tasks.Read", "Tasks.Write"],
+            "user_consent_required": True,
+            "redirect_uris": [],
+        },
+        {
+            "name": "web-app",
+            "client_id": "714e7938-2ebd-4f47-a393-1ab299519b1c",
+            "kind": "confidential",
+            "client_secret": "web-app-secret-value-0001",
+            "redirect_uris": ["https://localhost/callback", "http://localhost/callback", "http://localhost"],
+        },
+        {
+            "name": "family-a",
+            "client_id": "b912a68a-b3db-4c08-bac3-ecd6d23e24c2",
+            "kind": "public",
+            "foci": "1",
+            "is_fallback_public_client": True,
+            "redirect_uris": ["http://localhost"],
+        },
+        {
+            "name": "family-b",
+            "client_id": "fa192fc0-d169-485b-891b-a20b9e360d22",
+            "kind": "public",
+            "foci": "1",
+            "is_fallback_public_client": True,
+            "redirect_uris": ["http://localhost"],
+        },
+        {
+            "name": "b2c-api",
+            "client_id": _B2C_API,
+            "kind": "confidential",
+            "tenant": _B2C_TENANT,
+            "client_secret": "b2c-api-secret-value-0001",
+            "app_id_uri": "https://contosob2c.onmicrosoft.com/api",
+            "scopes": ["read", "write"],
+            "redirect_uris": [],
+        },
+        {
+            "name": "b2c-public",
+            "client_id": "3b6e9c2f-8d1a-4f7e-b5c4-9a2d6e1f8c37",
+            "kind": "public",
+            "tenant": _B2C_TENANT,
+            "is_fallback_public_client": True,
+            "redirect_uris": ["http://localhost"],
+        },
+        {
+            "name": "b2c-web-app",
+            "client_id": "e8a1f4c7-2b5d-4e9a-8c3f-6d0b7a2e5f14",
+            "kind": "confidential",
+            "tenant": _B2C_TENANT,
+            "client_secret": "b2c-web-app-secret-value-0001",
+            "redirect_uris": ["https://localhost/callback", "http://localhost/callback", "http://localhost"],
+        },
+        {
+            "name": "ciam-public",
+            "client_id": "9d2f5a8c-1e4b-4c7d-a0e3-5b8f1c4d7a92",
+            "kind": "public",
+            "tenant": _CIAM_TENANT,
+            "is_fallback_public_client": True,
+            "redirect_uris": ["http://localhost"],
+        },
     ],
     "resources": [
-        {"name": "graph", "resource_id": GRAPH_RESOURCE_ID,
-         "uris": ["https://graph.microsoft.com", GRAPH_RESOURCE_ID],
-         "scopes": ["User.Read", "User.ReadBasic.All", "Mail.Read", "Calendars.Read"],
-         "default_scopes": ["User.Read"], "app_roles": ["User.Read.All"],
-         "short_scope_names": True},
+        {
+            "name": "graph",
+            "resource_id": GRAPH_RESOURCE_ID,
+            "uris": ["https://graph.microsoft.com", GRAPH_RESOURCE_ID],
+            "scopes": ["User.Read", "User.ReadBasic.All", "Mail.Read", "Calendars.Read"],
+            "default_scopes": ["User.Read"],
+            "app_roles": ["User.Read.All"],
+            "short_scope_names": True,
+        },
     ],
     "trusted_hosts": MICROSOFT_HOSTS + ["localhost", "127.0.0.1"],
     # Entra's defaults; tests usually want {"interval": 1} (the client sleeps that long per poll).
@@ -129,33 +232,80 @@ class ConfigError(ValueError):
 # The schema: for each list, its entries' keys and the type of each value. Required keys first.
 _STR, _BOOL, _INT, _STRS = str, bool, int, list
 ENTRY_SCHEMA: Dict[str, Dict[str, Any]] = {
-    "tenants": {"id": _STR, "domain": _STR, "display_name": _STR, "domains": _STRS,
-                "federated_domains": _STRS, "region_scope": _STR, "kind": _STR, "host": _STR,
-                "policies": list},
-    "users": {"username": _STR, "password": _STR, "oid": _STR, "name": _STR,
-              "given_name": _STR, "family_name": _STR, "email": _STR, "tenant": _STR,
-              "immutable_id": _STR},
-    "apps": {"client_id": _STR, "name": _STR, "kind": _STR, "client_secret": _STR,
-             "certificate": _BOOL, "certificates": _STRS, "redirect_uris": _STRS,
-             "tenant": _STR, "display_name": _STR, "is_fallback_public_client": _BOOL,
-             "foci": _STR, "app_id_uri": _STR, "scopes": _STRS, "app_roles": _STRS,
-             "user_consent_required": _BOOL, "device_code_interval": _INT,
-             "device_code_expires_in": _INT, "service_principal_oid": _STR},
-    "resources": {"name": _STR, "resource_id": _STR, "uris": _STRS, "scopes": _STRS,
-                  "default_scopes": _STRS, "app_roles": _STRS, "short_scope_names": _BOOL,
-                  "audience": _STR, "user_consent_required": _BOOL},
+    "tenants": {
+        "id": _STR,
+        "domain": _STR,
+        "display_name": _STR,
+        "domains": _STRS,
+        "federated_domains": _STRS,
+        "region_scope": _STR,
+        "kind": _STR,
+        "host": _STR,
+        "policies": list,
+    },
+    "users": {
+        "username": _STR,
+        "password": _STR,
+        "oid": _STR,
+        "name": _STR,
+        "given_name": _STR,
+        "family_name": _STR,
+        "email": _STR,
+        "tenant": _STR,
+        "immutable_id": _STR,
+    },
+    "apps": {
+        "client_id": _STR,
+        "name": _STR,
+        "kind": _STR,
+        "client_secret": _STR,
+        "certificate": _BOOL,
+        "certificates": _STRS,
+        "redirect_uris": _STRS,
+        "tenant": _STR,
+        "display_name": _STR,
+        "is_fallback_public_client": _BOOL,
+        "foci": _STR,
+        "app_id_uri": _STR,
+        "scopes": _STRS,
+        "app_roles": _STRS,
+        "user_consent_required": _BOOL,
+        "device_code_interval": _INT,
+        "device_code_expires_in": _INT,
+        "service_principal_oid": _STR,
+    },
+    "resources": {
+        "name": _STR,
+        "resource_id": _STR,
+        "uris": _STRS,
+        "scopes": _STRS,
+        "default_scopes": _STRS,
+        "app_roles": _STRS,
+        "short_scope_names": _BOOL,
+        "audience": _STR,
+        "user_consent_required": _BOOL,
+    },
 }
-REQUIRED = {"tenants": ("id", "domain"), "users": ("username", "password"),
-            "apps": ("client_id",), "resources": ("name", "resource_id", "uris")}
+REQUIRED = {
+    "tenants": ("id", "domain"),
+    "users": ("username", "password"),
+    "apps": ("client_id",),
+    "resources": ("name", "resource_id", "uris"),
+}
 IDENTITY = {"tenants": "id", "users": "username", "apps": "client_id", "resources": "name"}
-TOP_LEVEL = {"builtin": _BOOL, "trusted_hosts": _STRS, "device_code": dict, "adfs_host": _STR,
-             **{name: list for name in ENTRY_SCHEMA}}
-_TYPE_NAMES = {str: "a string", bool: "true or false", int: "a number", list: "a list",
-               dict: "an object"}
+TOP_LEVEL = {
+    "builtin": _BOOL,
+    "trusted_hosts": _STRS,
+    "device_code": dict,
+    "adfs_host": _STR,
+    **{name: list for name in ENTRY_SCHEMA},
+}
+_TYPE_NAMES = {str: "a string", bool: "true or false", int: "a number", list: "a list", dict: "an object"}
 
 
-def load(config: Union[None, str, "os.PathLike[str]", Dict[str, Any]],
-         builtin: Optional[bool] = None) -> "Directory":
+def load(
+    config: Union[None, str, "os.PathLike[str]", Dict[str, Any]], builtin: Optional[bool] = None
+) -> "Directory":
     """Build a Directory: the built-in one plus what `config` (a dict or a JSON file) adds.
 
     Entries of the config with the id (tenants), username, client id or name (resources) of a
@@ -163,8 +313,9 @@ def load(config: Union[None, str, "os.PathLike[str]", Dict[str, Any]],
     """
     data = _read(config) if config is not None else {}
     validate(data)
-    base_dir = os.path.dirname(os.path.abspath(config)) if isinstance(config, (str, os.PathLike)) \
-        else os.getcwd()
+    base_dir = (
+        os.path.dirname(os.path.abspath(config)) if isinstance(config, (str, os.PathLike)) else os.getcwd()
+    )
     _read_certificate_files(data, base_dir)
     use_builtin = data.pop("builtin", True) if builtin is None else builtin
     data.pop("builtin", None)
@@ -174,8 +325,9 @@ def load(config: Union[None, str, "os.PathLike[str]", Dict[str, Any]],
 
 def _empty() -> Dict[str, Any]:
     empty: Dict[str, Any] = {name: [] for name in ENTRY_SCHEMA}
-    empty.update(trusted_hosts=list(DEFAULT_CONFIG["trusted_hosts"]),
-                 device_code=dict(DEFAULT_CONFIG["device_code"]))
+    empty.update(
+        trusted_hosts=list(DEFAULT_CONFIG["trusted_hosts"]), device_code=dict(DEFAULT_CONFIG["device_code"])
+    )
     return empty
 
 
@@ -201,20 +353,20 @@ def _check_type(where: str, value: Any, wanted: type) -> None:
         if not ok:
             raise ConfigError("%s must be a list of strings" % where)
     if not ok:
-        raise ConfigError("%s must be %s, not %s" % (where, _TYPE_NAMES[wanted],
-                                                     json.dumps(value)[:60]))
+        raise ConfigError("%s must be %s, not %s" % (where, _TYPE_NAMES[wanted], json.dumps(value)[:60]))
 
 
-_STRING_LISTS = {k for schema in ENTRY_SCHEMA.values() for k, t in schema.items()
-                 if t is _STRS and k != "policies"} | {"trusted_hosts"}
+_STRING_LISTS = {
+    k for schema in ENTRY_SCHEMA.values() for k, t in schema.items() if t is _STRS and k != "policies"
+} | {"trusted_hosts"}
 
 
 def _unknown(where: str, key: str, known: Iterable[str]) -> ConfigError:
     import difflib
+
     close = difflib.get_close_matches(key, list(known), n=1)
     hint = " (did you mean %r?)" % close[0] if close else ""
-    return ConfigError("%s: unknown key %r%s; known keys: %s"
-                       % (where, key, hint, ", ".join(sorted(known))))
+    return ConfigError("%s: unknown key %r%s; known keys: %s" % (where, key, hint, ", ".join(sorted(known))))
 
 
 def validate(data: Dict[str, Any]) -> None:
@@ -267,8 +419,10 @@ def _read_certificate_files(data: Dict[str, Any], base_dir: str) -> None:
                 with open(path, encoding="ascii") as f:
                     pems.append(f.read())
             except (OSError, ValueError) as exc:
-                raise ConfigError("apps[%d].certificates: cannot read %s: %s"
-                                  % (index, item, getattr(exc, "strerror", None) or exc))
+                raise ConfigError(
+                    "apps[%d].certificates: cannot read %s: %s"
+                    % (index, item, getattr(exc, "strerror", None) or exc)
+                )
         if "certificates" in app:
             app["certificates"] = pems
 
@@ -289,8 +443,7 @@ def merge(base: Dict[str, Any], added: Dict[str, Any]) -> Dict[str, Any]:
     return base
 
 
-def _home_tenant(entry: Dict[str, Any], base: Dict[str, Any], own: List[Dict[str, Any]],
-                 home: str) -> str:
+def _home_tenant(entry: Dict[str, Any], base: Dict[str, Any], own: List[Dict[str, Any]], home: str) -> str:
     """A user's tenant is the one that owns its domain; otherwise the config's first tenant."""
     domain = entry.get("username", "").rsplit("@", 1)[-1].lower()
     for tenant in own + base["tenants"]:
@@ -335,8 +488,10 @@ class Directory:
         self.trusted_hosts = [h.lower() for h in data["trusted_hosts"]]
         self.device_code = dict(DEFAULT_CONFIG["device_code"], **data["device_code"])
         self.tenant_hosts = frozenset(
-            t["host"].lower() for t in self.tenants
-            if t.get("host") and t["host"].lower().endswith(TENANT_HOST_SUFFIXES))
+            t["host"].lower()
+            for t in self.tenants
+            if t.get("host") and t["host"].lower().endswith(TENANT_HOST_SUFFIXES)
+        )
         self.adfs_hosts = frozenset([data["adfs_host"].lower()] if data.get("adfs_host") else [])
 
     def _user(self, user: Dict[str, Any]) -> Dict[str, Any]:
@@ -349,8 +504,12 @@ class Directory:
     def _app(self, app: Dict[str, Any]) -> Dict[str, Any]:
         app = dict(app)
         app.setdefault("name", app["client_id"])
-        app.setdefault("kind", "confidential" if app.get("client_secret") or app.get("certificate")
-                       or app.get("certificates") else "public")
+        app.setdefault(
+            "kind",
+            "confidential"
+            if app.get("client_secret") or app.get("certificate") or app.get("certificates")
+            else "public",
+        )
         if app["kind"] not in ("confidential", "public"):
             raise ConfigError("app %r: kind must be 'confidential' or 'public'" % app.get("name"))
         app.setdefault("tenant", self.default_tenant["id"])
@@ -362,12 +521,17 @@ class Directory:
     @staticmethod
     def _app_resource(app: Dict[str, Any]) -> Dict[str, Any]:
         """An app with an app id URI is also a resource (a web API) others can ask scopes of."""
-        return {"name": app["name"], "resource_id": app["client_id"],
-                "uris": [app["app_id_uri"], app["client_id"]],
-                "audience": app["app_id_uri"], "scopes": list(app.get("scopes", [])),
-                "default_scopes": list(app.get("scopes", [])),
-                "app_roles": list(app.get("app_roles", [])), "short_scope_names": False,
-                "user_consent_required": bool(app.get("user_consent_required"))}
+        return {
+            "name": app["name"],
+            "resource_id": app["client_id"],
+            "uris": [app["app_id_uri"], app["client_id"]],
+            "audience": app["app_id_uri"],
+            "scopes": list(app.get("scopes", [])),
+            "default_scopes": list(app.get("scopes", [])),
+            "app_roles": list(app.get("app_roles", [])),
+            "short_scope_names": False,
+            "user_consent_required": bool(app.get("user_consent_required")),
+        }
 
     def tenant(self, name: str) -> Optional[Dict[str, Any]]:
         """A tenant by GUID or any verified domain, managed or federated (case-insensitive)."""
@@ -378,7 +542,7 @@ class Directory:
         return None
 
     def domain_kind(self, domain: str) -> Optional[str]:
-        """"Managed", "Federated", or None for a domain no tenant has verified."""
+        """ "Managed", "Federated", or None for a domain no tenant has verified."""
         domain = domain.lower()
         for tenant in self.tenants:
             if domain in (d.lower() for d in tenant.get("federated_domains", [])):
@@ -392,8 +556,7 @@ class Directory:
 
     def policy(self, tenant: Dict[str, Any], name: str) -> Optional[Dict[str, Any]]:
         """A B2C tenant's user flow by name (case-insensitive, as B2C matches them)."""
-        return next((p for p in tenant.get("policies", []) if p["name"].lower() == name.lower()),
-                    None)
+        return next((p for p in tenant.get("policies", []) if p["name"].lower() == name.lower()), None)
 
     def app_by_client_id(self, client_id: str) -> Optional[Dict[str, Any]]:
         return next((a for a in self.apps if a["client_id"].lower() == client_id.lower()), None)

@@ -1,4 +1,5 @@
 """Errors shaped like Entra ID's: an OAuth2 error plus AADSTS code, trace and correlation ids."""
+
 from __future__ import annotations
 
 import datetime
@@ -13,8 +14,7 @@ class EntraError(Exception):
 
     prefix = "AADSTS"
 
-    def __init__(self, error: str, code: int, text: str, status: int = 400,
-                 **extra: Any):
+    def __init__(self, error: str, code: int, text: str, status: int = 400, **extra: Any):
         super().__init__("%s%d: %s" % (self.prefix, code, text))
         self.error, self.code, self.text, self.status, self.extra = error, code, text, status, extra
 
@@ -26,8 +26,7 @@ class B2CError(EntraError):
 
 
 def _timestamp(now: float) -> str:
-    return datetime.datetime.fromtimestamp(now, datetime.timezone.utc).strftime(
-        "%Y-%m-%d %H:%M:%SZ")
+    return datetime.datetime.fromtimestamp(now, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
 
 
 def error_body(err: EntraError, now: float, correlation_id: Optional[str] = None) -> Dict[str, Any]:
@@ -36,13 +35,28 @@ def error_body(err: EntraError, now: float, correlation_id: Optional[str] = None
     correlation_id = correlation_id or str(uuid.uuid4())
     stamp = _timestamp(now)
     if isinstance(err, B2CError):
-        return {"error": err.error, "error_description": "AADB2C%d: %s\r\nCorrelation ID: %s\r\n"
-                "Timestamp: %s" % (err.code, err.text, correlation_id, stamp), **err.extra}
+        return {
+            "error": err.error,
+            "error_description": "AADB2C%d: %s\r\nCorrelation ID: %s\r\n"
+            "Timestamp: %s" % (err.code, err.text, correlation_id, stamp),
+            **err.extra,
+        }
     description = "AADSTS%d: %s\r\nTrace ID: %s\r\nCorrelation ID: %s\r\nTimestamp: %s" % (
-        err.code, err.text, trace_id, correlation_id, stamp)
-    body = {"error": err.error, "error_description": description, "error_codes": [err.code],
-            "timestamp": stamp, "trace_id": trace_id, "correlation_id": correlation_id,
-            "error_uri": ERROR_URI % err.code}
+        err.code,
+        err.text,
+        trace_id,
+        correlation_id,
+        stamp,
+    )
+    body = {
+        "error": err.error,
+        "error_description": description,
+        "error_codes": [err.code],
+        "timestamp": stamp,
+        "trace_id": trace_id,
+        "correlation_id": correlation_id,
+        "error_uri": ERROR_URI % err.code,
+    }
     body.update(err.extra)
     return body
 
@@ -66,16 +80,19 @@ def invalid_scope(text: str, code: int = 70011) -> EntraError:
 
 def tenant_not_found(tenant: str) -> EntraError:
     return EntraError(
-        "invalid_tenant", 90002,
+        "invalid_tenant",
+        90002,
         "Tenant '%s' not found. Check to make sure you have the correct tenant ID and are "
-        "signing into the correct cloud." % tenant)
+        "signing into the correct cloud." % tenant,
+    )
 
 
 def unknown_client(client_id: str, tenant_name: str) -> EntraError:
     return EntraError(
-        "unauthorized_client", 700016,
-        "Application with identifier '%s' was not found in the directory '%s'."
-        % (client_id, tenant_name))
+        "unauthorized_client",
+        700016,
+        "Application with identifier '%s' was not found in the directory '%s'." % (client_id, tenant_name),
+    )
 
 
 Clock = Callable[[], float]

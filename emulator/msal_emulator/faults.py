@@ -18,6 +18,7 @@ Kinds (what the matched request gets):
 
 Any kind also honours `location` (a `Location` header, e.g. with `status=307` for a redirect).
 """
+
 from __future__ import annotations
 
 import fnmatch
@@ -47,24 +48,36 @@ ENDPOINTS: Dict[str, str] = {
     "userinfo": r"/userinfo$",
     **managed_identity.FAULT_ENDPOINTS,
 }
-KINDS = ("status", "claims_challenge", "slow", "drop", "reset", "truncated_json", "html",
-         "empty", "large", "body")
+KINDS = (
+    "status",
+    "claims_challenge",
+    "slow",
+    "drop",
+    "reset",
+    "truncated_json",
+    "html",
+    "empty",
+    "large",
+    "body",
+)
 ABORTING_KINDS = ("drop", "reset")
-DEFAULT_CLAIMS = json.dumps({"access_token": {"capolids": {
-    "essential": True, "values": ["5b7f4e3c-8a2d-4f61-9c0e-1d3b5a7c9e24"]}}})
+DEFAULT_CLAIMS = json.dumps(
+    {"access_token": {"capolids": {"essential": True, "values": ["5b7f4e3c-8a2d-4f61-9c0e-1d3b5a7c9e24"]}}}
+)
 DEFAULT_LARGE_SIZE = 20 * 1024 * 1024
 
 
 @dataclass
 class Fault:
     """One injected fault; `fired` counts the requests it answered."""
+
     kind: str
     endpoint: Optional[str] = None
-    path: Optional[str] = None           # a regex searched in the request path
-    host: Optional[str] = None           # a host name or glob ("*.login.microsoft.com")
+    path: Optional[str] = None  # a regex searched in the request path
+    host: Optional[str] = None  # a host name or glob ("*.login.microsoft.com")
     method: Optional[str] = None
-    times: Optional[int] = 1             # None: unlimited (within `seconds`, if given)
-    seconds: Optional[float] = None      # a time window starting when the fault is added
+    times: Optional[int] = 1  # None: unlimited (within `seconds`, if given)
+    seconds: Optional[float] = None  # a time window starting when the fault is added
     status: Optional[int] = None
     retry_after: Union[None, int, float, str] = None
     delay: float = 0.0
@@ -74,7 +87,7 @@ class Fault:
     size: int = DEFAULT_LARGE_SIZE
     body: Optional[str] = None
     content_type: str = "application/json; charset=utf-8"
-    location: Optional[str] = None       # a Location header on the answer (redirects)
+    location: Optional[str] = None  # a Location header on the answer (redirects)
     name: str = ""
     fired: int = 0
     added_at: float = field(default_factory=time.monotonic, repr=False)
@@ -83,8 +96,7 @@ class Fault:
         if self.kind not in KINDS:
             raise ValueError("unknown fault kind %r; choose one of %s" % (self.kind, ", ".join(KINDS)))
         if self.endpoint is not None and self.endpoint not in ENDPOINTS:
-            raise ValueError("unknown endpoint %r; choose one of %s"
-                             % (self.endpoint, ", ".join(ENDPOINTS)))
+            raise ValueError("unknown endpoint %r; choose one of %s" % (self.endpoint, ", ".join(ENDPOINTS)))
         if self.times is None and self.seconds is None:
             raise ValueError("a fault needs `times` or `seconds` (or both)")
         self._pattern = re.compile(self.path or ENDPOINTS.get(self.endpoint or "", ""))
@@ -158,25 +170,35 @@ class FaultSet:
 
 # ---- what a fired fault answers -----------------------------------------------------------
 
+
 def _status_response(fault: Fault, now: float, correlation: Optional[str]) -> Response:
     status = fault.status or 503
     if status == 429:
-        exc = errors.EntraError(fault.error or "temporarily_unavailable", 50196,
-                                "The server is busy: too many requests. Retry later.",
-                                status=status)
+        exc = errors.EntraError(
+            fault.error or "temporarily_unavailable",
+            50196,
+            "The server is busy: too many requests. Retry later.",
+            status=status,
+        )
     else:
-        exc = errors.EntraError(fault.error or "server_error", 50000,
-                                "There was an error issuing a token or an authorization code.",
-                                status=status)
+        exc = errors.EntraError(
+            fault.error or "server_error",
+            50000,
+            "There was an error issuing a token or an authorization code.",
+            status=status,
+        )
     return json_response(errors.error_body(exc, now, correlation), status)
 
 
 def _claims_response(fault: Fault, now: float, correlation: Optional[str]) -> Response:
     exc = errors.EntraError(
-        fault.error or "invalid_grant", 50076,
+        fault.error or "invalid_grant",
+        50076,
         "Due to a configuration change made by your administrator, or because you moved to a "
         "new location, you must use multi-factor authentication to access the resource.",
-        suberror=fault.suberror, claims=fault.claims or DEFAULT_CLAIMS)
+        suberror=fault.suberror,
+        claims=fault.claims or DEFAULT_CLAIMS,
+    )
     return json_response(errors.error_body(exc, now, correlation), fault.status or 400)
 
 
@@ -193,21 +215,23 @@ def respond(fault: Fault, req: Request, normal: Callable[[], Response], now: flo
     elif fault.kind == "claims_challenge":
         resp = _claims_response(fault, now, correlation)
     elif fault.kind == "html":
-        resp = html_response("<!DOCTYPE html><html><head><title>Service unavailable</title></head>"
-                             "<body><h1>Sorry, something went wrong.</h1></body></html>",
-                             status=fault.status or 200)
+        resp = html_response(
+            "<!DOCTYPE html><html><head><title>Service unavailable</title></head>"
+            "<body><h1>Sorry, something went wrong.</h1></body></html>",
+            status=fault.status or 200,
+        )
     elif fault.kind == "empty":
         resp = Response(fault.status or 200, b"", [("Content-Type", fault.content_type)])
     elif fault.kind == "large":
-        resp = Response(fault.status or 200, _large_body(fault.size),
-                        [("Content-Type", fault.content_type)])
+        resp = Response(fault.status or 200, _large_body(fault.size), [("Content-Type", fault.content_type)])
     elif fault.kind == "body":
-        resp = Response(fault.status or 200, (fault.body or "").encode("utf-8"),
-                        [("Content-Type", fault.content_type)])
+        resp = Response(
+            fault.status or 200, (fault.body or "").encode("utf-8"), [("Content-Type", fault.content_type)]
+        )
     else:  # slow, truncated_json: the real answer, possibly mangled
         resp = normal()
         if fault.kind == "truncated_json":
-            resp.body = resp.body[:len(resp.body) // 2]
+            resp.body = resp.body[: len(resp.body) // 2]
     if fault.retry_after is not None:
         resp.headers.append(("Retry-After", str(fault.retry_after)))
     if fault.location is not None:

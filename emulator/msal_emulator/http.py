@@ -1,4 +1,5 @@
 """Tiny request/response types and the router the endpoints plug into."""
+
 from __future__ import annotations
 
 import json
@@ -42,8 +43,14 @@ class Request:
         return self.form.get(name, self.query.get(name))
 
     def log_entry(self) -> Dict[str, Any]:
-        return {"method": self.method, "path": self.path, "host": self.host,
-                "query": dict(self.query), "form": dict(self.form), "headers": dict(self.headers)}
+        return {
+            "method": self.method,
+            "path": self.path,
+            "host": self.host,
+            "query": dict(self.query),
+            "form": dict(self.form),
+            "headers": dict(self.headers),
+        }
 
 
 @dataclass
@@ -60,14 +67,20 @@ def parse_pairs(text: str) -> Dict[str, str]:
 
 def json_response(obj: Any, status: int = 200, headers: Optional[List[Tuple[str, str]]] = None) -> Response:
     body = json.dumps(obj).encode()
-    base = [("Content-Type", "application/json; charset=utf-8"), ("Cache-Control", "no-store, no-cache"),
-            ("Pragma", "no-cache")]
+    base = [
+        ("Content-Type", "application/json; charset=utf-8"),
+        ("Cache-Control", "no-store, no-cache"),
+        ("Pragma", "no-cache"),
+    ]
     return Response(status, body, base + list(headers or []))
 
 
 def html_response(html: str, status: int = 200, headers: Optional[List[Tuple[str, str]]] = None) -> Response:
-    return Response(status, html.encode(), [("Content-Type", "text/html; charset=utf-8"),
-                                            ("Cache-Control", "no-store")] + list(headers or []))
+    return Response(
+        status,
+        html.encode(),
+        [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store")] + list(headers or []),
+    )
 
 
 def redirect(location: str, headers: Optional[List[Tuple[str, str]]] = None) -> Response:

@@ -5,6 +5,7 @@ offline: requests to login.microsoftonline.com (the other clouds' hosts, and the
 hosts the configuration declares) go to the emulator with their original Host header; anything
 else fails fast instead of touching the network.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Mapping, Optional, Union
@@ -23,21 +24,28 @@ def emulator_session(emu: "Emulator") -> "requests.Session":
     from requests.adapters import HTTPAdapter
 
     class EmulatorAdapter(HTTPAdapter):
-        def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None,
-                 verify: Union[bool, str] = True, cert: Any = None,
-                 proxies: Optional[Mapping[str, str]] = None) -> requests.Response:
+        def send(
+            self,
+            request: requests.PreparedRequest,
+            stream: bool = False,
+            timeout: Any = None,
+            verify: Union[bool, str] = True,
+            cert: Any = None,
+            proxies: Optional[Mapping[str, str]] = None,
+        ) -> requests.Response:
             parts = urlsplit(request.url or "")
             if not served_by(emu.port, parts, emu.directory.tenant_hosts):
                 raise requests.ConnectionError(
                     "%s is not served by the emulator (this session is offline)" % request.url,
-                    request=request)
+                    request=request,
+                )
             if parts.hostname not in LOCAL_HOSTS:
                 request.headers["Host"] = parts.netloc
-                request.url = urlunsplit(
-                    ("https", "localhost:%d" % emu.port, parts.path, parts.query, ""))
+                request.url = urlunsplit(("https", "localhost:%d" % emu.port, parts.path, parts.query, ""))
             # Always trust the emulator's CA: REQUESTS_CA_BUNDLE must not override it.
-            return super().send(request, stream=stream, timeout=timeout, verify=emu.ca_path,
-                                cert=cert, proxies=proxies)
+            return super().send(
+                request, stream=stream, timeout=timeout, verify=emu.ca_path, cert=cert, proxies=proxies
+            )
 
     session = requests.Session()
     session.trust_env = False  # no proxies or CA bundle from the environment

@@ -6,6 +6,7 @@ TLS itself, with a certificate for that host issued on the fly by the emulator's
 the decrypted stream to the emulator's HTTPS request handler. Other hosts are refused (the
 emulator is offline by design) unless an ``upstream`` pattern allows them; those are tunnelled.
 """
+
 from __future__ import annotations
 
 import fnmatch
@@ -55,8 +56,10 @@ def split_target(target: str) -> Tuple[str, int]:
 
 def upstream_allows(patterns: Iterable[str], host: str, port: int) -> bool:
     """Shell-style patterns, for the host (`*.example.com`) or the host and port (`h:8443`)."""
-    return any(fnmatch.fnmatch(host, p.lower()) or fnmatch.fnmatch("%s:%d" % (host, port), p.lower())
-               for p in patterns)
+    return any(
+        fnmatch.fnmatch(host, p.lower()) or fnmatch.fnmatch("%s:%d" % (host, port), p.lower())
+        for p in patterns
+    )
 
 
 class HostCertificates:
@@ -97,15 +100,19 @@ class _ProxyHandler(socketserver.StreamRequestHandler):
         try:
             method, target = self._read_head()
             if method != "CONNECT":
-                raise ProxyRefusal(405, "msal-emulator proxies HTTPS only (CONNECT); "
-                                        "%s %s refused" % (method, target[:100]))
+                raise ProxyRefusal(
+                    405, "msal-emulator proxies HTTPS only (CONNECT); %s %s refused" % (method, target[:100])
+                )
             host, port = self._target(target)
             if port == 443 and is_proxied_host(host, proxy.emulator.directory):
                 return self._serve(host)
             if upstream_allows(proxy.upstream, host, port):
                 return self._tunnel(host, port)
-            raise ProxyRefusal(403, "%s:%d is not an identity platform host; msal-emulator is "
-                                    "offline (allow it with --upstream)" % (host, port))
+            raise ProxyRefusal(
+                403,
+                "%s:%d is not an identity platform host; msal-emulator is "
+                "offline (allow it with --upstream)" % (host, port),
+            )
         except ProxyRefusal as refusal:
             proxy.emulator.log_refusal(method, target, refusal.reason, refusal.status)
             self._status(refusal.status, refusal.reason)
@@ -128,9 +135,11 @@ class _ProxyHandler(socketserver.StreamRequestHandler):
 
     def _status(self, status: int, reason: str) -> None:
         body = (reason + "\n").encode()
-        self.connection.sendall(b"HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: "
-                                b"%d\r\nConnection: close\r\n\r\n%s"
-                                % (status, reason.encode("ascii", "replace"), len(body), body))
+        self.connection.sendall(
+            b"HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: "
+            b"%d\r\nConnection: close\r\n\r\n%s"
+            % (status, reason.encode("ascii", "replace"), len(body), body)
+        )
 
     def _serve(self, host: str) -> None:
         """Answer the TLS as `host` and let the emulator's HTTPS handler read the requests.
@@ -148,7 +157,8 @@ class _ProxyHandler(socketserver.StreamRequestHandler):
         stream: socket.socket = self.connection
         if first == TLS_HANDSHAKE_RECORD:
             stream = proxy.certificates.context(host).wrap_socket(
-                self.connection, server_side=True, do_handshake_on_connect=False)
+                self.connection, server_side=True, do_handshake_on_connect=False
+            )
         elif not first:
             return
         https = proxy.emulator.https_server
@@ -163,8 +173,9 @@ class _ProxyHandler(socketserver.StreamRequestHandler):
         try:
             upstream = socket.create_connection((host, port), timeout=UPSTREAM_TIMEOUT)
         except OSError as exc:
-            raise ProxyRefusal(502, "msal-emulator could not reach %s:%d (%s)"
-                               % (host, port, exc.strerror or exc))
+            raise ProxyRefusal(
+                502, "msal-emulator could not reach %s:%d (%s)" % (host, port, exc.strerror or exc)
+            )
         with upstream:
             self.connection.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
             relay(self.connection, upstream)
@@ -206,7 +217,8 @@ class ProxyServer(socketserver.ThreadingTCPServer):
 
 def start(emulator: "Emulator", port: int, upstream: Iterable[str]) -> Tuple[ProxyServer, threading.Thread]:
     server = ProxyServer(("127.0.0.1", port), emulator, list(upstream))
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              name="msal-emulator-proxy", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="msal-emulator-proxy", daemon=True
+    )
     thread.start()
     return server, thread

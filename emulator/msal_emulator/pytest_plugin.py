@@ -1,4 +1,5 @@
 """pytest fixtures: a session-wide running emulator, and a per-test view with a clean log."""
+
 from __future__ import annotations
 
 from typing import Iterator

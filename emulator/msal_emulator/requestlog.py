@@ -4,6 +4,7 @@ Entries of `Emulator.requests` keep what the client sent (tests inspect it); eve
 outside the process (console lines, `GET /_emulator/requests`) goes through `redacted()`, so
 secrets, codes and tokens never leave it.
 """
+
 from __future__ import annotations
 
 import base64
@@ -18,14 +19,41 @@ from .http import Response
 log = logging.getLogger("msal_emulator.requests")
 
 REDACTED = "***"
-SECRET_FIELDS = frozenset({
-    "client_secret", "client_assertion", "password", "passwd", "code", "refresh_token",
-    "assertion", "device_code", "code_verifier", "access_token", "id_token", "token",
-    "samlresponse", "approval", "authorization", "cookie", "set-cookie", "id_token_hint"})
+SECRET_FIELDS = frozenset(
+    {
+        "client_secret",
+        "client_assertion",
+        "password",
+        "passwd",
+        "code",
+        "refresh_token",
+        "assertion",
+        "device_code",
+        "code_verifier",
+        "access_token",
+        "id_token",
+        "token",
+        "samlresponse",
+        "approval",
+        "authorization",
+        "cookie",
+        "set-cookie",
+        "id_token_hint",
+    }
+)
 MAX_PARSED_BODY = 65536
 JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]*")
-SHOWN_RESPONSE_FIELDS = ("token_type", "expires_in", "scope", "error", "error_codes",
-                         "user_code", "verification_uri", "interval", "suberror")
+SHOWN_RESPONSE_FIELDS = (
+    "token_type",
+    "expires_in",
+    "scope",
+    "error",
+    "error_codes",
+    "user_code",
+    "verification_uri",
+    "interval",
+    "suberror",
+)
 
 
 def _hide(value: Any) -> Any:
@@ -69,8 +97,10 @@ def _error_of(resp: Response) -> Dict[str, Any]:
     codes = body.get("error_codes") or []
     code = codes[0] if codes else None
     match = re.match(r"(AAD(?:STS|B2C)\d+)", str(body.get("error_description", "")))
-    return {"error": body["error"], "error_code": match.group(1) if match else
-            ("AADSTS%s" % code if code else None)}
+    return {
+        "error": body["error"],
+        "error_code": match.group(1) if match else ("AADSTS%s" % code if code else None),
+    }
 
 
 def finish(entry: Dict[str, Any], resp: Optional[Response], seconds: float) -> None:
@@ -114,8 +144,18 @@ def line(entry: Dict[str, Any]) -> str:
 
 def redacted(entry: Dict[str, Any]) -> Dict[str, Any]:
     """The entry as it may be shown: what `GET /_emulator/requests` answers."""
-    keep = ("time", "method", "host", "path", "grant_type", "client_id", "status", "error",
-            "error_code", "latency_ms")
+    keep = (
+        "time",
+        "method",
+        "host",
+        "path",
+        "grant_type",
+        "client_id",
+        "status",
+        "error",
+        "error_code",
+        "latency_ms",
+    )
     view = {k: entry.get(k) for k in keep}
     view["query"] = redact_pairs(entry.get("query", {}))
     view["form"] = redact_pairs(entry.get("form", {}))
@@ -135,9 +175,20 @@ def emit(entry: Dict[str, Any], resp: Optional[Response] = None) -> None:
 
 def refusal_entry(method: str, target: str, reason: str, status: int) -> Dict[str, Any]:
     """A proxy request that was refused, as a request log entry."""
-    return {"method": method, "host": target, "path": "", "query": {}, "form": {},
-            "headers": {}, "status": status, "error": reason, "error_code": None,
-            "grant_type": None, "client_id": None, "latency_ms": 0.0}
+    return {
+        "method": method,
+        "host": target,
+        "path": "",
+        "query": {},
+        "form": {},
+        "headers": {},
+        "status": status,
+        "error": reason,
+        "error_code": None,
+        "grant_type": None,
+        "client_id": None,
+        "latency_ms": 0.0,
+    }
 
 
 def as_json(entries: List[Dict[str, Any]]) -> Dict[str, Any]:

@@ -1,5 +1,6 @@
 """Which URLs the emulator answers for: its own address, the Microsoft login hosts, and the
 B2C/CIAM login hosts its configuration declares."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Collection
@@ -39,5 +40,9 @@ def is_proxied_host(host: str, directory: "Directory") -> bool:
     """Hosts the proxy answers itself: every cloud's login hosts and regional hosts, any B2C or
     CIAM host (unknown tenants get the platform's own errors) and the configured ADFS host."""
     host = (host or "").lower()
-    return (is_microsoft_host(host) or host in OTHER_PROXIED_HOSTS
-            or host.endswith(TENANT_HOST_SUFFIXES) or host in directory.adfs_hosts)
+    return (
+        is_microsoft_host(host)
+        or host in OTHER_PROXIED_HOSTS
+        or host.endswith(TENANT_HOST_SUFFIXES)
+        or host in directory.adfs_hosts
+    )

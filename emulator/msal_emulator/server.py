@@ -1,4 +1,5 @@
 """The HTTPS server, its routing table, and the `Emulator` object tests and the demo use."""
+
 from __future__ import annotations
 
 import errno
@@ -18,8 +19,18 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional,
 from urllib.parse import urlsplit
 
 from . import certs, config as config_module, errors, faults as faults_module, requestlog
-from .endpoints import (admin, authorize, b2c, device, discovery, federation, managed_identity,
-                        mex_document, password, token)
+from .endpoints import (
+    admin,
+    authorize,
+    b2c,
+    device,
+    discovery,
+    federation,
+    managed_identity,
+    mex_document,
+    password,
+    token,
+)
 from .faults import Fault, FaultSet
 from .http import Request, Response, Router, json_response, parse_pairs
 from .store import RequestLog, Store
@@ -42,8 +53,9 @@ def build_router() -> Router:
     _add_adfs_routes(router)
     _add_b2c_routes(router)
     router.add("GET", r"/%s/discovery/instance" % _TENANT, discovery.instance_discovery)
-    router.add("GET", r"/%s/v2\.0/\.well-known/openid-configuration" % _TENANT,
-               discovery.openid_configuration)
+    router.add(
+        "GET", r"/%s/v2\.0/\.well-known/openid-configuration" % _TENANT, discovery.openid_configuration
+    )
     router.add("GET", r"/%s/discovery/v2\.0/keys" % _TENANT, discovery.jwks)
     router.add("GET", r"/%s/discovery/keys" % _TENANT, discovery.jwks)
     router.add("GET", r"/%s/oauth2/v2\.0/authorize" % _TENANT, authorize.authorize_get)
@@ -68,8 +80,7 @@ def _add_adfs_routes(router: Router) -> None:
     router.add("POST", _ADFS + r"/oauth2/devicecode/?", device.devicecode)
     router.add("GET", _ADFS + r"/oauth2/logout/?", authorize.logout)
     router.add("GET", r"/adfs/services/trust/mex", federation.mex)
-    router.add("POST", r"/adfs/services/trust/(?P<version>13|2005)/usernamemixed",
-               federation.wstrust)
+    router.add("POST", r"/adfs/services/trust/(?P<version>13|2005)/usernamemixed", federation.wstrust)
 
 
 def _add_b2c_routes(router: Router) -> None:
@@ -202,8 +213,9 @@ class _HTTPSServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: Tuple[str, int], emulator: "Emulator",
-                 context: Optional[ssl.SSLContext]) -> None:
+    def __init__(
+        self, address: Tuple[str, int], emulator: "Emulator", context: Optional[ssl.SSLContext]
+    ) -> None:
         """``context`` None: plain HTTP, for a subclass whose get_request does not wrap."""
         self.emulator, self.context = emulator, context
         self.aborted: Set[Any] = set()
@@ -214,8 +226,7 @@ class _HTTPSServer(ThreadingHTTPServer):
         sock, addr = super().get_request()
         if self.context is None:
             return sock, addr
-        return self.context.wrap_socket(sock, server_side=True,
-                                        do_handshake_on_connect=False), addr
+        return self.context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), addr
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass  # aborted handshakes and dropped connections are normal for a test server
@@ -248,12 +259,18 @@ class Emulator:
     default directory (tenant, users, apps).
     """
 
-    def __init__(self, config: Union[None, str, "os.PathLike[str]", Dict[str, Any]] = None,
-                 port: int = 0, clock: Optional[Callable[[], float]] = None,
-                 device_code_interval: Optional[int] = None,
-                 device_code_expires_in: Optional[int] = None,
-                 proxy_port: Optional[int] = None, upstream: Iterable[str] = (),
-                 state_dir: Optional[str] = None, builtin: Optional[bool] = None) -> None:
+    def __init__(
+        self,
+        config: Union[None, str, "os.PathLike[str]", Dict[str, Any]] = None,
+        port: int = 0,
+        clock: Optional[Callable[[], float]] = None,
+        device_code_interval: Optional[int] = None,
+        device_code_expires_in: Optional[int] = None,
+        proxy_port: Optional[int] = None,
+        upstream: Iterable[str] = (),
+        state_dir: Optional[str] = None,
+        builtin: Optional[bool] = None,
+    ) -> None:
         self.directory = config_module.load(config, builtin)
         if device_code_interval is not None:
             self.directory.device_code["interval"] = device_code_interval
@@ -279,11 +296,15 @@ class Emulator:
         self._browser: Optional["Browser"] = None
         self._managed_identity: Optional[managed_identity.ManagedIdentityHost] = None
         self._dir, self._cleanup = self._make_state_dir(state_dir)
-        self.ca = certs.CertificateAuthority(pair=certs.stored_pair(
-            self._dir, "ca-key.pem", lambda: certs.CertificateAuthority().pair))
+        self.ca = certs.CertificateAuthority(
+            pair=certs.stored_pair(self._dir, "ca-key.pem", lambda: certs.CertificateAuthority().pair)
+        )
         self.server_pair = certs.stored_pair(
-            self._dir, SERVER_PAIR_FILE,
-            lambda: self.ca.issue("localhost", certs.SERVER_NAMES, server=True), self.ca.pair)
+            self._dir,
+            SERVER_PAIR_FILE,
+            lambda: self.ca.issue("localhost", certs.SERVER_NAMES, server=True),
+            self.ca.pair,
+        )
         self.signing_key = SigningKey(self.ca)
         self.app_keys: Dict[str, certs.KeyPair] = {}
         self._make_app_certificates()
@@ -302,8 +323,9 @@ class Emulator:
         for app in self.directory.apps:
             if app.get("certificate") is True:
                 name = app["name"]
-                pair = certs.stored_pair(self._dir, name + ".pem",
-                                         functools.partial(self.ca.issue, name), self.ca.pair)
+                pair = certs.stored_pair(
+                    self._dir, name + ".pem", functools.partial(self.ca.issue, name), self.ca.pair
+                )
                 self.app_keys[name] = pair
                 app["certificates"] = list(app["certificates"]) + [pair.cert_pem]
 
@@ -314,19 +336,25 @@ class Emulator:
             return self
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(os.path.join(self._dir, SERVER_PAIR_FILE))
-        self._server = _listen("HTTPS (--port)", self._requested_port,
-                               lambda: _HTTPSServer(("127.0.0.1", self._requested_port), self,
-                                                    context))
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.05},
-                                        name="msal-emulator", daemon=True)
+        self._server = _listen(
+            "HTTPS (--port)",
+            self._requested_port,
+            lambda: _HTTPSServer(("127.0.0.1", self._requested_port), self, context),
+        )
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="msal-emulator",
+            daemon=True,
+        )
         self._thread.start()
         proxy_port = self._requested_proxy_port
         if proxy_port is not None:
             from . import proxy
+
             self._proxy, self._proxy_thread = _listen(
-                "proxy (--proxy-port)", proxy_port,
-                lambda: proxy.start(self, proxy_port, self.upstream))
+                "proxy (--proxy-port)", proxy_port, lambda: proxy.start(self, proxy_port, self.upstream)
+            )
         return self
 
     def stop(self) -> None:
@@ -388,9 +416,13 @@ class Emulator:
         """The variables an unmodified app needs: the proxy, and the CA for Python and Node."""
         if self.proxy_url is None:
             raise RuntimeError("the emulator runs without its proxy (give proxy_port=0)")
-        return {"HTTPS_PROXY": self.proxy_url, "https_proxy": self.proxy_url,
-                "REQUESTS_CA_BUNDLE": self.ca_path, "SSL_CERT_FILE": self.ca_path,
-                "NODE_EXTRA_CA_CERTS": self.ca_path}
+        return {
+            "HTTPS_PROXY": self.proxy_url,
+            "https_proxy": self.proxy_url,
+            "REQUESTS_CA_BUNDLE": self.ca_path,
+            "SSL_CERT_FILE": self.ca_path,
+            "NODE_EXTRA_CA_CERTS": self.ca_path,
+        }
 
     @property
     def https_server(self) -> "_HTTPSServer":
@@ -460,20 +492,31 @@ class Emulator:
         app = self.app(name)
         pair = self.app_keys.get(app["name"])
         if pair is not None:
-            return {"private_key": pair.key_pem, "thumbprint": pair.thumbprint,
-                    "public_certificate": pair.cert_pem}
+            return {
+                "private_key": pair.key_pem,
+                "thumbprint": pair.thumbprint,
+                "public_certificate": pair.cert_pem,
+            }
         return app.get("client_secret")
 
     def describe_directory(self) -> Dict[str, Any]:
         """The directory as scripts want it: tenants, apps with their credentials, users."""
-        tenants = [{k: t[k] for k in ("id", "domain", "display_name", "kind", "host", "domains")
-                    if k in t} for t in self.directory.tenants]
-        return {"authority": "https://login.microsoftonline.com/" + self.tenant_id,
-                "ca_path": self.ca_path, "state_dir": self._dir,
-                "default_tenant": self.tenant_id, "tenants": tenants,
-                "apps": [self.app(a["name"]) for a in self.directory.apps],
-                "users": [{k: u.get(k) for k in ("username", "password", "oid", "name", "tenant")}
-                          for u in self.directory.users]}
+        tenants = [
+            {k: t[k] for k in ("id", "domain", "display_name", "kind", "host", "domains") if k in t}
+            for t in self.directory.tenants
+        ]
+        return {
+            "authority": "https://login.microsoftonline.com/" + self.tenant_id,
+            "ca_path": self.ca_path,
+            "state_dir": self._dir,
+            "default_tenant": self.tenant_id,
+            "tenants": tenants,
+            "apps": [self.app(a["name"]) for a in self.directory.apps],
+            "users": [
+                {k: u.get(k) for k in ("username", "password", "oid", "name", "tenant")}
+                for u in self.directory.users
+            ],
+        }
 
     def user(self, name: str) -> Dict[str, Any]:
         user = self.directory.user(name)
@@ -491,15 +534,19 @@ class Emulator:
         try:
             if handler is None:
                 status = 405 if known else 404
-                return json_response({"error": "not_found" if status == 404 else
-                                      "method_not_allowed", "path": req.path}, status, echo)
+                return json_response(
+                    {"error": "not_found" if status == 404 else "method_not_allowed", "path": req.path},
+                    status,
+                    echo,
+                )
             resp = handler(self, req, **groups)
         except errors.EntraError as exc:
             return json_response(errors.error_body(exc, self.clock(), correlation), exc.status, echo)
         except Exception:  # a bug in the emulator: tell the client plainly, keep the trace
             self.errors.append(traceback.format_exc())
-            failure = errors.EntraError("server_error", 50000,
-                                        "There was an error issuing a token.", status=500)
+            failure = errors.EntraError(
+                "server_error", 50000, "There was an error issuing a token.", status=500
+            )
             return json_response(errors.error_body(failure, self.clock(), correlation), 500, echo)
         resp.headers.extend(echo)
         return resp
@@ -523,8 +570,7 @@ class Emulator:
     def clear_faults(self) -> None:
         self.faults.clear()
 
-    def mex_document(self, base_url: Optional[str] = None,
-                     versions: Iterable[str] = ("13", "2005")) -> str:
+    def mex_document(self, base_url: Optional[str] = None, versions: Iterable[str] = ("13", "2005")) -> str:
         """The MEX text the emulated ADFS serves; `versions` picks the username endpoints."""
         return mex_document.render(base_url or self.base_url, versions)
 
@@ -550,14 +596,20 @@ class Emulator:
         oid = self.user(username)["oid"] if username else None
         return self.store.revoke_refresh_tokens(oid)
 
-    def issue_token(self, user: str = "alice@contoso.example", client: str = "public",
-                    scopes: Union[str, Iterable[str], None] = None, lifetime: int = 3600,
-                    host: Optional[str] = None) -> str:
+    def issue_token(
+        self,
+        user: str = "alice@contoso.example",
+        client: str = "public",
+        scopes: Union[str, Iterable[str], None] = None,
+        lifetime: int = 3600,
+        host: Optional[str] = None,
+    ) -> str:
         """Mint a user access token directly (e.g. the incoming token of an OBO test).
 
         By default: for the "web-api" app's `access_as_user` scope, issued to the public app.
         """
         from .endpoints.common import parse_scopes
+
         if scopes is None:
             web_api = next((a for a in self.directory.apps if a.get("app_id_uri")), None)
             scopes = web_api["app_id_uri"] + "/access_as_user" if web_api else "User.Read"
@@ -565,9 +617,15 @@ class Emulator:
         parsed = parse_scopes(self.directory, text)
         person = self.user(user)
         claims = user_access_token_claims(
-            host=host or "localhost:%d" % self.port, tid=person["tenant"], user=person,
-            client_id=self.app(client)["client_id"], audience=parsed.audience,
-            scopes=parsed.names, now=self.clock(), lifetime=lifetime)
+            host=host or "localhost:%d" % self.port,
+            tid=person["tenant"],
+            user=person,
+            client_id=self.app(client)["client_id"],
+            audience=parsed.audience,
+            scopes=parsed.names,
+            now=self.clock(),
+            lifetime=lifetime,
+        )
         return self.signing_key.sign(claims)
 
     @property
@@ -584,26 +642,34 @@ class Emulator:
         """The scripted browser `sign_in` uses (it keeps its cookies, so SSO works)."""
         if self._browser is None:
             from .browser import Browser
+
             self._browser = Browser(self)
         return self._browser
 
-    def sign_in(self, auth_uri: str, username: str, password: str,
-                consent: bool = True) -> "SignInResult":
+    def sign_in(self, auth_uri: str, username: str, password: str, consent: bool = True) -> "SignInResult":
         """Play the user on the sign-in page; see browser.Browser.sign_in for the result."""
         return self.browser.sign_in(auth_uri, username, password, consent=consent)
 
-    def approve_device_code(self, user_code: str, username: str, password: str,
-                            approve: bool = True, verification_uri: Optional[str] = None) -> str:
+    def approve_device_code(
+        self,
+        user_code: str,
+        username: str,
+        password: str,
+        approve: bool = True,
+        verification_uri: Optional[str] = None,
+    ) -> str:
         """Play the user on the device code verification pages; returns the final page's text.
 
         Thread-safe (each call uses its own browser), so a test can approve from a thread
         while the client polls. Raises SignInError for an unknown code or wrong password.
         """
         from .browser import Browser
+
         uri = verification_uri or self.base_url + "/common/oauth2/deviceauth"
         return Browser(self).approve_device_code(uri, user_code, username, password, approve)
 
     def http_client(self) -> "requests.Session":
         """A requests.Session that reaches this emulator as login.microsoftonline.com etc."""
         from .httpclient import emulator_session
+
         return emulator_session(self)

@@ -2,6 +2,7 @@
 
 One lock guards all of it; the server is threaded and each operation is tiny.
 """
+
 from __future__ import annotations
 
 import threading
@@ -47,6 +48,7 @@ class RefreshGrant:
 @dataclass
 class DeviceCode:
     """A device authorization request; the user settles it on the verification page."""
+
     client_id: str
     scope: str
     tenant_path: str
@@ -64,6 +66,7 @@ class DeviceCode:
 @dataclass
 class IssuedAssertion:
     """A SAML assertion the emulated ADFS issued; only these are trusted by the token endpoint."""
+
     user_oid: str
     version: str  # "1.1" | "2.0"
     not_on_or_after: float
@@ -116,8 +119,7 @@ class Store:
 
     def revoke_refresh_tokens(self, user_oid: Optional[str] = None) -> int:
         with self.lock:
-            hits = [g for g in self.refresh_tokens.values()
-                    if user_oid is None or g.user_oid == user_oid]
+            hits = [g for g in self.refresh_tokens.values() if user_oid is None or g.user_oid == user_oid]
             for grant in hits:
                 grant.revoked = True
             return len(hits)
@@ -148,7 +150,6 @@ class Store:
             self.seen_jtis[key] = expires
             return True
 
-
     # ---- device codes ----
 
     def new_device_code(self, record: DeviceCode) -> str:
@@ -172,8 +173,13 @@ class Store:
             previous, record.last_poll = record.last_poll, now
         return previous is not None and now - previous + slack < record.interval
 
-    def settle_device_code(self, record: DeviceCode, status: str, user_oid: Optional[str] = None,
-                           auth_time: Optional[float] = None) -> bool:
+    def settle_device_code(
+        self,
+        record: DeviceCode,
+        status: str,
+        user_oid: Optional[str] = None,
+        auth_time: Optional[float] = None,
+    ) -> bool:
         """Approve/decline a pending code; False when it was no longer pending."""
         with self.lock:
             if record.status != "pending":
@@ -246,8 +252,7 @@ class RequestLog:
     @overload
     def __getitem__(self, index: slice) -> List[Dict[str, Any]]: ...
 
-    def __getitem__(self, index: Union[int, slice]
-                    ) -> Union[Dict[str, Any], List[Dict[str, Any]]]:
+    def __getitem__(self, index: Union[int, slice]) -> Union[Dict[str, Any], List[Dict[str, Any]]]:
         with self._lock:
             return self._items[index]
 
@@ -259,5 +264,8 @@ class RequestLog:
 
     def matching(self, path_contains: str = "", method: Optional[str] = None) -> List[Dict[str, Any]]:
         """Requests whose path contains the text (and with that method, if given)."""
-        return [r for r in self.snapshot() if path_contains in r["path"]
-                and (method is None or r["method"] == method.upper())]
+        return [
+            r
+            for r in self.snapshot()
+            if path_contains in r["path"] and (method is None or r["method"] == method.upper())
+        ]

@@ -1,4 +1,5 @@
 """Token signing and minting: the emulator's RS256 key, its JWKS, JWT claims, client_info."""
+
 from __future__ import annotations
 
 import base64
@@ -47,14 +48,21 @@ class SigningKey:
 
     def jwk(self, issuer: str) -> Dict[str, Any]:
         numbers = self.pair.key.public_key().public_numbers()
-        return {"kty": "RSA", "use": "sig", "kid": self.kid, "x5t": self.kid,
-                "n": _b64_int(numbers.n), "e": _b64_int(numbers.e),
-                "x5c": [base64.b64encode(certs.cert_der(self.pair.cert)).decode()],
-                "issuer": issuer}
+        return {
+            "kty": "RSA",
+            "use": "sig",
+            "kid": self.kid,
+            "x5t": self.kid,
+            "n": _b64_int(numbers.n),
+            "e": _b64_int(numbers.e),
+            "x5c": [base64.b64encode(certs.cert_der(self.pair.cert)).decode()],
+            "issuer": issuer,
+        }
 
     def sign(self, claims: Dict[str, Any]) -> str:
-        return jwt.encode(claims, self.pair.key, algorithm="RS256",
-                          headers={"kid": self.kid, "x5t": self.kid, "typ": "JWT"})
+        return jwt.encode(
+            claims, self.pair.key, algorithm="RS256", headers={"kid": self.kid, "x5t": self.kid, "typ": "JWT"}
+        )
 
     def verify(self, token: str, now: float) -> Dict[str, Any]:
         """Claims of a token this emulator signed; raises jwt.InvalidTokenError otherwise.
@@ -64,9 +72,12 @@ class SigningKey:
         header = jwt.get_unverified_header(token)
         if header.get("kid") != self.kid:
             raise jwt.InvalidTokenError("unknown signing key")
-        claims = jwt.decode(token, self.pair.key.public_key(), algorithms=["RS256"],
-                            options={"verify_aud": False, "verify_exp": False,
-                                     "verify_nbf": False, "verify_iat": False})
+        claims = jwt.decode(
+            token,
+            self.pair.key.public_key(),
+            algorithms=["RS256"],
+            options={"verify_aud": False, "verify_exp": False, "verify_nbf": False, "verify_iat": False},
+        )
         if claims.get("exp", 0) <= now:
             raise jwt.ExpiredSignatureError("token expired")
         return claims
@@ -92,13 +103,28 @@ def b2c_issuer(host: str, tid: str) -> str:
     return "https://%s/%s/v2.0/" % (host, tid)
 
 
-def b2c_claims(*, host: str, tid: str, user: Dict[str, Any], policy: str, audience: str,
-               now: float, lifetime: int = ACCESS_TOKEN_LIFETIME) -> Dict[str, Any]:
+def b2c_claims(
+    *,
+    host: str,
+    tid: str,
+    user: Dict[str, Any],
+    policy: str,
+    audience: str,
+    now: float,
+    lifetime: int = ACCESS_TOKEN_LIFETIME,
+) -> Dict[str, Any]:
     """What B2C puts in its (v1.0) tokens: `sub` = object id, `emails`, the user flow in `tfp`."""
     claims: Dict[str, Any] = {"iss": b2c_issuer(host, tid), "aud": audience, "ver": "1.0"}
     claims.update(time_claims(now, lifetime))
-    claims.update({"sub": user["oid"], "oid": user["oid"], "name": user.get("name"),
-                   "emails": [user.get("email", user["username"])], "tfp": policy})
+    claims.update(
+        {
+            "sub": user["oid"],
+            "oid": user["oid"],
+            "name": user.get("name"),
+            "emails": [user.get("email", user["username"])],
+            "tfp": policy,
+        }
+    )
     return claims
 
 
@@ -107,42 +133,92 @@ def time_claims(now: float, lifetime: int = ACCESS_TOKEN_LIFETIME) -> Dict[str, 
     return {"iat": iat, "nbf": iat, "exp": iat + lifetime}
 
 
-def user_access_token_claims(*, host: str, tid: str, user: Dict[str, Any], client_id: str,
-                             audience: str, scopes: Iterable[str], now: float,
-                             lifetime: int = ACCESS_TOKEN_LIFETIME) -> Dict[str, Any]:
+def user_access_token_claims(
+    *,
+    host: str,
+    tid: str,
+    user: Dict[str, Any],
+    client_id: str,
+    audience: str,
+    scopes: Iterable[str],
+    now: float,
+    lifetime: int = ACCESS_TOKEN_LIFETIME,
+) -> Dict[str, Any]:
     """Claims of a delegated (user) access token, as Entra's v2.0 tokens carry them."""
     claims: Dict[str, Any] = {"aud": audience, "iss": issuer(host, tid)}
     claims.update(time_claims(now, lifetime))
-    claims.update({
-        "aio": random_id(), "azp": client_id, "azpacr": "0", "idtyp": "user",
-        "name": user.get("name"), "oid": user["oid"], "preferred_username": user["username"],
-        "rh": random_id(8), "scp": " ".join(scopes), "sub": pairwise_sub(user["oid"], client_id),
-        "tid": tid, "uti": random_id(), "ver": "2.0"})
+    claims.update(
+        {
+            "aio": random_id(),
+            "azp": client_id,
+            "azpacr": "0",
+            "idtyp": "user",
+            "name": user.get("name"),
+            "oid": user["oid"],
+            "preferred_username": user["username"],
+            "rh": random_id(8),
+            "scp": " ".join(scopes),
+            "sub": pairwise_sub(user["oid"], client_id),
+            "tid": tid,
+            "uti": random_id(),
+            "ver": "2.0",
+        }
+    )
     return claims
 
 
-def app_access_token_claims(*, host: str, tid: str, app: Dict[str, Any], audience: str,
-                            roles: Iterable[str], now: float, azpacr: str) -> Dict[str, Any]:
+def app_access_token_claims(
+    *, host: str, tid: str, app: Dict[str, Any], audience: str, roles: Iterable[str], now: float, azpacr: str
+) -> Dict[str, Any]:
     """Claims of an application (client credentials) access token."""
     sp = app["service_principal_oid"]
     claims: Dict[str, Any] = {"aud": audience, "iss": issuer(host, tid)}
     claims.update(time_claims(now))
-    claims.update({
-        "aio": random_id(), "azp": app["client_id"], "appid": app["client_id"],
-        "azpacr": azpacr, "idp": issuer(host, tid), "idtyp": "app", "oid": sp, "sub": sp,
-        "rh": random_id(8), "roles": list(roles), "tid": tid, "uti": random_id(), "ver": "2.0"})
+    claims.update(
+        {
+            "aio": random_id(),
+            "azp": app["client_id"],
+            "appid": app["client_id"],
+            "azpacr": azpacr,
+            "idp": issuer(host, tid),
+            "idtyp": "app",
+            "oid": sp,
+            "sub": sp,
+            "rh": random_id(8),
+            "roles": list(roles),
+            "tid": tid,
+            "uti": random_id(),
+            "ver": "2.0",
+        }
+    )
     return claims
 
 
-def id_token_claims(*, host: str, tid: str, user: Dict[str, Any], client_id: str, now: float,
-                    nonce: Optional[str] = None, auth_time: Optional[float] = None,
-                    email: bool = False) -> Dict[str, Any]:
+def id_token_claims(
+    *,
+    host: str,
+    tid: str,
+    user: Dict[str, Any],
+    client_id: str,
+    now: float,
+    nonce: Optional[str] = None,
+    auth_time: Optional[float] = None,
+    email: bool = False,
+) -> Dict[str, Any]:
     claims: Dict[str, Any] = {"aud": client_id, "iss": issuer(host, tid)}
     claims.update(time_claims(now))
-    claims.update({"name": user.get("name"), "oid": user["oid"],
-                   "preferred_username": user["username"], "rh": random_id(8),
-                   "sub": pairwise_sub(user["oid"], client_id), "tid": tid,
-                   "uti": random_id(), "ver": "2.0"})
+    claims.update(
+        {
+            "name": user.get("name"),
+            "oid": user["oid"],
+            "preferred_username": user["username"],
+            "rh": random_id(8),
+            "sub": pairwise_sub(user["oid"], client_id),
+            "tid": tid,
+            "uti": random_id(),
+            "ver": "2.0",
+        }
+    )
     if nonce is not None:
         claims["nonce"] = nonce
     if auth_time is not None:
@@ -156,28 +232,53 @@ def adfs_issuer(host: str) -> str:
     return "https://%s/adfs" % host
 
 
-def adfs_access_token_claims(*, host: str, user: Dict[str, Any], client_id: str, audience: str,
-                             scopes: Iterable[str], now: float, auth_time: float) -> Dict[str, Any]:
+def adfs_access_token_claims(
+    *,
+    host: str,
+    user: Dict[str, Any],
+    client_id: str,
+    audience: str,
+    scopes: Iterable[str],
+    now: float,
+    auth_time: float,
+) -> Dict[str, Any]:
     """An ADFS 2019 access token: v1.0 claims, upn/unique_name, no oid/tid."""
     claims: Dict[str, Any] = {"aud": audience, "iss": "http://%s/adfs/services/trust" % host}
     claims.update(time_claims(now))
-    claims.update({
-        "apptype": "Public", "appid": client_id, "auth_time": int(auth_time),
-        "authmethod": "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport",
-        "scp": " ".join(scopes), "sid": pairwise_sub(user["oid"], "sid"),
-        "unique_name": user["username"], "upn": user["username"], "ver": "1.0"})
+    claims.update(
+        {
+            "apptype": "Public",
+            "appid": client_id,
+            "auth_time": int(auth_time),
+            "authmethod": "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport",
+            "scp": " ".join(scopes),
+            "sid": pairwise_sub(user["oid"], "sid"),
+            "unique_name": user["username"],
+            "upn": user["username"],
+            "ver": "1.0",
+        }
+    )
     return claims
 
 
-def adfs_id_token_claims(*, host: str, user: Dict[str, Any], client_id: str, now: float,
-                         nonce: Optional[str], auth_time: float) -> Dict[str, Any]:
+def adfs_id_token_claims(
+    *, host: str, user: Dict[str, Any], client_id: str, now: float, nonce: Optional[str], auth_time: float
+) -> Dict[str, Any]:
     """An ADFS id token: `upn` and `unique_name` name the user; ADFS has no `tid`."""
     claims: Dict[str, Any] = {"aud": client_id, "iss": adfs_issuer(host)}
     claims.update(time_claims(now))
-    claims.update({"auth_time": int(auth_time), "sub": pairwise_sub(user["oid"], client_id),
-                   "upn": user["username"], "unique_name": user["username"],
-                   "sid": pairwise_sub(user["oid"], "sid"), "apptype": "Public",
-                   "appid": client_id, "ver": "1.0"})
+    claims.update(
+        {
+            "auth_time": int(auth_time),
+            "sub": pairwise_sub(user["oid"], client_id),
+            "upn": user["username"],
+            "unique_name": user["username"],
+            "sid": pairwise_sub(user["oid"], "sid"),
+            "apptype": "Public",
+            "appid": client_id,
+            "ver": "1.0",
+        }
+    )
     if nonce is not None:
         claims["nonce"] = nonce
     return claims

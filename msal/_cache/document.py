@@ -1,4 +1,5 @@
 """The serialized cache: a JSON object of sections, read with checks and written compactly."""
+
 from __future__ import annotations
 
 import json
@@ -28,16 +29,14 @@ def parse(state: Any) -> Dict[str, Any]:
     except RecursionError:
         raise ValueError("Token cache state is not valid JSON: nested too deeply") from None
     if not isinstance(data, dict):
-        raise ValueError("Token cache state must be a JSON object of sections, got %s"
-                         % type(data).__name__)
+        raise ValueError("Token cache state must be a JSON object of sections, got %s" % type(data).__name__)
     for name in SECTIONS:
         section = data.get(name, _EMPTY)
         if not isinstance(section, dict):
             raise ValueError("Token cache section %r must be a JSON object" % name)
         for key, entry in section.items():
             if not isinstance(entry, dict):
-                raise ValueError("Token cache entry %r in section %r must be a JSON object"
-                                 % (key, name))
+                raise ValueError("Token cache entry %r in section %r must be a JSON object" % (key, name))
     return data
 
 

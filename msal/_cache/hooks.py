@@ -7,6 +7,7 @@ lookup calls ``find()`` or ``search()``. A subclass that hooks nothing, or hooks
 methods themselves (``add()``, the typed lookups), gets the fast indexed paths instead.
 Worked out once per class, so a lookup pays one attribute read for it.
 """
+
 from __future__ import annotations
 
 import weakref
@@ -25,8 +26,10 @@ def routing(cls: type, bases: Tuple[type, ...]) -> Routing:
     """The routing of a cache class whose base implementations are ``bases``."""
     found = _ROUTINGS.get(cls)
     if found is None:
+
         def overrides(name: str) -> bool:
             return getattr(cls, name) not in [getattr(b, name, None) for b in bases]
+
         read_hook = None
         if not overrides("find_access_token"):
             read_hook = "search" if overrides("search") else "find" if overrides("find") else None
@@ -34,8 +37,14 @@ def routing(cls: type, bases: Tuple[type, ...]) -> Routing:
     return found
 
 
-def announce_read(cache: Any, read_hook: str, credential_type: str, query: Dict[str, Any],
-                  target: Optional[Iterable[str]] = None, now: Optional[float] = None) -> None:
+def announce_read(
+    cache: Any,
+    read_hook: str,
+    credential_type: str,
+    query: Dict[str, Any],
+    target: Optional[Iterable[str]] = None,
+    now: Optional[float] = None,
+) -> None:
     """Run a lookup through the hooked ``search()`` or ``find()`` (for what the hook does:
     reload a file, prune expired tokens); the answer itself comes from the indexes."""
     if read_hook == "find":
@@ -47,7 +56,7 @@ def announce_read(cache: Any, read_hook: str, credential_type: str, query: Dict[
     except TypeError:
         raise TypeError(
             "{}.search() returned {} instead of an iterable of entries: an override must "
-            "return (or yield from) super().search(...)".format(
-                type(cache).__name__, type(found).__name__)) from None
+            "return (or yield from) super().search(...)".format(type(cache).__name__, type(found).__name__)
+        ) from None
     for _ in entries:
         pass

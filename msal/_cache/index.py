@@ -7,14 +7,24 @@ Access-token buckets map each key to its parsed (environment, scope set, expiry)
 also listed by environment and by lower-cased username (usable accounts only). A stale section
 is rebuilt whole on first use.
 """
+
 from __future__ import annotations
 
 import itertools
 from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
 from .schema import (
-    ACCESS_TOKEN, ACCOUNT, APP_METADATA, ID_TOKEN, REFRESH_TOKEN, epoch, hashable, scope_set,
-    usable_access_token, usable_account)
+    ACCESS_TOKEN,
+    ACCOUNT,
+    APP_METADATA,
+    ID_TOKEN,
+    REFRESH_TOKEN,
+    epoch,
+    hashable,
+    scope_set,
+    usable_access_token,
+    usable_account,
+)
 
 # Which fields of an entry each section is indexed by (the primary index). Aliases of one cloud
 # rarely hold the same tenant's tokens side by side, so an access token's environment is
@@ -38,8 +48,9 @@ _MAX_INTERNED_TARGETS = 4096
 ik = hashable
 
 
-def _bucket_insert(index: Dict[Any, Dict[str, Any]], ikey: Any, key: str, payload: Any,
-                   seqs: Dict[str, int]) -> bool:
+def _bucket_insert(
+    index: Dict[Any, Dict[str, Any]], ikey: Any, key: str, payload: Any, seqs: Dict[str, int]
+) -> bool:
     """Add a key to a bucket, keeping the bucket in document order; True if the bucket is new."""
     bucket = index.get(ikey)
     if bucket is None:
@@ -115,10 +126,8 @@ class Index(object):
             if type(entry) is not dict:
                 continue
             seqs[key] = next(counter)
-            client, realm, home = (entry.get("client_id"), entry.get("realm"),
-                                   entry.get("home_account_id"))
-            if not (type(client) is str and type(realm) is str
-                    and (home is None or type(home) is str)):
+            client, realm, home = (entry.get("client_id"), entry.get("realm"), entry.get("home_account_id"))
+            if not (type(client) is str and type(realm) is str and (home is None or type(home) is str)):
                 client, realm, home = ik(client), ik(realm), ik(home)
             ikey = (client, realm, home)
             bucket = index.get(ikey)
@@ -131,8 +140,7 @@ class Index(object):
         self.at_by_scope, self.at_buckets_by_home, self.unparsed = {}, by_home, set(index)
         self.stale.discard(ACCESS_TOKEN)
 
-    def access_token_bucket(self, ikey: Tuple[Any, ...],
-                            section: Dict[str, Any]) -> Dict[str, Any]:
+    def access_token_bucket(self, ikey: Tuple[Any, ...], section: Dict[str, Any]) -> Dict[str, Any]:
         """An access-token bucket with every token parsed (caller holds the cache's lock)."""
         bucket = self.primary[ACCESS_TOKEN].get(ikey, EMPTY)
         if ikey in self.unparsed:
@@ -167,8 +175,7 @@ class Index(object):
             found = self._targets[target] = scope_set(target)
         return found
 
-    def put(self, credential_type: str, key: str, old: Optional[Dict[str, Any]], new: Dict[str,
-            Any]) -> None:
+    def put(self, credential_type: str, key: str, old: Optional[Dict[str, Any]], new: Dict[str, Any]) -> None:
         """Index ``new`` under ``key``, where ``old`` was stored before (None if nothing was)."""
         seqs = self.seq[credential_type]
         if old is None:
@@ -184,8 +191,10 @@ class Index(object):
             _bucket_insert(index, ikey, key, None, seqs)
         if credential_type == ACCOUNT:
             self.accounts_memo.clear()
-            for secondary, of in ((self.accounts_by_env, _listed_environment),
-                                  (self.accounts_by_name, _listed_username)):
+            for secondary, of in (
+                (self.accounts_by_env, _listed_environment),
+                (self.accounts_by_name, _listed_username),
+            ):
                 new_k = of(new)
                 old_k = of(old) if old is not None else NO_INDEX
                 if old_k != new_k:
@@ -204,16 +213,23 @@ class Index(object):
             _bucket_remove(index, ikey, key)
         if credential_type == ACCOUNT:
             self.accounts_memo.clear()
-            for secondary, of in ((self.accounts_by_env, _listed_environment),
-                                  (self.accounts_by_name, _listed_username)):
+            for secondary, of in (
+                (self.accounts_by_env, _listed_environment),
+                (self.accounts_by_name, _listed_username),
+            ):
                 old_k = of(old)
                 if old_k is not NO_INDEX:
                     _bucket_remove(secondary, old_k, key)
         self.seq[credential_type].pop(key, None)
 
-    def _put_access_token(self, index: Dict[Any, Dict[str, Any]], key: str,
-                          old: Optional[Dict[str, Any]],
-                          new: Dict[str, Any], seqs: Dict[str, int]) -> None:
+    def _put_access_token(
+        self,
+        index: Dict[Any, Dict[str, Any]],
+        key: str,
+        old: Optional[Dict[str, Any]],
+        new: Dict[str, Any],
+        seqs: Dict[str, int],
+    ) -> None:
         ikey = self.key_of(ACCESS_TOKEN, new)
         payload = self._parsed(new)
         if old is not None:
@@ -227,8 +243,7 @@ class Index(object):
             self.at_buckets_by_home.setdefault(ikey[2], {})[ikey] = None
         self._scope_index_update(ikey, key, frozenset(), payload[1])
 
-    def _drop_access_token(self, index: Dict[Any, Dict[str, Any]], ikey: Tuple[Any, ...],
-                           key: str) -> None:
+    def _drop_access_token(self, index: Dict[Any, Dict[str, Any]], ikey: Tuple[Any, ...], key: str) -> None:
         bucket = index.get(ikey)
         if bucket is None or key not in bucket:
             return
@@ -238,8 +253,9 @@ class Index(object):
             self.unparsed.discard(ikey)
             _bucket_remove(self.at_buckets_by_home, ikey[2], ikey)  # type: ignore[arg-type]
 
-    def _scope_index_update(self, ikey: Tuple[Any, ...], key: str, old: FrozenSet[str],
-                            new: FrozenSet[str]) -> None:
+    def _scope_index_update(
+        self, ikey: Tuple[Any, ...], key: str, old: FrozenSet[str], new: FrozenSet[str]
+    ) -> None:
         sub = self.at_by_scope.get(ikey)
         if sub is None or old == new:
             return
@@ -248,9 +264,9 @@ class Index(object):
         for scope in new - old:
             sub.setdefault(scope, {})[key] = None
 
-    def access_token_candidates(self, ikey: Tuple[Any, ...], bucket: Dict[str, Any],
-                                wanted: FrozenSet[str],
-                                build: bool = True) -> Optional[Dict[str, Any]]:
+    def access_token_candidates(
+        self, ikey: Tuple[Any, ...], bucket: Dict[str, Any], wanted: FrozenSet[str], build: bool = True
+    ) -> Optional[Dict[str, Any]]:
         """Keys of the bucket's tokens that may cover ``wanted``: a small superset.
         None when the scope sub-index is missing and ``build`` is false."""
         if not wanted or len(bucket) <= _SCOPE_INDEX_THRESHOLD:
@@ -302,8 +318,6 @@ def _listed_username(entry: Dict[str, Any]) -> Any:
     """Where an account is listed by username; unusable accounts are not listed."""
     name = entry.get("username")
     return name.lower() if isinstance(name, str) and usable_account(entry) else NO_INDEX
-
-
 
 
 def query_index_key(credential_type: str, query: Dict[str, Any]) -> Any:

@@ -3,6 +3,7 @@ entries a token event turns into.
 
 Pure functions of their arguments: nothing here touches a cache.
 """
+
 from __future__ import annotations
 
 import json
@@ -31,6 +32,7 @@ Entry = Dict[str, Any]
 
 
 # ---------------------------------------------------------------- decoding
+
 
 def decode_client_info(client_info: Any) -> Optional[Dict[str, Any]]:
     """The JSON object inside a base64url ``client_info``, or None."""
@@ -76,6 +78,7 @@ def epoch(value: Any) -> Optional[int]:
 
 # ---------------------------------------------------------------- usable entries
 
+
 def _text(value: Any) -> bool:
     return type(value) is str and value != ""
 
@@ -86,23 +89,35 @@ def usable_access_token(entry: Entry) -> bool:
     claims so) belongs to those requests only, never to a plain lookup."""
     home = entry.get("home_account_id")
     token_type = entry.get("token_type")
-    return ("ext_cache_key" not in entry
-            and _text(entry.get("secret")) and epoch(entry.get("expires_on")) is not None
-            and (home is None or _text(home))
-            and (token_type is None or type(token_type) is str))
+    return (
+        "ext_cache_key" not in entry
+        and _text(entry.get("secret"))
+        and epoch(entry.get("expires_on")) is not None
+        and (home is None or _text(home))
+        and (token_type is None or type(token_type) is str)
+    )
 
 
 def usable_account(entry: Entry) -> bool:
     """Whether an account can be listed and then used in silent calls."""
-    return (_text(entry.get("home_account_id")) and _text(entry.get("environment"))
-            and all(entry.get(f) is None or type(entry.get(f)) is str
-                    for f in ("realm", "username", "local_account_id")))
+    return (
+        _text(entry.get("home_account_id"))
+        and _text(entry.get("environment"))
+        and all(
+            entry.get(f) is None or type(entry.get(f)) is str
+            for f in ("realm", "username", "local_account_id")
+        )
+    )
 
 
 def usable_credential(entry: Entry) -> bool:
     """Whether a refresh or ID token can be used: a secret, filed under an account."""
-    return (_text(entry.get("secret")) and _text(entry.get("home_account_id"))
-            and _text(entry.get("environment")) and _text(entry.get("client_id")))
+    return (
+        _text(entry.get("secret"))
+        and _text(entry.get("home_account_id"))
+        and _text(entry.get("environment"))
+        and _text(entry.get("client_id"))
+    )
 
 
 def hashable(value: Any) -> Any:
@@ -125,11 +140,15 @@ def scope_set(target: Any) -> FrozenSet[str]:
 
 def same_family(entry: Entry, family_id: Any) -> bool:
     """Whether a refresh token belongs to the FOCI family ``family_id`` (None: no family)."""
-    return (family_id is not None and entry.get("family_id") is not None
-            and str(entry.get("family_id")) == str(family_id))
+    return (
+        family_id is not None
+        and entry.get("family_id") is not None
+        and str(entry.get("family_id")) == str(family_id)
+    )
 
 
 # ---------------------------------------------------------------- keys
+
 
 def _part(value: Any) -> str:
     return "" if value is None else str(value)
@@ -140,19 +159,32 @@ def _join_key(*parts: Any) -> str:
 
 
 def access_token_key(**e: Any) -> str:
-    return _join_key(e.get("home_account_id"), e.get("environment"), "accesstoken",
-                     e.get("client_id"), e.get("realm"), e.get("target"))
+    return _join_key(
+        e.get("home_account_id"),
+        e.get("environment"),
+        "accesstoken",
+        e.get("client_id"),
+        e.get("realm"),
+        e.get("target"),
+    )
 
 
 def refresh_token_key(**e: Any) -> str:
     # An empty realm part, and keyed by client_id even for family (FOCI) tokens.
-    return _join_key(e.get("home_account_id"), e.get("environment"), "refreshtoken",
-                     e.get("client_id"), "", e.get("target"))
+    return _join_key(
+        e.get("home_account_id"),
+        e.get("environment"),
+        "refreshtoken",
+        e.get("client_id"),
+        "",
+        e.get("target"),
+    )
 
 
 def id_token_key(**e: Any) -> str:
-    return _join_key(e.get("home_account_id"), e.get("environment"), "idtoken",
-                     e.get("client_id"), e.get("realm"), "")
+    return _join_key(
+        e.get("home_account_id"), e.get("environment"), "idtoken", e.get("client_id"), e.get("realm"), ""
+    )
 
 
 def account_key(**e: Any) -> str:
@@ -175,6 +207,7 @@ KEY_MAKERS: Dict[str, Callable[..., str]] = {
 
 # ---------------------------------------------------------------- token events
 
+
 def entries_from_event(event: Dict[str, Any], now: int) -> List[Tuple[str, Entry]]:
     """The (section, entry) pairs a token event stores, in the order MSAL writes them.
 
@@ -185,9 +218,12 @@ def entries_from_event(event: Dict[str, Any], now: int) -> List[Tuple[str, Entry
     endpoint = urlparse(event.get("token_endpoint") or "")
     path = [p for p in endpoint.path.split("/") if p]
     scope = event.get("scope") or []
-    base = {"environment": event.get("environment") or endpoint.hostname,
-            "client_id": event.get("client_id"), "realm": path[0] if path else None,
-            "target": " ".join(scope.split() if isinstance(scope, str) else scope)}
+    base = {
+        "environment": event.get("environment") or endpoint.hostname,
+        "client_id": event.get("client_id"),
+        "realm": path[0] if path else None,
+        "target": " ".join(scope.split() if isinstance(scope, str) else scope),
+    }
     id_token = response.get("id_token")
     claims = decode_id_token_claims(id_token) if id_token else None
     home = _home_account_id(decode_client_info(response.get("client_info")), claims)
@@ -199,15 +235,29 @@ def entries_from_event(event: Dict[str, Any], now: int) -> List[Tuple[str, Entry
     if home:
         entries.append((ACCOUNT, _account(claims or {}, event.get("data") or {}, base, home)))
     if claims is not None:
-        entries.append((ID_TOKEN, {
-            "credential_type": ID_TOKEN, "secret": id_token, "home_account_id": home,
-            "environment": base["environment"], "realm": base["realm"],
-            "client_id": base["client_id"]}))
+        entries.append(
+            (
+                ID_TOKEN,
+                {
+                    "credential_type": ID_TOKEN,
+                    "secret": id_token,
+                    "home_account_id": home,
+                    "environment": base["environment"],
+                    "realm": base["realm"],
+                    "client_id": base["client_id"],
+                },
+            )
+        )
     if "refresh_token" in response and user_tokens_kept:
-        rt = {"credential_type": REFRESH_TOKEN, "secret": response["refresh_token"],
-              "home_account_id": home, "environment": base["environment"],
-              "client_id": base["client_id"], "target": base["target"],
-              "last_modification_time": str(now)}
+        rt = {
+            "credential_type": REFRESH_TOKEN,
+            "secret": response["refresh_token"],
+            "home_account_id": home,
+            "environment": base["environment"],
+            "client_id": base["client_id"],
+            "target": base["target"],
+            "last_modification_time": str(now),
+        }
         if response.get("foci"):
             rt["family_id"] = response["foci"]
         entries.append((REFRESH_TOKEN, _with_assertion_hash(rt, event)))
@@ -225,8 +275,9 @@ def _with_assertion_hash(entry: Entry, event: Dict[str, Any]) -> Entry:
     return entry
 
 
-def _home_account_id(client_info: Optional[Dict[str, Any]],
-                     claims: Optional[Dict[str, Any]]) -> Optional[str]:
+def _home_account_id(
+    client_info: Optional[Dict[str, Any]], claims: Optional[Dict[str, Any]]
+) -> Optional[str]:
     if client_info and client_info.get("uid") is not None and client_info.get("utid") is not None:
         return "{}.{}".format(client_info["uid"], client_info["utid"])
     if claims and claims.get("sub") is not None:
@@ -234,19 +285,24 @@ def _home_account_id(client_info: Optional[Dict[str, Any]],
     return None
 
 
-def _access_token(response: Dict[str, Any], data: Dict[str, Any], base: Entry,
-                  home: Optional[str], now: int) -> Entry:
+def _access_token(
+    response: Dict[str, Any], data: Dict[str, Any], base: Entry, home: Optional[str], now: int
+) -> Entry:
     expires_in = to_int(response.get("expires_in"), DEFAULT_EXPIRES_IN)
     expires_in = DEFAULT_EXPIRES_IN if expires_in is None else expires_in
     ext_expires_in = to_int(response.get("ext_expires_in"), expires_in)
     at = {
-        "credential_type": ACCESS_TOKEN, "secret": response["access_token"],
-        "home_account_id": home, "environment": base["environment"],
-        "client_id": base["client_id"], "target": base["target"], "realm": base["realm"],
-        "token_type": response.get("token_type", "Bearer"), "cached_at": str(now),
+        "credential_type": ACCESS_TOKEN,
+        "secret": response["access_token"],
+        "home_account_id": home,
+        "environment": base["environment"],
+        "client_id": base["client_id"],
+        "target": base["target"],
+        "realm": base["realm"],
+        "token_type": response.get("token_type", "Bearer"),
+        "cached_at": str(now),
         "expires_on": str(now + expires_in),
-        "extended_expires_on": str(now + (expires_in if ext_expires_in is None
-                                          else ext_expires_in)),
+        "extended_expires_on": str(now + (expires_in if ext_expires_in is None else ext_expires_in)),
     }
     refresh_in = to_int(response.get("refresh_in"))
     if refresh_in is not None:
@@ -259,10 +315,12 @@ def _access_token(response: Dict[str, Any], data: Dict[str, Any], base: Entry,
 def _account(claims: Dict[str, Any], data: Dict[str, Any], base: Entry, home: str) -> Entry:
     realm = base["realm"]
     return {
-        "home_account_id": home, "environment": base["environment"], "realm": realm,
+        "home_account_id": home,
+        "environment": base["environment"],
+        "realm": realm,
         "local_account_id": claims.get("oid", claims.get("sub")),
-        "username": claims.get("preferred_username", claims.get("upn"))
-        or data.get("username") or "",
-        "authority_type": (AUTHORITY_ADFS if isinstance(realm, str) and realm.lower() == "adfs"
-                           else AUTHORITY_MSSTS),
+        "username": claims.get("preferred_username", claims.get("upn")) or data.get("username") or "",
+        "authority_type": (
+            AUTHORITY_ADFS if isinstance(realm, str) and realm.lower() == "adfs" else AUTHORITY_MSSTS
+        ),
     }

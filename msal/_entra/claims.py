@@ -1,4 +1,5 @@
 """The ``claims`` request parameter: client capabilities merged with a claims challenge."""
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,11 @@ def merge(capabilities: Optional[Dict[str, Any]], claims_challenge: Optional[str
     return json.dumps(_deep_merge(challenge, capabilities))
 
 
-def with_forwarded(capabilities: Optional[Dict[str, Any]], claims_challenge: Optional[str],
-                   forwarded_client_claims: Optional[str]) -> Optional[str]:
+def with_forwarded(
+    capabilities: Optional[Dict[str, Any]],
+    claims_challenge: Optional[str],
+    forwarded_client_claims: Optional[str],
+) -> Optional[str]:
     """The claims a request carries with client-forwarded claims: the challenge's, then the
     capabilities, then the forwarded ones, which win a conflict, as later msal versions send
     them. Without forwarded claims the challenge is passed on as it is (see :func:`merge`)."""
@@ -37,8 +41,7 @@ def with_forwarded(capabilities: Optional[Dict[str, Any]], claims_challenge: Opt
     if not claims_challenge and not capabilities:
         return forwarded_client_claims
     base = _json_object(claims_challenge, "claims_challenge") if claims_challenge else {}
-    return json.dumps(_deep_merge(_deep_merge(base, capabilities or {}), forwarded,
-                                  then_wins=True))
+    return json.dumps(_deep_merge(_deep_merge(base, capabilities or {}), forwarded, then_wins=True))
 
 
 def _json_object(text: Any, name: str) -> Dict[str, Any]:
@@ -54,8 +57,7 @@ def _json_object(text: Any, name: str) -> Dict[str, Any]:
     return value
 
 
-def _deep_merge(first: Dict[str, Any], then: Dict[str, Any],
-                then_wins: bool = False) -> Dict[str, Any]:
+def _deep_merge(first: Dict[str, Any], then: Dict[str, Any], then_wins: bool = False) -> Dict[str, Any]:
     """``first`` with what ``then`` adds; ``first`` wins a conflict unless ``then_wins``. Key
     order follows the original library (``first``'s keys, then the new ones), so the wire
     bytes match."""

@@ -18,6 +18,7 @@ all for a well-known cloud whose tenant is spelled as its token endpoint spells 
 validated by instance discovery are validated before their first cache lookup too, because the
 aliases their tokens are filed under come from that answer.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -33,8 +34,13 @@ from typing import Any, Callable, Dict, MutableMapping, Optional, Tuple, TypeVar
 from urllib.parse import urlparse
 
 from .._http.hints import with_hint
-from ..authority import (CIAM_HOST_SUFFIX, WELL_KNOWN_AUTHORITY_HOSTS,
-                         WELL_KNOWN_B2C_HOST_SUFFIXES, WORLD_WIDE, Authority)
+from ..authority import (
+    CIAM_HOST_SUFFIX,
+    WELL_KNOWN_AUTHORITY_HOSTS,
+    WELL_KNOWN_B2C_HOST_SUFFIXES,
+    WORLD_WIDE,
+    Authority,
+)
 from ..oauth2cli.http import HttpClientProtocol, read_json_object
 from . import mex, userrealm
 
@@ -57,7 +63,9 @@ KNOWN_ALIASES = (
 )
 # Tenants that a token endpoint spells as the authority does, so they are the cache's realm
 _SELF_NAMED_TENANT = re.compile(
-    r"^(common|organizations|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")
+    r"^(common|organizations|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$"
+)
+
 
 @dataclass(frozen=True)
 class Endpoints(object):
@@ -120,10 +128,15 @@ class Discovery(object):
     """Answers "where are the endpoints", "which hosts are aliases" and "where are the tokens
     cached" for an application."""
 
-    def __init__(self, http_client: HttpClientProtocol, validate_authority: bool = True,
-                 instance_discovery: Optional[bool] = None,
-                 http_cache: Optional[MutableMapping[Any, Any]] = None,
-                 now: Callable[[], float] = time.time, shared: SharedAnswers = SHARED) -> None:
+    def __init__(
+        self,
+        http_client: HttpClientProtocol,
+        validate_authority: bool = True,
+        instance_discovery: Optional[bool] = None,
+        http_cache: Optional[MutableMapping[Any, Any]] = None,
+        now: Callable[[], float] = time.time,
+        shared: SharedAnswers = SHARED,
+    ) -> None:
         self._http = http_client
         self._check_instance = bool(validate_authority) and instance_discovery is not False
         self._http_cache = http_cache if http_cache is not None else {}
@@ -136,23 +149,26 @@ class Discovery(object):
         self._last_location: Optional[Tuple[Authority, Location]] = None
         self._remembered: Dict[Tuple[str, ...], Tuple[float, Any]] = {}
 
-    def user_realm(self, authority: Authority, username: str,
-                   headers: Dict[str, str]) -> Dict[str, Any]:
+    def user_realm(self, authority: Authority, username: str, headers: Dict[str, str]) -> Dict[str, Any]:
         """The user realm answer for this user, asked once a day per application (as the
         original reuses it); an unusable answer is asked for again next time."""
-        key = ("userrealm", authority.instance, hmac.new(
-            _PROCESS_SECRET, username.encode("utf-8"), hashlib.sha256).hexdigest())
-        return self._remember(key, lambda: userrealm.discover(
-            self._http, authority, username, headers), keep=bool)
+        key = (
+            "userrealm",
+            authority.instance,
+            hmac.new(_PROCESS_SECRET, username.encode("utf-8"), hashlib.sha256).hexdigest(),
+        )
+        return self._remember(
+            key, lambda: userrealm.discover(self._http, authority, username, headers), keep=bool
+        )
 
     def ws_trust_endpoint(self, mex_url: Any) -> mex.WsTrustEndpoint:
         """The username/password WS-Trust endpoint a federation's MEX document names, fetched
         once a day per application; a refused document is fetched again next time."""
-        return self._remember(("mex", str(mex_url)),
-                              lambda: mex.fetch_endpoint(self._http, mex_url))
+        return self._remember(("mex", str(mex_url)), lambda: mex.fetch_endpoint(self._http, mex_url))
 
-    def _remember(self, key: Tuple[str, ...], compute: Callable[[], T],
-                  keep: Callable[[T], bool] = lambda value: True) -> T:
+    def _remember(
+        self, key: Tuple[str, ...], compute: Callable[[], T], keep: Callable[[T], bool] = lambda value: True
+    ) -> T:
         now = self._now()
         hit = self._remembered.get(key)
         if hit is not None and hit[0] > now:
@@ -195,8 +211,12 @@ class Discovery(object):
 
     def _locate(self, authority: Authority) -> Location:
         """From the authority itself when it can be; otherwise from its (discovered) token endpoint."""
-        if (authority.url not in self._endpoints and authority.kind == "aad"
-                and not self._must_vet(authority) and _SELF_NAMED_TENANT.match(authority.tenant)):
+        if (
+            authority.url not in self._endpoints
+            and authority.kind == "aad"
+            and not self._must_vet(authority)
+            and _SELF_NAMED_TENANT.match(authority.tenant)
+        ):
             return self.aliases(authority), authority.tenant
         endpoints = self.endpoints(authority)
         return self.aliases(authority), realm_of(endpoints.token_endpoint)
@@ -227,16 +247,23 @@ class Discovery(object):
 
     def _must_vet(self, authority: Authority) -> bool:
         """Whether this application checks the authority's host with instance discovery."""
-        return (authority.kind == "aad" and self._check_instance
-                and authority.environment not in WELL_KNOWN_AUTHORITY_HOSTS)
+        return (
+            authority.kind == "aad"
+            and self._check_instance
+            and authority.environment not in WELL_KNOWN_AUTHORITY_HOSTS
+        )
 
     def _discover(self, authority: Authority, must_vet: bool) -> Answer:
         if not must_vet:
-            logger.debug("No instance discovery for %s: %s", authority.url,
-                         "a {} authority".format(authority.kind.upper()) if authority.kind != "aad"
-                         else "a well-known host" if authority.environment in
-                         WELL_KNOWN_AUTHORITY_HOSTS else
-                         "instance_discovery=False or validate_authority=False")
+            logger.debug(
+                "No instance discovery for %s: %s",
+                authority.url,
+                "a {} authority".format(authority.kind.upper())
+                if authority.kind != "aad"
+                else "a well-known host"
+                if authority.environment in WELL_KNOWN_AUTHORITY_HOSTS
+                else "instance_discovery=False or validate_authority=False",
+            )
         aliases = self._instance_discovery(authority) if must_vet else None
         doc = self._get_json_cached(openid_configuration_url(authority), authority)
         if authority.kind == "oidc":
@@ -246,16 +273,17 @@ class Discovery(object):
                 authorization_endpoint=doc["authorization_endpoint"],
                 token_endpoint=doc["token_endpoint"],
                 device_authorization_endpoint=doc.get("device_authorization_endpoint"),
-                issuer=doc.get("issuer"))
+                issuer=doc.get("issuer"),
+            )
         except (KeyError, TypeError):
             raise ValueError(
                 "The OpenID configuration of authority {} lacks authorization_endpoint or "
-                "token_endpoint".format(authority.url))
+                "token_endpoint".format(authority.url)
+            )
         if aliases:
             self._aliases[authority.environment] = aliases  # Checked below, used from now on
         self._check_endpoints(authority, endpoints)
-        vetted = must_vet or authority.kind != "aad" or \
-            authority.environment in WELL_KNOWN_AUTHORITY_HOSTS
+        vetted = must_vet or authority.kind != "aad" or authority.environment in WELL_KNOWN_AUTHORITY_HOSTS
         return Answer(endpoints, aliases, vetted)
 
     def _check_endpoints(self, authority: Authority, endpoints: Endpoints) -> None:
@@ -269,12 +297,14 @@ class Discovery(object):
             if parsed is None or parsed.scheme.lower() != "https" or not parsed.hostname:
                 raise ValueError(
                     "The OpenID configuration of authority {} names the {} {!r}, which is not an "
-                    "https URL; refusing to use it.".format(authority.url, name, url))
+                    "https URL; refusing to use it.".format(authority.url, name, url)
+                )
             if not self._host_serves(authority, parsed.hostname.lower()):
                 raise ValueError(
                     "The OpenID configuration of authority {} names the {} {!r}, whose host is "
                     "neither the authority's host nor one of its aliases; refusing to use "
-                    "it.".format(authority.url, name, url))
+                    "it.".format(authority.url, name, url)
+                )
 
     def _host_serves(self, authority: Authority, host: str) -> bool:
         """May an endpoint of this authority live on this host?"""
@@ -290,36 +320,47 @@ class Discovery(object):
         url = "https://{}/common/discovery/instance".format(WORLD_WIDE)
         params = {  # The shape of the original's call, for custom http_clients that look at it
             "authorization_endpoint": "https://{}/{}/oauth2/v2.0/authorize".format(
-                authority.instance, authority.tenant),
+                authority.instance, authority.tenant
+            ),
             "api-version": "1.0",
         }
         try:
             payload = self._get_json_cached(url, authority, tolerate_error=True, params=params)
         except Exception as exc:  # Unreachable: say what was asked, and how to do without it
-            raise with_hint(exc, (
-                "instance discovery asks {} whether {} is a Microsoft cloud, and that failed. "
-                "For a private or test authority (an emulator, Azure Stack, a host behind a "
-                "proxy), create the application with instance_discovery=False").format(
-                    url, authority.environment))
+            raise with_hint(
+                exc,
+                (
+                    "instance discovery asks {} whether {} is a Microsoft cloud, and that failed. "
+                    "For a private or test authority (an emulator, Azure Stack, a host behind a "
+                    "proxy), create the application with instance_discovery=False"
+                ).format(url, authority.environment),
+            )
         if payload.get("error") == "invalid_instance":
             raise ValueError(
                 "invalid_instance: authority {} is not a known Microsoft identity platform "
                 "instance ({}). If you trust it, create the application with "
-                "instance_discovery=False.".format(authority.url, payload.get("error_description")))
+                "instance_discovery=False.".format(authority.url, payload.get("error_description"))
+            )
         if "error" in payload:
-            raise ValueError("Instance discovery for {} failed: {} {}".format(
-                authority.url, payload.get("error"), payload.get("error_description", "")))
+            raise ValueError(
+                "Instance discovery for {} failed: {} {}".format(
+                    authority.url, payload.get("error"), payload.get("error_description", "")
+                )
+            )
         for entry in payload.get("metadata") or ():
             hosts = tuple(h.lower() for h in entry.get("aliases") or () if isinstance(h, str))
             if authority.environment in hosts:
-                return (authority.environment,) + tuple(
-                    h for h in hosts if h != authority.environment)
+                return (authority.environment,) + tuple(h for h in hosts if h != authority.environment)
         return None
 
-    def _get_json_cached(self, url: str, authority: Authority, tolerate_error: bool = False,
-                         params: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
-        cache_key = ("discovery", url) if not params else (
-            "discovery", url, tuple(sorted(params.items())))
+    def _get_json_cached(
+        self,
+        url: str,
+        authority: Authority,
+        tolerate_error: bool = False,
+        params: Optional[Dict[str, str]] = None,
+    ) -> Dict[str, Any]:
+        cache_key = ("discovery", url) if not params else ("discovery", url, tuple(sorted(params.items())))
         try:
             expires, doc = self._http_cache.get(cache_key) or (0, None)
         except Exception:  # A broken http_cache must not break sign-in
@@ -332,8 +373,12 @@ class Discovery(object):
         if not ok and not tolerate_error:
             raise ValueError(
                 "Unable to get the OpenID configuration of authority {} from {}: {}. {}".format(
-                    authority.url, url, doc.get("error_description") or doc.get("error"),
-                    authority_hint(authority)))
+                    authority.url,
+                    url,
+                    doc.get("error_description") or doc.get("error"),
+                    authority_hint(authority),
+                )
+            )
         if ok:
             try:
                 self._http_cache[cache_key] = (self._now() + DISCOVERY_TTL, doc)
@@ -349,32 +394,44 @@ def check_oidc_issuer(authority: Authority, issuer: Any) -> None:
     parsed = urlparse(issuer) if isinstance(issuer, str) else None
     host = (parsed.hostname or "").lower() if parsed else ""
     ours = authority.environment
-    if parsed and parsed.scheme == "https" and (
+    if (
+        parsed
+        and parsed.scheme == "https"
+        and (
             (parsed.netloc.lower() == authority.instance)
             or (host.endswith("." + ours) and parsed.port is None)
             or host in WELL_KNOWN_AUTHORITY_HOSTS
-            or host == authority.tenant.lower() + CIAM_HOST_SUFFIX):
+            or host == authority.tenant.lower() + CIAM_HOST_SUFFIX
+        )
+    ):
         return
     raise ValueError(
         "The issuer {!r} does not match the oidc_authority {}: the document at {} belongs to "
         "another provider. For an Entra authority (such as login.microsoftonline.com) use "
         "authority= instead of oidc_authority=.".format(
-            issuer, authority.url, openid_configuration_url(authority)))
+            issuer, authority.url, openid_configuration_url(authority)
+        )
+    )
 
 
 def authority_hint(authority: Authority) -> str:
     """What an authority of this kind looks like: a B2C user reads of B2C, not of Entra."""
     if authority.kind == "b2c":
-        return ("A B2C authority names its tenant and a user flow (policy): https://<tenant>"
-                ".b2clogin.com/<tenant>.onmicrosoft.com/<policy>, such as B2C_1_signupsignin{}."
-                .format("; this one names no policy" if len(authority.path) < 2 else ""))
+        return (
+            "A B2C authority names its tenant and a user flow (policy): https://<tenant>"
+            ".b2clogin.com/<tenant>.onmicrosoft.com/<policy>, such as B2C_1_signupsignin{}.".format(
+                "; this one names no policy" if len(authority.path) < 2 else ""
+            )
+        )
     if authority.kind == "ciam":
         return "An External ID (CIAM) authority looks like https://<tenant>.ciamlogin.com."
     if authority.is_adfs:
         return "An ADFS authority looks like https://<adfs host>/adfs."
-    return ("An Entra authority looks like https://login.microsoftonline.com/<tenant id or "
-            "domain>; for Azure AD B2C use https://<tenant>.b2clogin.com/<tenant>"
-            ".onmicrosoft.com/<policy>.")
+    return (
+        "An Entra authority looks like https://login.microsoftonline.com/<tenant id or "
+        "domain>; for Azure AD B2C use https://<tenant>.b2clogin.com/<tenant>"
+        ".onmicrosoft.com/<policy>."
+    )
 
 
 def realm_of(token_endpoint: str) -> str:
@@ -391,12 +448,12 @@ def openid_configuration_url(authority: Authority) -> str:
     return authority.url + "/v2.0/.well-known/openid-configuration"
 
 
-def get_json(http_client: HttpClientProtocol, url: str, params: Optional[Dict[str, str]] = None,
-             **kwargs: Any) -> Tuple[Dict[str, Any], bool]:
+def get_json(
+    http_client: HttpClientProtocol, url: str, params: Optional[Dict[str, str]] = None, **kwargs: Any
+) -> Tuple[Dict[str, Any], bool]:
     """GET a JSON document; return (document or error dict, succeeded)."""
     # No Accept header, as the original library sends none; params only when there are some.
-    resp = http_client.get(url, params=params, **kwargs) if params \
-        else http_client.get(url, **kwargs)
+    resp = http_client.get(url, params=params, **kwargs) if params else http_client.get(url, **kwargs)
     doc = read_json_object(resp, "the discovery endpoint")
     ok: bool = 200 <= resp.status_code < 300 and "error" not in doc
     return doc, ok

@@ -1,4 +1,5 @@
 """WS-MetadataExchange: find the username/password WS-Trust endpoint of a federation server."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -35,8 +36,9 @@ def fetch_endpoint(http_client: HttpClientProtocol, mex_url: Any) -> "WsTrustEnd
     endpoint it likes, so the document itself must come over https too.
     """
     if not isinstance(mex_url, str) or not mex_url.lower().startswith("https://"):
-        raise MexError("The federation metadata (MEX) URL {!r} is not https; refusing to use "
-                       "it".format(mex_url))
+        raise MexError(
+            "The federation metadata (MEX) URL {!r} is not https; refusing to use it".format(mex_url)
+        )
     resp = http_client.get(mex_url)
     redirect = redirect_of(resp)
     if redirect:
@@ -53,25 +55,32 @@ class WsTrustEndpoint(object):
 def username_password_endpoint(mex_document: str) -> WsTrustEndpoint:
     """The best username/password endpoint in a MEX document: WS-Trust 1.3 first, then 2005."""
     from defusedxml import ElementTree  # Refuses entity expansion and external entities
+
     if len(mex_document) > MAX_DOCUMENT_CHARS:
-        raise MexError("The federation metadata (MEX) document is larger than {} characters; "
-                       "refusing to parse it".format(MAX_DOCUMENT_CHARS))
+        raise MexError(
+            "The federation metadata (MEX) document is larger than {} characters; "
+            "refusing to parse it".format(MAX_DOCUMENT_CHARS)
+        )
     try:
         root = ElementTree.fromstring(mex_document)
     except Exception as exc:  # defusedxml raises several types; all mean "unusable document"
-        raise MexError("The federation metadata (MEX) document is not valid XML: {}".format(
-            type(exc).__name__))
+        raise MexError(
+            "The federation metadata (MEX) document is not valid XML: {}".format(type(exc).__name__)
+        )
     policies = _username_policy_ids(root)
     bindings = _bindings_by_name(root, policies)
-    endpoints = [WsTrustEndpoint(address, bindings[binding])
-                 for binding, address in _port_addresses(root) if binding in bindings
-                 and address.lower().startswith("https://")]
+    endpoints = [
+        WsTrustEndpoint(address, bindings[binding])
+        for binding, address in _port_addresses(root)
+        if binding in bindings and address.lower().startswith("https://")
+    ]
     for version in ("1.3", "2005"):
         for endpoint in endpoints:
             if endpoint.version == version:
                 return endpoint
-    raise MexError("The federation metadata (MEX) document offers no https username/password "
-                   "WS-Trust endpoint")
+    raise MexError(
+        "The federation metadata (MEX) document offers no https username/password WS-Trust endpoint"
+    )
 
 
 def _username_policy_ids(root: Any) -> List[str]:
@@ -79,8 +88,8 @@ def _username_policy_ids(root: Any) -> List[str]:
     for policy in root.iter("{%s}Policy" % NS["wsp"]):
         policy_id = policy.get("{%s}Id" % NS["wsu"])
         has_username = any(
-            True for prefix in ("sp", "sp2005")
-            for _ in policy.iter("{%s}WssUsernameToken10" % NS[prefix]))
+            True for prefix in ("sp", "sp2005") for _ in policy.iter("{%s}WssUsernameToken10" % NS[prefix])
+        )
         if policy_id and has_username:
             ids.append(policy_id)
     return ids

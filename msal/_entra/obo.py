@@ -1,4 +1,5 @@
 """On-behalf-of: how the incoming token keys the tokens obtained for it."""
+
 import base64
 import hashlib
 

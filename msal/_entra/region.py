@@ -1,4 +1,5 @@
 """Regional token endpoints for the client credentials flow (``azure_region``)."""
+
 from __future__ import annotations
 
 import logging
@@ -12,8 +13,7 @@ from ..oauth2cli.http import HttpClientProtocol
 
 logger = logging.getLogger(__name__)
 
-IMDS_URL = ("http://169.254.169.254/metadata/instance/compute/location"
-            "?format=text&api-version=2021-01-01")
+IMDS_URL = "http://169.254.169.254/metadata/instance/compute/location?format=text&api-version=2021-01-01"
 IMDS_TIMEOUT = 2
 _REGION = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
@@ -28,15 +28,19 @@ def check(azure_region: Any) -> Any:
     if azure_region is None:
         forced = os.environ.get(FORCE_REGION_VARIABLE, "").strip()
         if forced and not _REGION.match(forced.lower()):
-            raise ValueError("The {} environment variable must be a region name such as "
-                             "'westus'; got {!r}".format(FORCE_REGION_VARIABLE, forced))
+            raise ValueError(
+                "The {} environment variable must be a region name such as 'westus'; got {!r}".format(
+                    FORCE_REGION_VARIABLE, forced
+                )
+            )
         return forced.lower() or None
     if azure_region is True or azure_region is False:
         return azure_region or None
     if not isinstance(azure_region, str) or not _REGION.match(azure_region.lower()):
-        raise ValueError("azure_region must be a region name such as 'westus' (a hostname "
-                         "label), ClientApplication.ATTEMPT_REGION_DISCOVERY, or None; got {!r}"
-                         .format(azure_region))
+        raise ValueError(
+            "azure_region must be a region name such as 'westus' (a hostname "
+            "label), ClientApplication.ATTEMPT_REGION_DISCOVERY, or None; got {!r}".format(azure_region)
+        )
     return azure_region.lower()
 
 
@@ -60,8 +64,9 @@ class RegionResolver(object):
                 if not self._resolved:
                     self._region = self._detect()
                     self._resolved = True
-                    logger.info("Region detected: %s", self._region or
-                                "none, so the global token endpoint serves")
+                    logger.info(
+                        "Region detected: %s", self._region or "none, so the global token endpoint serves"
+                    )
         return self._region
 
     def _detect(self) -> Optional[str]:
@@ -79,8 +84,7 @@ class RegionResolver(object):
         if getattr(resp, "status_code", None) == 200 and _REGION.match(text):
             logger.debug("Region from the VM metadata service")
             return text
-        logger.debug("The VM metadata service named no region (HTTP %s)",
-                     getattr(resp, "status_code", None))
+        logger.debug("The VM metadata service named no region (HTTP %s)", getattr(resp, "status_code", None))
         return None
 
 
@@ -88,8 +92,7 @@ def regional_token_endpoint(token_endpoint: str, region: str) -> str:
     """``https://<region>.login.microsoft.com/...`` for the public cloud, ``<region>.<host>`` elsewhere."""
     parts = urlparse(token_endpoint)
     host = parts.hostname or ""
-    if host in ("login.microsoftonline.com", "login.microsoft.com", "login.windows.net",
-                "sts.windows.net"):
+    if host in ("login.microsoftonline.com", "login.microsoft.com", "login.windows.net", "sts.windows.net"):
         regional = "{}.login.microsoft.com".format(region)
     else:
         regional = "{}.{}".format(region, host)

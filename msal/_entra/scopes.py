@@ -1,4 +1,5 @@
 """Scopes: validation, and the reserved OpenID Connect scopes added to user flows."""
+
 from __future__ import annotations
 
 import warnings
@@ -14,7 +15,8 @@ def validate(scopes: object, name: str = "scopes") -> List[str]:
     if isinstance(scopes, (str, bytes)):
         raise ValueError(
             "The input {} should be a list, tuple, or set of strings, not a single string "
-            "(did you mean [{!r}]?)".format(name, scopes))
+            "(did you mean [{!r}]?)".format(name, scopes)
+        )
     try:
         items: List[str] = list(scopes)  # type: ignore[call-overload]
     except TypeError:
@@ -30,9 +32,11 @@ def for_cache_lookup(scopes: object) -> List[str]:
     an empty list would match every cached token, whatever its resource."""
     checked = validate(scopes)
     if not checked:
-        raise ValueError("scopes must name at least one scope, such as "
-                         "['https://graph.microsoft.com/.default']; an empty list would match any "
-                         "cached token")
+        raise ValueError(
+            "scopes must name at least one scope, such as "
+            "['https://graph.microsoft.com/.default']; an empty list would match any "
+            "cached token"
+        )
     return checked
 
 
@@ -41,13 +45,15 @@ def for_client_credentials(scopes: object) -> List[str]:
     a ``DeprecationWarning``), as the original library accepted it."""
     if isinstance(scopes, str):
         scopes = scopes.split()
-        warnings.warn("Pass the scopes of acquire_token_for_client() as a list of strings, "
-                      "such as {!r}".format(scopes), DeprecationWarning, stacklevel=4)
+        warnings.warn(
+            "Pass the scopes of acquire_token_for_client() as a list of strings, such as {!r}".format(scopes),
+            DeprecationWarning,
+            stacklevel=4,
+        )
     return for_cache_lookup(scopes)
 
 
-def for_user_flow(scopes: Iterable[str], exclude_scopes: Optional[Iterable[str]] = None
-                  ) -> List[str]:
+def for_user_flow(scopes: Iterable[str], exclude_scopes: Optional[Iterable[str]] = None) -> List[str]:
     """The scopes to send on a user flow: the caller's plus the reserved ones, minus exclusions."""
     scopes = validate(scopes)
     reserved = RESERVED_SCOPES.intersection(scopes)
@@ -55,7 +61,9 @@ def for_user_flow(scopes: Iterable[str], exclude_scopes: Optional[Iterable[str]]
         raise ValueError(
             "You cannot use any scope value that is reserved: {}. MSAL adds {} itself; use "
             "exclude_scopes on the application to leave some out.".format(
-                sorted(reserved), sorted(RESERVED_SCOPES)))
+                sorted(reserved), sorted(RESERVED_SCOPES)
+            )
+        )
     excluded = set(exclude_scopes or ())
     return sorted(set(scopes) | (RESERVED_SCOPES - excluded))
 

@@ -1,4 +1,5 @@
 """Headers that identify the library and correlate a request with the identity provider's logs."""
+
 from __future__ import annotations
 
 import sys
@@ -50,23 +51,27 @@ def header_safe(value: Any, separators: str = "") -> str:
     """A header value HTTP can carry: a CR, LF, other control character or one outside
     Latin-1 would make every later request of the application fail to send, so each (and
     each of ``separators``, a telemetry field's delimiters) becomes ``_``."""
-    return "".join(c if (" " <= c <= "~" or "\xa0" <= c <= "\xff") and c not in separators
-                   else "_" for c in str(value))
+    return "".join(
+        c if (" " <= c <= "~" or "\xa0" <= c <= "\xff") and c not in separators else "_" for c in str(value)
+    )
 
 
 def cpu_architecture() -> str:
     """The process's architecture as ``x-client-cpu`` names it: ``x64`` or ``x86``."""
-    return "x64" if sys.maxsize > 2 ** 32 else "x86"
+    return "x64" if sys.maxsize > 2**32 else "x86"
 
 
-def request_headers(base: Dict[str, str], api_id: int, cache_info: int = NOT_APPLICABLE,
-                    correlation_id: Optional[str] = None,
-                    last: Optional["LastRequest"] = None) -> Dict[str, str]:
+def request_headers(
+    base: Dict[str, str],
+    api_id: int,
+    cache_info: int = NOT_APPLICABLE,
+    correlation_id: Optional[str] = None,
+    last: Optional["LastRequest"] = None,
+) -> Dict[str, str]:
     """Headers for one token request: a correlation id and the flow's telemetry."""
     headers = dict(base)
     headers["client-request-id"] = correlation_id or str(uuid.uuid4())
-    headers["x-client-current-telemetry"] = "{}|{},{}|".format(
-        _SCHEMA, api_id, int(cache_info))
+    headers["x-client-current-telemetry"] = "{}|{},{}|".format(_SCHEMA, api_id, int(cache_info))
     if last is not None:
         headers["x-client-last-telemetry"] = last.header()
     return headers
@@ -100,17 +105,21 @@ class LastRequest(object):
                 self._failures = []
                 return
             api_id = headers.get("x-client-current-telemetry", "||").split("|")[1].split(",")[0]
-            failures = self._failures + [(
-                header_safe(api_id, FIELD_SEPARATORS),
-                header_safe(headers.get("client-request-id", ""), FIELD_SEPARATORS),
-                header_safe(result.get("error"), FIELD_SEPARATORS))]
+            failures = self._failures + [
+                (
+                    header_safe(api_id, FIELD_SEPARATORS),
+                    header_safe(headers.get("client-request-id", ""), FIELD_SEPARATORS),
+                    header_safe(result.get("error"), FIELD_SEPARATORS),
+                )
+            ]
             if len(_last_header(0, failures)) <= MAX_LAST_TELEMETRY_CHARS:
                 self._failures = failures
 
 
 def _last_header(cache_hits: int, failures: List[Tuple[str, str, str]]) -> str:
     return "{}|{}|{}|{}|".format(
-        _SCHEMA, cache_hits,
+        _SCHEMA,
+        cache_hits,
         ",".join("{},{}".format(api_id, correlation) for api_id, correlation, _ in failures),
-        ",".join(error for _, _, error in failures))
-
+        ",".join(error for _, _, error in failures),
+    )

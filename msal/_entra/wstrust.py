@@ -1,5 +1,6 @@
 """WS-Trust (1.3 and 2005): trade a username and password for a SAML assertion at a federation
 server, to be redeemed at the token endpoint with a SAML bearer grant (RFC 7522)."""
+
 from __future__ import annotations
 
 import base64
@@ -48,8 +49,13 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def build_request(endpoint: WsTrustEndpoint, username: str, password: str,
-                  audience: str = DEFAULT_AUDIENCE, now: Optional[datetime] = None) -> str:
+def build_request(
+    endpoint: WsTrustEndpoint,
+    username: str,
+    password: str,
+    audience: str = DEFAULT_AUDIENCE,
+    now: Optional[datetime] = None,
+) -> str:
     """A SOAP 1.2 RequestSecurityToken with a UsernameToken (WS-Security 1.0)."""
     version = _VERSIONS[endpoint.version]
     now = now or datetime.now(timezone.utc)
@@ -59,38 +65,57 @@ def build_request(endpoint: WsTrustEndpoint, username: str, password: str,
         '<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" '
         'xmlns:wsa="http://www.w3.org/2005/08/addressing" '
         'xmlns:wsu="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd">'
-        '<s:Header>'
+        "<s:Header>"
         '<wsa:Action s:mustUnderstand="1">{action}</wsa:Action>'
-        '<wsa:MessageID>urn:uuid:{message_id}</wsa:MessageID>'
-        '<wsa:ReplyTo><wsa:Address>http://www.w3.org/2005/08/addressing/anonymous</wsa:Address></wsa:ReplyTo>'
+        "<wsa:MessageID>urn:uuid:{message_id}</wsa:MessageID>"
+        "<wsa:ReplyTo><wsa:Address>http://www.w3.org/2005/08/addressing/anonymous</wsa:Address></wsa:ReplyTo>"
         '<wsa:To s:mustUnderstand="1">{to}</wsa:To>'
         '<wsse:Security s:mustUnderstand="1" '
         'xmlns:wsse="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd">'
         '<wsu:Timestamp wsu:Id="_0"><wsu:Created>{created}</wsu:Created>'
-        '<wsu:Expires>{expires}</wsu:Expires></wsu:Timestamp>'
+        "<wsu:Expires>{expires}</wsu:Expires></wsu:Timestamp>"
         '<wsse:UsernameToken wsu:Id="uuid-{token_id}">'
-        '<wsse:Username>{username}</wsse:Username><wsse:Password>{password}</wsse:Password>'
-        '</wsse:UsernameToken></wsse:Security>'
-        '</s:Header>'
+        "<wsse:Username>{username}</wsse:Username><wsse:Password>{password}</wsse:Password>"
+        "</wsse:UsernameToken></wsse:Security>"
+        "</s:Header>"
         '<s:Body><wst:RequestSecurityToken xmlns:wst="{trust}">'
         '<wsp:AppliesTo xmlns:wsp="http://schemas.xmlsoap.org/ws/2004/09/policy">'
-        '<wsa:EndpointReference><wsa:Address>{audience}</wsa:Address></wsa:EndpointReference>'
-        '</wsp:AppliesTo>'
-        '<wst:KeyType>{key_type}</wst:KeyType><wst:RequestType>{request_type}</wst:RequestType>'
-        '</wst:RequestSecurityToken></s:Body></s:Envelope>'
-    ).format(action=version["action"], message_id=uuid.uuid4(), to=escape(endpoint.address),
-             created=created, expires=expires, token_id=uuid.uuid4(), username=escape(username),
-             password=escape(password), trust=version["trust"], audience=escape(audience),
-             key_type=version["key_type"], request_type=version["request_type"])
+        "<wsa:EndpointReference><wsa:Address>{audience}</wsa:Address></wsa:EndpointReference>"
+        "</wsp:AppliesTo>"
+        "<wst:KeyType>{key_type}</wst:KeyType><wst:RequestType>{request_type}</wst:RequestType>"
+        "</wst:RequestSecurityToken></s:Body></s:Envelope>"
+    ).format(
+        action=version["action"],
+        message_id=uuid.uuid4(),
+        to=escape(endpoint.address),
+        created=created,
+        expires=expires,
+        token_id=uuid.uuid4(),
+        username=escape(username),
+        password=escape(password),
+        trust=version["trust"],
+        audience=escape(audience),
+        key_type=version["key_type"],
+        request_type=version["request_type"],
+    )
 
 
-def send(http_client: HttpClientProtocol, endpoint: WsTrustEndpoint, username: str, password: str,
-         audience: str = DEFAULT_AUDIENCE) -> Tuple[str, str]:
+def send(
+    http_client: HttpClientProtocol,
+    endpoint: WsTrustEndpoint,
+    username: str,
+    password: str,
+    audience: str = DEFAULT_AUDIENCE,
+) -> Tuple[str, str]:
     """Ask the federation server for an assertion; return (grant type, base64 assertion)."""
     resp = http_client.post(
-        endpoint.address, data=build_request(endpoint, username, password, audience),
-        headers={"Content-Type": "application/soap+xml; charset=utf-8",
-                 "SOAPAction": _VERSIONS[endpoint.version]["action"]})
+        endpoint.address,
+        data=build_request(endpoint, username, password, audience),
+        headers={
+            "Content-Type": "application/soap+xml; charset=utf-8",
+            "SOAPAction": _VERSIONS[endpoint.version]["action"],
+        },
+    )
     redirect = redirect_of(resp)
     if redirect:
         raise WsTrustError("The federation server answered with {}".format(redirect))
@@ -100,26 +125,30 @@ def send(http_client: HttpClientProtocol, endpoint: WsTrustEndpoint, username: s
 def parse_response(body: str) -> Tuple[str, str]:
     """The grant type and base64 assertion in an RSTR; ``WsTrustError`` for a fault or junk."""
     if len(body) > MAX_RESPONSE_CHARS:
-        raise WsTrustError("The federation server's answer is larger than {} characters; "
-                           "refusing to parse it".format(MAX_RESPONSE_CHARS))
+        raise WsTrustError(
+            "The federation server's answer is larger than {} characters; refusing to parse it".format(
+                MAX_RESPONSE_CHARS
+            )
+        )
     raw = body.encode("utf-8")
     answer = _Rstr()
     try:
         answer.parse(raw)
     except Exception as exc:  # expat's errors, and _Rstr's refusal of a DTD
-        raise WsTrustError("The federation server's answer is not XML ({})".format(
-            type(exc).__name__))
+        raise WsTrustError("The federation server's answer is not XML ({})".format(type(exc).__name__))
     if answer.in_fault:
-        raise CredentialsRefused("The federation server refused the credentials: {} ({})".format(
-            answer.fault_reason.strip() or "no reason given", ", ".join(answer.fault_codes)
-            or "no code"))
-    grant = {SAML1_TOKEN_TYPE: SAML1_GRANT, SAML2_TOKEN_TYPE: SAML2_GRANT}.get(
-        answer.token_type.strip())
+        raise CredentialsRefused(
+            "The federation server refused the credentials: {} ({})".format(
+                answer.fault_reason.strip() or "no reason given", ", ".join(answer.fault_codes) or "no code"
+            )
+        )
+    grant = {SAML1_TOKEN_TYPE: SAML1_GRANT, SAML2_TOKEN_TYPE: SAML2_GRANT}.get(answer.token_type.strip())
     if not grant:
-        raise WsTrustError("The federation server issued an unsupported token type {!r}".format(
-            answer.token_type.strip()))
+        raise WsTrustError(
+            "The federation server issued an unsupported token type {!r}".format(answer.token_type.strip())
+        )
     # The assertion is signed: redeem it byte for byte as it was sent, never re-serialised.
-    assertion = raw[answer.token_start:answer.token_end].strip() if answer.token_end else b""
+    assertion = raw[answer.token_start : answer.token_end].strip() if answer.token_end else b""
     if b"Assertion" not in assertion[:200]:
         raise WsTrustError("The federation server's answer carries no SAML assertion")
     return grant, base64.b64encode(assertion).decode("ascii")
@@ -144,6 +173,7 @@ class _Rstr(object):
 
     def parse(self, raw: bytes) -> None:
         from xml.parsers import expat
+
         parser = expat.ParserCreate("utf-8", " ")  # one encoding: the offsets are into `raw`
         parser.buffer_text = False
         parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
@@ -152,8 +182,7 @@ class _Rstr(object):
         parser.StartElementHandler = self._start
         parser.EndElementHandler = self._end
         parser.CharacterDataHandler = self._characters
-        for name in ("CommentHandler", "ProcessingInstructionHandler",
-                     "StartCdataSectionHandler"):
+        for name in ("CommentHandler", "ProcessingInstructionHandler", "StartCdataSectionHandler"):
             setattr(parser, name, lambda *args: self._content_event())
         parser.Parse(raw, True)
 

@@ -12,6 +12,7 @@ and passes it to the flows of :mod:`msal._flows`. The context holds no logic; it
 What flows do with it is written once in :mod:`msal._flows.cache_first` (the cache, then one
 request at a time) and :mod:`msal._flows.redeem` (the token request every grant shares).
 """
+
 from __future__ import annotations
 
 import time
@@ -42,8 +43,7 @@ class AppConfig(object):
     multi_tenant: bool = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "multi_tenant",
-                           self.authority.tenant.lower() in ("common", "organizations"))
+        object.__setattr__(self, "multi_tenant", self.authority.tenant.lower() in ("common", "organizations"))
 
 
 @dataclass(frozen=True)
@@ -59,4 +59,3 @@ class AppContext(object):
     now: Callable[[], float] = time.time
     last_request: telemetry.LastRequest = field(default_factory=telemetry.LastRequest)
     single_flight: SingleFlight = field(default_factory=SingleFlight)
-

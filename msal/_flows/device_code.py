@@ -4,6 +4,7 @@ The grant itself lives in :mod:`msal.oauth2cli.device_flow`; this module adds wh
 application knows: the scopes it decorates, the endpoint Entra leaves out of some discovery
 documents, telemetry, the cache, and the flow dict's private bookkeeping.
 """
+
 from __future__ import annotations
 
 import time
@@ -22,22 +23,28 @@ from .context import AppContext
 DEVICE_CODE_GRANT = device_flow.GRANT_TYPE
 
 
-def initiate(ctx: AppContext, scopes: Any,
-             claims_challenge: Optional[str] = None) -> Dict[str, Any]:
+def initiate(ctx: AppContext, scopes: Any, claims_challenge: Optional[str] = None) -> Dict[str, Any]:
     """Ask for a device code; the flow dict gains ``expires_at`` and ``interval``. A claims
     challenge goes with the device authorization request (merged with the capabilities)."""
     decorated = redeem.user_scopes(ctx, scope_rules.validate(scopes or []))
     endpoint = device_authorization_endpoint(ctx.discovery.endpoints(ctx.config.authority))
     if not endpoint:
-        return {"error": UNSUPPORTED_DEVICE_FLOW,
-                "error_description": "This authority advertises no device authorization endpoint"}
+        return {
+            "error": UNSUPPORTED_DEVICE_FLOW,
+            "error_description": "This authority advertises no device authorization endpoint",
+        }
     correlation_id = str(uuid.uuid4())  # the polls reuse it, so one id covers the whole flow
     # The original sends its base headers and a client-request-id here, but no
     # x-client-current-telemetry: the wire stays the same.
     flow = device_flow.request_device_code(
-        ctx.http, endpoint, ctx.config.client_id, decorated,
+        ctx.http,
+        endpoint,
+        ctx.config.client_id,
+        decorated,
         headers=dict(ctx.config.base_headers, **{"client-request-id": correlation_id}),
-        now=ctx.now, extra={"claims": redeem.claims(ctx, claims_challenge)})
+        now=ctx.now,
+        extra={"claims": redeem.claims(ctx, claims_challenge)},
+    )
     if "error" not in flow:
         flow["_scope"] = decorated
         flow["_correlation_id"] = correlation_id
@@ -53,9 +60,13 @@ def device_authorization_endpoint(endpoints: Endpoints) -> Optional[str]:
     return base + "/devicecode" if slash and last == "token" else None
 
 
-def acquire(ctx: AppContext, flow: Any, claims_challenge: Optional[str] = None,
-            exit_condition: Optional[Callable[[Dict[str, Any]], bool]] = None,
-            sleep: Callable[[float], None] = time.sleep) -> Dict[str, Any]:
+def acquire(
+    ctx: AppContext,
+    flow: Any,
+    claims_challenge: Optional[str] = None,
+    exit_condition: Optional[Callable[[Dict[str, Any]], bool]] = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Dict[str, Any]:
     """Poll until the user approves, declines, the code expires, or ``flow["expires_at"]`` is set to 0."""
     if not isinstance(flow, dict) or not isinstance(flow.get("device_code"), str):
         raise ValueError("flow must be the dict returned by initiate_device_flow()")
@@ -71,12 +82,14 @@ def acquire(ctx: AppContext, flow: Any, claims_challenge: Optional[str] = None,
 
     def request_token() -> Dict[str, Any]:  # RFC 8628 §3.4: a poll names no scope
         return redeem.prepare(
-            ctx, telemetry.DEVICE_FLOW, claims_challenge=claims_challenge, fields=fields,
+            ctx,
+            telemetry.DEVICE_FLOW,
+            claims_challenge=claims_challenge,
+            fields=fields,
             correlation_id=correlation_id,
         ).send(Client.obtain_token, DEVICE_CODE_GRANT, scope=(), unsent_scope=scope)
 
     def should_stop(_: MutableMapping[str, Any]) -> bool:
         return bool(exit_condition and exit_condition(flow))
 
-    return device_flow.poll(flow, request_token, now=ctx.now, sleep=sleep,
-                            should_stop=should_stop)
+    return device_flow.poll(flow, request_token, now=ctx.now, sleep=sleep, should_stop=should_stop)

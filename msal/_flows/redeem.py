@@ -7,6 +7,7 @@ Layering: a step of the flows (:mod:`msal._flows`), below them and above :mod:`m
 :func:`prepare` once, then :meth:`Redemption.send` with one grant method of
 :class:`~msal.oauth2cli.oauth2.Client` per request (several for the silent flow's refresh tokens).
 """
+
 from __future__ import annotations
 
 import time
@@ -27,27 +28,43 @@ Grant = Callable[..., Dict[str, Any]]  # An unbound Client.obtain_token_* method
 class Redemption(object):
     """One prepared token request: send it with :meth:`send`."""
 
-    def __init__(self, client: Client, fields: Dict[str, Any], headers: Dict[str, str],
-                 validate: Callable[[Dict[str, Any]], None]) -> None:
+    def __init__(
+        self,
+        client: Client,
+        fields: Dict[str, Any],
+        headers: Dict[str, str],
+        validate: Callable[[Dict[str, Any]], None],
+    ) -> None:
         self.client = client
         self.fields = fields
         self.headers = headers  # Read by flows that send other requests under its correlation id
         self.validate = validate
 
-    def send(self, grant: Grant, *args: Any, extra_headers: Optional[Dict[str, str]] = None,
-             **kwargs: Any) -> Dict[str, Any]:
+    def send(
+        self, grant: Grant, *args: Any, extra_headers: Optional[Dict[str, str]] = None, **kwargs: Any
+    ) -> Dict[str, Any]:
         """Run ``grant(client, *args, ...)``; the answer, marked by :func:`from_network`."""
         headers = dict(self.headers, **extra_headers) if extra_headers else self.headers
-        return from_network(grant(self.client, *args, fields=self.fields, headers=headers,
-                                  validate=self.validate, **kwargs))
+        return from_network(
+            grant(self.client, *args, fields=self.fields, headers=headers, validate=self.validate, **kwargs)
+        )
 
 
-def prepare(ctx: AppContext, api_id: int, *, authority: Optional[Authority] = None,
-            token_endpoint: Optional[str] = None, cache_info: int = telemetry.NOT_APPLICABLE,
-            claims_challenge: Optional[str] = None, with_claims: bool = True,
-            fields: Optional[Dict[str, Any]] = None, headers: Optional[Dict[str, str]] = None,
-            correlation_id: Optional[str] = None, nonce: Optional[str] = None,
-            max_age: Optional[int] = None) -> Redemption:
+def prepare(
+    ctx: AppContext,
+    api_id: int,
+    *,
+    authority: Optional[Authority] = None,
+    token_endpoint: Optional[str] = None,
+    cache_info: int = telemetry.NOT_APPLICABLE,
+    claims_challenge: Optional[str] = None,
+    with_claims: bool = True,
+    fields: Optional[Dict[str, Any]] = None,
+    headers: Optional[Dict[str, str]] = None,
+    correlation_id: Optional[str] = None,
+    nonce: Optional[str] = None,
+    max_age: Optional[int] = None,
+) -> Redemption:
     """Everything a token request of flow ``api_id`` needs; the authority's endpoints are
     discovered here (once per application), as only a request that goes out needs them."""
     authority = authority or ctx.config.authority
@@ -56,11 +73,11 @@ def prepare(ctx: AppContext, api_id: int, *, authority: Optional[Authority] = No
     form: Dict[str, Any] = {"claims": claims(ctx, claims_challenge)} if with_claims else {}
     form["client_info"] = "1"
     form.update(fields or {})
-    sent = telemetry.request_headers(ctx.config.base_headers, api_id, cache_info, correlation_id,
-                                     last=ctx.last_request)
+    sent = telemetry.request_headers(
+        ctx.config.base_headers, api_id, cache_info, correlation_id, last=ctx.last_request
+    )
     sent.update(headers or {})
-    return Redemption(client, form, sent,
-                      id_token_validator(ctx, endpoints.issuer, nonce, max_age))
+    return Redemption(client, form, sent, id_token_validator(ctx, endpoints.issuer, nonce, max_age))
 
 
 def protocol_client(ctx: AppContext, authority: Authority, token_endpoint: str) -> Client:
@@ -71,8 +88,15 @@ def protocol_client(ctx: AppContext, authority: Authority, token_endpoint: str) 
     def add_to_cache(event: TokenEvent) -> None:
         event.setdefault("environment", environment)
         ctx.cache.add(dict(event), now=ctx.now())
-    return Client(ctx.http, ctx.config.client_id, token_endpoint, client_auth=ctx.client_auth,
-                  on_obtaining_tokens=add_to_cache, on_response=ctx.last_request.record)
+
+    return Client(
+        ctx.http,
+        ctx.config.client_id,
+        token_endpoint,
+        client_auth=ctx.client_auth,
+        on_obtaining_tokens=add_to_cache,
+        on_response=ctx.last_request.record,
+    )
 
 
 def user_scopes(ctx: AppContext, scopes: Any) -> List[str]:
@@ -85,17 +109,26 @@ def claims(ctx: AppContext, claims_challenge: Optional[str]) -> Optional[str]:
     return claims_rules.merge(ctx.config.capabilities, claims_challenge)
 
 
-def id_token_validator(ctx: AppContext, issuer: Optional[str], nonce: Optional[str] = None,
-                       max_age: Optional[int] = None) -> Callable[[Dict[str, Any]], None]:
+def id_token_validator(
+    ctx: AppContext, issuer: Optional[str], nonce: Optional[str] = None, max_age: Optional[int] = None
+) -> Callable[[Dict[str, Any]], None]:
     """A check run on a successful token response before it reaches the cache."""
+
     def validate(result: Dict[str, Any]) -> None:
         if "id_token" in result:
             decoded = oidc.decode_id_token(result["id_token"])
-            oidc.validate_id_token(decoded, client_id=ctx.config.client_id, issuer=issuer,
-                                   nonce=nonce, max_age=max_age, now=ctx.now())
+            oidc.validate_id_token(
+                decoded,
+                client_id=ctx.config.client_id,
+                issuer=issuer,
+                nonce=nonce,
+                max_age=max_age,
+                now=ctx.now(),
+            )
             result["id_token_claims"] = decoded
         elif nonce is not None:
             raise IdTokenError("A nonce was sent but the response has no ID token to check")
+
     return validate
 
 

@@ -1,4 +1,5 @@
 """Refresh-token migration: a refresh token obtained elsewhere, redeemed into this app's cache."""
+
 from __future__ import annotations
 
 from typing import Any, Dict
@@ -15,5 +16,8 @@ def acquire(ctx: AppContext, refresh_token: Any, scopes: Any) -> Dict[str, Any]:
     redeem.require_text(refresh_token, "refresh_token must be a non-empty string")
     decorated = redeem.user_scopes(ctx, scope_rules.validate(scopes))
     return redeem.prepare(  # A migration sends no claims, not even the app's capabilities
-        ctx, telemetry.REFRESH_TOKEN, cache_info=telemetry.FORCE_REFRESH, with_claims=False,
+        ctx,
+        telemetry.REFRESH_TOKEN,
+        cache_info=telemetry.FORCE_REFRESH,
+        with_claims=False,
     ).send(Client.obtain_token_by_refresh_token, refresh_token, decorated)

@@ -1,4 +1,5 @@
 """Silent token acquisition: a cached access token, else a refresh with a cached refresh token."""
+
 from __future__ import annotations
 
 import logging
@@ -15,13 +16,19 @@ from .context import AppContext
 
 logger = logging.getLogger(__name__)
 FAMILY_ID = "1"
-USER_ACTIONS = frozenset(["basic_action", "additional_action", "message_only",
-                          "consent_required", "user_password_expired"])
+USER_ACTIONS = frozenset(
+    ["basic_action", "additional_action", "message_only", "consent_required", "user_password_expired"]
+)
 
 
-def acquire(ctx: AppContext, scopes: Any, account: Optional[Dict[str, Any]],
-            authority: Any = None, force_refresh: bool = False,
-            claims_challenge: Optional[str] = None) -> Result:
+def acquire(
+    ctx: AppContext,
+    scopes: Any,
+    account: Optional[Dict[str, Any]],
+    authority: Any = None,
+    force_refresh: bool = False,
+    claims_challenge: Optional[str] = None,
+) -> Result:
     """The documented contract: a token dict, None when the cache has nothing, or an error dict."""
     scopes = scope_rules.for_cache_lookup(scopes)
     redeem.user_scopes(ctx, scopes)  # Rejects reserved scopes, as every user flow does
@@ -33,41 +40,84 @@ def acquire(ctx: AppContext, scopes: Any, account: Optional[Dict[str, Any]],
         if found is None:
             logger.debug("No account given, so no refresh token to try: returning None")
         return found
-    return cached_or_fetch(ctx, scopes, home_account_id, target, _fetch,
-                           (home_account_id, target, force_refresh, claims_challenge),
-                           use_cache=use_cache)
+    return cached_or_fetch(
+        ctx,
+        scopes,
+        home_account_id,
+        target,
+        _fetch,
+        (home_account_id, target, force_refresh, claims_challenge),
+        use_cache=use_cache,
+    )
 
 
-def _fetch(ctx: AppContext, scopes: List[str], cached: Result, home_account_id: Optional[str],
-           authority: Authority, force_refresh: bool, claims_challenge: Optional[str]) -> Result:
+def _fetch(
+    ctx: AppContext,
+    scopes: List[str],
+    cached: Result,
+    home_account_id: Optional[str],
+    authority: Authority,
+    force_refresh: bool,
+    claims_challenge: Optional[str],
+) -> Result:
     """The refresh, telling the service why it happens."""
-    reason = telemetry.FORCE_REFRESH if force_refresh or claims_challenge else \
-        telemetry.REFRESH_DUE if cached else telemetry.EXPIRED if has_access_token(
-            ctx, scopes, home_account_id, authority) else telemetry.NO_CACHED_TOKEN
+    reason = (
+        telemetry.FORCE_REFRESH
+        if force_refresh or claims_challenge
+        else telemetry.REFRESH_DUE
+        if cached
+        else telemetry.EXPIRED
+        if has_access_token(ctx, scopes, home_account_id, authority)
+        else telemetry.NO_CACHED_TOKEN
+    )
     return refresh(ctx, scopes, str(home_account_id), authority, reason, claims_challenge)
 
 
-def refresh(ctx: AppContext, scopes: List[str], home_account_id: str, authority: Authority,
-            cache_info: int, claims_challenge: Optional[str]) -> Result:
+def refresh(
+    ctx: AppContext,
+    scopes: List[str],
+    home_account_id: str,
+    authority: Authority,
+    cache_info: int,
+    claims_challenge: Optional[str],
+) -> Result:
     """Try each usable refresh token, the app's own first, then its family's (FOCI)."""
     aliases = ctx.discovery.aliases(authority)
     candidates = ctx.cache.find_refresh_tokens(
-        home_account_id=home_account_id, environments=aliases, client_id=ctx.config.client_id,
-        family_id=_family_to_try(ctx, aliases))
+        home_account_id=home_account_id,
+        environments=aliases,
+        client_id=ctx.config.client_id,
+        family_id=_family_to_try(ctx, aliases),
+    )
     if not candidates:
-        logger.info("No refresh token in the cache for %s: returning None (sign the user in "
-                    "interactively)", whose(ctx, home_account_id))
+        logger.info(
+            "No refresh token in the cache for %s: returning None (sign the user in interactively)",
+            whose(ctx, home_account_id),
+        )
         return None
-    request = redeem.prepare(ctx, telemetry.SILENT, authority=authority, cache_info=cache_info,
-                             claims_challenge=claims_challenge, headers=_anchor(home_account_id))
+    request = redeem.prepare(
+        ctx,
+        telemetry.SILENT,
+        authority=authority,
+        cache_info=cache_info,
+        claims_challenge=claims_challenge,
+        headers=_anchor(home_account_id),
+    )
     last_error: Result = None
     for number, rt in enumerate(candidates, 1):
         own = rt.get("client_id") == ctx.config.client_id
-        logger.debug("Trying refresh token %d of %d: %s, for %s", number, len(candidates),
-                     "this app's own" if own else "the family's (FOCI, issued to client {})".format(
-                         rt.get("client_id")), whose(ctx, home_account_id))
-        result = request.send(Client.obtain_token_by_refresh_token, rt["secret"],
-                              redeem.user_scopes(ctx, scopes))
+        logger.debug(
+            "Trying refresh token %d of %d: %s, for %s",
+            number,
+            len(candidates),
+            "this app's own"
+            if own
+            else "the family's (FOCI, issued to client {})".format(rt.get("client_id")),
+            whose(ctx, home_account_id),
+        )
+        result = request.send(
+            Client.obtain_token_by_refresh_token, rt["secret"], redeem.user_scopes(ctx, scopes)
+        )
         if "error" not in result:
             logger.debug("Refresh token %d redeemed", number)
             return result

@@ -1,4 +1,5 @@
 """Single-flight: concurrent callers that need the same token make one request and share it."""
+
 from __future__ import annotations
 
 import threading

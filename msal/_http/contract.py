@@ -5,6 +5,7 @@ of the rest of msal, so it cannot import this one, and this lower layer cannot i
 Both are ``typing.Protocol`` s, matched by shape: every client satisfying one satisfies the
 other, which ``tests/test_types.py`` has mypy check.
 """
+
 from __future__ import annotations
 
 from typing import Any, Mapping, Optional, Protocol
@@ -26,10 +27,21 @@ class Answer(Protocol):
 class Sender(Protocol):
     """An HTTP client: a POST and a GET, ``url`` by position and the rest by keyword."""
 
-    def post(self, url: str, *, params: Optional[Mapping[str, Any]] = None, data: Any = None,
-             headers: Optional[Mapping[str, str]] = None,
-             timeout: Optional[float] = None) -> Answer: ...
+    def post(
+        self,
+        url: str,
+        *,
+        params: Optional[Mapping[str, Any]] = None,
+        data: Any = None,
+        headers: Optional[Mapping[str, str]] = None,
+        timeout: Optional[float] = None,
+    ) -> Answer: ...
 
-    def get(self, url: str, *, params: Optional[Mapping[str, Any]] = None,
-            headers: Optional[Mapping[str, str]] = None,
-            timeout: Optional[float] = None) -> Answer: ...
+    def get(
+        self,
+        url: str,
+        *,
+        params: Optional[Mapping[str, Any]] = None,
+        headers: Optional[Mapping[str, str]] = None,
+        timeout: Optional[float] = None,
+    ) -> Answer: ...

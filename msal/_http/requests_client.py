@@ -1,4 +1,5 @@
 """The default :class:`~msal.oauth2cli.http.HttpClient`, a thin layer over ``requests``."""
+
 from __future__ import annotations
 
 from typing import Any, Callable, Dict, Mapping, Optional
@@ -6,9 +7,11 @@ from typing import Any, Callable, Dict, Mapping, Optional
 from .contract import Answer
 from .hints import with_hint
 
-TLS_HINT = ("the server's certificate is not signed by a CA this machine trusts. For an authority "
-            "with a private CA (an emulator, a test or corporate authority, a TLS-inspecting "
-            "proxy), create the application with verify='/path/to/ca-bundle.pem'")
+TLS_HINT = (
+    "the server's certificate is not signed by a CA this machine trusts. For an authority "
+    "with a private CA (an emulator, a test or corporate authority, a TLS-inspecting "
+    "proxy), create the application with verify='/path/to/ca-bundle.pem'"
+)
 
 
 class RequestsHttpClient(object):
@@ -23,8 +26,9 @@ class RequestsHttpClient(object):
     plain http. A 3xx answer reaches the caller as it is, and MSAL reports it as an error.
     """
 
-    def __init__(self, verify: Any = True, proxies: Optional[Mapping[str, str]] = None,
-                 timeout: Any = None) -> None:
+    def __init__(
+        self, verify: Any = True, proxies: Optional[Mapping[str, str]] = None, timeout: Any = None
+    ) -> None:
         import requests  # Imported here so that "import msal" stays cheap.
         from requests.adapters import HTTPAdapter
         from urllib3.util.retry import Retry
@@ -43,20 +47,32 @@ class RequestsHttpClient(object):
         kwargs["allow_redirects"] = False
         return kwargs
 
-    def post(self, url: str, params: Optional[Mapping[str, Any]] = None, data: Any = None,
-             headers: Optional[Mapping[str, str]] = None, **kwargs: Any) -> Answer:
-        return self._send(self._session.post, url, params=params, data=data, headers=headers,
-                          **self._options(kwargs))
+    def post(
+        self,
+        url: str,
+        params: Optional[Mapping[str, Any]] = None,
+        data: Any = None,
+        headers: Optional[Mapping[str, str]] = None,
+        **kwargs: Any,
+    ) -> Answer:
+        return self._send(
+            self._session.post, url, params=params, data=data, headers=headers, **self._options(kwargs)
+        )
 
-    def get(self, url: str, params: Optional[Mapping[str, Any]] = None,
-            headers: Optional[Mapping[str, str]] = None, **kwargs: Any) -> Answer:
-        return self._send(self._session.get, url, params=params, headers=headers,
-                          **self._options(kwargs))
+    def get(
+        self,
+        url: str,
+        params: Optional[Mapping[str, Any]] = None,
+        headers: Optional[Mapping[str, str]] = None,
+        **kwargs: Any,
+    ) -> Answer:
+        return self._send(self._session.get, url, params=params, headers=headers, **self._options(kwargs))
 
     @staticmethod
     def _send(method: Callable[..., Answer], url: str, **kwargs: Any) -> Answer:
         """Send; a failed certificate check says how to trust a private CA (same exception type)."""
         import requests
+
         try:
             return method(url, **kwargs)
         except requests.exceptions.SSLError as exc:
@@ -69,4 +85,5 @@ class RequestsHttpClient(object):
 
     def __repr__(self) -> str:
         return "RequestsHttpClient(verify={!r}, timeout={!r})".format(
-            self._defaults["verify"], self._defaults["timeout"])
+            self._defaults["verify"], self._defaults["timeout"]
+        )

@@ -18,6 +18,7 @@ throttling state lasts as long as the process: entries of other processes (an ea
 in a pickled http_cache), which this one could never match, are dropped when an application
 starts using the mapping or adds an entry, and so are expired ones.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -58,9 +59,13 @@ class CachedResponse(object):
 class ThrottledHttpClient(object):
     """Answers from ``http_cache`` while an identical request is throttled; else the real client."""
 
-    def __init__(self, http_client: Sender, http_cache: MutableMapping[Any, Any],
-                 now: Callable[[], float] = time.time,
-                 never_replay: Callable[[Any], bool] = lambda data: False) -> None:
+    def __init__(
+        self,
+        http_client: Sender,
+        http_cache: MutableMapping[Any, Any],
+        now: Callable[[], float] = time.time,
+        never_replay: Callable[[Any], bool] = lambda data: False,
+    ) -> None:
         """``never_replay(data)`` is true for a POST form whose HTTP 400 must not be replayed."""
         self.http_client = http_client
         self._cache = http_cache
@@ -68,8 +73,14 @@ class ThrottledHttpClient(object):
         self._never_replay = never_replay
         self._purge()
 
-    def post(self, url: str, params: Optional[Mapping[str, Any]] = None, data: Any = None,
-             headers: Optional[Mapping[str, str]] = None, **kwargs: Any) -> Answer:
+    def post(
+        self,
+        url: str,
+        params: Optional[Mapping[str, Any]] = None,
+        data: Any = None,
+        headers: Optional[Mapping[str, str]] = None,
+        **kwargs: Any,
+    ) -> Answer:
         key = _request_key("POST", url, params, data)
         replay = self._lookup(key)
         if replay is not None:
@@ -78,8 +89,13 @@ class ThrottledHttpClient(object):
         self._remember(key, resp, replayable_400=not self._never_replay(data))
         return resp
 
-    def get(self, url: str, params: Optional[Mapping[str, Any]] = None,
-            headers: Optional[Mapping[str, str]] = None, **kwargs: Any) -> Answer:
+    def get(
+        self,
+        url: str,
+        params: Optional[Mapping[str, Any]] = None,
+        headers: Optional[Mapping[str, str]] = None,
+        **kwargs: Any,
+    ) -> Answer:
         key = _request_key("GET", url, params, None)
         replay = self._lookup(key)
         if replay is not None:
@@ -103,8 +119,12 @@ class ThrottledHttpClient(object):
         expires, status, text, headers = entry
         if not isinstance(expires, (int, float)) or expires <= self._now():
             return None
-        logger.info("Not sent: an identical request was answered HTTP %s; that answer is replayed "
-                    "from the http_cache for %d s more", status, expires - self._now())
+        logger.info(
+            "Not sent: an identical request was answered HTTP %s; that answer is replayed "
+            "from the http_cache for %d s more",
+            status,
+            expires - self._now(),
+        )
         return CachedResponse(status, text, dict(headers))
 
     def _remember(self, key: _Key, resp: Answer, replayable_400: bool) -> None:
@@ -117,10 +137,15 @@ class ThrottledHttpClient(object):
             seconds = REPLAY_400_FOR
         else:
             return
-        logger.info("HTTP %s: identical requests will be answered from the http_cache for %d s",
-                    status, seconds)
-        entry = (self._now() + seconds, status, _text_of(resp),
-                 tuple((k, v) for k, v in headers.items() if k.lower() == "retry-after"))
+        logger.info(
+            "HTTP %s: identical requests will be answered from the http_cache for %d s", status, seconds
+        )
+        entry = (
+            self._now() + seconds,
+            status,
+            _text_of(resp),
+            tuple((k, v) for k, v in headers.items() if k.lower() == "retry-after"),
+        )
         try:
             self._purge()
             self._cache[key] = entry
@@ -139,7 +164,7 @@ class ThrottledHttpClient(object):
                     self._cache.pop(k, None)
             if len(ours) >= MAX_ENTRIES:
                 ours.sort(key=lambda k: self._cache[k][0])
-                for k in ours[:len(ours) - MAX_ENTRIES + 1]:
+                for k in ours[: len(ours) - MAX_ENTRIES + 1]:
                     self._cache.pop(k, None)
         except Exception:  # A broken http_cache must not break sign-in
             pass
@@ -153,6 +178,7 @@ def parse_retry_after(value: Any, now: float) -> float:
     if text.isdigit():
         return min(max(int(text), 0), MAX_THROTTLE)
     import email.utils  # Only for HTTP-date values; importing it up front slows import msal
+
     try:
         when = email.utils.parsedate_to_datetime(text)
         return min(max(when.timestamp() - now, 0), MAX_THROTTLE)
@@ -172,8 +198,7 @@ _Key = Tuple[str, str, str]
 def _request_key(method: str, url: str, params: Any, data: Any) -> _Key:
     """A key for "the same request": an HMAC under the in-memory key (see the module docstring)."""
     if isinstance(data, dict):
-        body = json.dumps(sorted((k, str(v)) for k, v in data.items()
-                                 if k not in _VOLATILE_FIELDS))
+        body = json.dumps(sorted((k, str(v)) for k, v in data.items() if k not in _VOLATILE_FIELDS))
     else:
         body = str(data or "")
     material = json.dumps([method, url, sorted((params or {}).items()), body], default=str)
@@ -202,5 +227,6 @@ def _text_of(resp: Any) -> str:
 
 
 def _alive(entry: Any, now: float) -> bool:
-    return isinstance(entry, tuple) and len(entry) == 4 and isinstance(entry[0], (int, float)) \
-        and entry[0] > now
+    return (
+        isinstance(entry, tuple) and len(entry) == 4 and isinstance(entry[0], (int, float)) and entry[0] > now
+    )

@@ -7,6 +7,7 @@ ending in ``.key``, directly in the agent's token folder (``/var/opt/azcmagent/t
 Linux, ``%ProgramData%\\AzureConnectedMachineAgent\\Tokens`` on Windows), of at most 4 KB.
 Anything else is refused before a byte is read.
 """
+
 from __future__ import annotations
 
 import os
@@ -46,8 +47,8 @@ def key_folder() -> str:
     folder = KEY_FOLDERS.get(sys.platform)
     if folder is None:
         raise ArcPlatformNotSupportedError(
-            "Azure Arc managed identity is supported on Linux and Windows only, not on %s"
-            % sys.platform)
+            "Azure Arc managed identity is supported on Linux and Windows only, not on %s" % sys.platform
+        )
     return os.path.expandvars(folder)
 
 
@@ -58,7 +59,8 @@ def challenge_path(headers: Any) -> str:
     name, _, path = params.strip().partition("=")
     if scheme.lower() != "basic" or name.strip().lower() != "realm" or not path.strip():
         raise ManagedIdentityError(
-            "Azure Arc answered 401 without a usable challenge (WWW-Authenticate: %r)" % value)
+            "Azure Arc answered 401 without a usable challenge (WWW-Authenticate: %r)" % value
+        )
     return path.strip().strip('"')
 
 
@@ -68,18 +70,19 @@ def read_key(path: str) -> str:
     real = os.path.realpath(path)
     if os.path.dirname(real) != folder or not real.endswith(".key"):
         raise ManagedIdentityError(
-            "Azure Arc named a challenge file outside its token folder %s: refused" % folder)
+            "Azure Arc named a challenge file outside its token folder %s: refused" % folder
+        )
     try:
         size = os.stat(real).st_size
         if size > MAX_KEY_SIZE:
             raise ManagedIdentityError(
                 "Azure Arc's challenge file is %d bytes, more than the %d allowed: refused"
-                % (size, MAX_KEY_SIZE))
+                % (size, MAX_KEY_SIZE)
+            )
         with open(real, "r", encoding="utf-8") as handle:
             return handle.read(MAX_KEY_SIZE).strip()  # a line break cannot go in a header
     except OSError as exc:
-        raise ManagedIdentityError(
-            "Azure Arc's challenge file could not be read: %s" % exc.strerror) from exc
+        raise ManagedIdentityError("Azure Arc's challenge file could not be read: %s" % exc.strerror) from exc
 
 
 def _header(headers: Any, name: str) -> Optional[str]:

@@ -1,4 +1,5 @@
 """The managed identity exceptions, here so that every private module can raise them."""
+
 from __future__ import annotations
 
 

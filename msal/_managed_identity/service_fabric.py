@@ -5,6 +5,7 @@ equals ``IDENTITY_SERVER_THUMBPRINT``, checked during the TLS handshake, before 
 (and its ``Secret`` header) is sent. That needs control of the connection, hence a
 ``requests.Session`` derived from the caller's (headers, proxies and the like carried over).
 """
+
 from __future__ import annotations
 
 import re
@@ -19,7 +20,8 @@ def normalize_thumbprint(value: str) -> str:
     text = re.sub(r"[\s:]", "", value or "").upper()
     if not re.fullmatch(r"[0-9A-F]{40}", text):
         raise ManagedIdentityError(
-            "IDENTITY_SERVER_THUMBPRINT must be the 40 hex digits of a SHA-1 thumbprint")
+            "IDENTITY_SERVER_THUMBPRINT must be the 40 hex digits of a SHA-1 thumbprint"
+        )
     return text
 
 
@@ -32,7 +34,8 @@ def pinned_session(http_client: HttpClientProtocol, thumbprint: str) -> HttpClie
     if not isinstance(base, requests.Session):
         raise ManagedIdentityError(
             "Service Fabric managed identity needs a requests.Session as http_client, "
-            "to check the endpoint's certificate thumbprint")
+            "to check the endpoint's certificate thumbprint"
+        )
     fingerprint = normalize_thumbprint(thumbprint)
 
     class PinnedAdapter(HTTPAdapter):

@@ -33,6 +33,7 @@ come back as an ``error`` dict: IMDS's own JSON; ``invalid_request`` with the bo
 Service Fabric's ``error.code`` mapped to an OAuth error. An answer that is not JSON, or a
 number that is not one, is a :class:`ManagedIdentityError`.
 """
+
 from __future__ import annotations
 
 import json
@@ -64,9 +65,11 @@ DEFAULT_TO_VM = Source("Azure VM metadata service")
 
 IMDS_HOST = "http://169.254.169.254"
 IMDS_PATH = "/metadata/identity/oauth2/token"
-_FABRIC_ERRORS = {"SecretHeaderNotFound": "unauthorized_client",
-                  "ManagedIdentityNotFound": "invalid_client",
-                  "ArgumentNullOrEmpty": "invalid_scope"}
+_FABRIC_ERRORS = {
+    "SecretHeaderNotFound": "unauthorized_client",
+    "ManagedIdentityNotFound": "invalid_client",
+    "ArgumentNullOrEmpty": "invalid_scope",
+}
 
 
 def detect(environ: Mapping[str, str]) -> Source:
@@ -86,6 +89,7 @@ def detect(environ: Mapping[str, str]) -> Source:
 
 class TokenRequest(NamedTuple):
     """One GET to a source, and how its answer reads."""
+
     source: Source
     url: str
     params: Dict[str, str]
@@ -93,43 +97,69 @@ class TokenRequest(NamedTuple):
     parse: Callable[[int, Any], Dict[str, Any]]
 
 
-def build(source: Source, environ: Mapping[str, str], id_type: Optional[str],
-          id_value: Optional[str], resource: str, version: str) -> TokenRequest:
+def build(
+    source: Source,
+    environ: Mapping[str, str],
+    id_type: Optional[str],
+    id_value: Optional[str],
+    resource: str,
+    version: str,
+) -> TokenRequest:
     """The request that asks `source` for a token of that identity for `resource`."""
+
     def ids(names: Dict[str, str]) -> Dict[str, str]:
         return {names[id_type]: id_value} if id_type in names and id_value else {}
+
     imds_ids = {"ClientId": "client_id", "ObjectId": "object_id", "ResourceId": "msi_res_id"}
     if source is SERVICE_FABRIC:
-        return TokenRequest(source, environ["IDENTITY_ENDPOINT"],
-                            {"api-version": "2019-07-01-preview", "resource": resource},
-                            {"Secret": environ["IDENTITY_HEADER"]}, _parse_fabric)
+        return TokenRequest(
+            source,
+            environ["IDENTITY_ENDPOINT"],
+            {"api-version": "2019-07-01-preview", "resource": resource},
+            {"Secret": environ["IDENTITY_HEADER"]},
+            _parse_fabric,
+        )
     if source is APP_SERVICE:
         params = {"api-version": "2019-08-01", "resource": resource}
-        params.update(ids({"ClientId": "client_id", "ObjectId": "object_id",
-                           "ResourceId": "mi_res_id"}))
-        return TokenRequest(source, environ["IDENTITY_ENDPOINT"], params,
-                            {"X-IDENTITY-HEADER": environ["IDENTITY_HEADER"], "Metadata": "true"},
-                            _parse_status_shape)
+        params.update(ids({"ClientId": "client_id", "ObjectId": "object_id", "ResourceId": "mi_res_id"}))
+        return TokenRequest(
+            source,
+            environ["IDENTITY_ENDPOINT"],
+            params,
+            {"X-IDENTITY-HEADER": environ["IDENTITY_HEADER"], "Metadata": "true"},
+            _parse_status_shape,
+        )
     if source is MACHINE_LEARNING:
         params = {"api-version": "2017-09-01", "resource": resource}
-        params.update(ids({"ClientId": "clientid", "ObjectId": "object_id",
-                           "ResourceId": "msi_res_id"}))
-        return TokenRequest(source, environ["MSI_ENDPOINT"], params,
-                            {"secret": environ["MSI_SECRET"]}, _parse_status_shape)
+        params.update(ids({"ClientId": "clientid", "ObjectId": "object_id", "ResourceId": "msi_res_id"}))
+        return TokenRequest(
+            source, environ["MSI_ENDPOINT"], params, {"secret": environ["MSI_SECRET"]}, _parse_status_shape
+        )
     if source is AZURE_ARC:
         params = {"api-version": "2020-06-01", "resource": resource}
         params.update(ids(imds_ids))
-        return TokenRequest(source, arc.endpoint(environ) or arc.DEFAULT_ENDPOINT, params,
-                            {"Metadata": "true"}, _parse_arc)
+        return TokenRequest(
+            source, arc.endpoint(environ) or arc.DEFAULT_ENDPOINT, params, {"Metadata": "true"}, _parse_arc
+        )
     host = (environ.get("AZURE_POD_IDENTITY_AUTHORITY_HOST") or IMDS_HOST).rstrip("/")
     params = {"api-version": "2018-02-01", "resource": resource}
     params.update(ids(imds_ids))
-    return TokenRequest(source, host + IMDS_PATH, params, {
-        "Metadata": "true", "x-client-SKU": "MSAL.Python", "x-client-Ver": version,
-        "x-ms-client-request-id": str(uuid.uuid4())}, _parse_imds)
+    return TokenRequest(
+        source,
+        host + IMDS_PATH,
+        params,
+        {
+            "Metadata": "true",
+            "x-client-SKU": "MSAL.Python",
+            "x-client-Ver": version,
+            "x-ms-client-request-id": str(uuid.uuid4()),
+        },
+        _parse_imds,
+    )
 
 
 # ---- answers --------------------------------------------------------------------------------
+
 
 def _json(status: int, text: Any) -> Any:
     try:
@@ -145,7 +175,8 @@ def _int(value: Any, name: str) -> int:
         return int(value)
     except (TypeError, ValueError):
         raise ManagedIdentityError(
-            "The managed identity endpoint answered a %s that is not a number" % name) from None
+            "The managed identity endpoint answered a %s that is not a number" % name
+        ) from None
 
 
 def _token(payload: Dict[str, Any], expires_in: Optional[int]) -> Dict[str, Any]:

@@ -5,8 +5,8 @@ tokens in one tenant, one user's tokens, one on-behalf-of assertion's tokens) in
 bounded in-process copy in front. Importing this package does not import ``redis``: install it
 with ``pip install msal[redis]`` and it is used when a cache is built.
 """
+
 from .partitions import app_partition, assertion_hash, obo_partition, user_partition
 from .redis_cache import RedisTokenCache
 
-__all__ = ["RedisTokenCache", "app_partition", "assertion_hash", "obo_partition",
-           "user_partition"]
+__all__ = ["RedisTokenCache", "app_partition", "assertion_hash", "obo_partition", "user_partition"]

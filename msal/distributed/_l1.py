@@ -1,4 +1,5 @@
 """The in-process level (L1): recently used partitions, bounded by their size."""
+
 from __future__ import annotations
 
 import json
@@ -15,9 +16,15 @@ class Partition(object):
 
     __slots__ = ("name", "key", "cache", "version", "size", "pending")
 
-    def __init__(self, name: str, key: str, doc: Dict[str, Any], version: int,
-                 size: Optional[int] = None,
-                 pending: Optional[List[Callable[[TokenCache], None]]] = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        key: str,
+        doc: Dict[str, Any],
+        version: int,
+        size: Optional[int] = None,
+        pending: Optional[List[Callable[[TokenCache], None]]] = None,
+    ) -> None:
         self.name, self.key, self.version = name, key, version
         self.cache = TokenCache()
         self.cache._replace_all(doc)
@@ -56,8 +63,14 @@ class LRU(object):
             self._items[part.name] = part
             self._bytes += part.size
             while self._bytes > self.max_bytes:
-                victim = next((n for n, p in self._items.items()  # oldest first: O(1) usually
-                               if not p.pending and n != part.name), None)
+                victim = next(
+                    (
+                        n
+                        for n, p in self._items.items()  # oldest first: O(1) usually
+                        if not p.pending and n != part.name
+                    ),
+                    None,
+                )
                 if victim is None:
                     break
                 self._bytes -= self._items.pop(victim).size

@@ -5,6 +5,7 @@ Each partition is a Redis hash: ``v`` its version (a counter), ``d`` its sealed 
 Lua scripts, so each is one round trip and atomic, and they touch one key (plus the partition's
 lock key, in the same hash-tag slot), so they work on Redis Cluster too.
 """
+
 from __future__ import annotations
 
 import logging
@@ -57,9 +58,13 @@ class L2(object):
 
     def __init__(self, client: Any, retry_interval: float = 1.0) -> None:
         from redis import exceptions
+
         self.client = client
         self._transient: Tuple[Type[BaseException], ...] = (
-            exceptions.ConnectionError, exceptions.TimeoutError, exceptions.BusyLoadingError)
+            exceptions.ConnectionError,
+            exceptions.TimeoutError,
+            exceptions.BusyLoadingError,
+        )
         self._read = client.register_script(_READ)
         self._write = client.register_script(_WRITE)
         self._release = client.register_script(_RELEASE)
@@ -94,9 +99,11 @@ class L2(object):
                 return
             self._down_since = time.monotonic()
             self.outages += 1
-        logger.warning("Redis is unreachable (%s); token calls go on from memory and the "
-                       "identity provider, and writes resume when it is back",
-                       type(exc).__name__)
+        logger.warning(
+            "Redis is unreachable (%s); token calls go on from memory and the "
+            "identity provider, and writes resume when it is back",
+            type(exc).__name__,
+        )
 
     def _came_back(self) -> None:
         with self._lock:
@@ -113,12 +120,22 @@ class L2(object):
         found: Any = self.call(lambda: self._read(keys=[key], args=[str(known_version)]))
         return None if not found else [int(found[0])] + list(found[1:])
 
-    def write(self, key: str, expected: int, value: bytes, sliding_ms: Optional[int],
-              lifetime_ms: int) -> bool:
+    def write(
+        self, key: str, expected: int, value: bytes, sliding_ms: Optional[int], lifetime_ms: int
+    ) -> bool:
         """Store ``value`` as version expected + 1 if the partition is still at ``expected``."""
-        done = self.call(lambda: self._write(keys=[key], args=[
-            str(expected), str(expected + 1), value,
-            "" if sliding_ms is None else str(sliding_ms), str(lifetime_ms)]))
+        done = self.call(
+            lambda: self._write(
+                keys=[key],
+                args=[
+                    str(expected),
+                    str(expected + 1),
+                    value,
+                    "" if sliding_ms is None else str(sliding_ms),
+                    str(lifetime_ms),
+                ],
+            )
+        )
         return bool(done)
 
     # ------------------------------------------------------------ leases

@@ -4,6 +4,7 @@ A partition is named by a readable key (``user|<client id>|<home account id>``, 
 key is a hash of that name, so no account name or assertion ever appears in Redis keys, and it
 is wrapped in a hash tag (``{...}``) so a partition's keys live in one Redis Cluster slot.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -12,8 +13,15 @@ from typing import Any, Dict, Optional
 from .._entra.discovery import KNOWN_ALIASES
 from .._entra.obo import assertion_hash
 
-__all__ = ["app_partition", "user_partition", "obo_partition", "assertion_hash",
-           "canonical_environment", "redis_key", "partition_of_entry"]
+__all__ = [
+    "app_partition",
+    "user_partition",
+    "obo_partition",
+    "assertion_hash",
+    "canonical_environment",
+    "redis_key",
+    "partition_of_entry",
+]
 
 
 def canonical_environment(environment: Any) -> str:

@@ -7,6 +7,7 @@ token at once take a lease in Redis: one asks the identity provider, the others 
 write. When Redis is unreachable, calls go on from L1 and the network, and the changes made
 meanwhile are written when it is back.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -16,14 +17,12 @@ import logging
 import random
 import threading
 import time
-from typing import (Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple,
-                    TypeVar)
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, TypeVar
 
 from ..token_cache import EXPIRY_MARGIN, TokenCache, to_int
 from ._l1 import LRU, Partition
 from ._store import L2, Unavailable
-from .partitions import (app_partition, obo_partition, partition_of_entry, redis_key,
-                         user_partition)
+from .partitions import app_partition, obo_partition, partition_of_entry, redis_key, user_partition
 from .sealing import BadEntry, Key, Sealer
 
 __all__ = ["RedisTokenCache"]
@@ -43,7 +42,8 @@ _BACKOFF = 0.002
 _MIN_LIFETIME = 60
 
 _BOUND: "contextvars.ContextVar[Optional[str]]" = contextvars.ContextVar(
-    "msal_distributed_partition", default=None)
+    "msal_distributed_partition", default=None
+)
 
 
 class RedisTokenCache(TokenCache):
@@ -73,11 +73,19 @@ class RedisTokenCache(TokenCache):
         that are not Fernet keys.
     """
 
-    def __init__(self, redis: Any, *, namespace: str = "msal",
-                 encryption_keys: Optional[Sequence[Key]] = None,
-                 l1_max_bytes: int = 32 * 1024 * 1024, refresh_token_ttl: int = 90 * 86400,
-                 lock_lease: float = 10.0, lock_wait: Optional[float] = None,
-                 retry_interval: float = 1.0, socket_timeout: float = 0.5) -> None:
+    def __init__(
+        self,
+        redis: Any,
+        *,
+        namespace: str = "msal",
+        encryption_keys: Optional[Sequence[Key]] = None,
+        l1_max_bytes: int = 32 * 1024 * 1024,
+        refresh_token_ttl: int = 90 * 86400,
+        lock_lease: float = 10.0,
+        lock_wait: Optional[float] = None,
+        retry_interval: float = 1.0,
+        socket_timeout: float = 0.5,
+    ) -> None:
         super().__init__()
         if not isinstance(namespace, str) or not namespace or "{" in namespace:
             raise ValueError("namespace must be a non-empty string without braces")
@@ -195,8 +203,9 @@ class RedisTokenCache(TokenCache):
             return hit
         return self._lead_or_wait(name, part, lookup)
 
-    def _lead_or_wait(self, name: str, part: Partition,
-                      lookup: Callable[[Partition], Optional[T]]) -> Optional[T]:
+    def _lead_or_wait(
+        self, name: str, part: Partition, lookup: Callable[[Partition], Optional[T]]
+    ) -> Optional[T]:
         deadline = time.monotonic() + self.lock_wait
         while True:
             try:
@@ -239,8 +248,7 @@ class RedisTokenCache(TokenCache):
             except Unavailable:
                 break
             if written:
-                self._l1.put(Partition(name, part.key, cache._cache, part.version + 1,
-                                       size=len(value)))
+                self._l1.put(Partition(name, part.key, cache._cache, part.version + 1, size=len(value)))
                 return
             time.sleep(random.uniform(0, _BACKOFF * attempt))
             part = self._rebase(part)
@@ -263,15 +271,16 @@ class RedisTokenCache(TokenCache):
         if not part.pending:
             return base
         replayed = _applied(base.document(), part.pending)
-        return Partition(part.name, part.key, replayed._cache, base.version,
-                         pending=part.pending)
+        return Partition(part.name, part.key, replayed._cache, base.version, pending=part.pending)
 
     def _lifetimes(self, doc: Dict[str, Any]) -> Tuple[Optional[int], int]:
         """(sliding ms, lifetime ms): the latest access token's expiry, or the refresh tokens'
         sliding lifetime when longer."""
-        expiries = [to_int(e.get("expires_on"), 0) or 0
-                    for e in doc.get(self.CredentialType.ACCESS_TOKEN, {}).values()
-                    if isinstance(e, dict)]
+        expiries = [
+            to_int(e.get("expires_on"), 0) or 0
+            for e in doc.get(self.CredentialType.ACCESS_TOKEN, {}).values()
+            if isinstance(e, dict)
+        ]
         lifetime = max(expiries, default=0) - time.time()
         sliding = None
         if doc.get(self.CredentialType.REFRESH_TOKEN):
@@ -288,6 +297,7 @@ class RedisTokenCache(TokenCache):
 
         def change(cache: TokenCache) -> None:
             cache.add(event, now=now)
+
         self._write(name, change)
         if self._holds(name):
             self._release()
@@ -297,18 +307,24 @@ class RedisTokenCache(TokenCache):
             return obo_partition(event.get("client_id"), event["user_assertion_hash"])
         scratch = TokenCache()
         scratch.add(event, now=now)
-        for credential_type in (self.CredentialType.ACCESS_TOKEN,
-                                self.CredentialType.REFRESH_TOKEN, self.CredentialType.ID_TOKEN):
+        for credential_type in (
+            self.CredentialType.ACCESS_TOKEN,
+            self.CredentialType.REFRESH_TOKEN,
+            self.CredentialType.ID_TOKEN,
+        ):
             for entry in scratch._cache.get(credential_type, {}).values():
                 found = partition_of_entry(credential_type, entry)
                 if found:
                     return found
         current = self._current()
-        return current if current else app_partition(
-            event.get("environment"), event.get("client_id"), None)
+        return current if current else app_partition(event.get("environment"), event.get("client_id"), None)
 
-    def modify(self, credential_type: str, old_entry: Dict[str, Any],
-               new_key_value_pairs: Optional[Dict[str, Any]] = None) -> None:
+    def modify(
+        self,
+        credential_type: str,
+        old_entry: Dict[str, Any],
+        new_key_value_pairs: Optional[Dict[str, Any]] = None,
+    ) -> None:
         name = partition_of_entry(credential_type, old_entry) or self._current()
         if name is None:
             logger.debug("No partition for a %s entry; nothing changed", credential_type)
@@ -316,63 +332,93 @@ class RedisTokenCache(TokenCache):
 
         def change(cache: TokenCache) -> None:
             cache.modify(credential_type, old_entry, new_key_value_pairs)
+
         self._write(name, change)
 
-    def remove_account_data(self, *, home_account_id: str, environments: Iterable[str],
-                            client_id: str) -> None:
+    def remove_account_data(
+        self, *, home_account_id: str, environments: Iterable[str], client_id: str
+    ) -> None:
         envs = list(environments)
 
         def change(cache: TokenCache) -> None:
-            cache.remove_account_data(home_account_id=home_account_id, environments=envs,
-                                      client_id=client_id)
+            cache.remove_account_data(home_account_id=home_account_id, environments=envs, client_id=client_id)
+
         self._write(user_partition(client_id, home_account_id), change)
 
     # ------------------------------------------------------------ TokenCache: lookups
 
-    def find_access_token(self, *, client_id: str, environments: Iterable[str],
-                          realm: Optional[str], home_account_id: Optional[str],
-                          scopes: Iterable[str], now: Optional[float] = None
-                          ) -> Optional[Dict[str, Any]]:
+    def find_access_token(
+        self,
+        *,
+        client_id: str,
+        environments: Iterable[str],
+        realm: Optional[str],
+        home_account_id: Optional[str],
+        scopes: Iterable[str],
+        now: Optional[float] = None,
+    ) -> Optional[Dict[str, Any]]:
         envs, wanted = tuple(environments), list(scopes)
-        name = (user_partition(client_id, home_account_id) if home_account_id
-                else app_partition(envs[0] if envs else "", client_id, realm))
+        name = (
+            user_partition(client_id, home_account_id)
+            if home_account_id
+            else app_partition(envs[0] if envs else "", client_id, realm)
+        )
 
         def lookup(part: Partition) -> Optional[Dict[str, Any]]:
             return part.cache.find_access_token(
-                client_id=client_id, environments=envs, realm=realm,
-                home_account_id=home_account_id, scopes=wanted, now=now)
+                client_id=client_id,
+                environments=envs,
+                realm=realm,
+                home_account_id=home_account_id,
+                scopes=wanted,
+                now=now,
+            )
+
         return self._read_through(name, lookup)
 
-    def find_refresh_tokens(self, *, home_account_id: str, environments: Iterable[str],
-                            client_id: str, family_id: Optional[str] = None
-                            ) -> List[Dict[str, Any]]:
+    def find_refresh_tokens(
+        self,
+        *,
+        home_account_id: str,
+        environments: Iterable[str],
+        client_id: str,
+        family_id: Optional[str] = None,
+    ) -> List[Dict[str, Any]]:
         name = user_partition(client_id, home_account_id)
         self._enter(name)
         found = self._part(name).cache.find_refresh_tokens(
-            home_account_id=home_account_id, environments=environments, client_id=client_id,
-            family_id=family_id)
+            home_account_id=home_account_id,
+            environments=environments,
+            client_id=client_id,
+            family_id=family_id,
+        )
         if not found and self._holds(name):
             self._release()  # Nothing to refresh with: no token is coming from this thread
         return found
 
-    def find_id_token(self, *, home_account_id: str, environments: Iterable[str],
-                      client_id: str, realm: Optional[str] = None) -> Optional[Dict[str, Any]]:
+    def find_id_token(
+        self,
+        *,
+        home_account_id: str,
+        environments: Iterable[str],
+        client_id: str,
+        realm: Optional[str] = None,
+    ) -> Optional[Dict[str, Any]]:
         name = user_partition(client_id, home_account_id)
         self._enter(name)
         return self._part(name).cache.find_id_token(
-            home_account_id=home_account_id, environments=environments, client_id=client_id,
-            realm=realm)
+            home_account_id=home_account_id, environments=environments, client_id=client_id, realm=realm
+        )
 
-    def find_app_metadata(self, *, client_id: str,
-                          environments: Iterable[str]) -> Optional[Dict[str, Any]]:
+    def find_app_metadata(self, *, client_id: str, environments: Iterable[str]) -> Optional[Dict[str, Any]]:
         name = self._current()
         if name is None:
             return None
-        return self._part(name).cache.find_app_metadata(client_id=client_id,
-                                                        environments=environments)
+        return self._part(name).cache.find_app_metadata(client_id=client_id, environments=environments)
 
-    def find_accounts(self, *, environments: Iterable[str],
-                      username: Optional[str] = None) -> List[Dict[str, Any]]:
+    def find_accounts(
+        self, *, environments: Iterable[str], username: Optional[str] = None
+    ) -> List[Dict[str, Any]]:
         """The accounts of the partition in use (see :meth:`use_partition`); outside one,
         those of the partitions this process holds in memory."""
         envs = list(environments)
@@ -384,9 +430,14 @@ class RedisTokenCache(TokenCache):
                 accounts.setdefault(account.get("home_account_id"), account)
         return list(accounts.values())
 
-    def find(self, credential_type: str, target: Optional[Iterable[str]] = None,
-             query: Optional[Dict[str, Any]] = None, *,
-             now: Optional[float] = None) -> List[Dict[str, Any]]:
+    def find(
+        self,
+        credential_type: str,
+        target: Optional[Iterable[str]] = None,
+        query: Optional[Dict[str, Any]] = None,
+        *,
+        now: Optional[float] = None,
+    ) -> List[Dict[str, Any]]:
         """Entries of the partition the query names (by ``user_assertion_hash`` or
         ``home_account_id``, with ``client_id``), else of the partition in use, else of the
         partitions in memory. A miss of on-behalf-of access tokens waits, like
@@ -403,6 +454,7 @@ class RedisTokenCache(TokenCache):
                 found = part.cache.find(credential_type, scopes, query)
                 live = [e for e in found if (to_int(e.get("expires_on"), 0) or 0) > deadline]
                 return live or None
+
             hit = self._read_through(name, usable)
             if hit is not None:
                 return hit
@@ -441,18 +493,25 @@ def _client_from_url(url: str, socket_timeout: float) -> Any:
         raise ImportError("RedisTokenCache needs redis-py: pip install msal[redis]") from None
     try:
         return redis.Redis.from_url(
-            url, socket_timeout=socket_timeout, socket_connect_timeout=socket_timeout,
-            retry=Retry(NoBackoff(), 0), retry_on_timeout=False)
+            url,
+            socket_timeout=socket_timeout,
+            socket_connect_timeout=socket_timeout,
+            retry=Retry(NoBackoff(), 0),
+            retry_on_timeout=False,
+        )
     except (ValueError, TypeError, IndexError):
         # The URL may hold a password: it is not repeated in the message.
-        raise ValueError("The Redis URL cannot be parsed; expected "
-                         "redis://[[user]:password@]host[:port][/db], rediss://... or "
-                         "unix://path[?db=N]") from None
+        raise ValueError(
+            "The Redis URL cannot be parsed; expected "
+            "redis://[[user]:password@]host[:port][/db], rediss://... or "
+            "unix://path[?db=N]"
+        ) from None
 
 
 def _check_reachable(l2: L2) -> None:
     """Refuse configuration errors now; an unreachable Redis is only an outage."""
     from redis import exceptions
+
     try:
         l2.client.ping()
     except exceptions.AuthenticationError:
@@ -461,6 +520,5 @@ def _check_reachable(l2: L2) -> None:
         l2.went_down(exc)
     except exceptions.ResponseError as exc:
         if "NOAUTH" in str(exc) or "WRONGPASS" in str(exc):
-            raise ValueError("Redis refused the credentials (wrong password or user name)"
-                             ) from None
+            raise ValueError("Redis refused the credentials (wrong password or user name)") from None
         raise ValueError("Redis refused the connection: %s" % exc) from None

@@ -4,6 +4,7 @@ A stored value is ``msal-cache.v1.`` then ``f.`` and a Fernet token (AES-128-CBC
 HMAC-SHA256, authenticated), or ``p.`` and plain JSON. The sealed JSON names its partition, so
 a value copied under another partition's key is refused like a tampered one.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,8 +34,7 @@ class Sealer(object):
         return self._fernet is not None
 
     def seal(self, partition: str, doc: Dict[str, Any]) -> bytes:
-        payload = json.dumps({"partition": partition, "cache": doc},
-                             separators=(",", ":")).encode("utf-8")
+        payload = json.dumps({"partition": partition, "cache": doc}, separators=(",", ":")).encode("utf-8")
         if self._fernet is None:
             return PREFIX + PLAIN + payload
         sealed: bytes = self._fernet.encrypt(payload)
@@ -44,13 +44,13 @@ class Sealer(object):
         """The document stored in ``value``; BadEntry says why it cannot be used."""
         if not isinstance(value, bytes) or not value.startswith(PREFIX):
             raise BadEntry("it is not a token cache value written by msal")
-        body = value[len(PREFIX):]
+        body = value[len(PREFIX) :]
         if body.startswith(SEALED):
-            payload = self._decrypt(body[len(SEALED):])
+            payload = self._decrypt(body[len(SEALED) :])
         elif body.startswith(PLAIN):
             if self._fernet is not None:
                 raise BadEntry("it is not encrypted, and this cache requires encryption")
-            payload = body[len(PLAIN):]
+            payload = body[len(PLAIN) :]
         else:
             raise BadEntry("it is not a token cache value written by msal")
         try:
@@ -68,24 +68,29 @@ class Sealer(object):
         if self._fernet is None:
             raise BadEntry("it is encrypted, and this cache was given no encryption keys")
         from cryptography.fernet import InvalidToken
+
         try:
             plain: bytes = self._fernet.decrypt(token)
             return plain
         except InvalidToken:
-            raise BadEntry("it does not decrypt with any of the keys (another key, or altered)"
-                           ) from None
+            raise BadEntry("it does not decrypt with any of the keys (another key, or altered)") from None
 
 
 def _multi_fernet(keys: Sequence[Key]) -> Any:
     from cryptography.fernet import Fernet, MultiFernet
+
     if isinstance(keys, (str, bytes)) or not keys:
-        raise ValueError("encryption_keys must be a non-empty list of Fernet keys "
-                         "(newest first), e.g. [Fernet.generate_key()]")
+        raise ValueError(
+            "encryption_keys must be a non-empty list of Fernet keys "
+            "(newest first), e.g. [Fernet.generate_key()]"
+        )
     fernets = []
     for position, key in enumerate(keys):
         try:
             fernets.append(Fernet(key))
         except (ValueError, TypeError):
-            raise ValueError("encryption_keys[%d] is not a Fernet key: 32 bytes, url-safe "
-                             "base64-encoded, as Fernet.generate_key() makes" % position) from None
+            raise ValueError(
+                "encryption_keys[%d] is not a Fernet key: 32 bytes, url-safe "
+                "base64-encoded, as Fernet.generate_key() makes" % position
+            ) from None
     return MultiFernet(fernets)

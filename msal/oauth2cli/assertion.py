@@ -1,4 +1,5 @@
 """Client assertions that renew themselves."""
+
 from __future__ import annotations
 
 import threading

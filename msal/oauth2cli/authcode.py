@@ -10,6 +10,7 @@ speculative preconnect, any local process) never holds up the real redirect, and
 ends at its deadline. Requests are read within fixed bounds and answered with a small page. The
 first response whose ``state`` matches is kept; others are refused and ignored.
 """
+
 from __future__ import annotations
 
 import errno
@@ -69,8 +70,11 @@ def _listen(family: int, host: str, port: int) -> socket.socket:
 
 
 def _in_use(port: Optional[int]) -> OSError:
-    return OSError(errno.EADDRINUSE, "Port {} on localhost is already in use: choose another "
-                                     "port, or leave port=None for a free one".format(port))
+    return OSError(
+        errno.EADDRINUSE,
+        "Port {} on localhost is already in use: choose another "
+        "port, or leave port=None for a free one".format(port),
+    )
 
 
 def _listen_on_loopback(port: Optional[int]) -> List[socket.socket]:
@@ -145,16 +149,20 @@ class _Request(object):
         if method == "GET":
             return parse_qs(urlsplit(target).query)
         if method == "POST":
-            body = self.data[self.body_at:self.body_at + self.length]
+            body = self.data[self.body_at : self.body_at + self.length]
             return parse_qs(body.decode("utf-8", "replace"))
         raise _BadRequest("unsupported method")
 
 
 def _page(status: str, body: str) -> bytes:
-    data = ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>Sign-in</title></head>"
-            "<body>{}</body></html>".format(body)).encode("utf-8")
-    head = ("HTTP/1.1 {}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n"
-            "Cache-Control: no-store\r\nConnection: close\r\n\r\n").format(status, len(data))
+    data = (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Sign-in</title></head>"
+        "<body>{}</body></html>".format(body)
+    ).encode("utf-8")
+    head = (
+        "HTTP/1.1 {}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n"
+        "Cache-Control: no-store\r\nConnection: close\r\n\r\n"
+    ).format(status, len(data))
     return head.encode("ascii") + data
 
 
@@ -165,7 +173,8 @@ class LoopbackListener(object):
         self._listeners = _listen_on_loopback(port)
         self.port: int = self._listeners[0].getsockname()[1]
         self.addresses: List[Tuple[str, int]] = [
-            sock.getsockname()[:2] for sock in self._listeners]  # (host, port) listened on
+            sock.getsockname()[:2] for sock in self._listeners
+        ]  # (host, port) listened on
         self._requests: Dict[socket.socket, _Request] = {}  # Oldest first
         self._result: Optional[Dict[str, str]] = None
 
@@ -173,8 +182,7 @@ class LoopbackListener(object):
     def redirect_uri(self) -> str:
         return "http://localhost:{}".format(self.port)
 
-    def wait_for_response(self, state: str, timeout: Optional[float] = None
-                          ) -> Optional[Dict[str, str]]:
+    def wait_for_response(self, state: str, timeout: Optional[float] = None) -> Optional[Dict[str, str]]:
         """The parameters of the matching response, or None when ``timeout`` seconds pass."""
         deadline = None if timeout is None else time.monotonic() + timeout
         with selectors.DefaultSelector() as selector:
@@ -225,9 +233,13 @@ class LoopbackListener(object):
             return _page("400 Bad Request", REFUSED_PAGE)
         self._result = params
         if "error" in params:
-            return _page("200 OK", FAILURE_PAGE.format(
-                error=html.escape(params["error"]),
-                description=html.escape(params.get("error_description", ""))))
+            return _page(
+                "200 OK",
+                FAILURE_PAGE.format(
+                    error=html.escape(params["error"]),
+                    description=html.escape(params.get("error_description", "")),
+                ),
+            )
         return _page("200 OK", SUCCESS_PAGE)
 
     def _finish(self, selector: selectors.BaseSelector, sock: socket.socket, page: bytes) -> None:

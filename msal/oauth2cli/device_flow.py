@@ -6,6 +6,7 @@ step of its own; the polls are token requests (§3.4) sent by the caller's funct
 through :class:`~msal.oauth2cli.oauth2.Client` like every other grant. The clock and the sleep
 are parameters, so the whole grant runs in tests without waiting.
 """
+
 from __future__ import annotations
 
 import math
@@ -27,8 +28,9 @@ ACCESS_DENIED = "access_denied"
 EXPIRED_TOKEN = "expired_token"
 
 
-def build_request(client_id: str, scope: Iterable[str],
-                  extra: Optional[Mapping[str, Optional[str]]] = None) -> Dict[str, str]:
+def build_request(
+    client_id: str, scope: Iterable[str], extra: Optional[Mapping[str, Optional[str]]] = None
+) -> Dict[str, str]:
     """The device authorization request's form (§3.1); ``extra`` parameters (an identity
     provider's extensions, such as a ``claims`` request) go along when they have a value."""
     form = {"client_id": client_id, "scope": " ".join(scope)}
@@ -43,21 +45,26 @@ def parse_response(answer: Dict[str, Any], now: float) -> Dict[str, Any]:
     if "error" in answer:
         return answer
     if not isinstance(answer.get("device_code"), str):
-        return invalid_response("The device authorization endpoint answered without a "
-                                "device_code (RFC 8628 §3.2).")
+        return invalid_response(
+            "The device authorization endpoint answered without a device_code (RFC 8628 §3.2)."
+        )
     flow = dict(answer)
     flow["interval"] = _positive_int(answer.get("interval"), DEFAULT_INTERVAL)
     flow["expires_at"] = now + _positive_int(answer.get("expires_in"), DEFAULT_EXPIRES_IN)
     return flow
 
 
-def request_device_code(http_client: HttpClientProtocol, endpoint: str, client_id: str,
-                        scope: Iterable[str], headers: Dict[str, str],
-                        now: Callable[[], float] = time.time,
-                        extra: Optional[Mapping[str, Optional[str]]] = None) -> Dict[str, Any]:
+def request_device_code(
+    http_client: HttpClientProtocol,
+    endpoint: str,
+    client_id: str,
+    scope: Iterable[str],
+    headers: Dict[str, str],
+    now: Callable[[], float] = time.time,
+    extra: Optional[Mapping[str, Optional[str]]] = None,
+) -> Dict[str, Any]:
     """POST the device authorization request (§3.1); the flow dict or an error dict (§3.2)."""
-    resp = http_client.post(endpoint, data=build_request(client_id, scope, extra),
-                            headers=headers)
+    resp = http_client.post(endpoint, data=build_request(client_id, scope, extra), headers=headers)
     return parse_response(read_json_object(resp, "the device authorization endpoint"), now())
 
 
@@ -75,16 +82,23 @@ def next_interval(interval: float, answer: Dict[str, Any]) -> Optional[float]:
 
 def check_interval(interval: Any) -> float:
     """A flow's ``interval``, refused with ``ValueError`` unless a sane number of seconds."""
-    if isinstance(interval, bool) or not isinstance(interval, (int, float)) \
-            or not 0 < interval < MAX_INTERVAL:
+    if (
+        isinstance(interval, bool)
+        or not isinstance(interval, (int, float))
+        or not 0 < interval < MAX_INTERVAL
+    ):
         raise ValueError("flow['interval'] must be a positive number of seconds")
     return float(interval)
 
 
-def poll(flow: MutableMapping[str, Any], request_token: Callable[[], Dict[str, Any]], *,
-         now: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep,
-         should_stop: Optional[Callable[[MutableMapping[str, Any]], bool]] = None
-         ) -> Dict[str, Any]:
+def poll(
+    flow: MutableMapping[str, Any],
+    request_token: Callable[[], Dict[str, Any]],
+    *,
+    now: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+    should_stop: Optional[Callable[[MutableMapping[str, Any]], bool]] = None,
+) -> Dict[str, Any]:
     """Send token requests (§3.4) with ``request_token`` until one ends the grant (§3.5), the
     flow's ``expires_at`` passes, or ``should_stop(flow)`` is true; return the last answer.
 
@@ -100,15 +114,18 @@ def poll(flow: MutableMapping[str, Any], request_token: Callable[[], Dict[str, A
         interval = following
 
 
-def _wait(flow: MutableMapping[str, Any], seconds: float, now: Callable[[], float],
-          sleep: Callable[[float], None],
-          should_stop: Optional[Callable[[MutableMapping[str, Any]], bool]]) -> bool:
+def _wait(
+    flow: MutableMapping[str, Any],
+    seconds: float,
+    now: Callable[[], float],
+    sleep: Callable[[float], None],
+    should_stop: Optional[Callable[[MutableMapping[str, Any]], bool]],
+) -> bool:
     """Sleep ``seconds`` a little at a time; False as soon as the flow is over."""
     deadline = now() + seconds
     while True:
         expires_at = flow.get("expires_at")
-        if not isinstance(expires_at, (int, float)) or not math.isfinite(expires_at) \
-                or now() >= expires_at:
+        if not isinstance(expires_at, (int, float)) or not math.isfinite(expires_at) or now() >= expires_at:
             return False
         if should_stop and should_stop(flow):
             return False

@@ -6,6 +6,7 @@ Internally every HTTP client is typed as :class:`HttpClientProtocol` and every a
 may subclass; they stay instantiable, as in the original library, so they are not the protocols
 themselves (a ``typing.Protocol`` cannot be instantiated) but declare that they implement them.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, Mapping, Optional, Protocol
@@ -37,13 +38,24 @@ class HttpClientProtocol(Protocol):
     ``requests.Session`` qualifies as well as a subclass of :class:`HttpClient`.
     """
 
-    def post(self, url: str, *, params: Optional[Mapping[str, Any]] = None, data: Any = None,
-             headers: Optional[Mapping[str, str]] = None,
-             timeout: Optional[float] = None) -> ResponseProtocol: ...
+    def post(
+        self,
+        url: str,
+        *,
+        params: Optional[Mapping[str, Any]] = None,
+        data: Any = None,
+        headers: Optional[Mapping[str, str]] = None,
+        timeout: Optional[float] = None,
+    ) -> ResponseProtocol: ...
 
-    def get(self, url: str, *, params: Optional[Mapping[str, Any]] = None,
-            headers: Optional[Mapping[str, str]] = None,
-            timeout: Optional[float] = None) -> ResponseProtocol: ...
+    def get(
+        self,
+        url: str,
+        *,
+        params: Optional[Mapping[str, Any]] = None,
+        headers: Optional[Mapping[str, str]] = None,
+        timeout: Optional[float] = None,
+    ) -> ResponseProtocol: ...
 
 
 class HttpClient(HttpClientProtocol):
@@ -53,14 +65,24 @@ class HttpClient(HttpClientProtocol):
     and may raise on a failed connection; MSAL does not catch the implementer's errors.
     """
 
-    def post(self, url: str, params: Optional[Mapping[str, Any]] = None,
-             data: Any = None, headers: Optional[Mapping[str, str]] = None,
-             **kwargs: Any) -> ResponseProtocol:
+    def post(
+        self,
+        url: str,
+        params: Optional[Mapping[str, Any]] = None,
+        data: Any = None,
+        headers: Optional[Mapping[str, str]] = None,
+        **kwargs: Any,
+    ) -> ResponseProtocol:
         """Send an HTTP POST; ``data`` is a dict to be form-encoded or a string."""
         raise NotImplementedError("Your implementation should return a Response object")
 
-    def get(self, url: str, params: Optional[Mapping[str, Any]] = None,
-            headers: Optional[Mapping[str, str]] = None, **kwargs: Any) -> ResponseProtocol:
+    def get(
+        self,
+        url: str,
+        params: Optional[Mapping[str, Any]] = None,
+        headers: Optional[Mapping[str, str]] = None,
+        **kwargs: Any,
+    ) -> ResponseProtocol:
         """Send an HTTP GET."""
         raise NotImplementedError("Your implementation should return a Response object")
 
@@ -95,8 +117,11 @@ def read_json_object(resp: ResponseProtocol, endpoint: str) -> Dict[str, Any]:
     if not isinstance(answer, dict):
         return invalid_response(
             "{} answered HTTP {} with a body that is not a JSON object ({} characters).".format(
-                _capitalised(endpoint), getattr(resp, "status_code", None),
-                len(text) if isinstance(text, str) else 0))
+                _capitalised(endpoint),
+                getattr(resp, "status_code", None),
+                len(text) if isinstance(text, str) else 0,
+            )
+        )
     return answer
 
 
@@ -119,11 +144,13 @@ def redirect_of(resp: Any) -> Optional[str]:
     status = getattr(resp, "status_code", None)
     if isinstance(status, int) and 300 <= status < 400:
         return "HTTP {} redirect to {!r}, which is never followed".format(
-            status, _location(getattr(resp, "headers", None)))
+            status, _location(getattr(resp, "headers", None))
+        )
     history = getattr(resp, "history", None)
     if isinstance(history, (list, tuple)) and history:
         return "an answer reached through an HTTP redirect to {!r}, which is not trusted".format(
-            getattr(resp, "url", None))
+            getattr(resp, "url", None)
+        )
     return None
 
 

@@ -1,4 +1,5 @@
 """JSON from the network or from users, decoded with one error for every kind of bad input."""
+
 from __future__ import annotations
 
 import json

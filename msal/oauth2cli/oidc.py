@@ -3,6 +3,7 @@
 The signature is not verified: the token comes straight from the token endpoint over TLS,
 which OIDC Core §3.1.3.7 (6) allows. Claims are checked before anything reaches the cache.
 """
+
 from __future__ import annotations
 
 import base64
@@ -24,11 +25,13 @@ class IdTokenError(ValueError, RuntimeError):
     (1.39's signature) add the clock and the token's ``aud``, ``iat`` and ``exp`` to the message.
     """
 
-    def __init__(self, reason: str, now: Optional[float] = None,
-                 claims: Optional[Dict[str, Any]] = None) -> None:
+    def __init__(
+        self, reason: str, now: Optional[float] = None, claims: Optional[Dict[str, Any]] = None
+    ) -> None:
         if now is not None or claims is not None:
             reason = "{} Current epoch = {}. The ID token's aud, iat and exp: {}".format(
-                reason, now, {k: (claims or {}).get(k) for k in ("aud", "iat", "exp")})
+                reason, now, {k: (claims or {}).get(k) for k in ("aud", "iat", "exp")}
+            )
         super().__init__(reason)
 
 
@@ -57,9 +60,16 @@ def decode_id_token(id_token: str) -> Dict[str, Any]:
         raise IdTokenError("The ID token's payload is not base64url-encoded JSON")
 
 
-def validate_id_token(claims: Dict[str, Any], *, client_id: str, issuer: Optional[str] = None,
-                      nonce: Optional[str] = None, max_age: Optional[int] = None,
-                      now: Optional[float] = None, skew: int = CLOCK_SKEW) -> None:
+def validate_id_token(
+    claims: Dict[str, Any],
+    *,
+    client_id: str,
+    issuer: Optional[str] = None,
+    nonce: Optional[str] = None,
+    max_age: Optional[int] = None,
+    now: Optional[float] = None,
+    skew: int = CLOCK_SKEW,
+) -> None:
     """Raise ``IdTokenError`` naming the first check the claims fail."""
     now = time.time() if now is None else now
     audience = claims.get("aud")
@@ -70,15 +80,17 @@ def validate_id_token(claims: Dict[str, Any], *, client_id: str, issuer: Optiona
     if azp is not None and azp != client_id:  # OIDC Core §3.1.3.7 (5)
         raise IdTokenError("The ID token was issued to another client (azp), not to this one")
     if issuer and not _issued_by(issuer, claims):
-        raise IdTokenError("The ID token's issuer {!r} is not the authority's {!r}".format(
-            claims.get("iss"), issuer))
+        raise IdTokenError(
+            "The ID token's issuer {!r} is not the authority's {!r}".format(claims.get("iss"), issuer)
+        )
     if not _number(claims.get("exp")) or claims["exp"] < now - skew:
         raise IdTokenError("The ID token has expired or has no valid exp claim")
     if "nbf" in claims and (not _number(claims["nbf"]) or claims["nbf"] > now + skew):
         raise IdTokenError("The ID token is not valid yet (nbf)")
     if nonce is not None and claims.get("nonce") != nonce:
-        raise IdTokenError("The ID token's nonce does not match the one this client sent: "
-                           "the response may be a replay")
+        raise IdTokenError(
+            "The ID token's nonce does not match the one this client sent: the response may be a replay"
+        )
     if max_age is not None:
         auth_time: Any = claims.get("auth_time")
         if not _number(auth_time):
@@ -100,9 +112,10 @@ def _issued_by(issuer: str, claims: Dict[str, Any]) -> bool:
     if isinstance(tid, str):
         return iss == issuer.replace("{tenantid}", tid)
     head, _, tail = issuer.partition("{tenantid}")
-    tenant = iss[len(head):len(iss) - len(tail)]
-    return (len(iss) > len(head) + len(tail) and iss.startswith(head) and iss.endswith(tail)
-            and "/" not in tenant)
+    tenant = iss[len(head) : len(iss) - len(tail)]
+    return (
+        len(iss) > len(head) + len(tail) and iss.startswith(head) and iss.endswith(tail) and "/" not in tenant
+    )
 
 
 def _number(value: Any) -> bool:

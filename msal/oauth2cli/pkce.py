@@ -1,4 +1,5 @@
 """Proof Key for Code Exchange (RFC 7636), S256 only."""
+
 from __future__ import annotations
 
 import base64

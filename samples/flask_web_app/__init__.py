@@ -3,6 +3,7 @@
 `create_app` builds the web app, `create_api` the API that validates its bearer tokens.
 See README.md for running it against a tenant or the emulator.
 """
+
 from .protected_api import create_api
 from .settings import ApiSettings, WebAppSettings
 from .web_app import create_app

@@ -1,5 +1,6 @@
 """Validate a bearer access token the way a protected web API must: signature against the
 identity provider's published keys, then audience, issuer, expiry and (optionally) scope."""
+
 from __future__ import annotations
 
 import threading
@@ -29,8 +30,14 @@ class TokenValidator:
     names a key id not seen yet (the provider rotated its keys), at most every few minutes.
     """
 
-    def __init__(self, authority: str, audience: str, required_scope: Optional[str] = None,
-                 verify: Union[bool, str] = True, timeout: float = 10):
+    def __init__(
+        self,
+        authority: str,
+        audience: str,
+        required_scope: Optional[str] = None,
+        verify: Union[bool, str] = True,
+        timeout: float = 10,
+    ):
         self.authority, self.audience, self.required_scope = authority, audience, required_scope
         self._verify, self._timeout = verify, timeout
         self._lock = threading.Lock()
@@ -47,8 +54,7 @@ class TokenValidator:
         """The provider's OpenID configuration (issuer, jwks_uri), fetched once."""
         with self._lock:
             if self._metadata is None:
-                self._metadata = self._get(
-                    self.authority + "/v2.0/.well-known/openid-configuration")
+                self._metadata = self._get(self.authority + "/v2.0/.well-known/openid-configuration")
             return self._metadata
 
     def _key(self, kid: str) -> jwt.PyJWK:
@@ -69,8 +75,13 @@ class TokenValidator:
             header = jwt.get_unverified_header(token)
             key = self._key(header.get("kid", ""))
             claims = jwt.decode(
-                token, key.key, algorithms=["RS256"], audience=self.audience, leeway=LEEWAY,
-                options={"require": ["exp", "iss", "aud"], "verify_iss": False})
+                token,
+                key.key,
+                algorithms=["RS256"],
+                audience=self.audience,
+                leeway=LEEWAY,
+                options={"require": ["exp", "iss", "aud"], "verify_iss": False},
+            )
         except jwt.InvalidTokenError as exc:
             raise TokenRejected("invalid_token", str(exc))
         self._check_issuer(claims)
@@ -85,5 +96,6 @@ class TokenValidator:
 
     def _check_scope(self, claims: Dict[str, Any]) -> None:
         if self.required_scope and self.required_scope not in claims.get("scp", "").split():
-            raise TokenRejected("insufficient_scope",
-                                "The token lacks the scope %s." % self.required_scope, 403)
+            raise TokenRejected(
+                "insufficient_scope", "The token lacks the scope %s." % self.required_scope, 403
+            )

@@ -11,6 +11,7 @@ one worker and the next request, served by another, gets the token from the shar
 tokens at rest. The protected API runs the same way (``create_fleet_api()``): its workers share
 the tokens they get on behalf of their callers.
 """
+
 from __future__ import annotations
 
 import json
@@ -63,6 +64,7 @@ def _redis_url(environ: Mapping[str, str], *more: str) -> str:
 def _token_cache(environ: Mapping[str, str]) -> Any:
     """The RedisTokenCache every worker of this process shares."""
     from msal.distributed import RedisTokenCache
+
     keys = [k for k in environ.get("TOKEN_CACHE_KEYS", "").split(",") if k]
     return RedisTokenCache(environ["REDIS_URL"], encryption_keys=keys or None)
 
@@ -71,10 +73,10 @@ def create_fleet_app(environ: Mapping[str, str] = os.environ) -> Flask:
     """The web app over Redis sessions and a RedisTokenCache, configured from the environment
     (FLASK_SECRET_KEY too: every worker must sign session cookies alike)."""
     import redis
+
     url = _redis_url(environ, "FLASK_SECRET_KEY")
     sessions = RedisSessionStore(redis.Redis.from_url(url))
-    return create_app(WebAppSettings.from_env(environ), sessions,
-                      shared_cache=_token_cache(environ))
+    return create_app(WebAppSettings.from_env(environ), sessions, shared_cache=_token_cache(environ))
 
 
 def create_fleet_api(environ: Mapping[str, str] = os.environ) -> Flask:

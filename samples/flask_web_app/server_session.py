@@ -3,6 +3,7 @@
 Tokens never travel in a cookie. The store is an in-process dict, so this suits one process
 (the sample, tests); a deployment would put the same interface over Redis or a database.
 """
+
 from __future__ import annotations
 
 import json
@@ -54,10 +55,10 @@ class SessionStore:
 class ServerSession(CallbackDict, SessionMixin):
     """The per-request session dict; `regenerate()` gives it a fresh id when it is saved."""
 
-    def __init__(self, initial: Optional[Dict[str, Any]] = None, sid: str = "",
-                 new: bool = False):
+    def __init__(self, initial: Optional[Dict[str, Any]] = None, sid: str = "", new: bool = False):
         def on_update(session: "ServerSession") -> None:
             session.modified = True
+
         super().__init__(initial, on_update)
         self.sid, self.new, self.modified, self.rotate = sid, new, False, False
 
@@ -89,8 +90,11 @@ class ServerSideSessionInterface(SessionInterface):
         return ServerSession(data, sid=sid)
 
     def save_session(self, app: Flask, session: ServerSession, response: Response) -> None:
-        name, domain, path = (self.get_cookie_name(app), self.get_cookie_domain(app),
-                              self.get_cookie_path(app))
+        name, domain, path = (
+            self.get_cookie_name(app),
+            self.get_cookie_domain(app),
+            self.get_cookie_path(app),
+        )
         if not session:
             if not session.new:
                 self.store.delete(session.sid)
@@ -103,6 +107,11 @@ class ServerSideSessionInterface(SessionInterface):
         self.store.put(session.sid, dict(session))
         if send_cookie:
             response.set_cookie(
-                name, self._signer(app).sign(session.sid).decode(), httponly=True,
-                secure=self.get_cookie_secure(app), domain=domain, path=path,
-                samesite=self.get_cookie_samesite(app) or "Lax")
+                name,
+                self._signer(app).sign(session.sid).decode(),
+                httponly=True,
+                secure=self.get_cookie_secure(app),
+                domain=domain,
+                path=path,
+                samesite=self.get_cookie_samesite(app) or "Lax",
+            )

@@ -1,4 +1,5 @@
 """Run WSGI apps on werkzeug's server in a background thread (the launcher and the tests)."""
+
 from __future__ import annotations
 
 import threading
@@ -24,13 +25,20 @@ class SilentRequestHandler(WSGIRequestHandler):
 
 
 @contextmanager
-def serving(app, host: str = "127.0.0.1", port: int = 0,
-            handler: Type[WSGIRequestHandler] = RedactingRequestHandler,
-            ) -> Iterator[BaseWSGIServer]:
+def serving(
+    app,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    handler: Type[WSGIRequestHandler] = RedactingRequestHandler,
+) -> Iterator[BaseWSGIServer]:
     """Serve `app` (threaded) until the block ends; `port=0` picks a free port."""
     server = make_server(host, port, app, threaded=True, request_handler=handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                              name="wsgi-%d" % server.server_port, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.1},
+        name="wsgi-%d" % server.server_port,
+        daemon=True,
+    )
     thread.start()
     try:
         yield server

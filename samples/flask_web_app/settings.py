@@ -1,4 +1,5 @@
 """Configuration of the sample, read from environment variables (no built-in tenant)."""
+
 from __future__ import annotations
 
 import os
@@ -33,6 +34,7 @@ def _instance_discovery(environ: Mapping[str, str]) -> Optional[bool]:
 @dataclass(frozen=True)
 class WebAppSettings:
     """What the web app needs to sign users in and call the API."""
+
     authority: str
     client_id: str
     client_secret: str
@@ -46,19 +48,28 @@ class WebAppSettings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "WebAppSettings":
         authority, client_id, secret, scopes, api = _required(
-            environ, "MSAL_AUTHORITY", "MSAL_CLIENT_ID", "MSAL_CLIENT_SECRET", "MSAL_SCOPE",
-            "API_ENDPOINT")
+            environ, "MSAL_AUTHORITY", "MSAL_CLIENT_ID", "MSAL_CLIENT_SECRET", "MSAL_SCOPE", "API_ENDPOINT"
+        )
         key = environ.get("FLASK_SECRET_KEY")
         extra = {"secret_key": key} if key else {}
-        return cls(authority.rstrip("/"), client_id, secret, scopes.split(), api,
-                   verify=_verify(environ), instance_discovery=_instance_discovery(environ),
-                   redirect_path=environ.get("REDIRECT_PATH") or DEFAULT_REDIRECT_PATH, **extra)
+        return cls(
+            authority.rstrip("/"),
+            client_id,
+            secret,
+            scopes.split(),
+            api,
+            verify=_verify(environ),
+            instance_discovery=_instance_discovery(environ),
+            redirect_path=environ.get("REDIRECT_PATH") or DEFAULT_REDIRECT_PATH,
+            **extra,
+        )
 
 
 @dataclass(frozen=True)
 class ApiSettings:
     """What the protected API needs to accept a bearer token, and (optionally) to call a
     downstream API on behalf of its caller: its own credentials and the downstream scopes."""
+
     authority: str
     audience: str
     required_scope: Optional[str] = None
@@ -71,8 +82,13 @@ class ApiSettings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "ApiSettings":
         authority, audience = _required(environ, "MSAL_AUTHORITY", "API_AUDIENCE")
-        return cls(authority.rstrip("/"), audience, environ.get("API_SCOPE") or None,
-                   verify=_verify(environ), client_id=environ.get("MSAL_CLIENT_ID") or None,
-                   client_secret=environ.get("MSAL_CLIENT_SECRET") or None,
-                   downstream_scopes=environ.get("DOWNSTREAM_SCOPE", "").split(),
-                   instance_discovery=_instance_discovery(environ))
+        return cls(
+            authority.rstrip("/"),
+            audience,
+            environ.get("API_SCOPE") or None,
+            verify=_verify(environ),
+            client_id=environ.get("MSAL_CLIENT_ID") or None,
+            client_secret=environ.get("MSAL_CLIENT_SECRET") or None,
+            downstream_scopes=environ.get("DOWNSTREAM_SCOPE", "").split(),
+            instance_discovery=_instance_discovery(environ),
+        )

@@ -5,6 +5,7 @@ server-side session, and writes the cache back when a token call changed it. Giv
 cache (a ``msal.distributed.RedisTokenCache``), the session keeps only the user's account id and
 every process reads the same tokens (see fleet.py).
 """
+
 from __future__ import annotations
 
 import base64
@@ -65,8 +66,8 @@ class SharedTokenCache:
 
     def user_scope(self) -> ContextManager[Any]:
         from msal.distributed import user_partition
-        return self.cache.use_partition(
-            user_partition(self.client_id, session.get("home_account_id")))
+
+        return self.cache.use_partition(user_partition(self.client_id, session.get("home_account_id")))
 
 
 def _api_answer(response: requests.Response) -> Any:
@@ -76,8 +77,9 @@ def _api_answer(response: requests.Response) -> Any:
         return response.text
 
 
-def create_app(settings: WebAppSettings, store: Optional[Any] = None,
-               shared_cache: Optional[msal.TokenCache] = None) -> Flask:
+def create_app(
+    settings: WebAppSettings, store: Optional[Any] = None, shared_cache: Optional[msal.TokenCache] = None
+) -> Flask:
     """The Flask app; `store` holds the server-side sessions (a fresh in-process one by default);
     `shared_cache` replaces the per-session token caches (see SharedTokenCache)."""
     app = Flask(__name__)
@@ -92,6 +94,7 @@ def create_app(settings: WebAppSettings, store: Optional[Any] = None,
         return SessionTokenCache()
 
     if shared_cache is not None:
+
         @app.after_request
         def served_by(response):  # Which worker process answered: the fleet's tests look
             response.headers["X-Served-By"] = str(os.getpid())
@@ -99,9 +102,14 @@ def create_app(settings: WebAppSettings, store: Optional[Any] = None,
 
     def client(cache: Optional[msal.TokenCache] = None) -> msal.ConfidentialClientApplication:
         return msal.ConfidentialClientApplication(
-            settings.client_id, client_credential=settings.client_secret,
-            authority=settings.authority, token_cache=cache, verify=settings.verify,
-            instance_discovery=settings.instance_discovery, http_cache=http_cache)
+            settings.client_id,
+            client_credential=settings.client_secret,
+            authority=settings.authority,
+            token_cache=cache,
+            verify=settings.verify,
+            instance_discovery=settings.instance_discovery,
+            http_cache=http_cache,
+        )
 
     @app.get("/")
     def index():
@@ -110,7 +118,8 @@ def create_app(settings: WebAppSettings, store: Optional[Any] = None,
     @app.get("/login")
     def login():
         session["flow"] = client().initiate_auth_code_flow(
-            settings.scopes, redirect_uri=url_for("authorized", _external=True))
+            settings.scopes, redirect_uri=url_for("authorized", _external=True)
+        )
         return redirect(session["flow"]["auth_uri"])
 
     @app.get(settings.redirect_path, endpoint="authorized")
@@ -118,7 +127,8 @@ def create_app(settings: WebAppSettings, store: Optional[Any] = None,
         tokens = user_tokens()
         try:
             result = client(tokens.cache).acquire_token_by_auth_code_flow(
-                session.get("flow", {}), request.args)
+                session.get("flow", {}), request.args
+            )
             session.pop("flow", None)
             if "error" in result:
                 return render_template("error.html", result=result)
@@ -135,15 +145,16 @@ def create_app(settings: WebAppSettings, store: Optional[Any] = None,
         msal_app = client(tokens.cache)
         with tokens.user_scope():
             accounts = msal_app.get_accounts()
-            result = msal_app.acquire_token_silent(settings.scopes, account=accounts[0]) \
-                if accounts else None
+            result = msal_app.acquire_token_silent(settings.scopes, account=accounts[0]) if accounts else None
         tokens.save()
         if not result or "access_token" not in result:
             return redirect(url_for("login"))  # signed out, or the refresh token expired
-        response = requests.get(settings.api_endpoint, timeout=30, headers={
-            "Authorization": "Bearer " + result["access_token"]})
-        return render_template("api.html", status=response.status_code,
-                               answer=_api_answer(response), user=session.get("user"))
+        response = requests.get(
+            settings.api_endpoint, timeout=30, headers={"Authorization": "Bearer " + result["access_token"]}
+        )
+        return render_template(
+            "api.html", status=response.status_code, answer=_api_answer(response), user=session.get("user")
+        )
 
     @app.get("/logout")
     def logout():
@@ -153,7 +164,10 @@ def create_app(settings: WebAppSettings, store: Optional[Any] = None,
             for account in msal_app.get_accounts():
                 msal_app.remove_account(account)
         session.clear()  # the emptied session leaves the store, and its cookie is deleted
-        return redirect(settings.authority + "/oauth2/v2.0/logout?" + urlencode(
-            {"post_logout_redirect_uri": url_for("index", _external=True)}))
+        return redirect(
+            settings.authority
+            + "/oauth2/v2.0/logout?"
+            + urlencode({"post_logout_redirect_uri": url_for("index", _external=True)})
+        )
 
     return app

@@ -1,4 +1,5 @@
 """Fixtures of the distributed cache tests: a real redis-server per test session."""
+
 import logging
 
 import pytest
@@ -24,6 +25,7 @@ redis_server = pytest.fixture(scope="session", name="redis_server")(started_redi
 def redis_url(redis_server):
     """The session's Redis, emptied for this test."""
     import redis
+
     client = redis.Redis.from_url(redis_server.url)
     client.flushall()
     client.close()
@@ -52,5 +54,6 @@ def redis_cluster():
 def warnings_of_cache(caplog):
     """WARNING records of the distributed cache's logger."""
     caplog.set_level(logging.WARNING, logger="msal.distributed")
-    return lambda: [r for r in caplog.records
-                    if r.name == "msal.distributed" and r.levelno == logging.WARNING]
+    return lambda: [
+        r for r in caplog.records if r.name == "msal.distributed" and r.levelno == logging.WARNING
+    ]

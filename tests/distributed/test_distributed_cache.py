@@ -4,6 +4,7 @@ Several RedisTokenCache instances on one Redis stand for several processes: each
 L1, and they share only what is in Redis (tests/distributed/test_distributed_processes.py runs
 real processes).
 """
+
 import base64
 import json
 import re
@@ -29,10 +30,17 @@ def client_info(uid, utid="tenant"):
 
 def user_event(uid, scope, token, client_id="client", refresh_token="rt-value"):
     """What the protocol layer hands the cache after a user token request."""
-    return {"client_id": client_id, "scope": [scope], "token_endpoint":
-            "https://login.example.com/tenant/oauth2/v2.0/token",
-            "response": {"access_token": token, "expires_in": 3600, "client_info": client_info(uid),
-                         "refresh_token": refresh_token}}
+    return {
+        "client_id": client_id,
+        "scope": [scope],
+        "token_endpoint": "https://login.example.com/tenant/oauth2/v2.0/token",
+        "response": {
+            "access_token": token,
+            "expires_in": 3600,
+            "client_info": client_info(uid),
+            "refresh_token": refresh_token,
+        },
+    }
 
 
 def web_api_default(emu):
@@ -85,15 +93,18 @@ def test_keys_are_hash_tagged_digests_and_values_the_unified_schema(emu, make_ap
     assert token["environment"] == "localhost"
 
 
-def test_users_are_partitioned_and_signed_in_users_are_silent_elsewhere(
-        emu, signed_in, redis_url):
+def test_users_are_partitioned_and_signed_in_users_are_silent_elsewhere(emu, signed_in, redis_url):
     app, result = signed_in(token_cache=RedisTokenCache(redis_url))
     home_account_id = app.get_accounts()[0]["home_account_id"]
     other_cache = RedisTokenCache(redis_url)
     other = msal.ConfidentialClientApplication(
-        app.client_id, client_credential=emu.client_credential("web-app"),
-        authority=emu.authority(), verify=emu.ca_path, instance_discovery=False,
-        token_cache=other_cache)
+        app.client_id,
+        client_credential=emu.client_credential("web-app"),
+        authority=emu.authority(),
+        verify=emu.ca_path,
+        instance_discovery=False,
+        token_cache=other_cache,
+    )
     assert other.get_accounts() == [], "outside a partition, only what this process holds"
     with other_cache.use_partition(user_partition(app.client_id, home_account_id)):
         [account] = other.get_accounts()
@@ -109,6 +120,7 @@ def test_two_writers_of_one_partition_lose_no_token(redis_url):
     def write(n, cache):
         for i in range(10):
             cache.add(user_event("alice", "scope-%d-%d" % (n, i), "token-%d-%d" % (n, i)))
+
     threads = [threading.Thread(target=write, args=(n, c)) for n, c in enumerate(caches)]
     for t in threads:
         t.start()
@@ -124,18 +136,27 @@ def test_two_writers_of_one_partition_lose_no_token(redis_url):
 def test_many_callers_missing_one_user_token_make_one_request(emu, signed_in, redis_url):
     app, _ = signed_in(token_cache=RedisTokenCache(redis_url))
     [account] = app.get_accounts()
-    [at] = app.token_cache.find(CT.ACCESS_TOKEN, query={
-        "client_id": app.client_id, "home_account_id": account["home_account_id"]})
+    [at] = app.token_cache.find(
+        CT.ACCESS_TOKEN, query={"client_id": app.client_id, "home_account_id": account["home_account_id"]}
+    )
     app.token_cache.modify(CT.ACCESS_TOKEN, at, {"expires_on": "1", "extended_expires_on": "1"})
     emu.clear_requests()
-    apps = [msal.ConfidentialClientApplication(
-        app.client_id, client_credential=emu.client_credential("web-app"),
-        authority=emu.authority(), verify=emu.ca_path, instance_discovery=False,
-        token_cache=RedisTokenCache(redis_url)) for _ in range(6)]
+    apps = [
+        msal.ConfidentialClientApplication(
+            app.client_id,
+            client_credential=emu.client_credential("web-app"),
+            authority=emu.authority(),
+            verify=emu.ca_path,
+            instance_discovery=False,
+            token_cache=RedisTokenCache(redis_url),
+        )
+        for _ in range(6)
+    ]
     results = [None] * len(apps)
 
     def silent(i):
         results[i] = apps[i].acquire_token_silent(["User.Read"], account)
+
     threads = [threading.Thread(target=silent, args=(i,)) for i in range(len(apps))]
     for t in threads:
         t.start()
@@ -156,8 +177,9 @@ def test_a_dead_lease_holder_is_outlived(emu, make_app, redis_url):
     result = app.acquire_token_for_client([GRAPH_DEFAULT])
     assert result["token_source"] == "identity_provider"
     assert len(token_posts(emu, "client_credentials")) == 1
-    assert stored(redis_url).get(redis_key("msal", partition) + ":lock") is None, \
+    assert stored(redis_url).get(redis_key("msal", partition) + ":lock") is None, (
         "the lease is released once the token is stored"
+    )
 
 
 def test_a_failed_request_does_not_hold_others_for_long(emu, make_app, redis_url):
@@ -190,8 +212,7 @@ def test_redis_down_then_back(emu, make_app, own_redis, warnings_of_cache):
     assert app.acquire_token_for_client([GRAPH_DEFAULT])["token_source"] == "cache"
     assert cache.flush()
     other = make_app("confidential-secret", token_cache=RedisTokenCache(own_redis.url))
-    for scope in (web_api_default(emu), emu.app("tasks-api")["app_id_uri"] + "/.default",
-                  GRAPH_DEFAULT):
+    for scope in (web_api_default(emu), emu.app("tasks-api")["app_id_uri"] + "/.default", GRAPH_DEFAULT):
         assert other.acquire_token_for_client([scope])["token_source"] == "cache", scope
     assert len(token_posts(emu, "client_credentials")) == 3
     assert "reachable again" in warnings_of_cache()[-1].getMessage()
@@ -199,6 +220,7 @@ def test_redis_down_then_back(emu, make_app, own_redis, warnings_of_cache):
 
 def test_redis_down_when_the_cache_is_made(emu, make_app, warnings_of_cache):
     from benchmarks.redis_servers import free_port
+
     cache = RedisTokenCache("redis://127.0.0.1:%d/0" % free_port())
     app = make_app("confidential-secret", token_cache=cache)
     assert app.acquire_token_for_client([GRAPH_DEFAULT])["token_source"] == "identity_provider"
@@ -208,9 +230,14 @@ def test_redis_down_when_the_cache_is_made(emu, make_app, warnings_of_cache):
 
 def test_lifetimes_follow_the_tokens(make_app, redis_url):
     cache = RedisTokenCache(redis_url, refresh_token_ttl=7 * 86400)
-    cache.add({"client_id": "client", "scope": ["s"], "token_endpoint":
-               "https://login.example.com/tenant/token",
-               "response": {"access_token": "app-token", "expires_in": 1800}})
+    cache.add(
+        {
+            "client_id": "client",
+            "scope": ["s"],
+            "token_endpoint": "https://login.example.com/tenant/token",
+            "response": {"access_token": "app-token", "expires_in": 1800},
+        }
+    )
     cache.add(user_event("alice", "s", "user-token"))
     client = stored(redis_url)
     app_key = redis_key("msal", app_partition("login.example.com", "client", "tenant"))
@@ -220,7 +247,8 @@ def test_lifetimes_follow_the_tokens(make_app, redis_url):
     assert client.hget(user_key, "t") == str(7 * 86400 * 1000).encode()
     client.pexpire(user_key, 5000)
     RedisTokenCache(redis_url).find_refresh_tokens(
-        home_account_id="alice.tenant", environments=["login.example.com"], client_id="client")
+        home_account_id="alice.tenant", environments=["login.example.com"], client_id="client"
+    )
     assert client.pttl(user_key) > 6 * 86400 * 1000, "a read renews the sliding lifetime"
 
 
@@ -229,8 +257,7 @@ def test_lifetimes_follow_the_tokens(make_app, redis_url):
 
 def test_encrypted_at_rest_with_key_rotation(emu, make_app, redis_url):
     old, new = Fernet.generate_key(), Fernet.generate_key()
-    writer = make_app("confidential-secret", token_cache=RedisTokenCache(
-        redis_url, encryption_keys=[old]))
+    writer = make_app("confidential-secret", token_cache=RedisTokenCache(redis_url, encryption_keys=[old]))
     token = writer.acquire_token_for_client([GRAPH_DEFAULT])["access_token"]
     [key] = stored(redis_url).keys("msal:*")
     value = stored(redis_url).hget(key, "d")
@@ -240,18 +267,18 @@ def test_encrypted_at_rest_with_key_rotation(emu, make_app, redis_url):
     reader = make_app("confidential-secret", token_cache=rotated)
     assert reader.acquire_token_for_client([GRAPH_DEFAULT])["access_token"] == token
     reader.acquire_token_for_client([web_api_default(emu)])  # a write seals with the new key
-    newer_only = make_app("confidential-secret", token_cache=RedisTokenCache(
-        redis_url, encryption_keys=[new]))
+    newer_only = make_app(
+        "confidential-secret", token_cache=RedisTokenCache(redis_url, encryption_keys=[new])
+    )
     assert newer_only.acquire_token_for_client([GRAPH_DEFAULT])["access_token"] == token
 
 
-@pytest.mark.parametrize("damage", ["other key", "tampered", "plain text", "not ours",
-                                    "moved from another partition"])
-def test_unusable_values_are_skipped_with_a_warning(emu, make_app, redis_url, damage,
-                                                    warnings_of_cache):
+@pytest.mark.parametrize(
+    "damage", ["other key", "tampered", "plain text", "not ours", "moved from another partition"]
+)
+def test_unusable_values_are_skipped_with_a_warning(emu, make_app, redis_url, damage, warnings_of_cache):
     key = Fernet.generate_key()
-    writer = make_app("confidential-secret", token_cache=RedisTokenCache(
-        redis_url, encryption_keys=[key]))
+    writer = make_app("confidential-secret", token_cache=RedisTokenCache(redis_url, encryption_keys=[key]))
     writer.acquire_token_for_client([GRAPH_DEFAULT])
     writer.acquire_token_for_client([web_api_default(emu)])
     client = stored(redis_url)
@@ -261,8 +288,7 @@ def test_unusable_values_are_skipped_with_a_warning(emu, make_app, redis_url, da
     if damage == "other key":
         reader_keys = [Fernet.generate_key()]
     elif damage == "tampered":
-        client.hset(redis_key_, "d", value[:-10] + (b"A" if value[-10:-9] != b"A" else b"B")
-                    + value[-9:])
+        client.hset(redis_key_, "d", value[:-10] + (b"A" if value[-10:-9] != b"A" else b"B") + value[-9:])
     elif damage == "plain text":
         plain = RedisTokenCache(redis_url)._sealer.seal("x", {"AccessToken": {}})
         client.hset(redis_key_, "d", plain)
@@ -270,26 +296,31 @@ def test_unusable_values_are_skipped_with_a_warning(emu, make_app, redis_url, da
         client.hset(redis_key_, "d", b'{"AccessToken": {}}')
     else:
         other = app_partition("localhost", "another-client", emu.tenant_id)
-        client.hset(redis_key_, "d", RedisTokenCache(
-            redis_url, encryption_keys=[key])._sealer.seal(other, {}))
+        client.hset(
+            redis_key_, "d", RedisTokenCache(redis_url, encryption_keys=[key])._sealer.seal(other, {})
+        )
     emu.clear_requests()
-    reader = make_app("confidential-secret", token_cache=RedisTokenCache(
-        redis_url, encryption_keys=reader_keys))
+    reader = make_app(
+        "confidential-secret", token_cache=RedisTokenCache(redis_url, encryption_keys=reader_keys)
+    )
     result = reader.acquire_token_for_client([GRAPH_DEFAULT])
     assert result["token_source"] == "identity_provider", "never served from that value"
     [warning] = [r for r in warnings_of_cache() if "Skipped" in r.getMessage()][:1]
     assert redis_key_.decode() in warning.getMessage()
     exported = msal.SerializableTokenCache()
-    exported.deserialize(reader.token_cache.serialize_partition(
-        app_partition("localhost", reader.client_id, emu.tenant_id)))
+    exported.deserialize(
+        reader.token_cache.serialize_partition(app_partition("localhost", reader.client_id, emu.tenant_id))
+    )
     assert len(exported.find(CT.ACCESS_TOKEN)) == 1, "the value is replaced by a good one"
 
 
 # ---------------------------------------------------------------- configuration errors
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:6379", "redis://host:notaport/0",
-                                 "not a url", "redis://:secret-pw@host:99999999/0"])
+@pytest.mark.parametrize(
+    "url",
+    ["http://127.0.0.1:6379", "redis://host:notaport/0", "not a url", "redis://:secret-pw@host:99999999/0"],
+)
 def test_unparseable_urls_are_refused(url):
     with pytest.raises(ValueError) as refused:
         RedisTokenCache(url)
@@ -298,6 +329,7 @@ def test_unparseable_urls_are_refused(url):
 
 def test_a_wrong_password_is_refused_at_construction():
     from benchmarks.redis_servers import REDIS_SERVER, RedisServer
+
     if not REDIS_SERVER:
         pytest.skip("redis-server is not installed")
     server = RedisServer(password="right-password").start()
@@ -332,15 +364,16 @@ def test_l1_stays_within_its_bound(redis_url):
         cache.add(user_event("user%d" % n, "s", "token-%d" % n))
     stats = cache.l1_stats()
     assert 0 < stats["bytes"] <= 20000 and stats["partitions"] < 200
-    found = cache.find_refresh_tokens(home_account_id="user0.tenant",
-                                      environments=["login.example.com"], client_id="client")
+    found = cache.find_refresh_tokens(
+        home_account_id="user0.tenant", environments=["login.example.com"], client_id="client"
+    )
     assert [rt["secret"] for rt in found] == ["rt-value"], "evicted partitions come back from Redis"
 
 
 def test_redis_cluster(emu, make_app, redis_cluster):
     from redis.cluster import ClusterNode, RedisCluster
-    client = RedisCluster(startup_nodes=[ClusterNode("127.0.0.1", n.port)
-                                         for n in redis_cluster.nodes])
+
+    client = RedisCluster(startup_nodes=[ClusterNode("127.0.0.1", n.port) for n in redis_cluster.nodes])
     caches = [RedisTokenCache(client, namespace="clustered") for _ in range(2)]
     apps = [make_app("confidential-secret", token_cache=c) for c in caches]
     for scope in (GRAPH_DEFAULT, web_api_default(emu)):
@@ -350,8 +383,9 @@ def test_redis_cluster(emu, make_app, redis_cluster):
         caches[n % 2].add(user_event("user%d" % n, "s", "token-%d" % n))
     slots = {client.keyslot(k) for k in client.keys("clustered:*", target_nodes=client.ALL_NODES)}
     assert len(slots) >= 3
-    found = caches[1].find_refresh_tokens(home_account_id="user4.tenant",
-                                          environments=["login.example.com"], client_id="client")
+    found = caches[1].find_refresh_tokens(
+        home_account_id="user4.tenant", environments=["login.example.com"], client_id="client"
+    )
     assert [rt["secret"] for rt in found] == ["rt-value"]
 
 
@@ -368,6 +402,7 @@ def test_obo_tokens_are_shared_by_assertion(emu, signed_in, make_app, redis_url)
 
     def obo(i):
         results[i] = tiers[i].acquire_token_on_behalf_of(incoming, ["User.Read"])
+
     threads = [threading.Thread(target=obo, args=(i,)) for i in range(len(tiers))]
     for t in threads:
         t.start()
@@ -377,13 +412,12 @@ def test_obo_tokens_are_shared_by_assertion(emu, signed_in, make_app, redis_url)
     assert len(token_posts(emu, "urn:ietf:params:oauth:grant-type:jwt-bearer")) == 1
     keys = [k.decode() for k in stored(redis_url).keys("msal:*")]
     from msal.distributed import assertion_hash, obo_partition
-    assert keys == [redis_key("msal", obo_partition(tiers[0].client_id,
-                                                    assertion_hash(incoming)))]
+
+    assert keys == [redis_key("msal", obo_partition(tiers[0].client_id, assertion_hash(incoming)))]
     assert incoming.split(".")[1] not in stored(redis_url).hget(keys[0], "d").decode()
 
 
-def test_a_stalled_redis_costs_a_socket_timeout_not_a_failure(emu, make_app, own_redis,
-                                                              warnings_of_cache):
+def test_a_stalled_redis_costs_a_socket_timeout_not_a_failure(emu, make_app, own_redis, warnings_of_cache):
     cache = RedisTokenCache(own_redis.url, socket_timeout=0.2, retry_interval=60)
     app = make_app("confidential-secret", token_cache=cache)
     # Redis stops answering every client (as when it is swapped out or stuck in a long
@@ -399,8 +433,7 @@ def test_a_stalled_redis_costs_a_socket_timeout_not_a_failure(emu, make_app, own
 def test_public_client_tokens_are_shared(emu, make_app, redis_url):
     alice = emu.user("alice")
     first = make_app("public", token_cache=RedisTokenCache(redis_url))
-    result = first.acquire_token_by_username_password(alice["username"], alice["password"],
-                                                      ["User.Read"])
+    result = first.acquire_token_by_username_password(alice["username"], alice["password"], ["User.Read"])
     home_account_id = first.get_accounts()[0]["home_account_id"]
     other_cache = RedisTokenCache(redis_url)
     second = make_app("public", token_cache=other_cache)
@@ -409,7 +442,8 @@ def test_public_client_tokens_are_shared(emu, make_app, redis_url):
     silent = second.acquire_token_silent(["User.Read"], account)
     assert silent["access_token"] == result["access_token"]
     second.remove_account(account)
-    assert first.acquire_token_silent(["User.Read"], account)["token_source"] == "cache", \
+    assert first.acquire_token_silent(["User.Read"], account)["token_source"] == "cache", (
         "the first process's L1 still serves its copy until the token expires"
+    )
     third = make_app("public", token_cache=RedisTokenCache(redis_url))
     assert third.acquire_token_silent(["User.Read"], account) is None, "signed out in Redis"

@@ -1,5 +1,6 @@
 """The diagrams: drawn from their text specifications, committed up to date, shown in the
 pages built from the guides."""
+
 import importlib.util
 import os
 import re
@@ -9,9 +10,12 @@ import pytest
 
 DOCS = os.path.join(os.path.dirname(__file__), os.pardir, os.pardir, "docs")
 DIAGRAMS = os.path.join(DOCS, "diagrams")
-SHOWN_IN = {"auth-code.svg": "guides/web-app.md", "on-behalf-of.svg": "guides/on-behalf-of.md",
-            "device-code.svg": "guides/device-code.md",
-            "emulator-parts.svg": "guides/emulator.md"}
+SHOWN_IN = {
+    "auth-code.svg": "guides/web-app.md",
+    "on-behalf-of.svg": "guides/on-behalf-of.md",
+    "device-code.svg": "guides/device-code.md",
+    "emulator-parts.svg": "guides/emulator.md",
+}
 
 
 def renderer():
@@ -33,7 +37,8 @@ def test_committed_images_are_what_the_specifications_draw():
 def test_sequence_diagram_draws_each_participant_and_message():
     svg = renderer().render_sequence(
         "title T\nparticipant a App\nparticipant b Entra ID\na -> b: POST /token\n"
-        "b --> a: tokens & more\na -> a: cache them\nnote later: silent")
+        "b --> a: tokens & more\na -> a: cache them\nnote later: silent"
+    )
     texts = re.findall(r">([^<>]+)</text>", svg)
     assert texts.count("App") == 2 and texts.count("Entra ID") == 2  # top and bottom
     for label in ("POST /token", "tokens &amp; more", "cache them", "later: silent"):

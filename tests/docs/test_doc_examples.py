@@ -10,6 +10,7 @@ Steps run before a block: ``sign-in`` plays the user on ``flow["auth_uri"]`` (al
 user of the B2C or CIAM tenant whose host the URL names) and binds ``auth_response``. A pytest test a block defines is called with the emulator fixtures. Each page's ``print`` is captured; a device code flow message is answered
 by approving its code as alice.
 """
+
 import inspect
 import os
 import re
@@ -53,6 +54,7 @@ def runnable_blocks(page):
 def _redis_url(request):
     """A redis-server of this page's examples, started on first use."""
     from benchmarks.redis_servers import REDIS_SERVER, SKIP_REASON, RedisServer
+
     if not REDIS_SERVER:
         pytest.skip(SKIP_REASON)
     server = RedisServer().start()
@@ -73,7 +75,8 @@ def placeholders(emu, tmp_path, request):
         "<client-id>": emu.app("confidential-secret")["client_id"],
         "<client-secret>": emu.client_credential("confidential-secret"),
         "<cert-client-id>": emu.app("confidential-cert")["client_id"],
-        "<private-key.pem>": str(key_path), "<certificate.pem>": str(cert_path),
+        "<private-key.pem>": str(key_path),
+        "<certificate.pem>": str(cert_path),
         "<thumbprint>": cert["thumbprint"],
         "<web-app-client-id>": emu.app("web-app")["client_id"],
         "<web-app-client-secret>": emu.client_credential("web-app"),
@@ -81,8 +84,10 @@ def placeholders(emu, tmp_path, request):
         "<public-client-id>": emu.app("public")["client_id"],
         "<web-api-client-id>": emu.app("web-api")["client_id"],
         "<web-api-client-secret>": emu.client_credential("web-api"),
-        "<username>": alice["username"], "<password>": alice["password"],
-        "<federated-username>": carol["username"], "<federated-password>": carol["password"],
+        "<username>": alice["username"],
+        "<password>": alice["password"],
+        "<federated-username>": carol["username"],
+        "<federated-password>": carol["password"],
         "<cache-file>": str(tmp_path / "token_cache.bin"),
         "<b2c-client-id>": emu.app("b2c-web-app")["client_id"],
         "<b2c-client-secret>": emu.client_credential("b2c-web-app"),
@@ -93,7 +98,8 @@ def placeholders(emu, tmp_path, request):
     }
     lazy = {
         "<incoming-access-token>": lambda: emu.issue_token(
-            user=alice["username"], host="login.microsoftonline.com"),
+            user=alice["username"], host="login.microsoftonline.com"
+        ),
         "<refresh-token>": lambda: _refresh_token_from_elsewhere(alice),
         "<redis-url>": lambda: _redis_url(request),
     }
@@ -103,10 +109,9 @@ def placeholders(emu, tmp_path, request):
 def _refresh_token_from_elsewhere(user):
     """A refresh token the public app obtained outside this page (e.g. by an older library)."""
     other = msal.PublicClientApplication(
-        "e3c60c9f-794d-4e9b-87c0-dbcb64df6fbd",
-        authority="https://login.microsoftonline.com/organizations")
-    result = other.acquire_token_by_username_password(
-        user["username"], user["password"], ["User.Read"])
+        "e3c60c9f-794d-4e9b-87c0-dbcb64df6fbd", authority="https://login.microsoftonline.com/organizations"
+    )
+    result = other.acquire_token_by_username_password(user["username"], user["password"], ["User.Read"])
     return result["refresh_token"]
 
 
@@ -119,6 +124,7 @@ def substitute(code, placeholders):
             values[name] = lazy[name]()
         assert name in values, "unknown placeholder {}".format(name)
         return values[name]
+
     return PLACEHOLDER.sub(value, code)
 
 
@@ -129,6 +135,7 @@ def routed_to_emulator(emu, monkeypatch):
 
     def client(verify, proxies, timeout):
         return emu.http_client() if verify is True else default(verify, proxies, timeout)
+
     monkeypatch.setattr(msal.application, "_default_http_client", client)
 
 
@@ -138,15 +145,16 @@ def scripted_browser(emu, monkeypatch):
     threads = []
 
     def play(url):
-        target = urlparse(emu.sign_in(url, emu.user("alice")["username"],
-                                      emu.user("alice")["password"]))
-        requests.get("http://127.0.0.1:{}{}?{}".format(target.port, target.path or "/",
-                                                        target.query), timeout=10)
+        target = urlparse(emu.sign_in(url, emu.user("alice")["username"], emu.user("alice")["password"]))
+        requests.get(
+            "http://127.0.0.1:{}{}?{}".format(target.port, target.path or "/", target.query), timeout=10
+        )
 
     def open_url(url, *args, **kwargs):
         threads.append(threading.Thread(target=play, args=(url,), daemon=True))
         threads[-1].start()
         return True
+
     monkeypatch.setattr(webbrowser, "open", open_url)
     yield threads
     for thread in threads:

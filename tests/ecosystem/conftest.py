@@ -1,4 +1,5 @@
 """Fixtures for running azure-identity and msal-extensions on top of this msal."""
+
 import os
 import webbrowser
 

@@ -1,5 +1,6 @@
 """What the azure-identity and msal-extensions tests share: credential options that reach the
 emulator, token checks against the emulator's own signing keys, and a scripted system browser."""
+
 import threading
 import webbrowser
 from urllib.parse import urlparse
@@ -16,8 +17,7 @@ def azure_options(emu, **extra):
     """Keyword arguments that point an azure-identity credential at the emulator, through its
     documented options only (``connection_verify`` reaches azure-core's requests transport per
     request, so REQUESTS_CA_BUNDLE cannot override it)."""
-    options = dict(authority=emu.base_url, disable_instance_discovery=True,
-                   connection_verify=emu.ca_path)
+    options = dict(authority=emu.base_url, disable_instance_discovery=True, connection_verify=emu.ca_path)
     options.update(extra)
     return options
 
@@ -25,6 +25,7 @@ def azure_options(emu, **extra):
 def emulator_transport(emu):
     """An azure-core transport that reaches the emulator as login.microsoftonline.com."""
     from azure.core.pipeline.transport import RequestsTransport
+
     return RequestsTransport(session=emu.http_client(), session_owner=False)
 
 
@@ -33,20 +34,27 @@ def verified_claims(emu, token, audience=None):
     otherwise. The audience is checked when given."""
     session = requests.Session()
     session.verify = emu.ca_path
-    config = session.get(emu.authority() + "/v2.0/.well-known/openid-configuration",
-                         verify=emu.ca_path, timeout=10).json()
+    config = session.get(
+        emu.authority() + "/v2.0/.well-known/openid-configuration", verify=emu.ca_path, timeout=10
+    ).json()
     keys = session.get(config["jwks_uri"], verify=emu.ca_path, timeout=10).json()["keys"]
     kid = jwt.get_unverified_header(token)["kid"]
     key = jwt.PyJWK(next(k for k in keys if k["kid"] == kid)).key
-    return jwt.decode(token, key, algorithms=["RS256"], audience=audience,
-                      options={"verify_aud": audience is not None})
+    return jwt.decode(
+        token, key, algorithms=["RS256"], audience=audience, options={"verify_aud": audience is not None}
+    )
 
 
 def token_posts(emu, grant_type=None, client_id=None):
     """The token requests the emulator received, optionally of one grant type or client."""
-    return [r for r in emu.requests if r["method"] == "POST" and r["path"].endswith("/token")
-            and grant_type in (None, r["form"].get("grant_type"))
-            and client_id in (None, r["form"].get("client_id"))]
+    return [
+        r
+        for r in emu.requests
+        if r["method"] == "POST"
+        and r["path"].endswith("/token")
+        and grant_type in (None, r["form"].get("grant_type"))
+        and client_id in (None, r["form"].get("client_id"))
+    ]
 
 
 class UserAtTheBrowser(webbrowser.BaseBrowser):
@@ -67,8 +75,9 @@ class UserAtTheBrowser(webbrowser.BaseBrowser):
 
     def _play(self, url):
         redirect = urlparse(self.emu.sign_in(url, self.username, self.password))
-        self.landed.append(requests.get(
-            "http://127.0.0.1:{}/?{}".format(redirect.port, redirect.query), timeout=10))
+        self.landed.append(
+            requests.get("http://127.0.0.1:{}/?{}".format(redirect.port, redirect.query), timeout=10)
+        )
 
     def join(self):
         for thread in self.threads:
@@ -77,7 +86,6 @@ class UserAtTheBrowser(webbrowser.BaseBrowser):
 
 def sign_in(app, user):
     """Sign ``user`` in with the password grant; the result, checked to hold a token."""
-    result = app.acquire_token_by_username_password(user["username"], user["password"],
-                                                    ["User.Read"])
+    result = app.acquire_token_by_username_password(user["username"], user["password"], ["User.Read"])
     assert "access_token" in result, result
     return result

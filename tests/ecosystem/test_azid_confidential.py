@@ -1,4 +1,5 @@
 """azure-identity's service-principal credentials on top of this msal, against the emulator."""
+
 import jwt
 import pytest
 
@@ -12,8 +13,8 @@ from azure.core.exceptions import ClientAuthenticationError  # noqa: E402
 def test_client_secret_credential_then_its_cache(emu):
     app = emu.app("confidential-secret")
     credential = identity.ClientSecretCredential(
-        emu.tenant_id, app["client_id"], emu.client_credential("confidential-secret"),
-        **azure_options(emu))
+        emu.tenant_id, app["client_id"], emu.client_credential("confidential-secret"), **azure_options(emu)
+    )
     first = credential.get_token(GRAPH_DEFAULT)
     second = credential.get_token(GRAPH_DEFAULT)
     claims = verified_claims(emu, first.token, audience=GRAPH)
@@ -32,8 +33,8 @@ def test_certificate_credential_signs_with_the_pem_file(emu, tmp_path):
     pem = tmp_path / "app.pem"
     pem.write_text(cert["private_key"] + "\n" + cert["public_certificate"] + "\n")
     credential = identity.CertificateCredential(
-        emu.tenant_id, app["client_id"], str(pem), send_certificate_chain=True,
-        **azure_options(emu))
+        emu.tenant_id, app["client_id"], str(pem), send_certificate_chain=True, **azure_options(emu)
+    )
     token = credential.get_token(GRAPH_DEFAULT)
     assert credential.get_token(GRAPH_DEFAULT).token == token.token
     assert verified_claims(emu, token.token)["appid"] == app["client_id"]
@@ -48,8 +49,12 @@ def test_on_behalf_of_credential_exchanges_the_user_assertion(emu, alice):
     api = emu.app("web-api")
     incoming = emu.issue_token(user=alice["username"])  # what the web API was called with
     credential = identity.OnBehalfOfCredential(
-        emu.tenant_id, api["client_id"], client_secret=emu.client_credential("web-api"),
-        user_assertion=incoming, **azure_options(emu))
+        emu.tenant_id,
+        api["client_id"],
+        client_secret=emu.client_credential("web-api"),
+        user_assertion=incoming,
+        **azure_options(emu),
+    )
     token = credential.get_token("https://graph.microsoft.com/User.Read")
     assert credential.get_token("https://graph.microsoft.com/User.Read").token == token.token
     claims = verified_claims(emu, token.token, audience=GRAPH)
@@ -63,9 +68,9 @@ def test_on_behalf_of_credential_exchanges_the_user_assertion(emu, alice):
 def test_a_rejected_secret_reaches_the_caller_as_azure_core_error(emu):
     app = emu.app("confidential-secret")
     credential = identity.ClientSecretCredential(
-        emu.tenant_id, app["client_id"], "not-the-secret", **azure_options(emu))
+        emu.tenant_id, app["client_id"], "not-the-secret", **azure_options(emu)
+    )
     with pytest.raises(ClientAuthenticationError) as raised:
         credential.get_token(GRAPH_DEFAULT)
     assert "AADSTS7000215" in raised.value.message
     assert len(token_posts(emu, "client_credentials")) == 1
-

@@ -1,4 +1,5 @@
 """The libraries under test run on this msal, not on one pip brought from PyPI."""
+
 import importlib.metadata
 import os
 import sysconfig

@@ -1,13 +1,19 @@
 """azure-identity's persistent caches (msal-extensions files) shared with this msal: the
 shared token cache of Microsoft developer tools, and a credential's own persisted cache."""
+
 import copy
 import os
 
 import pytest
 
 import msal
-from ecosystem_helpers import (DEVELOPER_SIGN_ON_CLIENT_ID, GRAPH, emulator_transport,
-                               token_posts, verified_claims)
+from ecosystem_helpers import (
+    DEVELOPER_SIGN_ON_CLIENT_ID,
+    GRAPH,
+    emulator_transport,
+    token_posts,
+    verified_claims,
+)
 
 identity = pytest.importorskip("azure.identity")
 msal_extensions = pytest.importorskip("msal_extensions")
@@ -24,9 +30,16 @@ def dev_tools_emulator():
     """An emulator that also knows the client id azure-identity refreshes the shared cache with
     (a member of the family of client ids, FOCI, as in Entra)."""
     config = copy.deepcopy(DEFAULT_CONFIG)
-    config["apps"].append({"name": "developer-sign-on", "client_id": DEVELOPER_SIGN_ON_CLIENT_ID,
-                           "kind": "public", "foci": "1", "is_fallback_public_client": True,
-                           "redirect_uris": ["http://localhost"]})
+    config["apps"].append(
+        {
+            "name": "developer-sign-on",
+            "client_id": DEVELOPER_SIGN_ON_CLIENT_ID,
+            "kind": "public",
+            "foci": "1",
+            "is_fallback_public_client": True,
+            "redirect_uris": ["http://localhost"],
+        }
+    )
     with Emulator(config) as emu:
         yield emu
 
@@ -42,14 +55,16 @@ def family_app_on(emu, path):
     emulator), its cache the file that azure-identity shares with developer tools."""
     cache = msal_extensions.PersistedTokenCache(msal_extensions.FilePersistence(path))
     return msal.PublicClientApplication(
-        emu.app("family-a")["client_id"], authority="https://{}/{}".format(LOGIN, emu.tenant_id),
-        http_client=emu.http_client(), token_cache=cache)
+        emu.app("family-a")["client_id"],
+        authority="https://{}/{}".format(LOGIN, emu.tenant_id),
+        http_client=emu.http_client(),
+        token_cache=cache,
+    )
 
 
 def sign_in(app, emu):
     alice = emu.user("alice")
-    result = app.acquire_token_by_username_password(alice["username"], alice["password"],
-                                                    [USER_READ])
+    result = app.acquire_token_by_username_password(alice["username"], alice["password"], [USER_READ])
     assert "access_token" in result, result
     return result
 
@@ -69,8 +84,9 @@ def test_shared_token_cache_credential_uses_what_our_msal_wrote(dev_emu, shared_
     reread = msal.SerializableTokenCache()
     with open(shared_cache_path) as f:
         reread.deserialize(f.read())
-    found = reread.find(msal.TokenCache.CredentialType.ACCESS_TOKEN,
-                        query={"client_id": DEVELOPER_SIGN_ON_CLIENT_ID})
+    found = reread.find(
+        msal.TokenCache.CredentialType.ACCESS_TOKEN, query={"client_id": DEVELOPER_SIGN_ON_CLIENT_ID}
+    )
     assert [at["secret"] for at in found] == [mail.token]
 
 
@@ -78,11 +94,16 @@ def test_shared_token_cache_credential_with_a_record_runs_our_msal(dev_emu, shar
     ours = sign_in(family_app_on(dev_emu, shared_cache_path), dev_emu)
     alice = dev_emu.user("alice")
     record = identity.AuthenticationRecord(
-        dev_emu.tenant_id, dev_emu.app("family-a")["client_id"], LOGIN,
-        "{}.{}".format(alice["oid"], dev_emu.tenant_id), alice["username"])
+        dev_emu.tenant_id,
+        dev_emu.app("family-a")["client_id"],
+        LOGIN,
+        "{}.{}".format(alice["oid"], dev_emu.tenant_id),
+        alice["username"],
+    )
     dev_emu.clear_requests()
     credential = identity.SharedTokenCacheCredential(
-        authentication_record=record, transport=emulator_transport(dev_emu))
+        authentication_record=record, transport=emulator_transport(dev_emu)
+    )
     assert credential.get_token(USER_READ).token == ours["access_token"]
     assert token_posts(dev_emu) == []
     mail = credential.get_token(MAIL_READ)  # our msal refreshes silently
@@ -97,22 +118,28 @@ def browser_emulator(dev_emu):
 
 
 def test_a_persisted_interactive_sign_in_serves_a_later_credential(
-        dev_emu, alice, user_at_the_browser, shared_cache_path):
+    dev_emu, alice, user_at_the_browser, shared_cache_path
+):
     """At the real host (reached through the emulator): azure-identity cannot rebuild an
     authority with a port from an authentication record."""
-    persistence = identity.TokenCachePersistenceOptions(
-        name="ecosystem-test", allow_unencrypted_storage=True)
+    persistence = identity.TokenCachePersistenceOptions(name="ecosystem-test", allow_unencrypted_storage=True)
     transport = emulator_transport(dev_emu)
     record = identity.InteractiveBrowserCredential(
-        client_id=dev_emu.app("public")["client_id"], tenant_id=dev_emu.tenant_id, timeout=60,
-        cache_persistence_options=persistence, transport=transport).authenticate(
-            scopes=[USER_READ])
+        client_id=dev_emu.app("public")["client_id"],
+        tenant_id=dev_emu.tenant_id,
+        timeout=60,
+        cache_persistence_options=persistence,
+        transport=transport,
+    ).authenticate(scopes=[USER_READ])
     user_at_the_browser.join()
     assert os.path.exists(os.path.join(os.path.dirname(shared_cache_path), "ecosystem-test.nocae"))
     dev_emu.clear_requests()
     later = identity.InteractiveBrowserCredential(  # the record gives client, host and tenant
-        authentication_record=record, disable_automatic_authentication=True,
-        cache_persistence_options=persistence, transport=transport)
+        authentication_record=record,
+        disable_automatic_authentication=True,
+        cache_persistence_options=persistence,
+        transport=transport,
+    )
     token = later.get_token(USER_READ)
     assert verified_claims(dev_emu, token.token)["preferred_username"] == alice["username"]
     assert token_posts(dev_emu) == [] and len(user_at_the_browser.opened) == 1

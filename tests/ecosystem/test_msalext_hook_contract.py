@@ -1,6 +1,7 @@
 """The contract msal-extensions relies on, checked with caches that only record its hooks (so
 it holds without msal-extensions installed): writes go through modify(), lookups call find()
 (msal-extensions before 1.2) or search() (1.2 and later)."""
+
 import pytest
 
 import msal
@@ -38,11 +39,11 @@ class SearchRecordingCache(RecordingCache):
 def test_sign_in_silent_and_sign_out_go_through_the_hooks(emu, make_app, alice, cache_class):
     cache = cache_class()
     app = make_app("public", token_cache=cache)
-    result = app.acquire_token_by_username_password(
-        alice["username"], alice["password"], ["User.Read"])
+    result = app.acquire_token_by_username_password(alice["username"], alice["password"], ["User.Read"])
     writes = [c for c in cache.calls if c[0] == "modify"]
     assert sorted(t for _, t, _ in writes) == sorted(
-        [CT.ACCESS_TOKEN, CT.ACCOUNT, CT.ID_TOKEN, CT.REFRESH_TOKEN, CT.APP_METADATA])
+        [CT.ACCESS_TOKEN, CT.ACCOUNT, CT.ID_TOKEN, CT.REFRESH_TOKEN, CT.APP_METADATA]
+    )
     assert cache.find(CT.REFRESH_TOKEN)[0]["secret"] == result["refresh_token"]
     cache.calls.clear()
     (account,) = app.get_accounts()
@@ -57,12 +58,18 @@ def test_sign_in_silent_and_sign_out_go_through_the_hooks(emu, make_app, alice, 
 
 def test_modify_stores_an_entry_it_does_not_find_and_ignores_removing_one():
     cache = msal.SerializableTokenCache()
-    entry = {"credential_type": CT.REFRESH_TOKEN, "secret": "rt", "home_account_id": "u.t",
-             "environment": "login.microsoftonline.com", "client_id": "c", "target": "s"}
+    entry = {
+        "credential_type": CT.REFRESH_TOKEN,
+        "secret": "rt",
+        "home_account_id": "u.t",
+        "environment": "login.microsoftonline.com",
+        "client_id": "c",
+        "target": "s",
+    }
     cache.modify(CT.REFRESH_TOKEN, dict(entry, secret="absent"))  # removal: a no-op
     assert cache.find(CT.REFRESH_TOKEN) == []
     cache.modify(CT.REFRESH_TOKEN, entry, entry)
     assert cache.find(CT.REFRESH_TOKEN) == [entry]
-    assert cache.find_refresh_tokens(home_account_id="u.t", client_id="c",
-                                     environments=["login.microsoftonline.com"]) == [entry]
-
+    assert cache.find_refresh_tokens(
+        home_account_id="u.t", client_id="c", environments=["login.microsoftonline.com"]
+    ) == [entry]

@@ -1,6 +1,7 @@
 """msal-extensions' PersistedTokenCache (a subclass of our SerializableTokenCache that hooks only
 modify() and find()) under this msal's applications: every write reaches the file, every
 lookup sees what another instance or process wrote."""
+
 import json
 import subprocess
 import sys
@@ -27,9 +28,11 @@ def cache_path(tmp_path):
 def app_on_file(emu, make_app, cache_path):
     """An application whose cache is a msal-extensions file cache; each call is a new instance,
     as in another process."""
+
     def make(name="public"):
         cache = msal_extensions.PersistedTokenCache(msal_extensions.FilePersistence(cache_path))
         return make_app(name, token_cache=cache)
+
     return make
 
 
@@ -92,15 +95,25 @@ def test_a_separate_process_signs_in_silently_from_the_file(emu, app_on_file, al
         print(json.dumps([account["username"], result["token_source"], result["access_token"]]))
     """)
     out = subprocess.run(
-        [sys.executable, "-c", script, cache_path, emu.app("public")["client_id"],
-         emu.authority(), emu.ca_path], capture_output=True, text=True, timeout=60, check=True)
+        [
+            sys.executable,
+            "-c",
+            script,
+            cache_path,
+            emu.app("public")["client_id"],
+            emu.authority(),
+            emu.ca_path,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     assert json.loads(out.stdout) == [alice["username"], "cache", result["access_token"]]
     assert token_posts(emu) == []
 
 
-
-def test_a_sign_in_waiting_for_the_file_lock_leaves_the_cache_readable(app_on_file, alice,
-                                                                       cache_path):
+def test_a_sign_in_waiting_for_the_file_lock_leaves_the_cache_readable(app_on_file, alice, cache_path):
     """add() waits for msal-extensions' file lock (once per entry, through modify()) without
     holding the cache's own lock: the writer holding the file lock can still read the cache,
     as msal-extensions' modify() does, instead of both waiting for each other."""
@@ -112,6 +125,7 @@ def test_a_sign_in_waiting_for_the_file_lock_leaves_the_cache_readable(app_on_fi
             outcome.append(sign_in(app, alice))
         except Exception as error:  # e.g. the file lock timing out
             outcome.append(error)
+
     signer = threading.Thread(target=signing_in)
     with CrossPlatLock(cache_path + ".lockfile"):  # another writer
         signer.start()

@@ -6,6 +6,7 @@ reads ``{"answer": ...}``; the child ends with ``{"passed": true, "facts": {...}
 ``{"passed": false, "error": "..."}``. Asks may come from other threads (a browser the
 library opened), so they are serialised.
 """
+
 import json
 import os
 import sys
@@ -36,12 +37,16 @@ class LineEnv:
 def main():
     request = json.loads(sys.stdin.readline())
     import msal
+
     try:
         facts = SCENARIOS[request["scenario"]](LineEnv(request["cfg"]))
         out = {"passed": True, "facts": facts or {}}
     except Exception as exc:  # reported, so the table can say why
-        out = {"passed": False, "error": "%s: %s" % (type(exc).__name__, exc),
-               "trace": traceback.format_exc()[-3000:]}
+        out = {
+            "passed": False,
+            "error": "%s: %s" % (type(exc).__name__, exc),
+            "trace": traceback.format_exc()[-3000:],
+        }
     out["msal"] = msal.__version__
     print(json.dumps(out), flush=True)
 

@@ -6,6 +6,7 @@ dependencies) and ``original`` (the same libraries over the original msal 1.39.0
 the control. The parent plays the user (sign-in pages, device code approval) and tells the
 scenario which requests reached the emulator.
 """
+
 from __future__ import annotations
 
 import copy
@@ -32,12 +33,26 @@ INTERPRETERS = {
 # The client id azure-identity uses for user sign-in and the shared cache (a FOCI member).
 DEVELOPER_SIGN_ON_CLIENT_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
 # Variables that would make a scenario reach something other than the emulator.
-FOREIGN_VARIABLES = ("IDENTITY_ENDPOINT", "IDENTITY_HEADER", "IDENTITY_SERVER_THUMBPRINT",
-                     "IMDS_ENDPOINT", "MSI_ENDPOINT", "MSI_SECRET", "AZUREPS_HOST_ENVIRONMENT",
-                     "AZURE_POD_IDENTITY_AUTHORITY_HOST", "PYTHONPATH", "AZURE_CLIENT_ID",
-                     "AZURE_TENANT_ID", "AZURE_CLIENT_SECRET", "AZURE_AUTHORITY_HOST",
-                     "AZURE_FEDERATED_TOKEN_FILE", "AZURE_USERNAME", "AZURE_PASSWORD",
-                     "MSAL_FORCE_REGION", "REGIONAL_AUTHORITY_NAME")
+FOREIGN_VARIABLES = (
+    "IDENTITY_ENDPOINT",
+    "IDENTITY_HEADER",
+    "IDENTITY_SERVER_THUMBPRINT",
+    "IMDS_ENDPOINT",
+    "MSI_ENDPOINT",
+    "MSI_SECRET",
+    "AZUREPS_HOST_ENVIRONMENT",
+    "AZURE_POD_IDENTITY_AUTHORITY_HOST",
+    "PYTHONPATH",
+    "AZURE_CLIENT_ID",
+    "AZURE_TENANT_ID",
+    "AZURE_CLIENT_SECRET",
+    "AZURE_AUTHORITY_HOST",
+    "AZURE_FEDERATED_TOKEN_FILE",
+    "AZURE_USERNAME",
+    "AZURE_PASSWORD",
+    "MSAL_FORCE_REGION",
+    "REGIONAL_AUTHORITY_NAME",
+)
 SOURCES = ("imds", "app_service", "machine_learning", "cloud_shell", "service_fabric", "arc")
 
 
@@ -48,36 +63,56 @@ def available(side: str) -> bool:
 def ecosystem_emulator() -> Emulator:
     """An emulator that also knows azure-identity's developer sign-on client (FOCI)."""
     config = copy.deepcopy(DEFAULT_CONFIG)
-    config["apps"].append({"name": "developer-sign-on", "client_id": DEVELOPER_SIGN_ON_CLIENT_ID,
-                           "kind": "public", "foci": "1", "is_fallback_public_client": True,
-                           "redirect_uris": ["http://localhost"]})
+    config["apps"].append(
+        {
+            "name": "developer-sign-on",
+            "client_id": DEVELOPER_SIGN_ON_CLIENT_ID,
+            "kind": "public",
+            "foci": "1",
+            "is_fallback_public_client": True,
+            "redirect_uris": ["http://localhost"],
+        }
+    )
     return Emulator(config, device_code_interval=1)
 
 
 def scenario_config(emu: Emulator) -> Dict[str, Any]:
-    apps = {name: {"client_id": emu.app(name)["client_id"],
-                   "credential": emu.client_credential(name)}
-            for name in ("confidential-secret", "confidential-cert", "public", "web-api",
-                         "web-app", "family-a")}
+    apps = {
+        name: {"client_id": emu.app(name)["client_id"], "credential": emu.client_credential(name)}
+        for name in ("confidential-secret", "confidential-cert", "public", "web-api", "web-app", "family-a")
+    }
     alice = emu.user("alice")
     host = emu.managed_identity
-    return {"base_url": emu.base_url, "port": emu.port, "ca": emu.ca_path,
-            "tenant_id": emu.tenant_id, "apps": apps, "developer_client_id": DEVELOPER_SIGN_ON_CLIENT_ID,
-            "alice": {"username": alice["username"], "password": alice["password"],
-                      "oid": alice["oid"]},
-            "managed_identity": {"environ": {source: host.environ(source) for source in SOURCES},
-                                 "user_assigned": dict(host.user_assigned),
-                                 "system_assigned": dict(host.system_assigned),
-                                 "arc_key_folder": host.arc_key_folder}}
+    return {
+        "base_url": emu.base_url,
+        "port": emu.port,
+        "ca": emu.ca_path,
+        "tenant_id": emu.tenant_id,
+        "apps": apps,
+        "developer_client_id": DEVELOPER_SIGN_ON_CLIENT_ID,
+        "alice": {"username": alice["username"], "password": alice["password"], "oid": alice["oid"]},
+        "managed_identity": {
+            "environ": {source: host.environ(source) for source in SOURCES},
+            "user_assigned": dict(host.user_assigned),
+            "system_assigned": dict(host.system_assigned),
+            "arc_key_folder": host.arc_key_folder,
+        },
+    }
 
 
 def _request_summary(request: Dict[str, Any]) -> Dict[str, Any]:
     """What a scenario may check about a request, without secrets or tokens."""
     form = request.get("form") or {}
-    summary = {"method": request["method"], "path": request["path"], "host": request.get("host"),
-               "query_keys": sorted(request.get("query") or {}), "form_keys": sorted(form),
-               "grant_type": form.get("grant_type"), "client_id": form.get("client_id"),
-               "claims": form.get("claims") or (request.get("query") or {}).get("claims")}
+    summary = {
+        "method": request["method"],
+        "path": request["path"],
+        "host": request.get("host"),
+        "query_keys": sorted(request.get("query") or {}),
+        "form_keys": sorted(form),
+        "grant_type": form.get("grant_type"),
+        "client_id": form.get("client_id"),
+        "claims": form.get("claims") or (request.get("query") or {}).get("claims"),
+    }
     if form.get("client_assertion"):
         summary["assertion_header"] = jwt.get_unverified_header(form["client_assertion"])
     return summary
@@ -101,6 +136,7 @@ class UserAgent:
         and is sent back to the app; the text of the page they end on."""
         from helpers import CHROMIUM, CHROMIUM_ARGS
         from playwright.sync_api import sync_playwright
+
         if not CHROMIUM:
             raise RuntimeError("Chromium is not installed")
         alice = self.emu.user("alice")
@@ -110,11 +146,15 @@ class UserAgent:
                 page = browser.new_context(ignore_https_errors=True).new_page()
                 response = page.goto(url)
                 if response is not None and response.status >= 500:
-                    raise RuntimeError("the web app answered %d: %s" % (response.status, page.inner_text("body")[:300]))
+                    raise RuntimeError(
+                        "the web app answered %d: %s" % (response.status, page.inner_text("body")[:300])
+                    )
                 try:
                     page.wait_for_selector("input[name=login]", timeout=30000)
                 except Exception:
-                    raise RuntimeError("no sign-in page at %s: %s" % (page.url, page.inner_text("body")[:300]))
+                    raise RuntimeError(
+                        "no sign-in page at %s: %s" % (page.url, page.inner_text("body")[:300])
+                    )
                 page.fill("input[name=login]", alice["username"])
                 page.fill("input[name=passwd]", alice["password"])
                 page.click("button[value=accept]")
@@ -125,8 +165,9 @@ class UserAgent:
 
     def do_approve_device(self, user_code: str, verification_uri: str) -> str:
         alice = self.emu.user("alice")
-        return self.emu.approve_device_code(user_code, alice["username"], alice["password"],
-                                            verification_uri=verification_uri)
+        return self.emu.approve_device_code(
+            user_code, alice["username"], alice["password"], verification_uri=verification_uri
+        )
 
     def do_issue_token(self) -> str:
         return self.emu.issue_token(user="alice@" + self.emu.tenant_domain)
@@ -150,11 +191,22 @@ def run(emu: Emulator, side: str, scenario: str, timeout: float = 180) -> Dict[s
     agent = UserAgent(emu)
     env = {k: v for k, v in os.environ.items() if k not in FOREIGN_VARIABLES}
     with tempfile.TemporaryDirectory(prefix="ecosystem-") as home:
-        env.update(HOME=home, REQUESTS_CA_BUNDLE=emu.ca_path, SSL_CERT_FILE=emu.ca_path,
-                   CURL_CA_BUNDLE=emu.ca_path, PYTHONDONTWRITEBYTECODE="1")
-        child = subprocess.Popen([INTERPRETERS[side], os.path.join(HERE, "child.py")],
-                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, text=True, cwd=home, env=env)
+        env.update(
+            HOME=home,
+            REQUESTS_CA_BUNDLE=emu.ca_path,
+            SSL_CERT_FILE=emu.ca_path,
+            CURL_CA_BUNDLE=emu.ca_path,
+            PYTHONDONTWRITEBYTECODE="1",
+        )
+        child = subprocess.Popen(
+            [INTERPRETERS[side], os.path.join(HERE, "child.py")],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=home,
+            env=env,
+        )
         try:
             return _converse(child, agent, scenario, scenario_config(emu), timeout)
         finally:
@@ -167,6 +219,7 @@ def run(emu: Emulator, side: str, scenario: str, timeout: float = 180) -> Dict[s
 
 def _converse(child, agent, scenario, cfg, timeout):
     import threading
+
     killer = threading.Timer(timeout, child.kill)
     killer.start()
     try:

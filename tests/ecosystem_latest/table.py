@@ -10,6 +10,7 @@ pytest in both interpreters and counts the passes (this takes several minutes; i
 pytest, pytest-asyncio and aiohttp in both venvs; azure_suite/ stands in for the Azure SDK's
 unpublished test utilities and writes the certificate files the sdist leaves out).
 """
+
 import argparse
 import os
 import re
@@ -24,8 +25,11 @@ from azure_suite import make_certificates  # noqa: E402
 from ecosystem_scenarios import LIBRARIES, SCENARIOS  # noqa: E402
 
 SUITE_STUBS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "azure_suite")
-TITLES = {"azure-identity": "azure-identity 1.27.0", "msal-extensions": "msal-extensions 1.3.1",
-          "identity": "identity 0.11.0"}
+TITLES = {
+    "azure-identity": "azure-identity 1.27.0",
+    "msal-extensions": "msal-extensions 1.3.1",
+    "identity": "identity 0.11.0",
+}
 
 
 def run_all():
@@ -56,9 +60,15 @@ def failures(runs):
     for name in sorted(SCENARIOS):
         original, ours = runs["original"][name], runs["ours"][name]
         if not ours["passed"] or not original["passed"]:
-            lines.append("- %s: original %s, ours %s%s" % (
-                name, "passes" if original["passed"] else "fails (%s)" % first_line(original),
-                "passes" if ours["passed"] else "fails", "" if ours["passed"] else " (%s)" % first_line(ours)))
+            lines.append(
+                "- %s: original %s, ours %s%s"
+                % (
+                    name,
+                    "passes" if original["passed"] else "fails (%s)" % first_line(original),
+                    "passes" if ours["passed"] else "fails",
+                    "" if ours["passed"] else " (%s)" % first_line(ours),
+                )
+            )
     return "\n".join(lines)
 
 
@@ -69,18 +79,37 @@ def own_suite(source, side):
     env = {k: v for k, v in os.environ.items() if k not in driver.FOREIGN_VARIABLES}
     env["PYTHONPATH"] = SUITE_STUBS
     done = subprocess.run(
-        [pytest, "-q", "-p", "no:cacheprovider", "-p", "no:msal_emulator", "-p", "devtools_testutils", "tests",
-         "--ignore=tests/perfstress_tests",
-         "--ignore=tests/integration", "--ignore=tests/managed-identity-live"],
-        cwd=source, capture_output=True, text=True, timeout=3600, env=env)
+        [
+            pytest,
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:msal_emulator",
+            "-p",
+            "devtools_testutils",
+            "tests",
+            "--ignore=tests/perfstress_tests",
+            "--ignore=tests/integration",
+            "--ignore=tests/managed-identity-live",
+        ],
+        cwd=source,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        env=env,
+    )
     summary = [line for line in done.stdout.splitlines() if re.search(r"\d+ (passed|failed)", line)]
     return summary[-1] if summary else done.stdout[-500:] + done.stderr[-500:]
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--azure-identity-suite", metavar="DIR",
-                        help="the unpacked azure-identity 1.27.0 sdist, to run its own tests")
+    parser.add_argument(
+        "--azure-identity-suite",
+        metavar="DIR",
+        help="the unpacked azure-identity 1.27.0 sdist, to run its own tests",
+    )
     args = parser.parse_args()
     for side in driver.INTERPRETERS:
         if not driver.available(side):

@@ -7,15 +7,20 @@ emulator. A scenario the control passes must pass on ours, except for the gaps l
 for the reason given, so the list never goes stale. ``python tests/ecosystem_latest/table.py``
 prints the same comparison as a table.
 """
+
 import pytest
 
 import ecosystem_driver as driver
 from ecosystem_scenarios import LIBRARIES, SCENARIOS
 
-pytestmark = [pytest.mark.e2e, pytest.mark.skipif(
-    not (driver.available("ours") and driver.available("original")),
-    reason="the venvs with azure-identity 1.27.0 over this package and over the original msal "
-           "1.39.0 are missing (./dev setup makes them)")]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(
+        not (driver.available("ours") and driver.available("original")),
+        reason="the venvs with azure-identity 1.27.0 over this package and over the original msal "
+        "1.39.0 are missing (./dev setup makes them)",
+    ),
+]
 BROWSER_SCENARIOS = {"identity_flask_in_chromium"}
 # Failing on the control but passing here, on purpose (docs/differences.md): the original cannot
 # store a Cloud Shell answer whose refresh_in is a string.
@@ -35,8 +40,13 @@ def describe(run):
     return run.get("error", "") + "\n" + run.get("trace", "")
 
 
-@pytest.mark.parametrize("name", [pytest.param(name, marks=[pytest.mark.browser] if name in BROWSER_SCENARIOS
-                                               else []) for name in sorted(SCENARIOS)])
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(name, marks=[pytest.mark.browser] if name in BROWSER_SCENARIOS else [])
+        for name in sorted(SCENARIOS)
+    ],
+)
 def test_what_passes_on_the_original_passes_here(ecosystem_emu, name):
     control = driver.run(ecosystem_emu, "original", name)
     assert control["msal"] == "1.39.0"

@@ -1,4 +1,5 @@
 """Fixtures for the emulator's own tests (the `emulator` fixture comes from its pytest plugin)."""
+
 import pytest
 
 from emu_helpers import Http

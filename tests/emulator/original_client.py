@@ -3,6 +3,7 @@
 Protocol on stdin/stdout, one JSON document per line: the config comes in, the auth URI goes
 out, the auth response comes in, the results go out.
 """
+
 import json
 import sys
 
@@ -18,15 +19,20 @@ def main():
     kw = dict(authority=cfg["authority"], verify=cfg["ca"], instance_discovery=False)
     out = {}
     graph = ["https://graph.microsoft.com/.default"]
-    out["secret"] = summary(msal.ConfidentialClientApplication(
-        cfg["secret_id"], client_credential=cfg["secret"], **kw).acquire_token_for_client(graph))
-    out["cert"] = summary(msal.ConfidentialClientApplication(
-        cfg["cert_id"], client_credential=cfg["cert"], **kw).acquire_token_for_client(graph))
+    out["secret"] = summary(
+        msal.ConfidentialClientApplication(
+            cfg["secret_id"], client_credential=cfg["secret"], **kw
+        ).acquire_token_for_client(graph)
+    )
+    out["cert"] = summary(
+        msal.ConfidentialClientApplication(
+            cfg["cert_id"], client_credential=cfg["cert"], **kw
+        ).acquire_token_for_client(graph)
+    )
     public = msal.PublicClientApplication(cfg["public_id"], **kw)
     flow = public.initiate_auth_code_flow([cfg["api_scope"]], redirect_uri="http://localhost:8400")
     print(json.dumps({"auth_uri": flow["auth_uri"]}), flush=True)
-    out["auth_code"] = summary(public.acquire_token_by_auth_code_flow(
-        flow, json.loads(sys.stdin.readline())))
+    out["auth_code"] = summary(public.acquire_token_by_auth_code_flow(flow, json.loads(sys.stdin.readline())))
     account = public.get_accounts()[0]
     out["account"] = account
     out["silent"] = summary(public.acquire_token_silent(["User.Read"], account=account))

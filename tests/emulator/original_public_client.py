@@ -3,6 +3,7 @@
 Reads one JSON config line; prints the device flow dict as one line (the test approves it
 meanwhile), then one line with every result.
 """
+
 import json
 import sys
 from urllib.parse import urlsplit, urlunsplit
@@ -14,12 +15,14 @@ from requests.adapters import HTTPAdapter
 
 def session_to(port, ca):
     """The original msal drops the authority's port for the user realm call: put it back."""
+
     class ToEmulator(HTTPAdapter):
         def send(self, request, **kwargs):
             parts = urlsplit(request.url)
             if parts.hostname == "localhost" and parts.port is None:
                 request.url = urlunsplit(parts._replace(netloc="localhost:%d" % port))
             return super().send(request, **kwargs)
+
     session = requests.Session()
     session.trust_env = False
     session.verify = ca
@@ -39,24 +42,32 @@ def main():
     flow = app.initiate_device_flow(["User.Read"])
     print(json.dumps(flow), flush=True)
     out["device"] = summary(app.acquire_token_by_device_flow(flow))
-    out["managed"] = summary(app.acquire_token_by_username_password(
-        cfg["alice"][0], cfg["alice"][1], ["User.Read"]))
-    out["wrong_password"] = summary(app.acquire_token_by_username_password(
-        cfg["alice"][0], "wrong", ["User.Read"]))
-    out["federated"] = summary(app.acquire_token_by_username_password(
-        cfg["carol"][0], cfg["carol"][1], ["User.Read"]))
+    out["managed"] = summary(
+        app.acquire_token_by_username_password(cfg["alice"][0], cfg["alice"][1], ["User.Read"])
+    )
+    out["wrong_password"] = summary(
+        app.acquire_token_by_username_password(cfg["alice"][0], "wrong", ["User.Read"])
+    )
+    out["federated"] = summary(
+        app.acquire_token_by_username_password(cfg["carol"][0], cfg["carol"][1], ["User.Read"])
+    )
     try:  # the original raises when ADFS answers a SOAP fault
-        out["federated_wrong"] = summary(app.acquire_token_by_username_password(
-            cfg["carol"][0], "wrong", ["User.Read"]))
+        out["federated_wrong"] = summary(
+            app.acquire_token_by_username_password(cfg["carol"][0], "wrong", ["User.Read"])
+        )
     except RuntimeError as exc:
         out["federated_wrong"] = {"raised": str(exc)}
     adfs = msal.PublicClientApplication(cfg["public_id"], authority=cfg["adfs"], **kw)
-    out["adfs"] = summary(adfs.acquire_token_by_username_password(
-        cfg["carol"][0], cfg["carol"][1], [cfg["api_scope"]]))
+    out["adfs"] = summary(
+        adfs.acquire_token_by_username_password(cfg["carol"][0], cfg["carol"][1], [cfg["api_scope"]])
+    )
     out["adfs_accounts"] = adfs.get_accounts()
     accounts = adfs.get_accounts()
-    out["adfs_silent"] = summary(adfs.acquire_token_silent(
-        [cfg["api_scope"]], account=accounts[0], force_refresh=True)) if accounts else None
+    out["adfs_silent"] = (
+        summary(adfs.acquire_token_silent([cfg["api_scope"]], account=accounts[0], force_refresh=True))
+        if accounts
+        else None
+    )
     out["accounts"] = app.get_accounts()
     print(json.dumps(out), flush=True)
 

@@ -1,4 +1,5 @@
 """The ADFS authority at https://<host>/adfs: discovery, password, auth code, refresh, device."""
+
 from urllib.parse import urlencode
 
 from msal_emulator import auth_response
@@ -10,8 +11,10 @@ SCOPE = "openid profile offline_access"
 
 
 def adfs_token(http, emu, form):
-    return http.post(emu.base_url + "/adfs/oauth2/token/",
-                     data=dict(form, client_id=emu.app("public")["client_id"], client_info="1"))
+    return http.post(
+        emu.base_url + "/adfs/oauth2/token/",
+        data=dict(form, client_id=emu.app("public")["client_id"], client_info="1"),
+    )
 
 
 def api_scope(emu):
@@ -41,16 +44,28 @@ def assert_adfs_shape(http, emu, body):
 
 
 def test_password_grant_and_refresh(emulator, http):
-    form = {"grant_type": "password", "username": CAROL[0], "password": CAROL[1],
-            "scope": api_scope(emulator)}
+    form = {
+        "grant_type": "password",
+        "username": CAROL[0],
+        "password": CAROL[1],
+        "scope": api_scope(emulator),
+    }
     body = adfs_token(http, emulator, form).json()
     assert_adfs_shape(http, emulator, body)
     assert body["refresh_token_expires_in"] > 0
-    refreshed = adfs_token(http, emulator, {"grant_type": "refresh_token", "scope": api_scope(emulator),
-                                            "refresh_token": body["refresh_token"]}).json()
+    refreshed = adfs_token(
+        http,
+        emulator,
+        {"grant_type": "refresh_token", "scope": api_scope(emulator), "refresh_token": body["refresh_token"]},
+    ).json()
     assert_adfs_shape(http, emulator, refreshed)
-    entra = http.token({"grant_type": "refresh_token", "refresh_token": body["refresh_token"],
-                        "client_id": emulator.app("public")["client_id"]})
+    entra = http.token(
+        {
+            "grant_type": "refresh_token",
+            "refresh_token": body["refresh_token"],
+            "client_id": emulator.app("public")["client_id"],
+        }
+    )
     assert entra.json()["error"] == "invalid_grant"  # an ADFS refresh token is not Entra's
 
 
@@ -63,27 +78,42 @@ def test_adfs_knows_only_its_domain_users(emulator, http):
 
 def test_auth_code_flow(emulator, http):
     verifier, challenge = pkce_pair()
-    params = {"client_id": emulator.app("public")["client_id"], "response_type": "code",
-              "redirect_uri": REDIRECT, "scope": api_scope(emulator), "state": "s1",
-              "nonce": "n1", "code_challenge": challenge, "code_challenge_method": "S256",
-              "client_info": "1"}
+    params = {
+        "client_id": emulator.app("public")["client_id"],
+        "response_type": "code",
+        "redirect_uri": REDIRECT,
+        "scope": api_scope(emulator),
+        "state": "s1",
+        "nonce": "n1",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        "client_info": "1",
+    }
     url = emulator.base_url + "/adfs/oauth2/authorize/?" + urlencode(params)
     response = auth_response(Browser(emulator).sign_in(url, *CAROL))
     assert response["state"] == "s1" and "client_info" not in response
-    body = adfs_token(http, emulator, {"grant_type": "authorization_code", "code": response["code"],
-                                       "redirect_uri": REDIRECT, "code_verifier": verifier,
-                                       "scope": api_scope(emulator)}).json()
+    body = adfs_token(
+        http,
+        emulator,
+        {
+            "grant_type": "authorization_code",
+            "code": response["code"],
+            "redirect_uri": REDIRECT,
+            "code_verifier": verifier,
+            "scope": api_scope(emulator),
+        },
+    ).json()
     assert_adfs_shape(http, emulator, body)
     assert http.claims(body["id_token"])["nonce"] == "n1"
 
 
 def test_device_code_flow(emulator, http):
-    resp = http.post(emulator.base_url + "/adfs/oauth2/devicecode",
-                     data={"client_id": emulator.app("public")["client_id"],
-                           "scope": api_scope(emulator)})
+    resp = http.post(
+        emulator.base_url + "/adfs/oauth2/devicecode",
+        data={"client_id": emulator.app("public")["client_id"], "scope": api_scope(emulator)},
+    )
     flow = resp.json()
     assert flow["verification_uri"] == emulator.base_url + "/adfs/oauth2/deviceauth"
     emulator.approve_device_code(flow["user_code"], *CAROL, verification_uri=flow["verification_uri"])
-    body = adfs_token(http, emulator, {"grant_type": DEVICE_GRANT,
-                                       "device_code": flow["device_code"]}).json()
+    body = adfs_token(http, emulator, {"grant_type": DEVICE_GRANT, "device_code": flow["device_code"]}).json()
     assert_adfs_shape(http, emulator, body)

@@ -8,6 +8,7 @@ from msal_emulator.browser import Browser
 
 from emu_helpers import ALICE, GRAPH, REDIRECT, authorize_url, redeem
 
+
 def fresh_sign_in(emu, url, user=ALICE, **kw):
     return Browser(emu).sign_in(url, user[0], user[1], **kw)
 
@@ -171,8 +172,15 @@ def test_confidential_web_app_needs_its_secret(emulator, http):
     assert resp.status_code == 401 and resp.json()["error_codes"] == [7000218]
     url, verifier = authorize_url(emulator, app="web-app", redirect_uri=redirect_uri)
     code = auth_response(fresh_sign_in(emulator, url))["code"]
-    resp = redeem(http, emulator, code, verifier, app="web-app", redirect_uri=redirect_uri,
-                  client_secret=emulator.app("web-app")["client_secret"])
+    resp = redeem(
+        http,
+        emulator,
+        code,
+        verifier,
+        app="web-app",
+        redirect_uri=redirect_uri,
+        client_secret=emulator.app("web-app")["client_secret"],
+    )
     assert resp.status_code == 200 and resp.json()["access_token"]
 
 

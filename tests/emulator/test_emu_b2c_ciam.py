@@ -1,5 +1,6 @@
 """The emulator's B2C and CIAM tenants: discovery, sign-in, token shapes, AADB2C errors, and
 the routing of their login hosts through `http_client()`."""
+
 import base64
 import json
 from urllib.parse import urlencode
@@ -41,23 +42,35 @@ def discover(web, authority):
     return resp.json()
 
 
-def b2c_code(emu, web, app="b2c-public", policy="B2C_1_signupsignin", scope=API_READ,
-             user=DANA):
+def b2c_code(emu, web, app="b2c-public", policy="B2C_1_signupsignin", scope=API_READ, user=DANA):
     """Sign in on a user flow's pages; returns (auth response, PKCE verifier, token endpoint)."""
     doc = discover(web, emu.b2c_authority(policy))
     verifier, challenge = pkce_pair()
-    params = {"client_id": emu.app(app)["client_id"], "response_type": "code",
-              "redirect_uri": REDIRECT, "scope": scope + " openid offline_access profile",
-              "state": "s1", "nonce": "n1", "code_challenge": challenge,
-              "code_challenge_method": "S256", "client_info": "1"}
+    params = {
+        "client_id": emu.app(app)["client_id"],
+        "response_type": "code",
+        "redirect_uri": REDIRECT,
+        "scope": scope + " openid offline_access profile",
+        "state": "s1",
+        "nonce": "n1",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        "client_info": "1",
+    }
     result = Browser(emu).sign_in(doc["authorization_endpoint"] + "?" + urlencode(params), *user)
     return auth_response(result), verifier, doc["token_endpoint"]
 
 
 def redeem(emu, web, code, verifier, token_endpoint, app="b2c-public", scope=API_READ, **extra):
-    form = {"grant_type": "authorization_code", "client_id": emu.app(app)["client_id"],
-            "code": code, "redirect_uri": REDIRECT, "code_verifier": verifier,
-            "scope": scope + " openid offline_access profile", "client_info": "1"}
+    form = {
+        "grant_type": "authorization_code",
+        "client_id": emu.app(app)["client_id"],
+        "code": code,
+        "redirect_uri": REDIRECT,
+        "code_verifier": verifier,
+        "scope": scope + " openid offline_access profile",
+        "client_info": "1",
+    }
     form.update(extra)
     return web.post(token_endpoint, data=form)
 
@@ -75,12 +88,16 @@ def test_b2c_discovery_names_the_user_flow(emulator, web):
 
 
 def test_b2c_unknown_policy_and_non_b2c_tenant_are_refused(emulator, web):
-    resp = web.get("https://contosob2c.b2clogin.com/contosob2c.onmicrosoft.com/B2C_1_nope"
-                   "/v2.0/.well-known/openid-configuration")
+    resp = web.get(
+        "https://contosob2c.b2clogin.com/contosob2c.onmicrosoft.com/B2C_1_nope"
+        "/v2.0/.well-known/openid-configuration"
+    )
     assert resp.status_code == 404
     assert resp.json()["error_description"].startswith("AADB2C90022: ")
-    resp = web.get(emulator.base_url + "/%s/B2C_1_signupsignin/v2.0/.well-known/"
-                   "openid-configuration" % emulator.tenant_id)
+    resp = web.get(
+        emulator.base_url + "/%s/B2C_1_signupsignin/v2.0/.well-known/"
+        "openid-configuration" % emulator.tenant_id
+    )
     assert resp.status_code == 404
 
 
@@ -113,8 +130,13 @@ def test_b2c_without_api_scopes_gives_no_access_token(emulator, web):
 def test_b2c_refresh_token_works_only_on_its_own_user_flow(emulator, web):
     params, verifier, token_endpoint = b2c_code(emulator, web)
     rt = redeem(emulator, web, params["code"], verifier, token_endpoint).json()["refresh_token"]
-    form = {"grant_type": "refresh_token", "refresh_token": rt, "client_info": "1",
-            "client_id": emulator.app("b2c-public")["client_id"], "scope": API_READ + " openid"}
+    form = {
+        "grant_type": "refresh_token",
+        "refresh_token": rt,
+        "client_info": "1",
+        "client_id": emulator.app("b2c-public")["client_id"],
+        "scope": API_READ + " openid",
+    }
     body = web.post(token_endpoint, data=form).json()
     assert claims(body["access_token"])["scp"] == "read" and body["refresh_token"] != rt
     other = token_endpoint.replace("b2c_1_signupsignin", "b2c_1_ropc")
@@ -125,9 +147,14 @@ def test_b2c_refresh_token_works_only_on_its_own_user_flow(emulator, web):
 
 
 def test_b2c_ropc_only_on_the_ropc_user_flow(emulator, web):
-    form = {"grant_type": "password", "username": DANA[0], "password": DANA[1],
-            "client_id": emulator.app("b2c-public")["client_id"], "client_info": "1",
-            "scope": API_READ + " openid offline_access"}
+    form = {
+        "grant_type": "password",
+        "username": DANA[0],
+        "password": DANA[1],
+        "client_id": emulator.app("b2c-public")["client_id"],
+        "client_info": "1",
+        "scope": API_READ + " openid offline_access",
+    }
     ropc = discover(web, emulator.b2c_authority("B2C_1_ropc"))["token_endpoint"]
     body = web.post(ropc, data=form).json()
     assert claims(body["id_token"])["tfp"] == "B2C_1_ropc"
@@ -150,13 +177,21 @@ def test_b2c_refuses_apps_and_users_of_other_tenants(emulator, web):
 
 def test_b2c_confidential_app_secret_is_checked(emulator, web):
     params, verifier, token_endpoint = b2c_code(emulator, web, app="b2c-web-app")
-    bad = redeem(emulator, web, params["code"], verifier, token_endpoint, app="b2c-web-app",
-                 client_secret="wrong")
+    bad = redeem(
+        emulator, web, params["code"], verifier, token_endpoint, app="b2c-web-app", client_secret="wrong"
+    )
     assert bad.status_code == 401
     assert bad.json()["error_description"].startswith("AADB2C90081: ")
     params, verifier, token_endpoint = b2c_code(emulator, web, app="b2c-web-app")
-    good = redeem(emulator, web, params["code"], verifier, token_endpoint, app="b2c-web-app",
-                  client_secret=emulator.client_credential("b2c-web-app"))
+    good = redeem(
+        emulator,
+        web,
+        params["code"],
+        verifier,
+        token_endpoint,
+        app="b2c-web-app",
+        client_secret=emulator.client_credential("b2c-web-app"),
+    )
     assert claims(good.json()["id_token"])["aud"] == emulator.app("b2c-web-app")["client_id"]
 
 
@@ -164,37 +199,58 @@ def test_ciam_is_entra_shaped_with_a_tenant_host_issuer(emulator, web):
     doc = discover(web, emulator.ciam_authority())
     issuer = "https://%s.ciamlogin.com/%s/v2.0" % (CIAM_TENANT, CIAM_TENANT)
     assert doc["issuer"] == issuer
-    assert doc["token_endpoint"] == \
-        "https://contosociam.ciamlogin.com/%s/oauth2/v2.0/token" % CIAM_TENANT
+    assert doc["token_endpoint"] == "https://contosociam.ciamlogin.com/%s/oauth2/v2.0/token" % CIAM_TENANT
     verifier, challenge = pkce_pair()
-    params = {"client_id": emulator.app("ciam-public")["client_id"], "response_type": "code",
-              "redirect_uri": REDIRECT, "scope": "User.Read openid offline_access",
-              "code_challenge": challenge, "code_challenge_method": "S256", "client_info": "1"}
-    code = auth_response(Browser(emulator).sign_in(
-        doc["authorization_endpoint"] + "?" + urlencode(params), *ERIN))["code"]
-    body = web.post(doc["token_endpoint"], data={
-        "grant_type": "authorization_code", "client_id": params["client_id"], "code": code,
-        "redirect_uri": REDIRECT, "code_verifier": verifier, "client_info": "1",
-        "scope": params["scope"]}).json()
+    params = {
+        "client_id": emulator.app("ciam-public")["client_id"],
+        "response_type": "code",
+        "redirect_uri": REDIRECT,
+        "scope": "User.Read openid offline_access",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        "client_info": "1",
+    }
+    code = auth_response(
+        Browser(emulator).sign_in(doc["authorization_endpoint"] + "?" + urlencode(params), *ERIN)
+    )["code"]
+    body = web.post(
+        doc["token_endpoint"],
+        data={
+            "grant_type": "authorization_code",
+            "client_id": params["client_id"],
+            "code": code,
+            "redirect_uri": REDIRECT,
+            "code_verifier": verifier,
+            "client_info": "1",
+            "scope": params["scope"],
+        },
+    ).json()
     idt = claims(body["id_token"])
     assert idt["iss"] == issuer and idt["tid"] == CIAM_TENANT
     assert idt["preferred_username"] == ERIN[0]
     assert decoded_client_info(body["client_info"]) == {
-        "uid": emulator.user("erin")["oid"], "utid": CIAM_TENANT}
+        "uid": emulator.user("erin")["oid"],
+        "utid": CIAM_TENANT,
+    }
 
 
 def test_http_client_serves_only_the_declared_tenant_hosts(emulator, web):
     assert discover(web, emulator.ciam_authority())["issuer"]
-    for url in ("https://fabrikamb2c.b2clogin.com/fabrikamb2c.onmicrosoft.com/B2C_1_x",
-                "https://other.ciamlogin.com/other.onmicrosoft.com"):
+    for url in (
+        "https://fabrikamb2c.b2clogin.com/fabrikamb2c.onmicrosoft.com/B2C_1_x",
+        "https://other.ciamlogin.com/other.onmicrosoft.com",
+    ):
         with pytest.raises(requests.ConnectionError, match="not served by the emulator"):
             web.get(url + "/v2.0/.well-known/openid-configuration")
 
 
 def test_a_config_without_tenant_hosts_serves_none():
-    with Emulator(config={"builtin": False,
-                          "tenants": [{"id": "00000000-0000-0000-0000-0000000000aa",
-                                       "domain": "solo.example"}]}) as emu:
+    with Emulator(
+        config={
+            "builtin": False,
+            "tenants": [{"id": "00000000-0000-0000-0000-0000000000aa", "domain": "solo.example"}],
+        }
+    ) as emu:
         assert emu.directory.tenant_hosts == frozenset()
         with pytest.raises(KeyError):
             emu.b2c_authority()

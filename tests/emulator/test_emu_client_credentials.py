@@ -14,16 +14,25 @@ ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 def _secret_form(emu, name="confidential-secret", **extra):
     app = emu.app(name)
-    form = {"grant_type": "client_credentials", "client_id": app["client_id"],
-            "client_secret": app.get("client_secret"), "scope": GRAPH_DEFAULT, "client_info": "1"}
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": app["client_id"],
+        "client_secret": app.get("client_secret"),
+        "scope": GRAPH_DEFAULT,
+        "client_info": "1",
+    }
     form.update(extra)
     return form
 
 
 def _cert_form(emu, assertion, **extra):
-    form = {"grant_type": "client_credentials", "client_id": emu.app("confidential-cert")["client_id"],
-            "client_assertion_type": ASSERTION_TYPE, "client_assertion": assertion,
-            "scope": GRAPH_DEFAULT}
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": emu.app("confidential-cert")["client_id"],
+        "client_assertion_type": ASSERTION_TYPE,
+        "client_assertion": assertion,
+        "scope": GRAPH_DEFAULT,
+    }
     form.update(extra)
     return form
 
@@ -79,19 +88,25 @@ def test_public_client_cannot_use_client_credentials(emulator, http):
 
 
 def test_unknown_client(emulator, http):
-    _assert_error(http.token(_secret_form(emulator, client_id="00000000-0000-0000-0000-000000000001")),
-                  400, "unauthorized_client", 700016)
+    _assert_error(
+        http.token(_secret_form(emulator, client_id="00000000-0000-0000-0000-000000000001")),
+        400,
+        "unauthorized_client",
+        700016,
+    )
 
 
-@pytest.mark.parametrize("scope", ["User.Read", GRAPH_DEFAULT + " api://x/.default",
-                                   "https://graph.microsoft.com/User.Read"])
+@pytest.mark.parametrize(
+    "scope", ["User.Read", GRAPH_DEFAULT + " api://x/.default", "https://graph.microsoft.com/User.Read"]
+)
 def test_scope_must_be_one_default(emulator, http, scope):
     _assert_error(http.token(_secret_form(emulator, scope=scope)), 400, "invalid_scope", 1002012)
 
 
 def test_unknown_resource_scope(emulator, http):
-    _assert_error(http.token(_secret_form(emulator, scope="api://unknown/.default")),
-                  400, "invalid_scope", 70011)
+    _assert_error(
+        http.token(_secret_form(emulator, scope="api://unknown/.default")), 400, "invalid_scope", 70011
+    )
 
 
 def test_assertion_with_x5t(emulator, http):
@@ -105,8 +120,9 @@ def test_assertion_with_x5t(emulator, http):
 def test_assertion_x5t_without_padding_and_domain_audience(emulator, http):
     cred = emulator.client_credential("confidential-cert")
     x5t = base64.urlsafe_b64encode(bytes.fromhex(cred["thumbprint"])).decode().rstrip("=")
-    assertion = client_assertion(emulator, header={"x5t": x5t},
-                                 aud=emulator.token_endpoint(emulator.tenant_domain))
+    assertion = client_assertion(
+        emulator, header={"x5t": x5t}, aud=emulator.token_endpoint(emulator.tenant_domain)
+    )
     assert http.token(_cert_form(emulator, assertion)).status_code == 200
 
 
@@ -124,9 +140,11 @@ def test_assertion_wrong_thumbprint(emulator, http):
 
 def test_assertion_signed_by_another_key(emulator, http):
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    _assert_error(http.token(_cert_form(emulator, client_assertion(emulator, key=other))),
-                  401, "invalid_client", 700027)
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    _assert_error(
+        http.token(_cert_form(emulator, client_assertion(emulator, key=other))), 401, "invalid_client", 700027
+    )
 
 
 def test_assertion_wrong_audience(emulator, http):
@@ -156,7 +174,9 @@ def test_assertion_issuer_must_be_client(emulator, http):
 
 
 def test_assertion_for_secret_app_without_certificate(emulator, http):
-    form = _cert_form(emulator, client_assertion(emulator), client_id=emulator.app("confidential-secret")["client_id"])
+    form = _cert_form(
+        emulator, client_assertion(emulator), client_id=emulator.app("confidential-secret")["client_id"]
+    )
     _assert_error(http.token(form), 401, "invalid_client", 700027)
 
 
@@ -166,7 +186,10 @@ def test_client_credential_shapes(emulator):
     assert len(cert["thumbprint"]) == 40 and cert["thumbprint"] == cert["thumbprint"].upper()
     assert cert["private_key"].startswith("-----BEGIN PRIVATE KEY-----")
     assert cert["public_certificate"].startswith("-----BEGIN CERTIFICATE-----")
-    assert emulator.client_credential("confidential-secret") == emulator.app("confidential-secret")["client_secret"]
+    assert (
+        emulator.client_credential("confidential-secret")
+        == emulator.app("confidential-secret")["client_secret"]
+    )
     assert emulator.client_credential("public") is None
     assert emulator.app("web-api")["app_id_uri"] == "api://" + emulator.app("web-api")["client_id"]
 
@@ -175,8 +198,10 @@ def test_regional_token_endpoint_through_http_client(emulator):
     """A regional host answers, and an assertion naming the global endpoint is accepted."""
     session = emulator.http_client()
     aud = "https://login.microsoftonline.com/%s/oauth2/v2.0/token" % emulator.tenant_id
-    resp = session.post("https://westus.login.microsoft.com/%s/oauth2/v2.0/token" % emulator.tenant_id,
-                        data=_cert_form(emulator, client_assertion(emulator, aud=aud)))
+    resp = session.post(
+        "https://westus.login.microsoft.com/%s/oauth2/v2.0/token" % emulator.tenant_id,
+        data=_cert_form(emulator, client_assertion(emulator, aud=aud)),
+    )
     assert resp.status_code == 200, resp.text
     claims = jwt.decode(resp.json()["access_token"], options={"verify_signature": False})
     assert claims["iss"] == "https://westus.login.microsoft.com/%s/v2.0" % emulator.tenant_id

@@ -1,5 +1,6 @@
 """The `msal-emulator` command starts a server (and its proxy) that answers over HTTPS until
 interrupted, logging each request, and says when it stops."""
+
 import re
 import signal
 import subprocess
@@ -10,8 +11,12 @@ import requests
 
 def test_command_serves_until_interrupted(tmp_path):
     ca_copy = tmp_path / "ca.pem"
-    proc = subprocess.Popen([sys.executable, "-m", "msal_emulator", "--write-ca", str(ca_copy)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "msal_emulator", "--write-ca", str(ca_copy)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         lines = []
         while not any("Ctrl-C" in line for line in lines):
@@ -25,12 +30,16 @@ def test_command_serves_until_interrupted(tmp_path):
         assert "CA certificate copied to: %s" % ca_copy in banner
         proxy = re.search(r"HTTPS proxy: (http://127\.0\.0\.1:\d+)", banner).group(1)
         assert "export HTTPS_PROXY=%s" % proxy in banner
-        resp = requests.get("https://login.microsoftonline.com/%s/v2.0/.well-known/openid-"
-                            "configuration" % tenant, proxies={"https": proxy},
-                            verify=str(ca_copy), timeout=10)
+        resp = requests.get(
+            "https://login.microsoftonline.com/%s/v2.0/.well-known/openid-configuration" % tenant,
+            proxies={"https": proxy},
+            verify=str(ca_copy),
+            timeout=10,
+        )
         assert resp.json()["issuer"] == "https://login.microsoftonline.com/%s/v2.0" % tenant
-        resp = requests.get("%s/%s/v2.0/.well-known/openid-configuration" % (base, tenant),
-                            verify=str(ca_copy), timeout=10)
+        resp = requests.get(
+            "%s/%s/v2.0/.well-known/openid-configuration" % (base, tenant), verify=str(ca_copy), timeout=10
+        )
         assert resp.json()["issuer"] == "%s/%s/v2.0" % (base, tenant)
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=20)

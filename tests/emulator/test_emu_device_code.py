@@ -1,4 +1,5 @@
 """Device code flow: the devicecode endpoint, the verification pages and the polling grant."""
+
 import threading
 import time
 
@@ -18,7 +19,8 @@ def test_device_code_answer_has_entra_shape(emulator_clean, http):
     assert len(flow["user_code"]) == 9 and flow["user_code"].isalnum()
     assert flow["message"] == (
         "To sign in, use a web browser to open the page %s and enter the code %s to "
-        "authenticate." % (flow["verification_uri"], flow["user_code"]))
+        "authenticate." % (flow["verification_uri"], flow["user_code"])
+    )
     page = http.get(flow["verification_uri"])
     assert page.status_code == 200 and 'name="otc"' in page.text
 
@@ -34,8 +36,11 @@ def test_interval_and_lifetime_are_settable(emulator_clean, http):
 
 def test_constructor_setting():
     with Emulator(device_code_interval=1, device_code_expires_in=30) as emu:
-        resp = requests.post(emu.authority() + "/oauth2/v2.0/devicecode", verify=emu.ca_path,
-                             data={"client_id": emu.app("public")["client_id"], "scope": "User.Read"})
+        resp = requests.post(
+            emu.authority() + "/oauth2/v2.0/devicecode",
+            verify=emu.ca_path,
+            data={"client_id": emu.app("public")["client_id"], "scope": "User.Read"},
+        )
         assert (resp.json()["interval"], resp.json()["expires_in"]) == (1, 30)
 
 
@@ -97,21 +102,24 @@ def test_code_belongs_to_its_client(emulator, http):
 
 
 def test_confidential_app_needs_its_credential(emulator, http):
-    resp = http.post(emulator.authority() + "/oauth2/v2.0/devicecode",
-                     data={"client_id": emulator.app("web-app")["client_id"], "scope": "User.Read"})
+    resp = http.post(
+        emulator.authority() + "/oauth2/v2.0/devicecode",
+        data={"client_id": emulator.app("web-app")["client_id"], "scope": "User.Read"},
+    )
     assert resp.status_code == 401 and resp.json()["error_codes"] == [7000218]
 
 
 def test_unknown_scope_refused(emulator, http):
-    resp = http.post(emulator.authority() + "/oauth2/v2.0/devicecode",
-                     data={"client_id": emulator.app("public")["client_id"], "scope": "Nope.Read"})
+    resp = http.post(
+        emulator.authority() + "/oauth2/v2.0/devicecode",
+        data={"client_id": emulator.app("public")["client_id"], "scope": "Nope.Read"},
+    )
     assert resp.status_code == 400 and resp.json()["error"] == "invalid_scope"
 
 
 def test_approval_from_another_thread_while_polling(emulator, http):
     flow = start_device_flow(http, emulator)
-    approver = threading.Thread(target=emulator.approve_device_code,
-                                args=(flow["user_code"],) + ALICE)
+    approver = threading.Thread(target=emulator.approve_device_code, args=(flow["user_code"],) + ALICE)
     approver.start()
     errors_seen = []
     for _ in range(100):

@@ -19,8 +19,9 @@ def test_openid_configuration_for_tenant_guid(emulator, http):
 
 
 def test_domain_tenant_endpoints_carry_the_guid(emulator, http):
-    doc = http.get(emulator.authority(emulator.tenant_domain)
-                   + "/v2.0/.well-known/openid-configuration").json()
+    doc = http.get(
+        emulator.authority(emulator.tenant_domain) + "/v2.0/.well-known/openid-configuration"
+    ).json()
     assert doc["token_endpoint"] == emulator.authority() + "/oauth2/v2.0/token"
 
 
@@ -41,21 +42,28 @@ def test_unknown_tenant_is_an_entra_error(emulator, http):
 
 
 def _instance(http, base, endpoint):
-    return http.get(base + "/common/discovery/instance",
-                    params={"api-version": "1.1", "authorization_endpoint": endpoint})
+    return http.get(
+        base + "/common/discovery/instance", params={"api-version": "1.1", "authorization_endpoint": endpoint}
+    )
 
 
 def test_instance_discovery_known_host(emulator, http):
-    resp = _instance(http, emulator.base_url,
-                     "https://login.microsoftonline.com/contoso.example/oauth2/v2.0/authorize")
+    resp = _instance(
+        http, emulator.base_url, "https://login.microsoftonline.com/contoso.example/oauth2/v2.0/authorize"
+    )
     body = resp.json()
     assert resp.status_code == 200
     assert body["tenant_discovery_endpoint"] == (
-        "https://login.microsoftonline.com/contoso.example/v2.0/.well-known/openid-configuration")
+        "https://login.microsoftonline.com/contoso.example/v2.0/.well-known/openid-configuration"
+    )
     public = next(m for m in body["metadata"] if m["preferred_network"] == "login.microsoftonline.com")
     assert public["preferred_cache"] == "login.windows.net"
-    assert set(public["aliases"]) == {"login.microsoftonline.com", "login.windows.net",
-                                      "login.microsoft.com", "sts.windows.net"}
+    assert set(public["aliases"]) == {
+        "login.microsoftonline.com",
+        "login.windows.net",
+        "login.microsoft.com",
+        "sts.windows.net",
+    }
     assert any("login.chinacloudapi.cn" in m["aliases"] for m in body["metadata"])
     assert any("login.microsoftonline.us" in m["aliases"] for m in body["metadata"])
     assert any("localhost" in m["aliases"] for m in body["metadata"])
@@ -73,16 +81,25 @@ def test_instance_discovery_unknown_host(emulator, http):
 def test_http_client_reaches_emulator_as_microsoft_hosts(emulator_requests):
     emu = emulator_requests
     session = emu.http_client()
-    resp = _instance(session, "https://login.microsoftonline.com",
-                     "https://login.microsoftonline.com/common/oauth2/v2.0/authorize")
+    resp = _instance(
+        session,
+        "https://login.microsoftonline.com",
+        "https://login.microsoftonline.com/common/oauth2/v2.0/authorize",
+    )
     assert resp.json()["tenant_discovery_endpoint"].startswith("https://login.microsoftonline.com/common/")
-    doc = session.get("https://login.microsoftonline.com/%s/v2.0/.well-known/openid-configuration"
-                      % emu.tenant_id).json()
+    doc = session.get(
+        "https://login.microsoftonline.com/%s/v2.0/.well-known/openid-configuration" % emu.tenant_id
+    ).json()
     assert doc["issuer"] == "https://login.microsoftonline.com/%s/v2.0" % emu.tenant_id
-    regional = session.get("https://westus.login.microsoft.com/common/v2.0/.well-known/openid-configuration").json()
+    regional = session.get(
+        "https://westus.login.microsoft.com/common/v2.0/.well-known/openid-configuration"
+    ).json()
     assert regional["token_endpoint"] == "https://westus.login.microsoft.com/common/oauth2/v2.0/token"
     assert [r["host"] for r in emu.requests] == [
-        "login.microsoftonline.com", "login.microsoftonline.com", "westus.login.microsoft.com"]
+        "login.microsoftonline.com",
+        "login.microsoftonline.com",
+        "westus.login.microsoft.com",
+    ]
 
 
 def test_http_client_stays_offline_for_other_hosts(emulator):
@@ -99,15 +116,21 @@ def test_http_client_trusts_emulator_ca_despite_environment(emulator, monkeypatc
 
 def test_jwks_verifies_a_minted_token(emulator, http):
     app = emulator.app("confidential-secret")
-    token = http.token({"grant_type": "client_credentials", "client_id": app["client_id"],
-                        "client_secret": app["client_secret"],
-                        "scope": "https://graph.microsoft.com/.default"}).json()["access_token"]
+    token = http.token(
+        {
+            "grant_type": "client_credentials",
+            "client_id": app["client_id"],
+            "client_secret": app["client_secret"],
+            "scope": "https://graph.microsoft.com/.default",
+        }
+    ).json()["access_token"]
     keys = http.get(emulator.authority() + "/discovery/v2.0/keys").json()["keys"]
     header = jwt.get_unverified_header(token)
     jwk = next(k for k in keys if k["kid"] == header["kid"])
     assert jwk["kty"] == "RSA" and jwk["x5t"] == header["kid"] and jwk["x5c"] and jwk["e"]
-    claims = jwt.decode(token, jwt.PyJWK(jwk).key, algorithms=["RS256"], audience=GRAPH,
-                        issuer=emulator.authority() + "/v2.0")
+    claims = jwt.decode(
+        token, jwt.PyJWK(jwk).key, algorithms=["RS256"], audience=GRAPH, issuer=emulator.authority() + "/v2.0"
+    )
     assert claims["azp"] == app["client_id"]
     other_key = jwt.PyJWK(dict(jwk, n=keys[0]["n"][:-4] + "AAAA")).key
     with pytest.raises(jwt.InvalidSignatureError):

@@ -1,4 +1,5 @@
 """Fault injection: each fault fires as asked, is counted, and leaves later requests alone."""
+
 import json
 import time
 
@@ -162,8 +163,9 @@ def test_unknown_kind_or_endpoint(emu):
 
 def test_http_admin_api(emu, http):
     admin = emu.base_url + "/_emulator/faults"
-    resp = http.post(admin, json={"kind": "status", "endpoint": "token", "status": 429,
-                                  "retry_after": "3", "name": "busy"})
+    resp = http.post(
+        admin, json={"kind": "status", "endpoint": "token", "status": 429, "retry_after": "3", "name": "busy"}
+    )
     assert resp.status_code == 201 and resp.json()["name"] == "busy"
     assert http.token(cc_form(emu)).status_code == 429
     listed = http.get(admin).json()

@@ -1,4 +1,5 @@
 """The emulated ADFS of fabrikam.example: MEX, WS-Trust 1.3/2005, and SAML bearer grants."""
+
 import base64
 import xml.etree.ElementTree as ET
 
@@ -6,16 +7,20 @@ import pytest
 
 from emu_helpers import CAROL, rst
 
-NS = {"wsdl": "http://schemas.xmlsoap.org/wsdl/",
-      "wsp": "http://schemas.xmlsoap.org/ws/2004/09/policy",
-      "wsu": "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd",
-      "soap12": "http://schemas.xmlsoap.org/wsdl/soap12/",
-      "wsa10": "http://www.w3.org/2005/08/addressing",
-      "s": "http://www.w3.org/2003/05/soap-envelope"}
+NS = {
+    "wsdl": "http://schemas.xmlsoap.org/wsdl/",
+    "wsp": "http://schemas.xmlsoap.org/ws/2004/09/policy",
+    "wsu": "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd",
+    "soap12": "http://schemas.xmlsoap.org/wsdl/soap12/",
+    "wsa10": "http://www.w3.org/2005/08/addressing",
+    "s": "http://www.w3.org/2003/05/soap-envelope",
+}
 SAML1 = "urn:oasis:names:tc:SAML:1.0:assertion"
 SAML2 = "urn:oasis:names:tc:SAML:2.0:assertion"
-GRANT = {SAML1: "urn:ietf:params:oauth:grant-type:saml1_1-bearer",
-         SAML2: "urn:ietf:params:oauth:grant-type:saml2-bearer"}
+GRANT = {
+    SAML1: "urn:ietf:params:oauth:grant-type:saml1_1-bearer",
+    SAML2: "urn:ietf:params:oauth:grant-type:saml2-bearer",
+}
 
 
 def username_endpoints(mex_text):
@@ -40,8 +45,11 @@ def username_endpoints(mex_text):
 
 def issue(http, emu, version="13", user=CAROL, **kw):
     url = "%s/adfs/services/trust/%s/usernamemixed" % (emu.base_url, version)
-    return http.post(url, data=rst(version, user[0], user[1], **kw).encode(),
-                     headers={"Content-Type": "application/soap+xml; charset=utf-8"})
+    return http.post(
+        url,
+        data=rst(version, user[0], user[1], **kw).encode(),
+        headers={"Content-Type": "application/soap+xml; charset=utf-8"},
+    )
 
 
 def assertion_of(resp):
@@ -53,9 +61,15 @@ def assertion_of(resp):
 
 
 def redeem(http, emu, token_type, assertion, encode=base64.b64encode):
-    return http.token({"grant_type": GRANT[token_type], "client_id": emu.app("public")["client_id"],
-                       "assertion": encode(assertion).decode(), "client_info": "1",
-                       "scope": "User.Read openid profile offline_access"})
+    return http.token(
+        {
+            "grant_type": GRANT[token_type],
+            "client_id": emu.app("public")["client_id"],
+            "assertion": encode(assertion).decode(),
+            "client_info": "1",
+            "scope": "User.Read openid profile offline_access",
+        }
+    )
 
 
 def test_mex_lists_username_endpoints_among_others(emulator, http):
@@ -63,10 +77,10 @@ def test_mex_lists_username_endpoints_among_others(emulator, http):
     assert resp.status_code == 200 and "xml" in resp.headers["content-type"]
     found, ports = username_endpoints(resp.text)
     base = emulator.base_url + "/adfs/services/trust/"
-    assert found == {base + "13/usernamemixed":
-                     "http://docs.oasis-open.org/ws-sx/ws-trust/200512/RST/Issue",
-                     base + "2005/usernamemixed":
-                     "http://schemas.xmlsoap.org/ws/2005/02/trust/RST/Issue"}
+    assert found == {
+        base + "13/usernamemixed": "http://docs.oasis-open.org/ws-sx/ws-trust/200512/RST/Issue",
+        base + "2005/usernamemixed": "http://schemas.xmlsoap.org/ws/2005/02/trust/RST/Issue",
+    }
     assert ports == 5  # windowstransport and certificate ports must be skipped by clients
 
 
@@ -75,15 +89,17 @@ def test_mex_can_advertise_only_2005(emulator):
     assert list(found) == [emulator.base_url + "/adfs/services/trust/2005/usernamemixed"]
 
 
-@pytest.mark.parametrize("version,asked,expected", [
-    ("13", None, SAML2), ("2005", None, SAML1), ("13", SAML1, SAML1)])
+@pytest.mark.parametrize(
+    "version,asked,expected", [("13", None, SAML2), ("2005", None, SAML1), ("13", SAML1, SAML1)]
+)
 def test_ws_trust_issues_saml_that_redeems_once(emulator, http, version, asked, expected):
     resp = issue(http, emulator, version, token_type=asked)
     assert resp.status_code == 200, resp.text
     root = ET.fromstring(resp.content)
     outer = root.find("s:Body", NS)[0].tag
-    assert outer.endswith("RequestSecurityTokenResponseCollection" if version == "13"
-                          else "}RequestSecurityTokenResponse")
+    assert outer.endswith(
+        "RequestSecurityTokenResponseCollection" if version == "13" else "}RequestSecurityTokenResponse"
+    )
     token_type, assertion = assertion_of(resp)
     assert token_type == expected
     saml = ET.fromstring(assertion)

@@ -1,4 +1,5 @@
 """The managed identity sources: each one's checks and answer shape, over raw HTTP."""
+
 import os
 
 import jwt
@@ -15,26 +16,42 @@ def host(emulator_clean):
 
 def imds_get(host, headers=None, **params):
     query = dict({"api-version": "2018-02-01", "resource": RESOURCE}, **params)
-    return requests.get(host.base_url + "/metadata/identity/oauth2/token", params=query,
-                        headers={"Metadata": "true"} if headers is None else headers)
+    return requests.get(
+        host.base_url + "/metadata/identity/oauth2/token",
+        params=query,
+        headers={"Metadata": "true"} if headers is None else headers,
+    )
 
 
 def test_imds_answers_strings_and_a_signed_token(host, emulator_clean):
     body = imds_get(host).json()
     assert {k: type(v) for k, v in body.items() if k != "access_token"} == dict.fromkeys(
-        ["expires_in", "expires_on", "ext_expires_in", "not_before", "resource", "token_type",
-         "client_id", "refresh_in"], str)
+        [
+            "expires_in",
+            "expires_on",
+            "ext_expires_in",
+            "not_before",
+            "resource",
+            "token_type",
+            "client_id",
+            "refresh_in",
+        ],
+        str,
+    )
     claims = jwt.decode(body["access_token"], options={"verify_signature": False})
     assert claims["aud"] == RESOURCE and claims["appid"] == host.system_assigned["client_id"]
     assert int(body["expires_on"]) - int(body["not_before"]) == host.lifetime
 
 
-@pytest.mark.parametrize("headers, params, description", [
-    ({}, {}, "Required metadata header not specified"),
-    (None, {"resource": ""}, "Required audience parameter not specified"),
-    (None, {"api-version": "2017-09-01"}, "Invalid api-version"),
-    (None, {"client_id": "unknown"}, "Identity not found"),
-])
+@pytest.mark.parametrize(
+    "headers, params, description",
+    [
+        ({}, {}, "Required metadata header not specified"),
+        (None, {"resource": ""}, "Required audience parameter not specified"),
+        (None, {"api-version": "2017-09-01"}, "Invalid api-version"),
+        (None, {"client_id": "unknown"}, "Identity not found"),
+    ],
+)
 def test_imds_refusals(host, headers, params, description):
     resp = imds_get(host, headers, **params)
     assert resp.status_code == 400
@@ -42,9 +59,11 @@ def test_imds_refusals(host, headers, params, description):
 
 
 def test_imds_finds_the_user_assigned_identity_by_any_id(host):
-    for name, value in [("client_id", host.user_assigned["client_id"]),
-                        ("object_id", host.user_assigned["object_id"]),
-                        ("msi_res_id", host.user_assigned["resource_id"])]:
+    for name, value in [
+        ("client_id", host.user_assigned["client_id"]),
+        ("object_id", host.user_assigned["object_id"]),
+        ("msi_res_id", host.user_assigned["resource_id"]),
+    ]:
         body = imds_get(host, **{name: value}).json()
         assert body["client_id"] == host.user_assigned["client_id"], name
 
@@ -55,8 +74,7 @@ def test_app_service_needs_its_header(host):
     refused = requests.get(url, params=query, headers={"X-IDENTITY-HEADER": "wrong"})
     assert refused.status_code == 401
     assert {"statusCode", "message", "correlationId"} == set(refused.json())
-    body = requests.get(url, params=query,
-                        headers={"X-IDENTITY-HEADER": host.identity_header}).json()
+    body = requests.get(url, params=query, headers={"X-IDENTITY-HEADER": host.identity_header}).json()
     assert body["expires_on"].isdigit() and "expires_in" not in body
 
 
@@ -85,14 +103,19 @@ def test_service_fabric_is_served_over_https_only_with_its_secret(host, emulator
     refused = requests.get(env["IDENTITY_ENDPOINT"], params=query, verify=emulator_clean.ca_path)
     assert refused.status_code == 401
     assert refused.json()["error"]["code"] == "SecretHeaderNotFound"
-    body = requests.get(env["IDENTITY_ENDPOINT"], params=query, verify=emulator_clean.ca_path,
-                        headers={"Secret": env["IDENTITY_HEADER"]}).json()
+    body = requests.get(
+        env["IDENTITY_ENDPOINT"],
+        params=query,
+        verify=emulator_clean.ca_path,
+        headers={"Secret": env["IDENTITY_HEADER"]},
+    ).json()
     assert isinstance(body["expires_on"], int)
 
 
 def test_cloud_shell_takes_a_form_post(host):
-    resp = requests.post(host.base_url + "/cloudshell/oauth2/token", data={"resource": RESOURCE},
-                         headers={"Metadata": "true"})
+    resp = requests.post(
+        host.base_url + "/cloudshell/oauth2/token", data={"resource": RESOURCE}, headers={"Metadata": "true"}
+    )
     assert resp.status_code == 200 and resp.json()["resource"] == RESOURCE
 
 

@@ -1,5 +1,6 @@
 """The original msal runs the public-client flows against the emulator: device code,
 username/password (managed, and federated through MEX → WS-Trust → SAML), and ADFS."""
+
 import os
 
 import jwt
@@ -12,12 +13,22 @@ pytestmark = pytest.mark.skipif(not ORIGINAL, reason="MSAL_ORIGINAL_PYTHON is no
 
 
 def run_public_flows(emu):
-    cfg = {"port": emu.port, "authority": emu.authority(), "ca": emu.ca_path,
-           "public_id": emu.app("public")["client_id"], "alice": ALICE, "carol": CAROL,
-           "adfs": emu.base_url + "/adfs",
-           "api_scope": emu.app("web-api")["app_id_uri"] + "/access_as_user"}
-    return run_original(ORIGINAL, "original_public_client.py", cfg, lambda flow: (
-        emu.approve_device_code(flow["user_code"], *BOB) and None))
+    cfg = {
+        "port": emu.port,
+        "authority": emu.authority(),
+        "ca": emu.ca_path,
+        "public_id": emu.app("public")["client_id"],
+        "alice": ALICE,
+        "carol": CAROL,
+        "adfs": emu.base_url + "/adfs",
+        "api_scope": emu.app("web-api")["app_id_uri"] + "/access_as_user",
+    }
+    return run_original(
+        ORIGINAL,
+        "original_public_client.py",
+        cfg,
+        lambda flow: emu.approve_device_code(flow["user_code"], *BOB) and None,
+    )
 
 
 def test_original_msal_public_flows(emulator_clean):
@@ -40,5 +51,7 @@ def test_original_msal_public_flows(emulator_clean):
     assert emu.requests.matching("/adfs/services/trust/13/usernamemixed")
     realm = emu.requests.matching("/userrealm/alice")[0]
     assert realm["query"] == {"api-version": "1.0"}
-    ropc = [r for r in emu.requests.matching("/oauth2/v2.0/token") if r["form"].get("grant_type") == "password"]
+    ropc = [
+        r for r in emu.requests.matching("/oauth2/v2.0/token") if r["form"].get("grant_type") == "password"
+    ]
     assert ropc[0]["headers"]["x-anchormailbox"] == "upn:" + ALICE[0]

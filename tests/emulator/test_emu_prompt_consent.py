@@ -3,6 +3,7 @@
 Consent tests use the `family-b` app with bob, whom no other test signs in there, because
 consent outlives a test in the session emulator.
 """
+
 from urllib.parse import parse_qs, urlsplit
 
 from msal_emulator import auth_response
@@ -55,8 +56,9 @@ def test_max_age_reprompts_an_older_session(emulator, http, clock):
     assert 'name="passwd"' in browser.get(url).body
     url, verifier = authorize_url(emulator, max_age="600", prompt="none")
     page = browser.get(url)
-    idt = http.claims(redeem(http, emulator, auth_response(page.location)["code"],
-                             verifier).json()["id_token"])
+    idt = http.claims(
+        redeem(http, emulator, auth_response(page.location)["code"], verifier).json()["id_token"]
+    )
     assert idt["iat"] - idt["auth_time"] >= 120  # when the user really signed in
 
 
@@ -65,8 +67,14 @@ def tasks_scope(emu):
 
 
 def refresh_for(http, emu, refresh_token, scope, app="family-b"):
-    return http.token({"grant_type": "refresh_token", "client_id": emu.app(app)["client_id"],
-                       "refresh_token": refresh_token, "scope": scope + " openid offline_access"})
+    return http.token(
+        {
+            "grant_type": "refresh_token",
+            "client_id": emu.app(app)["client_id"],
+            "refresh_token": refresh_token,
+            "scope": scope + " openid offline_access",
+        }
+    )
 
 
 def test_extra_scopes_are_consented_and_remembered(emulator, http):
@@ -76,8 +84,9 @@ def test_extra_scopes_are_consented_and_remembered(emulator, http):
     rt = redeem(http, emulator, code, verifier, app="family-b").json()["refresh_token"]
     refused = refresh_for(http, emulator, rt, tasks_scope(emulator)).json()
     assert refused["error_codes"] == [65001] and refused["suberror"] == "consent_required"
-    silent, _ = authorize_url(emulator, app="family-b", prompt="none",
-                              scope="User.Read %s openid" % tasks_scope(emulator))
+    silent, _ = authorize_url(
+        emulator, app="family-b", prompt="none", scope="User.Read %s openid" % tasks_scope(emulator)
+    )
     assert auth_response(browser.get(silent).location)["error"] == "consent_required"
     both = "User.Read %s openid profile offline_access" % tasks_scope(emulator)
     url, verifier = authorize_url(emulator, app="family-b", scope=both, login_hint=BOB[0])

@@ -1,5 +1,6 @@
 """The proxy mode: identity hosts answered by the emulator under their own names (certificates
 from its CA), other hosts refused, or tunnelled when `upstream` allows them."""
+
 import json
 import socket
 import socketserver
@@ -33,8 +34,7 @@ def echo_server():
 
 @pytest.fixture(scope="module")
 def proxied(echo_server):
-    with Emulator({"adfs_host": ADFS_HOST}, proxy_port=0,
-                  upstream=["127.0.0.1:%d" % echo_server]) as emu:
+    with Emulator({"adfs_host": ADFS_HOST}, proxy_port=0, upstream=["127.0.0.1:%d" % echo_server]) as emu:
         yield emu
     emu.close()
 
@@ -61,17 +61,24 @@ def connect(emu, target):
     return sock, sock.recv(4096).split(b"\r\n", 1)[0].decode()
 
 
-@pytest.mark.parametrize("host, issuing_host", [
-    ("login.microsoftonline.com", "login.microsoftonline.com"),
-    ("login.windows.net", "login.microsoftonline.com"),
-    ("westus2.login.microsoft.com", "westus2.login.microsoft.com"),
-    ("login.microsoftonline.us", "login.microsoftonline.us"),
-    ("login.usgovcloudapi.net", "login.microsoftonline.us"),
-    ("login.chinacloudapi.cn", "login.partner.microsoftonline.cn")])
+@pytest.mark.parametrize(
+    "host, issuing_host",
+    [
+        ("login.microsoftonline.com", "login.microsoftonline.com"),
+        ("login.windows.net", "login.microsoftonline.com"),
+        ("westus2.login.microsoft.com", "westus2.login.microsoft.com"),
+        ("login.microsoftonline.us", "login.microsoftonline.us"),
+        ("login.usgovcloudapi.net", "login.microsoftonline.us"),
+        ("login.chinacloudapi.cn", "login.partner.microsoftonline.cn"),
+    ],
+)
 def test_identity_hosts_are_answered_under_their_own_name(proxy, host, issuing_host):
     """Each host answers as itself; the issuer is its cloud's, as Entra's is."""
-    doc = session(proxy).get("https://%s/%s/v2.0/.well-known/openid-configuration"
-                             % (host, proxy.tenant_id), timeout=10).json()
+    doc = (
+        session(proxy)
+        .get("https://%s/%s/v2.0/.well-known/openid-configuration" % (host, proxy.tenant_id), timeout=10)
+        .json()
+    )
     assert doc["issuer"] == "https://%s/%s/v2.0" % (issuing_host, proxy.tenant_id)
     assert doc["token_endpoint"].startswith("https://%s/" % host)
     [entry] = proxy.requests
@@ -87,9 +94,14 @@ def test_the_certificate_names_the_host_and_comes_from_the_emulator_ca(proxy):
     assert names == ["contosob2c.b2clogin.com"]
 
 
-@pytest.mark.parametrize("target, status", [
-    ("example.com:443", "403"), ("login.microsoftonline.com:8443", "403"),
-    ("login.microsoftonline.com:https", "400")])
+@pytest.mark.parametrize(
+    "target, status",
+    [
+        ("example.com:443", "403"),
+        ("login.microsoftonline.com:8443", "403"),
+        ("login.microsoftonline.com:https", "400"),
+    ],
+)
 def test_other_hosts_are_refused_with_a_reason(proxy, target, status):
     sock, line = connect(proxy, target)
     sock.close()
@@ -132,26 +144,40 @@ def test_this_library_runs_unchanged_through_the_proxy(proxy, proxy_environment)
     app = msal.ConfidentialClientApplication(
         proxy.app("confidential-secret")["client_id"],
         client_credential=proxy.client_credential("confidential-secret"),
-        authority="https://login.microsoftonline.com/contoso.onmicrosoft.com")
+        authority="https://login.microsoftonline.com/contoso.onmicrosoft.com",
+    )
     result = app.acquire_token_for_client([GRAPH_DEFAULT])
     assert "access_token" in result, result
     assert {r["host"] for r in proxy.requests} == {"login.microsoftonline.com"}
     assert [r["form"]["grant_type"] for r in proxy.requests if r["method"] == "POST"] == [
-        "client_credentials"]
+        "client_credentials"
+    ]
 
 
 def test_instance_discovery_answers_as_entra_under_the_real_host(proxy):
-    body = session(proxy).get(
-        "https://login.microsoftonline.com/common/discovery/instance", timeout=10,
-        params={"api-version": "1.1", "authorization_endpoint":
-                "https://login.microsoftonline.us/contoso.onmicrosoft.com/oauth2/v2.0/authorize"}
-    ).json()
-    assert body["tenant_discovery_endpoint"] == ("https://login.microsoftonline.us/contoso."
-                                                 "onmicrosoft.com/v2.0/.well-known/openid-configuration")
+    body = (
+        session(proxy)
+        .get(
+            "https://login.microsoftonline.com/common/discovery/instance",
+            timeout=10,
+            params={
+                "api-version": "1.1",
+                "authorization_endpoint": "https://login.microsoftonline.us/contoso.onmicrosoft.com/oauth2/v2.0/authorize",
+            },
+        )
+        .json()
+    )
+    assert body["tenant_discovery_endpoint"] == (
+        "https://login.microsoftonline.us/contoso.onmicrosoft.com/v2.0/.well-known/openid-configuration"
+    )
     networks = [m["preferred_network"] for m in body["metadata"]]
-    assert networks[:5] == ["login.microsoftonline.com", "login.partner.microsoftonline.cn",
-                            "login.microsoftonline.de", "login.microsoftonline.us",
-                            "login-us.microsoftonline.com"]
+    assert networks[:5] == [
+        "login.microsoftonline.com",
+        "login.partner.microsoftonline.cn",
+        "login.microsoftonline.de",
+        "login.microsoftonline.us",
+        "login-us.microsoftonline.com",
+    ]
     assert "localhost" not in json.dumps(body)  # the emulator's own address is not Entra's
 
 
@@ -165,9 +191,11 @@ def test_federated_users_reach_the_configured_adfs_host(proxy, proxy_environment
     carol = proxy.user("carol@fabrikam.example")
     app = msal.PublicClientApplication(
         proxy.app("public")["client_id"],
-        authority="https://login.microsoftonline.com/contoso.onmicrosoft.com")
-    result = app.acquire_token_by_username_password(carol["username"], carol["password"],
-                                                    scopes=["User.Read"])
+        authority="https://login.microsoftonline.com/contoso.onmicrosoft.com",
+    )
+    result = app.acquire_token_by_username_password(
+        carol["username"], carol["password"], scopes=["User.Read"]
+    )
     assert "access_token" in result, result
     hosts = {r["path"].split("/")[-1]: r["host"] for r in proxy.requests if "/adfs/" in r["path"]}
     assert hosts == {"mex": ADFS_HOST, "usernamemixed": ADFS_HOST}

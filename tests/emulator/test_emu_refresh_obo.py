@@ -13,8 +13,15 @@ def _tokens(emu, http, app="public", user=ALICE):
 
 
 def _refresh(http, emu, rt, app="public", scope="User.Read openid profile offline_access"):
-    return http.token({"grant_type": "refresh_token", "client_id": emu.app(app)["client_id"],
-                       "refresh_token": rt, "scope": scope, "client_info": "1"})
+    return http.token(
+        {
+            "grant_type": "refresh_token",
+            "client_id": emu.app(app)["client_id"],
+            "refresh_token": rt,
+            "scope": scope,
+            "client_info": "1",
+        }
+    )
 
 
 def test_refresh_rotates_and_old_token_stays_valid(emulator, http):
@@ -62,12 +69,25 @@ def test_family_refresh_token_works_across_family(emulator, http):
     assert resp.json()["error"] == "invalid_grant" and resp.json()["suberror"] == "client_mismatch"
 
 
-def _obo(http, emu, assertion, scope="https://graph.microsoft.com/User.Read openid profile offline_access",
-         app="web-api"):
+def _obo(
+    http,
+    emu,
+    assertion,
+    scope="https://graph.microsoft.com/User.Read openid profile offline_access",
+    app="web-api",
+):
     a = emu.app(app)
-    return http.token({"grant_type": OBO_GRANT, "requested_token_use": "on_behalf_of",
-                       "client_id": a["client_id"], "client_secret": a["client_secret"],
-                       "assertion": assertion, "scope": scope, "client_info": "1"})
+    return http.token(
+        {
+            "grant_type": OBO_GRANT,
+            "requested_token_use": "on_behalf_of",
+            "client_id": a["client_id"],
+            "client_secret": a["client_secret"],
+            "assertion": assertion,
+            "scope": scope,
+            "client_info": "1",
+        }
+    )
 
 
 def test_on_behalf_of(emulator, http):
@@ -86,8 +106,9 @@ def test_on_behalf_of_with_token_from_auth_code_flow(emulator, http):
     api = emulator.app("web-api")["app_id_uri"]
     url, verifier = authorize_url(emulator, scope=api + "/access_as_user openid offline_access")
     code = auth_response(Browser(emulator).sign_in(url, *ALICE))["code"]
-    incoming = redeem(http, emulator, code, verifier,
-                      scope=api + "/access_as_user openid offline_access").json()["access_token"]
+    incoming = redeem(
+        http, emulator, code, verifier, scope=api + "/access_as_user openid offline_access"
+    ).json()["access_token"]
     assert _obo(http, emulator, incoming).status_code == 200
 
 
@@ -98,7 +119,9 @@ def test_on_behalf_of_wrong_audience(emulator, http):
 
 def test_on_behalf_of_tampered_token(emulator, http):
     head, payload, sig = emulator.issue_token("alice").split(".")
-    resp = _obo(http, emulator, ".".join([head, payload, sig[:-4] + ("AAAA" if sig[-4:] != "AAAA" else "BBBB")]))
+    resp = _obo(
+        http, emulator, ".".join([head, payload, sig[:-4] + ("AAAA" if sig[-4:] != "AAAA" else "BBBB")])
+    )
     assert resp.json()["error"] == "invalid_grant" and resp.json()["error_codes"] == [50013]
 
 
@@ -111,8 +134,9 @@ def test_on_behalf_of_expired_token(emulator, http, clock):
 
 def test_userinfo_with_graph_token(emulator, http):
     token = _tokens(emulator, http)["access_token"]
-    info = http.get(emulator.base_url + "/oidc/userinfo",
-                    headers={"Authorization": "Bearer " + token}).json()
+    info = http.get(emulator.base_url + "/oidc/userinfo", headers={"Authorization": "Bearer " + token}).json()
     assert info["name"] == "Alice Smith" and info["email"] == "alice@contoso.example"
-    assert http.get(emulator.base_url + "/oidc/userinfo",
-                    headers={"Authorization": "Bearer junk"}).status_code == 401
+    assert (
+        http.get(emulator.base_url + "/oidc/userinfo", headers={"Authorization": "Bearer junk"}).status_code
+        == 401
+    )

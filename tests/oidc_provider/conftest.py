@@ -5,6 +5,7 @@ the pinned npm package (``npm ci``, once), generates a throw-away CA, the HTTPS 
 certificate and a client certificate, starts ``server.mjs`` on loopback and stops it at the end
 of the session. Tests are skipped only when ``node`` or ``npm`` is missing.
 """
+
 from __future__ import annotations
 
 import json
@@ -36,6 +37,7 @@ RESOURCES = {"api://demo": ["read", "write", ".default"]}
 @dataclass
 class OidcProvider:
     """What a test needs to talk to the running provider."""
+
     authority: str
     ca_path: str
     clients: Dict[str, Dict[str, Any]]
@@ -51,8 +53,7 @@ class OidcProvider:
 
     def certificate_credential(self, **extra: Any) -> Dict[str, Any]:
         """A ``client_credential`` for the certificate client."""
-        return dict(private_key=self.client_cert.key_pem, thumbprint=self.client_cert.thumbprint,
-                    **extra)
+        return dict(private_key=self.client_cert.key_pem, thumbprint=self.client_cert.thumbprint, **extra)
 
     def scripted_user(self, name: str = "alice", user_code: Optional[str] = None) -> ScriptedUser:
         user = self.users[name]
@@ -74,27 +75,51 @@ def _npm_ci() -> None:
 def _clients(client_cert_path: str) -> Dict[str, Dict[str, Any]]:
     no_redirects = dict(grant_types=["client_credentials"], response_types=[], redirect_uris=[])
     return {
-        "secret": dict(client_id="daemon-secret", client_secret=secrets.token_urlsafe(24),
-                       token_endpoint_auth_method="client_secret_post", **no_redirects),
-        "certificate": dict(client_id="daemon-certificate", certificates=[client_cert_path],
-                            token_endpoint_auth_method="private_key_jwt", **no_redirects),
-        "native": dict(client_id="native-app", application_type="native",
-                       token_endpoint_auth_method="none", redirect_uris=["http://localhost"],
-                       grant_types=["authorization_code", "refresh_token", DEVICE_CODE_GRANT],
-                       response_types=["code"]),
-        "web": dict(client_id="web-app", client_secret=secrets.token_urlsafe(24),
-                    token_endpoint_auth_method="client_secret_post",
-                    redirect_uris=[WEB_REDIRECT_URI],
-                    grant_types=["authorization_code", "refresh_token"], response_types=["code"]),
+        "secret": dict(
+            client_id="daemon-secret",
+            client_secret=secrets.token_urlsafe(24),
+            token_endpoint_auth_method="client_secret_post",
+            **no_redirects,
+        ),
+        "certificate": dict(
+            client_id="daemon-certificate",
+            certificates=[client_cert_path],
+            token_endpoint_auth_method="private_key_jwt",
+            **no_redirects,
+        ),
+        "native": dict(
+            client_id="native-app",
+            application_type="native",
+            token_endpoint_auth_method="none",
+            redirect_uris=["http://localhost"],
+            grant_types=["authorization_code", "refresh_token", DEVICE_CODE_GRANT],
+            response_types=["code"],
+        ),
+        "web": dict(
+            client_id="web-app",
+            client_secret=secrets.token_urlsafe(24),
+            token_endpoint_auth_method="client_secret_post",
+            redirect_uris=[WEB_REDIRECT_URI],
+            grant_types=["authorization_code", "refresh_token"],
+            response_types=["code"],
+        ),
     }
 
 
 def _users() -> Dict[str, Dict[str, str]]:
     return {
-        "alice": dict(uid="6f3b0a52-91d4-4c1e-8a43-2f1d0c9e7b10", username="alice@contoso.example",
-                      password=secrets.token_urlsafe(12), name="Alice Example"),
-        "bob": dict(uid="0c8e2d6a-5b7f-4e09-9d21-7a3c4b5e6f81", username="bob@contoso.example",
-                    password=secrets.token_urlsafe(12), name="Bob Example"),
+        "alice": dict(
+            uid="6f3b0a52-91d4-4c1e-8a43-2f1d0c9e7b10",
+            username="alice@contoso.example",
+            password=secrets.token_urlsafe(12),
+            name="Alice Example",
+        ),
+        "bob": dict(
+            uid="0c8e2d6a-5b7f-4e09-9d21-7a3c4b5e6f81",
+            username="bob@contoso.example",
+            password=secrets.token_urlsafe(12),
+            name="Bob Example",
+        ),
     }
 
 
@@ -114,8 +139,7 @@ def _write_material(directory: str):
 def _wait_for_ready(process: subprocess.Popen, log_path: str) -> str:
     """The authority printed on the READY line (stdout is read by a helper thread)."""
     lines: "queue.Queue[str]" = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout],
-                     daemon=True).start()
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()
     try:
         while True:
             line = lines.get(timeout=START_TIMEOUT)
@@ -136,20 +160,32 @@ def oidc_provider(tmp_path_factory) -> Iterator[OidcProvider]:
     directory = str(tmp_path_factory.mktemp("oidc-provider"))
     paths, client_cert, other_cert = _write_material(directory)
     clients, users = _clients(paths["client_cert"]), _users()
-    settings = dict(tlsCert=paths["cert"], tlsKey=paths["key"], port=0, tenant=TENANT,
-                    tenantId=TENANT_ID, deviceInterval=1, resources=RESOURCES,
-                    clients=list(clients.values()), users=list(users.values()))
+    settings = dict(
+        tlsCert=paths["cert"],
+        tlsKey=paths["key"],
+        port=0,
+        tenant=TENANT,
+        tenantId=TENANT_ID,
+        deviceInterval=1,
+        resources=RESOURCES,
+        clients=list(clients.values()),
+        users=list(users.values()),
+    )
     settings_path = os.path.join(directory, "settings.json")
     with open(settings_path, "w") as f:
         json.dump(settings, f)
     log_path = os.path.join(directory, "server.log")
     with open(log_path, "w") as log:
-        process = subprocess.Popen(["node", os.path.join(HERE, "server.mjs"), settings_path],
-                                   cwd=HERE, stdout=subprocess.PIPE, stderr=log, text=True)
+        process = subprocess.Popen(
+            ["node", os.path.join(HERE, "server.mjs"), settings_path],
+            cwd=HERE,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+        )
     try:
         authority = _wait_for_ready(process, log_path)
-        yield OidcProvider(authority, paths["ca"], clients, users, client_cert, other_cert,
-                           log_path)
+        yield OidcProvider(authority, paths["ca"], clients, users, client_cert, other_cert, log_path)
     finally:
         process.terminate()
         try:
@@ -162,13 +198,19 @@ def oidc_provider(tmp_path_factory) -> Iterator[OidcProvider]:
 @pytest.fixture
 def op_app(oidc_provider):
     """Build an msal application for one of the provider's clients, with a fresh cache."""
+
     def make(name: str, **kwargs: Any):
         client = oidc_provider.clients[name]
-        options = dict(authority=oidc_provider.authority, verify=oidc_provider.ca_path,
-                       validate_authority=False, instance_discovery=False)
+        options = dict(
+            authority=oidc_provider.authority,
+            verify=oidc_provider.ca_path,
+            validate_authority=False,
+            instance_discovery=False,
+        )
         options.update(kwargs)
         if client["token_endpoint_auth_method"] == "none":
             return msal.PublicClientApplication(client["client_id"], **options)
         options.setdefault("client_credential", client.get("client_secret"))
         return msal.ConfidentialClientApplication(client["client_id"], **options)
+
     return make

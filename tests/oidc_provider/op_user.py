@@ -4,6 +4,7 @@ It fills in whatever form the page shows (sign-in, consent, device code entry an
 confirmation, auto-submitting form_post pages) and stops when the provider redirects to the
 application's loopback redirect URI, which it returns without opening.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -56,8 +57,7 @@ def forms_of(html: str) -> List[Form]:
 class ScriptedUser:
     """One user agent (cookie jar included) signing in as ``username``."""
 
-    def __init__(self, ca_path: str, username: str, password: str,
-                 user_code: Optional[str] = None) -> None:
+    def __init__(self, ca_path: str, username: str, password: str, user_code: Optional[str] = None) -> None:
         self.verify = ca_path  # Passed per request: REQUESTS_CA_BUNDLE would beat Session.verify
         self.username, self.password, self.user_code = username, password, user_code
         self.session = requests.Session()
@@ -95,5 +95,6 @@ class ScriptedUser:
         return form
 
     def _send(self, method: str, url: str, **kwargs) -> requests.Response:
-        return self.session.request(method, url, allow_redirects=False, verify=self.verify,
-                                    timeout=30, **kwargs)
+        return self.session.request(
+            method, url, allow_redirects=False, verify=self.verify, timeout=30, **kwargs
+        )

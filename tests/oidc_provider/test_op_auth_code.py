@@ -1,4 +1,5 @@
 """Authorization code with PKCE against node-oidc-provider, then silent calls from the cache."""
+
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -20,8 +21,7 @@ def redirect_uri_of(oidc_provider, name):
 def signed_in(request, oidc_provider, op_app):
     """An application of the given kind with alice signed in; returns (app, result)."""
     app = op_app(request.param)
-    flow = app.initiate_auth_code_flow(
-        SCOPES, redirect_uri=redirect_uri_of(oidc_provider, request.param))
+    flow = app.initiate_auth_code_flow(SCOPES, redirect_uri=redirect_uri_of(oidc_provider, request.param))
     redirect = oidc_provider.sign_in(flow["auth_uri"])
     assert redirect.split("?")[0].rstrip("/") == flow["redirect_uri"]
     assert "code" in query_of(redirect), redirect

@@ -1,4 +1,5 @@
 """Client credentials against node-oidc-provider: a secret, a certificate (x5t and x5c)."""
+
 import jwt
 
 SCOPES = ["api://demo/.default"]
@@ -21,7 +22,8 @@ def test_secret_gets_a_token_then_serves_it_from_the_cache(oidc_provider, op_app
     assert second["access_token"] == first["access_token"]
     cached = app.token_cache.find(app.token_cache.CredentialType.ACCESS_TOKEN)
     assert [(c["client_id"], c["realm"], c["environment"]) for c in cached] == [
-        ("daemon-secret", "tenant1", "localhost")]
+        ("daemon-secret", "tenant1", "localhost")
+    ]
     assert app.get_accounts() == []
 
 
@@ -33,8 +35,7 @@ def test_certificate_with_x5t(oidc_provider, op_app):
 
 
 def test_certificate_with_x5c(oidc_provider, op_app):
-    credential = oidc_provider.certificate_credential(
-        public_certificate=oidc_provider.client_cert.cert_pem)
+    credential = oidc_provider.certificate_credential(public_certificate=oidc_provider.client_cert.cert_pem)
     app = op_app("certificate", client_credential=credential)
     result = app.acquire_token_for_client(SCOPES)
     assert "access_token" in result, result
@@ -51,8 +52,9 @@ def test_wrong_secret_is_invalid_client(op_app):
 def test_thumbprint_of_another_certificate_is_invalid_client(oidc_provider, op_app):
     """The signature verifies (same key as test_certificate_with_x5t), but x5t names a
     certificate the client never registered: only the server's x5t check rejects it."""
-    credential = dict(private_key=oidc_provider.client_cert.key_pem,
-                      thumbprint=oidc_provider.other_cert.thumbprint)
+    credential = dict(
+        private_key=oidc_provider.client_cert.key_pem, thumbprint=oidc_provider.other_cert.thumbprint
+    )
     result = op_app("certificate", client_credential=credential).acquire_token_for_client(SCOPES)
     assert result.get("error") == "invalid_client", result
     assert "access_token" not in result

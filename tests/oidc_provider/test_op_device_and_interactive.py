@@ -1,4 +1,5 @@
 """Device code flow and interactive sign-in (system browser + loopback) against node-oidc-provider."""
+
 import threading
 import webbrowser
 

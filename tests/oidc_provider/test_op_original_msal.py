@@ -3,6 +3,7 @@
 Runs only when MSAL_ORIGINAL_PYTHON names an interpreter with the original msal (./dev test
 sets it up).
 """
+
 import json
 import os
 import subprocess
@@ -22,9 +23,12 @@ VOLATILE = {"secret", "cached_at", "expires_on", "extended_expires_on", "last_mo
 
 def shape(cache):
     """Every entry's key and fields, minus the secrets and times that differ between runs."""
-    return {section: {key: {k: v for k, v in entry.items() if k not in VOLATILE}
-                      for key, entry in entries.items()}
-            for section, entries in cache.items()}
+    return {
+        section: {
+            key: {k: v for k, v in entry.items() if k not in VOLATILE} for key, entry in entries.items()
+        }
+        for section, entries in cache.items()
+    }
 
 
 def redirect_params(oidc_provider, auth_uri):
@@ -33,16 +37,25 @@ def redirect_params(oidc_provider, auth_uri):
 
 def run_original(oidc_provider):
     # The original lets REQUESTS_CA_BUNDLE override its verify= setting: point it at our CA
-    env = dict(os.environ, REQUESTS_CA_BUNDLE=oidc_provider.ca_path,
-               CURL_CA_BUNDLE=oidc_provider.ca_path)
-    cfg = dict(authority=oidc_provider.authority, ca=oidc_provider.ca_path,
-               secret_id=oidc_provider.clients["secret"]["client_id"],
-               secret=oidc_provider.clients["secret"]["client_secret"],
-               public_id=oidc_provider.clients["native"]["client_id"],
-               daemon_scopes=DAEMON_SCOPES, user_scopes=USER_SCOPES, redirect_uri=REDIRECT_URI)
-    with subprocess.Popen([ORIGINAL, os.path.join(HERE, "op_original_client.py")], cwd="/",
-                          env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                          text=True) as proc:
+    env = dict(os.environ, REQUESTS_CA_BUNDLE=oidc_provider.ca_path, CURL_CA_BUNDLE=oidc_provider.ca_path)
+    cfg = dict(
+        authority=oidc_provider.authority,
+        ca=oidc_provider.ca_path,
+        secret_id=oidc_provider.clients["secret"]["client_id"],
+        secret=oidc_provider.clients["secret"]["client_secret"],
+        public_id=oidc_provider.clients["native"]["client_id"],
+        daemon_scopes=DAEMON_SCOPES,
+        user_scopes=USER_SCOPES,
+        redirect_uri=REDIRECT_URI,
+    )
+    with subprocess.Popen(
+        [ORIGINAL, os.path.join(HERE, "op_original_client.py")],
+        cwd="/",
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as proc:
         proc.stdin.write(json.dumps(cfg) + "\n")
         proc.stdin.flush()
         auth_uri = json.loads(proc.stdout.readline())
@@ -56,11 +69,13 @@ def run_ours(oidc_provider, op_app):
     daemon.acquire_token_for_client(DAEMON_SCOPES)
     public = op_app("native", token_cache=msal.SerializableTokenCache())
     flow = public.initiate_auth_code_flow(USER_SCOPES, redirect_uri=REDIRECT_URI)
-    result = public.acquire_token_by_auth_code_flow(
-        flow, redirect_params(oidc_provider, flow["auth_uri"]))
-    return dict(daemon_cache=json.loads(daemon.token_cache.serialize()),
-                user_cache=json.loads(public.token_cache.serialize()),
-                accounts=public.get_accounts(), error=result.get("error"))
+    result = public.acquire_token_by_auth_code_flow(flow, redirect_params(oidc_provider, flow["auth_uri"]))
+    return dict(
+        daemon_cache=json.loads(daemon.token_cache.serialize()),
+        user_cache=json.loads(public.token_cache.serialize()),
+        accounts=public.get_accounts(),
+        error=result.get("error"),
+    )
 
 
 def test_same_cache_as_the_original(oidc_provider, op_app):

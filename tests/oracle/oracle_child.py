@@ -5,6 +5,7 @@ Line protocol on stdin/stdout, one JSON document per line: the parent sends
 whenever the scenario needs the user's part and reads the answer as the next line; it ends
 with ``{"result": {...}}`` (or ``{"raised": "..."}``).
 """
+
 import json
 import os
 import sys

@@ -6,6 +6,7 @@ browser traffic left out) and what the scenario returned. ``normalise`` replaces
 random value by a label numbered in order of appearance (``<refresh_token#1>``), so two runs
 compare equal exactly when they send and return the same things in the same places.
 """
+
 from __future__ import annotations
 
 import fnmatch
@@ -26,19 +27,19 @@ from oracle_scenarios import SCENARIOS
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ORIGINAL_PYTHON = os.environ.get("MSAL_ORIGINAL_PYTHON")
-USERS = {"alice": "alice@contoso.example", "bob": "bob@contoso.example",
-         "carol": "carol@fabrikam.example"}
+USERS = {"alice": "alice@contoso.example", "bob": "bob@contoso.example", "carol": "carol@fabrikam.example"}
 
 
 # ---- the user's part, played by the test process -----------------------------------------
 
+
 def scenario_config(emu) -> Dict[str, Any]:
-    apps = {name: {"client_id": emu.app(name)["client_id"], "credential": emu.client_credential(name)}
-            for name in ("confidential-secret", "confidential-cert", "public", "web-api", "web-app")}
-    users = {short: [emu.user(name)["username"], emu.user(name)["password"]]
-             for short, name in USERS.items()}
-    return {"authority": emu.authority(), "ca": emu.ca_path, "port": emu.port,
-            "apps": apps, "users": users}
+    apps = {
+        name: {"client_id": emu.app(name)["client_id"], "credential": emu.client_credential(name)}
+        for name in ("confidential-secret", "confidential-cert", "public", "web-api", "web-app")
+    }
+    users = {short: [emu.user(name)["username"], emu.user(name)["password"]] for short, name in USERS.items()}
+    return {"authority": emu.authority(), "ca": emu.ca_path, "port": emu.port, "apps": apps, "users": users}
 
 
 class UserAgent:
@@ -61,14 +62,15 @@ class UserAgent:
 
     def do_sign_in(self, auth_uri: str, user: str) -> Dict[str, str]:
         username = USERS[user]
-        return auth_response(Browser(self.emu).sign_in(
-            auth_uri, username, self.emu.user(username)["password"]))
+        return auth_response(
+            Browser(self.emu).sign_in(auth_uri, username, self.emu.user(username)["password"])
+        )
 
     def do_approve_device(self, user_code: str, user: str, verification_uri: str) -> str:
         username = USERS[user]
         return self.emu.approve_device_code(
-            user_code, username, self.emu.user(username)["password"],
-            verification_uri=verification_uri)
+            user_code, username, self.emu.user(username)["password"], verification_uri=verification_uri
+        )
 
     def do_issue_token(self, user: str) -> str:
         return self.emu.issue_token(user=USERS[user], client="public")
@@ -80,11 +82,14 @@ class UserAgent:
         log = self.emu.requests.snapshot()
         skip = {i for start, end in self.skipped for i in range(start, end)}
         bounds = self.steps + [(None, len(log))]
-        return {label: [log[i] for i in range(start, bounds[n + 1][1]) if i not in skip]
-                for n, (label, start) in enumerate(self.steps)}
+        return {
+            label: [log[i] for i in range(start, bounds[n + 1][1]) if i not in skip]
+            for n, (label, start) in enumerate(self.steps)
+        }
 
 
 # ---- the two runners ----------------------------------------------------------------------
+
 
 class InProcessEnv:
     def __init__(self, cfg, agent):
@@ -99,6 +104,7 @@ class InProcessEnv:
 
 def run_ours(emu, name: str) -> Dict[str, Any]:
     import msal
+
     emu.clear_requests()
     agent = UserAgent(emu)
     result = json.loads(json.dumps(SCENARIOS[name](msal, InProcessEnv(scenario_config(emu), agent))))
@@ -109,13 +115,20 @@ def run_original(emu, name: str, timeout: float = 120) -> Dict[str, Any]:
     """Replay the scenario under the original msal in its own interpreter."""
     # The original sets Session.verify, which these variables would silently override.
     # PYTHONPATH could put this package in front of the original.
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "PYTHONPATH")}
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "PYTHONPATH")
+    }
     emu.clear_requests()
     agent = UserAgent(emu)
-    proc = subprocess.Popen([ORIGINAL_PYTHON, os.path.join(HERE, "oracle_child.py")],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env, cwd=HERE)
+    proc = subprocess.Popen(
+        [ORIGINAL_PYTHON, os.path.join(HERE, "oracle_child.py")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=HERE,
+    )
     try:
         send(proc, {"scenario": name, "cfg": scenario_config(emu)})
         while True:
@@ -134,8 +147,9 @@ def run_original(emu, name: str, timeout: float = 120) -> Dict[str, Any]:
     if "raised" in message:
         raise AssertionError("the original raised " + message["trace"])
     ours = os.path.join(os.path.dirname(os.path.dirname(HERE)), "msal") + os.sep
-    assert not os.path.abspath(message["module"]).startswith(ours), \
+    assert not os.path.abspath(message["module"]).startswith(ours), (
         "the child imported this package instead of the original: " + message["module"]
+    )
     return {"requests": agent.library_requests(), "result": message["result"]}
 
 
@@ -149,12 +163,26 @@ def send(proc, message) -> None:
 # JWT claims that change on every issue.
 VOLATILE_CLAIMS = {"iat", "nbf", "exp", "jti", "uti", "aio", "rh", "auth_time", "sid"}
 # Keys whose values are random or issued per run: compared by label only.
-LABELLED = {"state", "nonce", "code_verifier", "code_challenge", "client-request-id", "correlation_id",
-            "trace_id", "device_code", "user_code", "code", "refresh_token", "timestamp",
-            "session_state", "assertion", "cached_at", "_correlation_id"}
+LABELLED = {
+    "state",
+    "nonce",
+    "code_verifier",
+    "code_challenge",
+    "client-request-id",
+    "correlation_id",
+    "trace_id",
+    "device_code",
+    "user_code",
+    "code",
+    "refresh_token",
+    "timestamp",
+    "session_state",
+    "assertion",
+    "cached_at",
+    "_correlation_id",
+}
 JWTS = {"access_token", "id_token", "client_assertion"}
-CACHE_SECRETS = {"AccessToken": "access_token", "RefreshToken": "refresh_token",
-                 "IdToken": "id_token"}
+CACHE_SECRETS = {"AccessToken": "access_token", "RefreshToken": "refresh_token", "IdToken": "id_token"}
 DURATIONS = {"expires_in", "ext_expires_in", "refresh_in"}
 EPOCHS = {"expires_on", "extended_expires_on", "refresh_on", "expires_at", "last_modification_time"}
 GUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -177,8 +205,7 @@ class Normaliser:
         if isinstance(value, list):
             items = [self.value(key, v) for v in value]
             # The original keeps scopes in a set: their order is random.
-            return sorted(items) if key == "scope" and all(isinstance(i, str) for i in items) \
-                else items
+            return sorted(items) if key == "scope" and all(isinstance(i, str) for i in items) else items
         if key in LABELLED and value is not None:
             return self.label(key, value)
         if key in JWTS and isinstance(value, str):
@@ -190,8 +217,7 @@ class Normaliser:
         if key == "error_description" and isinstance(value, str):
             return self.description(value)
         if key == "message" and isinstance(value, str):  # a device flow's, naming its user code
-            return re.sub(r"code (\w+)", lambda m: "code " + self.label("user_code", m.group(1)),
-                          value)
+            return re.sub(r"code (\w+)", lambda m: "code " + self.label("user_code", m.group(1)), value)
         if isinstance(value, str) and value.startswith("https://") and "?" in value:
             return self.url(value)
         if key in ("x-client-current-telemetry", "x-client-last-telemetry"):
@@ -202,8 +228,7 @@ class Normaliser:
 
     def mapping(self, data: Dict[str, Any], parent: Optional[str]) -> Dict[str, Any]:
         if parent in CACHE_SECRETS:
-            return {key: self.cache_entries(entry, CACHE_SECRETS[parent])
-                    for key, entry in data.items()}
+            return {key: self.cache_entries(entry, CACHE_SECRETS[parent]) for key, entry in data.items()}
         if parent == "id_token_claims":
             data = {k: v for k, v in data.items() if k not in VOLATILE_CLAIMS}
         out = {}
@@ -211,8 +236,7 @@ class Normaliser:
             if key in ("content-length", "time", "latency_ms"):
                 continue
             if key == "expires_on" and isinstance(data.get("cached_at"), str):
-                out[key] = "<cached_at + about %d min>" % round(
-                    (int(value) - int(data["cached_at"])) / 60)
+                out[key] = "<cached_at + about %d min>" % round((int(value) - int(data["cached_at"])) / 60)
                 continue
             out[key] = self.value(key, value)
         return out
@@ -232,16 +256,24 @@ class Normaliser:
             claims = jwt.decode(token, options={"verify_signature": False})
         except jwt.PyJWTError:
             return self.label(kind, token)
-        return {"label": self.label(kind, token),
-                "header": {k: v for k, v in header.items() if k != "kid"},
-                "claims": {k: self.value(k, v) for k, v in claims.items()
-                           if k not in VOLATILE_CLAIMS}}
+        return {
+            "label": self.label(kind, token),
+            "header": {k: v for k, v in header.items() if k != "kid"},
+            "claims": {k: self.value(k, v) for k, v in claims.items() if k not in VOLATILE_CLAIMS},
+        }
 
     def description(self, text: str) -> str:
-        text = re.sub(r"(Trace ID|Correlation ID): (%s)" % GUID,
-                      lambda m: "%s: %s" % (m.group(1), self.label(
-                          "trace_id" if m.group(1) == "Trace ID" else "correlation_id", m.group(2))),
-                      text)
+        text = re.sub(
+            r"(Trace ID|Correlation ID): (%s)" % GUID,
+            lambda m: (
+                "%s: %s"
+                % (
+                    m.group(1),
+                    self.label("trace_id" if m.group(1) == "Trace ID" else "correlation_id", m.group(2)),
+                )
+            ),
+            text,
+        )
         return re.sub(r"Timestamp: [\d\-: Z.]+", "Timestamp: <time>", text)
 
     def url(self, url: str) -> Dict[str, Any]:
@@ -252,12 +284,15 @@ class Normaliser:
 def normalise(run: Dict[str, Any]) -> Dict[str, Any]:
     """One run as comparable facts (labels are numbered within the run)."""
     normaliser = Normaliser()
-    requests = {step: [normaliser.mapping(request, None) for request in entries]
-                for step, entries in run["requests"].items()}
+    requests = {
+        step: [normaliser.mapping(request, None) for request in entries]
+        for step, entries in run["requests"].items()
+    }
     return {"requests": requests, "result": normaliser.value(None, run["result"])}
 
 
 # ---- comparing ------------------------------------------------------------------------------
+
 
 def differences(original: Any, ours: Any, path: str = "") -> List[Tuple[str, Any, Any]]:
     """Where the two normalised runs disagree, as (path, original, ours)."""
@@ -284,8 +319,7 @@ def differences(original: Any, ours: Any, path: str = "") -> List[Tuple[str, Any
 
 def summary(items: List[Any]) -> List[Any]:
     """A list's items in short: requests as 'METHOD path'."""
-    return ["%s %s" % (i["method"], i["path"]) if isinstance(i, dict) and "method" in i else i
-            for i in items]
+    return ["%s %s" % (i["method"], i["path"]) if isinstance(i, dict) and "method" in i else i for i in items]
 
 
 @dataclass(frozen=True)
@@ -293,18 +327,21 @@ class Difference:
     """A known way our package's behaviour departs from the original, and why.
 
     ``paths`` are shell-style patterns over difference paths; ``[`` and ``]`` are literal."""
+
     key: str
     scenarios: Tuple[str, ...]
     paths: Tuple[str, ...]
     reason: str
 
     def covers(self, scenario: str, path: str) -> bool:
-        return any(fnmatch.fnmatchcase(scenario, s) for s in self.scenarios) and \
-            any(fnmatch.fnmatchcase(path, p.replace("[", "[[]")) for p in self.paths)
+        return any(fnmatch.fnmatchcase(scenario, s) for s in self.scenarios) and any(
+            fnmatch.fnmatchcase(path, p.replace("[", "[[]")) for p in self.paths
+        )
 
 
-def unexplained(scenario: str, found: List[Tuple[str, Any, Any]],
-                table: List[Difference]) -> Tuple[list, list]:
+def unexplained(
+    scenario: str, found: List[Tuple[str, Any, Any]], table: List[Difference]
+) -> Tuple[list, list]:
     """Differences no table entry covers, and the table entries for this scenario never seen."""
     loose = [d for d in found if not any(t.covers(scenario, d[0]) for t in table)]
     named = [t for t in table if scenario in t.scenarios]  # wildcard entries may not apply

@@ -9,6 +9,7 @@ process normalises them.
 
 This module must import nothing but the standard library, ``msal`` and ``requests``.
 """
+
 import json
 from urllib.parse import urlsplit, urlunsplit
 
@@ -31,8 +32,10 @@ def common(env, **extra):
 
 def confidential(msal, env, name, **extra):
     return msal.ConfidentialClientApplication(
-        env.cfg["apps"][name]["client_id"], client_credential=env.cfg["apps"][name]["credential"],
-        **common(env, **extra))
+        env.cfg["apps"][name]["client_id"],
+        client_credential=env.cfg["apps"][name]["credential"],
+        **common(env, **extra),
+    )
 
 
 def public(msal, env, name="public", **extra):
@@ -57,17 +60,21 @@ def sign_in_with_flow(msal, env, app, scopes, user="alice", **flow_options):
 
 # ---- client credentials ------------------------------------------------------------------
 
+
 @scenario
 def client_secret(msal, env):
-    return {"result": confidential(msal, env, "confidential-secret")
-            .acquire_token_for_client([GRAPH_DEFAULT])}
+    return {
+        "result": confidential(msal, env, "confidential-secret").acquire_token_for_client([GRAPH_DEFAULT])
+    }
 
 
 @scenario
 def client_certificate_x5t(msal, env):
     app = msal.ConfidentialClientApplication(
         env.cfg["apps"]["confidential-cert"]["client_id"],
-        client_credential=cert_credential(env, "private_key", "thumbprint"), **common(env))
+        client_credential=cert_credential(env, "private_key", "thumbprint"),
+        **common(env),
+    )
     return {"result": app.acquire_token_for_client([GRAPH_DEFAULT])}
 
 
@@ -76,7 +83,8 @@ def client_certificate_x5c(msal, env):
     app = msal.ConfidentialClientApplication(
         env.cfg["apps"]["confidential-cert"]["client_id"],
         client_credential=cert_credential(env, "private_key", "thumbprint", "public_certificate"),
-        **common(env))
+        **common(env),
+    )
     return {"result": app.acquire_token_for_client([GRAPH_DEFAULT])}
 
 
@@ -84,8 +92,11 @@ def client_certificate_x5c(msal, env):
 def client_claims(msal, env):
     app = msal.ConfidentialClientApplication(
         env.cfg["apps"]["confidential-cert"]["client_id"],
-        client_credential=dict(cert_credential(env, "private_key", "thumbprint"),
-                               client_claims=CLIENT_CLAIMS), **common(env))
+        client_credential=dict(
+            cert_credential(env, "private_key", "thumbprint"), client_claims=CLIENT_CLAIMS
+        ),
+        **common(env),
+    )
     return {"result": app.acquire_token_for_client([GRAPH_DEFAULT])}
 
 
@@ -111,34 +122,40 @@ def claims_challenge_alone(msal, env):
     app = confidential(msal, env, "confidential-secret")
     compact = json.dumps(json.loads(CLAIMS_CHALLENGE), separators=(",", ":"))
     url = app.get_authorization_request_url(["User.Read"], claims_challenge=compact)
-    return {"url": url,
-            "result": app.acquire_token_for_client([GRAPH_DEFAULT], claims_challenge=compact)}
+    return {"url": url, "result": app.acquire_token_for_client([GRAPH_DEFAULT], claims_challenge=compact)}
 
 
 @scenario
 def app_name_and_version(msal, env):
-    app = confidential(msal, env, "confidential-secret", app_name="oracle-app",
-                       app_version="4.5.6")
+    app = confidential(msal, env, "confidential-secret", app_name="oracle-app", app_version="4.5.6")
     return {"result": app.acquire_token_for_client([GRAPH_DEFAULT])}
 
 
 @scenario
 def wrong_secret(msal, env):
     app = msal.ConfidentialClientApplication(
-        env.cfg["apps"]["confidential-secret"]["client_id"], client_credential="not-the-secret",
-        **common(env))
+        env.cfg["apps"]["confidential-secret"]["client_id"], client_credential="not-the-secret", **common(env)
+    )
     return {"result": app.acquire_token_for_client([GRAPH_DEFAULT])}
 
 
 # ---- authorization code ------------------------------------------------------------------
 
+
 @scenario
 def authorization_request_url(msal, env):
     app = confidential(msal, env, "web-app", client_capabilities=["CP1"])
     url = app.get_authorization_request_url(
-        ["User.Read", "Mail.Read"], state="state-1", redirect_uri="https://localhost/callback",
-        response_type="code", login_hint="alice@contoso.example", prompt="select_account",
-        domain_hint="contoso.example", claims_challenge=CLAIMS_CHALLENGE, nonce="nonce-1")
+        ["User.Read", "Mail.Read"],
+        state="state-1",
+        redirect_uri="https://localhost/callback",
+        response_type="code",
+        login_hint="alice@contoso.example",
+        prompt="select_account",
+        domain_hint="contoso.example",
+        claims_challenge=CLAIMS_CHALLENGE,
+        nonce="nonce-1",
+    )
     return {"url": url}
 
 
@@ -147,21 +164,25 @@ def auth_code_flow(msal, env):
     cache = msal.SerializableTokenCache()
     app = confidential(msal, env, "web-app", token_cache=cache)
     flow, result = sign_in_with_flow(
-        msal, env, app, ["User.Read"], redirect_uri="https://localhost/callback",
-        prompt="login", login_hint="alice@contoso.example", domain_hint="contoso.example",
-        max_age=3600)
-    return {"flow": flow, "result": result, "accounts": app.get_accounts(),
-            "cache": state_of(cache)}
+        msal,
+        env,
+        app,
+        ["User.Read"],
+        redirect_uri="https://localhost/callback",
+        prompt="login",
+        login_hint="alice@contoso.example",
+        domain_hint="contoso.example",
+        max_age=3600,
+    )
+    return {"flow": flow, "result": result, "accounts": app.get_accounts(), "cache": state_of(cache)}
 
 
 @scenario
 def auth_code_flow_public(msal, env):
     cache = msal.SerializableTokenCache()
     app = public(msal, env, token_cache=cache)
-    flow, result = sign_in_with_flow(msal, env, app, ["User.Read"],
-                                     redirect_uri="http://localhost:8400")
-    return {"flow": flow, "result": result, "accounts": app.get_accounts(),
-            "cache": state_of(cache)}
+    flow, result = sign_in_with_flow(msal, env, app, ["User.Read"], redirect_uri="http://localhost:8400")
+    return {"flow": flow, "result": result, "accounts": app.get_accounts(), "cache": state_of(cache)}
 
 
 @scenario
@@ -175,33 +196,31 @@ def authorization_code(msal, env):
     cache = msal.SerializableTokenCache()
     app = confidential(msal, env, "web-app", token_cache=cache)
     url = app.get_authorization_request_url(
-        ["User.Read"], state="state-2", redirect_uri="https://localhost/callback",
-        nonce="nonce-2")
+        ["User.Read"], state="state-2", redirect_uri="https://localhost/callback", nonce="nonce-2"
+    )
     response = env.ask("sign_in", auth_uri=url, user="alice")
     result = app.acquire_token_by_authorization_code(
-        response["code"], ["User.Read"], redirect_uri="https://localhost/callback",
-        nonce="nonce-2")
-    return {"url": url, "result": result, "accounts": app.get_accounts(),
-            "cache": state_of(cache)}
+        response["code"], ["User.Read"], redirect_uri="https://localhost/callback", nonce="nonce-2"
+    )
+    return {"url": url, "result": result, "accounts": app.get_accounts(), "cache": state_of(cache)}
 
 
 @scenario
 def exclude_scopes(msal, env):
     cache = msal.SerializableTokenCache()
     app = public(msal, env, token_cache=cache, exclude_scopes=["offline_access"])
-    flow, result = sign_in_with_flow(msal, env, app, ["User.Read"],
-                                     redirect_uri="http://localhost:8400")
+    flow, result = sign_in_with_flow(msal, env, app, ["User.Read"], redirect_uri="http://localhost:8400")
     return {"flow": flow, "result": result, "cache": state_of(cache)}
 
 
 # ---- silent, refresh token, accounts -----------------------------------------------------
 
+
 @scenario
 def silent_and_force_refresh(msal, env):
     cache = msal.SerializableTokenCache()
     app = confidential(msal, env, "web-app", token_cache=cache)
-    _, signed_in = sign_in_with_flow(msal, env, app, ["User.Read"],
-                                     redirect_uri="https://localhost/callback")
+    _, signed_in = sign_in_with_flow(msal, env, app, ["User.Read"], redirect_uri="https://localhost/callback")
     [account] = app.get_accounts()
     env.mark("cache hit")
     hit = app.acquire_token_silent(["User.Read"], account)
@@ -209,16 +228,21 @@ def silent_and_force_refresh(msal, env):
     forced = app.acquire_token_silent(["User.Read"], account, force_refresh=True)
     env.mark("other resource")
     other = app.acquire_token_silent_with_error([GRAPH_DEFAULT], account)
-    return {"signed_in": signed_in, "hit": hit, "forced": forced, "other": other,
-            "accounts": app.get_accounts(), "cache": state_of(cache)}
+    return {
+        "signed_in": signed_in,
+        "hit": hit,
+        "forced": forced,
+        "other": other,
+        "accounts": app.get_accounts(),
+        "cache": state_of(cache),
+    }
 
 
 @scenario
 def refresh_token(msal, env):
     cache = msal.SerializableTokenCache()
     app = confidential(msal, env, "web-app", token_cache=cache)
-    _, signed_in = sign_in_with_flow(msal, env, app, ["User.Read"],
-                                     redirect_uri="https://localhost/callback")
+    _, signed_in = sign_in_with_flow(msal, env, app, ["User.Read"], redirect_uri="https://localhost/callback")
     fresh_cache = msal.SerializableTokenCache()
     other = confidential(msal, env, "web-app", token_cache=fresh_cache)
     result = other.acquire_token_by_refresh_token(signed_in["refresh_token"], ["User.Read"])
@@ -228,8 +252,7 @@ def refresh_token(msal, env):
 @scenario
 def revoked_refresh_token(msal, env):
     app = confidential(msal, env, "web-app")
-    _, signed_in = sign_in_with_flow(msal, env, app, ["User.Read"],
-                                     redirect_uri="https://localhost/callback")
+    _, signed_in = sign_in_with_flow(msal, env, app, ["User.Read"], redirect_uri="https://localhost/callback")
     env.ask("revoke", user="alice")
     by_rt = app.acquire_token_by_refresh_token(signed_in["refresh_token"], ["User.Read"])
     [account] = app.get_accounts()
@@ -242,8 +265,9 @@ def accounts_and_remove(msal, env):
     cache = msal.SerializableTokenCache()
     app = public(msal, env, token_cache=cache)
     sign_in_with_flow(msal, env, app, ["User.Read"], redirect_uri="http://localhost:8400")
-    sign_in_with_flow(msal, env, app, ["User.Read"], user="bob",
-                      redirect_uri="http://localhost:8400", prompt="login")
+    sign_in_with_flow(
+        msal, env, app, ["User.Read"], user="bob", redirect_uri="http://localhost:8400", prompt="login"
+    )
     before = app.get_accounts()
     alice = app.get_accounts(username="alice@contoso.example")
     app.remove_account(alice[0])
@@ -252,6 +276,7 @@ def accounts_and_remove(msal, env):
 
 
 # ---- on behalf of, username/password, device code -----------------------------------------
+
 
 def middle_tier(msal, env):
     """The web API as a middle tier with its cache, and a token its caller sent it."""
@@ -279,6 +304,7 @@ def session_to(env):
     """A session that puts back the emulator's port, which the original drops for user realm."""
     import requests
     from requests.adapters import HTTPAdapter
+
     port = env.cfg["port"]
 
     class ToEmulator(HTTPAdapter):
@@ -287,6 +313,7 @@ def session_to(env):
             if parts.hostname == "localhost" and parts.port is None:
                 request.url = urlunsplit(parts._replace(netloc="localhost:%d" % port))
             return super().send(request, **kwargs)
+
     session = requests.Session()
     session.trust_env = False
     session.verify = env.cfg["ca"]
@@ -297,8 +324,12 @@ def session_to(env):
 def password_grant(msal, env, user):
     cache = msal.SerializableTokenCache()
     app = msal.PublicClientApplication(
-        env.cfg["apps"]["public"]["client_id"], authority=env.cfg["authority"],
-        instance_discovery=False, http_client=session_to(env), token_cache=cache)
+        env.cfg["apps"]["public"]["client_id"],
+        authority=env.cfg["authority"],
+        instance_discovery=False,
+        http_client=session_to(env),
+        token_cache=cache,
+    )
     username, password = env.cfg["users"][user]
     result = app.acquire_token_by_username_password(username, password, ["User.Read"])
     return {"result": result, "accounts": app.get_accounts(), "cache": state_of(cache)}
@@ -319,8 +350,8 @@ def device_flow(msal, env):
     cache = msal.SerializableTokenCache()
     app = public(msal, env, token_cache=cache)
     flow = app.initiate_device_flow(["User.Read"])
-    env.ask("approve_device", user_code=flow["user_code"], user="alice",
-            verification_uri=flow["verification_uri"])
+    env.ask(
+        "approve_device", user_code=flow["user_code"], user="alice", verification_uri=flow["verification_uri"]
+    )
     result = app.acquire_token_by_device_flow(flow)
-    return {"flow": flow, "result": result, "accounts": app.get_accounts(),
-            "cache": state_of(cache)}
+    return {"flow": flow, "result": result, "accounts": app.get_accounts(), "cache": state_of(cache)}

@@ -6,62 +6,92 @@ requests each sent and the results each returned, with random values replaced by
 must be equal, except where ``DIFFERENCES`` says otherwise. That table is also the one in
 docs/differences.md, and each entry must still be observed, so neither goes stale.
 """
+
 import os
 import re
 
 import pytest
 
-from oracle_driver import (ORIGINAL_PYTHON, Difference, differences, normalise, run_original,
-                           run_ours, unexplained)
+from oracle_driver import (
+    ORIGINAL_PYTHON,
+    Difference,
+    differences,
+    normalise,
+    run_original,
+    run_ours,
+    unexplained,
+)
 from oracle_scenarios import SCENARIOS
 
 DOC = os.path.join(os.path.dirname(__file__), os.pardir, os.pardir, "docs", "differences.md")
 
 DIFFERENCES = [
     Difference(
-        "token-source", ("*",), ("result.*token_source",),
+        "token-source",
+        ("*",),
+        ("result.*token_source",),
         "Results carry a `token_source` key (`identity_provider` or `cache`), as later msal "
-        "versions do, so callers can tell a cache hit from a network call."),
+        "versions do, so callers can tell a cache hit from a network call.",
+    ),
     Difference(
-        "client-credentials-cache", ("client_credentials_twice",),
+        "client-credentials-cache",
+        ("client_credentials_twice",),
         ("requests.start[]", "result.second.*", "result.cache.AccessToken.*.secret.label"),
         "`acquire_token_for_client` looks in the cache first (decision D1; the original does "
         "so from 1.23 on), so a second call returns the cached token without a request. A "
-        "cache hit has no `ext_expires_in`."),
+        "cache hit has no `ext_expires_in`.",
+    ),
     Difference(
-        "x5c-line-breaks", ("client_certificate_x5c",),
+        "x5c-line-breaks",
+        ("client_certificate_x5c",),
         ("requests.start[1].form.client_assertion.header.x5c[0]",),
         "The `x5c` header holds plain base64 DER (RFC 7515 §4.1.6); the original keeps the "
-        "PEM line breaks, which strict verifiers reject."),
+        "PEM line breaks, which strict verifiers reject.",
+    ),
     Difference(
-        "authorization-url-extra-parameters", ("authorization_request_url_extra_parameters",),
+        "authorization-url-extra-parameters",
+        ("authorization_request_url_extra_parameters",),
         ("result.url.query.*",),
         "`get_authorization_request_url(**kwargs)` adds the extra keyword arguments to the URL "
-        "as query parameters, as documented here; the original drops them."),
+        "as query parameters, as documented here; the original drops them.",
+    ),
     Difference(
-        "device-flow-bookkeeping", ("device_flow",),
+        "device-flow-bookkeeping",
+        ("device_flow",),
         ("result.flow._scope", "result.flow.latest_attempt_at"),
         "The device flow dict keeps its decorated scopes under `_scope` (so the cache files "
         "the tokens even if the answer names no scope) and has no `latest_attempt_at`; both "
-        "are private bookkeeping, and each library accepts its own flow dicts."),
+        "are private bookkeeping, and each library accepts its own flow dicts.",
+    ),
     Difference(
-        "obo-cache", ("on_behalf_of", "on_behalf_of_twice"),
-        ("requests.start[]", "result.second.*", "result.cache.*.user_assertion_hash",
-         "result.cache.*.secret.label", "result.cache.RefreshToken.*.secret"),
+        "obo-cache",
+        ("on_behalf_of", "on_behalf_of_twice"),
+        (
+            "requests.start[]",
+            "result.second.*",
+            "result.cache.*.user_assertion_hash",
+            "result.cache.*.secret.label",
+            "result.cache.RefreshToken.*.secret",
+        ),
         "`acquire_token_on_behalf_of` looks in the cache first, keyed by the hash of the "
         "incoming token (as MSAL.NET and MSAL Node do): a second call returns the cached token "
         "without a request. The OBO access and refresh tokens carry that hash as "
-        "`user_assertion_hash`, the field MSAL.NET writes."),
+        "`user_assertion_hash`, the field MSAL.NET writes.",
+    ),
     Difference(
-        "shared-discovery", ("refresh_token",), ("requests.start[]",),
+        "shared-discovery",
+        ("refresh_token",),
+        ("requests.start[]",),
         "Applications of one authority share its discovery in a process (a memo of endpoints "
         "and host aliases, bounded and expiring), so a second application of the same "
         "authority asks for the OpenID configuration no more; the original asks once per "
-        "application."),
+        "application.",
+    ),
 ]
 
 needs_original = pytest.mark.skipif(
-    not ORIGINAL_PYTHON, reason="MSAL_ORIGINAL_PYTHON is not set (./dev test sets it up)")
+    not ORIGINAL_PYTHON, reason="MSAL_ORIGINAL_PYTHON is not set (./dev test sets it up)"
+)
 
 
 @pytest.fixture
@@ -76,8 +106,9 @@ def oracle_emu(emu):
 def test_same_requests_and_results_as_the_original(oracle_emu, scenario):
     original = normalise(run_original(oracle_emu, scenario))
     ours = normalise(run_ours(oracle_emu, scenario))
-    assert original["requests"]["start"] or scenario.startswith("authorization_request_url"), \
+    assert original["requests"]["start"] or scenario.startswith("authorization_request_url"), (
         "the scenario made no request at all"
+    )
     loose, unused = unexplained(scenario, differences(original, ours), DIFFERENCES)
     assert loose == [], "differences from the original msal not listed in DIFFERENCES"
     assert unused == [], "DIFFERENCES entries no longer observed in this scenario"
@@ -88,8 +119,11 @@ def documented_differences():
     with open(DOC, encoding="utf-8") as doc:
         first_table = doc.read().split("\n## ")[0]  # Later sections list untested behaviours
     rows = [line for line in first_table.splitlines() if line.startswith("| `")]
-    return {m.group(1): m.group(2).strip() for m in
-            (re.match(r"\| `([^`]+)` \| (.*) \|\s*$", row) for row in rows) if m}
+    return {
+        m.group(1): m.group(2).strip()
+        for m in (re.match(r"\| `([^`]+)` \| (.*) \|\s*$", row) for row in rows)
+        if m
+    }
 
 
 def test_the_documented_differences_are_the_tested_ones():
@@ -98,12 +132,30 @@ def test_the_documented_differences_are_the_tested_ones():
 
 def test_the_normaliser_tells_different_runs_apart():
     """A check of the checker: a changed form value or an extra request is a difference."""
-    run = {"requests": {"start": [{"method": "POST", "path": "/t/oauth2/v2.0/token",
-                                   "form": {"grant_type": "client_credentials", "state": "a"}}]},
-           "result": {"access_token": "x", "expires_in": 3599}}
-    changed = {"requests": {"start": [{"method": "POST", "path": "/t/oauth2/v2.0/token",
-                                       "form": {"grant_type": "password", "state": "b"}}]},
-               "result": {"access_token": "y", "expires_in": 3600}}
+    run = {
+        "requests": {
+            "start": [
+                {
+                    "method": "POST",
+                    "path": "/t/oauth2/v2.0/token",
+                    "form": {"grant_type": "client_credentials", "state": "a"},
+                }
+            ]
+        },
+        "result": {"access_token": "x", "expires_in": 3599},
+    }
+    changed = {
+        "requests": {
+            "start": [
+                {
+                    "method": "POST",
+                    "path": "/t/oauth2/v2.0/token",
+                    "form": {"grant_type": "password", "state": "b"},
+                }
+            ]
+        },
+        "result": {"access_token": "y", "expires_in": 3600},
+    }
     found = differences(normalise(run), normalise(changed))
     assert [path for path, _, _ in found] == ["requests.start[0].form.grant_type"]
     extra = dict(run, requests={"start": run["requests"]["start"] * 2})

@@ -1,6 +1,7 @@
 """The Flask sample as a fleet: two gunicorn worker processes behind one real redis-server.
 A person signs in on one worker in headless Chromium; the next request served by the other
 worker finds the token in Redis, with no request to the identity provider."""
+
 import contextlib
 from concurrent.futures import ThreadPoolExecutor
 import os
@@ -43,12 +44,24 @@ def wait_for_port(port, process, seconds=60):
 def gunicorn(factory, env):
     """``factory`` served by gunicorn with two worker processes; yields its base URL."""
     from benchmarks.redis_servers import free_port
+
     port = free_port()
     server = subprocess.Popen(
-        [GUNICORN, "-w", "2", "-b", "127.0.0.1:%d" % port, "--log-level", "warning",
-         "samples.flask_web_app.fleet:%s()" % factory],
-        cwd=ROOT, env=dict(os.environ, **env), stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL)
+        [
+            GUNICORN,
+            "-w",
+            "2",
+            "-b",
+            "127.0.0.1:%d" % port,
+            "--log-level",
+            "warning",
+            "samples.flask_web_app.fleet:%s()" % factory,
+        ],
+        cwd=ROOT,
+        env=dict(os.environ, **env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_for_port(port, server)
         # localhost, not 127.0.0.1: the redirect URI registered is http://localhost/callback
@@ -76,11 +89,18 @@ def fleet(emu, redis_server):
     with serving(create_api(emulator_api_settings(emu)), handler=SilentRequestHandler) as api:
         api_url = "http://127.0.0.1:%d/api/me" % api.server_port
         settings = emulator_web_app_settings(emu, api_url)
-        env = dict(MSAL_AUTHORITY=settings.authority, MSAL_CLIENT_ID=settings.client_id,
-                   MSAL_CLIENT_SECRET=settings.client_secret, MSAL_SCOPE=" ".join(settings.scopes),
-                   API_ENDPOINT=api_url, MSAL_CA_BUNDLE=emu.ca_path,
-                   MSAL_INSTANCE_DISCOVERY="false", REDIRECT_PATH=settings.redirect_path,
-                   FLASK_SECRET_KEY="fleet-test-key", REDIS_URL=redis_server.url)
+        env = dict(
+            MSAL_AUTHORITY=settings.authority,
+            MSAL_CLIENT_ID=settings.client_id,
+            MSAL_CLIENT_SECRET=settings.client_secret,
+            MSAL_SCOPE=" ".join(settings.scopes),
+            API_ENDPOINT=api_url,
+            MSAL_CA_BUNDLE=emu.ca_path,
+            MSAL_INSTANCE_DISCOVERY="false",
+            REDIRECT_PATH=settings.redirect_path,
+            FLASK_SECRET_KEY="fleet-test-key",
+            REDIS_URL=redis_server.url,
+        )
         with gunicorn("create_fleet_app", env) as url:
             yield SimpleNamespace(url=url, redis=redis_server, settings=settings)
 
@@ -120,21 +140,30 @@ def test_signed_in_on_one_worker_silent_on_the_other(emu, fleet, page):  # noqa:
     page.click("#logout")
     page.wait_for_selector("#login")
     import redis
+
     client = redis.Redis.from_url(fleet.redis.url)
-    assert not any(b"RefreshToken\":{\"" in (client.hget(k, "d") or b"")
-                   for k in client.keys("msal:*")), "signing out removed the user's tokens"
+    assert not any(b'RefreshToken":{"' in (client.hget(k, "d") or b"") for k in client.keys("msal:*")), (
+        "signing out removed the user's tokens"
+    )
 
 
 def test_api_workers_share_their_on_behalf_of_tokens(emu, redis_server):
     settings = emulator_api_settings(emu)
     web_api = emu.app("web-api")
-    env = dict(MSAL_AUTHORITY=settings.authority, API_AUDIENCE=settings.audience,
-               API_SCOPE=settings.required_scope, MSAL_CA_BUNDLE=emu.ca_path,
-               MSAL_INSTANCE_DISCOVERY="false", MSAL_CLIENT_ID=web_api["client_id"],
-               MSAL_CLIENT_SECRET=emu.client_credential("web-api"), DOWNSTREAM_SCOPE="User.Read",
-               REDIS_URL=redis_server.url)
+    env = dict(
+        MSAL_AUTHORITY=settings.authority,
+        API_AUDIENCE=settings.audience,
+        API_SCOPE=settings.required_scope,
+        MSAL_CA_BUNDLE=emu.ca_path,
+        MSAL_INSTANCE_DISCOVERY="false",
+        MSAL_CLIENT_ID=web_api["client_id"],
+        MSAL_CLIENT_SECRET=emu.client_credential("web-api"),
+        DOWNSTREAM_SCOPE="User.Read",
+        REDIS_URL=redis_server.url,
+    )
     incoming = emu.issue_token(user="alice", client="web-app")  # for the API's access_as_user
     with gunicorn("create_fleet_api", env) as url:
+
         def call(_):
             return requests.get(url + "/api/downstream", headers={"Authorization": "Bearer " + incoming})
 
@@ -152,7 +181,6 @@ def test_api_workers_share_their_on_behalf_of_tokens(emu, redis_server):
                     break
         refused = requests.get(url + "/api/downstream", headers={"Authorization": "Bearer x"})
     assert len({a["served_by"] for a in answers}) == 2
-    assert [a["token_source"] for a in answers] == \
-        ["identity_provider"] + ["cache"] * (len(answers) - 1)
+    assert [a["token_source"] for a in answers] == ["identity_provider"] + ["cache"] * (len(answers) - 1)
     assert len(token_posts(emu, "urn:ietf:params:oauth:grant-type:jwt-bearer")) == 1
     assert refused.status_code == 401

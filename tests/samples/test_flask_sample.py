@@ -1,5 +1,6 @@
 """The Flask web-app sample end to end: a person signs in on the emulator's page in headless
 Chromium, the app calls its protected API with the cached token, then signs out."""
+
 from types import SimpleNamespace
 
 import jwt
@@ -16,19 +17,18 @@ from samples.flask_web_app.serving import RedactingRequestHandler, SilentRequest
 from samples.flask_web_app.web_app import COOKIE_NAME
 
 
-
 @pytest.fixture
 def sample(emu):
     """The protected API and the web app, served on loopback and wired to the emulator."""
     store = SessionStore()
-    with serving(create_api(emulator_api_settings(emu)),
-                 handler=SilentRequestHandler) as api:
+    with serving(create_api(emulator_api_settings(emu)), handler=SilentRequestHandler) as api:
         api_url = "http://127.0.0.1:%d/api/me" % api.server_port
         settings = emulator_web_app_settings(emu, api_url)
         with serving(create_app(settings, store), handler=SilentRequestHandler) as web:
             # localhost, not 127.0.0.1: the redirect URI registered is http://localhost/callback
-            yield SimpleNamespace(url="http://localhost:%d" % web.server_port, api_url=api_url,
-                                  settings=settings, store=store)
+            yield SimpleNamespace(
+                url="http://localhost:%d" % web.server_port, api_url=api_url, settings=settings, store=store
+            )
 
 
 @pytest.fixture
@@ -36,8 +36,9 @@ def page():
     """A page in headless Chromium that accepts the emulator's certificate."""
     if not CHROMIUM:
         pytest.skip("Chromium is not installed (./dev test installs it where apt-get is available)")
-    sync_api = pytest.importorskip("playwright.sync_api",
-                                   reason="playwright is not installed (pip install -e '.[test]')")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')"
+    )
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
@@ -59,8 +60,11 @@ def usernames_in_session_caches(store):
 
 
 def claims_table(page):
-    return dict(page.eval_on_selector_all(
-        "#claims tr", "rows => rows.map(r => [r.cells[0].innerText, r.cells[1].innerText])"))
+    return dict(
+        page.eval_on_selector_all(
+            "#claims tr", "rows => rows.map(r => [r.cells[0].innerText, r.cells[1].innerText])"
+        )
+    )
 
 
 def session_cookie(page):
@@ -109,8 +113,11 @@ def test_forged_redirect_is_ignored(emu, sample):
     started = browser.get(sample.url + "/login", allow_redirects=False)
     assert started.status_code == 302 and "/oauth2/v2.0/authorize?" in started.headers["Location"]
 
-    forged = browser.get(sample.url + sample.settings.redirect_path,
-                         params={"state": "forged", "code": "x"}, allow_redirects=False)
+    forged = browser.get(
+        sample.url + sample.settings.redirect_path,
+        params={"state": "forged", "code": "x"},
+        allow_redirects=False,
+    )
     assert forged.status_code == 302
     assert forged.headers["Location"] in ("/", sample.url + "/")
     home = browser.get(sample.url + "/")
@@ -123,8 +130,7 @@ def test_declined_consent_shows_the_error_page(emu, sample):
     browser = requests.Session()
     started = browser.get(sample.url + "/login", allow_redirects=False)
     alice = emu.user("alice")
-    back = emu.sign_in(started.headers["Location"], alice["username"], alice["password"],
-                       consent=False)
+    back = emu.sign_in(started.headers["Location"], alice["username"], alice["password"], consent=False)
     assert back.startswith(sample.url + sample.settings.redirect_path + "?")
     page = browser.get(back)
     assert '<p id="error">access_denied</p>' in page.text
@@ -135,15 +141,18 @@ def test_declined_consent_shows_the_error_page(emu, sample):
 def test_protected_api_accepts_only_valid_tokens(emu, sample):
     valid = emu.issue_token(user="alice", client="web-app")  # for the web API's access_as_user
     claims = jwt.decode(valid, options={"verify_signature": False})
-    forged = jwt.encode(claims, rsa.generate_private_key(public_exponent=65537, key_size=2048),
-                        algorithm="RS256", headers={"kid": jwt.get_unverified_header(valid)["kid"]})
+    forged = jwt.encode(
+        claims,
+        rsa.generate_private_key(public_exponent=65537, key_size=2048),
+        algorithm="RS256",
+        headers={"kid": jwt.get_unverified_header(valid)["kid"]},
+    )
     rejected = {
         "missing": None,
         "garbage": "not-a-jwt",
         "wrong key": forged,
         "wrong audience": emu.issue_token(user="alice", client="web-app", scopes=["User.Read"]),
-        "wrong issuer": emu.issue_token(user="alice", client="web-app",
-                                        host="login.microsoftonline.com"),
+        "wrong issuer": emu.issue_token(user="alice", client="web-app", host="login.microsoftonline.com"),
         "expired": emu.issue_token(user="alice", client="web-app", lifetime=-3600),
     }
 
@@ -162,8 +171,7 @@ def test_protected_api_accepts_only_valid_tokens(emu, sample):
 
 def test_request_log_leaves_out_query_strings(emu, sample, caplog):
     app = create_app(sample.settings)
-    with caplog.at_level("INFO", logger="werkzeug"), \
-            serving(app, handler=RedactingRequestHandler) as web:
+    with caplog.at_level("INFO", logger="werkzeug"), serving(app, handler=RedactingRequestHandler) as web:
         url = "http://127.0.0.1:%d%s" % (web.server_port, sample.settings.redirect_path)
         requests.get(url, params={"code": "the-code", "state": "s"}, allow_redirects=False)
     lines = [r.getMessage() for r in caplog.records if r.name == "werkzeug"]

@@ -9,6 +9,7 @@ smaller versions of the same two experiments (tests/test_persistence_processes.p
 
 The same file is the worker program: ``add``, ``read`` and ``churn`` sub-commands.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,7 +32,8 @@ SEED_TOKENS = 300  # makes each save long enough for kills to land inside it
 def token_event(n: int) -> Dict[str, Any]:
     """A token response event whose access token (scope ``s<n>``) has a key of its own."""
     return {
-        "client_id": CLIENT_ID, "scope": ["s%d" % n],
+        "client_id": CLIENT_ID,
+        "scope": ["s%d" % n],
         "token_endpoint": "https://%s/tenant/oauth2/v2.0/token" % AUTHORITY_HOST,
         "response": {"access_token": "at-%d" % n, "token_type": "Bearer", "expires_in": 3600},
     }
@@ -39,6 +41,7 @@ def token_event(n: int) -> Dict[str, Any]:
 
 def open_cache(path: str) -> Any:
     from msal.persistence import PersistedTokenCache
+
     return PersistedTokenCache(path, encryption=None, allow_plaintext=True)
 
 
@@ -100,8 +103,9 @@ def _worker_churn(path: str) -> None:
 
 
 def _spawn(*args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, os.path.abspath(__file__)] + list(args),
-                            stdout=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, os.path.abspath(__file__)] + list(args), stdout=subprocess.PIPE, text=True
+    )
 
 
 def concurrent_writers(directory: str, writers: int = 4, tokens: int = 50) -> Dict[str, Any]:
@@ -115,15 +119,21 @@ def concurrent_writers(directory: str, writers: int = 4, tokens: int = 50) -> Di
     out, _ = reader.communicate(timeout=60)
     seen = json.loads(out.strip().splitlines()[-1])
     numbers = token_numbers(path)
-    return {"writers": writers, "expected": writers * tokens, "survived": len(set(numbers)),
-            "writer_exit_codes": codes, "reader_reads": seen["reads"],
-            "reader_invalid": seen["invalid"]}
+    return {
+        "writers": writers,
+        "expected": writers * tokens,
+        "survived": len(set(numbers)),
+        "writer_exit_codes": codes,
+        "reader_reads": seen["reads"],
+        "reader_invalid": seen["invalid"],
+    }
 
 
 def _seed(path: str) -> None:
     cache = open_cache(path)
     # One write of many tokens: add them to memory, then persist once through deserialize().
     from msal import SerializableTokenCache
+
     staging = SerializableTokenCache()
     for n in range(SEED_TOKENS):
         staging.add(token_event(n))
@@ -145,9 +155,12 @@ def _kill_trial(seed_path: str, path: str, rng: random.Random) -> Dict[str, Any]
     except ValueError as e:
         return {"valid": False, "error": str(e), "mid_save": bool(leftovers)}
     expected_prefix = list(range(len(numbers)))
-    return {"valid": numbers == expected_prefix and len(numbers) >= SEED_TOKENS,
-            "saved": len(numbers) - SEED_TOKENS, "mid_save": bool(leftovers),
-            "mode": oct(os.stat(path).st_mode & 0o777)}
+    return {
+        "valid": numbers == expected_prefix and len(numbers) >= SEED_TOKENS,
+        "saved": len(numbers) - SEED_TOKENS,
+        "mid_save": bool(leftovers),
+        "mode": oct(os.stat(path).st_mode & 0o777),
+    }
 
 
 def kill_trials(directory: str, trials: int = 100, seed: int = 1) -> Dict[str, Any]:
@@ -160,9 +173,12 @@ def kill_trials(directory: str, trials: int = 100, seed: int = 1) -> Dict[str, A
         trial_dir = os.path.join(directory, "trial-%d" % i)
         os.mkdir(trial_dir)
         results.append(_kill_trial(seed_path, os.path.join(trial_dir, "cache.json"), rng))
-    return {"trials": trials, "valid": sum(r["valid"] for r in results),
-            "killed_mid_save": sum(r["mid_save"] for r in results),
-            "failures": [r for r in results if not r["valid"]]}
+    return {
+        "trials": trials,
+        "valid": sum(r["valid"] for r in results),
+        "killed_mid_save": sum(r["mid_save"] for r in results),
+        "failures": [r for r in results if not r["valid"]],
+    }
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -173,11 +189,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as directory:
         a = concurrent_writers(directory, args.writers, args.tokens)
-        print("concurrent writers: {survived}/{expected} tokens survived ({writers} processes); "
-              "a raw-file reader made {reader_reads} reads, {reader_invalid} invalid".format(**a))
+        print(
+            "concurrent writers: {survived}/{expected} tokens survived ({writers} processes); "
+            "a raw-file reader made {reader_reads} reads, {reader_invalid} invalid".format(**a)
+        )
         b = kill_trials(directory, args.kills)
-        print("SIGKILL during saves: {valid}/{trials} files valid (previous or new state); "
-              "{killed_mid_save} kills landed mid-save (a temporary file was left)".format(**b))
+        print(
+            "SIGKILL during saves: {valid}/{trials} files valid (previous or new state); "
+            "{killed_mid_save} kills landed mid-save (a temporary file was left)".format(**b)
+        )
         for failure in b["failures"]:
             print("  torn:", failure)
     ok = a["survived"] == a["expected"] and a["reader_invalid"] == 0 and b["valid"] == b["trials"]

@@ -1,5 +1,6 @@
 """Running an unmodified app in its own process, with the emulator's proxy and CA in its
 environment; the settings the apps and the tests share."""
+
 from __future__ import annotations
 
 import json
@@ -19,12 +20,28 @@ TIMEOUT = 60
 ALICE = ("alice@contoso.example", "Alice-Passw0rd!")
 # What a web-app sample needs registered: its redirect URI (here the Flask sample's).
 WEB_APP_REDIRECT_URI = "http://localhost:5000/getAToken"
-SAMPLE_CONFIG = {"apps": [{"name": "flask-sample", "client_id": "5b8a4f2e-9c1d-4e7b-a6f3-2d0c8e1b9a74",
-                           "client_secret": "flask-sample-secret-0001",
-                           "redirect_uris": [WEB_APP_REDIRECT_URI]}]}
+SAMPLE_CONFIG = {
+    "apps": [
+        {
+            "name": "flask-sample",
+            "client_id": "5b8a4f2e-9c1d-4e7b-a6f3-2d0c8e1b9a74",
+            "client_secret": "flask-sample-secret-0001",
+            "redirect_uris": [WEB_APP_REDIRECT_URI],
+        }
+    ]
+}
 # Variables of the machine that would send the apps elsewhere or trust another CA.
-NETWORK_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY", "REQUESTS_CA_BUNDLE",
-                     "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR", "NODE_EXTRA_CA_CERTS")
+NETWORK_VARIABLES = (
+    "HTTPS_PROXY",
+    "HTTP_PROXY",
+    "ALL_PROXY",
+    "NO_PROXY",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "NODE_EXTRA_CA_CERTS",
+)
 DEVICE_CODE_PROMPT = re.compile(r"(https://\S+) and enter the code (\w+)")
 
 
@@ -40,9 +57,15 @@ class AppProcess:
     """A running app: its output lines as they come, and a line of input when it waits."""
 
     def __init__(self, command: List[str], env: Dict[str, str], cwd: str):
-        self.process = subprocess.Popen(command, env=env, cwd=cwd, text=True,
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE)
+        self.process = subprocess.Popen(
+            command,
+            env=env,
+            cwd=cwd,
+            text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         self.lines: "queue.Queue[Optional[str]]" = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
 

@@ -6,6 +6,7 @@ SSL_CERT_FILE and NODE_EXTRA_CA_CERTS its CA. They run under the original msal 1
 (MSAL_ORIGINAL_PYTHON), the original msal 1.39 with azure-identity 1.27
 (MSAL_ORIGINAL_LATEST_PYTHON; both set up by ./dev test) and Node.js with @azure/msal-node.
 """
+
 from __future__ import annotations
 
 from typing import List
@@ -40,6 +41,7 @@ def start_app(proxy_emu):
         app = AppProcess(command, app_environment(proxy_emu, settings), cwd)
         started.append(app)
         return app
+
     yield start
     for app in started:
         app.close()

@@ -5,6 +5,7 @@ one): the emulator in the background, then the config printout, the app with the
 variables, and the request log query. The guide's JSON block is the config file it names, and
 its Python block the `daemon.py` it runs, filled in from the printed config.
 """
+
 import json
 import os
 import re
@@ -18,8 +19,9 @@ import pytest
 
 from app_process import NETWORK_VARIABLES, TIMEOUT
 
-GUIDE = os.path.join(os.path.dirname(__file__), os.pardir, os.pardir, "docs", "guides",
-                     "existing-app-on-emulator.md")
+GUIDE = os.path.join(
+    os.path.dirname(__file__), os.pardir, os.pardir, "docs", "guides", "existing-app-on-emulator.md"
+)
 BLOCK = re.compile(r"^```(\w+)\n(.*?)^```", re.S | re.M)
 GUIDE_PORT = "8080"
 
@@ -44,9 +46,14 @@ def shell_environment():
 
 
 def run(code, cwd, port):
-    done = subprocess.run(["bash", "-euo", "pipefail", "-c", code.replace(GUIDE_PORT, port)],
-                          cwd=cwd, env=shell_environment(), capture_output=True, text=True,
-                          timeout=TIMEOUT)
+    done = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", code.replace(GUIDE_PORT, port)],
+        cwd=cwd,
+        env=shell_environment(),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout.strip()
 
@@ -54,21 +61,30 @@ def run(code, cwd, port):
 def fill_in(code, directory):
     """The guide's app with the placeholders of the built-in daemon app."""
     app = next(a for a in directory["apps"] if a["name"] == "confidential-secret")
-    return (code.replace("<client-id>", app["client_id"])
-            .replace("<client-secret>", app["client_secret"])
-            .replace("<tenant-id>", directory["default_tenant"]))
+    return (
+        code.replace("<client-id>", app["client_id"])
+        .replace("<client-secret>", app["client_secret"])
+        .replace("<tenant-id>", directory["default_tenant"])
+    )
 
 
-@pytest.mark.skipif(not (shutil.which("bash") and shutil.which("curl") and shutil.which("jq")),
-                    reason="the guide's commands need bash, curl and jq")
+@pytest.mark.skipif(
+    not (shutil.which("bash") and shutil.which("curl") and shutil.which("jq")),
+    reason="the guide's commands need bash, curl and jq",
+)
 def test_the_guide_commands_run_as_written(tmp_path):
     blocks = guide_blocks()
     start, print_config, run_app, query_log = blocks["bash"]
     (tmp_path / "sample-app.json").write_text(blocks["json"][0])
     port = free_port()
-    emulator = subprocess.Popen(["bash", "-c", "exec " + start.replace(GUIDE_PORT, port)],
-                                cwd=tmp_path, env=shell_environment(), text=True,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    emulator = subprocess.Popen(
+        ["bash", "-c", "exec " + start.replace(GUIDE_PORT, port)],
+        cwd=tmp_path,
+        env=shell_environment(),
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         banner = ""
         while "Ctrl-C" not in banner:
@@ -84,6 +100,9 @@ def test_the_guide_commands_run_as_written(tmp_path):
     finally:
         emulator.send_signal(signal.SIGINT)
         console, _ = emulator.communicate(timeout=TIMEOUT)
-    assert re.search(r"POST login\.microsoftonline\.com /[\w-]+/oauth2/v2\.0/token "
-                     r"client_credentials client_id=[\w-]+ -> 200", console), console
+    assert re.search(
+        r"POST login\.microsoftonline\.com /[\w-]+/oauth2/v2\.0/token "
+        r"client_credentials client_id=[\w-]+ -> 200",
+        console,
+    ), console
     assert re.search(r"\nmsal-emulator stopped \(\d+ requests served\)$", console.rstrip())

@@ -3,6 +3,7 @@
 Each app addresses https://login.microsoftonline.com/<tenant> and is unaware of the emulator;
 the emulator's request log shows every request arrived under the real host name.
 """
+
 import os
 import shutil
 
@@ -13,8 +14,10 @@ from helpers import npm_ci
 
 LOGIN = "login.microsoftonline.com"
 GRAPH_ID = "00000003-0000-0000-c000-000000000000"
-INTERPRETERS = {"msal-1.22.0": os.environ.get("MSAL_ORIGINAL_PYTHON"),
-                "msal-1.39.0": os.environ.get("MSAL_ORIGINAL_LATEST_PYTHON")}
+INTERPRETERS = {
+    "msal-1.22.0": os.environ.get("MSAL_ORIGINAL_PYTHON"),
+    "msal-1.39.0": os.environ.get("MSAL_ORIGINAL_LATEST_PYTHON"),
+}
 
 
 def interpreter(name):
@@ -57,8 +60,10 @@ def settings(proxy_emu, app_name, tenant=None):
 @pytest.mark.parametrize("tenant", ["guid", "contoso.onmicrosoft.com"])
 def test_msal_daemon(proxy_emu, start_app, version, tenant):
     tenant = proxy_emu.tenant_id if tenant == "guid" else tenant
-    app = start_app([interpreter(version), "msal_sample.py", "daemon"],
-                    **settings(proxy_emu, "confidential-secret", tenant))
+    app = start_app(
+        [interpreter(version), "msal_sample.py", "daemon"],
+        **settings(proxy_emu, "confidential-secret", tenant),
+    )
     outcome = app.result()
     assert outcome["msal"] == version.split("-")[1]
     assert_issued_here(proxy_emu, outcome["claims"], "confidential-secret")
@@ -69,8 +74,11 @@ def test_msal_daemon(proxy_emu, start_app, version, tenant):
 @pytest.mark.parametrize("tenant", ["guid", "organizations"])
 def test_msal_web_app(proxy_emu, start_app, version, tenant):
     tenant = proxy_emu.tenant_id if tenant == "guid" else tenant
-    app = start_app([interpreter(version), "msal_sample.py", "web-app"],
-                    REDIRECT_URI=WEB_APP_REDIRECT_URI, **settings(proxy_emu, "flask-sample", tenant))
+    app = start_app(
+        [interpreter(version), "msal_sample.py", "web-app"],
+        REDIRECT_URI=WEB_APP_REDIRECT_URI,
+        **settings(proxy_emu, "flask-sample", tenant),
+    )
     auth_uri = app.next_line()
     assert auth_uri.startswith("https://%s/%s/oauth2/v2.0/authorize?" % (LOGIN, tenant))
     redirected_to = proxy_emu.sign_in(auth_uri, *ALICE)
@@ -84,8 +92,7 @@ def test_msal_web_app(proxy_emu, start_app, version, tenant):
 
 @pytest.mark.parametrize("version", sorted(INTERPRETERS))
 def test_msal_device_code(proxy_emu, start_app, version):
-    app = start_app([interpreter(version), "msal_sample.py", "device-code"],
-                    **settings(proxy_emu, "public"))
+    app = start_app([interpreter(version), "msal_sample.py", "device-code"], **settings(proxy_emu, "public"))
     approve(proxy_emu, app)
     outcome = app.result()
     assert_issued_here(proxy_emu, outcome["claims"], "public")
@@ -95,8 +102,12 @@ def test_msal_device_code(proxy_emu, start_app, version):
 
 @pytest.mark.parametrize("version", sorted(INTERPRETERS))
 def test_msal_username_password(proxy_emu, start_app, version):
-    app = start_app([interpreter(version), "msal_sample.py", "username-password"],
-                    AZURE_USERNAME=ALICE[0], AZURE_PASSWORD=ALICE[1], **settings(proxy_emu, "public"))
+    app = start_app(
+        [interpreter(version), "msal_sample.py", "username-password"],
+        AZURE_USERNAME=ALICE[0],
+        AZURE_PASSWORD=ALICE[1],
+        **settings(proxy_emu, "public"),
+    )
     outcome = app.result()
     assert outcome["claims"]["oid"] == proxy_emu.user("alice")["oid"]
     assert_issued_here(proxy_emu, outcome["claims"], "public")
@@ -105,16 +116,20 @@ def test_msal_username_password(proxy_emu, start_app, version):
 
 
 def test_azure_identity_client_secret(proxy_emu, start_app):
-    app = start_app([interpreter("msal-1.39.0"), "azure_identity_sample.py", "client-secret"],
-                    **settings(proxy_emu, "confidential-secret"))
+    app = start_app(
+        [interpreter("msal-1.39.0"), "azure_identity_sample.py", "client-secret"],
+        **settings(proxy_emu, "confidential-secret"),
+    )
     outcome = app.result()
     assert_issued_here(proxy_emu, outcome["claims"], "confidential-secret")
     assert_served_as_login_host(proxy_emu, "client_credentials")
 
 
 def test_azure_identity_device_code(proxy_emu, start_app):
-    app = start_app([interpreter("msal-1.39.0"), "azure_identity_sample.py", "device-code"],
-                    **settings(proxy_emu, "public"))
+    app = start_app(
+        [interpreter("msal-1.39.0"), "azure_identity_sample.py", "device-code"],
+        **settings(proxy_emu, "public"),
+    )
     approve(proxy_emu, app)
     outcome = app.result()
     assert_issued_here(proxy_emu, outcome["claims"], "public")
@@ -131,8 +146,9 @@ def node():
 
 
 def test_msal_node_client_credentials(proxy_emu, start_app, node):
-    app = start_app([node, "app.mjs", "client-credentials"], cwd=NODE_APP,
-                    **settings(proxy_emu, "confidential-secret"))
+    app = start_app(
+        [node, "app.mjs", "client-credentials"], cwd=NODE_APP, **settings(proxy_emu, "confidential-secret")
+    )
     outcome = app.result()
     assert_issued_here(proxy_emu, outcome["claims"], "confidential-secret")
     assert_served_as_login_host(proxy_emu, "client_credentials")

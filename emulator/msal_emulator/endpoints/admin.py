@@ -1,12 +1,13 @@
 """The emulator's own control API under /_emulator/ (never logged, never faulted).
 
-    POST   /_emulator/faults   JSON {"kind": ..., "endpoint": ..., options}  → 201, the fault
-    GET    /_emulator/faults   → {"faults": [...], "fired": total}
-    DELETE /_emulator/faults   → {"cleared": n}
-    GET    /_emulator/requests → {"requests": [...]}, the request log with secrets masked
-    GET    /_emulator/config   → the directory (tenants, apps with credentials, users)
-    PUT    /_emulator/mex      the body becomes the MEX document; DELETE restores the real one
+POST   /_emulator/faults   JSON {"kind": ..., "endpoint": ..., options}  → 201, the fault
+GET    /_emulator/faults   → {"faults": [...], "fired": total}
+DELETE /_emulator/faults   → {"cleared": n}
+GET    /_emulator/requests → {"requests": [...]}, the request log with secrets masked
+GET    /_emulator/config   → the directory (tenants, apps with credentials, users)
+PUT    /_emulator/mex      the body becomes the MEX document; DELETE restores the real one
 """
+
 from __future__ import annotations
 
 import json
@@ -40,8 +41,7 @@ def add_fault(emu: "Emulator", req: Request) -> Response:
 
 
 def list_faults(emu: "Emulator", req: Request) -> Response:
-    return json_response({"faults": [f.describe() for f in emu.faults.all()],
-                          "fired": emu.faults.fired})
+    return json_response({"faults": [f.describe() for f in emu.faults.all()], "fired": emu.faults.fired})
 
 
 def clear_faults(emu: "Emulator", req: Request) -> Response:

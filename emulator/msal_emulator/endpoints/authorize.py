@@ -1,4 +1,5 @@
 """The authorization endpoint: request validation, the sign-in page, codes and sessions."""
+
 from __future__ import annotations
 
 import html
@@ -39,6 +40,7 @@ class RedirectError(Exception):
 @dataclass
 class AuthRequest:
     """A validated authorization request."""
+
     params: Dict[str, str]
     tenant: TenantRef
     app: Dict[str, Any]
@@ -62,15 +64,20 @@ def redirect_uri_allowed(registered: List[str], uri: str) -> bool:
         if candidate == uri:
             return True
         reg = urlsplit(candidate)
-        if (reg.hostname in LOOPBACK_HOSTS and asked.hostname == reg.hostname
-                and reg.scheme == asked.scheme and reg.path.rstrip("/") == asked.path.rstrip("/")
-                and reg.query == asked.query):
+        if (
+            reg.hostname in LOOPBACK_HOSTS
+            and asked.hostname == reg.hostname
+            and reg.scheme == asked.scheme
+            and reg.path.rstrip("/") == asked.path.rstrip("/")
+            and reg.query == asked.query
+        ):
             return True
     return False
 
 
-def validate(emu: "Emulator", tenant: str, params: Dict[str, str],
-             policy: Optional[str] = None) -> AuthRequest:
+def validate(
+    emu: "Emulator", tenant: str, params: Dict[str, str], policy: Optional[str] = None
+) -> AuthRequest:
     """Check the request; PageError before the redirect URI is trusted, RedirectError after."""
     try:
         ref = resolve(emu.directory, tenant, policy)
@@ -79,16 +86,24 @@ def validate(emu: "Emulator", tenant: str, params: Dict[str, str],
     client_id = params.get("client_id", "")
     app = emu.directory.app_by_client_id(client_id) if client_id else None
     if app is None:
-        raise PageError(700016, "Application with identifier '%s' was not found in the "
-                                "directory '%s'." % (client_id, tenant))
+        raise PageError(
+            700016,
+            "Application with identifier '%s' was not found in the directory '%s'." % (client_id, tenant),
+        )
     if isinstance(ref, PolicyRef) and app["tenant"] != ref.tenant["id"]:
-        raise PageError(90018, "The client id '%s' specified in the request is not registered "
-                               "in tenant '%s'." % (client_id, tenant), "AADB2C")
+        raise PageError(
+            90018,
+            "The client id '%s' specified in the request is not registered "
+            "in tenant '%s'." % (client_id, tenant),
+            "AADB2C",
+        )
     redirect_uri = params.get("redirect_uri") or (app["redirect_uris"] or [""])[0]
     if not redirect_uri_allowed(app["redirect_uris"], redirect_uri):
-        raise PageError(50011, "The redirect URI '%s' specified in the request does not match "
-                               "the redirect URIs configured for the application '%s'."
-                        % (redirect_uri, app["client_id"]))
+        raise PageError(
+            50011,
+            "The redirect URI '%s' specified in the request does not match "
+            "the redirect URIs configured for the application '%s'." % (redirect_uri, app["client_id"]),
+        )
     request = AuthRequest(params, ref, app, redirect_uri, params.get("scope", ""), [])
     _validate_after_redirect(emu, request)
     return request
@@ -97,14 +112,17 @@ def validate(emu: "Emulator", tenant: str, params: Dict[str, str],
 def _validate_after_redirect(emu: "Emulator", request: AuthRequest) -> None:
     params = request.params
     if params.get("response_type") != "code":
-        raise RedirectError("unsupported_response_type", 700054,
-                            "response_type '%s' is not enabled for the application."
-                            % params.get("response_type"))
+        raise RedirectError(
+            "unsupported_response_type",
+            700054,
+            "response_type '%s' is not enabled for the application." % params.get("response_type"),
+        )
     if request.response_mode not in ("query", "form_post", "fragment"):
         raise RedirectError("invalid_request", 900144, "Unsupported response_mode.")
     if not request.scope_text.strip():
-        raise RedirectError("invalid_request", 900144,
-                            "The request body must contain the following parameter: 'scope'.")
+        raise RedirectError(
+            "invalid_request", 900144, "The request body must contain the following parameter: 'scope'."
+        )
     try:  # several resources are fine here: extra_scopes_to_consent ride along
         request.resources = resources_of(emu.directory, request.scope_text)
     except errors.EntraError as exc:
@@ -112,48 +130,55 @@ def _validate_after_redirect(emu: "Emulator", request: AuthRequest) -> None:
     request.scope_names = list(dict.fromkeys(request.scope_text.split()))
     if params.get("code_challenge"):
         if (params.get("code_challenge_method") or "plain") != "S256":
-            raise RedirectError("invalid_request", 501491,
-                                "Unsupported code_challenge_method; only 'S256' is accepted.")
+            raise RedirectError(
+                "invalid_request", 501491, "Unsupported code_challenge_method; only 'S256' is accepted."
+            )
     if params.get("prompt") not in (None, "", "login", "consent", "select_account", "none"):
         raise RedirectError("invalid_request", 90023, "Invalid prompt value.")
 
 
 def _error_redirect(request: AuthRequest, error: str, code: int, text: str, now: float) -> Response:
     body = errors.error_body(errors.EntraError(error, code, text), now)
-    params = {"error": error, "error_description": body["error_description"],
-              "error_uri": body["error_uri"]}
+    params = {"error": error, "error_description": body["error_description"], "error_uri": body["error_uri"]}
     if request.get("state"):
         params["state"] = request.params["state"]
     return _respond(request, params)
 
 
-def _respond(request: AuthRequest, params: Dict[str, str],
-             headers: Optional[List[Tuple[str, str]]] = None) -> Response:
+def _respond(
+    request: AuthRequest, params: Dict[str, str], headers: Optional[List[Tuple[str, str]]] = None
+) -> Response:
     """Deliver params to the redirect URI the way response_mode asks."""
     uri = request.redirect_uri
     if request.response_mode == "form_post":
-        fields = "".join('<input type="hidden" name="%s" value="%s"/>'
-                         % (html.escape(k), html.escape(v)) for k, v in params.items())
-        page = ('<!DOCTYPE html><html><head><title>Working...</title></head>'
-                '<body onload="document.forms[0].submit()"><form method="POST" action="%s">%s'
-                '<noscript><p>Script is disabled. Click Submit to continue.</p>'
-                '<input type="submit" value="Submit"/></noscript></form></body></html>'
-                % (html.escape(uri), fields))
+        fields = "".join(
+            '<input type="hidden" name="%s" value="%s"/>' % (html.escape(k), html.escape(v))
+            for k, v in params.items()
+        )
+        page = (
+            "<!DOCTYPE html><html><head><title>Working...</title></head>"
+            '<body onload="document.forms[0].submit()"><form method="POST" action="%s">%s'
+            "<noscript><p>Script is disabled. Click Submit to continue.</p>"
+            '<input type="submit" value="Submit"/></noscript></form></body></html>'
+            % (html.escape(uri), fields)
+        )
         return html_response(page, headers=headers)
     separator = "#" if request.response_mode == "fragment" else ("&" if "?" in uri else "?")
     return redirect(uri + separator + urlencode(params), headers=headers)
 
 
 def _error_page(code: int, text: str, status: int = 400, prefix: str = "AADSTS") -> Response:
-    page = ("<!DOCTYPE html><html><head><title>Sign in - error</title></head><body>"
-            '<h1>Sorry, but we\'re having trouble signing you in.</h1>'
-            '<p id="error" class="error">%s%d: %s</p></body></html>'
-            % (prefix, code, html.escape(text)))
+    page = (
+        "<!DOCTYPE html><html><head><title>Sign in - error</title></head><body>"
+        "<h1>Sorry, but we're having trouble signing you in.</h1>"
+        '<p id="error" class="error">%s%d: %s</p></body></html>' % (prefix, code, html.escape(text))
+    )
     return html_response(page, status=status)
 
 
-def _sign_in_page(request: AuthRequest, error: Optional[str] = None,
-                  username: Optional[str] = None) -> Response:
+def _sign_in_page(
+    request: AuthRequest, error: Optional[str] = None, username: Optional[str] = None
+) -> Response:
     """The page a user sees: credentials, the scopes being consented, hidden request context."""
     username = username or request.get("login_hint") or ""
     scopes = "".join("<li>%s</li>" % html.escape(s) for s in request.scope_names)
@@ -166,12 +191,18 @@ def _sign_in_page(request: AuthRequest, error: Optional[str] = None,
         '<input type="hidden" name="ctx" value="%s"/>'
         '<label>Email <input type="email" name="login" value="%s"/></label>'
         '<label>Password <input type="password" name="passwd" value=""/></label>'
-        "<p>This app would like to:</p><ul id=\"scopes\">%s</ul>"
+        '<p>This app would like to:</p><ul id="scopes">%s</ul>'
         '<button type="submit" name="consent" value="accept">Accept</button>'
         '<button type="submit" name="consent" value="decline">Cancel</button>'
         "</form></body></html>"
-        % (html.escape(app_name), error_html, html.escape(urlencode(request.params)),
-           html.escape(username), scopes))
+        % (
+            html.escape(app_name),
+            error_html,
+            html.escape(urlencode(request.params)),
+            html.escape(username),
+            scopes,
+        )
+    )
     return html_response(page)
 
 
@@ -190,19 +221,28 @@ def _consent_page(request: AuthRequest, user: Dict[str, Any]) -> Response:
         '<button type="submit" name="consent" value="accept">Accept</button>'
         '<button type="submit" name="consent" value="decline">Cancel</button>'
         "</form></body></html>"
-        % (html.escape(app_name), html.escape(user["username"]),
-           html.escape(urlencode(request.params)), scopes))
+        % (
+            html.escape(app_name),
+            html.escape(user["username"]),
+            html.escape(urlencode(request.params)),
+            scopes,
+        )
+    )
     return html_response(page)
 
 
 def _missing_consent(emu: "Emulator", request: AuthRequest, user: Dict[str, Any]) -> bool:
-    return any(r.get("user_consent_required") and not emu.store.has_consent(
-        user["oid"], request.app["client_id"], r["resource_id"]) for r in request.resources)
+    return any(
+        r.get("user_consent_required")
+        and not emu.store.has_consent(user["oid"], request.app["client_id"], r["resource_id"])
+        for r in request.resources
+    )
 
 
 def _record_consent(emu: "Emulator", request: AuthRequest, user: Dict[str, Any]) -> None:
-    emu.store.grant_consent(user["oid"], request.app["client_id"],
-                            [r["resource_id"] for r in request.resources])
+    emu.store.grant_consent(
+        user["oid"], request.app["client_id"], [r["resource_id"] for r in request.resources]
+    )
 
 
 def _session_fits(request: AuthRequest, session: Session, user: Dict[str, Any], now: float) -> bool:
@@ -228,14 +268,23 @@ def authorize_get(emu: "Emulator", req: Request, tenant: str, policy: Optional[s
     prompt = request.get("prompt")
     if session is None or user is None or not _session_fits(request, session, user, now):
         if prompt == "none":
-            return _error_redirect(request, "login_required", 50058,
-                                   "A silent sign-in request was sent but no user is signed in.",
-                                   now)
+            return _error_redirect(
+                request,
+                "login_required",
+                50058,
+                "A silent sign-in request was sent but no user is signed in.",
+                now,
+            )
         return _sign_in_page(request)
     if prompt == "none" and _missing_consent(emu, request, user):
-        return _error_redirect(request, "consent_required", 65001,
-                               "The user or administrator has not consented to use the "
-                               "application with ID '%s'." % request.app["client_id"], now)
+        return _error_redirect(
+            request,
+            "consent_required",
+            65001,
+            "The user or administrator has not consented to use the "
+            "application with ID '%s'." % request.app["client_id"],
+            now,
+        )
     silent = prompt == "none" or (prompt is None and request.get("login_hint"))
     if prompt == "consent" or (silent and _missing_consent(emu, request, user)):
         return _consent_page(request, user)
@@ -244,8 +293,9 @@ def authorize_get(emu: "Emulator", req: Request, tenant: str, policy: Optional[s
     return _sign_in_page(request)
 
 
-def _redirect_error_for(emu: "Emulator", tenant: str, params: Dict[str, str], exc: RedirectError,
-                        policy: Optional[str] = None) -> Response:
+def _redirect_error_for(
+    emu: "Emulator", tenant: str, params: Dict[str, str], exc: RedirectError, policy: Optional[str] = None
+) -> Response:
     """Report an error to the redirect URI, which validate() has already checked."""
     ref = resolve(emu.directory, tenant, policy)
     app = emu.directory.app_by_client_id(params["client_id"])
@@ -269,22 +319,33 @@ def authorize_post(emu: "Emulator", req: Request, tenant: str, policy: Optional[
     now = emu.clock()
     username = req.form.get("login", "")
     if req.form.get("consent") == "decline":
-        return _error_redirect(request, "access_denied", 65004,
-                               "User declined to consent to access the app.", now)
+        return _error_redirect(
+            request, "access_denied", 65004, "User declined to consent to access the app.", now
+        )
     if req.form.get("step") == "consent":
         return _consented(emu, req, request, now)
     user = emu.directory.user(username) if username else None
-    if user is None or not hmac.compare_digest(user["password"].encode(),
-                                               req.form.get("passwd", "").encode()):
-        return _sign_in_page(request, username=username, error=(
-            "AADSTS50126: Error validating credentials due to invalid username or password."))
+    if user is None or not hmac.compare_digest(
+        user["password"].encode(), req.form.get("passwd", "").encode()
+    ):
+        return _sign_in_page(
+            request,
+            username=username,
+            error=("AADSTS50126: Error validating credentials due to invalid username or password."),
+        )
     if request.tenant.tenant and request.tenant.tenant["id"] != user["tenant"]:
-        return _sign_in_page(request, username=username, error=(
-            "AADSTS50020: User account '%s' from identity provider does not exist in tenant "
-            "'%s'." % (user["username"], request.tenant.tenant["display_name"])))
+        return _sign_in_page(
+            request,
+            username=username,
+            error=(
+                "AADSTS50020: User account '%s' from identity provider does not exist in tenant "
+                "'%s'." % (user["username"], request.tenant.tenant["display_name"])
+            ),
+        )
     if request.tenant.adfs and not emu.directory.is_federated(user):
-        return _sign_in_page(request, username=username, error=(
-            "MSIS9659: Invalid 'username' or 'password'."))
+        return _sign_in_page(
+            request, username=username, error=("MSIS9659: Invalid 'username' or 'password'.")
+        )
     session = Session(user_oid=user["oid"], auth_time=now)
     cookie = emu.store.new_session(session)
     _record_consent(emu, request, user)
@@ -301,14 +362,29 @@ def _consented(emu: "Emulator", req: Request, request: AuthRequest, now: float) 
     return _issue_code(emu, request, user, session, None, now)
 
 
-def _issue_code(emu: "Emulator", request: AuthRequest, user: Dict[str, Any], session: Session,
-                cookie: Optional[str], now: float) -> Response:
-    code = emu.store.new_code(AuthCode(
-        client_id=request.app["client_id"], redirect_uri=request.redirect_uri,
-        scope=request.scope_text, user_oid=user["oid"], tenant_id=user["tenant"],
-        issued_at=now, auth_time=session.auth_time, nonce=request.get("nonce"),
-        code_challenge=request.get("code_challenge"), max_age=request.get("max_age"),
-        policy=request.tenant.policy))
+def _issue_code(
+    emu: "Emulator",
+    request: AuthRequest,
+    user: Dict[str, Any],
+    session: Session,
+    cookie: Optional[str],
+    now: float,
+) -> Response:
+    code = emu.store.new_code(
+        AuthCode(
+            client_id=request.app["client_id"],
+            redirect_uri=request.redirect_uri,
+            scope=request.scope_text,
+            user_oid=user["oid"],
+            tenant_id=user["tenant"],
+            issued_at=now,
+            auth_time=session.auth_time,
+            nonce=request.get("nonce"),
+            code_challenge=request.get("code_challenge"),
+            max_age=request.get("max_age"),
+            policy=request.tenant.policy,
+        )
+    )
     params = {"code": code}
     if request.get("client_info") == "1" and not request.tenant.adfs:
         params["client_info"] = client_info(user["oid"], user["tenant"], request.tenant.policy)
@@ -317,8 +393,9 @@ def _issue_code(emu: "Emulator", request: AuthRequest, user: Dict[str, Any], ses
     params["session_state"] = session.session_state
     headers = []
     if cookie:
-        headers.append(("Set-Cookie", "%s=%s; Path=/; Secure; HttpOnly; SameSite=None"
-                        % (SESSION_COOKIE, cookie)))
+        headers.append(
+            ("Set-Cookie", "%s=%s; Path=/; Secure; HttpOnly; SameSite=None" % (SESSION_COOKIE, cookie))
+        )
     return _respond(request, params, headers)
 
 
@@ -329,5 +406,6 @@ def logout(emu: "Emulator", req: Request, tenant: str, policy: Optional[str] = N
     target = req.query.get("post_logout_redirect_uri")
     if target:
         return redirect(target, headers=clear)
-    return html_response("<!DOCTYPE html><html><body><p>You signed out of your account.</p>"
-                         "</body></html>", headers=clear)
+    return html_response(
+        "<!DOCTYPE html><html><body><p>You signed out of your account.</p></body></html>", headers=clear
+    )

@@ -5,6 +5,7 @@ pages are the shared ones (authorize.py); tokens are shaped in issue.py. Errors 
 codes: the generic grant code raises Entra's errors, and `as_b2c` translates the ones a B2C
 client can meet.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable, Dict, Tuple
@@ -19,27 +20,43 @@ from .common import PolicyRef, resolve_policy
 if TYPE_CHECKING:  # pragma: no cover
     from ..server import Emulator
 
-_EXPIRED = ("invalid_grant", 90080,
-            "The provided grant has expired. Please re-authenticate and try again.")
-_BAD_CREDENTIALS = ("invalid_grant", 90225,
-                    "The username or password provided in the request are invalid.")
+_EXPIRED = ("invalid_grant", 90080, "The provided grant has expired. Please re-authenticate and try again.")
+_BAD_CREDENTIALS = ("invalid_grant", 90225, "The username or password provided in the request are invalid.")
 _BAD_SCOPE = ("invalid_scope", 90117, "The scope provided in the request is not supported.")
 _BAD_VERIFIER = ("invalid_grant", 90183, "The supplied code_verifier is invalid.")
 
 # Entra code -> (error, AADB2C code, text) for the failures B2C reports in its own words.
 _B2C_EQUIVALENTS: Dict[int, Tuple[str, int, str]] = {
-    50126: _BAD_CREDENTIALS, 50034: _BAD_CREDENTIALS,
-    70011: _BAD_SCOPE, 28000: _BAD_SCOPE,
-    50148: _BAD_VERIFIER, 501481: _BAD_VERIFIER,
-    54005: _EXPIRED, 70008: _EXPIRED, 700082: _EXPIRED, 9002313: _EXPIRED,
-    7000215: ("invalid_client", 90081,
-              "The specified client_secret does not match the expected value for this client."),
-    7000218: ("invalid_request", 90079,
-              "Clients must send a client_secret when redeeming a confidential grant."),
-    500112: ("invalid_grant", 90006,
-             "The redirect URI provided in the request is not registered for the client id."),
-    50173: ("invalid_grant", 90129,
-            "The provided grant has been revoked. Please reauthenticate and try again."),
+    50126: _BAD_CREDENTIALS,
+    50034: _BAD_CREDENTIALS,
+    70011: _BAD_SCOPE,
+    28000: _BAD_SCOPE,
+    50148: _BAD_VERIFIER,
+    501481: _BAD_VERIFIER,
+    54005: _EXPIRED,
+    70008: _EXPIRED,
+    700082: _EXPIRED,
+    9002313: _EXPIRED,
+    7000215: (
+        "invalid_client",
+        90081,
+        "The specified client_secret does not match the expected value for this client.",
+    ),
+    7000218: (
+        "invalid_request",
+        90079,
+        "Clients must send a client_secret when redeeming a confidential grant.",
+    ),
+    500112: (
+        "invalid_grant",
+        90006,
+        "The redirect URI provided in the request is not registered for the client id.",
+    ),
+    50173: (
+        "invalid_grant",
+        90129,
+        "The provided grant has been revoked. Please reauthenticate and try again.",
+    ),
 }
 
 
@@ -55,22 +72,44 @@ def openid_configuration(emu: "Emulator", req: Request, tenant: str, policy: str
     """A user flow's discovery document; B2C spells the policy in lower case in its URLs."""
     ref = resolve_policy(emu.directory, tenant, policy)
     base = "%s/%s/%s" % (req.base_url, ref.path.lower(), ref.policy.lower())
-    return json_response({
-        "issuer": b2c_issuer(req.host, ref.tenant["id"]),
-        "authorization_endpoint": base + "/oauth2/v2.0/authorize",
-        "token_endpoint": base + "/oauth2/v2.0/token",
-        "end_session_endpoint": base + "/oauth2/v2.0/logout",
-        "jwks_uri": base + "/discovery/v2.0/keys",
-        "response_modes_supported": ["query", "fragment", "form_post"],
-        "response_types_supported": ["code", "code id_token", "code token", "code id_token token",
-                                     "id_token", "id_token token", "token", "token id_token"],
-        "scopes_supported": ["openid"],
-        "subject_types_supported": ["pairwise"],
-        "id_token_signing_alg_values_supported": ["RS256"],
-        "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
-        "claims_supported": ["name", "emails", "oid", "sub", "tfp", "iss", "iat", "exp", "aud",
-                             "acr", "nonce", "auth_time"],
-    })
+    return json_response(
+        {
+            "issuer": b2c_issuer(req.host, ref.tenant["id"]),
+            "authorization_endpoint": base + "/oauth2/v2.0/authorize",
+            "token_endpoint": base + "/oauth2/v2.0/token",
+            "end_session_endpoint": base + "/oauth2/v2.0/logout",
+            "jwks_uri": base + "/discovery/v2.0/keys",
+            "response_modes_supported": ["query", "fragment", "form_post"],
+            "response_types_supported": [
+                "code",
+                "code id_token",
+                "code token",
+                "code id_token token",
+                "id_token",
+                "id_token token",
+                "token",
+                "token id_token",
+            ],
+            "scopes_supported": ["openid"],
+            "subject_types_supported": ["pairwise"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+            "claims_supported": [
+                "name",
+                "emails",
+                "oid",
+                "sub",
+                "tfp",
+                "iss",
+                "iat",
+                "exp",
+                "aud",
+                "acr",
+                "nonce",
+                "auth_time",
+            ],
+        }
+    )
 
 
 def jwks(emu: "Emulator", req: Request, tenant: str, policy: str) -> Response:
@@ -86,8 +125,12 @@ def token(emu: "Emulator", req: Request, tenant: str, policy: str) -> Response:
         client = authenticate_client(emu, req, ref)
         if client.app["tenant"] != ref.tenant["id"]:
             raise errors.B2CError(
-                "invalid_client", 90018, "The client id '%s' specified in the request is not "
-                "registered in tenant '%s'." % (client.app["client_id"], ref.path), status=401)
+                "invalid_client",
+                90018,
+                "The client id '%s' specified in the request is not "
+                "registered in tenant '%s'." % (client.app["client_id"], ref.path),
+                status=401,
+            )
         return json_response(grant(emu, req, ref, client))
     except errors.EntraError as exc:
         raise as_b2c(exc)
@@ -95,11 +138,14 @@ def token(emu: "Emulator", req: Request, tenant: str, policy: str) -> Response:
 
 def _grant(emu: "Emulator", ref: PolicyRef, grant_type: str) -> Callable[..., Dict[str, Any]]:
     flow = emu.directory.policy(ref.tenant, ref.policy) or {}
-    grants = {"authorization_code": entra_token.authorization_code,
-              "refresh_token": entra_token.refresh_token}
+    grants = {
+        "authorization_code": entra_token.authorization_code,
+        "refresh_token": entra_token.refresh_token,
+    }
     if flow.get("password_grant"):
         grants["password"] = password.password_grant
     if grant_type not in grants:
-        raise errors.B2CError("unsupported_grant_type", 90086,
-                              "The supplied grant_type [%s] is not supported." % grant_type)
+        raise errors.B2CError(
+            "unsupported_grant_type", 90086, "The supplied grant_type [%s] is not supported." % grant_type
+        )
     return grants[grant_type]

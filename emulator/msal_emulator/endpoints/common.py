@@ -1,4 +1,5 @@
 """Look-ups shared by endpoint groups: which tenant a path names, what a scope string asks."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ ADFS = "adfs"
 @dataclass
 class TenantRef:
     """The tenant part of a URL path: a real tenant, a meta tenant, or the ADFS authority."""
+
     path: str
     tenant: Optional[Dict[str, Any]]
     adfs: bool = False
@@ -30,6 +32,7 @@ class TenantRef:
 @dataclass
 class PolicyRef(TenantRef):
     """A B2C tenant with one of its user flows: both are always known."""
+
     tenant: Dict[str, Any]
     policy: str = ""
 
@@ -52,8 +55,11 @@ def resolve_policy(directory: Directory, segment: str, policy: str) -> PolicyRef
     flow = directory.policy(tenant, policy) if tenant and tenant.get("kind") == "b2c" else None
     if tenant is None or flow is None:
         raise errors.B2CError(
-            "invalid_request", 90022, "Unable to return metadata for the policy '%s' in tenant "
-            "'%s'." % (policy, segment), status=404)
+            "invalid_request",
+            90022,
+            "Unable to return metadata for the policy '%s' in tenant '%s'." % (policy, segment),
+            status=404,
+        )
     return PolicyRef(segment, tenant, policy=flow["name"])
 
 
@@ -67,9 +73,10 @@ def resolve(directory: Directory, segment: str, policy: Optional[str] = None) ->
 @dataclass
 class Scopes:
     """A parsed `scope` parameter: at most one resource, plus the OIDC reserved scopes."""
+
     resource: Optional[Dict[str, Any]]
     requested: List[str] = field(default_factory=list)  # resource scopes as the client spelled them
-    names: List[str] = field(default_factory=list)      # short names, for the `scp` claim
+    names: List[str] = field(default_factory=list)  # short names, for the `scp` claim
     reserved: Set[str] = field(default_factory=set)
     default: bool = False
 
@@ -130,7 +137,9 @@ def parse_scopes(directory: Directory, text: Optional[str], client_id: str = "")
     if len(resources) > 1:
         raise errors.invalid_scope(
             "The provided value for the input parameter 'scope' is not valid because it contains "
-            "more than one resource. Scope %s is not valid." % " ".join(items), code=28000)
+            "more than one resource. Scope %s is not valid." % " ".join(items),
+            code=28000,
+        )
     if resources:
         result.resource = resources[0]
     else:
@@ -166,12 +175,12 @@ def _known_scope(directory: Directory, item: str) -> Tuple[Dict[str, Any], str]:
     if resource is None or name is None:
         raise errors.invalid_scope(
             "The provided value for the input parameter 'scope' is not valid. The scope "
-            "'%s' does not exist." % item)
+            "'%s' does not exist." % item
+        )
     return resource, name
 
 
-def _resource_scope(directory: Directory, item: str
-                    ) -> Tuple[Optional[Dict[str, Any]], Optional[str]]:
+def _resource_scope(directory: Directory, item: str) -> Tuple[Optional[Dict[str, Any]], Optional[str]]:
     """(resource, scope name) for one scope item, or (None, None) when it names nothing known."""
     if "/" in item:
         prefix, name = item.rsplit("/", 1)

@@ -27,6 +27,7 @@ Service Fabric by the emulator's HTTPS port, whose certificate thumbprint plays 
 (client id, object id, resource id); Azure Arc knows only the system-assigned identity and
 ignores any other id, as the real agent does.
 """
+
 from __future__ import annotations
 
 import os
@@ -62,13 +63,19 @@ FAULT_ENDPOINTS = {
     "service_fabric": r"^/servicefabric/metadata/identity/",
 }
 
-SYSTEM_ASSIGNED = {"name": "system-assigned", "client_id": "5d7a8f4e-3c2b-4a1d-9e8f-7b6c5d4e3f21",
-                   "object_id": "a3b4c5d6-e7f8-4a9b-8c0d-1e2f3a4b5c6d",
-                   "resource_id": None}
-USER_ASSIGNED = {"name": "user-assigned", "client_id": "8e1f2a3b-4c5d-4e6f-8a7b-9c0d1e2f3a4b",
-                 "object_id": "c7d8e9f0-1a2b-4c3d-8e4f-5a6b7c8d9e0f",
-                 "resource_id": "/subscriptions/0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e/resourcegroups"
-                                "/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/app-id"}
+SYSTEM_ASSIGNED = {
+    "name": "system-assigned",
+    "client_id": "5d7a8f4e-3c2b-4a1d-9e8f-7b6c5d4e3f21",
+    "object_id": "a3b4c5d6-e7f8-4a9b-8c0d-1e2f3a4b5c6d",
+    "resource_id": None,
+}
+USER_ASSIGNED = {
+    "name": "user-assigned",
+    "client_id": "8e1f2a3b-4c5d-4e6f-8a7b-9c0d1e2f3a4b",
+    "object_id": "c7d8e9f0-1a2b-4c3d-8e4f-5a6b7c8d9e0f",
+    "resource_id": "/subscriptions/0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e/resourcegroups"
+    "/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/app-id",
+}
 DEFAULT_LIFETIME = 86399  # what IMDS reports for its 24 hour tokens
 
 
@@ -82,6 +89,7 @@ def add_routes(router: Router) -> None:
 
 
 # ---- the sources ----------------------------------------------------------------------------
+
 
 class _Refused(Exception):
     """A request the source refuses: the answer is ready-made."""
@@ -97,8 +105,9 @@ def _imds_error(status: int, description: str, error: str = "invalid_request") -
 
 def _status_error(status: int, message: str) -> _Refused:
     """App Service and Machine Learning errors: statusCode, message, correlationId."""
-    return _Refused(json_response({"statusCode": status, "message": message,
-                                   "correlationId": str(uuid.uuid4())}, status))
+    return _Refused(
+        json_response({"statusCode": status, "message": message, "correlationId": str(uuid.uuid4())}, status)
+    )
 
 
 def _fabric_error(status: int, code: str, message: str) -> _Refused:
@@ -112,11 +121,13 @@ def _imds_refusal(text: str) -> _Refused:
 
 def _answer(handler: Callable[["Emulator", Request], Response]) -> Callable[..., Response]:
     """Wrap a source so that a _Refused becomes its ready-made answer."""
+
     def endpoint(emu: "Emulator", req: Request, **groups: str) -> Response:
         try:
             return handler(emu, req)
         except _Refused as refused:
             return refused.response
+
     endpoint.__name__ = handler.__name__
     endpoint.__doc__ = handler.__doc__
     return endpoint
@@ -129,7 +140,7 @@ def _find_identity(host: "ManagedIdentityHost", by: Dict[str, Optional[str]]) ->
         return None
     if not given:
         return host.system_assigned
-    (kind, value), = given.items()
+    ((kind, value),) = given.items()
     for identity in (host.system_assigned, host.user_assigned):
         named = identity.get(kind)
         if named and named.lower() == value.lower():
@@ -148,16 +159,31 @@ def _mint(emu: "Emulator", identity: Dict[str, Any], resource: str) -> Dict[str,
     """A signed token for the identity, with its expiry facts (epoch seconds)."""
     host = emu.managed_identity
     now = int(emu.clock())
-    claims = {"aud": resource, "iss": "https://sts.windows.net/%s/" % emu.tenant_id,
-              "appid": identity["client_id"], "appidacr": "2", "idp": "https://sts.windows.net/%s/"
-              % emu.tenant_id, "idtyp": "app", "oid": identity["object_id"],
-              "sub": identity["object_id"], "tid": emu.tenant_id, "uti": random_id(), "ver": "1.0"}
+    claims = {
+        "aud": resource,
+        "iss": "https://sts.windows.net/%s/" % emu.tenant_id,
+        "appid": identity["client_id"],
+        "appidacr": "2",
+        "idp": "https://sts.windows.net/%s/" % emu.tenant_id,
+        "idtyp": "app",
+        "oid": identity["object_id"],
+        "sub": identity["object_id"],
+        "tid": emu.tenant_id,
+        "uti": random_id(),
+        "ver": "1.0",
+    }
     if identity.get("resource_id"):
         claims["xms_mirid"] = identity["resource_id"]
     claims.update(time_claims(now, host.lifetime))
-    return {"access_token": emu.signing_key.sign(claims), "expires_in": host.lifetime,
-            "expires_on": now + host.lifetime, "not_before": now, "resource": resource,
-            "token_type": "Bearer", "client_id": identity["client_id"]}
+    return {
+        "access_token": emu.signing_key.sign(claims),
+        "expires_in": host.lifetime,
+        "expires_on": now + host.lifetime,
+        "not_before": now,
+        "resource": resource,
+        "token_type": "Bearer",
+        "client_id": identity["client_id"],
+    }
 
 
 def _imds_shape(emu: "Emulator", token: Dict[str, Any]) -> Response:
@@ -178,9 +204,14 @@ def imds(emu: "Emulator", req: Request) -> Response:
     if req.query.get("api-version") != "2018-02-01":
         raise refuse("Invalid api-version")
     resource = _resource(req, refuse)
-    identity = _find_identity(emu.managed_identity, {
-        "client_id": req.query.get("client_id"), "object_id": req.query.get("object_id"),
-        "resource_id": req.query.get("msi_res_id")})
+    identity = _find_identity(
+        emu.managed_identity,
+        {
+            "client_id": req.query.get("client_id"),
+            "object_id": req.query.get("object_id"),
+            "resource_id": req.query.get("msi_res_id"),
+        },
+    )
     if identity is None:
         raise refuse("Identity not found")
     return _imds_shape(emu, _mint(emu, identity, resource))
@@ -197,23 +228,35 @@ def cloud_shell(emu: "Emulator", req: Request) -> Response:
 
 
 def _expires_on_shape(token: Dict[str, Any], *, as_text: bool, extra: Dict[str, Any]) -> Response:
-    body = {"access_token": token["access_token"],
-            "expires_on": str(token["expires_on"]) if as_text else token["expires_on"],
-            "resource": token["resource"], "token_type": token["token_type"]}
+    body = {
+        "access_token": token["access_token"],
+        "expires_on": str(token["expires_on"]) if as_text else token["expires_on"],
+        "resource": token["resource"],
+        "token_type": token["token_type"],
+    }
     body.update(extra)
     return json_response(body)
 
 
-def _status_shaped(emu: "Emulator", req: Request, *, header: str, secret: str,
-                   api_version: str, id_params: Dict[str, str], client_id_field: str) -> Response:
+def _status_shaped(
+    emu: "Emulator",
+    req: Request,
+    *,
+    header: str,
+    secret: str,
+    api_version: str,
+    id_params: Dict[str, str],
+    client_id_field: str,
+) -> Response:
     """App Service and Machine Learning: a secret header, expires_on, statusCode errors."""
     if req.headers.get(header) != secret:
         raise _status_error(401, "The request is missing or has a wrong %s header." % header)
     if req.query.get("api-version") != api_version:
         raise _status_error(400, "The api-version is not supported.")
     resource = _resource(req, lambda text: _status_error(400, text))
-    identity = _find_identity(emu.managed_identity, {
-        kind: req.query.get(name) for kind, name in id_params.items()})
+    identity = _find_identity(
+        emu.managed_identity, {kind: req.query.get(name) for kind, name in id_params.items()}
+    )
     if identity is None:
         raise _status_error(400, "No managed identity matches the requested id.")
     token = _mint(emu, identity, resource)
@@ -224,18 +267,28 @@ def _status_shaped(emu: "Emulator", req: Request, *, header: str, secret: str,
 def app_service(emu: "Emulator", req: Request) -> Response:
     """App Service and Azure Functions (IDENTITY_ENDPOINT, IDENTITY_HEADER)."""
     return _status_shaped(
-        emu, req, header="x-identity-header", secret=emu.managed_identity.identity_header,
-        api_version="2019-08-01", client_id_field="client_id",
-        id_params={"client_id": "client_id", "object_id": "object_id", "resource_id": "mi_res_id"})
+        emu,
+        req,
+        header="x-identity-header",
+        secret=emu.managed_identity.identity_header,
+        api_version="2019-08-01",
+        client_id_field="client_id",
+        id_params={"client_id": "client_id", "object_id": "object_id", "resource_id": "mi_res_id"},
+    )
 
 
 @_answer
 def machine_learning(emu: "Emulator", req: Request) -> Response:
     """Azure Machine Learning compute (MSI_ENDPOINT, MSI_SECRET)."""
     return _status_shaped(
-        emu, req, header="secret", secret=emu.managed_identity.ml_secret,
-        api_version="2017-09-01", client_id_field="clientid",
-        id_params={"client_id": "clientid", "object_id": "object_id", "resource_id": "msi_res_id"})
+        emu,
+        req,
+        header="secret",
+        secret=emu.managed_identity.ml_secret,
+        api_version="2017-09-01",
+        client_id_field="clientid",
+        id_params={"client_id": "clientid", "object_id": "object_id", "resource_id": "msi_res_id"},
+    )
 
 
 @_answer
@@ -267,14 +320,14 @@ def arc(emu: "Emulator", req: Request) -> Response:
         realm = host.arc_realm or host.new_arc_challenge()
         return Response(401, b"", [("WWW-Authenticate", "Basic realm=%s" % realm)])
     if not host.take_arc_secret(authorization):
-        raise _imds_error(401, "The challenge key is wrong or was used already.",
-                          error="unauthorized_client")
+        raise _imds_error(401, "The challenge key is wrong or was used already.", error="unauthorized_client")
     token = _mint(emu, host.system_assigned, resource)
     token.pop("client_id")  # the agent never says which identity the token is for
     return _imds_shape(emu, token)
 
 
 # ---- the plain-HTTP listener and the test controls ---------------------------------------
+
 
 class ManagedIdentityHost:
     """The managed identity side of an emulator: a plain-HTTP listener plus its settings.
@@ -297,9 +350,12 @@ class ManagedIdentityHost:
         self._lock = threading.Lock()
         self.reset()
         self._server = _plain_server(("127.0.0.1", 0), emu)
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.05},
-                                        name="msal-emulator-managed-identity", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="msal-emulator-managed-identity",
+            daemon=True,
+        )
         self._thread.start()
 
     def reset(self) -> None:
@@ -323,21 +379,27 @@ class ManagedIdentityHost:
         base = self.base_url
         variables = {
             "imds": {"AZURE_POD_IDENTITY_AUTHORITY_HOST": base},
-            "app_service": {"IDENTITY_ENDPOINT": base + APP_SERVICE_PATH,
-                            "IDENTITY_HEADER": self.identity_header},
+            "app_service": {
+                "IDENTITY_ENDPOINT": base + APP_SERVICE_PATH,
+                "IDENTITY_HEADER": self.identity_header,
+            },
             "arc": {"IDENTITY_ENDPOINT": base + ARC_PATH, "IMDS_ENDPOINT": base},
-            "machine_learning": {"MSI_ENDPOINT": base + MACHINE_LEARNING_PATH,
-                                 "MSI_SECRET": self.ml_secret},
-            "cloud_shell": {"MSI_ENDPOINT": base + CLOUD_SHELL_PATH,
-                            "AZUREPS_HOST_ENVIRONMENT": "cloud-shell/1.0",
-                            "AZURE_POD_IDENTITY_AUTHORITY_HOST": base},
-            "service_fabric": {"IDENTITY_ENDPOINT": self._emu.base_url + SERVICE_FABRIC_PATH,
-                               "IDENTITY_HEADER": self.service_fabric_secret,
-                               "IDENTITY_SERVER_THUMBPRINT": self._emu.server_pair.thumbprint},
+            "machine_learning": {"MSI_ENDPOINT": base + MACHINE_LEARNING_PATH, "MSI_SECRET": self.ml_secret},
+            "cloud_shell": {
+                "MSI_ENDPOINT": base + CLOUD_SHELL_PATH,
+                "AZUREPS_HOST_ENVIRONMENT": "cloud-shell/1.0",
+                "AZURE_POD_IDENTITY_AUTHORITY_HOST": base,
+            },
+            "service_fabric": {
+                "IDENTITY_ENDPOINT": self._emu.base_url + SERVICE_FABRIC_PATH,
+                "IDENTITY_HEADER": self.service_fabric_secret,
+                "IDENTITY_SERVER_THUMBPRINT": self._emu.server_pair.thumbprint,
+            },
         }
         if source not in variables:
-            raise KeyError("unknown managed identity source %r; choose one of %s"
-                           % (source, ", ".join(variables)))
+            raise KeyError(
+                "unknown managed identity source %r; choose one of %s" % (source, ", ".join(variables))
+            )
         return dict(variables[source])
 
     def new_arc_challenge(self) -> str:

@@ -4,6 +4,7 @@ Username/password endpoints are found by following each wsdl:port → wsdl:bindi
 wsp:PolicyReference → wsp:Policy with sp:UsernameToken/sp:WssUsernameToken10 over transport
 security; the Windows-integrated and certificate bindings listed first must be skipped.
 """
+
 from __future__ import annotations
 
 from typing import Iterable, Iterator, Tuple
@@ -38,47 +39,74 @@ _USERNAME = """<sp:{wrapper} xmlns:sp="{sp}"><wsp:Policy><sp:UsernameToken
  sp:IncludeToken="{sp}/IncludeToken/AlwaysToRecipient"><wsp:Policy><sp:WssUsernameToken10/>
 </wsp:Policy></sp:UsernameToken></wsp:Policy></sp:{wrapper}>"""
 
-_NEGOTIATE = """<http:NegotiateAuthentication xmlns:http="http://schemas.microsoft.com/ws/06/2004/policy/http"/>"""
+_NEGOTIATE = (
+    """<http:NegotiateAuthentication xmlns:http="http://schemas.microsoft.com/ws/06/2004/policy/http"/>"""
+)
 
 
 def _policy(policy_id: str, parts: str) -> str:
-    return ('<wsp:Policy wsu:Id="%s"><wsp:ExactlyOne><wsp:All>%s<wsaw:UsingAddressing/>'
-            "</wsp:All></wsp:ExactlyOne></wsp:Policy>\n" % (policy_id, parts))
+    return (
+        '<wsp:Policy wsu:Id="%s"><wsp:ExactlyOne><wsp:All>%s<wsaw:UsingAddressing/>'
+        "</wsp:All></wsp:ExactlyOne></wsp:Policy>\n" % (policy_id, parts)
+    )
 
 
 def _binding(name: str, action: str) -> str:
     port_type = "IWSTrust13Async" if action == ACTION_13 else "IWSTrustFeb2005Async"
-    return ('<wsdl:binding name="{name}" type="tns:{port_type}"><wsp:PolicyReference '
-            'URI="#{name}_policy"/><soap12:binding transport="http://schemas.xmlsoap.org/soap/'
-            'http"/><wsdl:operation name="Trust{op}IssueAsync"><soap12:operation soapAction='
-            '"{action}" style="document"/><wsdl:input><soap12:body use="literal"/></wsdl:input>'
-            '<wsdl:output><soap12:body use="literal"/></wsdl:output></wsdl:operation>'
-            "</wsdl:binding>\n").format(name=name, port_type=port_type, action=action,
-                                        op="13" if action == ACTION_13 else "Feb2005")
+    return (
+        '<wsdl:binding name="{name}" type="tns:{port_type}"><wsp:PolicyReference '
+        'URI="#{name}_policy"/><soap12:binding transport="http://schemas.xmlsoap.org/soap/'
+        'http"/><wsdl:operation name="Trust{op}IssueAsync"><soap12:operation soapAction='
+        '"{action}" style="document"/><wsdl:input><soap12:body use="literal"/></wsdl:input>'
+        '<wsdl:output><soap12:body use="literal"/></wsdl:output></wsdl:operation>'
+        "</wsdl:binding>\n"
+    ).format(name=name, port_type=port_type, action=action, op="13" if action == ACTION_13 else "Feb2005")
 
 
 def _port(name: str, address: str) -> str:
-    return ('<wsdl:port name="{name}" binding="tns:{name}"><soap12:address location="{a}"/>'
-            "<wsa10:EndpointReference><wsa10:Address>{a}</wsa10:Address>"
-            "</wsa10:EndpointReference></wsdl:port>\n").format(name=name, a=address)
+    return (
+        '<wsdl:port name="{name}" binding="tns:{name}"><soap12:address location="{a}"/>'
+        "<wsa10:EndpointReference><wsa10:Address>{a}</wsa10:Address>"
+        "</wsa10:EndpointReference></wsdl:port>\n"
+    ).format(name=name, a=address)
 
 
 def _endpoints(versions: Iterable[str]) -> Iterator[Tuple[str, str, str, str]]:
     """(binding name, soap action, policy parts, endpoint path) for every advertised port."""
-    yield ("WindowsTransportWSTrustBinding_IWSTrust13Async", ACTION_13, _NEGOTIATE + _TRANSPORT.format(
-        sp=SP_13, https_attr=""), "13/windowstransport")
-    yield ("CertificateWSTrustBinding_IWSTrust13Async", ACTION_13, _TRANSPORT.format(
-        sp=SP_13, https_attr=' RequireClientCertificate="true"'), "13/certificatemixed")
+    yield (
+        "WindowsTransportWSTrustBinding_IWSTrust13Async",
+        ACTION_13,
+        _NEGOTIATE + _TRANSPORT.format(sp=SP_13, https_attr=""),
+        "13/windowstransport",
+    )
+    yield (
+        "CertificateWSTrustBinding_IWSTrust13Async",
+        ACTION_13,
+        _TRANSPORT.format(sp=SP_13, https_attr=' RequireClientCertificate="true"'),
+        "13/certificatemixed",
+    )
     if "13" in versions:
-        yield ("UserNameWSTrustBinding_IWSTrust13Async", ACTION_13, _TRANSPORT.format(
-            sp=SP_13, https_attr="") + _USERNAME.format(
-            sp=SP_13, wrapper="SignedEncryptedSupportingTokens"), "13/usernamemixed")
-    yield ("WindowsTransportWSTrustBinding_IWSTrustFeb2005Async", ACTION_2005,
-           _NEGOTIATE + _TRANSPORT.format(sp=SP_2005, https_attr=""), "2005/windowstransport")
+        yield (
+            "UserNameWSTrustBinding_IWSTrust13Async",
+            ACTION_13,
+            _TRANSPORT.format(sp=SP_13, https_attr="")
+            + _USERNAME.format(sp=SP_13, wrapper="SignedEncryptedSupportingTokens"),
+            "13/usernamemixed",
+        )
+    yield (
+        "WindowsTransportWSTrustBinding_IWSTrustFeb2005Async",
+        ACTION_2005,
+        _NEGOTIATE + _TRANSPORT.format(sp=SP_2005, https_attr=""),
+        "2005/windowstransport",
+    )
     if "2005" in versions:
-        yield ("UserNameWSTrustBinding_IWSTrustFeb2005Async", ACTION_2005, _TRANSPORT.format(
-            sp=SP_2005, https_attr="") + _USERNAME.format(
-            sp=SP_2005, wrapper="SignedSupportingTokens"), "2005/usernamemixed")
+        yield (
+            "UserNameWSTrustBinding_IWSTrustFeb2005Async",
+            ACTION_2005,
+            _TRANSPORT.format(sp=SP_2005, https_attr="")
+            + _USERNAME.format(sp=SP_2005, wrapper="SignedSupportingTokens"),
+            "2005/usernamemixed",
+        )
 
 
 def render(base_url: str, versions: Iterable[str] = ("13", "2005")) -> str:
@@ -87,6 +115,11 @@ def render(base_url: str, versions: Iterable[str] = ("13", "2005")) -> str:
     policies = "".join(_policy(name + "_policy", parts) for name, _, parts, _ in endpoints)
     bindings = "".join(_binding(name, action) for name, action, _, _ in endpoints)
     ports = "".join(_port(name, base_url + TRUST_PATH + path) for name, _, _, path in endpoints)
-    return (_HEAD + policies + bindings +
-            '<wsdl:service name="SecurityTokenService">\n' + ports +
-            "</wsdl:service>\n</wsdl:definitions>\n")
+    return (
+        _HEAD
+        + policies
+        + bindings
+        + '<wsdl:service name="SecurityTokenService">\n'
+        + ports
+        + "</wsdl:service>\n</wsdl:definitions>\n"
+    )

@@ -1,4 +1,5 @@
 """Username/password sign-in: the user realm look-up and the resource owner password grant."""
+
 from __future__ import annotations
 
 import hmac
@@ -29,13 +30,16 @@ def userrealm(emu: "Emulator", req: Request, tenant: str, username: str) -> Resp
     body: Dict[str, Any] = {"ver": "1.0", "account_type": kind or "Unknown"}
     if kind:
         body["domain_name"] = domain.lower()
-    body.update({"cloud_instance_name": "microsoftonline.com",
-                 "cloud_audience_urn": AUDIENCE_URN})
+    body.update({"cloud_instance_name": "microsoftonline.com", "cloud_audience_urn": AUDIENCE_URN})
     if kind == "Federated":
         adfs = _adfs_base_url(emu, req)
-        body.update({"federation_protocol": "WSTrust",
-                     "federation_metadata_url": adfs + MEX_PATH,
-                     "federation_active_auth_url": adfs + ACTIVE_AUTH_PATH})
+        body.update(
+            {
+                "federation_protocol": "WSTrust",
+                "federation_metadata_url": adfs + MEX_PATH,
+                "federation_active_auth_url": adfs + ACTIVE_AUTH_PATH,
+            }
+        )
     return json_response(body)
 
 
@@ -49,8 +53,7 @@ def _adfs_base_url(emu: "Emulator", req: Request) -> str:
 
 
 def _bad_credentials() -> errors.EntraError:
-    return errors.invalid_grant(
-        "Error validating credentials due to invalid username or password.", 50126)
+    return errors.invalid_grant("Error validating credentials due to invalid username or password.", 50126)
 
 
 def password_grant(emu: "Emulator", req: Request, ref: TenantRef, client: Client) -> Dict[str, Any]:
@@ -59,19 +62,29 @@ def password_grant(emu: "Emulator", req: Request, ref: TenantRef, client: Client
     require_public_flows(client)
     username = req.form.get("username", "")
     if not username:
-        raise errors.invalid_request(
-            "The request body must contain the following parameter: 'username'.")
+        raise errors.invalid_request("The request body must contain the following parameter: 'username'.")
     user = emu.directory.user(username) if "@" in username else None
     tenant = ref.tenant
     if user is None or (tenant is not None and user["tenant"] != tenant["id"]):
         raise errors.invalid_grant(
             "The user account {EUII Hidden} does not exist in the %s directory. To sign into "
             "this application, the account must be added to the directory."
-            % (tenant["id"] if tenant else ref.path), 50034)
+            % (tenant["id"] if tenant else ref.path),
+            50034,
+        )
     if emu.directory.is_federated(user) != ref.adfs:
         raise _bad_credentials()
     if not hmac.compare_digest(user["password"].encode(), req.form.get("password", "").encode()):
         raise _bad_credentials()
     scopes = parse_scopes(emu.directory, req.form.get("scope"))
-    return user_tokens(emu, req, client.app, user, user["tenant"], scopes,
-                       auth_time=emu.clock(), adfs=ref.adfs, policy=ref.policy)
+    return user_tokens(
+        emu,
+        req,
+        client.app,
+        user,
+        user["tenant"],
+        scopes,
+        auth_time=emu.clock(),
+        adfs=ref.adfs,
+        policy=ref.policy,
+    )

@@ -5,6 +5,7 @@
 Settings come from the environment: AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET.
 Prints the outcome as one JSON line (token claims, never the token).
 """
+
 import base64
 import json
 import os
@@ -21,16 +22,18 @@ def claims(token):
 
 
 def client_secret():
-    return ClientSecretCredential(os.environ["AZURE_TENANT_ID"], os.environ["AZURE_CLIENT_ID"],
-                                  os.environ["AZURE_CLIENT_SECRET"])
+    return ClientSecretCredential(
+        os.environ["AZURE_TENANT_ID"], os.environ["AZURE_CLIENT_ID"], os.environ["AZURE_CLIENT_SECRET"]
+    )
 
 
 def device_code():
     def show(verification_uri, user_code, expires_on):
-        print("To sign in, open %s and enter the code %s" % (verification_uri, user_code),
-              flush=True)
-    return DeviceCodeCredential(client_id=os.environ["AZURE_CLIENT_ID"],
-                                tenant_id=os.environ["AZURE_TENANT_ID"], prompt_callback=show)
+        print("To sign in, open %s and enter the code %s" % (verification_uri, user_code), flush=True)
+
+    return DeviceCodeCredential(
+        client_id=os.environ["AZURE_CLIENT_ID"], tenant_id=os.environ["AZURE_TENANT_ID"], prompt_callback=show
+    )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, AZURE_USERNAME, AZURE_PASSWORD, REDIRECT_U
 The web-app scenario prints the sign-in URL, then reads the URL the browser was redirected to.
 Each scenario prints the outcome as one JSON line (token claims, never the tokens).
 """
+
 import base64
 import json
 import os
@@ -27,11 +28,16 @@ def claims(token):
 
 def report(result, app=None):
     if "access_token" not in result:
-        print(json.dumps({"error": result.get("error"),
-                          "error_description": result.get("error_description")}), flush=True)
+        print(
+            json.dumps({"error": result.get("error"), "error_description": result.get("error_description")}),
+            flush=True,
+        )
         return 1
-    outcome = {"token_type": result.get("token_type"), "claims": claims(result["access_token"]),
-               "msal": msal.__version__}
+    outcome = {
+        "token_type": result.get("token_type"),
+        "claims": claims(result["access_token"]),
+        "msal": msal.__version__,
+    }
     if app is not None:
         accounts = app.get_accounts()
         outcome["accounts"] = [a["username"] for a in accounts]
@@ -43,8 +49,10 @@ def report(result, app=None):
 
 def daemon():
     app = msal.ConfidentialClientApplication(
-        os.environ["AZURE_CLIENT_ID"], authority=AUTHORITY,
-        client_credential=os.environ["AZURE_CLIENT_SECRET"])
+        os.environ["AZURE_CLIENT_ID"],
+        authority=AUTHORITY,
+        client_credential=os.environ["AZURE_CLIENT_SECRET"],
+    )
     return report(app.acquire_token_for_client(scopes=GRAPH_DEFAULT))
 
 
@@ -59,14 +67,20 @@ def device_code():
 
 def username_password():
     app = msal.PublicClientApplication(os.environ["AZURE_CLIENT_ID"], authority=AUTHORITY)
-    return report(app.acquire_token_by_username_password(
-        os.environ["AZURE_USERNAME"], os.environ["AZURE_PASSWORD"], scopes=USER_READ), app)
+    return report(
+        app.acquire_token_by_username_password(
+            os.environ["AZURE_USERNAME"], os.environ["AZURE_PASSWORD"], scopes=USER_READ
+        ),
+        app,
+    )
 
 
 def web_app():
     app = msal.ConfidentialClientApplication(
-        os.environ["AZURE_CLIENT_ID"], authority=AUTHORITY,
-        client_credential=os.environ["AZURE_CLIENT_SECRET"])
+        os.environ["AZURE_CLIENT_ID"],
+        authority=AUTHORITY,
+        client_credential=os.environ["AZURE_CLIENT_SECRET"],
+    )
     flow = app.initiate_auth_code_flow(USER_READ, redirect_uri=os.environ["REDIRECT_URI"])
     print(flow["auth_uri"], flush=True)
     redirected_to = sys.stdin.readline().strip()
@@ -74,8 +88,12 @@ def web_app():
     return report(app.acquire_token_by_auth_code_flow(flow, auth_response), app)
 
 
-SCENARIOS = {"daemon": daemon, "device-code": device_code,
-             "username-password": username_password, "web-app": web_app}
+SCENARIOS = {
+    "daemon": daemon,
+    "device-code": device_code,
+    "username-password": username_password,
+    "web-app": web_app,
+}
 
 if __name__ == "__main__":
     sys.exit(SCENARIOS[sys.argv[1]]())

@@ -1,5 +1,6 @@
 """Offline stand-in for the Azure SDK's test utilities (not on PyPI), so that azure-identity's
 own unit tests run without its recording proxy: tests that need recordings are skipped."""
+
 import functools
 
 import pytest
@@ -30,6 +31,7 @@ class AzureRecordedTestCase:
         @functools.wraps(test)
         def skipped(*args, **kwargs):
             pytest.skip("needs the Azure SDK's recording proxy")
+
         return skipped
 
 
@@ -37,6 +39,7 @@ def recorded_by_proxy(test):
     @functools.wraps(test)
     def skipped(*args, **kwargs):
         pytest.skip("needs the Azure SDK's recording proxy")
+
     return skipped
 
 
@@ -45,6 +48,7 @@ class _Variables:
 
     def get(self, name, default=None):
         import os
+
         return os.environ.get(name, default)
 
     def sanitize_batch(self, mapping):

@@ -1,4 +1,5 @@
 """Offline stand-in: recorded async tests are skipped."""
+
 import functools
 
 import pytest
@@ -8,4 +9,5 @@ def recorded_by_proxy_async(test):
     @functools.wraps(test)
     async def skipped(*args, **kwargs):
         pytest.skip("needs the Azure SDK's recording proxy")
+
     return skipped
