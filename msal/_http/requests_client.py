@@ -84,6 +84,8 @@ class RequestsHttpClient(object):
         self._session.close()
 
     def __repr__(self) -> str:
+        # No shared helper reaches this lowest layer: a half-built client shows no options.
+        options = getattr(self, "_defaults", {})
         return "RequestsHttpClient(verify={!r}, timeout={!r})".format(
-            self._defaults["verify"], self._defaults["timeout"]
+            options.get("verify"), options.get("timeout")
         )
