@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, Dict, Mapping, Optional
 
 from ..oauth2cli.contract import ResponseProtocol
+from ..oauth2cli.tolerant import tolerant
 from .hints import with_hint
 
 TLS_HINT = (
@@ -83,9 +84,8 @@ class RequestsHttpClient(object):
     def close(self) -> None:
         self._session.close()
 
+    @tolerant
     def __repr__(self) -> str:
-        # No shared helper reaches this lowest layer: a half-built client shows no options.
-        options = getattr(self, "_defaults", {})
         return "RequestsHttpClient(verify={!r}, timeout={!r})".format(
-            options.get("verify"), options.get("timeout")
+            self._defaults["verify"], self._defaults["timeout"]
         )

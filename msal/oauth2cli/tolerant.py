@@ -3,6 +3,7 @@
 A debugger, ``logging`` or a traceback with locals calls them on whatever ``self`` a frame
 holds: also on an object whose constructor raised midway, or one made by ``__new__`` alone.
 They must describe it rather than raise ``AttributeError`` on a field never set.
+It imports nothing of msal, so that every layer, the transport included, can use it.
 """
 
 from __future__ import annotations
