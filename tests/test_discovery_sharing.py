@@ -6,7 +6,7 @@ authority, and a host that must be validated is validated before its first cache
 import pytest
 
 import msal
-from msal._entra.discovery import SHARED, Answer, Endpoints, SharedAnswers
+from msal._entra.discovery import SHARED, Answer, Endpoints, SharedAnswers, shared_answers
 
 from helpers import build_app, sign_in
 
@@ -30,7 +30,7 @@ def session(request, emu):
     cache = msal.SerializableTokenCache()
     _, result = sign_in(emu, "web-app", token_cache=cache, **options)
     assert "access_token" in result, result
-    SHARED.clear()  # The web requests below start as a new process would
+    shared_answers(options.get("http_client")).clear()  # The web requests below start as a new process would
     emu.clear_requests()
     return cache.serialize(), options
 
@@ -164,3 +164,71 @@ def test_one_clock_for_throttling_discovery_client_assertions_and_the_cache(emu,
     ).get("error")
     [throttled] = [v for v in http_cache.values() if len(v) == 4 and v[1] == 429]
     assert throttled[0] == clock.at + 30
+
+
+# ---- the scope of the shared memo: the HTTP client an application is given
+
+
+def discoveries(emu):
+    return len([r for r in emu.requests if r["path"].endswith("openid-configuration")])
+
+
+def client_credentials(emu, **options):
+    app = build_app(emu, "confidential-secret", **options)
+    result = app.acquire_token_for_client(["https://graph.microsoft.com/.default"])
+    assert "access_token" in result, result
+
+
+def test_apps_given_different_http_clients_each_discover_through_their_own(emu):
+    client_credentials(emu, http_client=emu.http_client())
+    client_credentials(emu, http_client=emu.http_client())
+    assert discoveries(emu) == 2
+
+
+def test_apps_given_the_same_http_client_share_its_discovery(emu):
+    http = emu.http_client()
+    client_credentials(emu, http_client=http)
+    client_credentials(emu, http_client=http)
+    assert discoveries(emu) == 1
+
+
+def test_apps_given_no_http_client_share_the_process_discovery(emu):
+    client_credentials(emu)
+    client_credentials(emu)
+    assert discoveries(emu) == 1
+    client_credentials(emu, http_client=emu.http_client())  # a caller's client asks for itself
+    assert discoveries(emu) == 2
+
+
+class SlottedClient(object):
+    """A caller's HTTP client that cannot be weakly referenced."""
+
+    __slots__ = ("_client",)
+
+    def __init__(self, emu):
+        self._client = emu.http_client()
+
+    def get(self, url, **kwargs):
+        return self._client.get(url, **kwargs)
+
+    def post(self, url, **kwargs):
+        return self._client.post(url, **kwargs)
+
+
+def test_an_http_client_without_weak_references_shares_with_no_app(emu):
+    http = SlottedClient(emu)
+    client_credentials(emu, http_client=http)
+    client_credentials(emu, http_client=http)
+    assert discoveries(emu) == 2
+
+
+def test_the_shared_memo_does_not_keep_a_client_alive(emu):
+    import gc
+    import weakref
+
+    http = emu.http_client()
+    client_credentials(emu, http_client=http)
+    gone = weakref.ref(http)
+    del http
+    gc.collect()
+    assert gone() is None

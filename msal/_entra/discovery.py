@@ -9,7 +9,9 @@ Answers are kept at three levels, so that a process asks each authority once a d
 * per application (:class:`Discovery`), for the life of the application;
 * per process (:data:`SHARED`), for every application of the same authority: a bounded,
   expiring memo of public metadata (endpoints and host aliases, never a secret), so that a
-  web app creating an application per web request does not rediscover the authority each time;
+  web app creating an application per web request does not rediscover the authority each time.
+  Applications given their own ``http_client`` share it only with those given the same client
+  object (:func:`shared_answers`);
 * in the application's ``http_cache``, for a day, which a long-lived tool may persist.
 
 Where an authority's tokens are cached (:meth:`Discovery.cache_location`) needs no network at
@@ -28,6 +30,7 @@ import os
 import re
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, MutableMapping, Optional, Tuple, TypeVar
@@ -122,6 +125,35 @@ class SharedAnswers(object):
 
 
 SHARED = SharedAnswers()
+_BY_CLIENT: Dict[int, Tuple["weakref.ref[Any]", SharedAnswers]] = {}  # by id() of the client
+_BY_CLIENT_LOCK = threading.RLock()  # re-entered when a collection forgets a client
+
+
+def shared_answers(http_client: Any) -> SharedAnswers:
+    """The memo an application built with this ``http_client`` shares: :data:`SHARED` without
+    one; else the one of the applications given the same client object, for the life of that
+    object, so that a caller's own client (a test's mocked transport) is asked by its own
+    applications. A client that cannot be weakly referenced shares with no one."""
+    if http_client is None:
+        return SHARED
+    key = id(http_client)  # by identity: a client's __eq__ or __hash__ is not ours to call
+    with _BY_CLIENT_LOCK:
+        ref, answers = _BY_CLIENT.get(key) or (None, None)
+        if ref is not None and answers is not None and ref() is http_client:
+            return answers
+        try:
+            ref = weakref.ref(http_client, lambda gone: _forget(key, gone))
+        except TypeError:
+            return SharedAnswers()
+        answers = SharedAnswers()
+        _BY_CLIENT[key] = (ref, answers)
+        return answers
+
+
+def _forget(key: int, gone: "weakref.ref[Any]") -> None:
+    with _BY_CLIENT_LOCK:
+        if key in _BY_CLIENT and _BY_CLIENT[key][0] is gone:
+            del _BY_CLIENT[key]
 
 
 class Discovery(object):
