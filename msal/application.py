@@ -16,7 +16,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Union
 from ._entra import claims as claims_rules
 from ._entra import scopes as scope_rules
 from ._entra import telemetry
-from ._entra.discovery import Discovery
+from ._entra.discovery import Discovery, SharedAnswers, shared_answers
 from ._entra.region import RegionResolver
 from ._http.throttle import ThrottledHttpClient, never_replay_grants
 from ._flows import auth_code, client_credentials, device_code, on_behalf_of, silent
@@ -302,6 +302,7 @@ class ClientApplication(object):
             ),
             cache,
             self.http_client,
+            shared_answers(http_client),
             self._http_cache,
             validate_authority,
             instance_discovery,
@@ -1021,6 +1022,7 @@ def _context(
     config: AppConfig,
     cache: TokenCache,
     http_client: Any,
+    shared: SharedAnswers,
     http_cache: Any,
     validate_authority: bool,
     instance_discovery: Optional[bool],
@@ -1039,7 +1041,9 @@ def _context(
         config=config,
         cache=cache,
         http=throttled,
-        discovery=Discovery(throttled, validate_authority, instance_discovery, http_cache, now=now),
+        discovery=Discovery(
+            throttled, validate_authority, instance_discovery, http_cache, now=now, shared=shared
+        ),
         client_auth=client_auth,
         region=region,
         now=now,
