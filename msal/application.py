@@ -16,6 +16,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Union
 from ._entra import claims as claims_rules
 from ._entra import scopes as scope_rules
 from ._entra import telemetry
+from ._cache.foreign import ForeignCache, as_token_cache
 from ._entra.discovery import Discovery, SharedAnswers, shared_answers
 from ._entra.region import RegionResolver
 from ._http.throttle import ThrottledHttpClient, never_replay_grants
@@ -282,7 +283,7 @@ class ClientApplication(object):
         self.authority = (
             _authority_of(authority) if oidc_authority is None else parse_oidc_authority(oidc_authority)
         )
-        cache = _checked_cache(token_cache) if token_cache is not None else TokenCache()
+        cache = as_token_cache(token_cache) if token_cache is not None else TokenCache()
         self.http_client = (
             http_client if http_client is not None else _default_http_client(verify, proxies, timeout)
         )
@@ -317,11 +318,13 @@ class ClientApplication(object):
 
         Assigning another cache takes effect on the next call, for every flow.
         """
-        return self._ctx.cache
+        cache = self._ctx.cache
+        given: TokenCache = cache.foreign if isinstance(cache, ForeignCache) else cache
+        return given
 
     @token_cache.setter
     def token_cache(self, cache: TokenCache) -> None:
-        self._ctx = dataclasses.replace(self._ctx, cache=_checked_cache(cache))
+        self._ctx = dataclasses.replace(self._ctx, cache=as_token_cache(cache))
 
     def _claims(
         self, claims_challenge: Optional[str], forwarded_client_claims: Optional[str]
@@ -557,7 +560,7 @@ class ClientApplication(object):
         """
         if username is not None and not isinstance(username, str):
             raise ValueError("username must be a string")
-        return self.token_cache.find_accounts(
+        return self._ctx.cache.find_accounts(
             environments=self._ctx.discovery.aliases(self.authority), username=username
         )
 
@@ -568,7 +571,7 @@ class ClientApplication(object):
         """
         if not isinstance(account, dict) or not account.get("home_account_id"):
             raise ValueError("account must be one of the dicts returned by get_accounts()")
-        self.token_cache.remove_account_data(
+        self._ctx.cache.remove_account_data(
             home_account_id=account["home_account_id"],
             environments=self._ctx.discovery.aliases(self.authority),
             client_id=self.client_id,
@@ -941,7 +944,7 @@ class ConfidentialClientApplication(ClientApplication):
     def remove_tokens_for_client(self) -> None:
         """Forget the tokens :meth:`acquire_token_for_client` cached for this client (its
         app-only access tokens, in every tenant); users' tokens stay."""
-        cache = self.token_cache
+        cache = self._ctx.cache
         aliases = self._ctx.discovery.aliases(self._ctx.config.authority)
         for entry in cache.find(cache.CredentialType.ACCESS_TOKEN, query={"client_id": self.client_id}):
             if not entry.get("home_account_id") and entry.get("environment") in aliases:
@@ -1059,13 +1062,6 @@ def _authority_of(authority: Union[str, AuthorityBuilder, None]) -> Authority:
 @functools.lru_cache(maxsize=256)
 def _parsed(authority: str) -> Authority:
     return parse_authority(authority)
-
-
-def _checked_cache(cache: Any) -> TokenCache:
-    if not callable(getattr(cache, "add", None)):
-        raise TypeError("token_cache must be a msal.TokenCache (or SerializableTokenCache)")
-    checked: TokenCache = cache
-    return checked
 
 
 def _default_http_client(verify: Any, proxies: Any, timeout: Any) -> Any:

@@ -1,0 +1,88 @@
+"""A token cache object that is none of this package's classes (a caller's duck-typed cache, a
+test's ``MagicMock``), used the way the original library uses any cache: read through its
+``search()`` (or ``find()``), written through ``add()`` and ``modify()``.
+
+Each lookup of the applications first copies what the object's ``search()`` yields into a
+private :class:`~msal.token_cache.TokenCache` and answers from that copy, so an object whose
+``search()`` yields nothing (a ``MagicMock`` iterates as empty) is an empty cache: the
+application goes to the network, as the original does.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Iterable, List, Optional
+
+from ..token_cache import TokenCache
+
+CT = TokenCache.CredentialType
+_TYPES = (CT.ACCESS_TOKEN, CT.REFRESH_TOKEN, CT.ID_TOKEN, CT.ACCOUNT, CT.APP_METADATA)
+
+
+class ForeignCache(TokenCache):
+    """Answers the applications' lookups from a foreign cache object, which it writes to."""
+
+    def __init__(self, foreign: Any) -> None:
+        super().__init__()
+        self.foreign = foreign
+        self._writes_via_modify = True  # Removals reach the foreign object
+
+    def _reload(self) -> None:
+        data: Dict[str, Any] = {}
+        for credential_type in _TYPES:
+            found = self.search(credential_type, query={})
+            entries = found if isinstance(found, Iterable) else ()
+            data[credential_type] = {str(n): dict(e) for n, e in enumerate(entries) if isinstance(e, dict)}
+        self._replace_all(data)
+
+    def add(self, event: Dict[str, Any], now: Optional[float] = None) -> None:
+        self.foreign.add(event, now=now)
+
+    def modify(
+        self,
+        credential_type: str,
+        old_entry: Dict[str, Any],
+        new_key_value_pairs: Optional[Dict[str, Any]] = None,
+    ) -> None:
+        self.foreign.modify(credential_type, old_entry, new_key_value_pairs)
+
+    def search(self, credential_type: str, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        """The foreign object's own ``search()`` (or, lacking one, its ``find()``); :meth:`find`
+        lists what this yields."""
+        read = getattr(self.foreign, "search", None) or getattr(self.foreign, "find")
+        if kwargs.get("now", 0) is None:
+            del kwargs["now"]  # A search() of its own, or a find(), may take no ``now``
+        return read(credential_type, *args, **kwargs)
+
+    def find_access_token(self, **kwargs: Any) -> Optional[Dict[str, Any]]:  # type: ignore[override]
+        self._reload()
+        return super().find_access_token(**kwargs)
+
+    def find_refresh_tokens(self, **kwargs: Any) -> List[Dict[str, Any]]:  # type: ignore[override]
+        self._reload()
+        return super().find_refresh_tokens(**kwargs)
+
+    def find_accounts(self, **kwargs: Any) -> List[Dict[str, Any]]:  # type: ignore[override]
+        self._reload()
+        return super().find_accounts(**kwargs)
+
+    def find_id_token(self, **kwargs: Any) -> Optional[Dict[str, Any]]:  # type: ignore[override]
+        self._reload()
+        return super().find_id_token(**kwargs)
+
+    def find_app_metadata(self, **kwargs: Any) -> Optional[Dict[str, Any]]:  # type: ignore[override]
+        self._reload()
+        return super().find_app_metadata(**kwargs)
+
+    def remove_account_data(self, **kwargs: Any) -> None:  # type: ignore[override]
+        self._reload()
+        super().remove_account_data(**kwargs)
+
+
+def as_token_cache(cache: Any) -> TokenCache:
+    """The cache an application works with: ours as given; another object with an ``add()``
+    through :class:`ForeignCache`; anything else is a ``TypeError``."""
+    if isinstance(cache, TokenCache):
+        return cache
+    if not callable(getattr(cache, "add", None)):
+        raise TypeError("token_cache must be a msal.TokenCache (or SerializableTokenCache)")
+    return ForeignCache(cache)
