@@ -36,6 +36,7 @@ from ._managed_identity.sources import (
 from .oauth2cli import jsontext
 from .oauth2cli.http import HttpClientProtocol, ResponseProtocol
 from .oauth2cli.tolerant import tolerant
+from ._cache.foreign import as_token_cache
 from .token_cache import TokenCache
 
 __all__ = [
@@ -201,7 +202,7 @@ class ManagedIdentityClient(object):
         )
         self._http_client: HttpClientProtocol = http_client
         self._http_cache: MutableMapping[Any, Any] = {} if http_cache is None else http_cache
-        self._token_cache = TokenCache() if token_cache is None else token_cache
+        self._token_cache = TokenCache() if token_cache is None else as_token_cache(token_cache)
         self._client_capabilities = client_capabilities
         self._timeout: float = DEFAULT_TIMEOUT
         self._single_flight = SingleFlight()
@@ -303,7 +304,8 @@ class ManagedIdentityClient(object):
             _check_arc_honoured(self._id_type, self._id, text)
         now = int(time.time())
         _add_refresh_in(result)
-        self._remember(resource, result, now)
+        if not isinstance(result.get("expires_in"), int) or result["expires_in"] > 0:
+            self._remember(resource, result, now)  # A token that came expired is not kept
         if "refresh_in" in result:
             result["refresh_on"] = now + result["refresh_in"]
         result[self._TOKEN_SOURCE] = self._TOKEN_SOURCE_IDP

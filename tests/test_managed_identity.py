@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from unittest import mock
 
 import jwt
 import pytest
@@ -575,3 +576,37 @@ def test_arc_on_an_unsupported_platform(host, use, emu, monkeypatch):
     monkeypatch.setattr(sys, "platform", "sunos5")
     with pytest.raises(msal.ArcPlatformNotSupportedError, match="Linux and Windows"):
         client().acquire_token_for_client(resource=RESOURCE)
+
+
+@pytest.mark.parametrize("source, expires_on", [("app_service", "42"), ("service_fabric", 42)])
+def test_a_token_that_came_expired_keeps_its_expiry_and_is_not_cached(host, use, emu, source, expires_on):
+    """As the original: expires_in is what the source said, below 0 (a caller computing
+    now + expires_in gets the source's expires_on back); the token is never served again."""
+    use(source)
+    answer = {
+        "access_token": "came-expired",
+        "expires_on": expires_on,
+        "resource": RESOURCE,
+        "token_type": "Bearer",
+    }
+    emu.inject("body", source, body=json.dumps(answer), content_type="application/json", times=2)
+    cache = msal.SerializableTokenCache()
+    app = client(token_cache=cache)
+    for _ in range(2):
+        before = int(time.time())
+        result = app.acquire_token_for_client(resource=RESOURCE)
+        after = int(time.time())
+        assert result["token_source"] == "identity_provider"
+        assert 42 - after <= result["expires_in"] <= 42 - before
+        assert "refresh_on" not in result
+    assert len(mi_requests(emu)) == 2
+    assert json.loads(cache.serialize()).get("AccessToken", {}) == {}
+
+
+def test_a_magicmock_cache_sends_each_call_to_the_source(host, use, emu):
+    use("imds")
+    cache = mock.MagicMock()
+    app = client(token_cache=cache)
+    for _ in range(2):
+        assert app.acquire_token_for_client(resource=RESOURCE)["token_source"] == "identity_provider"
+    assert len(mi_requests(emu)) == 2 and cache.add.call_count == 2

@@ -196,7 +196,7 @@ def _token(payload: Dict[str, Any], expires_in: Optional[int]) -> Dict[str, Any]
 
 def _with_expires_on(payload: Dict[str, Any]) -> Dict[str, Any]:
     expires_on = _int(payload["expires_on"], "expires_on")
-    return _token(payload, max(0, expires_on - int(time.time())))
+    return _token(payload, expires_on - int(time.time()))  # below 0 when already expired
 
 
 def _parse_imds(status: int, text: Any) -> Dict[str, Any]:
