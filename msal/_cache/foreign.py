@@ -45,35 +45,35 @@ class ForeignCache(TokenCache):
     ) -> None:
         self.foreign.modify(credential_type, old_entry, new_key_value_pairs)
 
-    def search(self, credential_type: str, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def search(self, credential_type: str, *args: Any, **kwargs: Any) -> Any:
         """The foreign object's own ``search()`` (or, lacking one, its ``find()``); :meth:`find`
         lists what this yields."""
-        read = getattr(self.foreign, "search", None) or getattr(self.foreign, "find")
+        read = getattr(self.foreign, "search", None) or self.foreign.find
         if kwargs.get("now", 0) is None:
             del kwargs["now"]  # A search() of its own, or a find(), may take no ``now``
         return read(credential_type, *args, **kwargs)
 
-    def find_access_token(self, **kwargs: Any) -> Optional[Dict[str, Any]]:  # type: ignore[override]
+    def find_access_token(self, **kwargs: Any) -> Optional[Dict[str, Any]]:
         self._reload()
         return super().find_access_token(**kwargs)
 
-    def find_refresh_tokens(self, **kwargs: Any) -> List[Dict[str, Any]]:  # type: ignore[override]
+    def find_refresh_tokens(self, **kwargs: Any) -> List[Dict[str, Any]]:
         self._reload()
         return super().find_refresh_tokens(**kwargs)
 
-    def find_accounts(self, **kwargs: Any) -> List[Dict[str, Any]]:  # type: ignore[override]
+    def find_accounts(self, **kwargs: Any) -> List[Dict[str, Any]]:
         self._reload()
         return super().find_accounts(**kwargs)
 
-    def find_id_token(self, **kwargs: Any) -> Optional[Dict[str, Any]]:  # type: ignore[override]
+    def find_id_token(self, **kwargs: Any) -> Optional[Dict[str, Any]]:
         self._reload()
         return super().find_id_token(**kwargs)
 
-    def find_app_metadata(self, **kwargs: Any) -> Optional[Dict[str, Any]]:  # type: ignore[override]
+    def find_app_metadata(self, **kwargs: Any) -> Optional[Dict[str, Any]]:
         self._reload()
         return super().find_app_metadata(**kwargs)
 
-    def remove_account_data(self, **kwargs: Any) -> None:  # type: ignore[override]
+    def remove_account_data(self, **kwargs: Any) -> None:
         self._reload()
         super().remove_account_data(**kwargs)
 
