@@ -37,13 +37,8 @@ class ForeignCache(TokenCache):
     def add(self, event: Dict[str, Any], now: Optional[float] = None) -> None:
         self.foreign.add(event, now=now)
 
-    def modify(
-        self,
-        credential_type: str,
-        old_entry: Dict[str, Any],
-        new_key_value_pairs: Optional[Dict[str, Any]] = None,
-    ) -> None:
-        self.foreign.modify(credential_type, old_entry, new_key_value_pairs)
+    def modify(self, *args: Any, **kwargs: Any) -> None:
+        self.foreign.modify(*args, **kwargs)
 
     def search(self, credential_type: str, *args: Any, **kwargs: Any) -> Any:
         """The foreign object's own ``search()`` (or, lacking one, its ``find()``); :meth:`find`
