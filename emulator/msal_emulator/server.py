@@ -252,6 +252,15 @@ def _listen(what: str, port: int, make: Callable[[], Any]) -> Any:
         raise
 
 
+_LIVE: "weakref.WeakSet[Emulator]" = weakref.WeakSet()
+
+
+def live_emulators() -> List["Emulator"]:
+    """Every Emulator of this process not yet garbage-collected (the pytest plugin watches
+    their internal errors)."""
+    return list(_LIVE)
+
+
 class Emulator:
     """A local Microsoft identity platform (Entra ID v2.0 endpoints) on real HTTPS.
 
@@ -309,6 +318,7 @@ class Emulator:
         self.app_keys: Dict[str, certs.KeyPair] = {}
         self._make_app_certificates()
         self.ca_path = certs.write_text(self._dir, "ca.pem", self.ca.cert_pem)
+        _LIVE.add(self)
 
     def _make_state_dir(self, state_dir: Optional[str]) -> Tuple[str, Callable[[], Any]]:
         """The given directory, kept (so the CA and certificates survive restarts), or a
