@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import hmac
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 from urllib.parse import urlencode, urlsplit
@@ -325,9 +324,7 @@ def authorize_post(emu: "Emulator", req: Request, tenant: str, policy: Optional[
     if req.form.get("step") == "consent":
         return _consented(emu, req, request, now)
     user = emu.directory.user(username) if username else None
-    if user is None or not hmac.compare_digest(
-        user["password"].encode(), req.form.get("passwd", "").encode()
-    ):
+    if user is None or not emu.directory.check_password(user, req.form.get("passwd", "")):
         return _sign_in_page(
             request,
             username=username,

@@ -7,27 +7,23 @@ the client polls the token endpoint with the device code grant meanwhile.
 
 from __future__ import annotations
 
-import hmac
 import html
 import secrets
-import time
 from typing import TYPE_CHECKING, Any, Dict, Optional
 
 from .. import errors
 from ..http import Request, Response, html_response, json_response
 from ..store import DeviceCode, Session
-from .clients import Client, authenticate_client
+from .clients import authenticate_client
 from .common import TenantRef, parse_scopes, resolve_tenant
-from .issue import find_user, user_tokens
+from .grants import require_public_flows
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..server import Emulator
 
-DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 USER_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: users type these
 USER_CODE_LENGTH = 9
 VERIFICATION_PATH = "/%s/oauth2/deviceauth"
-POLL_SLACK = 0.2  # seconds a poll may come early (timers and the network are not exact)
 
 
 def verification_uri(base_url: str, ref: TenantRef) -> str:
@@ -75,64 +71,6 @@ def devicecode(emu: "Emulator", req: Request, tenant: str) -> Response:
             "message": "To sign in, use a web browser to open the page %s and enter the code %s to "
             "authenticate." % (uri, user_code),
         }
-    )
-
-
-def require_public_flows(client: Client) -> None:
-    """Device code and password grants need "allow public client flows" on a public client."""
-    if not client.confidential and not client.app.get("is_fallback_public_client"):
-        raise errors.invalid_client(
-            "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
-            7000218,
-        )
-
-
-# ---- the token endpoint grant --------------------------------------------------------
-
-
-def device_code_grant(emu: "Emulator", req: Request, ref: TenantRef, client: Client) -> Dict[str, Any]:
-    value = req.form.get("device_code") or req.form.get("code")
-    if not value:
-        raise errors.invalid_request("The request body must contain the following parameter: 'device_code'.")
-    record = emu.store.device_code(value)
-    if record is None or record.client_id != client.app["client_id"] or record.adfs != ref.adfs:
-        raise errors.EntraError(
-            "bad_verification_code", 70018, "Invalid verification code: the device code is not recognized."
-        )
-    if record.status == "redeemed":
-        raise errors.invalid_grant("The device code was already redeemed.", 54005)
-    if emu.clock() - record.issued_at > record.expires_in:
-        raise errors.EntraError("expired_token", 70019, "Verification code expired.")
-    if record.status == "pending":
-        if emu.store.poll_too_soon(record, time.monotonic(), POLL_SLACK):
-            raise errors.EntraError(
-                "slow_down",
-                70016,
-                "OAuth 2.0 device flow error. Polling too frequently: wait "
-                "the interval (%d s) between requests." % record.interval,
-            )
-        raise errors.EntraError(
-            "authorization_pending",
-            70016,
-            "OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
-        )
-    if record.status == "declined":
-        raise errors.EntraError(
-            "authorization_declined", 70000, "The end user declined the authorization request."
-        )
-    if not emu.store.redeem_device_code(record):
-        raise errors.invalid_grant("The device code was already redeemed.", 54005)
-    assert record.user_oid is not None and record.auth_time is not None, "set on approval"
-    user = find_user(emu, record.user_oid)
-    return user_tokens(
-        emu,
-        req,
-        client.app,
-        user,
-        user["tenant"],
-        parse_scopes(emu.directory, record.scope),
-        auth_time=record.auth_time,
-        adfs=record.adfs,
     )
 
 
@@ -241,9 +179,7 @@ def _live_record(emu: "Emulator", user_code: str) -> Optional[DeviceCode]:
 def _check_password(emu: "Emulator", req: Request, app: Dict[str, Any], record: DeviceCode) -> Response:
     username = req.form.get("login", "")
     user = emu.directory.user(username) if "@" in username else None
-    if user is None or not hmac.compare_digest(
-        user["password"].encode(), req.form.get("passwd", "").encode()
-    ):
+    if user is None or not emu.directory.check_password(user, req.form.get("passwd", "")):
         return _sign_in_page(
             app,
             record.user_code,
