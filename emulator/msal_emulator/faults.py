@@ -30,8 +30,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Collection, Dict, Iterable, List, Optional, Union
 
-from . import errors
-from .http import Request, Response, html_response, json_response
+from . import errors, pages
+from .http import Request, Response, json_response
 
 KINDS = (
     "status",
@@ -212,11 +212,7 @@ def respond(fault: Fault, req: Request, normal: Callable[[], Response], now: flo
     elif fault.kind == "claims_challenge":
         resp = _claims_response(fault, now, correlation)
     elif fault.kind == "html":
-        resp = html_response(
-            "<!DOCTYPE html><html><head><title>Service unavailable</title></head>"
-            "<body><h1>Sorry, something went wrong.</h1></body></html>",
-            status=fault.status or 200,
-        )
+        resp = pages.service_unavailable(fault.status or 200)
     elif fault.kind == "empty":
         resp = Response(fault.status or 200, b"", [("Content-Type", fault.content_type)])
     elif fault.kind == "large":
