@@ -9,8 +9,10 @@ import shutil
 import socket
 import ssl
 import struct
+import sys
 import tempfile
 import threading
+import traceback
 import weakref
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, Callable, Iterable, List, Optional, Set, Tuple
@@ -60,9 +62,14 @@ class RequestHandler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._dispatch()
 
-    def _read_request(self) -> Request:
+    def _read_request(self) -> Optional[Request]:
+        """The request; None when its Content-Length is no byte count (answered 400)."""
         parts = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
+        text = (self.headers.get("Content-Length") or "0").strip()
+        if not text.isdigit():
+            self.send_error(400, "Bad Request", "the Content-Length header is not a number of bytes")
+            return None
+        length = int(text)
         body = self.rfile.read(length) if length else b""
         headers = {k.lower(): v for k, v in self.headers.items()}
         form = {}
@@ -72,7 +79,10 @@ class RequestHandler(BaseHTTPRequestHandler):
         return Request(self.command, parts.path, host, parse_pairs(parts.query), form, headers, body)
 
     def _dispatch(self) -> None:
-        answer = self.server.emulator.dispatch.serve(self._read_request())
+        req = self._read_request()
+        if req is None:
+            return
+        answer = self.server.emulator.dispatch.serve(req)
         if isinstance(answer, Abort):
             self._abort(answer.reset)
         else:
@@ -116,7 +126,10 @@ class HTTPSServer(ThreadingHTTPServer):
         return self.context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), addr
 
     def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # aborted handshakes and dropped connections are normal for a test server
+        """Aborted handshakes and dropped connections are normal for a test server; anything
+        else is a bug of the emulator, recorded like a handler's (the client got no answer)."""
+        if not isinstance(sys.exc_info()[1], OSError):
+            self.emulator.errors.append(traceback.format_exc())
 
     def shutdown_request(self, request: Any) -> None:
         """Aborted connections are closed without the usual FIN-first shutdown."""

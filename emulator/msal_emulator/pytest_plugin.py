@@ -68,7 +68,7 @@ def emulator_internal_errors(request: pytest.FixtureRequest) -> Iterator[None]:
         found += emu.errors[seen.get(emu, 0) :]
     if found:
         pytest.fail(
-            "the emulator failed internally (answered server_error) %d time(s) during this test:\n\n%s"
-            % (len(found), "\n".join(found)),
+            "the emulator failed internally %d time(s) during this test (the client got "
+            "server_error, or no answer):\n\n%s" % (len(found), "\n".join(found)),
             pytrace=False,
         )

@@ -3,10 +3,14 @@ accepted the `server_error` answer (the check lives in the emulator's pytest plu
 
 import pytest
 
+from emu_helpers import raw_tls_exchange
+
 pytest_plugins = ["pytester"]
 
-INNER_TESTS = '''
+INNER_TESTS = """
 import pytest
+
+from emu_helpers import raw_tls_exchange
 import requests
 
 
@@ -32,7 +36,7 @@ def test_opts_out(emulator, monkeypatch):
 
 def test_without_internal_error(emulator):
     assert ask_token(emulator).json()["error"] == "unauthorized_client"
-'''
+"""
 
 
 @pytest.mark.emulator_internal_errors  # the inner session's emulator lives in this process
@@ -43,8 +47,19 @@ def test_an_internal_error_fails_the_test_unless_it_opts_out(pytester):
     result.stdout.fnmatch_lines(
         [
             "*ERROR at teardown of test_accepts_server_error*",
-            "*the emulator failed internally (answered server_error) 1 time(s) during this test*",
+            "*the emulator failed internally 1 time(s) during this test (the client got server_error, or no answer)*",
             "*RuntimeError: a route broken on purpose*",
         ]
     )
     assert "test_opts_out" not in "\n".join(line for line in result.outlines if "ERROR" in line)
+
+
+@pytest.mark.parametrize("length", [b"abc", b"-5"])
+def test_a_request_with_a_bad_content_length_is_answered_400(emulator_clean, length):
+    request = (
+        b"POST /common/oauth2/v2.0/token HTTP/1.1\r\nHost: localhost\r\nContent-Length: %s\r\n"
+        b"Connection: close\r\n\r\n" % length
+    )
+    data, _ = raw_tls_exchange(emulator_clean, request)
+    assert data.startswith(b"HTTP/1.1 400 Bad Request\r\n"), data
+    assert b"the Content-Length header is not a number of bytes" in data
