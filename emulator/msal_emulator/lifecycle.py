@@ -142,6 +142,15 @@ class HTTPSServer(ThreadingHTTPServer):
             super().shutdown_request(request)
 
 
+def serve_in_background(server: Any, name: str) -> threading.Thread:
+    """Run a listener's accept loop in a daemon thread (polled often, so stop() is quick)."""
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=name, daemon=True
+    )
+    thread.start()
+    return thread
+
+
 def _listen(what: str, port: int, make: Callable[[], Any]) -> Any:
     """Open a listener; a port in use is said plainly, naming which one."""
     try:
@@ -203,13 +212,7 @@ class Lifecycle:
             self.requested_port,
             lambda: HTTPSServer(("127.0.0.1", self.requested_port), self._emulator, context),
         )
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="msal-emulator",
-            daemon=True,
-        )
-        self._thread.start()
+        self._thread = serve_in_background(self._server, "msal-emulator")
         proxy_port = self.requested_proxy_port
         if proxy_port is not None:
             from . import proxy

@@ -327,14 +327,10 @@ class ManagedIdentityHost:
         self._arc_secrets: Dict[str, str] = {}
         self._lock = threading.Lock()
         self.reset()
-        self._server = _plain_server(("127.0.0.1", 0), emu)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="msal-emulator-managed-identity",
-            daemon=True,
-        )
-        self._thread.start()
+        from ..lifecycle import HTTPSServer, serve_in_background
+
+        self._server = HTTPSServer(("127.0.0.1", 0), emu, None)  # the emulator's server, no TLS
+        self._thread = serve_in_background(self._server, "msal-emulator-managed-identity")
 
     def reset(self) -> None:
         """Back to the defaults: 24 hour tokens, refresh_in at half their life."""
@@ -403,13 +399,6 @@ class ManagedIdentityHost:
         except OSError:
             pass
         return True
-
-
-def _plain_server(address: Any, emulator: "Emulator") -> Any:
-    """The emulator's HTTPS server class (routes, faults, request log) without the TLS."""
-    from ..lifecycle import HTTPSServer
-
-    return HTTPSServer(address, emulator, None)
 
 
 def new_host(emu: "Emulator", directory: Optional[str] = None) -> ManagedIdentityHost:
