@@ -1027,12 +1027,7 @@ def _context(
     now: Callable[[], float],
 ) -> AppContext:
     """The services of an application wired together, all on one clock."""
-    throttled = ThrottledHttpClient(
-        http_client,
-        http_cache,
-        now=now,  # Polls repeat; a password error may name the user
-        never_replay=never_replay_grants(device_code.DEVICE_CODE_GRANT, "password"),
-    )
+    throttled = ThrottledHttpClient(http_client, http_cache, now=now, never_replay=_NEVER_REPLAYED)
     return AppContext(
         config=config,
         cache=cache,
@@ -1042,6 +1037,10 @@ def _context(
         region=region,
         now=now,
     )
+
+
+# Polls repeat; a password error may name the user
+_NEVER_REPLAYED = never_replay_grants(device_code.DEVICE_CODE_GRANT, "password")
 
 
 def _authority_of(authority: Union[str, AuthorityBuilder, None]) -> Authority:

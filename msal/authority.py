@@ -7,6 +7,7 @@ immutable form the rest of the library works with; parsing does no I/O (discover
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any, Dict, Tuple, Union
 from urllib.parse import ParseResult, urlparse
@@ -71,11 +72,13 @@ class Authority(object):
     kind: str  # "aad", "adfs", "b2c", "ciam" or "oidc" (any OpenID Connect provider)
     path: Tuple[str, ...]  # every path segment (a B2C authority also carries its policy)
 
-    @property
+    # Worked out on first use and kept: an authority is immutable, and the applications of a
+    # process share each parsed one, reading these on every cache lookup.
+    @functools.cached_property
     def url(self) -> str:
         return "https://{}/{}".format(self.instance, "/".join(self.path))
 
-    @property
+    @functools.cached_property
     def environment(self) -> str:
         return (
             self.instance.split(":")[0].lower()

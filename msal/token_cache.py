@@ -26,9 +26,11 @@ from ._cache.index import (
     INDEX_FIELDS,
     NO_INDEX,
     RETRY,
+    SCAN_LIMIT,
     Index,
     environment_of,
     ik,
+    listed_accounts,
     one_per_home,
     query_index_key,
 )
@@ -495,8 +497,12 @@ class TokenCache:
         envs = frozenset(environments)
         CT = self.CredentialType
         with self._lock:
-            index = self._indexes_for(CT.ACCOUNT)
             section = self._cache.get(CT.ACCOUNT, {})
+            if len(section) <= SCAN_LIMIT and CT.ACCOUNT in self._index.stale:
+                # A few accounts just loaded (a web app's session): a look at each costs less
+                # than indexing them, and gives what the indexes would.
+                return [dict(e) for e in one_per_home(section, listed_accounts(section, envs, username))]
+            index = self._indexes_for(CT.ACCOUNT)
             if isinstance(username, str):
                 keys: Iterable[str] = [
                     k

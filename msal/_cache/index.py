@@ -19,11 +19,10 @@ from .schema import (
     APP_METADATA,
     ID_TOKEN,
     REFRESH_TOKEN,
-    epoch,
     hashable,
     scope_set,
-    usable_access_token,
     usable_account,
+    usable_expiry,
 )
 
 # Which fields of an entry each section is indexed by (the primary index). Aliases of one cloud
@@ -44,6 +43,8 @@ RETRY = object()  # A lock-free reader's answer when it needs the lock
 # An access-token bucket larger than this gets a per-scope sub-index on its first lookup.
 _SCOPE_INDEX_THRESHOLD = 4
 _MAX_INTERNED_TARGETS = 4096
+# A section of at most this many entries, not indexed yet, may be scanned instead.
+SCAN_LIMIT = 4
 
 ik = hashable
 
@@ -93,7 +94,6 @@ class Index(object):
         self.unparsed: Set[Tuple[Any, ...]] = set()
         # find_accounts' answer per set of environments, until the Account section changes.
         self.accounts_memo: Dict[FrozenSet[str], List[Dict[str, Any]]] = {}
-        self._targets: Dict[str, FrozenSet[str]] = {}
         self._counter = itertools.count()
 
     def invalidate_all(self) -> None:
@@ -152,8 +152,7 @@ class Index(object):
 
     def _parsed(self, entry: Dict[str, Any]) -> Tuple[Any, FrozenSet[str], Optional[int]]:
         """What a lookup checks of an access token: (environment, scopes, usable expiry)."""
-        expires_on = epoch(entry.get("expires_on")) if usable_access_token(entry) else None
-        return (environment_of(entry), self.scopes_of(entry.get("target")), expires_on)
+        return (environment_of(entry), scopes_of(entry.get("target")), usable_expiry(entry))
 
     def key_of(self, credential_type: str, entry: Dict[str, Any]) -> Any:
         fields = self.fields[credential_type]
@@ -163,17 +162,6 @@ class Index(object):
 
     def bucket(self, credential_type: str, ikey: Any) -> Dict[str, Any]:
         return self.primary[credential_type].get(ikey, EMPTY)
-
-    def scopes_of(self, target: Any) -> FrozenSet[str]:
-        """The lower-cased scope set of a target, shared between entries with the same target."""
-        if type(target) is not str:
-            return frozenset()
-        found = self._targets.get(target)
-        if found is None:
-            if len(self._targets) >= _MAX_INTERNED_TARGETS:
-                self._targets.clear()
-            found = self._targets[target] = scope_set(target)
-        return found
 
     def put(self, credential_type: str, key: str, old: Optional[Dict[str, Any]], new: Dict[str, Any]) -> None:
         """Index ``new`` under ``key``, where ``old`` was stored before (None if nothing was)."""
@@ -191,17 +179,17 @@ class Index(object):
             _bucket_insert(index, ikey, key, None, seqs)
         if credential_type == ACCOUNT:
             self.accounts_memo.clear()
-            for secondary, of in (
-                (self.accounts_by_env, _listed_environment),
-                (self.accounts_by_name, _listed_username),
-            ):
-                new_k = of(new)
-                old_k = of(old) if old is not None else NO_INDEX
+            olds = _account_listings(old) if old is not None else (NO_INDEX, NO_INDEX)
+            for secondary, old_k, new_k in zip(self._account_lists(), olds, _account_listings(new)):
                 if old_k != new_k:
                     if old_k is not NO_INDEX:
                         _bucket_remove(secondary, old_k, key)
                     if new_k is not NO_INDEX:
                         _bucket_insert(secondary, new_k, key, None, seqs)
+
+    def _account_lists(self) -> Tuple[Dict[Any, Dict[str, None]], Dict[str, Dict[str, None]]]:
+        """The secondary lists of accounts, in the order of :func:`_account_listings`."""
+        return self.accounts_by_env, self.accounts_by_name
 
     def drop(self, credential_type: str, key: str, old: Dict[str, Any]) -> None:
         """Forget the entry ``old`` that was stored under ``key``."""
@@ -213,11 +201,7 @@ class Index(object):
             _bucket_remove(index, ikey, key)
         if credential_type == ACCOUNT:
             self.accounts_memo.clear()
-            for secondary, of in (
-                (self.accounts_by_env, _listed_environment),
-                (self.accounts_by_name, _listed_username),
-            ):
-                old_k = of(old)
+            for secondary, old_k in zip(self._account_lists(), _account_listings(old)):
                 if old_k is not NO_INDEX:
                     _bucket_remove(secondary, old_k, key)
         self.seq[credential_type].pop(key, None)
@@ -290,6 +274,23 @@ class Index(object):
         return smallest if smallest is not None else bucket
 
 
+# Scope sets by target string, for every cache of the process: caches loaded per web request
+# meet the same few targets again. Scopes only (public names), bounded.
+_TARGETS: Dict[str, FrozenSet[str]] = {}
+
+
+def scopes_of(target: Any) -> FrozenSet[str]:
+    """The lower-cased scope set of a target, one shared object per target string."""
+    if type(target) is not str:
+        return frozenset()
+    found = _TARGETS.get(target)
+    if found is None:
+        if len(_TARGETS) >= _MAX_INTERNED_TARGETS:
+            _TARGETS.clear()
+        found = _TARGETS[target] = scope_set(target)
+    return found
+
+
 def _scopes(payload: Any) -> FrozenSet[str]:
     """The scope set of a bucket's payload; none for a token not parsed yet."""
     return frozenset() if payload is None else payload[1]
@@ -309,15 +310,26 @@ def environment_of(entry: Dict[str, Any]) -> Any:
     return ik(entry.get("environment"))
 
 
-def _listed_environment(entry: Dict[str, Any]) -> Any:
-    """Where an account is listed by environment; unusable accounts are not listed."""
-    return environment_of(entry) if usable_account(entry) else NO_INDEX
+def listed_accounts(section: Dict[str, Any], environments: FrozenSet[str], username: Any = None) -> List[str]:
+    """Keys of the accounts listed in these environments (under this username, if one is
+    given), in the section's order: what the account lists hold, found by a scan."""
+    name = username.lower() if isinstance(username, str) else None
+    keys = []
+    for key, entry in section.items():
+        if isinstance(entry, dict):
+            env, listed_name = _account_listings(entry)
+            if env in environments and (name is None or listed_name == name):
+                keys.append(key)
+    return keys
 
 
-def _listed_username(entry: Dict[str, Any]) -> Any:
-    """Where an account is listed by username; unusable accounts are not listed."""
+def _account_listings(entry: Dict[str, Any]) -> Tuple[Any, Any]:
+    """Where an account is listed: by environment, by lower-cased username (NO_INDEX where it
+    is not). Unusable accounts are not listed."""
+    if not usable_account(entry):
+        return NO_INDEX, NO_INDEX
     name = entry.get("username")
-    return name.lower() if isinstance(name, str) and usable_account(entry) else NO_INDEX
+    return environment_of(entry), name.lower() if isinstance(name, str) else NO_INDEX
 
 
 def query_index_key(credential_type: str, query: Dict[str, Any]) -> Any:

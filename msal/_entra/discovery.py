@@ -21,6 +21,7 @@ aliases their tokens are filed under come from that answer.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import logging
@@ -186,16 +187,9 @@ class Discovery(object):
         """The hosts whose cached tokens serve this authority (itself first). No I/O."""
         env = authority.environment
         cached = self._aliases.get(env)
-        if cached is not None:
-            return cached
-        for group in KNOWN_ALIASES:
-            if env in group:
-                aliases = (env,) + tuple(h for h in group if h != env)
-                break
-        else:
-            aliases = (env,)
-        self._aliases[env] = aliases
-        return aliases
+        if cached is None:
+            cached = self._aliases[env] = known_aliases(env)
+        return cached
 
     def cache_location(self, authority: Authority) -> Location:
         """Where this authority's tokens are cached: (host aliases, realm), worked out once.
@@ -432,6 +426,16 @@ def authority_hint(authority: Authority) -> str:
         "domain>; for Azure AD B2C use https://<tenant>.b2clogin.com/<tenant>"
         ".onmicrosoft.com/<policy>."
     )
+
+
+@functools.lru_cache(maxsize=SHARED_CAPACITY)
+def known_aliases(environment: str) -> Tuple[str, ...]:
+    """A host and its aliases among the well-known clouds' (itself first), as instance
+    discovery would name them; the host alone if it is not one of theirs."""
+    for group in KNOWN_ALIASES:
+        if environment in group:
+            return (environment,) + tuple(h for h in group if h != environment)
+    return (environment,)
 
 
 def realm_of(token_endpoint: str) -> str:
