@@ -86,6 +86,11 @@ class Authority(object):
             else self.instance.rsplit(":", 1)[0].lower()
         )
 
+    @functools.cached_property
+    def names_no_tenant(self) -> bool:
+        """Whether the tenant is ``common`` or ``organizations``: any user's, no app's own."""
+        return self.tenant.lower() in ("common", "organizations")
+
     @property
     def is_adfs(self) -> bool:
         return self.kind == "adfs"
