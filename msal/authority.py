@@ -86,6 +86,13 @@ class Authority(object):
             else self.instance.rsplit(":", 1)[0].lower()
         )
 
+    def __hash__(self) -> int:  # (the applications key their discovery answers by authority)
+        return self._hash
+
+    @functools.cached_property
+    def _hash(self) -> int:
+        return hash((self.instance, self.tenant, self.kind, self.path))
+
     @functools.cached_property
     def names_no_tenant(self) -> bool:
         """Whether the tenant is ``common`` or ``organizations``: any user's, no app's own."""

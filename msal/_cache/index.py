@@ -139,6 +139,9 @@ class Index(object):
         self.seq[ACCESS_TOKEN], self.primary[ACCESS_TOKEN] = seqs, index
         self.at_by_scope, self.at_buckets_by_home, self.unparsed = {}, by_home, set(index)
         self.stale.discard(ACCESS_TOKEN)
+        if len(seqs) <= SCAN_LIMIT:  # A few tokens (a web app's session): parsed now, all
+            for ikey in index:  # lookups find them ready without the lock
+                self.access_token_bucket(ikey, section)
 
     def access_token_bucket(self, ikey: Tuple[Any, ...], section: Dict[str, Any]) -> Dict[str, Any]:
         """An access-token bucket with every token parsed (caller holds the cache's lock)."""
