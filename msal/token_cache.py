@@ -444,7 +444,7 @@ class TokenCache:
             return RETRY
         best, best_exp, deadline = None, None, now + EXPIRY_MARGIN
         for key in candidates:
-            env, covered, expires_on = bucket[key]
+            env, covered, expires_on, entry = bucket[key]
             if (
                 expires_on is None
                 or expires_on <= deadline
@@ -453,8 +453,8 @@ class TokenCache:
                 or not wanted <= covered
             ):
                 continue
-            best, best_exp = key, expires_on
-        return None if best is None else dict(self._cache[CT.ACCESS_TOKEN][best])
+            best, best_exp = entry, expires_on
+        return None if best is None else dict(best)
 
     def find_refresh_tokens(
         self,
@@ -583,7 +583,7 @@ class TokenCache:
                 if ikey[0] == cid:
                     bucket = index.access_token_bucket(ikey, self._cache[CT.ACCESS_TOKEN])
                     doomed.extend(
-                        (CT.ACCESS_TOKEN, key) for key, (env, _, _) in bucket.items() if env in envs
+                        (CT.ACCESS_TOKEN, key) for key, (env, _, _, _) in bucket.items() if env in envs
                     )
             for key, e in self._keyed(CT.ID_TOKEN, hid):
                 if environment_of(e) in envs and e.get("client_id") == client_id:

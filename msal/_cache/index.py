@@ -153,9 +153,10 @@ class Index(object):
             self.unparsed.discard(ikey)
         return bucket
 
-    def _parsed(self, entry: Dict[str, Any]) -> Tuple[Any, FrozenSet[str], Optional[int]]:
-        """What a lookup checks of an access token: (environment, scopes, usable expiry)."""
-        return (environment_of(entry), scopes_of(entry.get("target")), usable_expiry(entry))
+    def _parsed(self, entry: Dict[str, Any]) -> Tuple[Any, FrozenSet[str], Optional[int], Dict[str, Any]]:
+        """What a lookup checks of an access token: (environment, scopes, usable expiry), and
+        the entry itself, so that a hit goes straight to it."""
+        return (environment_of(entry), scopes_of(entry.get("target")), usable_expiry(entry), entry)
 
     def key_of(self, credential_type: str, entry: Dict[str, Any]) -> Any:
         fields = self.fields[credential_type]
@@ -263,7 +264,7 @@ class Index(object):
             if not build:
                 return None
             sub = {}
-            for key, (_, scopes, _) in bucket.items():
+            for key, (_, scopes, _, _) in bucket.items():
                 for scope in scopes:
                     sub.setdefault(scope, {})[key] = None
             self.at_by_scope[ikey] = sub  # Published whole: lock-free readers see all or nothing
