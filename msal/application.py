@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
+from sys import intern
 from typing import Any, Callable, Dict, List, Mapping, Optional, Union
 
 from ._entra import claims as claims_rules
@@ -292,7 +293,7 @@ class ClientApplication(object):
         now = time.time  # The one clock of this application's services
         self._ctx = _context(
             AppConfig(
-                client_id,
+                intern(client_id),  # (as the cache interns those of its tokens)
                 self.authority,
                 telemetry.base_headers(app_name, app_version),
                 claims_rules.capabilities_claims(client_capabilities),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from sys import intern
 from typing import Any, Dict, Tuple, Union
 from urllib.parse import ParseResult, urlparse
 
@@ -142,7 +143,8 @@ def parse_authority(authority: Union[str, AuthorityBuilder, None]) -> Authority:
         segments = (host[: -len(CIAM_HOST_SUFFIX)] + ".onmicrosoft.com",)
     if not segments:
         raise ValueError("authority {!r} has no tenant. {}".format(authority, _EXPECTED))
-    return Authority(instance, segments[0], _kind_of(host, segments), segments)
+    # The tenant interned, as the cache interns those of its tokens (see msal._cache.index)
+    return Authority(instance, intern(segments[0]), _kind_of(host, segments), segments)
 
 
 def canonicalize(authority_or_auth_endpoint: str) -> Tuple[ParseResult, str, str]:

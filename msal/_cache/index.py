@@ -11,6 +11,7 @@ is rebuilt whole on first use.
 from __future__ import annotations
 
 import itertools
+from sys import intern
 from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
 from .schema import (
@@ -127,9 +128,10 @@ class Index(object):
                 continue
             seqs[key] = next(counter)
             client, realm, home = (entry.get("client_id"), entry.get("realm"), entry.get("home_account_id"))
-            if not (type(client) is str and type(realm) is str and (home is None or type(home) is str)):
-                client, realm, home = ik(client), ik(realm), ik(home)
-            ikey = (client, realm, home)
+            if type(client) is str and type(realm) is str and (home is None or type(home) is str):
+                ikey = (intern(client), intern(realm), home)
+            else:
+                ikey = self.key_of(ACCESS_TOKEN, entry)
             bucket = index.get(ikey)
             if bucket is None:
                 index[ikey] = {key: None}
@@ -156,12 +158,20 @@ class Index(object):
     def _parsed(self, entry: Dict[str, Any]) -> Tuple[Any, FrozenSet[str], Optional[int], Dict[str, Any]]:
         """What a lookup checks of an access token: (environment, scopes, usable expiry), and
         the entry itself, so that a hit goes straight to it."""
-        return (environment_of(entry), scopes_of(entry.get("target")), usable_expiry(entry), entry)
+        return (
+            interned(entry.get("environment")),
+            scopes_of(entry.get("target")),
+            usable_expiry(entry),
+            entry,
+        )
 
     def key_of(self, credential_type: str, entry: Dict[str, Any]) -> Any:
         fields = self.fields[credential_type]
         if len(fields) == 1:
             return ik(entry.get(fields[0]))
+        if credential_type == ACCESS_TOKEN:
+            client, realm, home = fields
+            return (interned(entry.get(client)), interned(entry.get(realm)), ik(entry.get(home)))
         return tuple([ik(entry.get(f)) for f in fields])
 
     def bucket(self, credential_type: str, ikey: Any) -> Dict[str, Any]:
@@ -308,6 +318,13 @@ def one_per_home(section: Dict[str, Any], keys: Iterable[str]) -> List[Dict[str,
         home = entry.get("home_account_id")
         by_home[home if type(home) is str else ik(home)] = entry
     return list(by_home.values())
+
+
+def interned(value: Any) -> Any:
+    """A field of an access token's index key or a host, interned, as the applications
+    intern their client ids, tenants and hosts: with one application per tenant over one
+    cache, a lookup then compares them by identity, reading no string it need not."""
+    return intern(value) if type(value) is str else ik(value)
 
 
 def environment_of(entry: Dict[str, Any]) -> Any:

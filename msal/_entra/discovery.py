@@ -29,6 +29,7 @@ import os
 import re
 import threading
 import time
+from sys import intern
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, MutableMapping, Optional, Tuple, TypeVar
@@ -434,14 +435,14 @@ def known_aliases(environment: str) -> Tuple[str, ...]:
     discovery would name them; the host alone if it is not one of theirs."""
     for group in KNOWN_ALIASES:
         if environment in group:
-            return (environment,) + tuple(h for h in group if h != environment)
-    return (environment,)
+            return tuple(intern(h) for h in (environment,) + tuple(h for h in group if h != environment))
+    return (intern(environment),)  # (interned, as the cache interns the hosts of its tokens)
 
 
 def realm_of(token_endpoint: str) -> str:
     """The tenant a token endpoint belongs to: its first path segment."""
     segments = [s for s in urlparse(token_endpoint).path.split("/") if s]
-    return segments[0] if segments else ""
+    return intern(segments[0]) if segments else ""  # (as the cache interns tenants)
 
 
 def openid_configuration_url(authority: Authority) -> str:
