@@ -87,6 +87,11 @@ DIFFERENCES = [
         "Applications of one authority share its discovery in a process (a memo of endpoints "
         "and host aliases, bounded and expiring), so a second application of the same "
         "authority asks for the OpenID configuration no more; the original asks once per "
+        "application. The scope is the HTTP client: applications built without an "
+        "`http_client` share the process-wide memo; applications given one share answers only "
+        "with those given the same client object (for as long as that object lives), so a "
+        "caller's own client (a mocked transport in a test suite) is always asked by its own "
+        "applications; a client object that cannot be weakly referenced shares with no other "
         "application.",
     ),
 ]
