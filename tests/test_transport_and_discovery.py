@@ -155,3 +155,9 @@ def test_discovery_is_asked_once_per_application(emu, make_app):
     app.acquire_token_for_client(["api://{}/.default".format(emu.app("web-api")["client_id"])])
     discovery = [r for r in emu.requests if r["path"].endswith("openid-configuration")]
     assert len(discovery) == 1
+
+
+def test_an_app_with_a_query_in_its_authority_works_without_it(emu, make_app):
+    app = make_app("confidential-secret", authority=emu.authority() + "?slice=testslice#top")
+    assert "access_token" in app.acquire_token_for_client(["https://graph.microsoft.com/.default"])
+    assert all("slice" not in str(r["query"]) and "slice" not in r["path"] for r in emu.requests)
