@@ -9,7 +9,8 @@ import pytest
 
 import msal
 import msal.authority
-from helpers import GRAPH_DEFAULT, token_posts
+from support.apps import GRAPH_DEFAULT
+from support.wire import token_posts
 from test_interactive import ScriptedBrowser
 
 NBF = '{"access_token": {"nbf": {"essential": true}}}'

@@ -11,7 +11,7 @@ import pytest
 import msal
 
 from b2c_ciam_probe import API_READ, DANA, ERIN, facts
-from helpers import token_posts, query_of
+from support.wire import token_posts, query_of
 
 B2C_HOST = "contosob2c.b2clogin.com"
 CIAM_HOST = "contosociam.ciamlogin.com"

@@ -3,7 +3,7 @@
 import logging
 import sys
 
-from helpers import GRAPH_DEFAULT
+from support.apps import GRAPH_DEFAULT
 
 
 def test_a_cache_hit_through_the_application_does_no_extra_work(make_app):

@@ -13,7 +13,8 @@ import textwrap
 import pytest
 
 import msal
-from helpers import GRAPH_DEFAULT, token_posts
+from support.apps import GRAPH_DEFAULT
+from support.wire import token_posts
 
 ORIGINAL = os.environ.get("MSAL_ORIGINAL_PYTHON")
 pytestmark = pytest.mark.skipif(
@@ -111,7 +112,7 @@ def test_a_cache_written_here_serves_the_originals_silent_hits(emu, make_app):
     web = make_app("web-app", token_cache=cache)
     user = emu.user("alice@" + emu.tenant_domain)
     flow = web.initiate_auth_code_flow(["User.Read"], redirect_uri="https://localhost/callback")
-    from helpers import query_of
+    from support.wire import query_of
 
     ours = web.acquire_token_by_auth_code_flow(
         flow, query_of(emu.sign_in(flow["auth_uri"], user["username"], user["password"]))

@@ -5,7 +5,7 @@ import os
 
 import pytest
 import msal
-from helpers import token_posts
+from support.wire import token_posts
 from msal._http.requests_client import RequestsHttpClient
 from msal.exceptions import LIBRARY_ERROR_CODES
 from msal.oauth2cli import device_flow

@@ -8,7 +8,7 @@ import pytest
 import msal
 from msal._entra.discovery import SHARED, Answer, Endpoints, SharedAnswers
 
-from helpers import build_app, sign_in
+from support.apps import build_app, sign_in
 
 
 def authorities(emu):

@@ -15,7 +15,7 @@ from msal.exceptions import IdTokenError
 from msal.oauth2cli import oidc
 
 from fuzzing import FUZZ, json_like
-from helpers import GRAPH_DEFAULT, build_app
+from support.apps import GRAPH_DEFAULT, build_app
 
 
 SECTIONS = ["AccessToken", "RefreshToken", "IdToken", "Account", "AppMetadata"]

@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl, urlencode, urlparse
 import pytest
 import requests
 
-from helpers import query_of, token_posts
+from support.wire import query_of, token_posts
 
 
 class ScriptedBrowser(webbrowser.BaseBrowser):

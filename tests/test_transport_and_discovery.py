@@ -8,7 +8,8 @@ import pytest
 import requests
 
 import msal
-from helpers import GRAPH_DEFAULT, token_posts
+from support.apps import GRAPH_DEFAULT
+from support.wire import token_posts
 
 
 def test_verify_is_honoured_even_with_ca_bundle_environment_variables(emu, monkeypatch, make_app):

@@ -15,7 +15,8 @@ import redis as redis_py
 from cryptography.fernet import Fernet
 
 import msal
-from helpers import GRAPH_DEFAULT, token_posts
+from support.apps import GRAPH_DEFAULT
+from support.wire import token_posts
 from msal.distributed import RedisTokenCache, app_partition, user_partition
 from msal.distributed.partitions import redis_key
 

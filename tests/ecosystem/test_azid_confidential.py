@@ -4,7 +4,7 @@ import jwt
 import pytest
 
 from ecosystem_helpers import GRAPH, azure_options, token_posts, verified_claims
-from helpers import GRAPH_DEFAULT
+from support.apps import GRAPH_DEFAULT
 
 identity = pytest.importorskip("azure.identity")
 from azure.core.exceptions import ClientAuthenticationError  # noqa: E402

@@ -134,7 +134,7 @@ class UserAgent:
     def do_browse(self, url: str) -> str:
         """A person with headless Chromium opens the web app, signs in on the emulator's page
         and is sent back to the app; the text of the page they end on."""
-        from helpers import CHROMIUM, CHROMIUM_ARGS
+        from support.chromium import CHROMIUM, CHROMIUM_ARGS
         from playwright.sync_api import sync_playwright
 
         if not CHROMIUM:

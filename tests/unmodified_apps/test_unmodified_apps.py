@@ -10,7 +10,7 @@ import shutil
 import pytest
 
 from app_process import ALICE, NODE_APP, WEB_APP_REDIRECT_URI
-from helpers import npm_ci
+from support.node import npm_ci
 
 LOGIN = "login.microsoftonline.com"
 GRAPH_ID = "00000003-0000-0000-c000-000000000000"
