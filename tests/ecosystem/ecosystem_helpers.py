@@ -45,18 +45,6 @@ def verified_claims(emu, token, audience=None):
     )
 
 
-def token_posts(emu, grant_type=None, client_id=None):
-    """The token requests the emulator received, optionally of one grant type or client."""
-    return [
-        r
-        for r in emu.requests
-        if r["method"] == "POST"
-        and r["path"].endswith("/token")
-        and grant_type in (None, r["form"].get("grant_type"))
-        and client_id in (None, r["form"].get("client_id"))
-    ]
-
-
 class UserAtTheBrowser(webbrowser.BaseBrowser):
     """A system browser whose user signs in on the emulator's pages, then lands on the
     loopback redirect the credential listens on."""
