@@ -5,7 +5,6 @@ interpreter on which the original ``msal`` package is importable.  The
 original is driven as a black box through a small script in a subprocess.
 """
 
-import base64
 import json
 import os
 import subprocess
@@ -16,6 +15,8 @@ import time
 import pytest
 
 from msal.token_cache import SerializableTokenCache
+
+from support.tokens import client_info, unsigned_jwt
 
 ORIGINAL = os.environ.get("MSAL_ORIGINAL_PYTHON")
 pytestmark = pytest.mark.skipif(
@@ -93,10 +94,6 @@ def run_original(request):
     return proc.stdout
 
 
-def b64(obj):
-    return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
-
-
 def events(now):
     # The original checks the id token's expiry against the real clock.
     def idt(**claims):
@@ -110,7 +107,7 @@ def events(now):
             "tid": "TID",
         }
         base.update(claims)
-        return "eyJhbGciOiJub25lIn0." + b64(base) + ".sig"
+        return unsigned_jwt(base)
 
     def ev(response, **kw):
         e = {
@@ -138,7 +135,7 @@ def events(now):
                 "expires_in": 3600,
                 "refresh_token": "FAMILY_RT",
                 "foci": "1",
-                "client_info": b64({"uid": "UID", "utid": "UTID"}),
+                "client_info": client_info("UID", "UTID"),
                 "id_token": idt(aud="CID2", preferred_username="john@contoso.com"),
             },
             client_id="CID2",
@@ -152,7 +149,7 @@ def events(now):
                 "ext_expires_in": 7200,
                 "refresh_token": "USER_RT",
                 "foci": "1",
-                "client_info": b64({"uid": "UID", "utid": "UTID"}),
+                "client_info": client_info("UID", "UTID"),
                 "id_token": idt(preferred_username="john@contoso.com"),
             }
         ),
@@ -162,7 +159,7 @@ def events(now):
                 "token_type": "Bearer",
                 "expires_in": 3600,
                 "refresh_token": "TWO_RT",
-                "client_info": b64({"uid": "U2", "utid": "UTID"}),
+                "client_info": client_info("U2", "UTID"),
                 "id_token": idt(sub="S2", oid="O2", preferred_username="Two@Contoso.com"),
             }
         ),

@@ -5,8 +5,6 @@ L1, and they share only what is in Redis (tests/distributed/test_distributed_pro
 real processes).
 """
 
-import base64
-import json
 import re
 import threading
 
@@ -16,17 +14,13 @@ from cryptography.fernet import Fernet
 
 import msal
 from support.apps import GRAPH_DEFAULT
+from support.tokens import client_info
 from support.wire import token_posts
 from msal.distributed import RedisTokenCache, app_partition, user_partition
 from msal.distributed.partitions import redis_key
 
 CT = msal.TokenCache.CredentialType
 KEY_SHAPE = re.compile(r"^msal:\{[0-9a-f]{40}\}(:lock)?$")
-
-
-def client_info(uid, utid="tenant"):
-    raw = json.dumps({"uid": uid, "utid": utid}).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def user_event(uid, scope, token, client_id="client", refresh_token="rt-value"):
@@ -38,7 +32,7 @@ def user_event(uid, scope, token, client_id="client", refresh_token="rt-value"):
         "response": {
             "access_token": token,
             "expires_in": 3600,
-            "client_info": client_info(uid),
+            "client_info": client_info(uid, "tenant"),
             "refresh_token": refresh_token,
         },
     }
