@@ -6,9 +6,6 @@ original is driven as a black box through a small script in a subprocess.
 """
 
 import json
-import os
-import subprocess
-import tempfile
 import textwrap
 import time
 
@@ -16,9 +13,10 @@ import pytest
 
 from msal.token_cache import SerializableTokenCache
 
+from support import original
 from support.tokens import client_info, unsigned_jwt
 
-ORIGINAL = os.environ.get("MSAL_ORIGINAL_PYTHON")
+ORIGINAL = original.PYTHON
 pytestmark = pytest.mark.skipif(
     not ORIGINAL, reason="set MSAL_ORIGINAL_PYTHON to an interpreter with the original msal installed"
 )
@@ -78,18 +76,7 @@ SCRIPT = textwrap.dedent("""
 
 
 def run_original(request):
-    # Run outside the repository: "-c" puts the working directory first on the import path,
-    # and there "import msal" would find this package instead of the original.
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    proc = subprocess.run(
-        [ORIGINAL, "-c", SCRIPT],
-        input=json.dumps(request),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tempfile.gettempdir(),
-        env=env,
-    )
+    proc = original.run(ORIGINAL, ["-c", SCRIPT], input=json.dumps(request))
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
 
