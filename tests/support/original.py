@@ -37,10 +37,6 @@ NETWORK_VARIABLES = (
 IMPORT_VARIABLES = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONUSERBASE")
 
 
-def skip_reason(python: Optional[str]) -> str:
-    return "the original msal is set up by ./dev test (MSAL_ORIGINAL_*PYTHON unset)" if not python else ""
-
-
 def environment(env: Optional[Dict[str, str]] = None, drop: Iterable[str] = ()) -> Dict[str, str]:
     """This process's environment without the network and import variables (and ``drop``),
     then ``env``."""
