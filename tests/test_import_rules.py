@@ -2,7 +2,8 @@
 
 Layers, from the top: the facade (the public application classes) -> the use cases (`_flows`,
 `_managed_identity`) -> the rules, the protocol and the cache (`_entra`, `oauth2cli`,
-`token_cache`, ...) -> the transport (`_http`). A module may import its own layer or a lower one.
+`token_cache`, ...) -> the transport (`_http`) -> the HTTP contract (`oauth2cli.contract`, which
+the transport and the protocol layer share). A module may import its own layer or a lower one.
 """
 
 import ast
@@ -15,6 +16,8 @@ PACKAGE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__fil
 FACADE = {"msal", "msal.application", "msal.managed_identity"}
 USE_CASES = ("msal._flows", "msal._managed_identity")
 TRANSPORT = ("msal._http",)
+# Below every layer, importing nothing of msal: the one statement of the HTTP contract.
+CONTRACT = {"msal.oauth2cli.contract"}
 # Where `requests` may be imported: the default HTTP client, and Service Fabric's managed identity
 # source, which pins its endpoint's certificate through a requests adapter.
 REQUESTS_ALLOWED = ("msal._http", "msal._managed_identity.service_fabric")
@@ -35,6 +38,8 @@ MODULES = {name: (path, is_package) for name, path, is_package in _modules()}
 
 
 def _layer(module):
+    if module in CONTRACT:
+        return -1
     if module in FACADE:
         return 3
     if module.startswith(USE_CASES):
@@ -83,6 +88,12 @@ def test_imports_point_down_the_layers(module):
         and not (target == "msal" and name == "__version__")
     ]  # the version constant is no layer
     assert not upward, "{} imports from a higher layer: {}".format(module, upward)
+
+
+@pytest.mark.parametrize("module", sorted(CONTRACT))
+def test_the_http_contract_imports_nothing_of_msal(module):
+    assert module in MODULES
+    assert not [target for target, _ in _imports(module) if target.split(".")[0] == "msal"]
 
 
 @pytest.mark.parametrize("module", sorted(m for m in MODULES if m.startswith("msal.oauth2cli")))

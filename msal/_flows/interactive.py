@@ -9,6 +9,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 from .._entra import scopes as scope_rules
 from .._entra import telemetry
+from ..exceptions import TIMEOUT
 from ..oauth2cli.authcode import LoopbackListener
 from . import auth_code
 from .context import AppContext
@@ -56,7 +57,7 @@ def acquire(
         response = listener.wait_for_response(flow["state"], timeout)
     if response is None:
         return {
-            "error": "timeout",
+            "error": TIMEOUT,
             "error_description": "No sign-in response arrived within {} seconds".format(timeout),
         }
     return auth_code.acquire_by_flow(ctx, used, flow, response, api_id=telemetry.INTERACTIVE)

@@ -10,6 +10,7 @@ from typing import Any, Dict, Optional, Tuple
 from .. import _diagnostics
 from .._entra import scopes as scope_rules
 from .._entra import mex, telemetry, userrealm, wstrust
+from ..exceptions import FEDERATION_ERROR
 from ..oauth2cli.oauth2 import Client
 from . import redeem
 from .context import AppContext
@@ -44,7 +45,7 @@ def acquire(
             except wstrust.CredentialsRefused as exc:
                 return {"error": "invalid_grant", "error_description": str(exc)}
             except (wstrust.WsTrustError, mex.MexError) as exc:
-                return {"error": "federation_error", "error_description": str(exc)}
+                return {"error": FEDERATION_ERROR, "error_description": str(exc)}
             return request.send(Client.obtain_token_by_assertion, assertion, grant_type, decorated)
     return request.send(  # The CCS routing hint only on the password grant itself
         Client.obtain_token_by_username_password,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict, Mapping, Optional
 
-from .contract import Answer
+from ..oauth2cli.contract import ResponseProtocol
 from .hints import with_hint
 
 TLS_HINT = (
@@ -54,7 +54,7 @@ class RequestsHttpClient(object):
         data: Any = None,
         headers: Optional[Mapping[str, str]] = None,
         **kwargs: Any,
-    ) -> Answer:
+    ) -> ResponseProtocol:
         return self._send(
             self._session.post, url, params=params, data=data, headers=headers, **self._options(kwargs)
         )
@@ -65,11 +65,11 @@ class RequestsHttpClient(object):
         params: Optional[Mapping[str, Any]] = None,
         headers: Optional[Mapping[str, str]] = None,
         **kwargs: Any,
-    ) -> Answer:
+    ) -> ResponseProtocol:
         return self._send(self._session.get, url, params=params, headers=headers, **self._options(kwargs))
 
     @staticmethod
-    def _send(method: Callable[..., Answer], url: str, **kwargs: Any) -> Answer:
+    def _send(method: Callable[..., ResponseProtocol], url: str, **kwargs: Any) -> ResponseProtocol:
         """Send; a failed certificate check says how to trust a private CA (same exception type)."""
         import requests
 

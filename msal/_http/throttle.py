@@ -29,7 +29,7 @@ import secrets
 import time
 from typing import Any, Callable, Dict, Mapping, MutableMapping, Optional, Tuple
 
-from .contract import Answer, Sender
+from ..oauth2cli.contract import HttpClientProtocol, ResponseProtocol
 
 logger = logging.getLogger(__name__)
 DEFAULT_THROTTLE = 60
@@ -61,7 +61,7 @@ class ThrottledHttpClient(object):
 
     def __init__(
         self,
-        http_client: Sender,
+        http_client: HttpClientProtocol,
         http_cache: MutableMapping[Any, Any],
         now: Callable[[], float] = time.time,
         never_replay: Callable[[Any], bool] = lambda data: False,
@@ -80,7 +80,7 @@ class ThrottledHttpClient(object):
         data: Any = None,
         headers: Optional[Mapping[str, str]] = None,
         **kwargs: Any,
-    ) -> Answer:
+    ) -> ResponseProtocol:
         key = _request_key("POST", url, params, data)
         replay = self._lookup(key)
         if replay is not None:
@@ -95,7 +95,7 @@ class ThrottledHttpClient(object):
         params: Optional[Mapping[str, Any]] = None,
         headers: Optional[Mapping[str, str]] = None,
         **kwargs: Any,
-    ) -> Answer:
+    ) -> ResponseProtocol:
         key = _request_key("GET", url, params, None)
         replay = self._lookup(key)
         if replay is not None:
@@ -127,7 +127,7 @@ class ThrottledHttpClient(object):
         )
         return CachedResponse(status, text, dict(headers))
 
-    def _remember(self, key: _Key, resp: Answer, replayable_400: bool) -> None:
+    def _remember(self, key: _Key, resp: ResponseProtocol, replayable_400: bool) -> None:
         status = getattr(resp, "status_code", 200)
         headers = getattr(resp, "headers", None) or {}
         retry_after = _header(headers, "Retry-After")

@@ -1,7 +1,8 @@
 """The HTTP contract that MSAL's protocol layer needs, and the one reader of its JSON answers.
 
 Internally every HTTP client is typed as :class:`HttpClientProtocol` and every answer as
-:class:`ResponseProtocol`: anything shaped like them will do (``requests.Session`` does).
+:class:`ResponseProtocol` (stated in :mod:`.contract`, re-exported here): anything shaped like
+them will do (``requests.Session`` does).
 :class:`HttpClient` and :class:`Response` are the documented abstract classes an application
 may subclass; they stay instantiable, as in the original library, so they are not the protocols
 themselves (a ``typing.Protocol`` cannot be instantiated) but declare that they implement them.
@@ -9,53 +10,26 @@ themselves (a ``typing.Protocol`` cannot be instantiated) but declare that they 
 
 from __future__ import annotations
 
-from typing import Any, Dict, Mapping, Optional, Protocol
+from typing import Any, Dict, Mapping, Optional
 
 from . import jsontext
+from .contract import HttpClientProtocol, ResponseProtocol
+
+__all__ = [
+    "HttpClient",
+    "HttpClientProtocol",
+    "Response",
+    "ResponseProtocol",
+    "read_json_object",
+    "invalid_response",
+    "redirect_of",
+    "INVALID_RESPONSE",
+    "HTTP_ERROR",
+]
 
 # The protocol layer's own error codes (msal.exceptions lists every code the library makes up)
 INVALID_RESPONSE = "invalid_response"
 HTTP_ERROR = "http_error"
-
-
-class ResponseProtocol(Protocol):
-    """What MSAL reads of an HTTP answer: a status code, a text body and headers."""
-
-    @property
-    def status_code(self) -> int: ...
-
-    @property
-    def text(self) -> str: ...
-
-    @property
-    def headers(self) -> Mapping[str, str]: ...
-
-
-class HttpClientProtocol(Protocol):
-    """What MSAL asks of an HTTP client: a POST and a GET, each returning a response.
-
-    Only ``url`` is passed by position, and no keyword beyond these, so that a plain
-    ``requests.Session`` qualifies as well as a subclass of :class:`HttpClient`.
-    """
-
-    def post(
-        self,
-        url: str,
-        *,
-        params: Optional[Mapping[str, Any]] = None,
-        data: Any = None,
-        headers: Optional[Mapping[str, str]] = None,
-        timeout: Optional[float] = None,
-    ) -> ResponseProtocol: ...
-
-    def get(
-        self,
-        url: str,
-        *,
-        params: Optional[Mapping[str, Any]] = None,
-        headers: Optional[Mapping[str, str]] = None,
-        timeout: Optional[float] = None,
-    ) -> ResponseProtocol: ...
 
 
 class HttpClient(HttpClientProtocol):
