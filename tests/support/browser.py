@@ -19,8 +19,8 @@ class ScriptedBrowser(webbrowser.BaseBrowser):
 
     ``idle``: the user never finishes. ``preconnects``: connections opened to the listener ahead
     and left idle. ``forge_first``: another page feeds the listener a forged answer first.
-    Where the sign-in led is in ``redirects``, the listener's answers in ``landed`` (``page`` is the last), the forged one's in
-    ``refused``, and what went wrong in the thread in ``failures``.
+    Where the sign-in led is in ``redirects``, the listener's answers in ``landed`` (``page`` is
+    the last), the forged one's in ``refused``, what went wrong in the thread in ``failures``.
     """
 
     def __init__(self, sign_in, name="scripted", idle=False, preconnects=0, forge_first=False, timeout=30):
