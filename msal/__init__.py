@@ -1,7 +1,7 @@
 """MSAL for Python: sign users in to Microsoft Entra ID, ADFS and B2C, and get tokens for
 apps and web APIs."""
 
-__version__ = "1.22.0"
+__version__ = "1.39.0"
 
 from .application import (  # noqa: E402
     ClientApplication,

@@ -26,6 +26,7 @@ from ._flows.context import AppConfig, AppContext
 from .auth_scheme import unsupported as refuse_auth_scheme
 from .authority import Authority, AuthorityBuilder, parse_authority, parse_oidc_authority
 from .oauth2cli.client_auth import AssertionAuth, ClientAuth, PrivateKeyJwtAuth, SecretAuth
+from .oauth2cli.tolerant import tolerant
 from .token_cache import TokenCache
 
 logger = logging.getLogger(__name__)
@@ -329,6 +330,7 @@ class ClientApplication(object):
             self._ctx.config.capabilities, claims_challenge, forwarded_client_claims
         )
 
+    @tolerant
     def __repr__(self) -> str:
         return "{}(client_id={!r}, authority={!r})".format(
             type(self).__name__, self.client_id, self.authority.url

@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Optional, Tuple
 from urllib.parse import urlparse
 
+from .oauth2cli.tolerant import tolerant
+
 
 class PopAuthScheme(object):
     """Which request a Proof-of-Possession token is for."""
@@ -41,6 +43,7 @@ class PopAuthScheme(object):
         self._url = urlparse(url)
         self._nonce = nonce
 
+    @tolerant
     def __repr__(self) -> str:
         return "PopAuthScheme({!r}, {!r})".format(self._http_method, self._url.geturl())
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import Any, Dict, Tuple, Union
 from urllib.parse import ParseResult, urlparse
 
+from .oauth2cli.tolerant import tolerant
+
 AZURE_US_GOVERNMENT = "login.microsoftonline.us"
 AZURE_CHINA = "login.chinacloudapi.cn"
 DEPRECATED_AZURE_CHINA = AZURE_CHINA  # Later msal's name for it; AZURE_CHINA stays, as documented
@@ -55,9 +57,11 @@ class AuthorityBuilder(object):
         self._instance = instance.rstrip("/")
         self._tenant = tenant.strip("/")
 
+    @tolerant
     def __str__(self) -> str:
         return "https://{}/{}".format(self._instance, self._tenant)
 
+    @tolerant
     def __repr__(self) -> str:
         return "AuthorityBuilder({!r}, {!r})".format(self._instance, self._tenant)
 

@@ -36,6 +36,7 @@ from typing import Any, Optional
 from .oauth2cli.http import HTTP_ERROR, INVALID_RESPONSE
 from .oauth2cli.oauth2 import BrowserInteractionTimeoutError
 from .oauth2cli.oidc import IdTokenError
+from .oauth2cli.tolerant import tolerant
 
 __all__ = ["MsalError", "MsalServiceError", "IdTokenError", "BrowserInteractionTimeoutError"]
 
@@ -62,6 +63,7 @@ class MsalServiceError(MsalError):
         self.error_description = error_description
         self.kwargs = kwargs
 
+    @tolerant
     def __str__(self) -> str:
         if self.error:
             return "{}: {}".format(self.error, self.error_description or "")

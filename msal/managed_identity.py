@@ -35,6 +35,7 @@ from ._managed_identity.sources import (
 )
 from .oauth2cli import jsontext
 from .oauth2cli.http import HttpClientProtocol, ResponseProtocol
+from .oauth2cli.tolerant import tolerant
 from .token_cache import TokenCache
 
 __all__ = [
@@ -79,6 +80,10 @@ class ManagedIdentity(UserDict):  # type: ignore[type-arg]
 
     def __init__(self, identifier: Optional[str] = None, id_type: Optional[str] = None) -> None:
         super().__init__({self.ID_TYPE: id_type, self.ID: identifier})
+
+    @tolerant
+    def __repr__(self) -> str:
+        return repr(self.data)  # as a dict, the shape it stands for
 
     @classmethod
     def is_managed_identity(cls, unknown: Any) -> bool:

@@ -43,6 +43,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, Optional, Protocol, Tuple
 
+from .oauth2cli.tolerant import tolerant
 from .token_cache import SerializableTokenCache
 
 if TYPE_CHECKING:
@@ -219,6 +220,7 @@ class KeyringEncryption(FernetEncryption):
     def _entry(self) -> str:
         return "service {!r}, name {!r}".format(self.service_name, self.key_name)
 
+    @tolerant
     def __repr__(self) -> str:
         return "KeyringEncryption(service_name={!r}, key_name={!r})".format(self.service_name, self.key_name)
 
@@ -287,6 +289,7 @@ class PersistedTokenCache(SerializableTokenCache):
         with self._lock:
             self._load()
 
+    @tolerant
     def __repr__(self) -> str:
         return "PersistedTokenCache({!r}, encryption={!r})".format(self.path, self._encryption)
 

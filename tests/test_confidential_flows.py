@@ -28,7 +28,7 @@ class TestClientCredentials:
         assert form["client_id"] == emu.app("confidential-secret")["client_id"]
         assert form["client_secret"] == emu.client_credential("confidential-secret")
         assert form["scope"] == GRAPH_DEFAULT and form["client_info"] == "1"
-        assert headers["x-client-sku"] == "MSAL.Python" and headers["x-client-ver"] == "1.22.0"
+        assert headers["x-client-sku"] == "MSAL.Python" and headers["x-client-ver"] == "1.39.0"
         assert headers["x-client-current-telemetry"] == "4|730,0|"
         assert "client-request-id" in headers
 

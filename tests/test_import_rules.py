@@ -16,8 +16,9 @@ PACKAGE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__fil
 FACADE = {"msal", "msal.application", "msal.managed_identity"}
 USE_CASES = ("msal._flows", "msal._managed_identity")
 TRANSPORT = ("msal._http",)
-# Below every layer, importing nothing of msal: the one statement of the HTTP contract.
-CONTRACT = {"msal.oauth2cli.contract"}
+# Below every layer, importing nothing of msal: the one statement of the HTTP contract, and the
+# repr() that every layer's classes keep working on half-built objects.
+CONTRACT = {"msal.oauth2cli.contract", "msal.oauth2cli.tolerant"}
 # Where `requests` may be imported: the default HTTP client, and Service Fabric's managed identity
 # source, which pins its endpoint's certificate through a requests adapter.
 REQUESTS_ALLOWED = ("msal._http", "msal._managed_identity.service_fabric")

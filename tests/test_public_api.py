@@ -143,7 +143,7 @@ def test_exported_names():
     assert issubclass(msal.PublicClientApplication, msal.ClientApplication)
     assert issubclass(msal.ConfidentialClientApplication, msal.ClientApplication)
     assert issubclass(msal.SerializableTokenCache, msal.TokenCache)
-    assert msal.__version__ == "1.22.0"
+    assert msal.__version__ == "1.39.0"
     assert msal.ClientApplication.ATTEMPT_REGION_DISCOVERY is True
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, Dict, Mapping, Optional
 
 from ..oauth2cli.contract import ResponseProtocol
+from ..oauth2cli.tolerant import tolerant
 from .hints import with_hint
 
 TLS_HINT = (
@@ -83,6 +84,7 @@ class RequestsHttpClient(object):
     def close(self) -> None:
         self._session.close()
 
+    @tolerant
     def __repr__(self) -> str:
         return "RequestsHttpClient(verify={!r}, timeout={!r})".format(
             self._defaults["verify"], self._defaults["timeout"]

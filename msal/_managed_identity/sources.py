@@ -43,6 +43,7 @@ from typing import Any, Callable, Dict, Mapping, NamedTuple, Optional
 
 from . import arc
 from ..oauth2cli import jsontext
+from ..oauth2cli.tolerant import tolerant
 from .errors import ManagedIdentityError
 
 
@@ -52,6 +53,7 @@ class Source(object):
     def __init__(self, name: str) -> None:
         self.name = name
 
+    @tolerant
     def __repr__(self) -> str:
         return "<managed identity source: %s>" % self.name
 

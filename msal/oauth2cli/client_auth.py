@@ -8,6 +8,8 @@ import time
 import uuid
 from typing import Any, Callable, Dict, List, Mapping, Optional, Union
 
+from .tolerant import tolerant
+
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 ASSERTION_LIFETIME = 600
 
@@ -87,6 +89,7 @@ class PrivateKeyJwtAuth(ClientAuth):
         claims.update(self._extra_claims)
         return jwt.encode(claims, self._key, algorithm="RS256", headers=self._headers)
 
+    @tolerant
     def __repr__(self) -> str:
         return "PrivateKeyJwtAuth(client_id={!r}, x5t={!r})".format(self._client_id, self._headers["x5t"])
 

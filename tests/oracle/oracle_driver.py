@@ -27,6 +27,8 @@ from support import original
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ORIGINAL_PYTHON = original.PYTHON
+# The original's latest release, 1.39.0, which this package's 1.39 API follows.
+ORIGINAL_139_PYTHON = original.PYTHON_139
 USERS = {"alice": "alice@contoso.example", "bob": "bob@contoso.example", "carol": "carol@fabrikam.example"}
 
 
@@ -111,11 +113,12 @@ def run_ours(emu, name: str) -> Dict[str, Any]:
     return {"requests": agent.library_requests(), "result": result}
 
 
-def run_original(emu, name: str, timeout: float = 120) -> Dict[str, Any]:
-    """Replay the scenario under the original msal in its own interpreter."""
+def run_original(emu, name: str, python: Optional[str] = None, timeout: float = 120) -> Dict[str, Any]:
+    """Replay the scenario under an original msal (1.22.0 unless ``python`` names another)."""
     emu.clear_requests()
     agent = UserAgent(emu)
-    with original.Conversation(ORIGINAL_PYTHON, [os.path.join(HERE, "oracle_child.py")], timeout) as child:
+    child_py = os.path.join(HERE, "oracle_child.py")
+    with original.Conversation(python or ORIGINAL_PYTHON, [child_py], timeout) as child:
         child.send({"scenario": name, "cfg": scenario_config(emu)})
         message = child.receive()
         while "ask" in message:
@@ -161,8 +164,9 @@ GUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 
 class Normaliser:
-    def __init__(self) -> None:
+    def __init__(self, sort_targets: bool = False) -> None:
         self.labels: Dict[Tuple[str, str], str] = {}
+        self.sort_targets = sort_targets
 
     def label(self, kind: str, value: Any) -> str:
         key = (kind, json.dumps(value, sort_keys=True))
@@ -196,10 +200,13 @@ class Normaliser:
             return re.sub(GUID, lambda m: self.label("client-request-id", m.group(0)), value)
         if key == "user-agent":
             return re.sub(r"/[\d.]+", "/<version>", value)
+        if key == "x-client-ver":  # each library's own version number
+            return "<version>"
         return value
 
     def mapping(self, data: Dict[str, Any], parent: Optional[str]) -> Dict[str, Any]:
         if parent in CACHE_SECRETS:
+            data = dict(self.by_sorted_target(key, entry) for key, entry in data.items())
             return {key: self.cache_entries(entry, CACHE_SECRETS[parent]) for key, entry in data.items()}
         if parent == "id_token_claims":
             data = {k: v for k, v in data.items() if k not in VOLATILE_CLAIMS}
@@ -212,6 +219,18 @@ class Normaliser:
                 continue
             out[key] = self.value(key, value)
         return out
+
+    def by_sorted_target(self, key: str, entry: Any) -> Tuple[str, Any]:
+        """A cache entry filed under its scopes in sorted order, as 1.39 files them, and
+        ``target_as_written`` where the entry had them in another order; otherwise as it is."""
+        target = entry.get("target") if isinstance(entry, dict) else None
+        if not self.sort_targets or not isinstance(target, str) or not key.endswith(target.lower()):
+            return key, entry
+        ordered = " ".join(sorted(target.split()))
+        entry = dict(entry, target=ordered)
+        if ordered != target:
+            entry["target_as_written"] = target
+        return key[: len(key) - len(target)] + ordered.lower(), entry
 
     def cache_entries(self, entry: Any, kind: str) -> Any:
         """A cached credential: its secret compared like the token it holds."""
@@ -253,9 +272,10 @@ class Normaliser:
         return {"url": url.split("?")[0], "query": self.mapping(query, None)}
 
 
-def normalise(run: Dict[str, Any]) -> Dict[str, Any]:
-    """One run as comparable facts (labels are numbered within the run)."""
-    normaliser = Normaliser()
+def normalise(run: Dict[str, Any], sort_targets: bool = False) -> Dict[str, Any]:
+    """One run as comparable facts (labels are numbered within the run). ``sort_targets``
+    files cache entries as if their scopes were in sorted order (see ``by_sorted_target``)."""
+    normaliser = Normaliser(sort_targets)
     requests = {
         step: [normaliser.mapping(request, None) for request in entries]
         for step, entries in run["requests"].items()

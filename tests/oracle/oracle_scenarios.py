@@ -355,3 +355,15 @@ def device_flow(msal, env):
     )
     result = app.acquire_token_by_device_flow(flow)
     return {"flow": flow, "result": result, "accounts": app.get_accounts(), "cache": state_of(cache)}
+
+
+# ---- where 1.22 and 1.39 part ---------------------------------------------------------------
+
+
+@scenario
+def silent_without_account(msal, env):
+    cache = msal.SerializableTokenCache()
+    app = confidential(msal, env, "confidential-secret", token_cache=cache)
+    app.acquire_token_for_client([GRAPH_DEFAULT])
+    env.mark("silent")
+    return {"silent": app.acquire_token_silent([GRAPH_DEFAULT], None)}
