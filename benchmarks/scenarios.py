@@ -226,7 +226,9 @@ def web_app_request_cycle(run: Run, state: str) -> Figures:
     before = http.gets + http.posts
     calls, repeats = 50, run.repeats(9)
     figure = per_call_us(cycle, calls, repeats)
-    return {"us": figure, "requests": (http.gets + http.posts - before) / float(calls * repeats)}
+    requests = (http.gets + http.posts - before) / float(calls * repeats)
+    floor = per_call_us(lambda: json.loads(session), calls, repeats)
+    return {"us": figure, "requests": requests, "floor_loads_us": floor}
 
 
 # ---------------------------------------------------------------- persistence

@@ -7,10 +7,10 @@ the documented dict. Protocol details live in :mod:`msal.oauth2cli`, Microsoft r
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import logging
 import time
+from sys import intern
 from typing import Any, Callable, Dict, List, Mapping, Optional, Union
 
 from ._entra import claims as claims_rules
@@ -23,6 +23,7 @@ from ._flows import auth_code, client_credentials, device_code, on_behalf_of, si
 from ._flows import refresh_token as migration
 from ._flows import user_fic, username_password
 from ._flows.context import AppConfig, AppContext
+from ._flows.single_flight import SingleFlight
 from .auth_scheme import unsupported as refuse_auth_scheme
 from .authority import Authority, AuthorityBuilder, parse_authority, parse_oidc_authority
 from .oauth2cli.client_auth import AssertionAuth, ClientAuth, PrivateKeyJwtAuth, SecretAuth
@@ -293,12 +294,12 @@ class ClientApplication(object):
         now = time.time  # The one clock of this application's services
         self._ctx = _context(
             AppConfig(
-                client_id=client_id,
-                authority=self.authority,
-                base_headers=telemetry.base_headers(app_name, app_version),
-                capabilities=claims_rules.capabilities_claims(client_capabilities),
-                exclude_scopes=tuple(scope_rules.check_exclusions(exclude_scopes)),
-                pii_log=self._enable_pii_log,
+                intern(client_id),  # (as the cache interns those of its tokens)
+                self.authority,
+                telemetry.base_headers(app_name, app_version),
+                claims_rules.capabilities_claims(client_capabilities),
+                tuple(scope_rules.check_exclusions(exclude_scopes)),
+                self._enable_pii_log,
             ),
             cache,
             self.http_client,
@@ -320,7 +321,7 @@ class ClientApplication(object):
 
     @token_cache.setter
     def token_cache(self, cache: TokenCache) -> None:
-        self._ctx = dataclasses.replace(self._ctx, cache=_checked_cache(cache))
+        self._ctx = self._ctx._replace(cache=_checked_cache(cache))
 
     def _claims(
         self, claims_challenge: Optional[str], forwarded_client_claims: Optional[str]
@@ -1029,21 +1030,22 @@ def _context(
     now: Callable[[], float],
 ) -> AppContext:
     """The services of an application wired together, all on one clock."""
-    throttled = ThrottledHttpClient(
-        http_client,
-        http_cache,
-        now=now,  # Polls repeat; a password error may name the user
-        never_replay=never_replay_grants(device_code.DEVICE_CODE_GRANT, "password"),
-    )
+    throttled = ThrottledHttpClient(http_client, http_cache, now=now, never_replay=_NEVER_REPLAYED)
     return AppContext(
-        config=config,
-        cache=cache,
-        http=throttled,
-        discovery=Discovery(throttled, validate_authority, instance_discovery, http_cache, now=now),
-        client_auth=client_auth,
-        region=region,
-        now=now,
+        config,
+        cache,
+        throttled,
+        Discovery(throttled, validate_authority, instance_discovery, http_cache, now=now),
+        client_auth,
+        telemetry.LastRequest(),
+        SingleFlight(),
+        region,
+        now,
     )
+
+
+# Polls repeat; a password error may name the user
+_NEVER_REPLAYED = never_replay_grants(device_code.DEVICE_CODE_GRANT, "password")
 
 
 def _authority_of(authority: Union[str, AuthorityBuilder, None]) -> Authority:

@@ -7,7 +7,9 @@ immutable form the rest of the library works with; parsing does no I/O (discover
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from sys import intern
 from typing import Any, Dict, Tuple, Union
 from urllib.parse import ParseResult, urlparse
 
@@ -75,17 +77,31 @@ class Authority(object):
     kind: str  # "aad", "adfs", "b2c", "ciam" or "oidc" (any OpenID Connect provider)
     path: Tuple[str, ...]  # every path segment (a B2C authority also carries its policy)
 
-    @property
+    # Worked out on first use and kept: an authority is immutable, and the applications of a
+    # process share each parsed one, reading these on every cache lookup.
+    @functools.cached_property
     def url(self) -> str:
         return "https://{}/{}".format(self.instance, "/".join(self.path))
 
-    @property
+    @functools.cached_property
     def environment(self) -> str:
         return (
             self.instance.split(":")[0].lower()
             if not self.instance.startswith("[")
             else self.instance.rsplit(":", 1)[0].lower()
         )
+
+    def __hash__(self) -> int:  # (the applications key their discovery answers by authority)
+        return self._hash
+
+    @functools.cached_property
+    def _hash(self) -> int:
+        return hash((self.instance, self.tenant, self.kind, self.path))
+
+    @functools.cached_property
+    def names_no_tenant(self) -> bool:
+        """Whether the tenant is ``common`` or ``organizations``: any user's, no app's own."""
+        return self.tenant.lower() in ("common", "organizations")
 
     @property
     def is_adfs(self) -> bool:
@@ -131,7 +147,8 @@ def parse_authority(authority: Union[str, AuthorityBuilder, None]) -> Authority:
         segments = (host[: -len(CIAM_HOST_SUFFIX)] + ".onmicrosoft.com",)
     if not segments:
         raise ValueError("authority {!r} has no tenant. {}".format(authority, _EXPECTED))
-    return Authority(instance, segments[0], _kind_of(host, segments), segments)
+    # The tenant interned, as the cache interns those of its tokens (see msal._cache.index)
+    return Authority(instance, intern(segments[0]), _kind_of(host, segments), segments)
 
 
 def canonicalize(authority_or_auth_endpoint: str) -> Tuple[ParseResult, str, str]:

@@ -26,9 +26,11 @@ from ._cache.index import (
     INDEX_FIELDS,
     NO_INDEX,
     RETRY,
+    SCAN_LIMIT,
     Index,
     environment_of,
     ik,
+    listed_accounts,
     one_per_home,
     query_index_key,
 )
@@ -98,6 +100,7 @@ class TokenCache:
         route = hooks.routing(type(self), (TokenCache, SerializableTokenCache))
         self._writes_via_modify = route.writes_via_modify
         self._read_hook = route.read_hook
+        self._finds_access_tokens_itself = route.finds_access_tokens_itself
 
     # ------------------------------------------------------------ storage
 
@@ -381,10 +384,34 @@ class TokenCache:
         scopes: Iterable[str],
         now: Optional[float] = None,
     ) -> Optional[Dict[str, Any]]:
-        """The usable access token covering ``scopes`` that expires last, or None.
+        """The usable access token covering ``scopes`` that expires last (a copy), or None.
 
         Tokens expiring within 5 minutes are skipped; ``refresh_on`` is the caller's concern.
         """
+        found = self._stored_access_token(
+            client_id=client_id,
+            environments=environments,
+            realm=realm,
+            home_account_id=home_account_id,
+            scopes=scopes,
+            now=now,
+        )
+        return None if found is None else dict(found)
+
+    def _stored_access_token(
+        self,
+        *,
+        client_id: str,
+        environments: Iterable[str],
+        realm: Optional[str],
+        home_account_id: Optional[str],
+        scopes: Iterable[str],
+        now: Optional[float] = None,
+    ) -> Optional[Dict[str, Any]]:
+        """What :meth:`find_access_token` copies: the stored entry itself, which the cache
+        replaces on a write but never changes. An application's cache hit reads it in place
+        (unless a subclass overrides find_access_token): with many applications over one
+        cache, copying every field of a token not in the CPU's cache costs more than the rest."""
         CT = self.CredentialType
         if self._read_hook:
             hooks.announce_read(
@@ -425,7 +452,7 @@ class TokenCache:
         now: float,
         locked: bool = False,
     ) -> Any:
-        """A copy of the matching token that expires last; RETRY when this needs the lock."""
+        """The matching token that expires last; RETRY when this needs the lock."""
         CT = self.CredentialType
         index = self._index
         if CT.ACCESS_TOKEN in index.stale:
@@ -442,7 +469,7 @@ class TokenCache:
             return RETRY
         best, best_exp, deadline = None, None, now + EXPIRY_MARGIN
         for key in candidates:
-            env, covered, expires_on = bucket[key]
+            env, covered, expires_on, entry = bucket[key]
             if (
                 expires_on is None
                 or expires_on <= deadline
@@ -451,8 +478,8 @@ class TokenCache:
                 or not wanted <= covered
             ):
                 continue
-            best, best_exp = key, expires_on
-        return None if best is None else dict(self._cache[CT.ACCESS_TOKEN][best])
+            best, best_exp = entry, expires_on
+        return best
 
     def find_refresh_tokens(
         self,
@@ -495,8 +522,12 @@ class TokenCache:
         envs = frozenset(environments)
         CT = self.CredentialType
         with self._lock:
-            index = self._indexes_for(CT.ACCOUNT)
             section = self._cache.get(CT.ACCOUNT, {})
+            if len(section) <= SCAN_LIMIT and CT.ACCOUNT in self._index.stale:
+                # A few accounts just loaded (a web app's session): a look at each costs less
+                # than indexing them, and gives what the indexes would.
+                return [dict(e) for e in one_per_home(section, listed_accounts(section, envs, username))]
+            index = self._indexes_for(CT.ACCOUNT)
             if isinstance(username, str):
                 keys: Iterable[str] = [
                     k
@@ -577,7 +608,7 @@ class TokenCache:
                 if ikey[0] == cid:
                     bucket = index.access_token_bucket(ikey, self._cache[CT.ACCESS_TOKEN])
                     doomed.extend(
-                        (CT.ACCESS_TOKEN, key) for key, (env, _, _) in bucket.items() if env in envs
+                        (CT.ACCESS_TOKEN, key) for key, (env, _, _, _) in bucket.items() if env in envs
                     )
             for key, e in self._keyed(CT.ID_TOKEN, hid):
                 if environment_of(e) in envs and e.get("client_id") == client_id:

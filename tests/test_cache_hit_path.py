@@ -30,7 +30,7 @@ def test_a_cache_hit_through_the_application_does_no_extra_work(make_app):
         sys.setprofile(None)
         msal_logger.setLevel(level)
     assert hit["token_source"] == "cache" and hit["access_token"] == first["access_token"]
-    assert "find_access_token" in called  # The profile did see the lookup
+    assert "_stored_access_token" in called  # The profile did see the lookup (read in place)
     assert not called & {
         "uuid4",
         "urandom",

@@ -3,12 +3,14 @@ the session, a new application over it, get_accounts() and a silent call. A cach
 request at all; discovery happens only when a request must go out, once per process and
 authority, and a host that must be validated is validated before its first cache lookup."""
 
+import uuid
+
 import pytest
 
 import msal
 from msal._entra.discovery import SHARED, Answer, Endpoints, SharedAnswers
 
-from support.apps import build_app, sign_in
+from support.apps import GRAPH_DEFAULT, build_app, sign_in
 
 
 def authorities(emu):
@@ -164,3 +166,41 @@ def test_one_clock_for_throttling_discovery_client_assertions_and_the_cache(emu,
     ).get("error")
     [throttled] = [v for v in http_cache.values() if len(v) == 4 and v[1] == 429]
     assert throttled[0] == clock.at + 30
+
+
+def test_applications_over_one_cache_each_find_their_own_tokens(emu):
+    """One application per tenant and client over one shared cache, as a multi-tenant service
+    keeps them: what their processes share (scope sets, host aliases, interned tenant names and
+    client ids) and reading a cached token in place serve each its own token only, and a
+    caller changing a result changes nothing in the cache."""
+    cache = msal.SerializableTokenCache()
+    tenants = [str(uuid.UUID(int=n)) for n in (1, 2)]
+    clients = ["client-a", "client-b"]
+    for tenant in tenants:
+        for client in clients:
+            cache.add(
+                {
+                    "client_id": client,
+                    "scope": [GRAPH_DEFAULT],
+                    "token_endpoint": "https://login.microsoftonline.com/%s/oauth2/v2.0/token" % tenant,
+                    "grant_type": "client_credentials",
+                    "response": {"access_token": "at-%s-%s" % (client, tenant), "expires_in": 3600},
+                    "data": {},
+                    "params": {},
+                }
+            )
+    emu.clear_requests()
+    for tenant in tenants:
+        for client in clients:
+            app = msal.ConfidentialClientApplication(
+                client,
+                client_credential="secret-of-" + client,
+                authority="https://login.microsoftonline.com/" + tenant,
+                http_client=emu.http_client(),
+                token_cache=cache,
+            )
+            for _ in range(2):
+                result = app.acquire_token_for_client([GRAPH_DEFAULT])
+                assert result["access_token"] == "at-%s-%s" % (client, tenant)
+                result["access_token"] = "changed by the caller"
+    assert list(emu.requests) == []

@@ -8,10 +8,16 @@ is the whole directory); `validate` names the bad key of a broken one.
 from __future__ import annotations
 
 import copy
+import hmac
 import json
 import os
 import uuid
-from typing import Any, Dict, Iterable, List, Optional, Union
+import functools
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Union
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .certs import CertificateAuthority, KeyPair
+    from .tokens import SigningKey
 
 GRAPH_RESOURCE_ID = "00000003-0000-0000-c000-000000000000"
 RESERVED_SCOPES = frozenset({"openid", "profile", "offline_access", "email"})
@@ -473,7 +479,11 @@ def _service_principal_oid(client_id: str) -> str:
 
 
 class Directory:
-    """Read-only view of the configuration with the look-ups the endpoints need."""
+    """The directory part of an emulator: tenants, apps, users and resources as configured,
+    with the look-ups the endpoints need, the one password check, and the keys (the token
+    signing key, the certificates made for apps) once `add_keys` has run."""
+
+    signing_key: "SigningKey"
 
     def __init__(self, data: Dict[str, Any]):
         self.data = data
@@ -493,6 +503,75 @@ class Directory:
             if t.get("host") and t["host"].lower().endswith(TENANT_HOST_SUFFIXES)
         )
         self.adfs_hosts = frozenset([data["adfs_host"].lower()] if data.get("adfs_host") else [])
+        self.app_keys: Dict[str, "KeyPair"] = {}
+        self._key_dir = ""
+
+    def add_keys(self, ca: "CertificateAuthority", key_dir: str) -> None:
+        """The signing key, and a certificate for each app with `certificate: true` (kept in
+        `key_dir`, issued by the CA)."""
+        from . import certs
+        from .tokens import SigningKey
+
+        self.signing_key = SigningKey(ca)
+        self._key_dir = key_dir
+        for app in self.apps:
+            if app.get("certificate") is True:
+                name = app["name"]
+                pair = certs.stored_pair(key_dir, name + ".pem", functools.partial(ca.issue, name), ca.pair)
+                self.app_keys[name] = pair
+                app["certificates"] = list(app["certificates"]) + [pair.cert_pem]
+
+    def describe_app(self, name: str) -> Dict[str, Any]:
+        """Description of an app (by name or client id), as a fresh dict; KeyError if none."""
+        app = self.app_by_name(name)
+        if app is None:
+            raise KeyError("no app named %r" % name)
+        described = {k: v for k, v in app.items() if k not in ("certificates", "certificate")}
+        if app["name"] in self.app_keys:
+            described["certificate_thumbprint"] = self.app_keys[app["name"]].thumbprint
+            described["certificate_path"] = os.path.join(self._key_dir, app["name"] + ".pem")
+        return described
+
+    def client_credential(self, name: str) -> Union[str, Dict[str, str], None]:
+        """What msal's `client_credential` wants for the app: a secret, a cert dict, or None."""
+        app = self.describe_app(name)
+        pair = self.app_keys.get(app["name"])
+        if pair is not None:
+            return {
+                "private_key": pair.key_pem,
+                "thumbprint": pair.thumbprint,
+                "public_certificate": pair.cert_pem,
+            }
+        secret: Optional[str] = app.get("client_secret")
+        return secret
+
+    def describe_user(self, name: str) -> Dict[str, Any]:
+        """A user (see `user`) as a fresh dict; KeyError if none."""
+        user = self.user(name)
+        if user is None:
+            raise KeyError("no user named %r" % name)
+        return dict(user)
+
+    def tenant_of_kind(self, kind: str) -> Dict[str, Any]:
+        """The first tenant of a kind (`b2c`, `ciam`); KeyError if none."""
+        found = next((t for t in self.tenants if t.get("kind") == kind), None)
+        if found is None:
+            raise KeyError("the configuration has no %s tenant" % kind)
+        return found
+
+    def describe(self) -> Dict[str, Any]:
+        """Tenants, apps with their credentials, users (what `--print-config` shows)."""
+        tenants = [
+            {k: t[k] for k in ("id", "domain", "display_name", "kind", "host", "domains") if k in t}
+            for t in self.tenants
+        ]
+        return {
+            "tenants": tenants,
+            "apps": [self.describe_app(a["name"]) for a in self.apps],
+            "users": [
+                {k: u.get(k) for k in ("username", "password", "oid", "name", "tenant")} for u in self.users
+            ],
+        }
 
     def _user(self, user: Dict[str, Any]) -> Dict[str, Any]:
         user = dict(user)
@@ -550,6 +629,11 @@ class Directory:
             if domain in _domains(tenant):
                 return "Managed"
         return None
+
+    def check_password(self, user: Dict[str, Any], password: str) -> bool:
+        """The one password check of every sign-in (ROPC, WS-Trust, the sign-in pages): True
+        when `password` is the user's, compared in constant time."""
+        return hmac.compare_digest(user["password"].encode(), password.encode())
 
     def is_federated(self, user: Dict[str, Any]) -> bool:
         return self.domain_kind(user["username"].rsplit("@", 1)[-1]) == "Federated"

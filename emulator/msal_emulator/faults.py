@@ -28,26 +28,11 @@ import re
 import threading
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Union
+from typing import Any, Callable, Collection, Dict, Iterable, List, Optional, Union
 
-from . import errors
-from .endpoints import managed_identity
-from .http import Request, Response, html_response, json_response
+from . import errors, pages
+from .http import Request, Response, json_response
 
-ENDPOINTS: Dict[str, str] = {
-    "token": r"/oauth2/(v2\.0/)?token/?$",
-    "discovery": r"/\.well-known/openid-configuration$",
-    "instance_discovery": r"/discovery/instance$",
-    "devicecode": r"/oauth2/(v2\.0/)?devicecode$",
-    "deviceauth": r"/oauth2/deviceauth$",
-    "authorize": r"/oauth2/(v2\.0/)?authorize/?$",
-    "userrealm": r"/userrealm/",
-    "mex": r"^/adfs/services/trust/mex$",
-    "wstrust": r"^/adfs/services/trust/(13|2005)/",
-    "jwks": r"/discovery/(v2\.0/)?keys$",
-    "userinfo": r"/userinfo$",
-    **managed_identity.FAULT_ENDPOINTS,
-}
 KINDS = (
     "status",
     "claims_challenge",
@@ -72,7 +57,7 @@ class Fault:
     """One injected fault; `fired` counts the requests it answered."""
 
     kind: str
-    endpoint: Optional[str] = None
+    endpoint: Optional[str] = None  # a route name of msal_emulator.routes
     path: Optional[str] = None  # a regex searched in the request path
     host: Optional[str] = None  # a host name or glob ("*.login.microsoft.com")
     method: Optional[str] = None
@@ -95,18 +80,19 @@ class Fault:
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError("unknown fault kind %r; choose one of %s" % (self.kind, ", ".join(KINDS)))
-        if self.endpoint is not None and self.endpoint not in ENDPOINTS:
-            raise ValueError("unknown endpoint %r; choose one of %s" % (self.endpoint, ", ".join(ENDPOINTS)))
         if self.times is None and self.seconds is None:
             raise ValueError("a fault needs `times` or `seconds` (or both)")
-        self._pattern = re.compile(self.path or ENDPOINTS.get(self.endpoint or "", ""))
+        self._pattern = re.compile(self.path or "")
 
     def active(self, now: float) -> bool:
         if self.times is not None and self.fired >= self.times:
             return False
         return self.seconds is None or now - self.added_at < self.seconds
 
-    def matches(self, req: Request) -> bool:
+    def matches(self, req: Request, routes: Collection[str]) -> bool:
+        """Does the request (reaching the routes of these names) match the fault?"""
+        if self.endpoint is not None and self.endpoint not in routes:
+            return False
         if self.method and req.method != self.method.upper():
             return False
         if self.host and not fnmatch.fnmatch(req.hostname.lower(), self.host.lower()):
@@ -120,15 +106,25 @@ class Fault:
 
 
 class FaultSet:
-    """The faults of one emulator; thread-safe, first added fires first."""
+    """The faults of one emulator; thread-safe, first added fires first.
 
-    def __init__(self) -> None:
+    `routes`: the route names a fault's `endpoint` may name (msal_emulator.routes).
+    """
+
+    def __init__(self, routes: Iterable[str] = ()) -> None:
+        self.routes = list(routes)
         self._lock = threading.Lock()
         self._faults: List[Fault] = []
         self._numbers = itertools.count(1)
 
     def add(self, kind: str, endpoint: Optional[str] = None, **options: Any) -> Fault:
-        """Inject a fault (see the module docstring for kinds and options)."""
+        """Inject a fault (see the module docstring for kinds and options); a ValueError names
+        an unknown kind or route at once."""
+        if endpoint is not None and endpoint not in self.routes:
+            raise ValueError(
+                "unknown route %r: a fault names one of the routes %s"
+                % (endpoint, ", ".join(sorted(self.routes)))
+            )
         fault = Fault(kind, endpoint, **options)
         with self._lock:
             if not fault.name:
@@ -136,12 +132,13 @@ class FaultSet:
             self._faults.append(fault)
         return fault
 
-    def take(self, req: Request) -> Optional[Fault]:
-        """The fault that answers this request, counted as fired; None for a normal answer."""
+    def take(self, req: Request, routes: Collection[str]) -> Optional[Fault]:
+        """The fault that answers this request (reaching the routes of these names), counted
+        as fired; None for a normal answer."""
         now = time.monotonic()
         with self._lock:
             for fault in self._faults:
-                if fault.active(now) and fault.matches(req):
+                if fault.active(now) and fault.matches(req, routes):
                     fault.fired += 1
                     return fault
         return None
@@ -215,11 +212,7 @@ def respond(fault: Fault, req: Request, normal: Callable[[], Response], now: flo
     elif fault.kind == "claims_challenge":
         resp = _claims_response(fault, now, correlation)
     elif fault.kind == "html":
-        resp = html_response(
-            "<!DOCTYPE html><html><head><title>Service unavailable</title></head>"
-            "<body><h1>Sorry, something went wrong.</h1></body></html>",
-            status=fault.status or 200,
-        )
+        resp = pages.service_unavailable(fault.status or 200)
     elif fault.kind == "empty":
         resp = Response(fault.status or 200, b"", [("Content-Type", fault.content_type)])
     elif fault.kind == "large":

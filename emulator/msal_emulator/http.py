@@ -1,12 +1,11 @@
-"""Tiny request/response types and the router the endpoints plug into."""
+"""Tiny request/response types the endpoints take and give (routes are in routes.py)."""
 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
-from typing import Any, Callable, Dict, List, Optional, Pattern, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 from urllib.parse import parse_qsl
 
 
@@ -88,25 +87,3 @@ def redirect(location: str, headers: Optional[List[Tuple[str, str]]] = None) -> 
 
 
 Handler = Callable[..., Response]
-
-
-class Router:
-    """Maps (method, path regex) to handlers; named groups become keyword arguments."""
-
-    def __init__(self) -> None:
-        self.routes: List[Tuple[str, Pattern[str], Handler]] = []
-
-    def add(self, methods: str, pattern: str, handler: Handler) -> None:
-        for method in methods.split(","):
-            self.routes.append((method.strip().upper(), re.compile("^" + pattern + "$"), handler))
-
-    def match(self, method: str, path: str) -> Tuple[Optional[Handler], Dict[str, str], bool]:
-        """(handler, path groups, path known for some other method)."""
-        path_known = False
-        for route_method, pattern, handler in self.routes:
-            found = pattern.match(path)
-            if found:
-                if route_method == method:
-                    return handler, found.groupdict(), True
-                path_known = True
-        return None, {}, path_known

@@ -21,6 +21,7 @@ import threading
 from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Tuple
 
 from . import certs
+from .lifecycle import serve_in_background
 from .routing import is_proxied_host
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -217,8 +218,4 @@ class ProxyServer(socketserver.ThreadingTCPServer):
 
 def start(emulator: "Emulator", port: int, upstream: Iterable[str]) -> Tuple[ProxyServer, threading.Thread]:
     server = ProxyServer(("127.0.0.1", port), emulator, list(upstream))
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="msal-emulator-proxy", daemon=True
-    )
-    thread.start()
-    return server, thread
+    return server, serve_in_background(server, "msal-emulator-proxy")

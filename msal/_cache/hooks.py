@@ -17,6 +17,7 @@ from typing import Any, Dict, Iterable, NamedTuple, Optional, Tuple
 class Routing(NamedTuple):
     writes_via_modify: bool
     read_hook: Optional[str]  # "search", "find", or None when no lookup needs to be announced
+    finds_access_tokens_itself: bool  # find_access_token() overridden: every lookup goes there
 
 
 _ROUTINGS: "weakref.WeakKeyDictionary[type, Routing]" = weakref.WeakKeyDictionary()
@@ -31,9 +32,10 @@ def routing(cls: type, bases: Tuple[type, ...]) -> Routing:
             return getattr(cls, name) not in [getattr(b, name, None) for b in bases]
 
         read_hook = None
-        if not overrides("find_access_token"):
+        own_lookup = overrides("find_access_token")
+        if not own_lookup:
             read_hook = "search" if overrides("search") else "find" if overrides("find") else None
-        found = _ROUTINGS[cls] = Routing(overrides("modify") and not overrides("add"), read_hook)
+        found = _ROUTINGS[cls] = Routing(overrides("modify") and not overrides("add"), read_hook, own_lookup)
     return found
 
 

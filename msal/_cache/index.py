@@ -11,6 +11,7 @@ is rebuilt whole on first use.
 from __future__ import annotations
 
 import itertools
+from sys import intern
 from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
 from .schema import (
@@ -19,11 +20,10 @@ from .schema import (
     APP_METADATA,
     ID_TOKEN,
     REFRESH_TOKEN,
-    epoch,
     hashable,
     scope_set,
-    usable_access_token,
     usable_account,
+    usable_expiry,
 )
 
 # Which fields of an entry each section is indexed by (the primary index). Aliases of one cloud
@@ -44,6 +44,8 @@ RETRY = object()  # A lock-free reader's answer when it needs the lock
 # An access-token bucket larger than this gets a per-scope sub-index on its first lookup.
 _SCOPE_INDEX_THRESHOLD = 4
 _MAX_INTERNED_TARGETS = 4096
+# A section of at most this many entries, not indexed yet, may be scanned instead.
+SCAN_LIMIT = 4
 
 ik = hashable
 
@@ -93,7 +95,6 @@ class Index(object):
         self.unparsed: Set[Tuple[Any, ...]] = set()
         # find_accounts' answer per set of environments, until the Account section changes.
         self.accounts_memo: Dict[FrozenSet[str], List[Dict[str, Any]]] = {}
-        self._targets: Dict[str, FrozenSet[str]] = {}
         self._counter = itertools.count()
 
     def invalidate_all(self) -> None:
@@ -127,9 +128,10 @@ class Index(object):
                 continue
             seqs[key] = next(counter)
             client, realm, home = (entry.get("client_id"), entry.get("realm"), entry.get("home_account_id"))
-            if not (type(client) is str and type(realm) is str and (home is None or type(home) is str)):
-                client, realm, home = ik(client), ik(realm), ik(home)
-            ikey = (client, realm, home)
+            if type(client) is str and type(realm) is str and (home is None or type(home) is str):
+                ikey = (intern(client), intern(realm), home)
+            else:
+                ikey = self.key_of(ACCESS_TOKEN, entry)
             bucket = index.get(ikey)
             if bucket is None:
                 index[ikey] = {key: None}
@@ -139,6 +141,9 @@ class Index(object):
         self.seq[ACCESS_TOKEN], self.primary[ACCESS_TOKEN] = seqs, index
         self.at_by_scope, self.at_buckets_by_home, self.unparsed = {}, by_home, set(index)
         self.stale.discard(ACCESS_TOKEN)
+        if len(seqs) <= SCAN_LIMIT:  # A few tokens (a web app's session): parsed now, all
+            for ikey in index:  # lookups find them ready without the lock
+                self.access_token_bucket(ikey, section)
 
     def access_token_bucket(self, ikey: Tuple[Any, ...], section: Dict[str, Any]) -> Dict[str, Any]:
         """An access-token bucket with every token parsed (caller holds the cache's lock)."""
@@ -150,30 +155,27 @@ class Index(object):
             self.unparsed.discard(ikey)
         return bucket
 
-    def _parsed(self, entry: Dict[str, Any]) -> Tuple[Any, FrozenSet[str], Optional[int]]:
-        """What a lookup checks of an access token: (environment, scopes, usable expiry)."""
-        expires_on = epoch(entry.get("expires_on")) if usable_access_token(entry) else None
-        return (environment_of(entry), self.scopes_of(entry.get("target")), expires_on)
+    def _parsed(self, entry: Dict[str, Any]) -> Tuple[Any, FrozenSet[str], Optional[int], Dict[str, Any]]:
+        """What a lookup checks of an access token: (environment, scopes, usable expiry), and
+        the entry itself, so that a hit goes straight to it."""
+        return (
+            interned(entry.get("environment")),
+            scopes_of(entry.get("target")),
+            usable_expiry(entry),
+            entry,
+        )
 
     def key_of(self, credential_type: str, entry: Dict[str, Any]) -> Any:
         fields = self.fields[credential_type]
         if len(fields) == 1:
             return ik(entry.get(fields[0]))
+        if credential_type == ACCESS_TOKEN:
+            client, realm, home = fields
+            return (interned(entry.get(client)), interned(entry.get(realm)), ik(entry.get(home)))
         return tuple([ik(entry.get(f)) for f in fields])
 
     def bucket(self, credential_type: str, ikey: Any) -> Dict[str, Any]:
         return self.primary[credential_type].get(ikey, EMPTY)
-
-    def scopes_of(self, target: Any) -> FrozenSet[str]:
-        """The lower-cased scope set of a target, shared between entries with the same target."""
-        if type(target) is not str:
-            return frozenset()
-        found = self._targets.get(target)
-        if found is None:
-            if len(self._targets) >= _MAX_INTERNED_TARGETS:
-                self._targets.clear()
-            found = self._targets[target] = scope_set(target)
-        return found
 
     def put(self, credential_type: str, key: str, old: Optional[Dict[str, Any]], new: Dict[str, Any]) -> None:
         """Index ``new`` under ``key``, where ``old`` was stored before (None if nothing was)."""
@@ -191,17 +193,17 @@ class Index(object):
             _bucket_insert(index, ikey, key, None, seqs)
         if credential_type == ACCOUNT:
             self.accounts_memo.clear()
-            for secondary, of in (
-                (self.accounts_by_env, _listed_environment),
-                (self.accounts_by_name, _listed_username),
-            ):
-                new_k = of(new)
-                old_k = of(old) if old is not None else NO_INDEX
+            olds = _account_listings(old) if old is not None else (NO_INDEX, NO_INDEX)
+            for secondary, old_k, new_k in zip(self._account_lists(), olds, _account_listings(new)):
                 if old_k != new_k:
                     if old_k is not NO_INDEX:
                         _bucket_remove(secondary, old_k, key)
                     if new_k is not NO_INDEX:
                         _bucket_insert(secondary, new_k, key, None, seqs)
+
+    def _account_lists(self) -> Tuple[Dict[Any, Dict[str, None]], Dict[str, Dict[str, None]]]:
+        """The secondary lists of accounts, in the order of :func:`_account_listings`."""
+        return self.accounts_by_env, self.accounts_by_name
 
     def drop(self, credential_type: str, key: str, old: Dict[str, Any]) -> None:
         """Forget the entry ``old`` that was stored under ``key``."""
@@ -213,11 +215,7 @@ class Index(object):
             _bucket_remove(index, ikey, key)
         if credential_type == ACCOUNT:
             self.accounts_memo.clear()
-            for secondary, of in (
-                (self.accounts_by_env, _listed_environment),
-                (self.accounts_by_name, _listed_username),
-            ):
-                old_k = of(old)
+            for secondary, old_k in zip(self._account_lists(), _account_listings(old)):
                 if old_k is not NO_INDEX:
                     _bucket_remove(secondary, old_k, key)
         self.seq[credential_type].pop(key, None)
@@ -276,7 +274,7 @@ class Index(object):
             if not build:
                 return None
             sub = {}
-            for key, (_, scopes, _) in bucket.items():
+            for key, (_, scopes, _, _) in bucket.items():
                 for scope in scopes:
                     sub.setdefault(scope, {})[key] = None
             self.at_by_scope[ikey] = sub  # Published whole: lock-free readers see all or nothing
@@ -288,6 +286,23 @@ class Index(object):
             if smallest is None or len(keys) < len(smallest):
                 smallest = keys
         return smallest if smallest is not None else bucket
+
+
+# Scope sets by target string, for every cache of the process: caches loaded per web request
+# meet the same few targets again. Scopes only (public names), bounded.
+_TARGETS: Dict[str, FrozenSet[str]] = {}
+
+
+def scopes_of(target: Any) -> FrozenSet[str]:
+    """The lower-cased scope set of a target, one shared object per target string."""
+    if type(target) is not str:
+        return frozenset()
+    found = _TARGETS.get(target)
+    if found is None:
+        if len(_TARGETS) >= _MAX_INTERNED_TARGETS:
+            _TARGETS.clear()
+        found = _TARGETS[target] = scope_set(target)
+    return found
 
 
 def _scopes(payload: Any) -> FrozenSet[str]:
@@ -305,19 +320,37 @@ def one_per_home(section: Dict[str, Any], keys: Iterable[str]) -> List[Dict[str,
     return list(by_home.values())
 
 
+def interned(value: Any) -> Any:
+    """A field of an access token's index key or a host, interned, as the applications
+    intern their client ids, tenants and hosts: with one application per tenant over one
+    cache, a lookup then compares them by identity, reading no string it need not."""
+    return intern(value) if type(value) is str else ik(value)
+
+
 def environment_of(entry: Dict[str, Any]) -> Any:
     return ik(entry.get("environment"))
 
 
-def _listed_environment(entry: Dict[str, Any]) -> Any:
-    """Where an account is listed by environment; unusable accounts are not listed."""
-    return environment_of(entry) if usable_account(entry) else NO_INDEX
+def listed_accounts(section: Dict[str, Any], environments: FrozenSet[str], username: Any = None) -> List[str]:
+    """Keys of the accounts listed in these environments (under this username, if one is
+    given), in the section's order: what the account lists hold, found by a scan."""
+    name = username.lower() if isinstance(username, str) else None
+    keys = []
+    for key, entry in section.items():
+        if isinstance(entry, dict):
+            env, listed_name = _account_listings(entry)
+            if env in environments and (name is None or listed_name == name):
+                keys.append(key)
+    return keys
 
 
-def _listed_username(entry: Dict[str, Any]) -> Any:
-    """Where an account is listed by username; unusable accounts are not listed."""
+def _account_listings(entry: Dict[str, Any]) -> Tuple[Any, Any]:
+    """Where an account is listed: by environment, by lower-cased username (NO_INDEX where it
+    is not). Unusable accounts are not listed."""
+    if not usable_account(entry):
+        return NO_INDEX, NO_INDEX
     name = entry.get("username")
-    return name.lower() if isinstance(name, str) and usable_account(entry) else NO_INDEX
+    return environment_of(entry), name.lower() if isinstance(name, str) else NO_INDEX
 
 
 def query_index_key(credential_type: str, query: Dict[str, Any]) -> Any:

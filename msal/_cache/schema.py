@@ -83,31 +83,33 @@ def _text(value: Any) -> bool:
     return type(value) is str and value != ""
 
 
-def usable_access_token(entry: Entry) -> bool:
-    """Whether an access token can be served: a secret, an expiry, an account or none. One
-    with an ``ext_cache_key`` (later msal versions file tokens for an FMI path or forwarded
-    claims so) belongs to those requests only, never to a plain lookup."""
+def usable_expiry(entry: Entry) -> Optional[int]:
+    """When an access token that can be served expires; None for one that cannot be served.
+
+    It can be served with a secret, an expiry, an account or none. One with an
+    ``ext_cache_key`` (later msal versions file tokens for an FMI path or forwarded claims so)
+    belongs to those requests only, never to a plain lookup."""
     home = entry.get("home_account_id")
     token_type = entry.get("token_type")
-    return (
+    if (
         "ext_cache_key" not in entry
         and _text(entry.get("secret"))
-        and epoch(entry.get("expires_on")) is not None
         and (home is None or _text(home))
         and (token_type is None or type(token_type) is str)
-    )
+    ):
+        return epoch(entry.get("expires_on"))
+    return None
 
 
 def usable_account(entry: Entry) -> bool:
     """Whether an account can be listed and then used in silent calls."""
-    return (
-        _text(entry.get("home_account_id"))
-        and _text(entry.get("environment"))
-        and all(
-            entry.get(f) is None or type(entry.get(f)) is str
-            for f in ("realm", "username", "local_account_id")
-        )
-    )
+    if not (_text(entry.get("home_account_id")) and _text(entry.get("environment"))):
+        return False
+    for field in ("realm", "username", "local_account_id"):
+        value = entry.get(field)
+        if value is not None and type(value) is not str:
+            return False
+    return True
 
 
 def usable_credential(entry: Entry) -> bool:

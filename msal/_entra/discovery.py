@@ -21,6 +21,7 @@ aliases their tokens are filed under come from that answer.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import logging
@@ -28,6 +29,7 @@ import os
 import re
 import threading
 import time
+from sys import intern
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, MutableMapping, Optional, Tuple, TypeVar
@@ -186,16 +188,9 @@ class Discovery(object):
         """The hosts whose cached tokens serve this authority (itself first). No I/O."""
         env = authority.environment
         cached = self._aliases.get(env)
-        if cached is not None:
-            return cached
-        for group in KNOWN_ALIASES:
-            if env in group:
-                aliases = (env,) + tuple(h for h in group if h != env)
-                break
-        else:
-            aliases = (env,)
-        self._aliases[env] = aliases
-        return aliases
+        if cached is None:
+            cached = self._aliases[env] = known_aliases(env)
+        return cached
 
     def cache_location(self, authority: Authority) -> Location:
         """Where this authority's tokens are cached: (host aliases, realm), worked out once.
@@ -434,10 +429,20 @@ def authority_hint(authority: Authority) -> str:
     )
 
 
+@functools.lru_cache(maxsize=SHARED_CAPACITY)
+def known_aliases(environment: str) -> Tuple[str, ...]:
+    """A host and its aliases among the well-known clouds' (itself first), as instance
+    discovery would name them; the host alone if it is not one of theirs."""
+    for group in KNOWN_ALIASES:
+        if environment in group:
+            return tuple(intern(h) for h in (environment,) + tuple(h for h in group if h != environment))
+    return (intern(environment),)  # (interned, as the cache interns the hosts of its tokens)
+
+
 def realm_of(token_endpoint: str) -> str:
     """The tenant a token endpoint belongs to: its first path segment."""
     segments = [s for s in urlparse(token_endpoint).path.split("/") if s]
-    return segments[0] if segments else ""
+    return intern(segments[0]) if segments else ""  # (as the cache interns tenants)
 
 
 def openid_configuration_url(authority: Authority) -> str:

@@ -55,17 +55,22 @@ def for_client_credentials(scopes: object) -> List[str]:
 
 def for_user_flow(scopes: Iterable[str], exclude_scopes: Optional[Iterable[str]] = None) -> List[str]:
     """The scopes to send on a user flow: the caller's plus the reserved ones, minus exclusions."""
-    scopes = validate(scopes)
-    reserved = RESERVED_SCOPES.intersection(scopes)
-    if reserved:
+    scopes = refuse_reserved(validate(scopes))
+    excluded = set(exclude_scopes or ())
+    return sorted(set(scopes) | (RESERVED_SCOPES - excluded))
+
+
+def refuse_reserved(scopes: List[str]) -> List[str]:
+    """The scopes, unless one is reserved (``ValueError``): a user flow adds those itself, and a
+    silent lookup refuses them too, without building what a request would send."""
+    if not RESERVED_SCOPES.isdisjoint(scopes):
         raise ValueError(
             "You cannot use any scope value that is reserved: {}. MSAL adds {} itself; use "
             "exclude_scopes on the application to leave some out.".format(
-                sorted(reserved), sorted(RESERVED_SCOPES)
+                sorted(RESERVED_SCOPES.intersection(scopes)), sorted(RESERVED_SCOPES)
             )
         )
-    excluded = set(exclude_scopes or ())
-    return sorted(set(scopes) | (RESERVED_SCOPES - excluded))
+    return scopes
 
 
 def check_exclusions(exclude_scopes: object) -> List[str]:

@@ -89,7 +89,15 @@ def cached_token(
     A ``recheck`` (after waiting for a concurrent caller) logs no second miss."""
     environments, realm = ctx.discovery.cache_location(authority)
     now = ctx.now()
-    entry = ctx.cache.find_access_token(
+    cache = ctx.cache
+    # The stored entry, read in place (from_cache copies what it returns), unless the cache
+    # looks tokens up its own way.
+    find = (
+        cache.find_access_token
+        if getattr(cache, "_finds_access_tokens_itself", True)
+        else cache._stored_access_token
+    )
+    entry = find(
         client_id=ctx.config.client_id,
         environments=environments,
         realm=realm,

@@ -16,8 +16,7 @@ request at a time) and :mod:`msal._flows.redeem` (the token request every grant 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, NamedTuple, Optional, Tuple
 
 from .._entra import telemetry
 from .._entra.discovery import Discovery
@@ -29,9 +28,9 @@ from ..token_cache import TokenCache
 from .single_flight import SingleFlight
 
 
-@dataclass(frozen=True)
-class AppConfig(object):
-    """The settings an application was created with."""
+class AppConfig(NamedTuple):
+    """The settings an application was created with. (Immutable, like :class:`AppContext`:
+    named tuples, which a web app creating an application per request builds fastest.)"""
 
     client_id: str
     authority: Authority
@@ -39,23 +38,23 @@ class AppConfig(object):
     capabilities: Optional[Dict[str, Any]]  # client_capabilities as a claims fragment
     exclude_scopes: Tuple[str, ...]
     pii_log: bool = False  # enable_pii_log: personal data may appear in log lines
-    # Whether the authority names no tenant (a token for the app itself needs one)
-    multi_tenant: bool = field(init=False)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "multi_tenant", self.authority.tenant.lower() in ("common", "organizations"))
+    @property
+    def multi_tenant(self) -> bool:
+        """Whether the authority names no tenant (a token for the app itself needs one)."""
+        return self.authority.names_no_tenant
 
 
-@dataclass(frozen=True)
-class AppContext(object):
-    """Configuration, services and shared state of one application (see the module docstring)."""
+class AppContext(NamedTuple):
+    """Configuration, services and shared state of one application (see the module docstring).
+    ``_replace(cache=...)`` gives the same application another cache."""
 
     config: AppConfig
     cache: TokenCache
     http: HttpClientProtocol  # throttled
     discovery: Discovery
     client_auth: ClientAuth
+    last_request: telemetry.LastRequest  # (each application its own)
+    single_flight: SingleFlight  # (each application its own)
     region: Optional[RegionResolver] = None
     now: Callable[[], float] = time.time
-    last_request: telemetry.LastRequest = field(default_factory=telemetry.LastRequest)
-    single_flight: SingleFlight = field(default_factory=SingleFlight)

@@ -20,7 +20,7 @@ from ..oauth2cli.oauth2 import Client
 from . import redeem
 from .context import AppContext
 
-DEVICE_CODE_GRANT = device_flow.GRANT_TYPE
+DEVICE_CODE_GRANT: str = device_flow.GRANT_TYPE
 
 
 def initiate(ctx: AppContext, scopes: Any, claims_challenge: Optional[str] = None) -> Dict[str, Any]:

@@ -30,8 +30,7 @@ def acquire(
     claims_challenge: Optional[str] = None,
 ) -> Result:
     """The documented contract: a token dict, None when the cache has nothing, or an error dict."""
-    scopes = scope_rules.for_cache_lookup(scopes)
-    redeem.user_scopes(ctx, scopes)  # Rejects reserved scopes, as every user flow does
+    scopes = scope_rules.refuse_reserved(scope_rules.for_cache_lookup(scopes))  # as user flows do
     target = ctx.config.authority if authority is None else parse_authority(authority)
     home_account_id = _home_account_id(account)
     use_cache = not (force_refresh or claims_challenge)

@@ -71,7 +71,8 @@ class ThrottledHttpClient(object):
         self._cache = http_cache
         self._now = now
         self._never_replay = never_replay
-        self._purge()
+        if type(http_cache) is not dict or http_cache:  # (the default, empty, holds nothing old)
+            self._purge()
 
     def post(
         self,

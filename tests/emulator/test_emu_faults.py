@@ -184,3 +184,40 @@ def test_reset_overrides_undoes_every_control(emu, http):
     emu.reset_overrides()
     assert emu.faults.all() == [] and emu.mex_override is None
     assert emu.device_code_interval == 5
+
+
+FAULT_NAMES_OF_OLD = (
+    "token discovery instance_discovery devicecode deviceauth authorize userrealm mex wstrust jwks "
+    "userinfo imds app_service arc machine_learning cloud_shell service_fabric"
+).split()
+
+
+def test_faults_name_the_routes_of_the_route_table(emu):
+    routes = emu.dispatch.routes.routes
+    assert emu.faults.routes == emu.dispatch.routes.names()
+    assert set(FAULT_NAMES_OF_OLD) <= set(emu.faults.routes)
+    declared = [(method, r.path) for r in routes for method in r.methods]
+    assert len(declared) == len(set(declared)), "an endpoint is declared twice"
+    assert not any(r.control for r in routes if r.name in emu.faults.routes)
+
+
+@pytest.mark.parametrize("name", ["tokens", "control_faults", "Token"])
+def test_a_fault_naming_no_route_is_an_error_at_injection(emu, name):
+    with pytest.raises(
+        ValueError,
+        match="unknown route %r: a fault names one of the routes app_service, arc, authorize, " % name,
+    ):
+        emu.inject("status", name)
+    assert emu.faults.all() == []
+
+
+def test_a_fault_fires_on_every_route_of_its_name(emu, http):
+    fault = emu.inject("status", "token", times=None, seconds=600)
+    session = emu.http_client()
+    entra = http.post(emu.token_endpoint(), data={})
+    adfs = http.post(emu.base_url + "/adfs/oauth2/token/", data={})
+    b2c = session.post(emu.b2c_authority("B2C_1_ropc") + "/oauth2/v2.0/token", data={})
+    assert [entra.status_code, adfs.status_code, b2c.status_code] == [503, 503, 503]
+    assert http.get(discovery_url(emu)).status_code == 200
+    assert http.post(emu.authority() + "/oauth2/v2.0/devicecode", data={}).status_code != 503
+    assert fault.fired == 3

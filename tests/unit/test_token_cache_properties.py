@@ -7,6 +7,7 @@ import threading
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from msal import token_cache as token_cache_module
 from msal._cache import index as cache_index
 from msal.token_cache import SerializableTokenCache, TokenCache
 
@@ -308,6 +309,34 @@ def test_a_subclass_overriding_add_and_modify_keeps_the_indexes_right(ops, now):
     assert json.loads(cache.serialize()) == json.loads(plain.serialize())
     check_against_brute_force(cache, now)
     check_pinned_find_equals_scan(cache)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(operations, max_size=25))
+def test_accounts_just_loaded_are_the_same_scanned_or_indexed(ops):
+    """find_accounts() looks at each of a few accounts just loaded instead of indexing them:
+    scanned or indexed, every listing is the same."""
+    cache = SerializableTokenCache()
+    for op in ops:
+        apply(cache, op)
+    state = cache.serialize()
+    answers = []
+    saved = token_cache_module.SCAN_LIMIT
+    try:
+        for limit in (0, 10**6):
+            token_cache_module.SCAN_LIMIT = limit
+            loaded = SerializableTokenCache()
+            loaded.deserialize(state)
+            answers.append(
+                [
+                    loaded.find_accounts(environments=envs, username=username)
+                    for envs in (ENVS, ENVS[:1], ["elsewhere"])
+                    for username in (None, "ANN@x.com", "nobody")
+                ]
+            )
+    finally:
+        token_cache_module.SCAN_LIMIT = saved
+    assert answers[0] == answers[1]
 
 
 def test_concurrent_adds_and_lookups():

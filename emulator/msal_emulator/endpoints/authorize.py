@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import html
-import hmac
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 from urllib.parse import urlencode, urlsplit
 
 from .. import errors
-from ..http import Request, Response, html_response, parse_pairs, redirect
+from .. import pages
+from ..http import Request, Response, parse_pairs, redirect
 from ..store import AuthCode, Session
 from ..tokens import client_info
 from .common import PolicyRef, TenantRef, resolve, resources_of
@@ -151,84 +150,27 @@ def _respond(
     """Deliver params to the redirect URI the way response_mode asks."""
     uri = request.redirect_uri
     if request.response_mode == "form_post":
-        fields = "".join(
-            '<input type="hidden" name="%s" value="%s"/>' % (html.escape(k), html.escape(v))
-            for k, v in params.items()
-        )
-        page = (
-            "<!DOCTYPE html><html><head><title>Working...</title></head>"
-            '<body onload="document.forms[0].submit()"><form method="POST" action="%s">%s'
-            "<noscript><p>Script is disabled. Click Submit to continue.</p>"
-            '<input type="submit" value="Submit"/></noscript></form></body></html>'
-            % (html.escape(uri), fields)
-        )
-        return html_response(page, headers=headers)
+        return pages.form_post(uri, params, headers)
     separator = "#" if request.response_mode == "fragment" else ("&" if "?" in uri else "?")
     return redirect(uri + separator + urlencode(params), headers=headers)
-
-
-def _error_page(code: int, text: str, status: int = 400, prefix: str = "AADSTS") -> Response:
-    page = (
-        "<!DOCTYPE html><html><head><title>Sign in - error</title></head><body>"
-        "<h1>Sorry, but we're having trouble signing you in.</h1>"
-        '<p id="error" class="error">%s%d: %s</p></body></html>' % (prefix, code, html.escape(text))
-    )
-    return html_response(page, status=status)
 
 
 def _sign_in_page(
     request: AuthRequest, error: Optional[str] = None, username: Optional[str] = None
 ) -> Response:
-    """The page a user sees: credentials, the scopes being consented, hidden request context."""
-    username = username or request.get("login_hint") or ""
-    scopes = "".join("<li>%s</li>" % html.escape(s) for s in request.scope_names)
-    error_html = '<p id="error" class="error">%s</p>' % html.escape(error) if error else ""
-    app_name = request.app.get("display_name", request.app["name"])
-    page = (
-        "<!DOCTYPE html><html><head><title>Sign in to your account</title></head><body>"
-        "<h1>Sign in</h1><p>to continue to <b>%s</b></p>%s"
-        '<form id="signin" method="POST" action="">'
-        '<input type="hidden" name="ctx" value="%s"/>'
-        '<label>Email <input type="email" name="login" value="%s"/></label>'
-        '<label>Password <input type="password" name="passwd" value=""/></label>'
-        '<p>This app would like to:</p><ul id="scopes">%s</ul>'
-        '<button type="submit" name="consent" value="accept">Accept</button>'
-        '<button type="submit" name="consent" value="decline">Cancel</button>'
-        "</form></body></html>"
-        % (
-            html.escape(app_name),
-            error_html,
-            html.escape(urlencode(request.params)),
-            html.escape(username),
-            scopes,
-        )
+    return pages.sign_in(
+        pages.app_name(request.app),
+        urlencode(request.params),
+        username or request.get("login_hint") or "",
+        request.scope_names,
+        error,
     )
-    return html_response(page)
 
 
 def _consent_page(request: AuthRequest, user: Dict[str, Any]) -> Response:
-    """Consent for a signed-in user (prompt=consent, or a resource not consented yet)."""
-    scopes = "".join("<li>%s</li>" % html.escape(s) for s in request.scope_names)
-    app_name = request.app.get("display_name", request.app["name"])
-    page = (
-        "<!DOCTYPE html><html><head><title>Permissions requested</title></head><body>"
-        "<h1>Permissions requested</h1><p><b>%s</b> (signed in as %s) would like to:</p>"
-        '<form id="consent" method="POST" action="">'
-        '<input type="hidden" name="ctx" value="%s"/>'
-        '<input type="hidden" name="step" value="consent"/>'
-        '<input type="hidden" name="consent" value="accept"/>'
-        '<ul id="scopes">%s</ul>'
-        '<button type="submit" name="consent" value="accept">Accept</button>'
-        '<button type="submit" name="consent" value="decline">Cancel</button>'
-        "</form></body></html>"
-        % (
-            html.escape(app_name),
-            html.escape(user["username"]),
-            html.escape(urlencode(request.params)),
-            scopes,
-        )
+    return pages.consent(
+        pages.app_name(request.app), user["username"], urlencode(request.params), request.scope_names
     )
-    return html_response(page)
 
 
 def _missing_consent(emu: "Emulator", request: AuthRequest, user: Dict[str, Any]) -> bool:
@@ -259,7 +201,7 @@ def authorize_get(emu: "Emulator", req: Request, tenant: str, policy: Optional[s
     try:
         request = validate(emu, tenant, req.query, policy)
     except PageError as exc:
-        return _error_page(exc.code, exc.text, prefix=exc.prefix)
+        return pages.sign_in_error(exc.code, exc.text, prefix=exc.prefix)
     except RedirectError as exc:
         return _redirect_error_for(emu, tenant, req.query, exc, policy)
     now = emu.clock()
@@ -313,7 +255,7 @@ def authorize_post(emu: "Emulator", req: Request, tenant: str, policy: Optional[
     try:
         request = validate(emu, tenant, params, policy)
     except PageError as exc:
-        return _error_page(exc.code, exc.text, prefix=exc.prefix)
+        return pages.sign_in_error(exc.code, exc.text, prefix=exc.prefix)
     except RedirectError as exc:
         return _redirect_error_for(emu, tenant, params, exc, policy)
     now = emu.clock()
@@ -325,9 +267,7 @@ def authorize_post(emu: "Emulator", req: Request, tenant: str, policy: Optional[
     if req.form.get("step") == "consent":
         return _consented(emu, req, request, now)
     user = emu.directory.user(username) if username else None
-    if user is None or not hmac.compare_digest(
-        user["password"].encode(), req.form.get("passwd", "").encode()
-    ):
+    if user is None or not emu.directory.check_password(user, req.form.get("passwd", "")):
         return _sign_in_page(
             request,
             username=username,
@@ -406,6 +346,4 @@ def logout(emu: "Emulator", req: Request, tenant: str, policy: Optional[str] = N
     target = req.query.get("post_logout_redirect_uri")
     if target:
         return redirect(target, headers=clear)
-    return html_response(
-        "<!DOCTYPE html><html><body><p>You signed out of your account.</p></body></html>", headers=clear
-    )
+    return pages.signed_out(headers=clear)

@@ -1,21 +1,21 @@
 """Azure AD B2C: a user flow's discovery document and keys, and its token endpoint.
 
 B2C paths name the tenant and the user flow (policy): `/<tenant>/<policy>/...`. The sign-in
-pages are the shared ones (authorize.py); tokens are shaped in issue.py. Errors carry AADB2C
-codes: the generic grant code raises Entra's errors, and `as_b2c` translates the ones a B2C
-client can meet.
+pages are the shared ones (authorize.py), the grants those of grants/; tokens are shaped in
+issue.py. Errors carry AADB2C codes: the generic grant code raises Entra's errors, and
+`as_b2c` translates the ones a B2C client can meet.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Dict, Tuple
+from typing import TYPE_CHECKING, Dict, Tuple
 
 from .. import errors
-from ..http import Request, Response, json_response
+from ..http import Handler, Request, Response, json_response
 from ..tokens import b2c_issuer
-from . import password, token as entra_token
 from .clients import authenticate_client
 from .common import PolicyRef, resolve_policy
+from .grants import Grant
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..server import Emulator
@@ -117,34 +117,33 @@ def jwks(emu: "Emulator", req: Request, tenant: str, policy: str) -> Response:
     return json_response({"keys": [emu.signing_key.jwk(b2c_issuer(req.host, ref.tenant["id"]))]})
 
 
-def token(emu: "Emulator", req: Request, tenant: str, policy: str) -> Response:
-    """A user flow's token endpoint: auth code, refresh token, and password on ROPC flows."""
-    try:
-        ref = resolve_policy(emu.directory, tenant, policy)
-        grant = _grant(emu, ref, req.form.get("grant_type", ""))
-        client = authenticate_client(emu, req, ref)
-        if client.app["tenant"] != ref.tenant["id"]:
-            raise errors.B2CError(
-                "invalid_client",
-                90018,
-                "The client id '%s' specified in the request is not "
-                "registered in tenant '%s'." % (client.app["client_id"], ref.path),
-                status=401,
-            )
-        return json_response(grant(emu, req, ref, client))
-    except errors.EntraError as exc:
-        raise as_b2c(exc)
+def token_endpoint(grants: Dict[str, Grant]) -> Handler:
+    """A user flow's token route: auth code, refresh token, and password on ROPC flows."""
+
+    def token(emu: "Emulator", req: Request, tenant: str, policy: str) -> Response:
+        try:
+            ref = resolve_policy(emu.directory, tenant, policy)
+            grant = _grant(emu, ref, grants, req.form.get("grant_type", ""))
+            client = authenticate_client(emu, req, ref)
+            if client.app["tenant"] != ref.tenant["id"]:
+                raise errors.B2CError(
+                    "invalid_client",
+                    90018,
+                    "The client id '%s' specified in the request is not "
+                    "registered in tenant '%s'." % (client.app["client_id"], ref.path),
+                    status=401,
+                )
+            return json_response(grant(emu, req, ref, client))
+        except errors.EntraError as exc:
+            raise as_b2c(exc)
+
+    return token
 
 
-def _grant(emu: "Emulator", ref: PolicyRef, grant_type: str) -> Callable[..., Dict[str, Any]]:
+def _grant(emu: "Emulator", ref: PolicyRef, grants: Dict[str, Grant], grant_type: str) -> Grant:
+    """The grant of a user flow: `password` only where the flow allows it (ROPC)."""
     flow = emu.directory.policy(ref.tenant, ref.policy) or {}
-    grants = {
-        "authorization_code": entra_token.authorization_code,
-        "refresh_token": entra_token.refresh_token,
-    }
-    if flow.get("password_grant"):
-        grants["password"] = password.password_grant
-    if grant_type not in grants:
+    if grant_type not in grants or (grant_type == "password" and not flow.get("password_grant")):
         raise errors.B2CError(
             "unsupported_grant_type", 90086, "The supplied grant_type [%s] is not supported." % grant_type
         )

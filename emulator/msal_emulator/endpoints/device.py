@@ -7,27 +7,23 @@ the client polls the token endpoint with the device code grant meanwhile.
 
 from __future__ import annotations
 
-import hmac
-import html
 import secrets
-import time
 from typing import TYPE_CHECKING, Any, Dict, Optional
 
 from .. import errors
-from ..http import Request, Response, html_response, json_response
+from .. import pages
+from ..http import Request, Response, json_response
 from ..store import DeviceCode, Session
-from .clients import Client, authenticate_client
+from .clients import authenticate_client
 from .common import TenantRef, parse_scopes, resolve_tenant
-from .issue import find_user, user_tokens
+from .grants import require_public_flows
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..server import Emulator
 
-DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 USER_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: users type these
 USER_CODE_LENGTH = 9
 VERIFICATION_PATH = "/%s/oauth2/deviceauth"
-POLL_SLACK = 0.2  # seconds a poll may come early (timers and the network are not exact)
 
 
 def verification_uri(base_url: str, ref: TenantRef) -> str:
@@ -78,144 +74,18 @@ def devicecode(emu: "Emulator", req: Request, tenant: str) -> Response:
     )
 
 
-def require_public_flows(client: Client) -> None:
-    """Device code and password grants need "allow public client flows" on a public client."""
-    if not client.confidential and not client.app.get("is_fallback_public_client"):
-        raise errors.invalid_client(
-            "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
-            7000218,
-        )
-
-
-# ---- the token endpoint grant --------------------------------------------------------
-
-
-def device_code_grant(emu: "Emulator", req: Request, ref: TenantRef, client: Client) -> Dict[str, Any]:
-    value = req.form.get("device_code") or req.form.get("code")
-    if not value:
-        raise errors.invalid_request("The request body must contain the following parameter: 'device_code'.")
-    record = emu.store.device_code(value)
-    if record is None or record.client_id != client.app["client_id"] or record.adfs != ref.adfs:
-        raise errors.EntraError(
-            "bad_verification_code", 70018, "Invalid verification code: the device code is not recognized."
-        )
-    if record.status == "redeemed":
-        raise errors.invalid_grant("The device code was already redeemed.", 54005)
-    if emu.clock() - record.issued_at > record.expires_in:
-        raise errors.EntraError("expired_token", 70019, "Verification code expired.")
-    if record.status == "pending":
-        if emu.store.poll_too_soon(record, time.monotonic(), POLL_SLACK):
-            raise errors.EntraError(
-                "slow_down",
-                70016,
-                "OAuth 2.0 device flow error. Polling too frequently: wait "
-                "the interval (%d s) between requests." % record.interval,
-            )
-        raise errors.EntraError(
-            "authorization_pending",
-            70016,
-            "OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
-        )
-    if record.status == "declined":
-        raise errors.EntraError(
-            "authorization_declined", 70000, "The end user declined the authorization request."
-        )
-    if not emu.store.redeem_device_code(record):
-        raise errors.invalid_grant("The device code was already redeemed.", 54005)
-    assert record.user_oid is not None and record.auth_time is not None, "set on approval"
-    user = find_user(emu, record.user_oid)
-    return user_tokens(
-        emu,
-        req,
-        client.app,
-        user,
-        user["tenant"],
-        parse_scopes(emu.directory, record.scope),
-        auth_time=record.auth_time,
-        adfs=record.adfs,
-    )
-
-
 # ---- the verification pages ------------------------------------------------------------
 
 
-def _page(
-    title: str,
-    body: str,
-    error: Optional[str] = None,
-    step: Optional[str] = None,
-    hidden: Optional[Dict[str, str]] = None,
-) -> Response:
-    error_html = '<p id="error" class="error">%s</p>' % html.escape(error) if error else ""
-    form = ""
-    if step:
-        fields = dict(hidden or {}, step=step)
-        form = '<form id="%s" method="POST" action="">%s%s</form>' % (
-            step,
-            "".join(
-                '<input type="hidden" name="%s" value="%s"/>' % (html.escape(k), html.escape(v))
-                for k, v in fields.items()
-            ),
-            body,
-        )
-        body = ""
-    return html_response(
-        "<!DOCTYPE html><html><head><title>%s</title></head><body><h1>%s</h1>"
-        "%s%s%s</body></html>" % (html.escape(title), html.escape(title), error_html, body, form)
-    )
-
-
-def _code_page(error: Optional[str] = None, user_code: str = "") -> Response:
-    return _page(
-        "Enter code",
-        '<label>Code <input type="text" name="otc" value="%s"/></label>'
-        '<button type="submit">Next</button>' % html.escape(user_code),
-        error=error,
-        step="code",
-    )
-
-
-def _sign_in_page(
-    app: Dict[str, Any], user_code: str, error: Optional[str] = None, username: str = ""
-) -> Response:
-    return _page(
-        "Sign in",
-        "<p>You're signing in to <b>%s</b> on another device.</p>"
-        '<label>Email <input type="email" name="login" value="%s"/></label>'
-        '<label>Password <input type="password" name="passwd" value=""/></label>'
-        '<button type="submit">Sign in</button>' % (html.escape(_app_name(app)), html.escape(username)),
-        error=error,
-        step="signin",
-        hidden={"otc": user_code},
-    )
-
-
-def _consent_page(app: Dict[str, Any], record: DeviceCode, approval: str) -> Response:
-    scopes = "".join("<li>%s</li>" % html.escape(s) for s in record.scope.split())
-    return _page(
-        "Are you trying to sign in to %s?" % _app_name(app),
-        '<p>This app would like to:</p><ul id="scopes">%s</ul>'
-        '<button type="submit" name="consent" value="accept">Continue</button>'
-        '<button type="submit" name="consent" value="decline">Cancel</button>' % scopes,
-        step="consent",
-        hidden={"otc": record.user_code, "approval": approval},
-    )
-
-
-def _app_name(app: Dict[str, Any]) -> str:
-    name: str = app.get("display_name", app["name"])
-    return name
-
-
 def deviceauth_get(emu: "Emulator", req: Request, tenant: str) -> Response:
-    return _code_page(user_code=req.query.get("otc", ""))
+    return pages.device_code(user_code=req.query.get("otc", ""))
 
 
 def deviceauth_post(emu: "Emulator", req: Request, tenant: str) -> Response:
     """One step of the verification pages, named by the hidden `step` field."""
     record = _live_record(emu, req.form.get("otc", ""))
     if record is None:
-        return _code_page(
+        return pages.device_code(
             error="AADSTS70018: That code didn't work. Check the code and try again.",
             user_code=req.form.get("otc", ""),
         )
@@ -226,7 +96,7 @@ def deviceauth_post(emu: "Emulator", req: Request, tenant: str) -> Response:
         return _check_password(emu, req, app, record)
     if step == "consent":
         return _settle(emu, req, app, record)
-    return _sign_in_page(app, record.user_code)
+    return pages.device_sign_in(pages.app_name(app), record.user_code)
 
 
 def _live_record(emu: "Emulator", user_code: str) -> Optional[DeviceCode]:
@@ -241,19 +111,17 @@ def _live_record(emu: "Emulator", user_code: str) -> Optional[DeviceCode]:
 def _check_password(emu: "Emulator", req: Request, app: Dict[str, Any], record: DeviceCode) -> Response:
     username = req.form.get("login", "")
     user = emu.directory.user(username) if "@" in username else None
-    if user is None or not hmac.compare_digest(
-        user["password"].encode(), req.form.get("passwd", "").encode()
-    ):
-        return _sign_in_page(
-            app,
+    if user is None or not emu.directory.check_password(user, req.form.get("passwd", "")):
+        return pages.device_sign_in(
+            pages.app_name(app),
             record.user_code,
             username=username,
             error=("AADSTS50126: Error validating credentials due to invalid username or password."),
         )
     tenant = emu.directory.tenant(record.tenant_path)
     if tenant is not None and tenant["id"] != user["tenant"]:
-        return _sign_in_page(
-            app,
+        return pages.device_sign_in(
+            pages.app_name(app),
             record.user_code,
             username=username,
             error=(
@@ -262,27 +130,21 @@ def _check_password(emu: "Emulator", req: Request, app: Dict[str, Any], record: 
             ),
         )
     approval = emu.store.new_session(Session(user_oid=user["oid"], auth_time=emu.clock()))
-    return _consent_page(app, record, approval)
+    return pages.device_consent(pages.app_name(app), record.scope.split(), record.user_code, approval)
 
 
 def _settle(emu: "Emulator", req: Request, app: Dict[str, Any], record: DeviceCode) -> Response:
     session = emu.store.session(req.form.get("approval"), emu.clock())
     if session is None:
-        return _sign_in_page(app, record.user_code, error="Your session expired; sign in again.")
+        return pages.device_sign_in(
+            pages.app_name(app), record.user_code, error="Your session expired; sign in again."
+        )
     emu.store.end_session(req.form.get("approval"))
     if req.form.get("consent") != "accept":
         emu.store.settle_device_code(record, "declined")
-        return _page(
-            "Sign in declined",
-            '<p id="done">You declined to sign in to %s on the '
-            "other device. You may now close this window.</p>" % html.escape(_app_name(app)),
-        )
+        return pages.device_declined(pages.app_name(app))
     scopes = parse_scopes(emu.directory, record.scope)
     if scopes.resource:
         emu.store.grant_consent(session.user_oid, app["client_id"], [scopes.resource["resource_id"]])
     emu.store.settle_device_code(record, "approved", session.user_oid, session.auth_time)
-    return _page(
-        "You have signed in",
-        '<p id="done">You have signed in to the %s application on '
-        "your device. You may now close this window.</p>" % html.escape(_app_name(app)),
-    )
+    return pages.device_done(pages.app_name(app))

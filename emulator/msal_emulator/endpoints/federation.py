@@ -1,5 +1,5 @@
-"""The emulated ADFS of the federated domain: MEX metadata, WS-Trust 1.3/2005 username
-endpoints issuing SAML assertions, and the SAML bearer grants that redeem them at Entra.
+"""The emulated ADFS of the federated domain: MEX metadata and the WS-Trust 1.3/2005 username
+endpoints issuing SAML assertions (grants/saml_bearer.py redeems them at Entra).
 
 Assertions carry no XML signature: the emulator remembers the ids it issued and trusts
 only those, once each, until they expire.
@@ -8,28 +8,20 @@ only those, once each, until they expire.
 from __future__ import annotations
 
 import base64
-import binascii
 import datetime
-import hmac
 import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple
 
-from .. import errors
 from ..http import Request, Response
 from ..store import IssuedAssertion
-from .clients import Client
-from .common import TenantRef, parse_scopes
-from .issue import find_user, user_tokens
-from .password import AUDIENCE_URN
+from .userrealm import AUDIENCE_URN
 from . import mex_document
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..server import Emulator
 
-SAML1_GRANT = "urn:ietf:params:oauth:grant-type:saml1_1-bearer"
-SAML2_GRANT = "urn:ietf:params:oauth:grant-type:saml2-bearer"
 SAML1_TOKEN_TYPE = "urn:oasis:names:tc:SAML:1.0:assertion"
 SAML2_TOKEN_TYPE = "urn:oasis:names:tc:SAML:2.0:assertion"
 SAML1_NS = SAML1_TOKEN_TYPE
@@ -143,7 +135,7 @@ def _authenticate(emu: "Emulator", req: Request, trust: TrustVersion) -> Tuple[D
     if (
         user is None
         or not emu.directory.is_federated(user)
-        or not hmac.compare_digest(user["password"].encode(), password.encode())
+        or not emu.directory.check_password(user, password)
     ):
         raise SoapFault(
             "a:FailedAuthentication", "ID3242: The security token could not be authenticated or authorized."
@@ -277,47 +269,3 @@ def _fault_body(fault: SoapFault) -> str:
         '{subcode}</s:Value></s:Subcode></s:Code><s:Reason><s:Text xml:lang="en-US">{reason}'
         "</s:Text></s:Reason></s:Fault>"
     ).format(subcode=fault.subcode, reason=fault.reason)
-
-
-# ---- the SAML bearer grants at the token endpoint -------------------------------------
-
-
-def _decode_assertion(text: str) -> Optional[ET.Element]:
-    """Standard or URL-safe base64, padded or not."""
-    compact = "".join(text.split()).replace("-", "+").replace("_", "/")
-    try:
-        raw = base64.b64decode(compact + "=" * (-len(compact) % 4), validate=True)
-        return ET.fromstring(raw)
-    except (binascii.Error, ValueError, ET.ParseError):
-        return None
-
-
-def _invalid_saml(text: str = "SAML token is invalid.") -> errors.EntraError:
-    return errors.invalid_grant(text, 50008)
-
-
-def saml_grant(emu: "Emulator", req: Request, ref: TenantRef, client: Client) -> Dict[str, Any]:
-    root = _decode_assertion(req.form.get("assertion", ""))
-    saml1 = req.form.get("grant_type") == SAML1_GRANT
-    expected_tag = "{%s}Assertion" % (SAML1_NS if saml1 else SAML2_NS)
-    if root is None or root.tag != expected_tag:
-        raise _invalid_saml()
-    record = emu.store.redeem_assertion(root.get("AssertionID" if saml1 else "ID") or "")
-    if record is None or record.version != ("1.1" if saml1 else "2.0"):
-        raise _invalid_saml("SAML token is invalid: it was not issued by a trusted federation server.")
-    if record.redeemed:
-        raise _invalid_saml("SAML token is invalid: the assertion was already used.")
-    if emu.clock() >= record.not_on_or_after:
-        raise errors.invalid_grant("Assertion is not within its valid time range.", 500133)
-    user = find_user(emu, record.user_oid)
-    if ref.tenant is not None and ref.tenant["id"] != user["tenant"]:
-        raise _invalid_saml("SAML token is invalid: the user is not in this tenant.")
-    return user_tokens(
-        emu,
-        req,
-        client.app,
-        user,
-        user["tenant"],
-        parse_scopes(emu.directory, req.form.get("scope")),
-        auth_time=emu.clock(),
-    )

@@ -32,15 +32,12 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import tempfile
 import threading
 import uuid
-from http.server import ThreadingHTTPServer
-from socketserver import StreamRequestHandler
 from typing import TYPE_CHECKING, Any, Callable, Dict, Optional
 
-from ..http import Request, Response, Router, json_response
+from ..http import Request, Response, json_response
 from ..tokens import random_id, time_claims
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -52,16 +49,6 @@ ARC_PATH = "/arc/metadata/identity/oauth2/token"
 MACHINE_LEARNING_PATH = "/ml/msi/token"
 CLOUD_SHELL_PATH = "/cloudshell/oauth2/token"
 SERVICE_FABRIC_PATH = "/servicefabric/metadata/identity/oauth2/token"
-
-# Fault endpoint names (msal_emulator.faults.ENDPOINTS) for these sources.
-FAULT_ENDPOINTS = {
-    "imds": r"^/metadata/identity/oauth2/token$",
-    "app_service": r"^/msi/token$",
-    "arc": r"^/arc/metadata/identity/",
-    "machine_learning": r"^/ml/msi/token$",
-    "cloud_shell": r"^/cloudshell/oauth2/token$",
-    "service_fabric": r"^/servicefabric/metadata/identity/",
-}
 
 SYSTEM_ASSIGNED = {
     "name": "system-assigned",
@@ -77,15 +64,6 @@ USER_ASSIGNED = {
     "/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/app-id",
 }
 DEFAULT_LIFETIME = 86399  # what IMDS reports for its 24 hour tokens
-
-
-def add_routes(router: Router) -> None:
-    router.add("GET", IMDS_PATH, imds)
-    router.add("GET", APP_SERVICE_PATH, app_service)
-    router.add("GET", ARC_PATH, arc)
-    router.add("GET", MACHINE_LEARNING_PATH, machine_learning)
-    router.add("POST", CLOUD_SHELL_PATH, cloud_shell)
-    router.add("GET", SERVICE_FABRIC_PATH, service_fabric)
 
 
 # ---- the sources ----------------------------------------------------------------------------
@@ -349,14 +327,10 @@ class ManagedIdentityHost:
         self._arc_secrets: Dict[str, str] = {}
         self._lock = threading.Lock()
         self.reset()
-        self._server = _plain_server(("127.0.0.1", 0), emu)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="msal-emulator-managed-identity",
-            daemon=True,
-        )
-        self._thread.start()
+        from ..lifecycle import HTTPSServer, serve_in_background
+
+        self._server = HTTPSServer(("127.0.0.1", 0), emu, None)  # the emulator's server, no TLS
+        self._thread = serve_in_background(self._server, "msal-emulator-managed-identity")
 
     def reset(self) -> None:
         """Back to the defaults: 24 hour tokens, refresh_in at half their life."""
@@ -425,25 +399,6 @@ class ManagedIdentityHost:
         except OSError:
             pass
         return True
-
-
-def _plain_server(address: Any, emulator: "Emulator") -> Any:
-    """The emulator's HTTPS server class (routes, faults, request log) without the TLS."""
-    from ..server import _Handler, _HTTPSServer
-
-    class PlainHandler(_Handler):
-        def setup(self) -> None:
-            self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            self.request.settimeout(30)
-            StreamRequestHandler.setup(self)
-
-    class PlainServer(_HTTPSServer):
-        def get_request(self) -> Any:
-            return ThreadingHTTPServer.get_request(self)
-
-    server = PlainServer(address, emulator, None)
-    server.RequestHandlerClass = PlainHandler
-    return server
 
 
 def new_host(emu: "Emulator", directory: Optional[str] = None) -> ManagedIdentityHost:
