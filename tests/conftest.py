@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from helpers import build_app, sign_in
+from support.apps import build_app, sign_in
 from msal._entra.discovery import SHARED
 
 pytest_plugins = ["leak_guard"]

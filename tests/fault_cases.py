@@ -9,7 +9,8 @@ import time
 
 import requests
 
-from helpers import GRAPH_DEFAULT, build_app, query_of, sign_in
+from support.apps import GRAPH_DEFAULT, build_app, sign_in
+from support.wire import query_of
 
 ERROR_DICT = "error dict"
 CONNECTION_ERROR = "ConnectionError"

@@ -5,7 +5,8 @@ import pytest
 
 import msal
 from msal.authority import AZURE_CHINA, AZURE_US_GOVERNMENT, AuthorityBuilder
-from helpers import GRAPH_DEFAULT, query_of, token_posts
+from support.apps import GRAPH_DEFAULT
+from support.wire import query_of, token_posts
 
 
 def app_at(emu, authority, name="web-app", cache=None):

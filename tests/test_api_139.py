@@ -3,14 +3,14 @@ on the wire, what comes back, and what the cache keeps."""
 
 import json
 import time
-import webbrowser
 
 import pytest
 
 import msal
 import msal.authority
-from helpers import GRAPH_DEFAULT, token_posts
-from test_interactive import ScriptedBrowser
+from support.apps import GRAPH_DEFAULT
+from support.browser import ScriptedBrowser, registered
+from support.wire import token_posts
 
 NBF = '{"access_token": {"nbf": {"essential": true}}}'
 FORWARDED = '{"access_token": {"xms_foo": {"value": "bar"}}}'
@@ -302,13 +302,11 @@ class TestProofOfPossession:
 
 
 @pytest.fixture
-def scripted_browser(emu, monkeypatch):
-    monkeypatch.setattr(webbrowser, "_tryorder", [])
-    monkeypatch.setattr(webbrowser, "_browsers", {})
+def scripted_browser(emu):
     alice = emu.user("alice")
-    instance = ScriptedBrowser(emu, username=alice["username"], password=alice["password"])
-    webbrowser.register("scripted", None, instance, preferred=True)
-    return instance
+    sign_in = lambda url: emu.sign_in(url, alice["username"], alice["password"])
+    with registered(ScriptedBrowser(sign_in)) as browser:
+        yield browser
 
 
 def test_broker_opt_ins_fall_back_to_the_browser(emu, make_app, scripted_browser):

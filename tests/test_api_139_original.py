@@ -6,12 +6,12 @@ made with ``pip install msal==1.39.0``); skipped otherwise.
 """
 
 import json
-import os
-import subprocess
 
 import pytest
 
-ORIGINAL = os.environ.get("MSAL_ORIGINAL_139_PYTHON")
+from support import original
+
+ORIGINAL = original.PYTHON_139
 pytestmark = pytest.mark.skipif(not ORIGINAL, reason="MSAL_ORIGINAL_139_PYTHON is not set")
 
 # Run by both libraries; returns the keys of each result (values differ by nature).
@@ -61,20 +61,7 @@ def _settings(emu):
 
 def _run_original(settings):
     code = SCENARIO + "\nimport sys\nprint(json.dumps(scenario(json.loads(sys.argv[1]))))"
-    # The original lets these variables override verify= (see docs/differences.md)
-    env = {
-        k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
-    }
-    done = subprocess.run(
-        [ORIGINAL, "-c", code, json.dumps(settings)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=os.path.dirname(ORIGINAL),
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    return json.loads(done.stdout)
+    return original.run_json(ORIGINAL, ["-c", code, json.dumps(settings)])
 
 
 def _wire(emu):

@@ -2,20 +2,20 @@
 tenant (user flows B2C_1_signupsignin and B2C_1_ropc) and CIAM tenant, reached under their
 real host names through the emulator's HTTP client."""
 
-import json
 import os
-import subprocess
 
 import pytest
 
 import msal
+import msal_emulator
 
 from b2c_ciam_probe import API_READ, DANA, ERIN, facts
-from helpers import token_posts, query_of
+from support import original
+from support.wire import token_posts, query_of
 
 B2C_HOST = "contosob2c.b2clogin.com"
 CIAM_HOST = "contosociam.ciamlogin.com"
-ORIGINAL = os.environ.get("MSAL_ORIGINAL_PYTHON")
+ORIGINAL = original.PYTHON
 
 
 def app_for(emu, name, authority):
@@ -129,25 +129,13 @@ def test_ciam_auth_code_flow_and_silent(emu, with_tenant):
 @pytest.mark.skipif(not ORIGINAL, reason="MSAL_ORIGINAL_PYTHON is not set")
 def test_same_accounts_cache_keys_and_requests_as_the_original(emu, tmp_path):
     ours = facts(msal, emu)
-    env = {k: v for k, v in os.environ.items() if k not in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")}
-    env["PYTHONPATH"] = os.path.dirname(os.path.dirname(os.path.abspath(msal_emulator_file())))
     script = os.path.join(os.path.dirname(__file__), "b2c_ciam_probe.py")
-    # From a directory outside the repository, so that `import msal` is the original.
-    done = subprocess.run(
-        [ORIGINAL, script], cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
-    theirs = json.loads(done.stdout)
+    # The probe reports with the emulator's package, which the original's interpreter lacks.
+    theirs = original.run_json(ORIGINAL, [script], packages=[msal_emulator])
     # Each application brings its own HTTP client, so each discovers its authority, as the original does
     assert ours == theirs
     assert theirs["b2c_accounts"][0]["realm"] == "contosob2c.onmicrosoft.com"
     assert theirs["b2c_accounts"][0]["username"] == ""
-
-
-def msal_emulator_file():
-    import msal_emulator
-
-    return msal_emulator.__file__
 
 
 def _assert_signed_in_without_access_token(app, result, user_flow):

@@ -5,17 +5,16 @@ its own interpreter (``MSAL_ORIGINAL_PYTHON``, set up by ``./dev test``).
 """
 
 import json
-import os
-import subprocess
-import tempfile
 import textwrap
 
 import pytest
 
 import msal
-from helpers import GRAPH_DEFAULT, token_posts
+from support import original
+from support.apps import GRAPH_DEFAULT
+from support.wire import token_posts
 
-ORIGINAL = os.environ.get("MSAL_ORIGINAL_PYTHON")
+ORIGINAL = original.PYTHON
 pytestmark = pytest.mark.skipif(
     not ORIGINAL, reason="MSAL_ORIGINAL_PYTHON is not set (./dev test sets it up)"
 )
@@ -64,22 +63,7 @@ def run_original(emu, **request):
         daemon_id=emu.app("confidential-secret")["client_id"],
         daemon_secret=emu.client_credential("confidential-secret"),
     )
-    # The original sets Session.verify, which these variables would silently override.
-    env = {k: v for k, v in os.environ.items() if k not in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")}
-    env.pop("PYTHONPATH", None)
-    # Run outside the repository: "-c" puts the working directory first on the import path,
-    # and there "import msal" would find this package instead of the original.
-    proc = subprocess.run(
-        [ORIGINAL, "-c", ORIGINAL_SCRIPT],
-        input=json.dumps(request),
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        cwd=tempfile.gettempdir(),
-    )
-    assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout)
+    return original.run_json(ORIGINAL, ["-c", ORIGINAL_SCRIPT], request)
 
 
 def test_a_cache_written_by_the_original_serves_silent_hits_here(emu, signed_in, make_app):
@@ -111,7 +95,7 @@ def test_a_cache_written_here_serves_the_originals_silent_hits(emu, make_app):
     web = make_app("web-app", token_cache=cache)
     user = emu.user("alice@" + emu.tenant_domain)
     flow = web.initiate_auth_code_flow(["User.Read"], redirect_uri="https://localhost/callback")
-    from helpers import query_of
+    from support.wire import query_of
 
     ours = web.acquire_token_by_auth_code_flow(
         flow, query_of(emu.sign_in(flow["auth_uri"], user["username"], user["password"]))

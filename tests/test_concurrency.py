@@ -4,7 +4,8 @@ import threading
 import time
 
 import msal
-from helpers import GRAPH_DEFAULT, token_posts
+from support.apps import GRAPH_DEFAULT
+from support.wire import token_posts
 
 THREADS = 16
 

@@ -7,7 +7,8 @@ import jwt
 import pytest
 
 import msal
-from helpers import GRAPH_DEFAULT, query_of, token_posts
+from support.apps import GRAPH_DEFAULT
+from support.wire import query_of, token_posts
 
 
 def claims_of(token):

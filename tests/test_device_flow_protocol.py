@@ -1,18 +1,12 @@
 """The RFC 8628 module of the protocol layer, against the emulator, on a clock the test drives."""
 
-import ast
-import os
-
 import pytest
 import msal
-from helpers import token_posts
+from support.wire import token_posts
 from msal._http.requests_client import RequestsHttpClient
-from msal.exceptions import LIBRARY_ERROR_CODES
 from msal.oauth2cli import device_flow
 from msal.oauth2cli.http import read_json_object
 from msal.oauth2cli.oauth2 import Client
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 class FakeClock:
@@ -124,59 +118,6 @@ def test_an_error_other_than_pending_or_slow_down_ends_the_grant(emu, device, er
     assert result["error"] == error and len(polls) == 1 and clock.slept == []
 
 
-@pytest.mark.parametrize(
-    "answer,expected",
-    [
-        ({"error": "authorization_pending"}, 7),
-        ({"error": "slow_down"}, 12),
-        ({"error": "access_denied"}, None),
-        ({"error": "expired_token"}, None),
-        ({"access_token": "x"}, None),
-    ],
-)
-def test_next_interval_follows_rfc8628_section_3_5(answer, expected):
-    assert device_flow.next_interval(7, answer) == expected
-
-
-def test_the_request_carries_extension_parameters_only_when_they_have_a_value():
-    """RFC 8628 §3.1 plus an identity provider's extensions (Entra takes a ``claims`` request)."""
-    assert device_flow.build_request("app", ["openid", "User.Read"]) == {
-        "client_id": "app",
-        "scope": "openid User.Read",
-    }
-    assert device_flow.build_request("app", ["openid"], {"claims": '{"id_token": {}}', "empty": None}) == {
-        "client_id": "app",
-        "scope": "openid",
-        "claims": '{"id_token": {}}',
-    }
-
-
-@pytest.mark.parametrize(
-    "answer,interval,lifetime",
-    [
-        ({"device_code": "d", "expires_in": 600, "interval": 3}, 3, 600),
-        ({"device_code": "d"}, 5, 900),  # §3.2: no interval means 5 s
-        ({"device_code": "d", "expires_in": "soon", "interval": -2}, 5, 900),
-    ],
-)
-def test_parse_response_fills_interval_and_expires_at(answer, interval, lifetime):
-    flow = device_flow.parse_response(answer, now=100)
-    assert flow["interval"] == interval and flow["expires_at"] == 100 + lifetime
-    assert flow["device_code"] == "d"
-
-
-def test_parse_response_passes_errors_on_and_refuses_an_answer_without_device_code():
-    refused = {"error": "invalid_scope", "error_description": "AADSTS70011"}
-    assert device_flow.parse_response(refused, now=0) == refused
-    assert device_flow.parse_response({"user_code": "U"}, now=0)["error"] == "invalid_response"
-
-
-@pytest.mark.parametrize("interval", [0, -1, True, "5", 3600, float("nan")])
-def test_an_altered_interval_is_a_value_error(interval):
-    with pytest.raises(ValueError, match="interval"):
-        device_flow.check_interval(interval)
-
-
 def test_the_device_code_request_carries_the_originals_headers(emu, make_app):
     """Like the original: base headers and the flow's client-request-id, no per-call telemetry."""
     app = make_app("public")
@@ -227,58 +168,3 @@ def test_one_reader_for_every_json_answer(emu, device):
     assert read_json_object(session.get(emu.authority() + "/v2.0/.well-known/openid-configuration"), "x")[
         "issuer"
     ]
-
-
-# RFC 6749 §5.2 and §4.1.2.1, RFC 8628 §3.5: codes the library may relay or imitate
-STANDARD_ERROR_CODES = {
-    "invalid_request",
-    "invalid_client",
-    "invalid_grant",
-    "unauthorized_client",
-    "unsupported_grant_type",
-    "invalid_scope",
-    "access_denied",
-    "server_error",
-    "temporarily_unavailable",
-    "interaction_required",
-    "authorization_pending",
-    "slow_down",
-    "expired_token",
-}
-
-
-def _error_literals(path):
-    """The string literals a source file puts in an error dict's ``error``."""
-    with open(path, encoding="utf-8") as source:
-        tree = ast.parse(source.read())
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Dict):
-            for key, value in zip(node.keys, node.values):
-                if isinstance(key, ast.Constant) and key.value == "error" and isinstance(value, ast.Constant):
-                    yield value.value
-        elif (
-            isinstance(node, ast.keyword)
-            and node.arg == "error"
-            and isinstance(node.value, ast.Constant)
-            and isinstance(node.value.value, str)
-        ):
-            yield node.value.value
-
-
-def test_every_error_code_the_library_makes_up_is_listed_in_exceptions():
-    package = os.path.join(ROOT, "msal")
-    found = {}
-    for folder, _, files in os.walk(package):
-        for name in files:
-            if name.endswith(".py"):
-                path = os.path.join(folder, name)
-                for code in _error_literals(path):
-                    found.setdefault(code, os.path.relpath(path, ROOT))
-    unlisted = {
-        code: where for code, where in found.items() if code not in LIBRARY_ERROR_CODES | STANDARD_ERROR_CODES
-    }
-    assert unlisted == {}
-    assert found, "the scan found no error dict at all"
-    with open(os.path.join(package, "exceptions.py"), encoding="utf-8") as doc:
-        text = doc.read()
-    assert all("``{}``".format(code) in text for code in LIBRARY_ERROR_CODES)

@@ -10,7 +10,7 @@ import pytest
 import msal
 from msal._entra.discovery import SHARED, Answer, Endpoints, SharedAnswers, shared_answers
 
-from helpers import GRAPH_DEFAULT, build_app, sign_in
+from support.apps import GRAPH_DEFAULT, build_app, sign_in
 
 
 def authorities(emu):

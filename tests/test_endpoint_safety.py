@@ -12,7 +12,8 @@ import requests
 import msal
 from msal._entra import mex, wstrust
 
-from helpers import GRAPH_DEFAULT, token_posts
+from support.apps import GRAPH_DEFAULT
+from support.wire import token_posts
 
 CAROL = "carol@fabrikam.example"
 

@@ -4,7 +4,6 @@ Whatever comes in, the cache either accepts it or raises ValueError; it never cr
 another exception, and what it accepts it can serialize again.
 """
 
-import base64
 import json
 
 import pytest
@@ -15,7 +14,8 @@ from msal.exceptions import IdTokenError
 from msal.oauth2cli import oidc
 
 from fuzzing import FUZZ, json_like
-from helpers import GRAPH_DEFAULT, build_app
+from support.apps import GRAPH_DEFAULT, build_app
+from support.tokens import b64_json, b64url
 
 
 SECTIONS = ["AccessToken", "RefreshToken", "IdToken", "Account", "AppMetadata"]
@@ -49,14 +49,6 @@ cache_documents = st.dictionaries(
     st.dictionaries(st.text(max_size=12), entries | json_values, max_size=4) | json_values,
     max_size=6,
 )
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
-
-
-def b64_json(value) -> str:
-    return b64url(json.dumps(value).encode("utf-8"))
 
 
 claims = st.dictionaries(

@@ -9,7 +9,8 @@ import pytest
 
 import msal
 from msal._http import throttle
-from helpers import GRAPH_DEFAULT, token_posts
+from support.apps import GRAPH_DEFAULT
+from support.wire import token_posts
 
 API_DEFAULT = "api://e89f734f-6b35-485e-a95b-495bd118c9cd/.default"
 

@@ -1,73 +1,28 @@
 """acquire_token_interactive with a scripted browser registered through ``webbrowser``: it plays
 the user on the emulator's real pages, then follows the redirect to the loopback listener."""
 
+import contextlib
 import socket
 import threading
-import webbrowser
-from urllib.parse import parse_qsl, urlencode, urlparse
+from urllib.parse import urlparse
 
 import pytest
-import requests
 
-from helpers import query_of, token_posts
-
-
-class ScriptedBrowser(webbrowser.BaseBrowser):
-    """A "system browser" whose user signs in on the emulator's pages."""
-
-    def __init__(
-        self, emu, username=None, password=None, consent=True, forge_first=False, idle=False, preconnects=0
-    ):
-        super().__init__("scripted")
-        self.emu, self.username, self.password = emu, username, password
-        self.consent, self.forge_first, self.idle = consent, forge_first, idle
-        self.preconnects, self.idle_sockets = preconnects, []
-        self.opened, self.refused = [], []
-        self.threads = []
-
-    def open(self, url, new=0, autoraise=True):
-        self.opened.append(url)
-        port = urlparse(query_of(url)["redirect_uri"]).port
-        for _ in range(self.preconnects):  # Connections opened ahead, then left idle
-            self.idle_sockets.append(socket.create_connection(("127.0.0.1", port), timeout=10))
-        if not self.idle:
-            thread = threading.Thread(target=self._play, args=(url,))
-            thread.start()
-            self.threads.append(thread)
-        return True
-
-    def _play(self, url):
-        redirect = self.emu.sign_in(url, self.username, self.password, consent=self.consent)
-        target = urlparse(redirect)
-        if self.forge_first:  # Another page tries to feed the listener a response first
-            forged = dict(parse_qsl(target.query), state="forged", code="stolen")
-            self.refused.append(
-                requests.get("http://127.0.0.1:{}/?{}".format(target.port, urlencode(forged)), timeout=10)
-            )
-        self.page = requests.get("http://127.0.0.1:{}/?{}".format(target.port, target.query), timeout=10)
-
-    def join(self):
-        for thread in self.threads:
-            thread.join(30)
-        for sock in self.idle_sockets:
-            sock.close()
+from support.browser import ScriptedBrowser, registered
+from support.wire import query_of, token_posts
 
 
 @pytest.fixture
-def browser(emu, monkeypatch):
-    """Register a scripted browser as the preferred one, only for this test."""
-    monkeypatch.setattr(webbrowser, "_tryorder", [])
-    monkeypatch.setattr(webbrowser, "_browsers", {})
+def browser(emu):
+    """Register a scripted browser where alice signs in as the only one, for this test only."""
     alice = emu.user("alice@" + emu.tenant_domain)
 
-    def register(**kwargs):
-        options = dict(username=alice["username"], password=alice["password"])
-        options.update(kwargs)
-        instance = ScriptedBrowser(emu, **options)
-        webbrowser.register("scripted", None, instance, preferred=True)
-        return instance
+    def register(consent=True, **options):
+        sign_in = lambda url: emu.sign_in(url, alice["username"], alice["password"], consent=consent)
+        return browsers.enter_context(registered(ScriptedBrowser(sign_in, **options)))
 
-    yield register
+    with contextlib.ExitStack() as browsers:
+        yield register
 
 
 def test_interactive_sign_in(emu, make_app, browser):

@@ -6,7 +6,8 @@ import webbrowser
 
 import pytest
 
-from helpers import CHROMIUM, CHROMIUM_ARGS, query_of
+from support.chromium import CHROMIUM, CHROMIUM_ARGS
+from support.wire import query_of
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM, reason="Chromium is not installed (./dev test installs it where apt-get is available)"

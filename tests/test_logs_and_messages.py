@@ -10,7 +10,8 @@ import requests
 import msal
 from msal._entra.discovery import authority_hint
 from msal.authority import parse_authority
-from helpers import GRAPH_DEFAULT, build_app, token_posts
+from support.apps import GRAPH_DEFAULT, build_app
+from support.wire import token_posts
 
 PII_MARK = "<pii>"
 

@@ -7,12 +7,12 @@ original reads its key file only from the agent's system folder.
 """
 
 import json
-import os
-import subprocess
 
 import pytest
 
-ORIGINAL = os.environ.get("MSAL_ORIGINAL_139_PYTHON")
+from support import original
+
+ORIGINAL = original.PYTHON_139
 pytestmark = pytest.mark.skipif(not ORIGINAL, reason="MSAL_ORIGINAL_139_PYTHON is not set")
 
 RESOURCE = "https://management.azure.com"
@@ -54,17 +54,7 @@ def _identities(host):
 
 def _run_original(env, identities):
     code = SCENARIO + "\nimport sys\nprint(json.dumps(scenario(json.loads(sys.argv[1]), %r)))" % RESOURCE
-    clean = {k: v for k, v in os.environ.items() if k not in SOURCE_VARIABLES and k != "PYTHONPATH"}
-    done = subprocess.run(
-        [ORIGINAL, "-c", code, json.dumps(identities)],
-        env=dict(clean, **env),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=os.path.dirname(ORIGINAL),
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    return json.loads(done.stdout)
+    return original.run_json(ORIGINAL, ["-c", code, json.dumps(identities)], env=env, drop=SOURCE_VARIABLES)
 
 
 def _comparable(cache):

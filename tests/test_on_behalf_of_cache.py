@@ -7,7 +7,7 @@ import hashlib
 import pytest
 
 import msal
-from helpers import token_posts
+from support.wire import token_posts
 
 OBO = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 CT = msal.TokenCache.CredentialType

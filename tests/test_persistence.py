@@ -18,7 +18,7 @@ from msal.persistence import (
     UntrustedCacheFileError,
 )
 
-from helpers import token_posts
+from support.wire import token_posts
 
 TOKEN_ENDPOINT = "https://login.microsoftonline.com/tenant/oauth2/v2.0/token"
 

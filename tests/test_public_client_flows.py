@@ -7,7 +7,7 @@ import time
 import pytest
 
 import msal
-from helpers import token_posts
+from support.wire import token_posts
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 

@@ -8,7 +8,8 @@ import pytest
 from requests.adapters import HTTPAdapter
 
 import msal
-from helpers import GRAPH_DEFAULT, token_posts
+from support.apps import GRAPH_DEFAULT
+from support.wire import token_posts
 
 
 class FakeImds(object):

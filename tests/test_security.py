@@ -22,7 +22,8 @@ from msal.oauth2cli import oidc
 from msal.oauth2cli.authcode import LoopbackListener
 from msal.persistence import CacheFileError, FernetEncryption, PersistedTokenCache
 
-from helpers import GRAPH_DEFAULT, query_of, token_posts
+from support.apps import GRAPH_DEFAULT
+from support.wire import query_of, token_posts
 from leak_guard import made_by_the_library, record_text, secrets_in
 
 REDIRECT_URI = "https://localhost/callback"

@@ -2,7 +2,8 @@
 
 import json
 
-from helpers import GRAPH_DEFAULT, query_of, token_posts
+from support.apps import GRAPH_DEFAULT
+from support.wire import query_of, token_posts
 
 
 def test_app_name_and_version_only_when_given(emu, make_app):

@@ -5,11 +5,7 @@ interpreter on which the original ``msal`` package is importable.  The
 original is driven as a black box through a small script in a subprocess.
 """
 
-import base64
 import json
-import os
-import subprocess
-import tempfile
 import textwrap
 import time
 
@@ -17,7 +13,10 @@ import pytest
 
 from msal.token_cache import SerializableTokenCache
 
-ORIGINAL = os.environ.get("MSAL_ORIGINAL_PYTHON")
+from support import original
+from support.tokens import client_info, unsigned_jwt
+
+ORIGINAL = original.PYTHON
 pytestmark = pytest.mark.skipif(
     not ORIGINAL, reason="set MSAL_ORIGINAL_PYTHON to an interpreter with the original msal installed"
 )
@@ -77,24 +76,9 @@ SCRIPT = textwrap.dedent("""
 
 
 def run_original(request):
-    # Run outside the repository: "-c" puts the working directory first on the import path,
-    # and there "import msal" would find this package instead of the original.
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    proc = subprocess.run(
-        [ORIGINAL, "-c", SCRIPT],
-        input=json.dumps(request),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tempfile.gettempdir(),
-        env=env,
-    )
+    proc = original.run(ORIGINAL, ["-c", SCRIPT], input=json.dumps(request))
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
-
-
-def b64(obj):
-    return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
 
 
 def events(now):
@@ -110,7 +94,7 @@ def events(now):
             "tid": "TID",
         }
         base.update(claims)
-        return "eyJhbGciOiJub25lIn0." + b64(base) + ".sig"
+        return unsigned_jwt(base)
 
     def ev(response, **kw):
         e = {
@@ -138,7 +122,7 @@ def events(now):
                 "expires_in": 3600,
                 "refresh_token": "FAMILY_RT",
                 "foci": "1",
-                "client_info": b64({"uid": "UID", "utid": "UTID"}),
+                "client_info": client_info("UID", "UTID"),
                 "id_token": idt(aud="CID2", preferred_username="john@contoso.com"),
             },
             client_id="CID2",
@@ -152,7 +136,7 @@ def events(now):
                 "ext_expires_in": 7200,
                 "refresh_token": "USER_RT",
                 "foci": "1",
-                "client_info": b64({"uid": "UID", "utid": "UTID"}),
+                "client_info": client_info("UID", "UTID"),
                 "id_token": idt(preferred_username="john@contoso.com"),
             }
         ),
@@ -162,7 +146,7 @@ def events(now):
                 "token_type": "Bearer",
                 "expires_in": 3600,
                 "refresh_token": "TWO_RT",
-                "client_info": b64({"uid": "U2", "utid": "UTID"}),
+                "client_info": client_info("U2", "UTID"),
                 "id_token": idt(sub="S2", oid="O2", preferred_username="Two@Contoso.com"),
             }
         ),

@@ -9,7 +9,8 @@ import json
 import pytest
 
 import msal
-from helpers import GRAPH_DEFAULT, token_posts
+from support.apps import GRAPH_DEFAULT
+from support.wire import token_posts
 
 RT = msal.TokenCache.CredentialType.REFRESH_TOKEN
 AT = msal.TokenCache.CredentialType.ACCESS_TOKEN

@@ -8,7 +8,8 @@ import pytest
 import requests
 
 import msal
-from helpers import GRAPH_DEFAULT, token_posts
+from support.apps import GRAPH_DEFAULT
+from support.wire import token_posts
 
 
 def test_verify_is_honoured_even_with_ca_bundle_environment_variables(emu, monkeypatch, make_app):
@@ -155,3 +156,9 @@ def test_discovery_is_asked_once_per_application(emu, make_app):
     app.acquire_token_for_client(["api://{}/.default".format(emu.app("web-api")["client_id"])])
     discovery = [r for r in emu.requests if r["path"].endswith("openid-configuration")]
     assert len(discovery) == 1
+
+
+def test_an_app_with_a_query_in_its_authority_works_without_it(emu, make_app):
+    app = make_app("confidential-secret", authority=emu.authority() + "?slice=testslice#top")
+    assert "access_token" in app.acquire_token_for_client(["https://graph.microsoft.com/.default"])
+    assert all("slice" not in str(r["query"]) and "slice" not in r["path"] for r in emu.requests)

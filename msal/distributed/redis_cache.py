@@ -214,7 +214,12 @@ class RedisTokenCache(TokenCache):
                 return None
             if owner is not None:
                 self._tls.held = (name, part.key, owner)
-                return None
+                # The previous holder may have stored the token and let go between this
+                # process's miss and its taking the lease: look once more before asking.
+                hit = lookup(self._revalidate(name, part))
+                if hit is not None:
+                    self._release()
+                return hit
             if time.monotonic() >= deadline:
                 return None
             time.sleep(_POLL_INTERVAL)

@@ -5,8 +5,6 @@ L1, and they share only what is in Redis (tests/distributed/test_distributed_pro
 real processes).
 """
 
-import base64
-import json
 import re
 import threading
 
@@ -15,17 +13,14 @@ import redis as redis_py
 from cryptography.fernet import Fernet
 
 import msal
-from helpers import GRAPH_DEFAULT, token_posts
+from support.apps import GRAPH_DEFAULT
+from support.tokens import client_info
+from support.wire import token_posts
 from msal.distributed import RedisTokenCache, app_partition, user_partition
 from msal.distributed.partitions import redis_key
 
 CT = msal.TokenCache.CredentialType
 KEY_SHAPE = re.compile(r"^msal:\{[0-9a-f]{40}\}(:lock)?$")
-
-
-def client_info(uid, utid="tenant"):
-    raw = json.dumps({"uid": uid, "utid": utid}).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def user_event(uid, scope, token, client_id="client", refresh_token="rt-value"):
@@ -37,7 +32,7 @@ def user_event(uid, scope, token, client_id="client", refresh_token="rt-value"):
         "response": {
             "access_token": token,
             "expires_in": 3600,
-            "client_info": client_info(uid),
+            "client_info": client_info(uid, "tenant"),
             "refresh_token": refresh_token,
         },
     }
@@ -409,9 +404,9 @@ def test_obo_tokens_are_shared_by_assertion(emu, signed_in, make_app, redis_url)
     for t in threads:
         t.join()
     # On failure, say where each answer came from, never the tokens themselves.
-    assert len({r.get("access_token") for r in results}) == 1, [
-        (r.get("token_source"), r.get("error")) for r in results
-    ]
+    # (Counted apart: pytest would print the set of tokens of a failed comparison.)
+    distinct_tokens = len({r.get("access_token") for r in results})
+    assert distinct_tokens == 1, [(r.get("token_source"), r.get("error")) for r in results]
     assert len(token_posts(emu, "urn:ietf:params:oauth:grant-type:jwt-bearer")) == 1
     keys = [k.decode() for k in stored(redis_url).keys("msal:*")]
     from msal.distributed import assertion_hash, obo_partition
@@ -450,3 +445,26 @@ def test_public_client_tokens_are_shared(emu, make_app, redis_url):
     )
     third = make_app("public", token_cache=RedisTokenCache(redis_url))
     assert third.acquire_token_silent(["User.Read"], account) is None, "signed out in Redis"
+
+
+def test_a_lease_taken_just_after_another_process_stored_the_token_is_not_used_to_ask_again(
+    emu, make_app, redis_url
+):
+    """One process misses, and before it takes the lease another one gets the token, stores it
+    and lets go of the lease: the first finds the token once it holds the lease."""
+    late_cache = RedisTokenCache(redis_url)
+    late = make_app("confidential-secret", token_cache=late_cache)
+    early = make_app("confidential-secret", token_cache=RedisTokenCache(redis_url))
+    store = late_cache._l2  # the window is between the miss and taking the lease
+    take_lease = store.try_lock
+
+    def after_the_other_process(key, lease_ms):
+        store.try_lock = take_lease
+        assert early.acquire_token_for_client([GRAPH_DEFAULT])["token_source"] == "identity_provider"
+        return take_lease(key, lease_ms)
+
+    store.try_lock = after_the_other_process
+    result = late.acquire_token_for_client([GRAPH_DEFAULT])
+    assert result["token_source"] == "cache"
+    assert len(token_posts(emu, "client_credentials")) == 1
+    assert stored(redis_url).keys("msal:*:lock") == [], "the lease was let go"

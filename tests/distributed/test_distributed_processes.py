@@ -5,7 +5,7 @@ import time
 
 from benchmarks import distributed_figures as figures
 from benchmarks import report
-from helpers import token_posts
+from support.wire import token_posts
 
 
 def test_processes_asking_for_one_app_token_make_one_request(emu, redis_url):

@@ -1,11 +1,10 @@
 """Fixtures for running azure-identity and msal-extensions on top of this msal."""
 
 import os
-import webbrowser
 
 import pytest
 
-from ecosystem_helpers import UserAtTheBrowser
+from support.browser import ScriptedBrowser, registered
 
 
 @pytest.fixture
@@ -20,14 +19,11 @@ def browser_emulator(emu):
 
 
 @pytest.fixture
-def user_at_the_browser(browser_emulator, alice, monkeypatch):
+def user_at_the_browser(browser_emulator, alice):
     """Register, for this test only, a system browser where alice signs in."""
-    monkeypatch.setattr(webbrowser, "_tryorder", [])
-    monkeypatch.setattr(webbrowser, "_browsers", {})
-    browser = UserAtTheBrowser(browser_emulator, alice["username"], alice["password"])
-    webbrowser.register("scripted", None, browser, preferred=True)
-    yield browser
-    browser.join()
+    sign_in = lambda url: browser_emulator.sign_in(url, alice["username"], alice["password"])
+    with registered(ScriptedBrowser(sign_in)) as browser:
+        yield browser
 
 
 @pytest.fixture

@@ -1,9 +1,5 @@
 """What the azure-identity and msal-extensions tests share: credential options that reach the
-emulator, token checks against the emulator's own signing keys, and a scripted system browser."""
-
-import threading
-import webbrowser
-from urllib.parse import urlparse
+emulator, and token checks against the emulator's own signing keys."""
 
 import jwt
 import requests
@@ -43,45 +39,6 @@ def verified_claims(emu, token, audience=None):
     return jwt.decode(
         token, key, algorithms=["RS256"], audience=audience, options={"verify_aud": audience is not None}
     )
-
-
-def token_posts(emu, grant_type=None, client_id=None):
-    """The token requests the emulator received, optionally of one grant type or client."""
-    return [
-        r
-        for r in emu.requests
-        if r["method"] == "POST"
-        and r["path"].endswith("/token")
-        and grant_type in (None, r["form"].get("grant_type"))
-        and client_id in (None, r["form"].get("client_id"))
-    ]
-
-
-class UserAtTheBrowser(webbrowser.BaseBrowser):
-    """A system browser whose user signs in on the emulator's pages, then lands on the
-    loopback redirect the credential listens on."""
-
-    def __init__(self, emu, username, password):
-        super().__init__("scripted")
-        self.emu, self.username, self.password = emu, username, password
-        self.opened, self.landed, self.threads = [], [], []
-
-    def open(self, url, new=0, autoraise=True):
-        self.opened.append(url)
-        thread = threading.Thread(target=self._play, args=(url,))
-        thread.start()
-        self.threads.append(thread)
-        return True
-
-    def _play(self, url):
-        redirect = urlparse(self.emu.sign_in(url, self.username, self.password))
-        self.landed.append(
-            requests.get("http://127.0.0.1:{}/?{}".format(redirect.port, redirect.query), timeout=10)
-        )
-
-    def join(self):
-        for thread in self.threads:
-            thread.join(30)
 
 
 def sign_in(app, user):

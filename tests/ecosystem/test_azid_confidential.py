@@ -3,8 +3,9 @@
 import jwt
 import pytest
 
-from ecosystem_helpers import GRAPH, azure_options, token_posts, verified_claims
-from helpers import GRAPH_DEFAULT
+from ecosystem_helpers import GRAPH, azure_options, verified_claims
+from support.wire import token_posts
+from support.apps import GRAPH_DEFAULT
 
 identity = pytest.importorskip("azure.identity")
 from azure.core.exceptions import ClientAuthenticationError  # noqa: E402

@@ -7,13 +7,8 @@ import os
 import pytest
 
 import msal
-from ecosystem_helpers import (
-    DEVELOPER_SIGN_ON_CLIENT_ID,
-    GRAPH,
-    emulator_transport,
-    token_posts,
-    verified_claims,
-)
+from ecosystem_helpers import DEVELOPER_SIGN_ON_CLIENT_ID, GRAPH, emulator_transport, verified_claims
+from support.wire import token_posts
 
 identity = pytest.importorskip("azure.identity")
 msal_extensions = pytest.importorskip("msal_extensions")

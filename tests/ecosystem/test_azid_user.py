@@ -6,7 +6,8 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from ecosystem_helpers import GRAPH, azure_options, token_posts, verified_claims
+from ecosystem_helpers import GRAPH, azure_options, verified_claims
+from support.wire import token_posts
 
 identity = pytest.importorskip("azure.identity")
 from azure.core.exceptions import ClientAuthenticationError  # noqa: E402

@@ -11,7 +11,8 @@ import threading
 import pytest
 
 import msal
-from ecosystem_helpers import sign_in, token_posts
+from ecosystem_helpers import sign_in
+from support.wire import token_posts
 
 msal_extensions = pytest.importorskip("msal_extensions")
 from msal_extensions.cache_lock import CrossPlatLock  # noqa: E402

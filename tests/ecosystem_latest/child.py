@@ -14,6 +14,8 @@ import threading
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# tests/, for the support package; last, so that nothing there shadows the libraries under test
+sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from ecosystem_scenarios import SCENARIOS  # noqa: E402
 

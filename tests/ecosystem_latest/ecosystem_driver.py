@@ -10,9 +10,7 @@ scenario which requests reached the emulator.
 from __future__ import annotations
 
 import copy
-import json
 import os
-import subprocess
 import tempfile
 from typing import Any, Dict
 
@@ -21,6 +19,8 @@ import jwt
 from msal_emulator import Emulator
 from msal_emulator.browser import Browser
 from msal_emulator.config import DEFAULT_CONFIG
+
+from support import original
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -134,7 +134,7 @@ class UserAgent:
     def do_browse(self, url: str) -> str:
         """A person with headless Chromium opens the web app, signs in on the emulator's page
         and is sent back to the app; the text of the page they end on."""
-        from helpers import CHROMIUM, CHROMIUM_ARGS
+        from support.chromium import CHROMIUM, CHROMIUM_ARGS
         from playwright.sync_api import sync_playwright
 
         if not CHROMIUM:
@@ -189,52 +189,35 @@ def run(emu: Emulator, side: str, scenario: str, timeout: float = 180) -> Dict[s
     emu.device_code_interval = 1
     emu.clear_requests()
     agent = UserAgent(emu)
-    env = {k: v for k, v in os.environ.items() if k not in FOREIGN_VARIABLES}
     with tempfile.TemporaryDirectory(prefix="ecosystem-") as home:
-        env.update(
+        env = dict(
             HOME=home,
             REQUESTS_CA_BUNDLE=emu.ca_path,
             SSL_CERT_FILE=emu.ca_path,
             CURL_CA_BUNDLE=emu.ca_path,
             PYTHONDONTWRITEBYTECODE="1",
         )
-        child = subprocess.Popen(
-            [INTERPRETERS[side], os.path.join(HERE, "child.py")],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=home,
-            env=env,
+        child_py = os.path.join(HERE, "child.py")
+        child = original.Conversation(
+            INTERPRETERS[side], [child_py], timeout, env=env, drop=FOREIGN_VARIABLES
         )
         try:
-            return _converse(child, agent, scenario, scenario_config(emu), timeout)
+            return _converse(child, agent, scenario, scenario_config(emu))
         finally:
-            child.kill()
-            child.wait()
-            child.stdout.close()
-            child.stdin.close()
-            child.stderr.close()
+            child.close(wait=0)  # The final line is the outcome: nothing more to wait for
 
 
-def _converse(child, agent, scenario, cfg, timeout):
-    import threading
-
-    killer = threading.Timer(timeout, child.kill)
-    killer.start()
+def _converse(child, agent, scenario, cfg):
+    child.send({"scenario": scenario, "cfg": cfg})
     try:
-        child.stdin.write(json.dumps({"scenario": scenario, "cfg": cfg}) + "\n")
-        child.stdin.flush()
-        for line in child.stdout:
-            message = json.loads(line)
-            if "ask" not in message:
-                return message
+        message = child.receive()
+        while "ask" in message:
             try:
                 answer = agent(message["ask"], message["payload"])
             except Exception as exc:  # the scenario sees the user's failure
                 answer = {"failed": "%s: %s" % (type(exc).__name__, exc)}
-            child.stdin.write(json.dumps({"answer": answer}) + "\n")
-            child.stdin.flush()
-        return {"passed": False, "error": "the scenario died: " + child.stderr.read()[-3000:]}
-    finally:
-        killer.cancel()
+            child.send({"answer": answer})
+            message = child.receive()
+    except AssertionError as exc:  # The child ended without an outcome
+        return {"passed": False, "error": "the scenario died: %s" % exc}
+    return message

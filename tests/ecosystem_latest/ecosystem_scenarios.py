@@ -18,7 +18,6 @@ import time
 import webbrowser
 from urllib.parse import parse_qs, urlencode, urlparse
 
-import requests
 
 SCENARIOS = {}
 LIBRARIES = {}  # scenario name -> library
@@ -92,58 +91,20 @@ def real_host_transport(env):
     return RequestsTransport(session=real_host_session(env), session_owner=False)
 
 
-class ScriptedBrowser(webbrowser.BaseBrowser):
+def scripted_browser(env):
     """The system browser: the parent signs alice in, then the redirect lands on the loopback
     listener the library opened."""
+    from support.browser import ScriptedBrowser
 
-    def __init__(self, env):
-        super().__init__("scripted")
-        self.env, self.opened, self.threads, self.landed, self.failures = env, [], [], [], []
-
-    def open(self, url, new=0, autoraise=True):
-        self.opened.append(url)
-        thread = threading.Thread(target=self._play, args=(url,), daemon=True)
-        thread.start()
-        self.threads.append(thread)
-        return True
-
-    def _play(self, url):
-        try:
-            self._sign_in(url)
-        except Exception as exc:  # the credential then times out; the scenario reports this
-            self.failures.append("%s: %s" % (type(exc).__name__, exc))
-
-    def _sign_in(self, url):
-        answer = self.env.ask("sign_in", auth_uri=url)
-        if isinstance(answer, dict):  # response_mode=form_post: the page posts the fields
-            action = urlparse(answer["action"])
-            self.landed.append(
-                requests.post(
-                    "http://127.0.0.1:{}{}".format(action.port, action.path or "/"),
-                    data=answer["fields"],
-                    timeout=30,
-                ).status_code
-            )
-            return
-        redirect = urlparse(answer)
-        self.landed.append(
-            requests.get(
-                "http://127.0.0.1:{}{}?{}".format(redirect.port, redirect.path or "/", redirect.query),
-                timeout=30,
-            ).status_code
-        )
-
-    def join(self):
-        for thread in self.threads:
-            thread.join(60)
-        check(not self.failures, "the browser failed: %s" % self.failures)
-
-
-def scripted_browser(env):
     webbrowser._tryorder, webbrowser._browsers = [], {}
-    browser = ScriptedBrowser(env)
-    webbrowser.register("scripted", None, browser, preferred=True)
+    browser = ScriptedBrowser(lambda url: env.ask("sign_in", auth_uri=url))
+    webbrowser.register(browser.name, None, browser, preferred=True)
     return browser
+
+
+def joined(browser):
+    browser.join()
+    check(not browser.failures, "the browser failed: %s" % browser.failures)
 
 
 def certificate_pem(env, tmp_name="app.pem"):
@@ -336,14 +297,17 @@ def azid_interactive_browser(env):
     try:
         record = credential.authenticate(scopes=[USER_READ])
     finally:
-        browser.join()
+        joined(browser)
     assert_alice_token(env, credential.get_token(USER_READ))
     check(record.username == env.cfg["alice"]["username"], "record username")
     check(
         record.home_account_id == "{}.{}".format(env.cfg["alice"]["oid"], env.cfg["tenant_id"]),
         "record home_account_id %r" % record.home_account_id,
     )
-    check(len(browser.opened) == 1 and browser.landed == [200], "one sign-in, landed")
+    check(
+        len(browser.opened) == 1 and [page.status_code for page in browser.landed] == [200],
+        "one sign-in, landed",
+    )
     (post,) = token_posts(env)
     check(post["grant_type"] == "authorization_code" and "code_verifier" in post["form_keys"], "PKCE")
 
@@ -451,7 +415,7 @@ def azid_persisted_interactive_record(env):
             transport=real_host_transport(env),
         ).authenticate(scopes=[USER_READ])
     finally:
-        browser.join()
+        joined(browser)
     serialized = record.serialize()
     env.ask("clear_requests")
     from azure.identity import AuthenticationRecord

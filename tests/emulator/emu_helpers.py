@@ -220,32 +220,13 @@ def run_original(python, script, cfg, answer):
     The script reads `cfg` as one JSON line and prints one JSON line back; `answer(that)` may
     return a dict to send as the next line. Returns the script's final JSON line.
     """
-    import json
-    import subprocess
+    from support.original import Conversation
 
-    # The original msal sets Session.verify, which these variables would silently override.
-    env = {k: v for k, v in os.environ.items() if k not in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")}
-    path = os.path.join(os.path.dirname(__file__), script)
-    proc = subprocess.Popen(
-        [python, path],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    try:
-        proc.stdin.write(json.dumps(cfg) + "\n")
-        proc.stdin.flush()
-        line = proc.stdout.readline()
-        assert line, proc.stderr.read()
-        reply = answer(json.loads(line))
+    with Conversation(python, [os.path.join(os.path.dirname(__file__), script)]) as child:
+        child.send(cfg)
+        reply = answer(child.receive())
         if reply is not None:
-            proc.stdin.write(json.dumps(reply) + "\n")
-            proc.stdin.flush()
-        out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 0, err
-    return json.loads(out)
+            child.send(reply)
+        result = child.receive()
+        assert child.close() == 0, child.errors()
+    return result

@@ -1,16 +1,15 @@
 """The original msal (the reference client) must be able to get tokens from the emulator."""
 
-import os
-
 import jwt
 import pytest
 
 from msal_emulator import auth_response
 from msal_emulator.browser import Browser
 
+from support import original
 from emu_helpers import ALICE, GRAPH, run_original
 
-ORIGINAL = os.environ.get("MSAL_ORIGINAL_PYTHON")
+ORIGINAL = original.PYTHON
 pytestmark = pytest.mark.skipif(not ORIGINAL, reason="MSAL_ORIGINAL_PYTHON is not set")
 
 

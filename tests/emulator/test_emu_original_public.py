@@ -1,14 +1,13 @@
 """The original msal runs the public-client flows against the emulator: device code,
 username/password (managed, and federated through MEX → WS-Trust → SAML), and ADFS."""
 
-import os
-
 import jwt
 import pytest
 
+from support import original
 from emu_helpers import ALICE, BOB, CAROL, run_original
 
-ORIGINAL = os.environ.get("MSAL_ORIGINAL_PYTHON")
+ORIGINAL = original.PYTHON
 pytestmark = pytest.mark.skipif(not ORIGINAL, reason="MSAL_ORIGINAL_PYTHON is not set")
 
 

@@ -22,7 +22,7 @@ import msal
 import pytest
 from msal_emulator import certs
 
-from helpers import npm_ci
+from support.node import npm_ci
 from op_user import ScriptedUser
 
 HERE = os.path.dirname(os.path.abspath(__file__))

@@ -1,14 +1,10 @@
 """Authorization code with PKCE against node-oidc-provider, then silent calls from the cache."""
 
-from urllib.parse import parse_qsl, urlsplit
-
 import pytest
 
+from support.wire import query_of
+
 SCOPES = ["api://demo/read"]
-
-
-def query_of(url):
-    return dict(parse_qsl(urlsplit(url).query))
 
 
 def redirect_uri_of(oidc_provider, name):

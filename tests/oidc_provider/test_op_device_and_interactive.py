@@ -1,10 +1,10 @@
 """Device code flow and interactive sign-in (system browser + loopback) against node-oidc-provider."""
 
 import threading
-import webbrowser
 
 import pytest
-import requests
+
+from support.browser import ScriptedBrowser, registered
 
 SCOPES = ["api://demo/read"]
 
@@ -39,50 +39,21 @@ def test_device_flow_gives_up_when_expires_at_is_cleared(op_app):
     assert app.get_accounts() == []
 
 
-class ScriptedBrowser(webbrowser.BaseBrowser):
-    """What the system browser does, played by a thread: sign in, then follow the redirect."""
-
-    def __init__(self, oidc_provider, name="alice"):
-        super().__init__("scripted-op-user")
-        self.oidc_provider, self.user_name = oidc_provider, name
-        self.thread = None
-        self.outcome = {}
-
-    def open(self, url, new=0, autoraise=True):
-        self.thread = threading.Thread(target=self._play, args=(url,))
-        self.thread.start()
-        return True
-
-    def _play(self, url):
-        try:
-            redirect = self.oidc_provider.sign_in(url, self.user_name)
-            self.outcome["redirect"] = redirect
-            self.outcome["page"] = requests.get(redirect, timeout=30).text
-        except Exception as exc:  # Reported by the test, not lost in the thread
-            self.outcome["error"] = exc
-
-
 @pytest.fixture
 def scripted_browser(oidc_provider):
-    browser = ScriptedBrowser(oidc_provider)
-    webbrowser.register(browser.name, None, browser, preferred=True)
-    try:
+    """The system browser: alice signs in on the provider's pages, then lands on the listener."""
+    with registered(ScriptedBrowser(oidc_provider.sign_in, name="scripted-op-user")) as browser:
         yield browser
-    finally:
-        webbrowser._tryorder.remove(browser.name)  # No public way to unregister
-        webbrowser._browsers.pop(browser.name, None)
-        if browser.thread:
-            browser.thread.join()
 
 
 def test_interactive_sign_in(oidc_provider, op_app, scripted_browser):
     app = op_app("native")
     result = app.acquire_token_interactive(SCOPES, timeout=120)
-    scripted_browser.thread.join()
-    assert "error" not in scripted_browser.outcome, scripted_browser.outcome
-    assert "Signed in" in scripted_browser.outcome["page"]
+    scripted_browser.join()
+    assert not scripted_browser.failures, scripted_browser.failures
+    assert "Signed in" in scripted_browser.page.text
     assert "access_token" in result, result
-    assert scripted_browser.outcome["redirect"].startswith("http://localhost:")
+    assert scripted_browser.redirects[0].startswith("http://localhost:")
     [account] = app.get_accounts()
     assert account["username"] == oidc_provider.user["username"]
     refreshed = app.acquire_token_silent(SCOPES, account, force_refresh=True)

@@ -6,13 +6,14 @@ sets it up).
 
 import json
 import os
-import subprocess
 from urllib.parse import parse_qsl, urlsplit
 
 import msal
 import pytest
 
-ORIGINAL = os.environ.get("MSAL_ORIGINAL_PYTHON")
+from support import original
+
+ORIGINAL = original.PYTHON
 pytestmark = pytest.mark.skipif(not ORIGINAL, reason="MSAL_ORIGINAL_PYTHON is not set")
 HERE = os.path.dirname(os.path.abspath(__file__))
 DAEMON_SCOPES = ["api://demo/.default"]
@@ -37,7 +38,7 @@ def redirect_params(oidc_provider, auth_uri):
 
 def run_original(oidc_provider):
     # The original lets REQUESTS_CA_BUNDLE override its verify= setting: point it at our CA
-    env = dict(os.environ, REQUESTS_CA_BUNDLE=oidc_provider.ca_path, CURL_CA_BUNDLE=oidc_provider.ca_path)
+    env = dict(REQUESTS_CA_BUNDLE=oidc_provider.ca_path, CURL_CA_BUNDLE=oidc_provider.ca_path)
     cfg = dict(
         authority=oidc_provider.authority,
         ca=oidc_provider.ca_path,
@@ -48,20 +49,12 @@ def run_original(oidc_provider):
         user_scopes=USER_SCOPES,
         redirect_uri=REDIRECT_URI,
     )
-    with subprocess.Popen(
-        [ORIGINAL, os.path.join(HERE, "op_original_client.py")],
-        cwd="/",
-        env=env,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    ) as proc:
-        proc.stdin.write(json.dumps(cfg) + "\n")
-        proc.stdin.flush()
-        auth_uri = json.loads(proc.stdout.readline())
-        proc.stdin.write(json.dumps(redirect_params(oidc_provider, auth_uri)) + "\n")
-        proc.stdin.flush()
-        return json.loads(proc.stdout.readline())
+    with original.Conversation(ORIGINAL, [os.path.join(HERE, "op_original_client.py")], env=env) as child:
+        child.send(cfg)
+        child.send(redirect_params(oidc_provider, child.receive()))
+        result = child.receive()
+        assert child.close() == 0, child.errors()
+    return result
 
 
 def run_ours(oidc_provider, op_app):

@@ -13,7 +13,6 @@ import fnmatch
 import json
 import os
 import re
-import subprocess
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import parse_qsl, urlsplit
@@ -24,13 +23,12 @@ from msal_emulator import auth_response
 from msal_emulator.browser import Browser
 
 from oracle_scenarios import SCENARIOS
+from support import original
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ORIGINAL_PYTHON = os.environ.get("MSAL_ORIGINAL_PYTHON")
+ORIGINAL_PYTHON = original.PYTHON
 # The original's latest release, 1.39.0, which this package's 1.39 API follows.
-ORIGINAL_139_PYTHON = os.environ.get("MSAL_ORIGINAL_139_PYTHON") or os.environ.get(
-    "MSAL_ORIGINAL_LATEST_PYTHON"
-)
+ORIGINAL_139_PYTHON = original.PYTHON_139
 USERS = {"alice": "alice@contoso.example", "bob": "bob@contoso.example", "carol": "carol@fabrikam.example"}
 
 
@@ -117,37 +115,15 @@ def run_ours(emu, name: str) -> Dict[str, Any]:
 
 def run_original(emu, name: str, python: Optional[str] = None, timeout: float = 120) -> Dict[str, Any]:
     """Replay the scenario under an original msal (1.22.0 unless ``python`` names another)."""
-    # The original sets Session.verify, which these variables would silently override.
-    # PYTHONPATH could put this package in front of the original.
-    env = {
-        k: v for k, v in os.environ.items() if k not in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "PYTHONPATH")
-    }
     emu.clear_requests()
     agent = UserAgent(emu)
-    proc = subprocess.Popen(
-        [python or ORIGINAL_PYTHON, os.path.join(HERE, "oracle_child.py")],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        cwd=HERE,
-    )
-    try:
-        send(proc, {"scenario": name, "cfg": scenario_config(emu)})
-        while True:
-            line = proc.stdout.readline()
-            if not line:
-                raise AssertionError("the original's run ended early:\n" + proc.stderr.read())
-            message = json.loads(line)
-            if "ask" not in message:
-                break
-            send(proc, {"answer": agent(message["ask"], message["payload"])})
-        proc.communicate(timeout=timeout)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    child_py = os.path.join(HERE, "oracle_child.py")
+    with original.Conversation(python or ORIGINAL_PYTHON, [child_py], timeout) as child:
+        child.send({"scenario": name, "cfg": scenario_config(emu)})
+        message = child.receive()
+        while "ask" in message:
+            child.send({"answer": agent(message["ask"], message["payload"])})
+            message = child.receive()
     if "raised" in message:
         raise AssertionError("the original raised " + message["trace"])
     ours = os.path.join(os.path.dirname(os.path.dirname(HERE)), "msal") + os.sep
@@ -155,11 +131,6 @@ def run_original(emu, name: str, python: Optional[str] = None, timeout: float = 
         "the child imported this package instead of the original: " + message["module"]
     )
     return {"requests": agent.library_requests(), "result": message["result"]}
-
-
-def send(proc, message) -> None:
-    proc.stdin.write(json.dumps(message) + "\n")
-    proc.stdin.flush()
 
 
 # ---- normalising ---------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from benchmarks.redis_servers import REDIS_SERVER, SKIP_REASON, RedisServer
-from helpers import token_posts
+from support.wire import token_posts
 from samples.flask_web_app import create_api
 from samples.flask_web_app.emulated import emulator_api_settings, emulator_web_app_settings
 from samples.flask_web_app.serving import SilentRequestHandler, serving

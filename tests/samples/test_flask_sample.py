@@ -9,7 +9,8 @@ import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 import msal
-from helpers import CHROMIUM, CHROMIUM_ARGS, token_posts
+from support.chromium import CHROMIUM, CHROMIUM_ARGS
+from support.wire import token_posts
 from samples.flask_web_app import create_api, create_app
 from samples.flask_web_app.emulated import emulator_api_settings, emulator_web_app_settings
 from samples.flask_web_app.server_session import SessionStore

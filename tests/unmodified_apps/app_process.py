@@ -13,6 +13,8 @@ from typing import Dict, List, Optional, Tuple
 
 from msal_emulator import Emulator
 
+from support import original
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 APPS = os.path.join(HERE, "apps")
 NODE_APP = os.path.join(HERE, "node")
@@ -31,26 +33,13 @@ SAMPLE_CONFIG = {
     ]
 }
 # Variables of the machine that would send the apps elsewhere or trust another CA.
-NETWORK_VARIABLES = (
-    "HTTPS_PROXY",
-    "HTTP_PROXY",
-    "ALL_PROXY",
-    "NO_PROXY",
-    "REQUESTS_CA_BUNDLE",
-    "CURL_CA_BUNDLE",
-    "SSL_CERT_FILE",
-    "SSL_CERT_DIR",
-    "NODE_EXTRA_CA_CERTS",
-)
+NETWORK_VARIABLES = (*original.NETWORK_VARIABLES, "NODE_EXTRA_CA_CERTS")
 DEVICE_CODE_PROMPT = re.compile(r"(https://\S+) and enter the code (\w+)")
 
 
 def app_environment(emu: Emulator, settings: Dict[str, str]) -> Dict[str, str]:
-    """The machine's environment without its network settings, plus the emulator's."""
-    env = {k: v for k, v in os.environ.items() if k.upper() not in NETWORK_VARIABLES}
-    env.update(emu.proxy_environment())
-    env.update(settings)
-    return env
+    """The original msal's environment (no network settings, no PYTHONPATH), plus the emulator's."""
+    return original.environment(dict(emu.proxy_environment(), **settings), drop=NETWORK_VARIABLES)
 
 
 class AppProcess:

@@ -4,19 +4,19 @@ Each app addresses https://login.microsoftonline.com/<tenant> and is unaware of 
 the emulator's request log shows every request arrived under the real host name.
 """
 
-import os
 import shutil
 
 import pytest
 
 from app_process import ALICE, NODE_APP, WEB_APP_REDIRECT_URI
-from helpers import npm_ci
+from support import original
+from support.node import npm_ci
 
 LOGIN = "login.microsoftonline.com"
 GRAPH_ID = "00000003-0000-0000-c000-000000000000"
 INTERPRETERS = {
-    "msal-1.22.0": os.environ.get("MSAL_ORIGINAL_PYTHON"),
-    "msal-1.39.0": os.environ.get("MSAL_ORIGINAL_LATEST_PYTHON"),
+    "msal-1.22.0": original.PYTHON,
+    "msal-1.39.0": original.PYTHON_139,
 }
 
 

@@ -110,9 +110,3 @@ def test_a_query_or_fragment_is_ignored_as_the_original_does(tail):
     plain = "https://login.microsoftonline.com/contoso.onmicrosoft.com"
     assert parse_authority(plain + tail) == parse_authority(plain)
     assert parse_authority(plain + tail).url == plain
-
-
-def test_an_app_with_a_query_in_its_authority_works_without_it(emu, make_app):
-    app = make_app("confidential-secret", authority=emu.authority() + "?slice=testslice#top")
-    assert "access_token" in app.acquire_token_for_client(["https://graph.microsoft.com/.default"])
-    assert all("slice" not in str(r["query"]) and "slice" not in r["path"] for r in emu.requests)

@@ -1,7 +1,6 @@
 """TokenCache lookups stay equal to a brute-force scan, whatever happened before;
 and concurrent use neither raises nor loses entries."""
 
-import base64
 import json
 import threading
 
@@ -12,6 +11,8 @@ from msal import token_cache as token_cache_module
 from msal._cache import index as cache_index
 from msal.token_cache import SerializableTokenCache, TokenCache
 
+from support.tokens import client_info, unsigned_jwt
+
 NOW = 1700000000
 CT = TokenCache.CredentialType
 CLIENTS = ["C1", "C2"]
@@ -21,18 +22,14 @@ UIDS = [None, "u1", "u2"]
 SCOPES = ["A", "b", "C", "d", "E"]  # Enough targets to fill buckets past the scope sub-index threshold
 
 
-def b64(obj):
-    return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
-
-
 def make_event(client, env, realm, uid, scopes, foci, with_rt, with_idt, expires_in, username):
     response = {"access_token": "at-%s-%s" % (client, uid), "expires_in": expires_in}
     if uid:
-        response["client_info"] = b64({"uid": uid, "utid": "t"})
+        response["client_info"] = client_info(uid, "t")
         if with_rt:
             response["refresh_token"] = "rt-%s-%s" % (client, uid)
         if with_idt:
-            response["id_token"] = "h." + b64({"sub": uid, "preferred_username": username}) + ".s"
+            response["id_token"] = unsigned_jwt({"sub": uid, "preferred_username": username})
     if foci:
         response["foci"] = "1"
     return {

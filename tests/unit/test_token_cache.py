@@ -5,58 +5,28 @@ the same events, so that caches stay interchangeable with it and with the
 other MSAL libraries.
 """
 
-import base64
 import functools
 import json
-import logging
-import sys
 import types
 
 import pytest
 
 from msal.token_cache import SerializableTokenCache, TokenCache
 
-from helpers import GRAPH_DEFAULT
+from support.tokens import b64_json, cache_event, client_info, token_response, unsigned_jwt
 
 NOW = 1700000000
 ENV = "login.microsoftonline.com"
 ENVS = {ENV}
 
 
-def b64(obj):
-    return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
-
-
 def id_token(**claims):
     base = {"sub": "SUB", "aud": "CID", "iss": "https://issuer", "iat": NOW, "exp": NOW + 3600}
     base.update(claims)
-    return "eyJhbGciOiJub25lIn0." + b64(base) + ".sig"
+    return unsigned_jwt(base)
 
 
-CLIENT_INFO = b64({"uid": "UID", "utid": "UTID"})
-
-
-def event(response, **kw):
-    # A user grant's answer names its user (client_info, id_token); one naming nobody is
-    # taken here for an app token, since the cache keeps no user tokens without an account.
-    names_a_user = "client_info" in response or "id_token" in response
-    e = {
-        "client_id": "CID",
-        "scope": ["User.Read", "Mail.Read"],
-        "token_endpoint": "https://login.microsoftonline.com/TENANT/oauth2/v2.0/token",
-        "grant_type": "authorization_code" if names_a_user else "client_credentials",
-        "response": response,
-        "data": {},
-        "params": {},
-    }
-    e.update(kw)
-    return e
-
-
-def token_response(**kw):
-    r = {"access_token": "AT", "token_type": "Bearer", "expires_in": 3600}
-    r.update(kw)
-    return r
+CLIENT_INFO = client_info("UID", "UTID")
 
 
 def serialized(*events, now=NOW):
@@ -71,7 +41,7 @@ def serialized(*events, now=NOW):
 
 def test_client_credentials_document():
     doc = serialized(
-        event(
+        cache_event(
             token_response(access_token="AT1", ext_expires_in=3600),
             scope=["https://graph.microsoft.com/.default"],
             grant_type="client_credentials",
@@ -105,7 +75,7 @@ def test_client_credentials_document():
 def test_auth_code_document_with_client_info_and_id_token():
     idt = id_token(oid="OID", tid="TID", preferred_username="John@Contoso.com")
     doc = serialized(
-        event(
+        cache_event(
             token_response(
                 access_token="AT2",
                 ext_expires_in=7200,
@@ -178,7 +148,7 @@ def test_auth_code_document_with_client_info_and_id_token():
 def test_serialize_keeps_section_order_in_compact_json():
     cache = SerializableTokenCache()
     cache.add(
-        event(token_response(refresh_token="RT", client_info=CLIENT_INFO, id_token=id_token())), now=NOW
+        cache_event(token_response(refresh_token="RT", client_info=CLIENT_INFO, id_token=id_token())), now=NOW
     )
     text = cache.serialize()
     assert list(json.loads(text)) == ["AccessToken", "Account", "IdToken", "RefreshToken", "AppMetadata"]
@@ -188,7 +158,7 @@ def test_serialize_keeps_section_order_in_compact_json():
 
 
 def test_foci_keeps_client_id_key_and_records_family():
-    doc = serialized(event(token_response(refresh_token="RT", client_info=CLIENT_INFO, foci="1")))
+    doc = serialized(cache_event(token_response(refresh_token="RT", client_info=CLIENT_INFO, foci="1")))
     assert doc["RefreshToken"] == {
         "uid.utid-login.microsoftonline.com-refreshtoken-cid--user.read mail.read": {
             "credential_type": "RefreshToken",
@@ -212,8 +182,8 @@ def test_foci_keeps_client_id_key_and_records_family():
 
 def test_non_foci_response_replaces_foci_entries():
     doc = serialized(
-        event(token_response(refresh_token="RT1", client_info=CLIENT_INFO, foci="1")),
-        event(token_response(refresh_token="RT2", client_info=CLIENT_INFO)),
+        cache_event(token_response(refresh_token="RT1", client_info=CLIENT_INFO, foci="1")),
+        cache_event(token_response(refresh_token="RT2", client_info=CLIENT_INFO)),
     )
     (rt,) = doc["RefreshToken"].values()
     assert rt["secret"] == "RT2" and "family_id" not in rt
@@ -222,7 +192,7 @@ def test_non_foci_response_replaces_foci_entries():
 
 def test_adfs_without_client_info_uses_sub_and_upn():
     doc = serialized(
-        event(
+        cache_event(
             token_response(refresh_token="RT", id_token=id_token(upn="u@contoso.com")),
             token_endpoint="https://fs.contoso.com/adfs/oauth2/token",
         )
@@ -244,31 +214,31 @@ def test_adfs_without_client_info_uses_sub_and_upn():
 
 
 def test_refresh_in_becomes_refresh_on():
-    doc = serialized(event(token_response(refresh_in=1800, ext_expires_in=0)))
+    doc = serialized(cache_event(token_response(refresh_in=1800, ext_expires_in=0)))
     (at,) = doc["AccessToken"].values()
     assert at["refresh_on"] == "1700001800"
     assert at["extended_expires_on"] == "1700000000"
-    assert "refresh_on" not in next(iter(serialized(event(token_response()))["AccessToken"].values()))
+    assert "refresh_on" not in next(iter(serialized(cache_event(token_response()))["AccessToken"].values()))
 
 
 def test_missing_expires_in_defaults_to_ten_minutes_and_strings_are_accepted():
-    (at,) = serialized(event({"access_token": "AT"}))["AccessToken"].values()
+    (at,) = serialized(cache_event({"access_token": "AT"}))["AccessToken"].values()
     assert (at["token_type"], at["expires_on"], at["extended_expires_on"]) == (
         "Bearer",
         "1700000600",
         "1700000600",
     )
-    (at,) = serialized(event({"access_token": "AT", "expires_in": "3600", "refresh_in": "60"}))[
+    (at,) = serialized(cache_event({"access_token": "AT", "expires_in": "3600", "refresh_in": "60"}))[
         "AccessToken"
     ].values()
     assert (at["expires_on"], at["refresh_on"]) == ("1700003600", "1700000060")
 
 
 def test_environment_override_port_and_case():
-    doc = serialized(event(token_response(client_info=CLIENT_INFO), environment="login.windows.net"))
+    doc = serialized(cache_event(token_response(client_info=CLIENT_INFO), environment="login.windows.net"))
     assert list(doc["Account"]) == ["uid.utid-login.windows.net-tenant"]
     doc = serialized(
-        event(
+        cache_event(
             token_response(), token_endpoint="https://Login.MicrosoftOnline.COM:8443/Tenant/oauth2/v2.0/token"
         )
     )
@@ -278,9 +248,9 @@ def test_environment_override_port_and_case():
 
 
 def test_target_is_the_requested_scopes_verbatim():
-    doc = serialized(event(token_response(scope="A B"), scope=[]))
+    doc = serialized(cache_event(token_response(scope="A B"), scope=[]))
     assert list(doc["AccessToken"]) == ["-login.microsoftonline.com-accesstoken-cid-tenant-"]
-    doc = serialized(event(token_response(), scope=["B", "a"]))
+    doc = serialized(cache_event(token_response(), scope=["B", "a"]))
     assert next(iter(doc["AccessToken"].values()))["target"] == "B a"
 
 
@@ -297,7 +267,7 @@ def test_target_is_the_requested_scopes_verbatim():
 )
 def test_account_username_and_local_account_id(claims, data, username, local_id):
     doc = serialized(
-        event(
+        cache_event(
             token_response(client_info=CLIENT_INFO, id_token=id_token(**claims)),
             grant_type="password",
             data=data,
@@ -309,7 +279,7 @@ def test_account_username_and_local_account_id(claims, data, username, local_id)
 
 
 def test_account_from_client_info_alone():
-    doc = serialized(event({"refresh_token": "RT", "client_info": CLIENT_INFO}))
+    doc = serialized(cache_event({"refresh_token": "RT", "client_info": CLIENT_INFO}))
     assert "AccessToken" not in doc and "IdToken" not in doc
     assert doc["Account"]["uid.utid-login.microsoftonline.com-tenant"] == {
         "home_account_id": "UID.UTID",
@@ -322,44 +292,44 @@ def test_account_from_client_info_alone():
 
 
 def test_client_info_without_utid_falls_back_to_sub_or_nothing():
-    half = b64({"uid": "U"})
-    assert "Account" not in serialized(event(token_response(client_info=half)))
-    doc = serialized(event(token_response(client_info=half, id_token=id_token())))
+    half = b64_json({"uid": "U"})
+    assert "Account" not in serialized(cache_event(token_response(client_info=half)))
+    doc = serialized(cache_event(token_response(client_info=half, id_token=id_token())))
     assert next(iter(doc["Account"].values()))["home_account_id"] == "SUB"
 
 
 def test_ssh_cert_key_id_is_kept():
     doc = serialized(
-        event(token_response(token_type="ssh-cert"), data={"token_type": "ssh-cert", "key_id": "KID"})
+        cache_event(token_response(token_type="ssh-cert"), data={"token_type": "ssh-cert", "key_id": "KID"})
     )
     ((key, at),) = doc["AccessToken"].items()
     assert key == "-login.microsoftonline.com-accesstoken-cid-tenant-user.read mail.read"
     assert (at["token_type"], at["key_id"]) == ("ssh-cert", "KID")
 
 
-@pytest.mark.parametrize("bad", ["garbage", "a.!!!.c", "a." + b64([1, 2]) + ".c", "a..c"])
+@pytest.mark.parametrize("bad", ["garbage", "a.!!!.c", "a." + b64_json([1, 2]) + ".c", "a..c"])
 def test_malformed_id_token_is_ignored(bad):
-    doc = serialized(event(token_response(client_info=CLIENT_INFO, id_token=bad)))
+    doc = serialized(cache_event(token_response(client_info=CLIENT_INFO, id_token=bad)))
     assert "IdToken" not in doc
     assert next(iter(doc["Account"].values()))["local_account_id"] is None
     # Without client_info there is no identity at all: the user's tokens are not kept,
     # since without an account they would pass for the app's.
-    doc = serialized(event(token_response(id_token=bad, refresh_token="RT")))
+    doc = serialized(cache_event(token_response(id_token=bad, refresh_token="RT")))
     assert set(doc) == {"AppMetadata"}
 
 
-@pytest.mark.parametrize("bad", ["!!!", b64([1]), b64("x"), "e30"])
+@pytest.mark.parametrize("bad", ["!!!", b64_json([1]), b64_json("x"), "e30"])
 def test_malformed_client_info_is_ignored(bad):
-    doc = serialized(event(token_response(client_info=bad, id_token=id_token())))
+    doc = serialized(cache_event(token_response(client_info=bad, id_token=id_token())))
     assert list(doc["Account"]) == ["sub-login.microsoftonline.com-tenant"]
 
 
 def test_same_key_replaces_and_overlapping_scopes_coexist():
     doc = serialized(
-        event(token_response(access_token="AB"), scope=["A", "B"]),
-        event(token_response(access_token="BC"), scope=["B", "C"]),
-        event(token_response(access_token="ab2"), scope=["a", "b"]),
-        event(token_response(access_token="BA"), scope=["B", "A"]),
+        cache_event(token_response(access_token="AB"), scope=["A", "B"]),
+        cache_event(token_response(access_token="BC"), scope=["B", "C"]),
+        cache_event(token_response(access_token="ab2"), scope=["a", "b"]),
+        cache_event(token_response(access_token="BA"), scope=["B", "A"]),
     )
     assert {k.rsplit("-", 1)[1]: v["secret"] for k, v in doc["AccessToken"].items()} == {
         "a b": "ab2",
@@ -373,9 +343,9 @@ def test_same_key_replaces_and_overlapping_scopes_coexist():
 
 def populated(cls=TokenCache):
     cache = cls()
-    ci2 = b64({"uid": "U2", "utid": "UTID"})
+    ci2 = client_info("U2", "UTID")
     cache.add(
-        event(
+        cache_event(
             token_response(access_token="AT_APP", expires_in=7200),
             scope=[".default"],
             grant_type="client_credentials",
@@ -383,7 +353,7 @@ def populated(cls=TokenCache):
         now=NOW,
     )
     cache.add(
-        event(
+        cache_event(
             token_response(
                 access_token="AT_A",
                 refresh_token="RT_A",
@@ -398,7 +368,7 @@ def populated(cls=TokenCache):
     # A later response for the same account replaces its Account entry wholesale,
     # and one for the same client replaces its AppMetadata: keep both complete here.
     cache.add(
-        event(
+        cache_event(
             token_response(
                 access_token="AT_B",
                 refresh_token="RT_FAM",
@@ -412,7 +382,7 @@ def populated(cls=TokenCache):
         now=NOW,
     )
     cache.add(
-        event(
+        cache_event(
             token_response(
                 access_token="AT_U2",
                 refresh_token="RT_U2",
@@ -486,9 +456,9 @@ def test_find_access_token_expiry_margin():
 
 def test_find_access_token_prefers_latest_expiry_and_returns_a_copy():
     cache = TokenCache()
-    cache.add(event(token_response(access_token="SHORT", expires_in=1000), scope=["A", "B"]), now=NOW)
-    cache.add(event(token_response(access_token="LONG", expires_in=5000), scope=["A", "C"]), now=NOW)
-    cache.add(event(token_response(access_token="MID", expires_in=3000), scope=["C", "A"]), now=NOW)
+    cache.add(cache_event(token_response(access_token="SHORT", expires_in=1000), scope=["A", "B"]), now=NOW)
+    cache.add(cache_event(token_response(access_token="LONG", expires_in=5000), scope=["A", "C"]), now=NOW)
+    cache.add(cache_event(token_response(access_token="MID", expires_in=3000), scope=["C", "A"]), now=NOW)
     found = cache.find_access_token(
         client_id="CID", environments=ENVS, realm="TENANT", home_account_id=None, scopes=["A"], now=NOW
     )
@@ -530,7 +500,7 @@ def test_find_accounts_dedupes_by_home_account_keeping_the_last_stored():
     cache = TokenCache()
     for tenant in ["OTHER", "TENANT", "THIRD"]:
         cache.add(
-            event(
+            cache_event(
                 token_response(client_info=CLIENT_INFO, id_token=id_token(preferred_username=tenant)),
                 token_endpoint="https://login.microsoftonline.com/%s/oauth2/v2.0/token" % tenant,
             ),
@@ -599,7 +569,7 @@ def test_find_semantics():
 def test_modify_update_and_remove_keep_lookups_consistent():
     cache = SerializableTokenCache()
     cache.add(
-        event(token_response(refresh_token="RT", client_info=CLIENT_INFO, id_token=id_token())), now=NOW
+        cache_event(token_response(refresh_token="RT", client_info=CLIENT_INFO, id_token=id_token())), now=NOW
     )
     cache.serialize()
     RT = TokenCache.CredentialType.REFRESH_TOKEN
@@ -649,7 +619,7 @@ def test_constants():
 def test_has_state_changed_transitions():
     cache = SerializableTokenCache()
     assert cache.has_state_changed is False
-    cache.add(event(token_response()), now=NOW)
+    cache.add(cache_event(token_response()), now=NOW)
     assert cache.has_state_changed is True
     state = cache.serialize()
     assert cache.has_state_changed is False
@@ -685,14 +655,14 @@ def test_unknown_sections_and_fields_survive_round_trip():
         client_id="CID", environments=ENVS, realm="TENANT", home_account_id="h", scopes=["a"], now=NOW
     )
     assert found["x_dotnet_field"] == {"nested": [1, 2]}
-    cache.add(event(token_response(refresh_token="RT")), now=NOW)
+    cache.add(cache_event(token_response(refresh_token="RT")), now=NOW)
     assert json.loads(cache.serialize())["UnknownSection"] == state["UnknownSection"]
 
 
 @pytest.mark.parametrize("state", [None, "", "   "])
 def test_deserialize_empty_gives_empty_cache(state):
     cache = SerializableTokenCache()
-    cache.add(event(token_response()), now=NOW)
+    cache.add(cache_event(token_response()), now=NOW)
     cache.deserialize(state)
     assert cache.serialize() == "{}"
     assert (
@@ -720,7 +690,7 @@ def test_deserialize_empty_gives_empty_cache(state):
 )
 def test_corrupt_deserialize_raises_and_keeps_previous_state(state):
     cache = SerializableTokenCache()
-    cache.add(event(token_response()), now=NOW)
+    cache.add(cache_event(token_response()), now=NOW)
     before = cache.serialize()
     with pytest.raises(ValueError):
         cache.deserialize(state)
@@ -740,9 +710,11 @@ def test_corrupt_deserialize_raises_and_keeps_previous_state(state):
 
 def test_deserialize_rebuilds_indexes():
     a = SerializableTokenCache()
-    a.add(event(token_response(refresh_token="RT", client_info=CLIENT_INFO, id_token=id_token())), now=NOW)
+    a.add(
+        cache_event(token_response(refresh_token="RT", client_info=CLIENT_INFO, id_token=id_token())), now=NOW
+    )
     b = SerializableTokenCache()
-    b.add(event(token_response(access_token="OTHER")), now=NOW)
+    b.add(cache_event(token_response(access_token="OTHER")), now=NOW)
     b.deserialize(a.serialize())
     assert (
         b.find_access_token(
@@ -771,47 +743,6 @@ def test_add_without_now_uses_the_clock():
 
     cache = TokenCache()
     before = int(time.time())
-    cache.add(event(token_response()))
+    cache.add(cache_event(token_response()))
     (at,) = cache.find("AccessToken", now=NOW)
     assert before <= int(at["cached_at"]) <= int(time.time())
-
-
-def test_a_cache_hit_through_the_application_does_no_extra_work(make_app):
-    """The hit path neither makes ids or randomness, nor builds JSON, nor log records while the
-    ``msal`` log is off (it is on, at DEBUG, only when the application's owner turns it on)."""
-    app = make_app("confidential-secret")
-    first = app.acquire_token_for_client([GRAPH_DEFAULT])
-    assert first["token_source"] == "identity_provider"
-    called = set()
-    msal_logger = logging.getLogger("msal")
-    level = msal_logger.level
-    msal_logger.setLevel(logging.WARNING)
-
-    def profile(frame, event, arg):
-        if event == "call":
-            called.add(frame.f_code.co_name)
-        elif event == "c_call":
-            called.add(getattr(arg, "__name__", ""))
-
-    sys.setprofile(profile)
-    try:
-        hit = app.acquire_token_for_client([GRAPH_DEFAULT])
-    finally:
-        sys.setprofile(None)
-        msal_logger.setLevel(level)
-    assert hit["token_source"] == "cache" and hit["access_token"] == first["access_token"]
-    assert "_stored_access_token" in called  # The profile did see the lookup (read in place)
-    assert not called & {
-        "uuid4",
-        "urandom",
-        "token_bytes",
-        "dumps",
-        "loads",
-        "deepcopy",
-        "getLogger",
-        "debug",
-        "info",
-        "_log",
-        "urlparse",
-        "urlsplit",
-    }
