@@ -8,7 +8,8 @@ from unittest import mock
 
 import msal
 
-from helpers import GRAPH_DEFAULT, build_app, sign_in, token_posts
+from support.apps import GRAPH_DEFAULT, build_app, sign_in
+from support.wire import token_posts
 
 
 class DelegatingCache(object):
