@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import functools
 import logging
 import os
 import stat
@@ -44,6 +43,7 @@ import time
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, Optional, Protocol, Tuple
 
 from .oauth2cli.tolerant import tolerant
+from ._cache import hooks
 from .token_cache import SerializableTokenCache
 
 if TYPE_CHECKING:
@@ -235,18 +235,6 @@ def _signature(st: Optional[os.stat_result]) -> _Signature:
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-def _synced(name: str) -> Callable[..., Any]:
-    """A read method of the base class that first reloads the file if another process changed it."""
-    base = getattr(SerializableTokenCache, name)
-
-    @functools.wraps(base)
-    def method(self: "PersistedTokenCache", *args: Any, **kwargs: Any) -> Any:
-        self._sync()
-        return base(self, *args, **kwargs)
-
-    return method
-
-
 class PersistedTokenCache(SerializableTokenCache):
     """A :class:`~msal.SerializableTokenCache` backed by a file, shared safely between processes.
 
@@ -406,9 +394,9 @@ class PersistedTokenCache(SerializableTokenCache):
             os.close(fd)
 
 
-for _name in SerializableTokenCache._READ_METHODS:
-    setattr(PersistedTokenCache, _name, _synced(_name))
-del _name
+hooks.refresh_before(
+    PersistedTokenCache, SerializableTokenCache, SerializableTokenCache._READ_METHODS, "_sync"
+)
 
 
 # -------------------------------------------------------------------- helpers

@@ -10,9 +10,10 @@ application goes to the network, as the original does.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Dict, Iterable, Optional
 
 from ..token_cache import TokenCache
+from . import hooks
 
 CT = TokenCache.CredentialType
 _TYPES = (CT.ACCESS_TOKEN, CT.REFRESH_TOKEN, CT.ID_TOKEN, CT.ACCOUNT, CT.APP_METADATA)
@@ -48,29 +49,10 @@ class ForeignCache(TokenCache):
             del kwargs["now"]  # A search() of its own, or a find(), may take no ``now``
         return read(credential_type, *args, **kwargs)
 
-    def find_access_token(self, **kwargs: Any) -> Optional[Dict[str, Any]]:
-        self._reload()
-        return super().find_access_token(**kwargs)
 
-    def find_refresh_tokens(self, **kwargs: Any) -> List[Dict[str, Any]]:
-        self._reload()
-        return super().find_refresh_tokens(**kwargs)
-
-    def find_accounts(self, **kwargs: Any) -> List[Dict[str, Any]]:
-        self._reload()
-        return super().find_accounts(**kwargs)
-
-    def find_id_token(self, **kwargs: Any) -> Optional[Dict[str, Any]]:
-        self._reload()
-        return super().find_id_token(**kwargs)
-
-    def find_app_metadata(self, **kwargs: Any) -> Optional[Dict[str, Any]]:
-        self._reload()
-        return super().find_app_metadata(**kwargs)
-
-    def remove_account_data(self, **kwargs: Any) -> None:
-        self._reload()
-        super().remove_account_data(**kwargs)
+# The lookups, and removing an account, first copy in what the foreign object holds
+_RELOADED = [n for n in TokenCache._READ_METHODS if n not in ("search", "find")] + ["remove_account_data"]
+hooks.refresh_before(ForeignCache, TokenCache, _RELOADED, "_reload")
 
 
 def as_token_cache(cache: Any) -> TokenCache:

@@ -10,8 +10,9 @@ Worked out once per class, so a lookup pays one attribute read for it.
 
 from __future__ import annotations
 
+import functools
 import weakref
-from typing import Any, Dict, Iterable, NamedTuple, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, NamedTuple, Optional, Tuple
 
 
 class Routing(NamedTuple):
@@ -62,3 +63,20 @@ def announce_read(
         ) from None
     for _ in entries:
         pass
+
+
+def refresh_before(cls: type, base: type, names: Iterable[str], refresh: str) -> None:
+    """Give ``cls`` each named method of ``base``, calling ``cls``'s ``refresh`` method first:
+    for caches whose entries live elsewhere (a file, a caller's cache object) and are copied in
+    before each read."""
+    for name in names:
+        setattr(cls, name, _refreshed(getattr(base, name), refresh))
+
+
+def _refreshed(base_method: Callable[..., Any], refresh: str) -> Callable[..., Any]:
+    @functools.wraps(base_method)
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        getattr(self, refresh)()
+        return base_method(self, *args, **kwargs)
+
+    return method
