@@ -1044,6 +1044,7 @@ def _context(
         client_auth,
         telemetry.LastRequest(),
         SingleFlight(),
+        {},
         region,
         now,
     )

@@ -398,6 +398,20 @@ class TokenCache:
         )
         return None if found is None else dict(found)
 
+    def _read_stamp(self) -> Optional[int]:
+        """A number that changes with every write to the cache and every reload: an
+        application may serve again what it found at the same stamp. None while a write is
+        under way, and always for a cache that reloads or looks tokens up its own way."""
+        version = self._version
+        if (
+            version & 1
+            or self._read_hook
+            or self._finds_access_tokens_itself
+            or self._cache is not self._indexed_doc
+        ):
+            return None
+        return version
+
     def _stored_access_token(
         self,
         *,

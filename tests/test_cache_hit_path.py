@@ -2,6 +2,9 @@
 
 import logging
 import sys
+import time
+
+import msal
 
 from support.apps import GRAPH_DEFAULT
 
@@ -45,3 +48,69 @@ def test_a_cache_hit_through_the_application_does_no_extra_work(make_app):
         "urlparse",
         "urlsplit",
     }
+
+
+def _lookups(app, scopes):
+    """The token of one call, and whether it looked in the cache's index."""
+    called = set()
+
+    def profile(frame, event, arg):
+        if event == "call":
+            called.add(frame.f_code.co_name)
+
+    sys.setprofile(profile)
+    try:
+        result = app.acquire_token_for_client(scopes)
+    finally:
+        sys.setprofile(None)
+    return result, "_stored_access_token" in called
+
+
+def test_an_application_serves_its_last_hit_again_while_the_cache_is_unchanged(make_app):
+    app = make_app("confidential-secret")
+    first = app.acquire_token_for_client([GRAPH_DEFAULT])
+    hit, looked = _lookups(app, [GRAPH_DEFAULT])
+    assert hit["access_token"] == first["access_token"] and looked
+    again, looked = _lookups(app, [GRAPH_DEFAULT])
+    assert again["access_token"] == first["access_token"] and again["token_source"] == "cache"
+    assert not looked  # Served from what the application remembered
+    assert 0 < again["expires_in"] <= hit["expires_in"]
+
+
+def test_a_token_another_application_wrote_is_served_at_once(make_app):
+    cache = msal.TokenCache()
+    app = make_app("confidential-secret", token_cache=cache)
+    other = make_app("confidential-secret", token_cache=cache)
+    first = app.acquire_token_for_client([GRAPH_DEFAULT])
+    assert app.acquire_token_for_client([GRAPH_DEFAULT])["access_token"] == first["access_token"]
+    fresh = other.acquire_token_for_client([GRAPH_DEFAULT], claims_challenge='{"access_token": {}}')
+    assert fresh["token_source"] == "identity_provider" and fresh["access_token"] != first["access_token"]
+    hit, looked = _lookups(app, [GRAPH_DEFAULT])
+    assert looked and hit["access_token"] == fresh["access_token"]
+
+
+def test_a_removed_or_replaced_cache_is_not_served_from_memory(make_app):
+    cache = msal.SerializableTokenCache()
+    app = make_app("confidential-secret", token_cache=cache)
+    first = app.acquire_token_for_client([GRAPH_DEFAULT])
+    app.acquire_token_for_client([GRAPH_DEFAULT])
+    for at in cache.find(msal.TokenCache.CredentialType.ACCESS_TOKEN):
+        cache.remove_at(at)
+    second = app.acquire_token_for_client([GRAPH_DEFAULT])
+    assert second["token_source"] == "identity_provider"
+    assert second["access_token"] != first["access_token"]
+    assert app.acquire_token_for_client([GRAPH_DEFAULT])["access_token"] == second["access_token"]
+    cache.deserialize("{}")
+    assert app.acquire_token_for_client([GRAPH_DEFAULT])["token_source"] == "identity_provider"
+
+
+def test_a_remembered_token_near_its_expiry_is_not_served(make_app):
+    app = make_app("confidential-secret")
+    first = app.acquire_token_for_client([GRAPH_DEFAULT])
+    assert app.acquire_token_for_client([GRAPH_DEFAULT])["token_source"] == "cache"
+    # Four minutes before the token expires: inside the five minutes in which none is served
+    later = time.time() + first["expires_in"] - 240
+    app._ctx = app._ctx._replace(now=lambda: later)
+    renewed = app.acquire_token_for_client([GRAPH_DEFAULT])
+    assert renewed["token_source"] == "identity_provider"
+    assert renewed["access_token"] != first["access_token"]

@@ -14,10 +14,15 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from .. import _diagnostics
 from ..authority import Authority
+from ..token_cache import EXPIRY_MARGIN
 from .context import AppContext
 
 logger = logging.getLogger(__name__)
 Result = Optional[Dict[str, Any]]
+# What a cached access token answers with: (secret, token type, expires_on, refresh_on or None)
+Served = Tuple[str, str, int, Optional[int]]
+# Each application remembers what it served for this many calls (account and scopes)
+MAX_SERVED = 256
 # fetch(ctx, scopes, token found due for refresh or None, *fetch_args): the flow's request
 Fetch = Callable[..., Result]
 
@@ -87,37 +92,17 @@ def cached_token(
 ) -> Tuple[Result, bool]:
     """A usable cached access token as a result dict, and whether it is due for refresh.
     A ``recheck`` (after waiting for a concurrent caller) logs no second miss."""
-    environments, realm = ctx.discovery.cache_location(authority)
     now = ctx.now()
     cache = ctx.cache
-    # The stored entry, read in place (from_cache copies what it returns), unless the cache
-    # looks tokens up its own way.
-    find = (
-        cache.find_access_token
-        if getattr(cache, "_finds_access_tokens_itself", True)
-        else cache._stored_access_token
-    )
-    entry = find(
-        client_id=ctx.config.client_id,
-        environments=environments,
-        realm=realm,
-        home_account_id=home_account_id,
-        scopes=scopes,
-        now=now,
-    )
-    logged = logger.isEnabledFor(logging.DEBUG)  # The hit path stays lean when it is off
-    if entry is None:
-        if logged and not recheck:
-            logger.debug(
-                "Cache miss: no unexpired access token for %s, scopes %s, in tenant %s",
-                whose(ctx, home_account_id),
-                scopes,
-                realm,
-            )
-        return None, False
+    key = (home_account_id, *scopes)
+    served = _remembered(ctx.served, key, cache, authority, now)
+    if served is None:
+        served = _look_up(ctx, key, scopes, home_account_id, authority, now, recheck)
+        if served is None:
+            return None, False
     ctx.last_request.cache_hits += 1
-    result, due = from_cache(entry, now)
-    if logged:
+    result, due = answer(served, now)
+    if logger.isEnabledFor(logging.DEBUG):  # The hit path stays lean when it is off
         logger.debug(
             "Cache hit: access token for %s, scopes %s, expires in %d s%s",
             whose(ctx, home_account_id),
@@ -126,6 +111,68 @@ def cached_token(
             "; its refresh_on has passed, so it is refreshed" if due else "",
         )
     return result, due
+
+
+def _look_up(
+    ctx: AppContext,
+    key: Tuple[Any, ...],
+    scopes: List[str],
+    home_account_id: Optional[str],
+    authority: Authority,
+    now: float,
+    recheck: bool,
+) -> Optional[Served]:
+    """What the cache serves for these scopes now (remembered for the application's next
+    call while the cache does not change), or None."""
+    environments, realm = ctx.discovery.cache_location(authority)
+    cache = ctx.cache
+    stamp = cache._read_stamp()
+    # The stored entry, read in place (served() copies what it returns), unless the cache
+    # looks tokens up its own way.
+    find = cache._stored_access_token if stamp is not None else cache.find_access_token
+    entry = find(
+        client_id=ctx.config.client_id,
+        environments=environments,
+        realm=realm,
+        home_account_id=home_account_id,
+        scopes=scopes,
+        now=now,
+    )
+    if entry is None:
+        if not recheck and logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "Cache miss: no unexpired access token for %s, scopes %s, in tenant %s",
+                whose(ctx, home_account_id),
+                scopes,
+                realm,
+            )
+        return None
+    found = served(entry)
+    if stamp is not None and cache._read_stamp() == stamp:
+        memo = ctx.served
+        if len(memo) >= MAX_SERVED:
+            memo.clear()
+        memo[key] = (cache, stamp, authority, found)
+    return found
+
+
+def _remembered(
+    memo: Dict[Tuple[Any, ...], Any], key: Tuple[Any, ...], cache: Any, authority: Authority, now: float
+) -> Optional[Served]:
+    """The token served last time for the same call, if the cache has not changed since and
+    the token is still usable: the cache's own lookup would find that very token again (it
+    serves the one that expires last, and none was added or removed)."""
+    last = memo.get(key)
+    if (
+        last is None
+        or last[0] is not cache
+        or last[2] is not authority
+        or last[1] != cache._read_stamp()
+        or last[3][2] <= now + EXPIRY_MARGIN
+    ):
+        return None
+    found: Served = last[3]
+    return found
 
 
 def whose(ctx: AppContext, home_account_id: Optional[str]) -> str:
@@ -137,20 +184,36 @@ def whose(ctx: AppContext, home_account_id: Optional[str]) -> str:
     )
 
 
-def from_cache(entry: Dict[str, Any], now: float) -> Tuple[Dict[str, Any], bool]:
-    """A cached access token entry as a result dict, and whether it is due for refresh."""
+def served(entry: Dict[str, Any]) -> Served:
+    """What a cached access token entry answers with: (secret, token type, expires_on,
+    refresh_on or None)."""
+    refresh_on = entry.get("refresh_on")
+    return (
+        entry["secret"],
+        entry.get("token_type") or "Bearer",
+        int(entry["expires_on"]),
+        int(str(refresh_on)) if refresh_on and str(refresh_on).isdigit() else None,
+    )
+
+
+def answer(found: Served, now: float) -> Tuple[Dict[str, Any], bool]:
+    """A served token as a result dict, and whether it is due for refresh."""
+    secret, token_type, expires_on, refresh_on = found
     result = {
-        "access_token": entry["secret"],
-        "token_type": entry.get("token_type") or "Bearer",
-        "expires_in": int(entry["expires_on"]) - int(now),
+        "access_token": secret,
+        "token_type": token_type,
+        "expires_in": expires_on - int(now),
         "token_source": "cache",
     }
-    refresh_on = entry.get("refresh_on")
-    due = False
-    if refresh_on and str(refresh_on).isdigit():
-        result["refresh_on"] = int(str(refresh_on))  # As later msal versions report it
-        due = result["refresh_on"] < now
-    return result, due
+    if refresh_on is None:
+        return result, False
+    result["refresh_on"] = refresh_on  # As later msal versions report it
+    return result, refresh_on < now
+
+
+def from_cache(entry: Dict[str, Any], now: float) -> Tuple[Dict[str, Any], bool]:
+    """A cached access token entry as a result dict, and whether it is due for refresh."""
+    return answer(served(entry), now)
 
 
 def has_access_token(

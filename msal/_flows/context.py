@@ -6,8 +6,8 @@ and passes it to the flows of :mod:`msal._flows`. The context holds no logic; it
 * the immutable configuration (:class:`AppConfig`),
 * the services the flows use: the token cache, the (throttled) HTTP client, discovery, the
   client authentication, the region resolver, and the one clock ``now`` that all of them share,
-* the per-application state the flows share: the telemetry of the last request and the
-  single-flight table.
+* the per-application state the flows share: the telemetry of the last request, the
+  single-flight table and the cache hits it may serve again.
 
 What flows do with it is written once in :mod:`msal._flows.cache_first` (the cache, then one
 request at a time) and :mod:`msal._flows.redeem` (the token request every grant shares).
@@ -56,5 +56,6 @@ class AppContext(NamedTuple):
     client_auth: ClientAuth
     last_request: telemetry.LastRequest  # (each application its own)
     single_flight: SingleFlight  # (each application its own)
+    served: Dict[Tuple[Any, ...], Any]  # (each application its own) see cache_first.cached_token
     region: Optional[RegionResolver] = None
     now: Callable[[], float] = time.time
