@@ -301,6 +301,7 @@ class ClientApplication(object):
                 claims_rules.capabilities_claims(client_capabilities),
                 tuple(scope_rules.check_exclusions(exclude_scopes)),
                 self._enable_pii_log,
+                self.authority.names_no_tenant,
             ),
             cache,
             self.http_client,

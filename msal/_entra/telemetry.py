@@ -88,6 +88,8 @@ class LastRequest(object):
     cache since, and which requests failed with which errors (``x-client-last-telemetry``).
     Failures accumulate until a request succeeds, as the original library reports them."""
 
+    __slots__ = ("cache_hits", "_failures", "_lock")  # (a cache hit reads one object)
+
     def __init__(self) -> None:
         self.cache_hits = 0
         self._failures: List[Tuple[str, str, str]] = []

@@ -9,7 +9,7 @@ table of the :class:`~msal._flows.context.AppContext`; it makes no request itsel
 from __future__ import annotations
 
 import logging
-
+from sys import intern
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from .. import _diagnostics
@@ -31,13 +31,14 @@ def cached_or_fetch(
     ctx: AppContext,
     scopes: List[str],
     home_account_id: Optional[str],
-    authority: Authority,
+    authority: Optional[Authority],
     fetch: Fetch,
     fetch_args: Tuple[Any, ...] = (),
     use_cache: bool = True,
 ) -> Result:
     """The cache; on a miss (or a token due for refresh), one ``fetch`` per request at a time,
-    after a second look at the cache (another caller may have just refreshed it).
+    after a second look at the cache (another caller may have just refreshed it). An
+    ``authority`` of None is the application's own.
 
     ``fetch`` gets the token the first look found (due for refresh) or None. When it fails, the
     cached token still valid at the second look is the answer. Without ``use_cache`` (a forced
@@ -55,7 +56,7 @@ def _fetch_once(
     ctx: AppContext,
     scopes: List[str],
     home_account_id: Optional[str],
-    authority: Authority,
+    authority: Optional[Authority],
     fetch: Fetch,
     fetch_args: Tuple[Any, ...],
     use_cache: bool,
@@ -87,15 +88,15 @@ def cached_token(
     ctx: AppContext,
     scopes: List[str],
     home_account_id: Optional[str],
-    authority: Authority,
+    authority: Optional[Authority],
     recheck: bool = False,
 ) -> Tuple[Result, bool]:
     """A usable cached access token as a result dict, and whether it is due for refresh.
     A ``recheck`` (after waiting for a concurrent caller) logs no second miss."""
     now = ctx.now()
     cache = ctx.cache
-    key = (home_account_id, *scopes)
-    served = _remembered(ctx.served, key, cache, authority, now)
+    key = (home_account_id, authority, *scopes)
+    served = _remembered(ctx.served, key, cache, now)
     if served is None:
         served = _look_up(ctx, key, scopes, home_account_id, authority, now, recheck)
         if served is None:
@@ -118,20 +119,21 @@ def _look_up(
     key: Tuple[Any, ...],
     scopes: List[str],
     home_account_id: Optional[str],
-    authority: Authority,
+    authority: Optional[Authority],
     now: float,
     recheck: bool,
 ) -> Optional[Served]:
     """What the cache serves for these scopes now (remembered for the application's next
     call while the cache does not change), or None."""
-    environments, realm = ctx.discovery.cache_location(authority)
+    config = ctx.config
+    environments, realm = ctx.discovery.cache_location(config.authority if authority is None else authority)
     cache = ctx.cache
     stamp = cache._read_stamp()
     # The stored entry, read in place (served() copies what it returns), unless the cache
     # looks tokens up its own way.
     find = cache._stored_access_token if stamp is not None else cache.find_access_token
     entry = find(
-        client_id=ctx.config.client_id,
+        client_id=config.client_id,
         environments=environments,
         realm=realm,
         home_account_id=home_account_id,
@@ -152,12 +154,12 @@ def _look_up(
         memo = ctx.served
         if len(memo) >= MAX_SERVED:
             memo.clear()
-        memo[key] = (cache, stamp, authority, found)
+        memo[key] = found + (cache, stamp)  # One object to read on the next call
     return found
 
 
 def _remembered(
-    memo: Dict[Tuple[Any, ...], Any], key: Tuple[Any, ...], cache: Any, authority: Authority, now: float
+    memo: Dict[Tuple[Any, ...], Any], key: Tuple[Any, ...], cache: Any, now: float
 ) -> Optional[Served]:
     """The token served last time for the same call, if the cache has not changed since and
     the token is still usable: the cache's own lookup would find that very token again (it
@@ -165,13 +167,12 @@ def _remembered(
     last = memo.get(key)
     if (
         last is None
-        or last[0] is not cache
-        or last[2] is not authority
-        or last[1] != cache._read_stamp()
-        or last[3][2] <= now + EXPIRY_MARGIN
+        or last[4] is not cache
+        or last[5] != cache._read_stamp()
+        or last[2] <= now + EXPIRY_MARGIN
     ):
         return None
-    found: Served = last[3]
+    found: Served = last  # (its first four fields)
     return found
 
 
@@ -188,23 +189,25 @@ def served(entry: Dict[str, Any]) -> Served:
     """What a cached access token entry answers with: (secret, token type, expires_on,
     refresh_on or None)."""
     refresh_on = entry.get("refresh_on")
+    token_type = entry.get("token_type")
     return (
         entry["secret"],
-        entry.get("token_type") or "Bearer",
+        intern(token_type) if token_type else "Bearer",  # (one object for all the apps)
         int(entry["expires_on"]),
         int(str(refresh_on)) if refresh_on and str(refresh_on).isdigit() else None,
     )
 
 
 def answer(found: Served, now: float) -> Tuple[Dict[str, Any], bool]:
-    """A served token as a result dict, and whether it is due for refresh."""
-    secret, token_type, expires_on, refresh_on = found
+    """A served token as a result dict, and whether it is due for refresh. (Only the first
+    four fields of ``found`` are read: a remembered hit carries more.)"""
     result = {
-        "access_token": secret,
-        "token_type": token_type,
-        "expires_in": expires_on - int(now),
+        "access_token": found[0],
+        "token_type": found[1],
+        "expires_in": found[2] - int(now),
         "token_source": "cache",
     }
+    refresh_on = found[3]
     if refresh_on is None:
         return result, False
     result["refresh_on"] = refresh_on  # As later msal versions report it
@@ -217,11 +220,13 @@ def from_cache(entry: Dict[str, Any], now: float) -> Tuple[Dict[str, Any], bool]
 
 
 def has_access_token(
-    ctx: AppContext, scopes: List[str], home_account_id: Optional[str], authority: Authority
+    ctx: AppContext, scopes: List[str], home_account_id: Optional[str], authority: Optional[Authority]
 ) -> bool:
     """Whether the cache holds a matching access token even if expired (telemetry tells the
     service an expired token from none at all)."""
-    environments, realm = ctx.discovery.cache_location(authority)
+    environments, realm = ctx.discovery.cache_location(
+        ctx.config.authority if authority is None else authority
+    )
     return (
         ctx.cache.find_access_token(
             client_id=ctx.config.client_id,

@@ -45,7 +45,7 @@ def acquire(
         claims = with_forwarded(config.capabilities, claims_challenge, forwarded_client_claims)
         return request(ctx, scopes, claims, extra={"fmi_path": fmi_path}, cache=False)
     result: Dict[str, Any] = cached_or_fetch(  # (a fetch always answers: never None)
-        ctx, scopes, None, config.authority, _fetch, (claims_challenge,), use_cache=not claims_challenge
+        ctx, scopes, None, None, _fetch, (claims_challenge,), use_cache=not claims_challenge
     )  # type: ignore[assignment]
     return result
 

@@ -38,11 +38,9 @@ class AppConfig(NamedTuple):
     capabilities: Optional[Dict[str, Any]]  # client_capabilities as a claims fragment
     exclude_scopes: Tuple[str, ...]
     pii_log: bool = False  # enable_pii_log: personal data may appear in log lines
-
-    @property
-    def multi_tenant(self) -> bool:
-        """Whether the authority names no tenant (a token for the app itself needs one)."""
-        return self.authority.names_no_tenant
+    # Whether the authority names no tenant (a token for the app itself needs one); kept
+    # here so that a cache hit reads no field of the authority
+    multi_tenant: bool = False
 
 
 class AppContext(NamedTuple):

@@ -31,11 +31,11 @@ def acquire(
 ) -> Result:
     """The documented contract: a token dict, None when the cache has nothing, or an error dict."""
     scopes = scope_rules.refuse_reserved(scope_rules.for_cache_lookup(scopes))  # as user flows do
-    target = ctx.config.authority if authority is None else parse_authority(authority)
+    given = None if authority is None else parse_authority(authority)  # None: the app's own
     home_account_id = _home_account_id(account)
     use_cache = not (force_refresh or claims_challenge)
     if account is None:  # App-only tokens have no refresh token to fall back on
-        found = cached_token(ctx, scopes, None, target)[0] if use_cache else None
+        found = cached_token(ctx, scopes, None, given)[0] if use_cache else None
         if found is None:
             logger.debug("No account given, so no refresh token to try: returning None")
         return found
@@ -43,9 +43,9 @@ def acquire(
         ctx,
         scopes,
         home_account_id,
-        target,
+        given,
         _fetch,
-        (home_account_id, target, force_refresh, claims_challenge),
+        (home_account_id, ctx.config.authority if given is None else given, force_refresh, claims_challenge),
         use_cache=use_cache,
     )
 
