@@ -19,6 +19,8 @@ ROWS: List[Tuple[str, str, str, str, float]] = [
     ("same, 1,000 tenants x 10 tokens in one cache", "us", "cc_hit_1000", "us", 1),
     ("same, 1,000 apps (one per tenant) over one cache, in turn", "us", "cc_hit_1000_apps", "us", 1),
     ("  first call of each of those 1,000 apps", "us", "cc_hit_1000_apps", "first_us", 1),
+    ("  floor: a plain object serving a cached token, 1 object", "us", "cc_hit_1000_apps", "floor_one_us", 1),
+    ("  floor: the same, 1,000 objects in turn", "us", "cc_hit_1000_apps", "floor_many_us", 1),
     ("client credentials, cache miss, 1 tenant", "us", "cc_miss_1", "us", 1),
     ("client credentials, cache miss, 1,000 tenants", "us", "cc_miss_1000", "us", 1),
     ("silent hit, subset of cached scopes, 10,000 accounts", "us", "silent_hit_10k", "us", 1),

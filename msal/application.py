@@ -1045,7 +1045,7 @@ def _context(
         client_auth,
         telemetry.LastRequest(),
         SingleFlight(),
-        {},
+        None if config.multi_tenant else {},
         region,
         now,
     )

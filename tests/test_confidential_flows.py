@@ -361,6 +361,9 @@ def test_client_credentials_on_a_multi_tenant_authority_warn(emu, make_app, tena
     app = make_app("confidential-secret", authority=emu.authority(tenant))
     with pytest.warns(DeprecationWarning, match="/" + tenant):
         app.acquire_token_for_client([GRAPH_DEFAULT])
+    for _ in range(2):  # Also when the answer comes from the cache, every time
+        with pytest.warns(DeprecationWarning, match="/" + tenant):
+            assert "access_token" in app.acquire_token_for_client([GRAPH_DEFAULT])
 
 
 def test_client_credentials_on_a_tenant_do_not_warn(emu, make_app):

@@ -95,8 +95,9 @@ def cached_token(
     A ``recheck`` (after waiting for a concurrent caller) logs no second miss."""
     now = ctx.now()
     cache = ctx.cache
-    key = (home_account_id, authority, *scopes)
-    served = _remembered(ctx.served, key, cache, now)
+    key = _call_key(scopes, home_account_id, authority)
+    memo = ctx.served
+    served = None if memo is None else _remembered(memo, key, cache, now)
     if served is None:
         served = _look_up(ctx, key, scopes, home_account_id, authority, now, recheck)
         if served is None:
@@ -116,7 +117,7 @@ def cached_token(
 
 def _look_up(
     ctx: AppContext,
-    key: Tuple[Any, ...],
+    key: Any,
     scopes: List[str],
     home_account_id: Optional[str],
     authority: Optional[Authority],
@@ -150,12 +151,21 @@ def _look_up(
             )
         return None
     found = served(entry)
-    if stamp is not None and cache._read_stamp() == stamp:
-        memo = ctx.served
+    memo = ctx.served
+    if memo is not None and stamp is not None and cache._read_stamp() == stamp:
         if len(memo) >= MAX_SERVED:
             memo.clear()
         memo[key] = found + (cache, stamp)  # One object to read on the next call
     return found
+
+
+def _call_key(scopes: List[str], home_account_id: Optional[str], authority: Optional[Authority]) -> Any:
+    """What an application remembers a hit under: the scope itself for the usual call of a
+    daemon (one scope, for itself, at its own authority), which a lookup compares by identity
+    alone, else (account, authority, scopes...)."""
+    if home_account_id is None and authority is None and len(scopes) == 1:
+        return scopes[0]
+    return (home_account_id, authority, *scopes)
 
 
 def _remembered(

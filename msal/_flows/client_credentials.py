@@ -31,8 +31,9 @@ def acquire(
     an FMI path or forwarded claims is for those requests only: neither looked up nor cached.
     """
     scopes = scope_rules.for_client_credentials(scopes)
-    config = ctx.config
-    if config.multi_tenant:
+    # (An application that remembers hits has a tenant: a hit reads none of its configuration.)
+    if ctx.served is None and ctx.config.multi_tenant:
+        config = ctx.config
         warnings.warn(
             "acquire_token_for_client() on the /{} authority gets no reliable token: "
             "use the tenant's own authority".format(config.authority.tenant),
@@ -42,7 +43,7 @@ def acquire(
     if fmi_path is not None or forwarded_client_claims:
         if fmi_path is not None and (not isinstance(fmi_path, str) or not fmi_path):
             raise ValueError("fmi_path must be a non-empty string")
-        claims = with_forwarded(config.capabilities, claims_challenge, forwarded_client_claims)
+        claims = with_forwarded(ctx.config.capabilities, claims_challenge, forwarded_client_claims)
         return request(ctx, scopes, claims, extra={"fmi_path": fmi_path}, cache=False)
     result: Dict[str, Any] = cached_or_fetch(  # (a fetch always answers: never None)
         ctx, scopes, None, None, _fetch, (claims_challenge,), use_cache=not claims_challenge

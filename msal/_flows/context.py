@@ -54,6 +54,8 @@ class AppContext(NamedTuple):
     client_auth: ClientAuth
     last_request: telemetry.LastRequest  # (each application its own)
     single_flight: SingleFlight  # (each application its own)
-    served: Dict[Tuple[Any, ...], Any]  # (each application its own) see cache_first.cached_token
+    # (each application its own) The hits it may serve again, see cache_first.cached_token;
+    # None for an application whose calls all take the long way (an authority without tenant)
+    served: Optional[Dict[Any, Any]]
     region: Optional[RegionResolver] = None
     now: Callable[[], float] = time.time
