@@ -88,6 +88,18 @@ def emulator_options(emu: Any) -> Dict[str, Any]:
     }
 
 
+def median_of(outs: List[Dict[str, Dict[str, Any]]]) -> Dict[str, Dict[str, Any]]:
+    """Per scenario and figure, the median of the rounds' numbers (else the first round's value)."""
+    merged: Dict[str, Dict[str, Any]] = {}
+    for scenario, figures in outs[0].items():
+        merged[scenario] = {}
+        for name, value in figures.items():
+            values = [o.get(scenario, {}).get(name) for o in outs]
+            numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+            merged[scenario][name] = statistics.median(values) if numeric else value
+    return merged
+
+
 def run(args: argparse.Namespace) -> Dict[str, Any]:
     impls = envs.implementations(with_originals=not args.ours_only, log=log)
     results: Dict[str, Dict[str, Any]] = {}
@@ -107,13 +119,18 @@ def run(args: argparse.Namespace) -> Dict[str, Any]:
             if args.only:
                 scenarios = [s for s in scenarios if s in args.only]
             # Scenario by scenario, each implementation in turn (a fresh process each), so
-            # that a noisy moment on a shared machine hits all of them alike.
+            # that a noisy moment on a shared machine hits all of them alike; with several
+            # rounds, each figure is the median of its rounds.
             for scenario in scenarios:
                 log("%s: %s" % (scenario, ", ".join(i.label for i in impls)))
-                for impl in impls:
-                    out = worker(impl.python, dict(options, scenarios=[scenario]))
-                    results.setdefault(impl.label, {}).update(out["results"])
-                    versions[impl.label] = out["version"]
+                rounds: Dict[str, List[Dict[str, Any]]] = {}
+                for _ in range(args.rounds):
+                    for impl in impls:
+                        out = worker(impl.python, dict(options, scenarios=[scenario]))
+                        rounds.setdefault(impl.label, []).append(out["results"])
+                        versions[impl.label] = out["version"]
+                for label, outs in rounds.items():
+                    results.setdefault(label, {}).update(median_of(outs))
             if emu:
                 log("distributed: RedisTokenCache, this package only")
                 from .distributed_figures import bench_rows
@@ -140,6 +157,13 @@ def main(argv: List[str]) -> int:
         metavar="SCENARIO",
         choices=MAIN_SCENARIOS + ["memory_10k", "import"],
         help="run only these scenarios (names as in benchmarks/scenarios.py)",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run each scenario N times, implementations in turn, and report the medians",
     )
     parser.add_argument("--json", metavar="FILE", help="also write the raw figures to FILE")
     args = parser.parse_args(argv)

@@ -52,3 +52,17 @@ def test_report_flags_a_missed_target():
     assert "| cc hit, 1 tenant: <= 0.25x latest original | 0.50 | NO |" in table
     results["ours"]["cc_hit_1"]["us"] = 2.0
     assert "| 0.20 | yes |" in report.render(results, ["ours", "theirs"], {"ours": "1"})
+
+
+def test_rounds_report_the_median_of_each_figure():
+    sys.path.insert(0, ROOT)
+    try:
+        from benchmarks.__main__ import median_of
+    finally:
+        sys.path.remove(ROOT)
+    rounds = [
+        {"cc_hit_1": {"us": 9.0, "error": "first"}},
+        {"cc_hit_1": {"us": 3.0, "error": "second"}},
+        {"cc_hit_1": {"us": 4.0, "error": "third"}},
+    ]
+    assert median_of(rounds) == {"cc_hit_1": {"us": 4.0, "error": "first"}}
