@@ -114,3 +114,21 @@ def test_a_remembered_token_near_its_expiry_is_not_served(make_app):
     renewed = app.acquire_token_for_client([GRAPH_DEFAULT])
     assert renewed["token_source"] == "identity_provider"
     assert renewed["access_token"] != first["access_token"]
+
+
+def test_what_an_application_remembered_is_forgotten_when_the_cache_changes(emu, make_app):
+    """No copy of a token that left the cache stays with the application (a signed-out user's)."""
+    cache = msal.TokenCache()
+    app = make_app("confidential-secret", token_cache=cache)
+    scopes = [[GRAPH_DEFAULT], ["api://{}/.default".format(emu.app("web-api")["client_id"])]]
+    for each in scopes * 2:
+        assert "access_token" in app.acquire_token_for_client(each)
+    remembered = app._ctx.served
+    assert len(remembered) == 2
+    for at in cache.find(msal.TokenCache.CredentialType.ACCESS_TOKEN):
+        cache.remove_at(at)
+    fresh = app.acquire_token_for_client(scopes[0])
+    assert fresh["token_source"] == "identity_provider"
+    assert remembered == {}  # Both earlier answers forgotten at the first call that saw the change
+    assert app.acquire_token_for_client(scopes[0])["access_token"] == fresh["access_token"]
+    assert [entry[0] for entry in remembered.values()] == [fresh["access_token"]]

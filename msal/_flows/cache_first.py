@@ -168,19 +168,18 @@ def _call_key(scopes: List[str], home_account_id: Optional[str], authority: Opti
     return (home_account_id, authority, *scopes)
 
 
-def _remembered(
-    memo: Dict[Tuple[Any, ...], Any], key: Tuple[Any, ...], cache: Any, now: float
-) -> Optional[Served]:
+def _remembered(memo: Dict[Any, Any], key: Any, cache: Any, now: float) -> Optional[Served]:
     """The token served last time for the same call, if the cache has not changed since and
     the token is still usable: the cache's own lookup would find that very token again (it
-    serves the one that expires last, and none was added or removed)."""
+    serves the one that expires last, and none was added or removed). After a change of the
+    cache, all that was remembered is forgotten: none of it would be served again."""
     last = memo.get(key)
-    if (
-        last is None
-        or last[4] is not cache
-        or last[5] != cache._read_stamp()
-        or last[2] <= now + EXPIRY_MARGIN
-    ):
+    if last is None:
+        return None
+    if last[4] is not cache or last[5] != cache._read_stamp():
+        memo.clear()
+        return None
+    if last[2] <= now + EXPIRY_MARGIN:
         return None
     found: Served = last  # (its first four fields)
     return found
