@@ -7,9 +7,13 @@ other MSAL libraries.
 
 import functools
 import json
+import os
+import tempfile
 import types
 
 import pytest
+
+import msal
 
 from msal.token_cache import SerializableTokenCache, TokenCache
 
@@ -746,3 +750,39 @@ def test_add_without_now_uses_the_clock():
     cache.add(cache_event(token_response()))
     (at,) = cache.find("AccessToken", now=NOW)
     assert before <= int(at["cached_at"]) <= int(time.time())
+
+
+def test_the_read_stamp_changes_with_every_write_and_reload_and_is_none_for_caches_that_reload():
+    """What an application may serve again from memory is tied to this stamp."""
+    from unittest import mock
+
+    from msal._cache.foreign import ForeignCache
+    from msal.persistence import PersistedTokenCache
+
+    cache = msal.SerializableTokenCache()
+    stamps = [cache._read_stamp()]
+    cache.add(
+        {
+            "client_id": "c",
+            "scope": ["s1"],
+            "token_endpoint": "https://login.microsoftonline.com/t/oauth2/v2.0/token",
+            "response": {"access_token": "at", "expires_in": 3600, "token_type": "Bearer"},
+        }
+    )
+    stamps.append(cache._read_stamp())
+    for at in cache.find(msal.TokenCache.CredentialType.ACCESS_TOKEN):
+        cache.remove_at(at)
+    stamps.append(cache._read_stamp())
+    cache.deserialize(cache.serialize())
+    stamps.append(cache._read_stamp())
+    assert None not in stamps and len(set(stamps)) == len(stamps)
+
+    class Searching(msal.SerializableTokenCache):
+        def search(self, *args, **kwargs):
+            return super().search(*args, **kwargs)
+
+    with tempfile.TemporaryDirectory() as d:
+        persisted = PersistedTokenCache(os.path.join(d, "cache.bin"), allow_plaintext=True)
+        assert persisted._read_stamp() is None
+    assert Searching()._read_stamp() is None
+    assert ForeignCache(mock.MagicMock())._read_stamp() is None
