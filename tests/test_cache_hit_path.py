@@ -15,22 +15,12 @@ def test_a_cache_hit_through_the_application_does_no_extra_work(make_app):
     app = make_app("confidential-secret")
     first = app.acquire_token_for_client([GRAPH_DEFAULT])
     assert first["token_source"] == "identity_provider"
-    called = set()
     msal_logger = logging.getLogger("msal")
     level = msal_logger.level
     msal_logger.setLevel(logging.WARNING)
-
-    def profile(frame, event, arg):
-        if event == "call":
-            called.add(frame.f_code.co_name)
-        elif event == "c_call":
-            called.add(getattr(arg, "__name__", ""))
-
-    sys.setprofile(profile)
     try:
-        hit = app.acquire_token_for_client([GRAPH_DEFAULT])
+        hit, called = _called_during(lambda: app.acquire_token_for_client([GRAPH_DEFAULT]))
     finally:
-        sys.setprofile(None)
         msal_logger.setLevel(level)
     assert hit["token_source"] == "cache" and hit["access_token"] == first["access_token"]
     assert "_stored_access_token" in called  # The profile did see the lookup (read in place)
@@ -50,19 +40,27 @@ def test_a_cache_hit_through_the_application_does_no_extra_work(make_app):
     }
 
 
-def _lookups(app, scopes):
-    """The token of one call, and whether it looked in the cache's index."""
+def _called_during(call):
+    """What ``call`` returned, and the names of the functions (Python and C) it called."""
     called = set()
 
     def profile(frame, event, arg):
         if event == "call":
             called.add(frame.f_code.co_name)
+        elif event == "c_call":
+            called.add(getattr(arg, "__name__", ""))
 
     sys.setprofile(profile)
     try:
-        result = app.acquire_token_for_client(scopes)
+        result = call()
     finally:
         sys.setprofile(None)
+    return result, called
+
+
+def _lookups(app, scopes):
+    """The token of one call, and whether it looked in the cache's index."""
+    result, called = _called_during(lambda: app.acquire_token_for_client(scopes))
     return result, "_stored_access_token" in called
 
 

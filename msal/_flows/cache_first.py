@@ -13,6 +13,7 @@ from sys import intern
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from .. import _diagnostics
+from .._entra.discovery import Location
 from ..authority import Authority
 from ..token_cache import EXPIRY_MARGIN
 from .context import AppContext
@@ -126,15 +127,14 @@ def _look_up(
 ) -> Optional[Served]:
     """What the cache serves for these scopes now (remembered for the application's next
     call while the cache does not change), or None."""
-    config = ctx.config
-    environments, realm = ctx.discovery.cache_location(config.authority if authority is None else authority)
+    environments, realm = _location(ctx, authority)
     cache = ctx.cache
     stamp = cache._read_stamp()
     # The stored entry, read in place (served() copies what it returns), unless the cache
     # looks tokens up its own way.
-    find = cache._stored_access_token if stamp is not None else cache.find_access_token
+    find = cache.find_access_token if cache._finds_access_tokens_itself else cache._stored_access_token
     entry = find(
-        client_id=config.client_id,
+        client_id=ctx.config.client_id,
         environments=environments,
         realm=realm,
         home_account_id=home_account_id,
@@ -157,6 +157,11 @@ def _look_up(
             memo.clear()
         memo[key] = found + (cache, stamp)  # One object to read on the next call
     return found
+
+
+def _location(ctx: AppContext, authority: Optional[Authority]) -> Location:
+    """Where the tokens of this authority (None: the application's own) are cached."""
+    return ctx.discovery.cache_location(ctx.config.authority if authority is None else authority)
 
 
 def _call_key(scopes: List[str], home_account_id: Optional[str], authority: Optional[Authority]) -> Any:
@@ -233,9 +238,7 @@ def has_access_token(
 ) -> bool:
     """Whether the cache holds a matching access token even if expired (telemetry tells the
     service an expired token from none at all)."""
-    environments, realm = ctx.discovery.cache_location(
-        ctx.config.authority if authority is None else authority
-    )
+    environments, realm = _location(ctx, authority)
     return (
         ctx.cache.find_access_token(
             client_id=ctx.config.client_id,
