@@ -23,6 +23,7 @@ from ._http.throttle import ThrottledHttpClient, never_replay_grants
 from ._flows import auth_code, client_credentials, device_code, on_behalf_of, silent
 from ._flows import refresh_token as migration
 from ._flows import user_fic, username_password
+from ._flows.hits import Hits
 from ._flows.context import AppConfig, AppContext
 from ._flows.single_flight import SingleFlight
 from .auth_scheme import unsupported as refuse_auth_scheme
@@ -43,6 +44,10 @@ class ClientApplication(object):
     Use one of its two subclasses, :class:`PublicClientApplication` or
     :class:`ConfidentialClientApplication`; the methods documented on them are shared here.
     """
+
+    # The context its flows get is a slot: a cache hit reads the application object alone
+    # (attributes of its own are kept as usual, in __dict__)
+    __slots__ = ("_ctx", "__dict__", "__weakref__")
 
     ATTEMPT_REGION_DISCOVERY = True  # Pass as azure_region to detect the region automatically
     DISABLE_MSAL_FORCE_REGION = False  # Pass as azure_region to ignore MSAL_FORCE_REGION
@@ -1038,16 +1043,16 @@ def _context(
     """The services of an application wired together, all on one clock."""
     throttled = ThrottledHttpClient(http_client, http_cache, now=now, never_replay=_NEVER_REPLAYED)
     return AppContext(
-        config,
+        Hits(serve_again=not config.multi_tenant),
         cache,
+        now,
+        config,
         throttled,
         Discovery(throttled, validate_authority, instance_discovery, http_cache, now=now, shared=shared),
         client_auth,
         telemetry.LastRequest(),
         SingleFlight(),
-        None if config.multi_tenant else {},
         region,
-        now,
     )
 
 

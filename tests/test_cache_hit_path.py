@@ -121,12 +121,12 @@ def test_what_an_application_remembered_is_forgotten_when_the_cache_changes(emu,
     scopes = [[GRAPH_DEFAULT], ["api://{}/.default".format(emu.app("web-api")["client_id"])]]
     for each in scopes * 2:
         assert "access_token" in app.acquire_token_for_client(each)
-    remembered = app._ctx.served
+    remembered = app._ctx.hits
     assert len(remembered) == 2
     for at in cache.find(msal.TokenCache.CredentialType.ACCESS_TOKEN):
         cache.remove_at(at)
     fresh = app.acquire_token_for_client(scopes[0])
     assert fresh["token_source"] == "identity_provider"
-    assert remembered == {}  # Both earlier answers forgotten at the first call that saw the change
+    assert len(remembered) == 0  # Both earlier answers forgotten at the first call that saw the change
     assert app.acquire_token_for_client(scopes[0])["access_token"] == fresh["access_token"]
-    assert [entry[0] for entry in remembered.values()] == [fresh["access_token"]]
+    assert [entry[0] for entry in remembered.calls.values()] == [fresh["access_token"]]

@@ -67,13 +67,15 @@ def request_headers(
     cache_info: int = NOT_APPLICABLE,
     correlation_id: Optional[str] = None,
     last: Optional["LastRequest"] = None,
+    cache_hits: int = 0,
 ) -> Dict[str, str]:
-    """Headers for one token request: a correlation id and the flow's telemetry."""
+    """Headers for one token request: a correlation id and the flow's telemetry, with what
+    ``last`` recorded and the ``cache_hits`` served since."""
     headers = dict(base)
     headers["client-request-id"] = correlation_id or str(uuid.uuid4())
     headers["x-client-current-telemetry"] = "{}|{},{}|".format(_SCHEMA, api_id, int(cache_info))
     if last is not None:
-        headers["x-client-last-telemetry"] = last.header()
+        headers["x-client-last-telemetry"] = last.header(cache_hits)
     return headers
 
 
@@ -84,24 +86,21 @@ FIELD_SEPARATORS = "|,"
 
 
 class LastRequest(object):
-    """What the service wants to hear about earlier requests: how many answers came from the
-    cache since, and which requests failed with which errors (``x-client-last-telemetry``).
-    Failures accumulate until a request succeeds, as the original library reports them."""
-
-    __slots__ = ("cache_hits", "_failures", "_lock")  # (a cache hit reads one object)
+    """What the service wants to hear about earlier requests (``x-client-last-telemetry``):
+    which failed with which errors, and how many answers came from the cache since the last
+    one (counted by the caller). Failures accumulate until a request succeeds, as the original
+    library reports them."""
 
     def __init__(self) -> None:
-        self.cache_hits = 0
         self._failures: List[Tuple[str, str, str]] = []
         self._lock = threading.Lock()
 
-    def header(self) -> str:
+    def header(self, cache_hits: int = 0) -> str:
         with self._lock:
-            return _last_header(self.cache_hits, self._failures)
+            return _last_header(cache_hits, self._failures)
 
     def record(self, result: Mapping[str, Any], headers: Mapping[str, str]) -> None:
         """Called with every token answer: remember a failure, forget them all on a success."""
-        self.cache_hits = 0
         with self._lock:
             if "error" not in result:
                 self._failures = []

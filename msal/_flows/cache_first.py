@@ -17,13 +17,10 @@ from .._entra.discovery import Location
 from ..authority import Authority
 from ..token_cache import EXPIRY_MARGIN
 from .context import AppContext
+from .hits import Served
 
 logger = logging.getLogger(__name__)
 Result = Optional[Dict[str, Any]]
-# What a cached access token answers with: (secret, token type, expires_on, refresh_on or None)
-Served = Tuple[str, str, int, Optional[int]]
-# Each application remembers what it served for this many calls (account and scopes)
-MAX_SERVED = 256
 # fetch(ctx, scopes, token found due for refresh or None, *fetch_args): the flow's request
 Fetch = Callable[..., Result]
 
@@ -97,13 +94,13 @@ def cached_token(
     now = ctx.now()
     cache = ctx.cache
     key = _call_key(scopes, home_account_id, authority)
-    memo = ctx.served
-    served = None if memo is None else _remembered(memo, key, cache, now)
+    hits = ctx.hits
+    served = hits.get(key, cache, cache._read_stamp(), now + EXPIRY_MARGIN)
     if served is None:
         served = _look_up(ctx, key, scopes, home_account_id, authority, now, recheck)
         if served is None:
             return None, False
-    ctx.last_request.cache_hits += 1
+    hits.count += 1
     result, due = answer(served, now)
     if logger.isEnabledFor(logging.DEBUG):  # The hit path stays lean when it is off
         logger.debug(
@@ -151,11 +148,8 @@ def _look_up(
             )
         return None
     found = served(entry)
-    memo = ctx.served
-    if memo is not None and stamp is not None and cache._read_stamp() == stamp:
-        if len(memo) >= MAX_SERVED:
-            memo.clear()
-        memo[key] = found + (cache, stamp)  # One object to read on the next call
+    if stamp is not None and cache._read_stamp() == stamp:
+        ctx.hits.put(key, found, cache, stamp)
     return found
 
 
@@ -171,23 +165,6 @@ def _call_key(scopes: List[str], home_account_id: Optional[str], authority: Opti
     if home_account_id is None and authority is None and len(scopes) == 1:
         return scopes[0]
     return (home_account_id, authority, *scopes)
-
-
-def _remembered(memo: Dict[Any, Any], key: Any, cache: Any, now: float) -> Optional[Served]:
-    """The token served last time for the same call, if the cache has not changed since and
-    the token is still usable: the cache's own lookup would find that very token again (it
-    serves the one that expires last, and none was added or removed). After a change of the
-    cache, all that was remembered is forgotten: none of it would be served again."""
-    last = memo.get(key)
-    if last is None:
-        return None
-    if last[4] is not cache or last[5] != cache._read_stamp():
-        memo.clear()
-        return None
-    if last[2] <= now + EXPIRY_MARGIN:
-        return None
-    found: Served = last  # (its first four fields)
-    return found
 
 
 def whose(ctx: AppContext, home_account_id: Optional[str]) -> str:

@@ -31,8 +31,8 @@ def acquire(
     an FMI path or forwarded claims is for those requests only: neither looked up nor cached.
     """
     scopes = scope_rules.for_client_credentials(scopes)
-    # (An application that remembers hits has a tenant: a hit reads none of its configuration.)
-    if ctx.served is None and ctx.config.multi_tenant:
+    # (An application that serves hits again has a tenant: a hit reads none of its configuration.)
+    if not ctx.hits.serve_again and ctx.config.multi_tenant:
         config = ctx.config
         warnings.warn(
             "acquire_token_for_client() on the /{} authority gets no reliable token: "

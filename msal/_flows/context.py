@@ -15,7 +15,6 @@ request at a time) and :mod:`msal._flows.redeem` (the token request every grant 
 
 from __future__ import annotations
 
-import time
 from typing import Any, Callable, Dict, NamedTuple, Optional, Tuple
 
 from .._entra import telemetry
@@ -25,6 +24,7 @@ from ..authority import Authority
 from ..oauth2cli.client_auth import ClientAuth
 from ..oauth2cli.http import HttpClientProtocol
 from ..token_cache import TokenCache
+from .hits import Hits
 from .single_flight import SingleFlight
 
 
@@ -45,17 +45,16 @@ class AppConfig(NamedTuple):
 
 class AppContext(NamedTuple):
     """Configuration, services and shared state of one application (see the module docstring).
-    ``_replace(cache=...)`` gives the same application another cache."""
+    ``_replace(cache=...)`` gives the same application another cache. (The fields a cache hit
+    reads come first: one place in memory.)"""
 
-    config: AppConfig
+    hits: Hits  # (each application its own) counted, and served again while the cache is unchanged
     cache: TokenCache
+    now: Callable[[], float]
+    config: AppConfig
     http: HttpClientProtocol  # throttled
     discovery: Discovery
     client_auth: ClientAuth
     last_request: telemetry.LastRequest  # (each application its own)
     single_flight: SingleFlight  # (each application its own)
-    # (each application its own) The hits it may serve again, see cache_first.cached_token;
-    # None for an application whose calls all take the long way (an authority without tenant)
-    served: Optional[Dict[Any, Any]]
     region: Optional[RegionResolver] = None
-    now: Callable[[], float] = time.time

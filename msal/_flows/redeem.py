@@ -11,7 +11,7 @@ Layering: a step of the flows (:mod:`msal._flows`), below them and above :mod:`m
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Mapping, Optional
 
 from .._entra import claims as claims_rules
 from .._entra import scopes as scope_rules
@@ -74,7 +74,7 @@ def prepare(
     form["client_info"] = "1"
     form.update(fields or {})
     sent = telemetry.request_headers(
-        ctx.config.base_headers, api_id, cache_info, correlation_id, last=ctx.last_request
+        ctx.config.base_headers, api_id, cache_info, correlation_id, ctx.last_request, ctx.hits.count
     )
     sent.update(headers or {})
     return Redemption(client, form, sent, id_token_validator(ctx, endpoints.issuer, nonce, max_age))
@@ -89,13 +89,17 @@ def protocol_client(ctx: AppContext, authority: Authority, token_endpoint: str) 
         event.setdefault("environment", environment)
         ctx.cache.add(dict(event), now=ctx.now())
 
+    def on_response(result: Dict[str, Any], headers: Mapping[str, str]) -> None:
+        ctx.hits.count = 0  # The next request reports the hits from now on
+        ctx.last_request.record(result, headers)
+
     return Client(
         ctx.http,
         ctx.config.client_id,
         token_endpoint,
         client_auth=ctx.client_auth,
         on_obtaining_tokens=add_to_cache,
-        on_response=ctx.last_request.record,
+        on_response=on_response,
     )
 
 
