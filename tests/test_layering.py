@@ -1,11 +1,11 @@
 """The flows' layering, as the module docstrings of msal._flows describe it: a flow imports the
-shared steps (context, redeem, cache_first, single_flight), never another flow."""
+shared steps (context, redeem, cache_first, hits, single_flight), never another flow."""
 
 import ast
 import os
 
 FLOWS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "msal", "_flows")
-STEPS = {"__init__", "context", "redeem", "cache_first", "single_flight"}
+STEPS = {"__init__", "context", "redeem", "cache_first", "hits", "single_flight"}
 # Interactive sign-in is the auth code flow with a loopback listener in front of it
 ALLOWED = {("interactive", "auth_code")}
 
