@@ -15,7 +15,7 @@ import resource
 import statistics
 import threading
 import time
-from typing import Any, Callable, Dict, List
+from typing import Any, Callable, Dict, List, Sequence, Tuple
 
 import msal
 
@@ -50,14 +50,22 @@ class Run(object):
 
 def per_call_us(fn: Callable[[], Any], calls: int, repeats: int) -> float:
     """Median over ``repeats`` batches of the time per call, in microseconds."""
+    return per_call_us_alternating([fn], calls, repeats)[0]
+
+
+def per_call_us_alternating(fns: Sequence[Callable[[], Any]], calls: int, repeats: int) -> List[float]:
+    """``per_call_us`` of each of ``fns``, timed in alternating batches (a batch of the first,
+    a batch of the second, ..., ``repeats`` rounds), so that a change in the machine's load
+    between two moments reaches every side alike and their ratio leaves it out."""
     gc.collect()
-    samples = []
+    samples: List[List[float]] = [[] for _ in fns]
     for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        samples.append((time.perf_counter() - start) / calls * 1e6)
-    return statistics.median(samples)
+        for fn, times in zip(fns, samples):
+            start = time.perf_counter()
+            for _ in range(calls):
+                fn()
+            times.append((time.perf_counter() - start) / calls * 1e6)
+    return [statistics.median(times) for times in samples]
 
 
 def confidential_app(tenant: str, cache: Any, http: Any = None) -> "msal.ConfidentialClientApplication":
@@ -98,8 +106,12 @@ def _per_token_request_us(run: Run, http: Any, call: Callable[[], Any]) -> float
 # ---------------------------------------------------------------- client credentials
 
 
-def _app_hit_pairs(cache: Any, tenants: int, tokens: int, sample: int) -> List[tuple]:
-    """(app, scopes) pairs over a sample of tenants; every pair is a cache hit."""
+Hit = Tuple[Any, List[str]]  # an application, and scopes it has a cached token for
+
+
+def _app_hit_pairs(cache: Any, tenants: int, tokens: int, sample: int) -> List[Hit]:
+    """(app, scopes) pairs over a sample of tenants, in a shuffled order; every pair is a
+    cache hit (checked)."""
     rng = random.Random(7)
     http = idp.FakeIdentityProvider()
     chosen = rng.sample(range(tenants), min(sample, tenants))
@@ -108,23 +120,26 @@ def _app_hit_pairs(cache: Any, tenants: int, tokens: int, sample: int) -> List[t
         app = confidential_app(idp.tenant_id(t), cache, http)
         for s in range(tokens):
             pairs.append((app, [idp.resource_scope(s)]))
-    posts = http.posts
     for app, scopes in pairs:  # warm up: discovery, and a check that these are hits
         _expect_token(app.acquire_token_for_client(scopes))
-    pairs.append(posts)
-    rng.shuffle(pairs[:-1])
+    rng.shuffle(pairs)
     return pairs
+
+
+def _hits_in_turn(pairs: List[Hit]) -> Callable[[], Any]:
+    """A call that gets the token of the next pair, cycling through them."""
+    it = itertools.cycle(pairs)
+
+    def call() -> Any:
+        app, scopes = next(it)
+        return app.acquire_token_for_client(scopes)
+
+    return call
 
 
 def client_credentials_hit(run: Run, state: str, tenants: int) -> Figures:
     cache = run.cache(state)
-    *pairs, _ = _app_hit_pairs(cache, tenants, 10, 20)
-    it = itertools.cycle(pairs)
-
-    def call():
-        app, scopes = next(it)
-        return app.acquire_token_for_client(scopes)
-
+    call = _hits_in_turn(_app_hit_pairs(cache, tenants, 10, 20))
     return {"us": per_call_us(call, 2000, run.repeats(15))}
 
 
@@ -146,11 +161,14 @@ def client_credentials_miss(run: Run, state: str, tenants: int) -> Figures:
 def client_credentials_hit_many_apps(run: Run, state: str, tenants: int) -> Figures:
     """One application per tenant over one shared cache, every call to the next app in turn:
     the first call of each app (``first_us``), then hits spread across all of them (``us``).
-    One app's call first loads the shared cache, a cost that is not any app's own."""
+    Then, for flatness, the same hits against those of one application cycling its ten
+    scopes (as ``cc_hit_1`` does), in alternating batches over the same cache in this process:
+    ``one_app_us`` and ``many_apps_us``. The one application is tenant 0's, made first: its
+    first call loads the shared cache, a cost that is not any app's own."""
     cache = run.cache(state)
+    one_app = _hits_in_turn(_app_hit_pairs(cache, 1, 10, 1))  # tenant 0, its ten scopes
     http = idp.FakeIdentityProvider()
     scopes = [idp.resource_scope(0)]
-    _expect_token(confidential_app(idp.tenant_id(0), cache, http).acquire_token_for_client(scopes))
     apps = [confidential_app(idp.tenant_id(t), cache, http) for t in range(1, tenants)]
     start = time.perf_counter()
     for app in apps:
@@ -158,13 +176,13 @@ def client_credentials_hit_many_apps(run: Run, state: str, tenants: int) -> Figu
     first = (time.perf_counter() - start) / len(apps) * 1e6
     order = list(apps)
     random.Random(11).shuffle(order)
-    it = itertools.cycle(order)
-
-    def call():
-        return next(it).acquire_token_for_client(scopes)
-
-    figures = {"us": per_call_us(call, 2000, run.repeats(15)), "first_us": first}
-    figures.update(_many_objects_floor(cache, scopes, len(apps), run.repeats(15)))
+    many_apps = _hits_in_turn([(app, scopes) for app in order])
+    repeats = run.repeats(15)
+    figures = {"us": per_call_us(many_apps, 2000, repeats), "first_us": first}
+    figures["one_app_us"], figures["many_apps_us"] = per_call_us_alternating(
+        [one_app, many_apps], 2000, repeats
+    )
+    figures.update(_many_objects_floor(cache, scopes, len(apps), repeats))
     return figures
 
 
@@ -190,10 +208,10 @@ def _many_objects_floor(cache: Any, scopes: List[str], count: int, repeats: int)
     one = objects[0]
     random.Random(11).shuffle(objects)
     it = itertools.cycle(objects)
-    return {
-        "floor_one_us": per_call_us(lambda: one.get(scopes[0]), 2000, repeats),
-        "floor_many_us": per_call_us(lambda: next(it).get(scopes[0]), 2000, repeats),
-    }
+    one_us, many_us = per_call_us_alternating(
+        [lambda: one.get(scopes[0]), lambda: next(it).get(scopes[0])], 2000, repeats
+    )
+    return {"floor_one_us": one_us, "floor_many_us": many_us}
 
 
 # ---------------------------------------------------------------- silent
@@ -345,7 +363,7 @@ def peak_memory(run: Run, state: str) -> Figures:
 
 def threads(run: Run, state: str, count: int = 8) -> Figures:
     cache = run.cache(state)
-    *pairs, _ = _app_hit_pairs(cache, 1, 10, 1)
+    pairs = _app_hit_pairs(cache, 1, 10, 1)
     seconds = 0.5 if run.quick else 1.5
 
     def loop(out: List[int], index: int) -> None:
