@@ -17,15 +17,15 @@ from ._entra import claims as claims_rules
 from ._entra import scopes as scope_rules
 from ._entra import telemetry
 from ._cache.foreign import ForeignCache, as_token_cache
-from ._entra.discovery import Discovery, SharedAnswers, shared_answers
+from ._entra.discovery import Discovery
+from ._entra import region as region_rules
 from ._entra.region import RegionResolver
-from ._http.throttle import ThrottledHttpClient, never_replay_grants
+from ._http.throttle import never_replay_grants
 from ._flows import auth_code, client_credentials, device_code, on_behalf_of, silent
 from ._flows import refresh_token as migration
 from ._flows import user_fic, username_password
 from ._flows.hits import Hits
-from ._flows.context import AppConfig, AppContext
-from ._flows.single_flight import SingleFlight
+from ._flows.context import AppConfig, AppContext, Services
 from .auth_scheme import unsupported as refuse_auth_scheme
 from .authority import Authority, AuthorityBuilder, parse_authority, parse_oidc_authority
 from .oauth2cli.client_auth import AssertionAuth, ClientAuth, PrivateKeyJwtAuth, SecretAuth
@@ -296,7 +296,6 @@ class ClientApplication(object):
         self._http_cache = http_cache if http_cache is not None else {}
         self._allow_broker = allow_broker
         self._enable_pii_log = bool(enable_pii_log)
-        self._used_states = auth_code.UsedStates()
         now = time.time  # The one clock of this application's services
         self._ctx = _context(
             AppConfig(
@@ -309,13 +308,12 @@ class ClientApplication(object):
                 self.authority.names_no_tenant,
             ),
             cache,
-            self.http_client,
-            shared_answers(http_client),
+            Services(self.http_client, http_client, self._http_cache, now, _NEVER_REPLAYED),
             self._http_cache,
             validate_authority,
             instance_discovery,
             _client_auth(client_id, client_credential, client_claims, now),
-            RegionResolver(azure_region, self.http_client),
+            region_rules.resolver(azure_region, self.http_client),
             now,
         )
 
@@ -332,6 +330,15 @@ class ClientApplication(object):
     @token_cache.setter
     def token_cache(self, cache: TokenCache) -> None:
         self._ctx = self._ctx._replace(cache=as_token_cache(cache))
+
+    def _used_states(self) -> auth_code.UsedStates:
+        """The states of the auth code flows this application redeemed, kept from its first
+        redemption on (an application made per web request and served from the cache needs
+        none)."""
+        used = self.__dict__.get("_states_used")
+        if used is None:  # (setdefault: two threads starting at once get the same one)
+            used = self.__dict__.setdefault("_states_used", auth_code.UsedStates())
+        return used  # type: ignore[no-any-return]
 
     def _claims(
         self, claims_challenge: Optional[str], forwarded_client_claims: Optional[str]
@@ -510,7 +517,7 @@ class ClientApplication(object):
                     return redirect(url_for("index"))
         """
         return auth_code.acquire_by_flow(
-            self._ctx, self._used_states, auth_code_flow, auth_response, scopes=scopes
+            self._ctx, self._used_states(), auth_code_flow, auth_response, scopes=scopes
         )
 
     def acquire_token_by_authorization_code(
@@ -843,7 +850,7 @@ class PublicClientApplication(ClientApplication):
 
         return interactive.acquire(
             self._ctx,
-            self._used_states,
+            self._used_states(),
             scopes,
             prompt=prompt,
             login_hint=login_hint,
@@ -1031,27 +1038,23 @@ class ConfidentialClientApplication(ClientApplication):
 def _context(
     config: AppConfig,
     cache: TokenCache,
-    http_client: Any,
-    shared: SharedAnswers,
+    services: Services,
     http_cache: Any,
     validate_authority: bool,
     instance_discovery: Optional[bool],
     client_auth: ClientAuth,
-    region: RegionResolver,
+    region: Optional[RegionResolver],
     now: Callable[[], float],
 ) -> AppContext:
     """The services of an application wired together, all on one clock."""
-    throttled = ThrottledHttpClient(http_client, http_cache, now=now, never_replay=_NEVER_REPLAYED)
     return AppContext(
         Hits(serve_again=not config.multi_tenant),
         cache,
         now,
         config,
-        throttled,
-        Discovery(throttled, validate_authority, instance_discovery, http_cache, now=now, shared=shared),
+        Discovery(services, validate_authority, instance_discovery, http_cache, now=now),
         client_auth,
-        telemetry.LastRequest(),
-        SingleFlight(),
+        services,
         region,
     )
 

@@ -7,8 +7,7 @@ immutable form the rest of the library works with; parsing does no I/O (discover
 
 from __future__ import annotations
 
-import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from sys import intern
 from typing import Any, Dict, Tuple, Union
 from urllib.parse import ParseResult, urlparse
@@ -77,31 +76,32 @@ class Authority(object):
     kind: str  # "aad", "adfs", "b2c", "ciam" or "oidc" (any OpenID Connect provider)
     path: Tuple[str, ...]  # every path segment (a B2C authority also carries its policy)
 
-    # Worked out on first use and kept: an authority is immutable, and the applications of a
-    # process share each parsed one, reading these on every cache lookup.
-    @functools.cached_property
-    def url(self) -> str:
-        return "https://{}/{}".format(self.instance, "/".join(self.path))
+    # Worked out once, when parsed: an authority is immutable, and the applications of a process
+    # share each parsed one, reading these on every cache lookup.
+    url: str = field(init=False, repr=False, compare=False)
+    environment: str = field(init=False, repr=False, compare=False)
+    # Whether the tenant is ``common`` or ``organizations``: any user's, no app's own
+    names_no_tenant: bool = field(init=False, repr=False, compare=False)
+    _hash: int = field(init=False, repr=False, compare=False)
 
-    @functools.cached_property
-    def environment(self) -> str:
-        return (
-            self.instance.split(":")[0].lower()
-            if not self.instance.startswith("[")
-            else self.instance.rsplit(":", 1)[0].lower()
+    def __post_init__(self) -> None:
+        instance = self.instance
+        derived = (
+            ("url", "https://{}/{}".format(instance, "/".join(self.path))),
+            (
+                "environment",
+                instance.split(":")[0].lower()
+                if not instance.startswith("[")
+                else instance.rsplit(":", 1)[0].lower(),
+            ),
+            ("names_no_tenant", self.tenant.lower() in ("common", "organizations")),
+            ("_hash", hash((instance, self.tenant, self.kind, self.path))),
         )
+        for name, value in derived:
+            object.__setattr__(self, name, value)  # (frozen: set the way dataclasses do)
 
     def __hash__(self) -> int:  # (the applications key their discovery answers by authority)
         return self._hash
-
-    @functools.cached_property
-    def _hash(self) -> int:
-        return hash((self.instance, self.tenant, self.kind, self.path))
-
-    @functools.cached_property
-    def names_no_tenant(self) -> bool:
-        """Whether the tenant is ``common`` or ``organizations``: any user's, no app's own."""
-        return self.tenant.lower() in ("common", "organizations")
 
     @property
     def is_adfs(self) -> bool:

@@ -35,7 +35,7 @@ import weakref
 from sys import intern
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, MutableMapping, Optional, Tuple, TypeVar
+from typing import Any, Callable, Dict, MutableMapping, Optional, Protocol, Tuple, TypeVar
 from urllib.parse import urlparse
 
 from .._http.hints import with_hint
@@ -158,24 +158,30 @@ def _forget(key: int, gone: "weakref.ref[Any]") -> None:
             del _BY_CLIENT[key]
 
 
+class Wire(Protocol):
+    """How discovery talks: an HTTP client, and the answers it shares with other applications.
+    (An application builds them when discovery first needs them.)"""
+
+    http: HttpClientProtocol
+    shared_answers: SharedAnswers
+
+
 class Discovery(object):
     """Answers "where are the endpoints", "which hosts are aliases" and "where are the tokens
     cached" for an application."""
 
     def __init__(
         self,
-        http_client: HttpClientProtocol,
+        wire: Wire,
         validate_authority: bool = True,
         instance_discovery: Optional[bool] = None,
         http_cache: Optional[MutableMapping[Any, Any]] = None,
         now: Callable[[], float] = time.time,
-        shared: SharedAnswers = SHARED,
     ) -> None:
-        self._http = http_client
+        self._wire = wire
         self._check_instance = bool(validate_authority) and instance_discovery is not False
         self._http_cache = http_cache if http_cache is not None else {}
         self._now = now
-        self._shared = shared
         self._lock = threading.Lock()
         self._endpoints: Dict[str, Endpoints] = {}
         self._aliases: Dict[str, Tuple[str, ...]] = {}
@@ -192,13 +198,13 @@ class Discovery(object):
             hmac.new(_PROCESS_SECRET, username.encode("utf-8"), hashlib.sha256).hexdigest(),
         )
         return self._remember(
-            key, lambda: userrealm.discover(self._http, authority, username, headers), keep=bool
+            key, lambda: userrealm.discover(self._wire.http, authority, username, headers), keep=bool
         )
 
     def ws_trust_endpoint(self, mex_url: Any) -> mex.WsTrustEndpoint:
         """The username/password WS-Trust endpoint a federation's MEX document names, fetched
         once a day per application; a refused document is fetched again next time."""
-        return self._remember(("mex", str(mex_url)), lambda: mex.fetch_endpoint(self._http, mex_url))
+        return self._remember(("mex", str(mex_url)), lambda: mex.fetch_endpoint(self._wire.http, mex_url))
 
     def _remember(
         self, key: Tuple[str, ...], compute: Callable[[], T], keep: Callable[[T], bool] = lambda value: True
@@ -238,13 +244,11 @@ class Discovery(object):
 
     def _locate(self, authority: Authority) -> Location:
         """From the authority itself when it can be; otherwise from its (discovered) token endpoint."""
-        if (
-            authority.url not in self._endpoints
-            and authority.kind == "aad"
-            and not self._must_vet(authority)
-            and _SELF_NAMED_TENANT.match(authority.tenant)
-        ):
-            return self.aliases(authority), authority.tenant
+        if authority.url not in self._endpoints:
+            found = _self_evident_location(authority, self._check_instance)
+            if found is not None:  # (with the aliases instance discovery named, if it did)
+                learnt = self._aliases.get(authority.environment)
+                return found if learnt is None else (learnt, found[1])
         endpoints = self.endpoints(authority)
         return self.aliases(authority), realm_of(endpoints.token_endpoint)
 
@@ -262,10 +266,11 @@ class Discovery(object):
     def _shared_or_discovered(self, authority: Authority) -> Endpoints:
         """Another application's answer for this authority, or a new one (then shared)."""
         must_vet = self._must_vet(authority)
-        answer = self._shared.get(authority.url, self._now())
+        shared = self._wire.shared_answers
+        answer = shared.get(authority.url, self._now())
         if answer is None or (must_vet and not answer.vetted):
             answer = self._discover(authority, must_vet)
-            self._shared.put(authority.url, answer, self._now())
+            shared.put(authority.url, answer, self._now())
         else:
             logger.debug("Endpoints of %s: discovered earlier in this process", authority.url)
         if answer.aliases:
@@ -396,7 +401,7 @@ class Discovery(object):
             logger.debug("%s: from the http_cache, for %d s more", url, expires - self._now())
             return doc
         logger.debug("%s: from the network", url)
-        doc, ok = get_json(self._http, url, params)
+        doc, ok = get_json(self._wire.http, url, params)
         if not ok and not tolerate_error:
             raise ValueError(
                 "Unable to get the OpenID configuration of authority {} from {}: {}. {}".format(
@@ -462,6 +467,21 @@ def authority_hint(authority: Authority) -> str:
 
 
 @functools.lru_cache(maxsize=SHARED_CAPACITY)
+@functools.lru_cache(maxsize=SHARED_CAPACITY)
+def _self_evident_location(authority: Authority, check_instance: bool) -> Optional[Location]:
+    """Where an AAD authority's tokens are cached when the authority itself says it, with no
+    discovery (a well-known cloud, or one not checked, and a tenant its token endpoint spells
+    the same way); None otherwise. Worked out once per process, not once per application."""
+    if (
+        authority.kind == "aad"
+        and (not check_instance or authority.environment in WELL_KNOWN_AUTHORITY_HOSTS)
+        and _SELF_NAMED_TENANT.match(authority.tenant)
+    ):
+        return known_aliases(authority.environment), authority.tenant
+    return None
+
+
+@functools.lru_cache(maxsize=256)
 def known_aliases(environment: str) -> Tuple[str, ...]:
     """A host and its aliases among the well-known clouds' (itself first), as instance
     discovery would name them; the host alone if it is not one of theirs."""

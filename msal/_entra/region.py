@@ -44,6 +44,13 @@ def check(azure_region: Any) -> Any:
     return azure_region.lower()
 
 
+def resolver(azure_region: Any, http_client: HttpClientProtocol) -> Optional["RegionResolver"]:
+    """The region resolver of an application; None when it uses the global token endpoint.
+    ``ValueError`` for a malformed region, when the application is created."""
+    configured = check(azure_region)
+    return None if configured is None else RegionResolver(configured, http_client)
+
+
 class RegionResolver(object):
     """Works out the region once per application: configured, detected, or none."""
 
