@@ -127,3 +127,16 @@ def test_requests_and_the_emulator_stay_out(module):
     assert "msal_emulator" not in imported, module
     if not _within(module, REQUESTS_ALLOWED):
         assert "requests" not in imported, "{} imports requests".format(module)
+
+
+def test_a_cold_import_leaves_what_only_requests_need_unloaded():
+    """`import msal` is paid by every process that uses it; modules that only a token request
+    (or a sign-in) needs are imported when it happens."""
+    import subprocess
+    import sys
+
+    code = "import sys, msal; print(' '.join(sorted(m for m in ('uuid', 'platform', 'requests') if m in sys.modules)))"
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert loaded == []

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sys
 import threading
-import uuid
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from .. import __version__
 from ..sku import SKU
+from ..oauth2cli.ids import random_uuid
 
 # API ids the service uses to tell flows apart (x-client-current-telemetry).
 CLIENT_CREDENTIALS = 730
@@ -72,7 +72,7 @@ def request_headers(
     """Headers for one token request: a correlation id and the flow's telemetry, with what
     ``last`` recorded and the ``cache_hits`` served since."""
     headers = dict(base)
-    headers["client-request-id"] = correlation_id or str(uuid.uuid4())
+    headers["client-request-id"] = correlation_id or random_uuid()
     headers["x-client-current-telemetry"] = "{}|{},{}|".format(_SCHEMA, api_id, int(cache_info))
     if last is not None:
         headers["x-client-last-telemetry"] = last.header(cache_hits)

@@ -4,12 +4,12 @@ server, to be redeemed at the token endpoint with a SAML bearer grant (RFC 7522)
 from __future__ import annotations
 
 import base64
-import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any, List, Optional, Tuple
 
 from ..oauth2cli.http import HttpClientProtocol, redirect_of
 from .mex import MAX_DOCUMENT_CHARS, WsTrustEndpoint
+from ..oauth2cli.ids import random_uuid
 
 SAML1_GRANT = "urn:ietf:params:oauth:grant-type:saml1_1-bearer"
 SAML2_GRANT = "urn:ietf:params:oauth:grant-type:saml2-bearer"
@@ -86,11 +86,11 @@ def build_request(
         "</wst:RequestSecurityToken></s:Body></s:Envelope>"
     ).format(
         action=version["action"],
-        message_id=uuid.uuid4(),
+        message_id=random_uuid(),
         to=escape(endpoint.address),
         created=created,
         expires=expires,
-        token_id=uuid.uuid4(),
+        token_id=random_uuid(),
         username=escape(username),
         password=escape(password),
         trust=version["trust"],

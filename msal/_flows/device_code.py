@@ -8,7 +8,6 @@ documents, telemetry, the cache, and the flow dict's private bookkeeping.
 from __future__ import annotations
 
 import time
-import uuid
 from typing import Any, Callable, Dict, MutableMapping, Optional
 
 from .._entra import scopes as scope_rules
@@ -19,6 +18,7 @@ from ..oauth2cli import device_flow
 from ..oauth2cli.oauth2 import Client
 from . import redeem
 from .context import AppContext
+from ..oauth2cli.ids import random_uuid
 
 DEVICE_CODE_GRANT: str = device_flow.GRANT_TYPE
 
@@ -33,7 +33,7 @@ def initiate(ctx: AppContext, scopes: Any, claims_challenge: Optional[str] = Non
             "error": UNSUPPORTED_DEVICE_FLOW,
             "error_description": "This authority advertises no device authorization endpoint",
         }
-    correlation_id = str(uuid.uuid4())  # the polls reuse it, so one id covers the whole flow
+    correlation_id = random_uuid()  # the polls reuse it, so one id covers the whole flow
     # The original sends its base headers and a client-request-id here, but no
     # x-client-current-telemetry: the wire stays the same.
     flow = device_flow.request_device_code(

@@ -38,11 +38,11 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from typing import Any, Callable, Dict, Mapping, NamedTuple, Optional
 
 from . import arc
 from ..oauth2cli import jsontext
+from ..oauth2cli.ids import random_uuid
 from ..oauth2cli.tolerant import tolerant
 from .errors import ManagedIdentityError
 
@@ -154,7 +154,7 @@ def build(
             "Metadata": "true",
             "x-client-SKU": "MSAL.Python",
             "x-client-Ver": version,
-            "x-ms-client-request-id": str(uuid.uuid4()),
+            "x-ms-client-request-id": random_uuid(),
         },
         _parse_imds,
     )

@@ -5,10 +5,10 @@ from __future__ import annotations
 import base64
 import re
 import time
-import uuid
 from typing import Any, Callable, Dict, List, Mapping, Optional, Union
 
 from .tolerant import tolerant
+from .ids import random_uuid
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 ASSERTION_LIFETIME = 600
@@ -84,7 +84,7 @@ class PrivateKeyJwtAuth(ClientAuth):
             "exp": now + ASSERTION_LIFETIME,
             "iat": now,
             "nbf": now,
-            "jti": str(uuid.uuid4()),
+            "jti": random_uuid(),
         }
         claims.update(self._extra_claims)
         return jwt.encode(claims, self._key, algorithm="RS256", headers=self._headers)
