@@ -786,3 +786,34 @@ def test_the_read_stamp_changes_with_every_write_and_reload_and_is_none_for_cach
         assert persisted._read_stamp() is None
     assert Searching()._read_stamp() is None
     assert ForeignCache(mock.MagicMock())._read_stamp() is None
+
+
+@pytest.mark.parametrize(
+    "state, message",
+    [
+        ("{", "Token cache state is not valid JSON: Expecting property name enclosed in double quotes"),
+        ("\ufeff{}", "Token cache state is not valid JSON: Unexpected UTF-8 BOM"),
+        ("[" * 100000, "Token cache state is not valid JSON: nested too deeply"),
+        ("[]", "Token cache state must be a JSON object of sections, got list"),
+        ("null", "Token cache state must be a JSON object of sections, got NoneType"),
+        (42, "Token cache state must be a JSON string, got int"),
+        ('{"Account": null}', "Token cache section 'Account' must be a JSON object"),
+        ('{"RefreshToken": [], "AccessToken": 1}', "Token cache section 'AccessToken' must be a JSON object"),
+        (
+            b'{"IdToken": {"a": {}, "b": []}}',
+            "Token cache entry 'b' in section 'IdToken' must be a JSON object",
+        ),
+    ],
+)
+def test_each_corrupt_state_is_refused_with_its_own_message(state, message):
+    with pytest.raises(ValueError) as refused:
+        SerializableTokenCache().deserialize(state)
+    assert str(refused.value).startswith(message)
+
+
+@pytest.mark.parametrize("state", [None, "", "  \n", " \x1c", "\x85", b" ", bytearray(b"\t")])
+def test_blank_states_are_an_empty_cache(state):
+    cache = SerializableTokenCache()
+    cache.add(cache_event(token_response()), now=NOW)
+    cache.deserialize(state)
+    assert cache.serialize() == "{}"
