@@ -559,7 +559,7 @@ class TokenCache:
                 # A few accounts just loaded (a web app's session): a look at each costs less
                 # than indexing them, and gives what the indexes would.
                 hosts = environments if type(environments) is tuple else frozenset(environments)
-                return [dict(e) for e in scanned_accounts(section, hosts, username)]
+                return scanned_accounts(section, hosts, username)
             envs = frozenset(environments)
             index = self._indexes_for(CT.ACCOUNT)
             if isinstance(username, str):

@@ -350,10 +350,10 @@ def environment_of(entry: Dict[str, Any]) -> Any:
 def scanned_accounts(
     section: Dict[str, Any], environments: Any, username: Any = None
 ) -> List[Dict[str, Any]]:
-    """The accounts listed in these environments (under this username, if one is given), one
-    per home account as :func:`one_per_home` keeps them: what the account lists give, found by
-    a look at each entry, which for a few accounts just loaded costs less than indexing them.
-    ``environments`` is a tuple or a frozenset of hosts."""
+    """Copies of the accounts listed in these environments (under this username, if one is
+    given), one per home account as :func:`one_per_home` keeps them: what the account lists
+    give, found by a look at each entry, which for a few accounts just loaded costs less than
+    indexing them. ``environments`` is a tuple or a frozenset of hosts."""
     name = username.lower() if isinstance(username, str) else None
     by_home: Dict[str, Dict[str, Any]] = {}
     for entry in section.values():
@@ -365,7 +365,7 @@ def scanned_accounts(
                     if not isinstance(listed_name, str) or listed_name.lower() != name:
                         continue
                 by_home[entry["home_account_id"]] = entry
-    return list(by_home.values())
+    return [dict(e) for e in by_home.values()]
 
 
 def _account_listings(entry: Dict[str, Any]) -> Tuple[Any, Any]:
