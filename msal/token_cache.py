@@ -15,6 +15,7 @@ token request.
 from __future__ import annotations
 
 import contextlib
+import functools
 import heapq
 import threading
 import time
@@ -30,9 +31,9 @@ from ._cache.index import (
     Index,
     environment_of,
     ik,
-    listed_accounts,
     one_per_home,
     query_index_key,
+    scanned_accounts,
 )
 from ._cache.schema import (
     EXPIRY_MARGIN,
@@ -92,15 +93,21 @@ class TokenCache:
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._cache: Dict[str, Dict[str, Any]] = {}
-        self._index = Index(INDEX_FIELDS)
+        # None until a section is first indexed; a new document gets a new index.
+        self._index: Optional[Index] = None
         self._indexed_doc: Any = self._cache
         # Odd while a write is under way: lets find_access_token read without the lock.
         self._version = 0
-        self.key_makers: Dict[str, Callable[..., str]] = dict(KEY_MAKERS)
-        route = hooks.routing(type(self), (TokenCache, SerializableTokenCache))
+        route = hooks.routing(type(self), _BASES)
         self._writes_via_modify = route.writes_via_modify
         self._read_hook = route.read_hook
         self._finds_access_tokens_itself = route.finds_access_tokens_itself
+
+    @functools.cached_property
+    def key_makers(self) -> Dict[str, Callable[..., str]]:
+        """The functions that make each section's keys: the cache's own copy, made when first
+        used (by a write), since most caches loaded per web request never write."""
+        return dict(KEY_MAKERS)
 
     # ------------------------------------------------------------ storage
 
@@ -109,16 +116,17 @@ class TokenCache:
 
         A document replaced behind the cache's back (``self._cache = ...``) is re-indexed too.
         """
-        if self._cache is not self._indexed_doc:
-            self._index.invalidate_all()
+        index = self._index
+        if index is None or self._cache is not self._indexed_doc:
+            index = self._index = Index(INDEX_FIELDS)
             self._indexed_doc = self._cache
-        if credential_type in self._index.stale:
+        if credential_type in index.stale:
             self._version += 1
             try:
-                self._index.rebuild(credential_type, self._cache.get(credential_type, {}))
+                index.rebuild(credential_type, self._cache.get(credential_type, {}))
             finally:
                 self._version += 1
-        return self._index
+        return index
 
     def _store(self, credential_type: str, key: str, entry: Dict[str, Any]) -> None:
         """Insert or replace one entry, keeping the indexes in step."""
@@ -174,18 +182,22 @@ class TokenCache:
         return None
 
     def _replace_all(self, data: Dict[str, Any]) -> None:
-        """Replace the whole document. Access tokens are bucketed at once (a pass that costs
-        a fraction of the JSON parsing), so the first lookup is quick; the other indexes are
-        built when first needed."""
+        """Replace the whole document, with a new index. Access tokens are bucketed at once (a
+        pass that costs a fraction of the JSON parsing), so the first lookup is quick; the
+        other sections are indexed when first needed."""
         with self._lock:
+            self._replace_all_locked(data)
+
+    def _replace_all_locked(self, data: Dict[str, Any]) -> None:
+        """:meth:`_replace_all`, for a caller that holds the lock."""
+        self._version += 1
+        try:
+            self._cache = data
+            self._indexed_doc = data
+            self._index = index = Index(INDEX_FIELDS)
+            index.rebuild(self.CredentialType.ACCESS_TOKEN, data.get(self.CredentialType.ACCESS_TOKEN, EMPTY))
+        finally:
             self._version += 1
-            try:
-                self._cache = data
-                self._indexed_doc = data
-                self._index.invalidate_all()
-            finally:
-                self._version += 1
-            self._indexes_for(self.CredentialType.ACCESS_TOKEN)
 
     # ------------------------------------------------------------ add
 
@@ -439,7 +451,13 @@ class TokenCache:
         now = time.time() if now is None else now
         wanted = frozenset([s.lower() for s in scopes])
         envs = environments if type(environments) is tuple else tuple(environments)
-        ikey = (ik(client_id), ik(realm), ik(home_account_id))
+        ikey = (client_id, realm, home_account_id)
+        if not (
+            type(client_id) is str
+            and type(realm) is str
+            and (home_account_id is None or type(home_account_id) is str)
+        ):
+            ikey = (ik(client_id), ik(realm), ik(home_account_id))
         # Optimistically without the lock (a hit is all reads): the answer stands when no
         # write started or finished meanwhile, else the lookup is done again under the lock.
         version = self._version
@@ -469,7 +487,7 @@ class TokenCache:
         """The matching token that expires last; RETRY when this needs the lock."""
         CT = self.CredentialType
         index = self._index
-        if CT.ACCESS_TOKEN in index.stale:
+        if index is None or CT.ACCESS_TOKEN in index.stale:
             return RETRY
         bucket = index.primary[CT.ACCESS_TOKEN].get(ikey)
         if not bucket:
@@ -533,14 +551,16 @@ class TokenCache:
         """
         if self._read_hook:
             hooks.announce_read(self, self._read_hook, self.CredentialType.ACCOUNT, {})
-        envs = frozenset(environments)
         CT = self.CredentialType
         with self._lock:
-            section = self._cache.get(CT.ACCOUNT, {})
-            if len(section) <= SCAN_LIMIT and CT.ACCOUNT in self._index.stale:
+            section = self._cache.get(CT.ACCOUNT, EMPTY)
+            index = self._index
+            if len(section) <= SCAN_LIMIT and (index is None or CT.ACCOUNT in index.stale):
                 # A few accounts just loaded (a web app's session): a look at each costs less
                 # than indexing them, and gives what the indexes would.
-                return [dict(e) for e in one_per_home(section, listed_accounts(section, envs, username))]
+                hosts = environments if type(environments) is tuple else frozenset(environments)
+                return scanned_accounts(section, hosts, username)
+            envs = frozenset(environments)
             index = self._indexes_for(CT.ACCOUNT)
             if isinstance(username, str):
                 keys: Iterable[str] = [
@@ -710,7 +730,7 @@ class SerializableTokenCache(TokenCache):
         """
         data = document.parse(state)
         with self._lock:
-            self._replace_all(data)
+            self._replace_all_locked(data)
             self.has_state_changed = False
 
     def serialize(self) -> str:
@@ -718,6 +738,9 @@ class SerializableTokenCache(TokenCache):
         with self._lock:
             self.has_state_changed = False
             return document.dump(self._cache)
+
+
+_BASES = (TokenCache, SerializableTokenCache)  # Whose methods a subclass may override
 
 
 def _expired(entry: Dict[str, Any], now: float) -> bool:

@@ -158,6 +158,15 @@ def test_overrides_are_worked_out_once_per_class():
     assert hooks.routing(SearchHook, bases) is hooks.routing(SearchHook, bases)
 
 
+def test_classes_made_on_the_fly_are_each_routed_and_not_all_kept():
+    made = []
+    for n in range(hooks._MAX_ROUTINGS + 10):
+        cls = type("Made%d" % n, (SearchHook if n % 2 else msal.SerializableTokenCache,), {})
+        assert cls()._read_hook == ("search" if n % 2 else None)
+        made.append(cls)
+    assert len(hooks._ROUTINGS) <= hooks._MAX_ROUTINGS
+
+
 def test_a_failing_search_override_fails_the_lookup_and_changes_nothing():
     cache = cache_of(("s1", 100, NOW - 7200), ("s2", 3600, NOW), cls=SearchHook)
     cache.add(

@@ -11,7 +11,6 @@ Worked out once per class, so a lookup pays one attribute read for it.
 from __future__ import annotations
 
 import functools
-import weakref
 from typing import Any, Callable, Dict, Iterable, NamedTuple, Optional, Tuple
 
 
@@ -21,7 +20,10 @@ class Routing(NamedTuple):
     finds_access_tokens_itself: bool  # find_access_token() overridden: every lookup goes there
 
 
-_ROUTINGS: "weakref.WeakKeyDictionary[type, Routing]" = weakref.WeakKeyDictionary()
+# Per class, worked out on its first instance: a plain dict (a cache is made per web request,
+# and a weak one builds a reference per lookup), bounded for code that makes classes on the fly.
+_ROUTINGS: Dict[type, Routing] = {}
+_MAX_ROUTINGS = 256
 
 
 def routing(cls: type, bases: Tuple[type, ...]) -> Routing:
@@ -36,7 +38,10 @@ def routing(cls: type, bases: Tuple[type, ...]) -> Routing:
         own_lookup = overrides("find_access_token")
         if not own_lookup:
             read_hook = "search" if overrides("search") else "find" if overrides("find") else None
-        found = _ROUTINGS[cls] = Routing(overrides("modify") and not overrides("add"), read_hook, own_lookup)
+        found = Routing(overrides("modify") and not overrides("add"), read_hook, own_lookup)
+        if len(_ROUTINGS) >= _MAX_ROUTINGS:
+            _ROUTINGS.clear()
+        _ROUTINGS[cls] = found
     return found
 
 

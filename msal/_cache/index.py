@@ -82,26 +82,36 @@ class Index(object):
     access-token buckets of more than ``_SCOPE_INDEX_THRESHOLD`` tokens also get a per-scope
     sub-index on their first lookup."""
 
+    __slots__ = (
+        "fields",
+        "stale",
+        "seq",
+        "primary",
+        "accounts_by_env",
+        "accounts_by_name",
+        "accounts_memo",
+        "at_buckets_by_home",
+        "at_by_scope",
+        "unparsed",
+        "_counter",
+    )
+    # A section's own containers come into being with its first build (see rebuild()), and are
+    # not read before: a cache loaded per web request builds its access tokens' only.
+    accounts_by_env: Dict[Any, Dict[str, None]]
+    accounts_by_name: Dict[str, Dict[str, None]]
+    # find_accounts' answer per set of environments, until the Account section changes.
+    accounts_memo: Dict[FrozenSet[str], List[Dict[str, Any]]]
+    at_buckets_by_home: Dict[Any, Dict[Tuple[Any, ...], None]]
+    at_by_scope: Dict[Tuple[Any, ...], Dict[str, Dict[str, None]]]
+    # Access-token buckets whose tokens are not parsed yet (their payloads are None).
+    unparsed: Set[Tuple[Any, ...]]
+
     def __init__(self, fields: Dict[str, Tuple[str, ...]]) -> None:
         self.fields = fields
-        self.stale: Set[str] = set(fields)
+        self.stale: Set[str] = {*fields}
         self.seq: Dict[str, Dict[str, int]] = {}
         self.primary: Dict[str, Dict[Any, Dict[str, Any]]] = {}
-        self.accounts_by_env: Dict[Any, Dict[str, None]] = {}
-        self.accounts_by_name: Dict[str, Dict[str, None]] = {}
-        self.at_buckets_by_home: Dict[Any, Dict[Tuple[Any, ...], None]] = {}
-        self.at_by_scope: Dict[Tuple[Any, ...], Dict[str, Dict[str, None]]] = {}
-        # Access-token buckets of a rebuilt section whose tokens are not parsed yet (None).
-        self.unparsed: Set[Tuple[Any, ...]] = set()
-        # find_accounts' answer per set of environments, until the Account section changes.
-        self.accounts_memo: Dict[FrozenSet[str], List[Dict[str, Any]]] = {}
         self._counter = itertools.count()
-
-    def invalidate_all(self) -> None:
-        self.stale, self.unparsed = set(self.fields), set()
-        self.seq, self.primary, self.at_by_scope = {}, {}, {}
-        self.accounts_by_env, self.accounts_by_name, self.at_buckets_by_home = {}, {}, {}
-        self.accounts_memo = {}
 
     def rebuild(self, credential_type: str, section: Dict[str, Any]) -> None:
         if credential_type == ACCESS_TOKEN:
@@ -118,11 +128,15 @@ class Index(object):
 
     def _rebuild_access_tokens(self, section: Dict[str, Any]) -> None:
         """Bucket every access token, leaving each bucket's parsing to its first lookup: what
-        a lookup after deserialize() pays is then one pass of three field reads per token."""
+        a lookup after deserialize() pays is then one pass of three field reads per token.
+        A few tokens (a web app's session) are parsed at once: every lookup then finds them
+        ready without the lock."""
         seqs: Dict[str, int] = {}
         index: Dict[Any, Dict[str, Any]] = {}
         by_home: Dict[Any, Dict[Tuple[Any, ...], None]] = {}
         counter = self._counter
+        parse_now = len(section) <= SCAN_LIMIT
+        payload = None
         for key, entry in section.items():
             if type(entry) is not dict:
                 continue
@@ -132,18 +146,18 @@ class Index(object):
                 ikey = (intern(client), intern(realm), home)
             else:
                 ikey = self.key_of(ACCESS_TOKEN, entry)
+            if parse_now:
+                payload = self._parsed(entry)
             bucket = index.get(ikey)
             if bucket is None:
-                index[ikey] = {key: None}
+                index[ikey] = {key: payload}
                 by_home.setdefault(ikey[2], {})[ikey] = None
             else:
-                bucket[key] = None
+                bucket[key] = payload
         self.seq[ACCESS_TOKEN], self.primary[ACCESS_TOKEN] = seqs, index
-        self.at_by_scope, self.at_buckets_by_home, self.unparsed = {}, by_home, set(index)
+        self.at_by_scope, self.at_buckets_by_home = {}, by_home
+        self.unparsed = set() if parse_now else set(index)
         self.stale.discard(ACCESS_TOKEN)
-        if len(seqs) <= SCAN_LIMIT:  # A few tokens (a web app's session): parsed now, all
-            for ikey in index:  # lookups find them ready without the lock
-                self.access_token_bucket(ikey, section)
 
     def access_token_bucket(self, ikey: Tuple[Any, ...], section: Dict[str, Any]) -> Dict[str, Any]:
         """An access-token bucket with every token parsed (caller holds the cache's lock)."""
@@ -158,9 +172,11 @@ class Index(object):
     def _parsed(self, entry: Dict[str, Any]) -> Tuple[Any, FrozenSet[str], Optional[int], Dict[str, Any]]:
         """What a lookup checks of an access token: (environment, scopes, usable expiry), and
         the entry itself, so that a hit goes straight to it."""
+        env, target = entry.get("environment"), entry.get("target")
+        scopes = _TARGETS.get(target) if type(target) is str else None  # scopes_of(), inlined
         return (
-            interned(entry.get("environment")),
-            scopes_of(entry.get("target")),
+            intern(env) if type(env) is str else ik(env),
+            scopes_of(target) if scopes is None else scopes,
             usable_expiry(entry),
             entry,
         )
@@ -331,17 +347,25 @@ def environment_of(entry: Dict[str, Any]) -> Any:
     return ik(entry.get("environment"))
 
 
-def listed_accounts(section: Dict[str, Any], environments: FrozenSet[str], username: Any = None) -> List[str]:
-    """Keys of the accounts listed in these environments (under this username, if one is
-    given), in the section's order: what the account lists hold, found by a scan."""
+def scanned_accounts(
+    section: Dict[str, Any], environments: Any, username: Any = None
+) -> List[Dict[str, Any]]:
+    """Copies of the accounts listed in these environments (under this username, if one is
+    given), one per home account as :func:`one_per_home` keeps them: what the account lists
+    give, found by a look at each entry, which for a few accounts just loaded costs less than
+    indexing them. ``environments`` is a tuple or a frozenset of hosts."""
     name = username.lower() if isinstance(username, str) else None
-    keys = []
-    for key, entry in section.items():
+    by_home: Dict[str, Dict[str, Any]] = {}
+    for entry in section.values():
         if isinstance(entry, dict):
-            env, listed_name = _account_listings(entry)
-            if env in environments and (name is None or listed_name == name):
-                keys.append(key)
-    return keys
+            env = entry.get("environment")
+            if type(env) is str and env in environments and usable_account(entry):
+                if name is not None:
+                    listed_name = entry.get("username")
+                    if not isinstance(listed_name, str) or listed_name.lower() != name:
+                        continue
+                by_home[entry["home_account_id"]] = entry
+    return [dict(e) for e in by_home.values()]
 
 
 def _account_listings(entry: Dict[str, Any]) -> Tuple[Any, Any]:

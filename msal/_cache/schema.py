@@ -89,13 +89,13 @@ def usable_expiry(entry: Entry) -> Optional[int]:
     It can be served with a secret, an expiry, an account or none. One with an
     ``ext_cache_key`` (later msal versions file tokens for an FMI path or forwarded claims so)
     belongs to those requests only, never to a plain lookup."""
-    home = entry.get("home_account_id")
-    token_type = entry.get("token_type")
+    secret, home, token_type = entry.get("secret"), entry.get("home_account_id"), entry.get("token_type")
     if (
-        "ext_cache_key" not in entry
-        and _text(entry.get("secret"))
-        and (home is None or _text(home))
+        type(secret) is str
+        and secret
+        and (home is None or (type(home) is str and home))
         and (token_type is None or type(token_type) is str)
+        and "ext_cache_key" not in entry
     ):
         return epoch(entry.get("expires_on"))
     return None
@@ -103,13 +103,15 @@ def usable_expiry(entry: Entry) -> Optional[int]:
 
 def usable_account(entry: Entry) -> bool:
     """Whether an account can be listed and then used in silent calls."""
-    if not (_text(entry.get("home_account_id")) and _text(entry.get("environment"))):
+    home, env = entry.get("home_account_id"), entry.get("environment")
+    if type(home) is not str or type(env) is not str or not home or not env:
         return False
-    for field in ("realm", "username", "local_account_id"):
-        value = entry.get(field)
-        if value is not None and type(value) is not str:
-            return False
-    return True
+    realm, username, local = entry.get("realm"), entry.get("username"), entry.get("local_account_id")
+    return (
+        (realm is None or type(realm) is str)
+        and (username is None or type(username) is str)
+        and (local is None or type(local) is str)
+    )
 
 
 def usable_credential(entry: Entry) -> bool:

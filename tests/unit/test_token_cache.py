@@ -786,3 +786,122 @@ def test_the_read_stamp_changes_with_every_write_and_reload_and_is_none_for_cach
         assert persisted._read_stamp() is None
     assert Searching()._read_stamp() is None
     assert ForeignCache(mock.MagicMock())._read_stamp() is None
+
+
+@pytest.mark.parametrize(
+    "state, message",
+    [
+        ("{", "Token cache state is not valid JSON: Expecting property name enclosed in double quotes"),
+        ("\ufeff{}", "Token cache state is not valid JSON: Unexpected UTF-8 BOM"),
+        ("[" * 100000, "Token cache state is not valid JSON: nested too deeply"),
+        ("[]", "Token cache state must be a JSON object of sections, got list"),
+        ("null", "Token cache state must be a JSON object of sections, got NoneType"),
+        (42, "Token cache state must be a JSON string, got int"),
+        ('{"Account": null}', "Token cache section 'Account' must be a JSON object"),
+        ('{"RefreshToken": [], "AccessToken": 1}', "Token cache section 'AccessToken' must be a JSON object"),
+        (
+            b'{"IdToken": {"a": {}, "b": []}}',
+            "Token cache entry 'b' in section 'IdToken' must be a JSON object",
+        ),
+    ],
+)
+def test_each_corrupt_state_is_refused_with_its_own_message(state, message):
+    with pytest.raises(ValueError) as refused:
+        SerializableTokenCache().deserialize(state)
+    assert str(refused.value).startswith(message)
+
+
+@pytest.mark.parametrize("state", [None, "", "  \n", " \x1c", "\x85", b" ", bytearray(b"\t")])
+def test_blank_states_are_an_empty_cache(state):
+    cache = SerializableTokenCache()
+    cache.add(cache_event(token_response()), now=NOW)
+    cache.deserialize(state)
+    assert cache.serialize() == "{}"
+
+
+def test_each_cache_has_its_own_key_makers_made_when_first_used():
+    a, b = SerializableTokenCache(), SerializableTokenCache()
+    a.key_makers[TokenCache.CredentialType.APP_METADATA] = lambda **e: "custom-" + str(e.get("client_id"))
+    metadata = {"client_id": "CID", "environment": ENV}
+    for cache in (a, b):  # Stored under the key its key maker gives, as it was not there
+        cache.modify(TokenCache.CredentialType.APP_METADATA, metadata, {"family_id": "1"})
+    assert list(json.loads(a.serialize())["AppMetadata"]) == ["custom-CID"]
+    assert list(json.loads(b.serialize())["AppMetadata"]) == ["appmetadata-login.microsoftonline.com-CID"]
+    b.key_makers = {}  # Replaced whole, as the original's attribute can be
+    assert b.key_makers == {}
+
+
+def test_a_new_cache_indexes_nothing_until_used_and_each_load_gets_a_new_index():
+    cache = SerializableTokenCache()
+    assert cache._index is None
+    assert cache.find_accounts(environments=ENVS) == []
+    assert cache._index is None  # A few accounts are listed by a look at each
+    source = SerializableTokenCache()
+    source.add(cache_event(token_response(client_info=CLIENT_INFO, id_token=id_token())), now=NOW)
+    cache.deserialize(source.serialize())
+    first = cache._index
+    assert first is not None and TokenCache.CredentialType.ACCESS_TOKEN not in first.stale
+    cache.deserialize(source.serialize())
+    assert cache._index is not first
+    found = cache.find_access_token(
+        client_id="CID", environments=ENVS, realm="TENANT", home_account_id="UID.UTID", scopes=[], now=NOW
+    )
+    assert found is not None and found["home_account_id"] == "UID.UTID"
+
+
+def test_a_document_replaced_behind_the_caches_back_is_indexed_anew():
+    cache = SerializableTokenCache()
+    cache.add(cache_event(token_response(access_token="OLD")), now=NOW)
+    other = SerializableTokenCache()
+    other.add(cache_event(token_response(access_token="NEW")), now=NOW)
+    cache._cache = json.loads(other.serialize())
+    found = cache.find_access_token(
+        client_id="CID", environments=ENVS, realm="TENANT", home_account_id=None, scopes=[], now=NOW
+    )
+    assert found["secret"] == "NEW"
+
+
+GOOD_ACCOUNT = {
+    "home_account_id": "UID.UTID",
+    "environment": ENV,
+    "realm": "TENANT",
+    "local_account_id": "OID",
+    "username": "Ann@Example.com",
+    "authority_type": "MSSTS",
+}
+
+
+@pytest.mark.parametrize(
+    "damaged",
+    [
+        {"home_account_id": None},
+        {"home_account_id": ""},
+        {"home_account_id": 7},
+        {"environment": ["x"]},
+        {"environment": ""},
+        {"realm": 3},
+        {"username": ["ann@example.com"]},
+        {"username": None},
+        {"local_account_id": {}},
+        {"home_account_id": "OTHER.UTID", "username": "ANN@example.COM"},
+        {"realm": "OTHER"},  # The same account in another realm: the last one stored wins
+    ],
+)
+def test_a_few_accounts_just_loaded_are_listed_as_the_indexes_list_them(damaged, monkeypatch):
+    from msal import token_cache as token_cache_module
+
+    state = json.dumps({"Account": {"good": GOOD_ACCOUNT, "other": dict(GOOD_ACCOUNT, **damaged)}})
+    answers = []
+    for limit in (0, 4):
+        monkeypatch.setattr(token_cache_module, "SCAN_LIMIT", limit)
+        cache = SerializableTokenCache()
+        cache.deserialize(state)
+        answers.append(
+            [
+                cache.find_accounts(environments=envs, username=username)
+                for envs in ((ENV,), [ENV], ("elsewhere",))
+                for username in (None, "ann@example.com", "nobody")
+            ]
+        )
+        assert (TokenCache.CredentialType.ACCOUNT in cache._index.stale) == (limit == 4)
+    assert answers[0] == answers[1]

@@ -330,7 +330,7 @@ def test_accounts_just_loaded_are_the_same_scanned_or_indexed(ops):
             answers.append(
                 [
                     loaded.find_accounts(environments=envs, username=username)
-                    for envs in (ENVS, ENVS[:1], ["elsewhere"])
+                    for envs in (ENVS, tuple(ENVS), ENVS[:1], ("elsewhere",))
                     for username in (None, "ANN@x.com", "nobody")
                 ]
             )
