@@ -53,19 +53,26 @@ def worker(python: str, options: Dict[str, Any]) -> Dict[str, Any]:
     return json.loads(proc.stdout)
 
 
-def import_time(python: str, runs: int) -> Dict[str, float]:
-    """Median wall time of a fresh ``python -c "import msal"``, and of a bare interpreter."""
+def import_times(pythons: Dict[str, str], runs: int) -> Dict[str, Dict[str, float]]:
+    """Per implementation, the median wall time of a fresh ``python -c "import msal"`` and of a
+    bare interpreter. The implementations take turns, run after run, so that a busy moment on
+    the machine reaches all of them alike."""
 
-    def median_ms(code: str) -> float:
-        samples = []
-        for _ in range(runs):
-            start = time.perf_counter()
-            subprocess.run([python, "-P", "-c", code], check=True, cwd=tempfile.gettempdir())
-            samples.append((time.perf_counter() - start) * 1e3)
-        return statistics.median(samples)
+    def once_ms(python: str, code: str) -> float:
+        start = time.perf_counter()
+        subprocess.run([python, "-P", "-c", code], check=True, cwd=tempfile.gettempdir())
+        return (time.perf_counter() - start) * 1e3
 
-    median_ms("import msal")  # warm the file system cache
-    return {"ms": median_ms("import msal"), "floor_ms": median_ms("pass")}
+    for python in pythons.values():
+        once_ms(python, "import msal")  # warm the file system cache
+    samples: Dict[str, Dict[str, List[float]]] = {label: {"ms": [], "floor_ms": []} for label in pythons}
+    for _ in range(runs):
+        for label, python in pythons.items():
+            samples[label]["ms"].append(once_ms(python, "import msal"))
+            samples[label]["floor_ms"].append(once_ms(python, "pass"))
+    return {
+        label: {k: statistics.median(v) for k, v in figures.items()} for label, figures in samples.items()
+    }
 
 
 def start_emulator() -> Any:
@@ -135,10 +142,13 @@ def run(args: argparse.Namespace) -> Dict[str, Any]:
                 log("distributed: RedisTokenCache, this package only")
                 from .distributed_figures import bench_rows
 
-                results[impls[0].label]["distributed"] = bench_rows(emu, args.quick)
-            for impl in impls if not args.only or "import" in args.only else ():
-                results[impl.label]["import"] = import_time(impl.python, 5 if args.quick else 15)
-                for name, value in results[impl.label].items():
+                results.setdefault(impls[0].label, {})["distributed"] = bench_rows(emu, args.quick)
+            if not args.only or "import" in args.only:
+                pythons = {impl.label: impl.python for impl in impls}
+                for label, figures in import_times(pythons, 5 if args.quick else 15).items():
+                    results.setdefault(label, {})["import"] = figures
+            for impl in impls:
+                for name, value in results.get(impl.label, {}).items():
                     if "error" in value:
                         log("%s / %s failed:\n%s" % (impl.label, name, value["error"]))
         finally:
