@@ -492,13 +492,15 @@ class TokenCache:
         bucket = index.primary[CT.ACCESS_TOKEN].get(ikey)
         if not bucket:
             return None
+        candidates: Optional[Iterable[str]] = None
         if ikey in index.unparsed:
             if not locked:
                 return RETRY
-            bucket = index.access_token_bucket(ikey, self._cache[CT.ACCESS_TOKEN])
-        candidates = index.access_token_candidates(ikey, bucket, wanted, build=locked)
+            candidates = index.parse_covering(ikey, self._cache[CT.ACCESS_TOKEN], wanted)
         if candidates is None:
-            return RETRY
+            candidates = index.access_token_candidates(ikey, bucket, wanted, build=locked)
+            if candidates is None:
+                return RETRY
         best, best_exp, deadline = None, None, now + EXPIRY_MARGIN
         for key in candidates:
             env, covered, expires_on, entry = bucket[key]

@@ -103,7 +103,8 @@ class Index(object):
     accounts_memo: Dict[FrozenSet[str], List[Dict[str, Any]]]
     at_buckets_by_home: Dict[Any, Dict[Tuple[Any, ...], None]]
     at_by_scope: Dict[Tuple[Any, ...], Dict[str, Dict[str, None]]]
-    # Access-token buckets whose tokens are not parsed yet (their payloads are None).
+    # Access-token buckets with tokens not parsed yet (their payloads are None); lock-free
+    # readers leave these buckets to lookups under the lock.
     unparsed: Set[Tuple[Any, ...]]
 
     def __init__(self, fields: Dict[str, Tuple[str, ...]]) -> None:
@@ -127,8 +128,8 @@ class Index(object):
                 self.put(credential_type, key, None, entry)
 
     def _rebuild_access_tokens(self, section: Dict[str, Any]) -> None:
-        """Bucket every access token, leaving each bucket's parsing to its first lookup: what
-        a lookup after deserialize() pays is then one pass of three field reads per token.
+        """Bucket every access token, leaving each token's parsing to the first lookup that
+        wants it: what deserialize() pays is then one pass of three field reads per token.
         A few tokens (a web app's session) are parsed at once: every lookup then finds them
         ready without the lock."""
         seqs: Dict[str, int] = {}
@@ -168,6 +169,27 @@ class Index(object):
                     bucket[key] = self._parsed(section[key])
             self.unparsed.discard(ikey)
         return bucket
+
+    def parse_covering(
+        self, ikey: Tuple[Any, ...], section: Dict[str, Any], wanted: FrozenSet[str]
+    ) -> Optional[List[str]]:
+        """On the first lookup of a bucket not parsed yet: the keys of its tokens whose scopes
+        cover ``wanted``, only these parsed, so that the first call of an application reads its
+        tokens' targets and parses the one it gets. On a later lookup: None, the whole bucket
+        parsed, so that lookups are lock-free again. (Caller holds the cache's lock.)"""
+        bucket = self.primary[ACCESS_TOKEN].get(ikey, EMPTY)
+        if any(payload is not None for payload in bucket.values()):
+            self.access_token_bucket(ikey, section)
+            return None
+        keys = []
+        for key in bucket:
+            entry = section[key]
+            if wanted <= scopes_of(entry.get("target")):
+                bucket[key] = self._parsed(entry)
+                keys.append(key)
+        if len(keys) == len(bucket):
+            self.unparsed.discard(ikey)
+        return keys
 
     def _parsed(self, entry: Dict[str, Any]) -> Tuple[Any, FrozenSet[str], Optional[int], Dict[str, Any]]:
         """What a lookup checks of an access token: (environment, scopes, usable expiry), and

@@ -134,7 +134,10 @@ def expiry(entry):
     return int(value) if isinstance(value, str) and value.isdigit() else None
 
 
-def check_against_brute_force(cache, now):
+SCOPE_QUERIES = ([], ["a"], ["A", "c"], ["B"])
+
+
+def check_against_brute_force(cache, now, scope_queries=SCOPE_QUERIES):
     ats = cache.find(CT.ACCESS_TOKEN, now=0)  # now=0: nothing pruned
     # Lookups skip entries filed under no account (or an empty one): they cannot be used.
     rts = [e for e in cache.find(CT.REFRESH_TOKEN) if e["home_account_id"]]
@@ -150,7 +153,7 @@ def check_against_brute_force(cache, now):
             assert (got is None) == (not expected) and (got is None or got in expected)
             for home in homes:
                 for realm in REALMS:
-                    for scopes in ([], ["a"], ["A", "c"], ["B"]):
+                    for scopes in scope_queries:
                         wanted = {s.lower() for s in scopes}
                         live = [
                             e
@@ -309,6 +312,35 @@ def test_a_subclass_overriding_add_and_modify_keeps_the_indexes_right(ops, now):
     assert json.loads(cache.serialize()) == json.loads(plain.serialize())
     check_against_brute_force(cache, now)
     check_pinned_find_equals_scan(cache)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(operations, max_size=20),
+    st.lists(operations, max_size=6),
+    st.sampled_from([NOW, NOW + 3400, NOW + 7000]),
+    st.permutations(SCOPE_QUERIES),
+)
+def test_lookups_of_tokens_loaded_but_not_parsed_equal_brute_force_scan(ops, later, now, queries):
+    """Loaded access tokens are parsed by the lookups that want them (a bucket's first lookup
+    parses only the tokens covering its scopes, a later one the rest): checked after every
+    write that follows the load, and whether or not buckets get their per-scope sub-index."""
+    cache = SerializableTokenCache()
+    for op in ops:
+        apply(cache, op)
+    state = cache.serialize()
+    saved = cache_index.SCAN_LIMIT, cache_index._SCOPE_INDEX_THRESHOLD
+    try:
+        for threshold in (0, saved[1]):
+            cache_index.SCAN_LIMIT, cache_index._SCOPE_INDEX_THRESHOLD = 0, threshold
+            loaded = SerializableTokenCache()
+            loaded.deserialize(state)
+            check_against_brute_force(loaded, now, queries)
+            for op in later:
+                apply(loaded, op)
+                check_against_brute_force(loaded, now, queries)
+    finally:
+        cache_index.SCAN_LIMIT, cache_index._SCOPE_INDEX_THRESHOLD = saved
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
