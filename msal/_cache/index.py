@@ -380,12 +380,8 @@ def scanned_accounts(
     by_home: Dict[str, Dict[str, Any]] = {}
     for entry in section.values():
         if isinstance(entry, dict):
-            env = entry.get("environment")
-            if type(env) is str and env in environments and usable_account(entry):
-                if name is not None:
-                    listed_name = entry.get("username")
-                    if not isinstance(listed_name, str) or listed_name.lower() != name:
-                        continue
+            env, listed_name = _account_listings(entry)  # (NO_INDEX for an unusable account)
+            if env in environments and (name is None or listed_name == name):
                 by_home[entry["home_account_id"]] = entry
     return [dict(e) for e in by_home.values()]
 

@@ -467,7 +467,6 @@ def authority_hint(authority: Authority) -> str:
 
 
 @functools.lru_cache(maxsize=SHARED_CAPACITY)
-@functools.lru_cache(maxsize=SHARED_CAPACITY)
 def _self_evident_location(authority: Authority, check_instance: bool) -> Optional[Location]:
     """Where an AAD authority's tokens are cached when the authority itself says it, with no
     discovery (a well-known cloud, or one not checked, and a tenant its token endpoint spells
@@ -481,7 +480,7 @@ def _self_evident_location(authority: Authority, check_instance: bool) -> Option
     return None
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=SHARED_CAPACITY)
 def known_aliases(environment: str) -> Tuple[str, ...]:
     """A host and its aliases among the well-known clouds' (itself first), as instance
     discovery would name them; the host alone if it is not one of theirs."""
