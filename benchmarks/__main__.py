@@ -50,7 +50,8 @@ def worker(python: str, options: Dict[str, Any]) -> Dict[str, Any]:
     )
     if proc.returncode != 0:
         raise RuntimeError("worker failed (%s):\n%s" % (python, proc.stderr[-3000:]))
-    return json.loads(proc.stdout)
+    out: Dict[str, Any] = json.loads(proc.stdout)
+    return out
 
 
 def import_times(pythons: Dict[str, str], runs: int) -> Dict[str, Dict[str, float]]:
@@ -102,8 +103,8 @@ def median_of(outs: List[Dict[str, Dict[str, Any]]]) -> Dict[str, Dict[str, Any]
         merged[scenario] = {}
         for name, value in figures.items():
             values = [o.get(scenario, {}).get(name) for o in outs]
-            numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
-            merged[scenario][name] = statistics.median(values) if numeric else value
+            numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+            merged[scenario][name] = statistics.median(numbers) if len(numbers) == len(values) else value
     return merged
 
 

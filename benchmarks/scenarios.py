@@ -15,11 +15,14 @@ import resource
 import statistics
 import threading
 import time
-from typing import Any, Callable, Dict, List, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Sequence, Tuple
 
 import msal
 
-import fake_idp as idp
+if TYPE_CHECKING:  # type-checked as a module of the benchmarks package
+    from . import fake_idp as idp
+else:  # imported by worker.py, run as a script in each implementation's environment
+    import fake_idp as idp
 
 Figures = Dict[str, float]
 
@@ -149,7 +152,7 @@ def client_credentials_miss(run: Run, state: str, tenants: int) -> Figures:
     apps = [confidential_app(idp.tenant_id(t), cache, http) for t in range(0, tenants, max(1, tenants // 10))]
     counter = itertools.count(1000)
 
-    def call():
+    def call() -> Any:
         n = next(counter)
         return _expect_token(apps[n % len(apps)].acquire_token_for_client([idp.resource_scope(n)]))
 
@@ -226,7 +229,7 @@ def silent_hit(run: Run, state: str) -> Figures:
     for account in sample:
         _expect_token(app.acquire_token_silent(["User.Read"], account))
 
-    def call():
+    def call() -> Any:
         return app.acquire_token_silent(["User.Read"], next(it))
 
     return {"us": per_call_us(call, 200, run.repeats(15))}
@@ -240,7 +243,7 @@ def silent_refresh(run: Run, state: str) -> Figures:
     rng = random.Random(5)
     counter = itertools.count()
 
-    def call():
+    def call() -> Any:
         scopes = ["Files.Read.%d" % next(counter)]
         return _expect_token(app.acquire_token_silent(scopes, rng.choice(accounts)))
 
@@ -260,7 +263,7 @@ def web_app_request_cycle(run: Run, state: str) -> Figures:
     session = run.state(state)
     http = idp.FakeIdentityProvider()
 
-    def cycle():
+    def cycle() -> Any:
         cache = msal.SerializableTokenCache()
         cache.deserialize(session)
         app = confidential_app(idp.USER_TENANT, cache, http)
@@ -404,7 +407,7 @@ def emulator_round_trip(run: Run) -> Figures:
     claims = json.dumps({"access_token": {"nbf": {"essential": True, "value": "1"}}})
     scopes = [emu["scope"]]
 
-    def call():
+    def call() -> Any:
         return _expect_token(app.acquire_token_for_client(scopes, claims_challenge=claims))
 
     call()
