@@ -1,6 +1,6 @@
 """Run every scenario for this package and the original msal, and print the table.
 
-python -m benchmarks [--quick] [--ours-only] [--only SCENARIO ...] [--json FILE]
+python -m benchmarks [--quick] [--ours-only] [--only SCENARIO ...] [--rounds N] [--json FILE]
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Any, Dict, List
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence
 
 from . import envs, report
 
@@ -36,6 +36,55 @@ MAIN_SCENARIOS = [
     "threads_8",
     "emulator",
 ]
+# Run by each implementation's worker, in this order (the table's).
+WORKER_SCENARIOS = MAIN_SCENARIOS + ["memory_10k"]
+# Taken by the harness itself: the cold import of each implementation, and the distributed
+# token cache's rows (this package only, with a redis-server and the emulator).
+IMPORT, DISTRIBUTED = "import", "distributed"
+KNOWN = WORKER_SCENARIOS + [IMPORT, DISTRIBUTED]
+
+
+class Selection(NamedTuple):
+    """What one run measures."""
+
+    scenarios: List[str]  # worker scenarios, in the table's order
+    import_times: bool
+    distributed: bool
+
+    @property
+    def needs_emulator(self) -> bool:
+        return self.distributed or "emulator" in self.scenarios
+
+
+def select(only: Optional[Sequence[str]]) -> Selection:
+    """Everything without ``--only``; with it, exactly the names it lists."""
+    if not only:
+        return Selection(list(WORKER_SCENARIOS), True, True)
+    unknown = [name for name in only if name not in KNOWN]
+    if unknown:
+        raise ValueError(unknown_message(unknown[0]))
+    return Selection([s for s in WORKER_SCENARIOS if s in only], IMPORT in only, DISTRIBUTED in only)
+
+
+def unknown_message(name: str) -> str:
+    return "unknown scenario %r; the known ones are: %s" % (name, ", ".join(KNOWN))
+
+
+def scenario_name(name: str) -> str:
+    """``--only``'s argument type: a known name, else a usage error that lists them."""
+    if name not in KNOWN:
+        raise argparse.ArgumentTypeError(unknown_message(name))
+    return name
+
+
+def positive(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError("expected a whole number of at least 1, got %r" % text)
+    return number
 
 
 def log(message: str) -> None:
@@ -80,7 +129,7 @@ def start_emulator() -> Any:
     try:
         from msal_emulator import Emulator
     except ImportError:
-        log("msal_emulator is not installed: the HTTPS figure is skipped")
+        log("msal_emulator is not installed: the HTTPS and distributed figures are skipped")
         return None
     return Emulator().start()
 
@@ -109,6 +158,7 @@ def median_of(outs: List[Dict[str, Dict[str, Any]]]) -> Dict[str, Dict[str, Any]
 
 
 def run(args: argparse.Namespace) -> Dict[str, Any]:
+    selection = select(args.only)
     impls = envs.implementations(with_originals=not args.ours_only, log=log)
     results: Dict[str, Dict[str, Any]] = {}
     versions: Dict[str, str] = {}
@@ -116,16 +166,14 @@ def run(args: argparse.Namespace) -> Dict[str, Any]:
         states = {name: os.path.join(tmp, name + ".json") for name in STATES}
         log("writing cache states (10,000 accounts; 1,000 tenants x 10 tokens)")
         worker(sys.executable, {"make_states": states})
-        emu = start_emulator()
+        emu = start_emulator() if selection.needs_emulator else None
         try:
             options = {
                 "quick": args.quick,
                 "states": states,
                 "emulator": emulator_options(emu) if emu else None,
             }
-            scenarios = [s for s in MAIN_SCENARIOS if emu or s != "emulator"] + ["memory_10k"]
-            if args.only:
-                scenarios = [s for s in scenarios if s in args.only]
+            scenarios = [s for s in selection.scenarios if emu or s != "emulator"]
             # Scenario by scenario, each implementation in turn (a fresh process each), so
             # that a noisy moment on a shared machine hits all of them alike; with several
             # rounds, each figure is the median of its rounds.
@@ -139,12 +187,12 @@ def run(args: argparse.Namespace) -> Dict[str, Any]:
                         versions[impl.label] = out["version"]
                 for label, outs in rounds.items():
                     results.setdefault(label, {}).update(median_of(outs))
-            if emu:
+            if emu and selection.distributed:
                 log("distributed: RedisTokenCache, this package only")
                 from .distributed_figures import bench_rows
 
                 results.setdefault(impls[0].label, {})["distributed"] = bench_rows(emu, args.quick)
-            if not args.only or "import" in args.only:
+            if selection.import_times:
                 pythons = {impl.label: impl.python for impl in impls}
                 for label, figures in import_times(pythons, 5 if args.quick else 15).items():
                     results.setdefault(label, {})["import"] = figures
@@ -155,6 +203,9 @@ def run(args: argparse.Namespace) -> Dict[str, Any]:
         finally:
             if emu:
                 emu.close()
+    for impl in impls:
+        if impl.label not in versions:  # no worker ran: only the import or distributed figures
+            versions[impl.label] = envs.installed_version(impl.python) or "?"
     return {"results": results, "versions": versions, "labels": [i.label for i in impls]}
 
 
@@ -166,12 +217,12 @@ def main(argv: List[str]) -> int:
         "--only",
         nargs="+",
         metavar="SCENARIO",
-        choices=MAIN_SCENARIOS + ["memory_10k", "import"],
-        help="run only these scenarios (names as in benchmarks/scenarios.py)",
+        type=scenario_name,
+        help="run only these scenarios: %s" % ", ".join(KNOWN),
     )
     parser.add_argument(
         "--rounds",
-        type=int,
+        type=positive,
         default=1,
         metavar="N",
         help="run each scenario N times, implementations in turn, and report the medians",
