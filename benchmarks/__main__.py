@@ -146,14 +146,20 @@ def emulator_options(emu: Any) -> Dict[str, Any]:
 
 
 def median_of(outs: List[Dict[str, Dict[str, Any]]]) -> Dict[str, Dict[str, Any]]:
-    """Per scenario and figure, the median of the rounds' numbers (else the first round's value)."""
+    """Per scenario and figure, the median of the numbers of the rounds that have it (else the
+    first value met). Every figure of every round is kept, so that a round's error is logged
+    even when another round succeeded."""
     merged: Dict[str, Dict[str, Any]] = {}
-    for scenario, figures in outs[0].items():
-        merged[scenario] = {}
-        for name, value in figures.items():
+    for out in outs:
+        for scenario, figures in out.items():
+            for name, value in figures.items():
+                merged.setdefault(scenario, {}).setdefault(name, value)
+    for scenario, figures in merged.items():
+        for name in figures:
             values = [o.get(scenario, {}).get(name) for o in outs]
             numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
-            merged[scenario][name] = statistics.median(numbers) if len(numbers) == len(values) else value
+            if numbers:
+                figures[name] = statistics.median(numbers)
     return merged
 
 

@@ -13,6 +13,7 @@ import json
 import random
 import resource
 import statistics
+import sys
 import threading
 import time
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Sequence, Tuple
@@ -347,9 +348,16 @@ def _first_silent_hit(cache: Any) -> Callable[[], Any]:
     return lambda: app.acquire_token_silent(["User.Read"], account)
 
 
+def _peak_rss_bytes() -> int:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024  # macOS counts bytes, Linux KiB
+
+
 def peak_memory(run: Run, state: str) -> Figures:
-    """Peak RSS growth from loading the state, listing accounts and one silent hit each."""
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    """The worker's peak RSS (``peak_mb``, in MB of 10**6 bytes like the serialized size) after
+    loading the state, listing its accounts, a silent hit for each of 100 of them and a
+    serialize(); ``growth_mb`` is what that work added to the peak."""
+    before = _peak_rss_bytes()
     text = run.state(state)
     cache = msal.SerializableTokenCache()
     cache.deserialize(text)
@@ -357,8 +365,8 @@ def peak_memory(run: Run, state: str) -> Figures:
     for account in app.get_accounts()[:100]:
         _expect_token(app.acquire_token_silent(["User.Read"], account))
     cache.serialize()
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"peak_mb": after / 1024.0, "growth_mb": (after - before) / 1024.0}
+    after = _peak_rss_bytes()
+    return {"peak_mb": after / 1e6, "growth_mb": (after - before) / 1e6}
 
 
 # ---------------------------------------------------------------- concurrency and the wire

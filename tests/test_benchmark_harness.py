@@ -69,6 +69,12 @@ def test_rounds_report_the_median_of_each_figure():
         {"cc_hit_1": {"us": 4.0, "error": "third"}},
     ]
     assert median_of(rounds) == {"cc_hit_1": {"us": 4.0, "error": "first"}}
+    # A round that failed is not hidden behind the others' figures, nor does it take their place
+    rounds = [{"cc_hit_1": {"us": 9.0}}, {"cc_hit_1": {"error": "second"}}, {"cc_hit_1": {"us": 3.0}}]
+    assert median_of(rounds) == {"cc_hit_1": {"us": 6.0, "error": "second"}}
+    assert median_of([{"cc_hit_1": {"error": "first"}}, {"cc_hit_1": {"us": 3.0}}]) == {
+        "cc_hit_1": {"error": "first", "us": 3.0}
+    }
 
 
 def harness(module):
