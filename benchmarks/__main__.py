@@ -170,8 +170,9 @@ def run(args: argparse.Namespace) -> Dict[str, Any]:
     versions: Dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="msal-bench-") as tmp:
         states = {name: os.path.join(tmp, name + ".json") for name in STATES}
-        log("writing cache states (10,000 accounts; 1,000 tenants x 10 tokens)")
-        worker(sys.executable, {"make_states": states})
+        if selection.scenarios:
+            log("writing cache states (10,000 accounts; 1,000 tenants x 10 tokens)")
+            worker(sys.executable, {"make_states": states})
         emu = start_emulator() if selection.needs_emulator else None
         try:
             options = {

@@ -108,6 +108,7 @@ def fake_bench(monkeypatch):
 
     def worker(python, options):
         if "make_states" in options:
+            ran.append("states")
             return {}
         ran.append((python, tuple(options["scenarios"])))
         return {"version": "1.2.3", "results": {s: {"us": 1.0} for s in options["scenarios"]}}
@@ -142,12 +143,13 @@ def fake_bench(monkeypatch):
 @pytest.mark.parametrize(
     "only, expected",
     [
-        (["web_app_cycle"], [("ours", ("web_app_cycle",)), ("theirs", ("web_app_cycle",))]),
+        (["web_app_cycle"], ["states", ("ours", ("web_app_cycle",)), ("theirs", ("web_app_cycle",))]),
         (["distributed"], ["emulator", "distributed", "emulator closed"]),
         (["import"], ["import"]),
         (
             ["import", "emulator", "cc_hit_1"],  # run in the table's order
             [
+                "states",
                 "emulator",
                 ("ours", ("cc_hit_1",)),
                 ("theirs", ("cc_hit_1",)),
@@ -174,7 +176,13 @@ def test_only_runs_just_the_scenarios_it_names(monkeypatch, capsys, only, expect
 def test_without_only_everything_runs(monkeypatch):
     bench, ran = fake_bench(monkeypatch)
     assert bench.main(["--quick"]) == 0
-    assert [r for r in ran if isinstance(r, str)] == ["emulator", "distributed", "import", "emulator closed"]
+    assert [r for r in ran if isinstance(r, str)] == [
+        "states",
+        "emulator",
+        "distributed",
+        "import",
+        "emulator closed",
+    ]
     assert [r[1] for r in ran if isinstance(r, tuple) and r[0] == "ours"] == [
         (name,) for name in bench.WORKER_SCENARIOS
     ]
