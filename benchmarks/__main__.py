@@ -218,7 +218,7 @@ def run(args: argparse.Namespace) -> Dict[str, Any]:
 
 def main(argv: List[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repetitions (about a minute)")
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions (about two minutes)")
     parser.add_argument("--ours-only", action="store_true", help="skip the original msal")
     parser.add_argument(
         "--only",
