@@ -1,6 +1,6 @@
 """Run every scenario for this package and the original msal, and print the table.
 
-python -m benchmarks [--quick] [--ours-only] [--only SCENARIO ...] [--json FILE]
+python -m benchmarks [--quick] [--ours-only] [--only SCENARIO ...] [--rounds N] [--json FILE]
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Any, Dict, List
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence
 
 from . import envs, report
 
@@ -36,6 +36,55 @@ MAIN_SCENARIOS = [
     "threads_8",
     "emulator",
 ]
+# Run by each implementation's worker, in this order (the table's).
+WORKER_SCENARIOS = MAIN_SCENARIOS + ["memory_10k"]
+# Taken by the harness itself: the cold import of each implementation, and the distributed
+# token cache's rows (this package only, with a redis-server and the emulator).
+IMPORT, DISTRIBUTED = "import", "distributed"
+KNOWN = WORKER_SCENARIOS + [IMPORT, DISTRIBUTED]
+
+
+class Selection(NamedTuple):
+    """What one run measures."""
+
+    scenarios: List[str]  # worker scenarios, in the table's order
+    import_times: bool
+    distributed: bool
+
+    @property
+    def needs_emulator(self) -> bool:
+        return self.distributed or "emulator" in self.scenarios
+
+
+def select(only: Optional[Sequence[str]]) -> Selection:
+    """Everything without ``--only``; with it, exactly the names it lists."""
+    if not only:
+        return Selection(list(WORKER_SCENARIOS), True, True)
+    unknown = [name for name in only if name not in KNOWN]
+    if unknown:
+        raise ValueError(unknown_message(unknown[0]))
+    return Selection([s for s in WORKER_SCENARIOS if s in only], IMPORT in only, DISTRIBUTED in only)
+
+
+def unknown_message(name: str) -> str:
+    return "unknown scenario %r; the known ones are: %s" % (name, ", ".join(KNOWN))
+
+
+def scenario_name(name: str) -> str:
+    """``--only``'s argument type: a known name, else a usage error that lists them."""
+    if name not in KNOWN:
+        raise argparse.ArgumentTypeError(unknown_message(name))
+    return name
+
+
+def positive(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError("expected a whole number of at least 1, got %r" % text)
+    return number
 
 
 def log(message: str) -> None:
@@ -50,7 +99,8 @@ def worker(python: str, options: Dict[str, Any]) -> Dict[str, Any]:
     )
     if proc.returncode != 0:
         raise RuntimeError("worker failed (%s):\n%s" % (python, proc.stderr[-3000:]))
-    return json.loads(proc.stdout)
+    out: Dict[str, Any] = json.loads(proc.stdout)
+    return out
 
 
 def import_times(pythons: Dict[str, str], runs: int) -> Dict[str, Dict[str, float]]:
@@ -79,7 +129,7 @@ def start_emulator() -> Any:
     try:
         from msal_emulator import Emulator
     except ImportError:
-        log("msal_emulator is not installed: the HTTPS figure is skipped")
+        log("msal_emulator is not installed: the HTTPS and distributed figures are skipped")
         return None
     return Emulator().start()
 
@@ -96,35 +146,41 @@ def emulator_options(emu: Any) -> Dict[str, Any]:
 
 
 def median_of(outs: List[Dict[str, Dict[str, Any]]]) -> Dict[str, Dict[str, Any]]:
-    """Per scenario and figure, the median of the rounds' numbers (else the first round's value)."""
+    """Per scenario and figure, the median of the numbers of the rounds that have it (else the
+    first value met). Every figure of every round is kept, so that a round's error is logged
+    even when another round succeeded."""
     merged: Dict[str, Dict[str, Any]] = {}
-    for scenario, figures in outs[0].items():
-        merged[scenario] = {}
-        for name, value in figures.items():
+    for out in outs:
+        for scenario, figures in out.items():
+            for name, value in figures.items():
+                merged.setdefault(scenario, {}).setdefault(name, value)
+    for scenario, figures in merged.items():
+        for name in figures:
             values = [o.get(scenario, {}).get(name) for o in outs]
-            numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
-            merged[scenario][name] = statistics.median(values) if numeric else value
+            numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+            if numbers:
+                figures[name] = statistics.median(numbers)
     return merged
 
 
 def run(args: argparse.Namespace) -> Dict[str, Any]:
+    selection = select(args.only)
     impls = envs.implementations(with_originals=not args.ours_only, log=log)
     results: Dict[str, Dict[str, Any]] = {}
     versions: Dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="msal-bench-") as tmp:
         states = {name: os.path.join(tmp, name + ".json") for name in STATES}
-        log("writing cache states (10,000 accounts; 1,000 tenants x 10 tokens)")
-        worker(sys.executable, {"make_states": states})
-        emu = start_emulator()
+        if selection.scenarios:
+            log("writing cache states (10,000 accounts; 1,000 tenants x 10 tokens)")
+            worker(sys.executable, {"make_states": states})
+        emu = start_emulator() if selection.needs_emulator else None
         try:
             options = {
                 "quick": args.quick,
                 "states": states,
                 "emulator": emulator_options(emu) if emu else None,
             }
-            scenarios = [s for s in MAIN_SCENARIOS if emu or s != "emulator"] + ["memory_10k"]
-            if args.only:
-                scenarios = [s for s in scenarios if s in args.only]
+            scenarios = [s for s in selection.scenarios if emu or s != "emulator"]
             # Scenario by scenario, each implementation in turn (a fresh process each), so
             # that a noisy moment on a shared machine hits all of them alike; with several
             # rounds, each figure is the median of its rounds.
@@ -138,12 +194,12 @@ def run(args: argparse.Namespace) -> Dict[str, Any]:
                         versions[impl.label] = out["version"]
                 for label, outs in rounds.items():
                     results.setdefault(label, {}).update(median_of(outs))
-            if emu:
+            if emu and selection.distributed:
                 log("distributed: RedisTokenCache, this package only")
                 from .distributed_figures import bench_rows
 
                 results.setdefault(impls[0].label, {})["distributed"] = bench_rows(emu, args.quick)
-            if not args.only or "import" in args.only:
+            if selection.import_times:
                 pythons = {impl.label: impl.python for impl in impls}
                 for label, figures in import_times(pythons, 5 if args.quick else 15).items():
                     results.setdefault(label, {})["import"] = figures
@@ -154,23 +210,26 @@ def run(args: argparse.Namespace) -> Dict[str, Any]:
         finally:
             if emu:
                 emu.close()
+    for impl in impls:
+        if impl.label not in versions:  # no worker ran: only the import or distributed figures
+            versions[impl.label] = envs.installed_version(impl.python) or "?"
     return {"results": results, "versions": versions, "labels": [i.label for i in impls]}
 
 
 def main(argv: List[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repetitions (about a minute)")
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions (about two minutes)")
     parser.add_argument("--ours-only", action="store_true", help="skip the original msal")
     parser.add_argument(
         "--only",
         nargs="+",
         metavar="SCENARIO",
-        choices=MAIN_SCENARIOS + ["memory_10k", "import"],
-        help="run only these scenarios (names as in benchmarks/scenarios.py)",
+        type=scenario_name,
+        help="run only these scenarios: %s" % ", ".join(KNOWN),
     )
     parser.add_argument(
         "--rounds",
-        type=int,
+        type=positive,
         default=1,
         metavar="N",
         help="run each scenario N times, implementations in turn, and report the medians",

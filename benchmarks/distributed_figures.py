@@ -74,7 +74,8 @@ def _barrier(options: Dict[str, Any]) -> None:
 
 
 def work_app_tokens(options: Dict[str, Any]) -> Dict[str, Any]:
-    cache, http_cache = _cache(options), {}
+    cache = _cache(options)
+    http_cache: Dict[Any, Any] = {}  # shared by the process's applications
     apps = {t: _app(options, cache, t, http_cache) for t in options["tenants"]}
     _barrier(options)
 
@@ -99,7 +100,8 @@ def work_refresh(options: Dict[str, Any]) -> Dict[str, Any]:
 def work_outage(options: Dict[str, Any]) -> Dict[str, Any]:
     """Go through the tenants at a steady pace (each new tenant a miss, in between hits on the
     ones already seen) for about ``seconds``, counting calls that did not give a token."""
-    cache, http_cache = _cache(options), {}
+    cache = _cache(options)
+    http_cache: Dict[Any, Any] = {}  # shared by the process's applications
     tenants = options["tenants"]
     apps = {t: _app(options, cache, t, http_cache) for t in tenants}
     _barrier(options)
@@ -118,10 +120,11 @@ def work_outage(options: Dict[str, Any]) -> Dict[str, Any]:
                 break
             time.sleep(0.01)
     deadline = time.monotonic() + 20
-    flushed = cache.flush() if hasattr(cache, "flush") else True
+    flush: Callable[[], bool] = getattr(cache, "flush", lambda: True)
+    flushed = flush()
     while not flushed and time.monotonic() < deadline:
         time.sleep(0.2)
-        flushed = cache.flush()  # type: ignore[attr-defined]
+        flushed = flush()
     return {
         "calls": calls,
         "failed": failed,
@@ -409,9 +412,14 @@ def figure_web_cycle(emu: Any, redis_url: str, calls: int) -> Dict[str, Any]:
         user["cache"].serialize_partition(user_partition(web["client_id"], account["home_account_id"])),
     )
 
+    def session() -> str:
+        stored = sessions.get("session:alice")
+        assert isinstance(stored, bytes), stored
+        return stored.decode("utf-8")
+
     def session_request() -> Any:
         cache = msal.SerializableTokenCache()
-        cache.deserialize(sessions.get("session:alice"))
+        cache.deserialize(session())
         result = request(cache)
         if cache.has_state_changed:
             sessions.set("session:alice", cache.serialize())
@@ -419,7 +427,7 @@ def figure_web_cycle(emu: Any, redis_url: str, calls: int) -> Dict[str, Any]:
 
     def expire_session() -> None:
         cache = msal.SerializableTokenCache()
-        cache.deserialize(sessions.get("session:alice"))
+        cache.deserialize(session())
         expire(cache)()
         sessions.set("session:alice", cache.serialize())
 

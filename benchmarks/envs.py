@@ -7,10 +7,11 @@ import re
 import shutil
 import subprocess
 import venv
-from typing import List, NamedTuple, Optional
+from typing import Callable, List, NamedTuple, Optional
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ORIGINAL_BASELINE = "1.22.0"
+Log = Callable[[str], None]
 
 
 class Implementation(NamedTuple):
@@ -47,7 +48,7 @@ def latest_release(python: str) -> str:
     return match.group(1)
 
 
-def original(name: str, version: Optional[str], log=print) -> Implementation:
+def original(name: str, version: Optional[str], log: Log = print) -> Implementation:
     """An environment under the repository holding the original msal at ``version``
     (the latest release when None), created or updated as needed."""
     path = os.path.join(ROOT, ".venv-bench-msal-" + name)
@@ -62,7 +63,7 @@ def original(name: str, version: Optional[str], log=print) -> Implementation:
     return Implementation("original " + want, python)
 
 
-def this_package(log=print) -> Implementation:
+def this_package(log: Log = print) -> Implementation:
     """This working tree, installed as a user would (a regular, not editable, install) in an
     environment of its own, so that import time and start-up compare like for like."""
     path = os.path.join(ROOT, ".venv-bench-this")
@@ -79,7 +80,7 @@ def this_package(log=print) -> Implementation:
     return Implementation("this msal", python)
 
 
-def implementations(with_originals: bool = True, log=print) -> List[Implementation]:
+def implementations(with_originals: bool = True, log: Log = print) -> List[Implementation]:
     ours = this_package(log)
     if not with_originals:
         return [ours]

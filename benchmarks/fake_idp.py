@@ -170,6 +170,15 @@ class FakeResponse(object):
             raise RuntimeError("HTTP %d" % self.status_code)
 
 
+def _form(data: Any) -> Dict[str, str]:
+    """A token request's form, whether the client posted a dict or an encoded body."""
+    if isinstance(data, bytes):
+        data = data.decode("utf-8")
+    if isinstance(data, str):
+        return dict(parse_qsl(data))
+    return {str(name): str(value) for name, value in dict(data or {}).items()}
+
+
 class FakeIdentityProvider(object):
     """An ``http_client`` speaking the Entra v2.0 wire format, without a network."""
 
@@ -224,15 +233,15 @@ class FakeIdentityProvider(object):
         self, url: str, params: Any = None, data: Any = None, headers: Any = None, **kwargs: Any
     ) -> FakeResponse:
         self.posts += 1
-        form = dict(parse_qsl(data)) if isinstance(data, (str, bytes)) else dict(data or {})
+        form = _form(data)
         scopes = [
-            s for s in str(form.get("scope", "")).split() if s not in ("openid", "profile", "offline_access")
+            s for s in form.get("scope", "").split() if s not in ("openid", "profile", "offline_access")
         ]
         grant = form.get("grant_type")
         if grant == "client_credentials":
             return FakeResponse(200, app_token_response(" ".join(scopes)))
         if grant == "refresh_token":
-            uid = str(form.get("refresh_token", "")).split("~")[1]
+            uid = form.get("refresh_token", "").split("~")[1]
             n = int(uid.split("-")[0], 16)
             return FakeResponse(
                 200,

@@ -61,38 +61,41 @@ ROWS: List[Tuple[str, str, str, str, float]] = [
     ("  beside: a TokenCache per process", "requests", "distributed", "refresh_requests_memory", 1),
 ]
 
-Check = Tuple[str, Callable[[Results, str, str], Optional[Tuple[float, bool]]]]
+# A target's check: (results, our label, the latest original's label or None) -> (measured, met)
+Check = Callable[[Results, str, Optional[str]], Optional[Tuple[float, bool]]]
 
 
 def _ratio(a: Optional[float], b: Optional[float]) -> Optional[float]:
     return a / b if a is not None and b else None
 
 
-def _vs_latest(scenario: str, field: str, limit: float, lower_is_better: bool = True) -> Callable:
-    def check(results: Results, ours: str, latest: str) -> Optional[Tuple[float, bool]]:
+def _vs_latest(scenario: str, field: str, limit: float, lower_is_better: bool = True) -> Check:
+    def check(results: Results, ours: str, latest: Optional[str]) -> Optional[Tuple[float, bool]]:
+        if latest is None:
+            return None
         r = _ratio(_get(results, ours, scenario, field), _get(results, latest, scenario, field))
         return None if r is None else (r, r <= limit if lower_is_better else r >= limit)
 
     return check
 
 
-def _within(num: Tuple[str, str], den: Tuple[str, str], limit: float, at_least: bool = False) -> Callable:
-    def check(results: Results, ours: str, latest: str) -> Optional[Tuple[float, bool]]:
+def _within(num: Tuple[str, str], den: Tuple[str, str], limit: float, at_least: bool = False) -> Check:
+    def check(results: Results, ours: str, latest: Optional[str]) -> Optional[Tuple[float, bool]]:
         r = _ratio(_get(results, ours, *num), _get(results, ours, *den))
         return None if r is None else (r, r >= limit if at_least else r <= limit)
 
     return check
 
 
-def _below(scenario: str, field: str, limit: float) -> Callable:
-    def check(results: Results, ours: str, latest: str) -> Optional[Tuple[float, bool]]:
+def _below(scenario: str, field: str, limit: float) -> Check:
+    def check(results: Results, ours: str, latest: Optional[str]) -> Optional[Tuple[float, bool]]:
         v = _get(results, ours, scenario, field)
         return None if v is None else (v, v < limit)
 
     return check
 
 
-TARGETS: List[Tuple[str, Callable]] = [
+TARGETS: List[Tuple[str, Check]] = [
     ("cc hit, 1 tenant: <= 0.25x latest original", _vs_latest("cc_hit_1", "us", 0.25)),
     ("cc hit, 1,000 tenants: <= 0.25x latest original", _vs_latest("cc_hit_1000", "us", 0.25)),
     (

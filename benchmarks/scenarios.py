@@ -13,13 +13,17 @@ import json
 import random
 import resource
 import statistics
+import sys
 import threading
 import time
-from typing import Any, Callable, Dict, List, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Sequence, Tuple
 
 import msal
 
-import fake_idp as idp
+if TYPE_CHECKING:  # type-checked as a module of the benchmarks package
+    from . import fake_idp as idp
+else:  # imported by worker.py, run as a script in each implementation's environment
+    import fake_idp as idp
 
 Figures = Dict[str, float]
 
@@ -149,7 +153,7 @@ def client_credentials_miss(run: Run, state: str, tenants: int) -> Figures:
     apps = [confidential_app(idp.tenant_id(t), cache, http) for t in range(0, tenants, max(1, tenants // 10))]
     counter = itertools.count(1000)
 
-    def call():
+    def call() -> Any:
         n = next(counter)
         return _expect_token(apps[n % len(apps)].acquire_token_for_client([idp.resource_scope(n)]))
 
@@ -226,7 +230,7 @@ def silent_hit(run: Run, state: str) -> Figures:
     for account in sample:
         _expect_token(app.acquire_token_silent(["User.Read"], account))
 
-    def call():
+    def call() -> Any:
         return app.acquire_token_silent(["User.Read"], next(it))
 
     return {"us": per_call_us(call, 200, run.repeats(15))}
@@ -240,7 +244,7 @@ def silent_refresh(run: Run, state: str) -> Figures:
     rng = random.Random(5)
     counter = itertools.count()
 
-    def call():
+    def call() -> Any:
         scopes = ["Files.Read.%d" % next(counter)]
         return _expect_token(app.acquire_token_silent(scopes, rng.choice(accounts)))
 
@@ -260,7 +264,7 @@ def web_app_request_cycle(run: Run, state: str) -> Figures:
     session = run.state(state)
     http = idp.FakeIdentityProvider()
 
-    def cycle():
+    def cycle() -> Any:
         cache = msal.SerializableTokenCache()
         cache.deserialize(session)
         app = confidential_app(idp.USER_TENANT, cache, http)
@@ -344,9 +348,16 @@ def _first_silent_hit(cache: Any) -> Callable[[], Any]:
     return lambda: app.acquire_token_silent(["User.Read"], account)
 
 
+def _peak_rss_bytes() -> int:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024  # macOS counts bytes, Linux KiB
+
+
 def peak_memory(run: Run, state: str) -> Figures:
-    """Peak RSS growth from loading the state, listing accounts and one silent hit each."""
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    """The worker's peak RSS (``peak_mb``, in MB of 10**6 bytes like the serialized size) after
+    loading the state, listing its accounts, a silent hit for each of 100 of them and a
+    serialize(); ``growth_mb`` is what that work added to the peak."""
+    before = _peak_rss_bytes()
     text = run.state(state)
     cache = msal.SerializableTokenCache()
     cache.deserialize(text)
@@ -354,8 +365,8 @@ def peak_memory(run: Run, state: str) -> Figures:
     for account in app.get_accounts()[:100]:
         _expect_token(app.acquire_token_silent(["User.Read"], account))
     cache.serialize()
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"peak_mb": after / 1024.0, "growth_mb": (after - before) / 1024.0}
+    after = _peak_rss_bytes()
+    return {"peak_mb": after / 1e6, "growth_mb": (after - before) / 1e6}
 
 
 # ---------------------------------------------------------------- concurrency and the wire
@@ -404,7 +415,7 @@ def emulator_round_trip(run: Run) -> Figures:
     claims = json.dumps({"access_token": {"nbf": {"essential": True, "value": "1"}}})
     scopes = [emu["scope"]]
 
-    def call():
+    def call() -> Any:
         return _expect_token(app.acquire_token_for_client(scopes, claims_challenge=claims))
 
     call()

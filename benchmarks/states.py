@@ -4,11 +4,14 @@ saved in the unified schema that every implementation reads with ``deserialize``
 from __future__ import annotations
 
 import os
-from typing import Dict, Iterable
+from typing import TYPE_CHECKING, Any, Dict, Iterable
 
 import msal
 
-import fake_idp as idp
+if TYPE_CHECKING:  # type-checked as a module of the benchmarks package
+    from . import fake_idp as idp
+else:  # imported by worker.py, run as a script in each implementation's environment
+    import fake_idp as idp
 
 STATES = {
     "apps_1": lambda: idp.app_token_events(1, 10),
@@ -19,7 +22,7 @@ STATES = {
 }
 
 
-def build(events: Iterable[dict]) -> str:
+def build(events: Iterable[Dict[str, Any]]) -> str:
     cache = msal.SerializableTokenCache()
     for event in events:
         cache.add(event)

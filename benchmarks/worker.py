@@ -9,21 +9,25 @@ from __future__ import annotations
 import json
 import sys
 import traceback
+from typing import TYPE_CHECKING, Any, Dict, List
+
+import msal
+
+if TYPE_CHECKING:  # type-checked as modules of the benchmarks package
+    from . import scenarios, states
+else:  # run as a script: its folder comes first on the import path
+    import scenarios
+    import states
 
 
-def main(argv: list) -> int:
+def main(argv: List[str]) -> int:
     options = json.loads(argv[1])
     if options.get("make_states"):
-        import states
-
         states.write(options["make_states"])
         print("{}")
         return 0
-    import msal
-    import scenarios
-
     run = scenarios.Run(options)
-    results = {}
+    results: Dict[str, Dict[str, Any]] = {}
     for name in options["scenarios"]:
         try:
             results[name] = scenarios.SCENARIOS[name](run)

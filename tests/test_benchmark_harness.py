@@ -1,10 +1,13 @@
 """The benchmark harness measures what it claims: its fake identity provider speaks the wire
 format well enough for hits to be hits and misses to reach the token endpoint."""
 
+import importlib
 import json
 import os
 import subprocess
 import sys
+
+import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORKER = os.path.join(ROOT, "benchmarks", "worker.py")
@@ -66,3 +69,120 @@ def test_rounds_report_the_median_of_each_figure():
         {"cc_hit_1": {"us": 4.0, "error": "third"}},
     ]
     assert median_of(rounds) == {"cc_hit_1": {"us": 4.0, "error": "first"}}
+    # A round that failed is not hidden behind the others' figures, nor does it take their place
+    rounds = [{"cc_hit_1": {"us": 9.0}}, {"cc_hit_1": {"error": "second"}}, {"cc_hit_1": {"us": 3.0}}]
+    assert median_of(rounds) == {"cc_hit_1": {"us": 6.0, "error": "second"}}
+    assert median_of([{"cc_hit_1": {"error": "first"}}, {"cc_hit_1": {"us": 3.0}}]) == {
+        "cc_hit_1": {"error": "first", "us": 3.0}
+    }
+
+
+def harness(module):
+    """A module of the benchmarks package, which is not installed: from the repository root,
+    looked at last so that msal stays the one under test."""
+    sys.path.append(ROOT)
+    try:
+        return importlib.import_module("benchmarks." + module)
+    finally:
+        sys.path.remove(ROOT)
+
+
+def test_only_refuses_an_unknown_name_and_lists_the_known_ones(capsys):
+    bench = harness("__main__")
+    with pytest.raises(SystemExit) as exited:
+        bench.main(["--only", "web_app_cycle", "web_app_cylce"])
+    assert exited.value.code == 2
+    error = capsys.readouterr().err
+    assert "unknown scenario 'web_app_cylce'; the known ones are: cc_hit_1, " in error
+    assert all(name in error for name in bench.KNOWN)
+    assert {"emulator", "memory_10k", "import", "distributed"} <= set(bench.KNOWN)
+    with pytest.raises(ValueError, match="unknown scenario 'nope'"):
+        bench.select(["nope"])
+
+
+def fake_bench(monkeypatch):
+    """The harness with its expensive parts replaced by recorders: the workers, the emulator,
+    the distributed rows and the cold-import timing. Returns the list of what ran."""
+    bench, figures, envs = harness("__main__"), harness("distributed_figures"), harness("envs")
+    ran = []
+
+    def worker(python, options):
+        if "make_states" in options:
+            ran.append("states")
+            return {}
+        ran.append((python, tuple(options["scenarios"])))
+        return {"version": "1.2.3", "results": {s: {"us": 1.0} for s in options["scenarios"]}}
+
+    class Emulator(object):
+        def close(self):
+            ran.append("emulator closed")
+
+    def start_emulator():
+        ran.append("emulator")
+        return Emulator()
+
+    def bench_rows(emu, quick):
+        ran.append("distributed")
+        return {"redis_l1_hit_ms": 0.25}
+
+    def import_times(pythons, runs):
+        ran.append("import")
+        return {label: {"ms": 50.0, "floor_ms": 10.0} for label in pythons}
+
+    impls = [envs.Implementation("this msal", "ours"), envs.Implementation("original 1.39.0", "theirs")]
+    monkeypatch.setattr(bench.envs, "implementations", lambda with_originals, log: impls)
+    monkeypatch.setattr(bench.envs, "installed_version", lambda python: "9.9.9")
+    monkeypatch.setattr(bench, "worker", worker)
+    monkeypatch.setattr(bench, "start_emulator", start_emulator)
+    monkeypatch.setattr(bench, "emulator_options", lambda emu: {})
+    monkeypatch.setattr(bench, "import_times", import_times)
+    monkeypatch.setattr(figures, "bench_rows", bench_rows)
+    return bench, ran
+
+
+@pytest.mark.parametrize(
+    "only, expected",
+    [
+        (["web_app_cycle"], ["states", ("ours", ("web_app_cycle",)), ("theirs", ("web_app_cycle",))]),
+        (["distributed"], ["emulator", "distributed", "emulator closed"]),
+        (["import"], ["import"]),
+        (
+            ["import", "emulator", "cc_hit_1"],  # run in the table's order
+            [
+                "states",
+                "emulator",
+                ("ours", ("cc_hit_1",)),
+                ("theirs", ("cc_hit_1",)),
+                ("ours", ("emulator",)),
+                ("theirs", ("emulator",)),
+                "import",
+                "emulator closed",
+            ],
+        ),
+    ],
+)
+def test_only_runs_just_the_scenarios_it_names(monkeypatch, capsys, only, expected):
+    bench, ran = fake_bench(monkeypatch)
+    assert bench.main(["--quick", "--only"] + only) == 0
+    assert ran == expected
+    table = capsys.readouterr().out
+    l1_row = "| web request, RedisTokenCache, L1 hit | ms | %s | - | - |"
+    assert l1_row % ("0.25" if "distributed" in only else "-") in table
+    # The version a worker reported; without any worker, the installed one's
+    version = "1.2.3" if any(isinstance(r, tuple) for r in ran) else "9.9.9"
+    assert "this msal: this working tree, which reports version %s." % version in table
+
+
+def test_without_only_everything_runs(monkeypatch):
+    bench, ran = fake_bench(monkeypatch)
+    assert bench.main(["--quick"]) == 0
+    assert [r for r in ran if isinstance(r, str)] == [
+        "states",
+        "emulator",
+        "distributed",
+        "import",
+        "emulator closed",
+    ]
+    assert [r[1] for r in ran if isinstance(r, tuple) and r[0] == "ours"] == [
+        (name,) for name in bench.WORKER_SCENARIOS
+    ]
