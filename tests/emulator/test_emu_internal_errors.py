@@ -39,6 +39,7 @@ def test_without_internal_error(emulator):
 """
 
 
+@pytest.mark.e2e  # the inner session starts an emulator in this process
 @pytest.mark.emulator_internal_errors  # the inner session's emulator lives in this process
 def test_an_internal_error_fails_the_test_unless_it_opts_out(pytester):
     pytester.makepyfile(test_inner=INNER_TESTS)
