@@ -11,34 +11,7 @@ import pytest
 from support.apps import build_app, sign_in
 from msal._entra.discovery import SHARED
 
-pytest_plugins = ["leak_guard"]
-
-
-INTEROP_PATHS = (
-    "tests/oracle/",
-    "tests/ecosystem",
-    "tests/oidc_provider/",
-    "tests/unmodified_apps/",
-    "_original",
-    "tests/test_cache_interop_original.py",
-    "tests/test_token_cache_compat.py",
-)
-BROWSER_PATHS = ("tests/test_interactive_chromium.py", "tests/samples/")
-
-
-def pytest_collection_modifyitems(config, items):
-    """Mark each test by what it runs against, so a subset can be chosen with ``-m``:
-    ``unit`` (nothing started), ``e2e`` (the emulator over HTTPS), ``interop`` (another
-    library or provider: the original msal, azure-identity, node-oidc-provider, ...) and
-    ``browser`` (headless Chromium)."""
-    for item in items:
-        path = item.nodeid
-        if any(part in path for part in INTEROP_PATHS):
-            item.add_marker(pytest.mark.interop)
-        if any(part in path for part in BROWSER_PATHS):
-            item.add_marker(pytest.mark.browser)
-        fixtures = getattr(item, "fixturenames", ())
-        item.add_marker(pytest.mark.e2e if "emulator" in fixtures else pytest.mark.unit)
+pytest_plugins = ["leak_guard", "suite_markers"]
 
 
 def pytest_configure(config):

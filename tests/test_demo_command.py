@@ -68,6 +68,7 @@ def test_setup_progress_reports_a_failed_step_and_its_status():
     assert done.stderr.endswith("  [2/3] Installing things... failed\n")
 
 
+@pytest.mark.e2e  # the demo runs its flows against an emulator of its own
 def test_demo_log_shows_decisions_and_no_token():
     done = run([sys.executable, os.path.join(ROOT, "examples", "demo.py"), "--log"])
     assert done.returncode == 0, done.stderr[-2000:]

@@ -409,8 +409,19 @@ def test_repr_names_the_file_but_not_the_key(tmp_path, key):
 # ---------------------------------------------------------------- keyring (optional extra)
 
 
-def test_keyring_encryption_keeps_its_key_in_the_keyring(tmp_path):
-    keyring = pytest.importorskip("keyring")
+@pytest.fixture
+def use_keyring(monkeypatch):
+    """Makes a backend the process's keyring for one test. It replaces keyring's current
+    backend without asking for it: the first get_keyring() detects the installed backends,
+    which runs ldconfig and a compiler (the macOS backend looks for its libraries), and this
+    test starts no process."""
+    pytest.importorskip("keyring")
+    import keyring.core
+
+    return lambda backend: monkeypatch.setattr(keyring.core, "_keyring_backend", backend)
+
+
+def test_keyring_encryption_keeps_its_key_in_the_keyring(tmp_path, use_keyring):
     from keyring.backend import KeyringBackend
 
     class MemoryKeyring(KeyringBackend):
@@ -429,62 +440,51 @@ def test_keyring_encryption_keeps_its_key_in_the_keyring(tmp_path):
         def delete_password(self, service, username):
             self.items.pop((service, username), None)
 
-    previous = keyring.get_keyring()
     backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    try:
-        path = tmp_path / "cache.bin"
-        PersistedTokenCache(path, encryption=KeyringEncryption("msal-test")).add(event(1))
-        assert list(backend.items) == [("msal-test", "encryption-key")]
-        assert b"at-1" not in path.read_bytes()
-        assert secrets_of(PersistedTokenCache(path, encryption=KeyringEncryption("msal-test"))) == ["at-1"]
-    finally:
-        keyring.set_keyring(previous)
+    use_keyring(backend)
+    path = tmp_path / "cache.bin"
+    PersistedTokenCache(path, encryption=KeyringEncryption("msal-test")).add(event(1))
+    assert list(backend.items) == [("msal-test", "encryption-key")]
+    assert b"at-1" not in path.read_bytes()
+    assert secrets_of(PersistedTokenCache(path, encryption=KeyringEncryption("msal-test"))) == ["at-1"]
 
 
-def use_file_keyring(monkeypatch, tmp_path):
+@pytest.fixture
+def use_file_keyring(monkeypatch, tmp_path, use_keyring):
     """The test process and its children share one keyring file (tests/file_keyring.py)."""
-    keyring = pytest.importorskip("keyring")
     import file_keyring
 
     monkeypatch.setenv("MSAL_TEST_KEYRING_FILE", str(tmp_path / "keyring.json"))
-    previous = keyring.get_keyring()
-    keyring.set_keyring(file_keyring.FileKeyring())
-    return previous
+    use_keyring(file_keyring.FileKeyring())
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="the worker processes are POSIX-tested")
 @pytest.mark.parametrize("processes", [2, 3])
-def test_processes_starting_together_agree_on_one_keyring_key(tmp_path, monkeypatch, processes):
-    keyring = pytest.importorskip("keyring")
-    previous = use_file_keyring(monkeypatch, tmp_path)
-    try:
-        barrier = tmp_path / "barrier"
-        barrier.mkdir()
-        tests_dir = os.path.dirname(os.path.abspath(__file__))
-        env = dict(
-            os.environ,
-            PYTHON_KEYRING_BACKEND="file_keyring.FileKeyring",
-            MSAL_TEST_KEYRING_BARRIER=str(barrier),
-            MSAL_TEST_KEYRING_PARTIES=str(processes),
-            PYTHONPATH=os.pathsep.join([tests_dir, os.environ.get("PYTHONPATH", "")]),
+def test_processes_starting_together_agree_on_one_keyring_key(tmp_path, use_file_keyring, processes):
+    barrier = tmp_path / "barrier"
+    barrier.mkdir()
+    tests_dir = os.path.dirname(os.path.abspath(__file__))
+    env = dict(
+        os.environ,
+        PYTHON_KEYRING_BACKEND="file_keyring.FileKeyring",
+        MSAL_TEST_KEYRING_BARRIER=str(barrier),
+        MSAL_TEST_KEYRING_PARTIES=str(processes),
+        PYTHONPATH=os.pathsep.join([tests_dir, os.environ.get("PYTHONPATH", "")]),
+    )
+    path = tmp_path / "cache.bin"
+    workers = [
+        subprocess.Popen(
+            [sys.executable, os.path.join(tests_dir, "file_keyring.py"), "add", str(path), str(n)],
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
         )
-        path = tmp_path / "cache.bin"
-        workers = [
-            subprocess.Popen(
-                [sys.executable, os.path.join(tests_dir, "file_keyring.py"), "add", str(path), str(n)],
-                env=env,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            for n in range(processes)
-        ]
-        errors = [w.communicate(timeout=120)[1] for w in workers]
-        assert [w.returncode for w in workers] == [0] * processes, errors
-        fresh = PersistedTokenCache(path, encryption=KeyringEncryption("msal-race-test"))
-        assert secrets_of(fresh) == ["at-%d" % n for n in range(processes)]
-    finally:
-        keyring.set_keyring(previous)
+        for n in range(processes)
+    ]
+    errors = [w.communicate(timeout=120)[1] for w in workers]
+    assert [w.returncode for w in workers] == [0] * processes, errors
+    fresh = PersistedTokenCache(path, encryption=KeyringEncryption("msal-race-test"))
+    assert secrets_of(fresh) == ["at-%d" % n for n in range(processes)]
 
 
 def test_a_file_encrypted_with_another_key_names_both_key_ids(tmp_path, key):
@@ -499,20 +499,17 @@ def test_a_file_encrypted_with_another_key_names_both_key_ids(tmp_path, key):
     assert key.decode() not in "{} {}".format(first.key_id, other.key_id)
 
 
-def test_a_missing_keyring_key_is_reported_not_replaced(tmp_path, monkeypatch):
-    keyring = pytest.importorskip("keyring")
-    previous = use_file_keyring(monkeypatch, tmp_path)
-    try:
-        path = tmp_path / "cache.bin"
-        PersistedTokenCache(path, encryption=KeyringEncryption("lost")).add(event(1))
-        before = path.read_bytes()
-        keyring.delete_password("lost", "encryption-key")
-        with pytest.raises(CacheFileError, match="keyring holds no key under service 'lost'"):
-            PersistedTokenCache(path, encryption=KeyringEncryption("lost"))
-        assert keyring.get_password("lost", "encryption-key") is None
-        assert path.read_bytes() == before
-    finally:
-        keyring.set_keyring(previous)
+def test_a_missing_keyring_key_is_reported_not_replaced(tmp_path, use_file_keyring):
+    import keyring
+
+    path = tmp_path / "cache.bin"
+    PersistedTokenCache(path, encryption=KeyringEncryption("lost")).add(event(1))
+    before = path.read_bytes()
+    keyring.delete_password("lost", "encryption-key")
+    with pytest.raises(CacheFileError, match="keyring holds no key under service 'lost'"):
+        PersistedTokenCache(path, encryption=KeyringEncryption("lost"))
+    assert keyring.get_password("lost", "encryption-key") is None
+    assert path.read_bytes() == before
 
 
 def test_files_of_the_first_format_are_still_read_and_then_rewritten_with_a_key_id(tmp_path, key):

@@ -1,10 +1,11 @@
 """How the suite is laid out: unit tests in a package tree mirroring msal/, shared code in the
 support package, both imported from tests/ (never the repository root) in the source tree and
-against the installed wheel alike."""
+against the installed wheel alike; and what the markers promise (tests/suite_markers.py)."""
 
 import ast
 import importlib
 import os
+import subprocess
 import sys
 
 import pytest
@@ -12,19 +13,11 @@ import pytest
 import support
 import unit
 
+pytest_plugins = ["pytester"]
+
 TESTS = os.path.dirname(os.path.abspath(__file__))
 REPOSITORY = os.path.dirname(TESTS)
 UNIT = os.path.join(TESTS, "unit")
-# Fixtures that start something (the emulator, another identity provider)
-STARTING_FIXTURES = {
-    "emu",
-    "emulator",
-    "emulator_requests",
-    "make_app",
-    "signed_in",
-    "oidc_provider",
-    "op_app",
-}
 # Used by interpreters that run the original msal too (tests/ecosystem_latest/child.py)
 STANDALONE_SUPPORT = ("browser.py", "original.py", "tokens.py", "wire.py")
 
@@ -57,13 +50,103 @@ def test_unit_tests_mirror_msal():
         assert folder == "." or os.path.isdir(os.path.join(REPOSITORY, "msal", folder)), path
 
 
-@pytest.mark.parametrize("path", sorted(unit_test_files()), ids=lambda p: os.path.relpath(p, UNIT))
-def test_unit_tests_start_nothing(path):
-    with open(path) as f:
-        tree = ast.parse(f.read())
-    for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
-            assert not STARTING_FIXTURES & {a.arg for a in node.args.args}, node.name
+def collected(*args):
+    """The node ids the suite's own configuration collects with these arguments (bin/pytest, as
+    ./dev runs it: ``python -m pytest`` would put the source tree first on the import path)."""
+    if os.environ.get("MSAL_TEST_INSTALLED"):
+        args = ("-o", "pythonpath=", *args)
+    pytest_command = os.path.join(os.path.dirname(sys.executable), "pytest")
+    done = subprocess.run(
+        [pytest_command, "--collect-only", "-q", "-p", "no:cacheprovider", *args],
+        cwd=REPOSITORY,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode in (0, 5), done.stdout[-3000:] + done.stderr[-3000:]  # 5: none collected
+    return [line for line in done.stdout.splitlines() if "::" in line]
+
+
+@pytest.mark.system  # a pytest of its own collects the suite
+def test_the_unit_folder_holds_unit_tests_only():
+    assert collected("-m", "not unit", UNIT) == []
+
+
+# Tests of a session with the markers plugin: what collection sees (direct calls) gets its
+# marker; what it cannot see (getattr) stays unit, and the guard fails the test while it runs.
+GUARDED_TESTS = """
+import socket
+import subprocess
+import sys
+
+import pytest
+
+
+def start_a_process():
+    subprocess.run([sys.executable, "-c", "pass"], check=True)
+
+
+def test_calls_a_function_that_starts_a_process():
+    start_a_process()
+
+
+def test_starts_a_process_unseen():
+    getattr(subprocess, "run")([sys.executable, "-c", "pass"], check=True)
+
+
+def test_listens_unseen():
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        getattr(server, "listen")()
+
+
+@pytest.fixture
+def unseen_server():
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        getattr(server, "listen")()
+        yield server
+
+
+def test_uses_a_fixture_that_listens_unseen(unseen_server):
+    pass
+
+
+def test_binds_to_find_a_free_port_and_starts_nothing():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+
+
+@pytest.mark.unit
+def test_only_refers_to_subprocess():
+    assert subprocess.TimeoutExpired
+
+
+@pytest.mark.system
+def test_says_it_starts_a_process():
+    getattr(subprocess, "run")([sys.executable, "-c", "pass"], check=True)
+"""
+
+
+@pytest.mark.system  # a pytest of its own runs the sample tests
+def test_a_unit_test_that_starts_a_process_or_listens_fails(pytester):
+    pytester.makeconftest("import sys\nsys.path.insert(0, %r)\npytest_plugins = ['suite_markers']\n" % TESTS)
+    pytester.makepyfile(test_sample=GUARDED_TESTS)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-m", "unit", "-rA")
+    result.assert_outcomes(passed=2, failed=2, errors=1, deselected=2)
+    result.stdout.fnmatch_lines_random(
+        [
+            "PASSED test_sample.py::test_binds_to_find_a_free_port_and_starts_nothing",
+            "PASSED test_sample.py::test_only_refers_to_subprocess",
+            "FAILED test_sample.py::test_starts_a_process_unseen*",
+            "FAILED test_sample.py::test_listens_unseen*",
+            "ERROR test_sample.py::test_uses_a_fixture_that_listens_unseen*",
+            "this test is marked unit (nothing started) but it started:",
+            "  a process (subprocess.Popen: *",
+            "  a listening socket on ('127.0.0.1', *)",
+        ]
+    )
+    assert pytester.runpytest_subprocess("-p", "no:cacheprovider", "-m", "system").ret == 0
 
 
 def test_support_and_unit_are_imported_from_tests():

@@ -80,7 +80,7 @@ class Dispatch:
                 errors.error_body(exc, self._controls.clock(), correlation), exc.status, echo
             )
         except Exception:  # a bug in the emulator: tell the client plainly, keep the trace
-            self._controls.errors.append(traceback.format_exc())
+            self._emulator.record_internal_error(traceback.format_exc())
             failure = errors.EntraError(
                 "server_error", 50000, "There was an error issuing a token.", status=500
             )

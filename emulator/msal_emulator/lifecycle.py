@@ -129,7 +129,7 @@ class HTTPSServer(ThreadingHTTPServer):
         """Aborted handshakes and dropped connections are normal for a test server; anything
         else is a bug of the emulator, recorded like a handler's (the client got no answer)."""
         if not isinstance(sys.exc_info()[1], OSError):
-            self.emulator.errors.append(traceback.format_exc())
+            self.emulator.record_internal_error(traceback.format_exc())
 
     def shutdown_request(self, request: Any) -> None:
         """Aborted connections are closed without the usual FIN-first shutdown."""

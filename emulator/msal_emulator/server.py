@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import os
 import weakref
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Set, Union
 
 from . import config as config_module
+from . import internal_errors
 from .controls import Clock, TestControls
 from .dispatch import Dispatch
 from .endpoints import mex_document
@@ -106,6 +107,19 @@ class Emulator:
     def errors(self) -> List[str]:
         """Tracebacks of unexpected server failures (answered as HTTP 500)."""
         return self.controls.errors
+
+    def record_internal_error(self, traceback_text: str) -> None:
+        """Keep the traceback of an unexpected failure in `errors`, and report it to the test
+        session that started this process, if one did (internal_errors.py)."""
+        self.controls.errors.append(traceback_text)
+        internal_errors.report(traceback_text, self._secrets())
+
+    def _secrets(self) -> Set[str]:
+        """Client secrets, passwords, and the codes and refresh tokens issued so far."""
+        values = {a["client_secret"] for a in self.directory.apps if a.get("client_secret")}
+        values |= {u["password"] for u in self.directory.users if u.get("password")}
+        with self.store.lock:
+            return values | set(self.store.codes) | set(self.store.refresh_tokens)
 
     @property
     def signing_key(self) -> SigningKey:

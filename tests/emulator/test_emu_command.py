@@ -6,9 +6,11 @@ import signal
 import subprocess
 import sys
 
+import pytest
 import requests
 
 
+@pytest.mark.e2e  # the command serves the emulator over HTTPS
 def test_command_serves_until_interrupted(tmp_path):
     ca_copy = tmp_path / "ca.pem"
     proc = subprocess.Popen(

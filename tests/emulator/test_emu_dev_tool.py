@@ -125,6 +125,7 @@ def test_a_config_can_start_empty():
         assert emu.app("sample")["tenant"] == emu.tenant_id and not emu.directory.users
 
 
+@pytest.mark.unit  # only the configuration is read: nothing starts
 @pytest.mark.parametrize(
     "config, message",
     [
@@ -159,6 +160,7 @@ def test_bad_configs_name_the_bad_key(config, message):
     assert message in str(caught.value)
 
 
+@pytest.mark.unit  # only the configuration is read: nothing starts
 def test_a_config_file_that_is_not_json(tmp_path):
     path = tmp_path / "config.json"
     path.write_text('{"apps": [\n  {"client_id": "x",}\n]}')

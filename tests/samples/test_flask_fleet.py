@@ -7,7 +7,6 @@ from concurrent.futures import ThreadPoolExecutor
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,33 +23,39 @@ from samples.flask_web_app.serving import SilentRequestHandler, serving
 from test_flask_sample import claims_table, page  # noqa: F401 (page is a fixture)
 
 GUNICORN = shutil.which("gunicorn", path=os.path.dirname(sys.executable))
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+WORKERS = 2
 
 
-def wait_for_port(port, process, seconds=60):
+def wait_for_workers(ready, count, process, seconds=120):
+    """Until ``count`` workers have loaded the app (tests/samples/gunicorn_ready.py). The
+    listening port is no sign: the master opens it before any worker can answer."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError("gunicorn exited with %s" % process.returncode)
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("gunicorn did not start listening")
+        if len(os.listdir(ready)) >= count:
+            return
+        time.sleep(0.1)
+    raise RuntimeError("gunicorn's workers did not start")
 
 
 @contextlib.contextmanager
-def gunicorn(factory, env):
-    """``factory`` served by gunicorn with two worker processes; yields its base URL."""
+def gunicorn(factory, env, tmp_path):
+    """``factory`` served by gunicorn with two worker processes, both ready; yields its base URL."""
     from benchmarks.redis_servers import free_port
 
     port = free_port()
+    ready = tmp_path / "gunicorn-ready"
+    ready.mkdir()
     server = subprocess.Popen(
         [
             GUNICORN,
+            "-c",
+            os.path.join(HERE, "gunicorn_ready.py"),
             "-w",
-            "2",
+            str(WORKERS),
             "-b",
             "127.0.0.1:%d" % port,
             "--log-level",
@@ -58,12 +63,12 @@ def gunicorn(factory, env):
             "samples.flask_web_app.fleet:%s()" % factory,
         ],
         cwd=ROOT,
-        env=dict(os.environ, **env),
+        env=dict(os.environ, MSAL_TEST_GUNICORN_READY=str(ready), **env),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
-        wait_for_port(port, server)
+        wait_for_workers(str(ready), WORKERS, server)
         # localhost, not 127.0.0.1: the redirect URI registered is http://localhost/callback
         yield "http://localhost:%d" % port
     finally:
@@ -84,7 +89,7 @@ def redis_server():
 
 
 @pytest.fixture
-def fleet(emu, redis_server):
+def fleet(emu, redis_server, tmp_path):
     """The protected API in this process; the web app in gunicorn with two workers; Redis."""
     with serving(create_api(emulator_api_settings(emu)), handler=SilentRequestHandler) as api:
         api_url = "http://127.0.0.1:%d/api/me" % api.server_port
@@ -101,7 +106,7 @@ def fleet(emu, redis_server):
             FLASK_SECRET_KEY="fleet-test-key",
             REDIS_URL=redis_server.url,
         )
-        with gunicorn("create_fleet_app", env) as url:
+        with gunicorn("create_fleet_app", env, tmp_path) as url:
             yield SimpleNamespace(url=url, redis=redis_server, settings=settings)
 
 
@@ -147,7 +152,7 @@ def test_signed_in_on_one_worker_silent_on_the_other(emu, fleet, page):  # noqa:
     )
 
 
-def test_api_workers_share_their_on_behalf_of_tokens(emu, redis_server):
+def test_api_workers_share_their_on_behalf_of_tokens(emu, redis_server, tmp_path):
     settings = emulator_api_settings(emu)
     web_api = emu.app("web-api")
     env = dict(
@@ -162,7 +167,7 @@ def test_api_workers_share_their_on_behalf_of_tokens(emu, redis_server):
         REDIS_URL=redis_server.url,
     )
     incoming = emu.issue_token(user="alice", client="web-app")  # for the API's access_as_user
-    with gunicorn("create_fleet_api", env) as url:
+    with gunicorn("create_fleet_api", env, tmp_path) as url:
 
         def call(_):
             return requests.get(url + "/api/downstream", headers={"Authorization": "Bearer " + incoming})
