@@ -7,6 +7,7 @@ immutable form the rest of the library works with; parsing does no I/O (discover
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from sys import intern
 from typing import Any, Dict, Tuple, Union
@@ -43,6 +44,10 @@ WELL_KNOWN_AUTHORITY_HOSTS = frozenset(
 WELL_KNOWN_B2C_HOST_SUFFIXES = (".b2clogin.com", ".b2clogin.cn", ".b2clogin.us", ".b2clogin.de")
 CIAM_HOST_SUFFIX = ".ciamlogin.com"
 WELL_KNOWN_B2C_HOSTS = [s.lstrip(".") for s in WELL_KNOWN_B2C_HOST_SUFFIXES + (CIAM_HOST_SUFFIX,)]
+# Tenants that a token endpoint spells as the authority does, so they are the cache's realm
+_SELF_NAMED_TENANT = re.compile(
+    r"^(common|organizations|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$"
+)
 _EXPECTED = (
     "Expected an https URL such as https://login.microsoftonline.com/<tenant>, "
     "https://<host>/adfs, https://<tenant>.b2clogin.com/<tenant>.onmicrosoft.com/<policy> "
@@ -82,6 +87,9 @@ class Authority(object):
     environment: str = field(init=False, repr=False, compare=False)
     # Whether the tenant is ``common`` or ``organizations``: any user's, no app's own
     names_no_tenant: bool = field(init=False, repr=False, compare=False)
+    # Whether the tenant is spelt as its token endpoint spells it (a GUID, ``common`` or
+    # ``organizations``), so that it is the realm of the cache's tokens with no discovery
+    tenant_self_named: bool = field(init=False, repr=False, compare=False)
     _hash: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -89,12 +97,15 @@ class Authority(object):
         derived = (
             ("url", "https://{}/{}".format(instance, "/".join(self.path))),
             (
-                "environment",
-                instance.split(":")[0].lower()
-                if not instance.startswith("[")
-                else instance.rsplit(":", 1)[0].lower(),
+                "environment",  # (interned, as the cache interns the hosts of its tokens)
+                intern(
+                    instance.split(":")[0].lower()
+                    if not instance.startswith("[")
+                    else instance.rsplit(":", 1)[0].lower()
+                ),
             ),
             ("names_no_tenant", self.tenant.lower() in ("common", "organizations")),
+            ("tenant_self_named", _SELF_NAMED_TENANT.match(self.tenant) is not None),
             ("_hash", hash((instance, self.tenant, self.kind, self.path))),
         )
         for name, value in derived:

@@ -3,9 +3,10 @@
 The invariant, kept by every write: for each indexed section that is not ``stale``, each bucket
 holds exactly the keys of the section's entries whose index fields equal the bucket's key, in
 the section's order (``seq``), so an indexed answer equals what a scan of the section gives.
-Access-token buckets map each key to its parsed (environment, scope set, expiry); accounts are
-also listed by environment and by lower-cased username (usable accounts only). A stale section
-is rebuilt whole on first use.
+Access-token buckets map each key to its parsed (environment, scope set, expiry, entry), or to
+the entry itself while the token is not parsed yet (only in the buckets listed in ``unparsed``);
+accounts are also listed by environment and by lower-cased username (usable accounts only).
+A stale section is rebuilt whole on first use.
 """
 
 from __future__ import annotations
@@ -103,8 +104,9 @@ class Index(object):
     accounts_memo: Dict[FrozenSet[str], List[Dict[str, Any]]]
     at_buckets_by_home: Dict[Any, Dict[Tuple[Any, ...], None]]
     at_by_scope: Dict[Tuple[Any, ...], Dict[str, Dict[str, None]]]
-    # Access-token buckets with tokens not parsed yet (their payloads are None); lock-free
-    # readers leave these buckets to lookups under the lock.
+    # Access-token buckets with tokens not parsed yet (their payloads are their entries, dicts,
+    # so that a first lookup reads no section); lock-free readers leave these buckets to
+    # lookups under the lock.
     unparsed: Set[Tuple[Any, ...]]
 
     def __init__(self, fields: Dict[str, Tuple[str, ...]]) -> None:
@@ -137,7 +139,6 @@ class Index(object):
         by_home: Dict[Any, Dict[Tuple[Any, ...], None]] = {}
         counter = self._counter
         parse_now = len(section) <= SCAN_LIMIT
-        payload = None
         for key, entry in section.items():
             if type(entry) is not dict:
                 continue
@@ -147,8 +148,7 @@ class Index(object):
                 ikey = (intern(client), intern(realm), home)
             else:
                 ikey = self.key_of(ACCESS_TOKEN, entry)
-            if parse_now:
-                payload = self._parsed(entry)
+            payload = self._parsed(entry) if parse_now else entry
             bucket = index.get(ikey)
             if bucket is None:
                 index[ikey] = {key: payload}
@@ -165,8 +165,8 @@ class Index(object):
         bucket = self.primary[ACCESS_TOKEN].get(ikey, EMPTY)
         if ikey in self.unparsed:
             for key, payload in bucket.items():
-                if payload is None:
-                    bucket[key] = self._parsed(section[key])
+                if type(payload) is dict:
+                    bucket[key] = self._parsed(payload)
             self.unparsed.discard(ikey)
         return bucket
 
@@ -178,12 +178,11 @@ class Index(object):
         tokens' targets and parses the one it gets. On a later lookup: None, the whole bucket
         parsed, so that lookups are lock-free again. (Caller holds the cache's lock.)"""
         bucket = self.primary[ACCESS_TOKEN].get(ikey, EMPTY)
-        if any(payload is not None for payload in bucket.values()):
+        if any(type(payload) is not dict for payload in bucket.values()):
             self.access_token_bucket(ikey, section)
             return None
         keys = []
-        for key in bucket:
-            entry = section[key]
+        for key, entry in bucket.items():
             if wanted <= scopes_of(entry.get("target")):
                 bucket[key] = self._parsed(entry)
                 keys.append(key)
@@ -345,7 +344,7 @@ def scopes_of(target: Any) -> FrozenSet[str]:
 
 def _scopes(payload: Any) -> FrozenSet[str]:
     """The scope set of a bucket's payload; none for a token not parsed yet."""
-    return frozenset() if payload is None else payload[1]
+    return frozenset() if type(payload) is dict else payload[1]
 
 
 def one_per_home(section: Dict[str, Any], keys: Iterable[str]) -> List[Dict[str, Any]]:

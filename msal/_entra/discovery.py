@@ -28,7 +28,6 @@ import hashlib
 import hmac
 import logging
 import os
-import re
 import threading
 import time
 import weakref
@@ -65,10 +64,6 @@ KNOWN_ALIASES = (
     ("login.microsoftonline.de",),
     ("login.microsoftonline.us", "login.usgovcloudapi.net"),
     ("login-us.microsoftonline.com",),
-)
-# Tenants that a token endpoint spells as the authority does, so they are the cache's realm
-_SELF_NAMED_TENANT = re.compile(
-    r"^(common|organizations|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$"
 )
 
 
@@ -169,6 +164,19 @@ class Wire(Protocol):
 class Discovery(object):
     """Answers "where are the endpoints", "which hosts are aliases" and "where are the tokens
     cached" for an application."""
+
+    __slots__ = (
+        "_last_location",  # (first: read by every cache lookup)
+        "_locations",
+        "_wire",
+        "_check_instance",
+        "_http_cache",
+        "_now",
+        "_lock",
+        "_endpoints",
+        "_aliases",
+        "_remembered",
+    )
 
     def __init__(
         self,
@@ -466,15 +474,14 @@ def authority_hint(authority: Authority) -> str:
     )
 
 
-@functools.lru_cache(maxsize=SHARED_CAPACITY)
 def _self_evident_location(authority: Authority, check_instance: bool) -> Optional[Location]:
     """Where an AAD authority's tokens are cached when the authority itself says it, with no
     discovery (a well-known cloud, or one not checked, and a tenant its token endpoint spells
-    the same way); None otherwise. Worked out once per process, not once per application."""
+    the same way); None otherwise. (What it reads was worked out when the authority was parsed.)"""
     if (
         authority.kind == "aad"
         and (not check_instance or authority.environment in WELL_KNOWN_AUTHORITY_HOSTS)
-        and _SELF_NAMED_TENANT.match(authority.tenant)
+        and authority.tenant_self_named
     ):
         return known_aliases(authority.environment), authority.tenant
     return None
