@@ -4,8 +4,8 @@ The invariant, kept by every write: for each indexed section that is not ``stale
 holds exactly the keys of the section's entries whose index fields equal the bucket's key, in
 the section's order (``seq``), so an indexed answer equals what a scan of the section gives.
 Access-token buckets map each key to its parsed (environment, scope set, expiry, entry), or to
-the entry itself while the token is not parsed yet (only in the buckets listed in ``unparsed``);
-accounts are also listed by environment and by lower-cased username (usable accounts only).
+its target string while the token is not parsed yet (only in the buckets listed in
+``unparsed``); accounts are also listed by environment and by lower-cased username (usable accounts only).
 A stale section is rebuilt whole on first use.
 """
 
@@ -104,9 +104,9 @@ class Index(object):
     accounts_memo: Dict[FrozenSet[str], List[Dict[str, Any]]]
     at_buckets_by_home: Dict[Any, Dict[Tuple[Any, ...], None]]
     at_by_scope: Dict[Tuple[Any, ...], Dict[str, Dict[str, None]]]
-    # Access-token buckets with tokens not parsed yet (their payloads are their entries, dicts,
-    # so that a first lookup reads no section); lock-free readers leave these buckets to
-    # lookups under the lock.
+    # Access-token buckets with tokens not parsed yet (their payloads are their target strings,
+    # one object per distinct target of the document, so that a first lookup reads no entry it
+    # does not parse); lock-free readers leave these buckets to lookups under the lock.
     unparsed: Set[Tuple[Any, ...]]
 
     def __init__(self, fields: Dict[str, Tuple[str, ...]]) -> None:
@@ -131,7 +131,7 @@ class Index(object):
 
     def _rebuild_access_tokens(self, section: Dict[str, Any]) -> None:
         """Bucket every access token, leaving each token's parsing to the first lookup that
-        wants it: what deserialize() pays is then one pass of three field reads per token.
+        wants it: what deserialize() pays is then one pass of four field reads per token.
         A few tokens (a web app's session) are parsed at once: every lookup then finds them
         ready without the lock."""
         seqs: Dict[str, int] = {}
@@ -139,6 +139,7 @@ class Index(object):
         by_home: Dict[Any, Dict[Tuple[Any, ...], None]] = {}
         counter = self._counter
         parse_now = len(section) <= SCAN_LIMIT
+        targets: Dict[str, str] = {}  # each distinct target once, shared by its tokens
         for key, entry in section.items():
             if type(entry) is not dict:
                 continue
@@ -148,7 +149,11 @@ class Index(object):
                 ikey = (intern(client), intern(realm), home)
             else:
                 ikey = self.key_of(ACCESS_TOKEN, entry)
-            payload = self._parsed(entry) if parse_now else entry
+            if parse_now:
+                payload: Any = self._parsed(entry)
+            else:
+                target = entry.get("target")
+                payload = targets.setdefault(target, target) if type(target) is str else _target_str(target)
             bucket = index.get(ikey)
             if bucket is None:
                 index[ikey] = {key: payload}
@@ -165,8 +170,8 @@ class Index(object):
         bucket = self.primary[ACCESS_TOKEN].get(ikey, EMPTY)
         if ikey in self.unparsed:
             for key, payload in bucket.items():
-                if type(payload) is dict:
-                    bucket[key] = self._parsed(payload)
+                if type(payload) is str:
+                    bucket[key] = self._parsed(section[key])
             self.unparsed.discard(ikey)
         return bucket
 
@@ -178,13 +183,13 @@ class Index(object):
         tokens' targets and parses the one it gets. On a later lookup: None, the whole bucket
         parsed, so that lookups are lock-free again. (Caller holds the cache's lock.)"""
         bucket = self.primary[ACCESS_TOKEN].get(ikey, EMPTY)
-        if any(type(payload) is not dict for payload in bucket.values()):
+        if any(type(payload) is not str for payload in bucket.values()):
             self.access_token_bucket(ikey, section)
             return None
         keys = []
-        for key, entry in bucket.items():
-            if wanted <= scopes_of(entry.get("target")):
-                bucket[key] = self._parsed(entry)
+        for key, target in bucket.items():
+            if wanted <= scopes_of(target):
+                bucket[key] = self._parsed(section[key])
                 keys.append(key)
         if len(keys) == len(bucket):
             self.unparsed.discard(ikey)
@@ -344,7 +349,13 @@ def scopes_of(target: Any) -> FrozenSet[str]:
 
 def _scopes(payload: Any) -> FrozenSet[str]:
     """The scope set of a bucket's payload; none for a token not parsed yet."""
-    return frozenset() if type(payload) is dict else payload[1]
+    return frozenset() if type(payload) is str else payload[1]
+
+
+def _target_str(target: Any) -> str:
+    """An unparsed token's placeholder for a target that is not exactly a str: the same
+    scopes (none when it is no string), as a plain str."""
+    return str.__str__(target) if isinstance(target, str) else ""
 
 
 def one_per_home(section: Dict[str, Any], keys: Iterable[str]) -> List[Dict[str, Any]]:

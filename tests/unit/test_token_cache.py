@@ -475,6 +475,34 @@ def test_find_access_token_prefers_latest_expiry_and_returns_a_copy():
     }
 
 
+@pytest.mark.parametrize("odd_target", [None, 5, ["a"], {"a": 1}])
+def test_first_lookup_of_a_loaded_bucket_reads_targets_of_any_type(odd_target):
+    """A loaded bucket's first lookup reads its tokens' targets before parsing any: it finds
+    the covering token that expires last, even beside a target that is not a string (which
+    covers no scope), and so do later lookups."""
+    def entry(secret, target, expires_in):
+        return {
+            "credential_type": "AccessToken",
+            "secret": secret,
+            "home_account_id": None,
+            "environment": ENV,
+            "client_id": "CID",
+            "realm": "TENANT",
+            "target": target,
+            "cached_at": str(NOW),
+            "expires_on": str(NOW + expires_in),
+        }
+
+    tokens = [entry("ODD", odd_target, 9000), entry("AB", "a b", 3000), entry("A", "A", 5000)]
+    tokens += [entry("C%d" % i, "c%d" % i, 3000) for i in range(5)]  # (a bucket past SCAN_LIMIT)
+    cache = SerializableTokenCache()
+    cache.deserialize(json.dumps({"AccessToken": {"k%d" % i: e for i, e in enumerate(tokens)}}))
+    kw = dict(client_id="CID", environments=ENVS, realm="TENANT", home_account_id=None, now=NOW)
+    assert cache.find_access_token(scopes=["a"], **kw)["secret"] == "A"  # the bucket's first lookup
+    assert cache.find_access_token(scopes=["b"], **kw)["secret"] == "AB"  # a later one
+    assert cache.find_access_token(scopes=["a"], **kw)["secret"] == "A"
+
+
 def test_find_refresh_tokens_own_then_family():
     cache = populated()
     own = cache.find_refresh_tokens(home_account_id="UID.UTID", environments=ENVS, client_id="CID")

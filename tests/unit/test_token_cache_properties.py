@@ -63,7 +63,7 @@ EDITS = {
     "realm": st.sampled_from(REALMS),
     "client_id": st.sampled_from(CLIENTS),
     "environment": st.sampled_from(ENVS),
-    "target": st.sampled_from(["A", "b C", ""]),
+    "target": st.sampled_from(["A", "b C", "", None]),  # (None: a document's target need not be a string)
     "family_id": st.sampled_from(["1", None]),
     "expires_on": st.sampled_from([str(NOW + 100), str(NOW + 7200), "junk"]),
     "username": st.sampled_from(["ann@x.com", "BOB@X.COM", None]),
@@ -164,6 +164,7 @@ def check_against_brute_force(cache, now, scope_queries=SCOPE_QUERIES):
                             and e["environment"] in envs
                             and expiry(e) is not None
                             and expiry(e) > now + 300
+                            and isinstance(e["target"], str)
                             and wanted <= {s.lower() for s in e["target"].split()}
                         ]
                         got = cache.find_access_token(
