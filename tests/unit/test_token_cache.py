@@ -480,6 +480,7 @@ def test_first_lookup_of_a_loaded_bucket_reads_targets_of_any_type(odd_target):
     """A loaded bucket's first lookup reads its tokens' targets before parsing any: it finds
     the covering token that expires last, even beside a target that is not a string (which
     covers no scope), and so do later lookups."""
+
     def entry(secret, target, expires_in):
         return {
             "credential_type": "AccessToken",
