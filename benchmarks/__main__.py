@@ -110,7 +110,7 @@ def import_times(pythons: Dict[str, str], runs: int) -> Dict[str, Dict[str, floa
 
     def once_ms(python: str, code: str) -> float:
         start = time.perf_counter()
-        subprocess.run([python, "-P", "-c", code], check=True, cwd=tempfile.gettempdir())
+        subprocess.run([python, "-c", code], check=True, cwd=tempfile.gettempdir())  # (not in the tree)
         return (time.perf_counter() - start) * 1e3
 
     for python in pythons.values():

@@ -31,7 +31,7 @@ def _pip(python: str, *args: str) -> str:
 def installed_version(python: str) -> Optional[str]:
     """The msal version importable by that interpreter (outside any source tree), or None."""
     proc = subprocess.run(
-        [python, "-P", "-c", "import msal; print(msal.__version__)"],
+        [python, "-c", "import msal; print(msal.__version__)"],
         capture_output=True,
         text=True,
         cwd=os.path.dirname(python),
