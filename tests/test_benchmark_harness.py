@@ -57,6 +57,21 @@ def test_report_flags_a_missed_target():
     assert "| 0.20 | yes |" in report.render(results, ["ours", "theirs"], {"ours": "1"})
 
 
+def test_flatness_is_judged_beside_the_floor_of_the_same_pattern():
+    sys.path.insert(0, ROOT)
+    try:
+        from benchmarks import report
+    finally:
+        sys.path.remove(ROOT)
+    figures = {"one_app_us": 2.0, "many_apps_us": 2.6, "floor_one_us": 0.5, "floor_many_us": 0.6}
+    results = {"ours": {"cc_hit_1000_apps": dict(figures)}, "theirs": {}}
+    row = "|   the same beside its floor: / (1,000 plain objects / 1), interleaved <= 1.1 |"
+    # 1.3x one app's figure, where plain objects take 1.2x: 1.08, flat
+    assert row + " 1.08 | yes |" in report.render(results, ["ours", "theirs"], {"ours": "1"})
+    results["ours"]["cc_hit_1000_apps"]["many_apps_us"] = 3.0  # 1.5x against 1.2x: 1.25, not flat
+    assert row + " 1.25 | NO |" in report.render(results, ["ours", "theirs"], {"ours": "1"})
+
+
 def test_rounds_report_the_median_of_each_figure():
     sys.path.insert(0, ROOT)
     try:
