@@ -95,9 +95,10 @@ def cached_token(
     cache = ctx.cache
     key = _call_key(scopes, home_account_id, authority)
     hits = ctx.hits
-    served = hits.get(key, cache, cache._read_stamp(), now + EXPIRY_MARGIN)
+    stamp = cache._read_stamp()
+    served = hits.get(key, cache, stamp, now + EXPIRY_MARGIN)
     if served is None:
-        served = _look_up(ctx, key, scopes, home_account_id, authority, now, recheck)
+        served = _look_up(ctx, key, scopes, home_account_id, authority, now, recheck, stamp)
         if served is None:
             return None, False
     hits.count += 1
@@ -121,12 +122,12 @@ def _look_up(
     authority: Optional[Authority],
     now: float,
     recheck: bool,
+    stamp: Optional[int],
 ) -> Optional[Served]:
-    """What the cache serves for these scopes now (remembered for the application's next
-    call while the cache does not change), or None."""
+    """What the cache serves for these scopes now, or None. Remembered for the application's
+    next call when the cache's read ``stamp``, taken before the lookup, is unchanged after it."""
     environments, realm = _location(ctx, authority)
     cache = ctx.cache
-    stamp = cache._read_stamp()
     # The stored entry, read in place (served() copies what it returns), unless the cache
     # looks tokens up its own way.
     find = cache.find_access_token if cache._finds_access_tokens_itself else cache._stored_access_token
