@@ -19,8 +19,9 @@ functions, classes and fixtures. A test that starts something in a way this cann
 an object's method) says so with the marker itself, and so does a test that only refers to
 something that could start (``@pytest.mark.unit``).
 
-Collection cannot see everything, so a ``unit`` test that starts a process or listens on a
-socket while it runs (setup and teardown included) fails, naming what it started.
+Collection cannot see everything, so a ``unit`` test that starts a process, listens on a
+socket or reaches a server (one an earlier test started, say) while it runs (setup and
+teardown included) fails, naming what it started or reached.
 
 Registered in tests/conftest.py with ``pytest_plugins = ["suite_markers"]``.
 """
@@ -94,7 +95,7 @@ NAMED = ("e2e", "interop", "browser")
 
 
 MARKERS = {
-    "unit": "starts nothing: no process, no listening socket (checked while it runs)",
+    "unit": "starts nothing: no process, no listening socket, no connection made (checked while it runs)",
     "e2e": "talks HTTPS to the emulator",
     "interop": "runs against another library or identity provider",
     "browser": "drives headless Chromium",
@@ -234,21 +235,33 @@ def _listening_listen(listen: Callable[..., Any]) -> Callable[..., Any]:
     return guarded
 
 
+def _connecting(connect: Callable[..., Any]) -> Callable[..., Any]:
+    def guarded(self: socket.socket, address: Any) -> Any:
+        result = connect(self, address)  # (an attempt that fails reaches nothing)
+        if _started is not None:
+            _started.append("a connection to {}".format(address))
+        return result
+
+    return guarded
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: Optional[pytest.Item]) -> Iterator[None]:
-    """While a ``unit`` test runs, note every process it starts and socket it listens on."""
+    """While a ``unit`` test runs, note every process it starts, socket it listens on and
+    connection it makes."""
     global _started
     if not item.get_closest_marker("unit"):
         yield
         return
-    listen = socket.socket.listen
+    listen, connect = socket.socket.listen, socket.socket.connect
     _started = []
     item.stash[STARTED] = _started
     socket.socket.listen = _listening_listen(listen)  # type: ignore[method-assign]
+    socket.socket.connect = _connecting(connect)  # type: ignore[method-assign]
     try:
         yield
     finally:
-        socket.socket.listen = listen  # type: ignore[method-assign]
+        socket.socket.listen, socket.socket.connect = listen, connect  # type: ignore[method-assign]
         _started = None
 
 
@@ -261,7 +274,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         return
     report.outcome = "failed"
     report.longrepr = (
-        "this test is marked unit (nothing started) but it started:\n  {}\n"
+        "this test is marked unit (nothing started) but it started or reached:\n  {}\n"
         "Mark it with what it runs against (e2e, interop, browser, system), or start it through "
         "a fixture or helper that tests/suite_markers.py knows.".format("\n  ".join(started))
     )

@@ -117,6 +117,25 @@ def test_binds_to_find_a_free_port_and_starts_nothing():
         probe.bind(("127.0.0.1", 0))
 
 
+# Listening before any test runs, as a server an earlier test or the session started does
+EARLIER_SERVER = socket.socket()
+EARLIER_SERVER.bind(("127.0.0.1", 0))
+getattr(EARLIER_SERVER, "listen")()
+
+
+def test_reaches_a_server_started_before_it():
+    with socket.create_connection(EARLIER_SERVER.getsockname(), timeout=5):
+        pass
+
+
+def test_tries_a_port_nobody_listens_on_and_reaches_nothing():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port), timeout=5)
+
+
 @pytest.mark.unit
 def test_only_refers_to_subprocess():
     assert subprocess.TimeoutExpired
@@ -129,21 +148,24 @@ def test_says_it_starts_a_process():
 
 
 @pytest.mark.system  # a pytest of its own runs the sample tests
-def test_a_unit_test_that_starts_a_process_or_listens_fails(pytester):
+def test_a_unit_test_that_starts_a_process_listens_or_connects_fails(pytester):
     pytester.makeconftest("import sys\nsys.path.insert(0, %r)\npytest_plugins = ['suite_markers']\n" % TESTS)
     pytester.makepyfile(test_sample=GUARDED_TESTS)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-m", "unit", "-rA")
-    result.assert_outcomes(passed=2, failed=2, errors=1, deselected=2)
+    result.assert_outcomes(passed=3, failed=3, errors=1, deselected=2)
     result.stdout.fnmatch_lines_random(
         [
             "PASSED test_sample.py::test_binds_to_find_a_free_port_and_starts_nothing",
             "PASSED test_sample.py::test_only_refers_to_subprocess",
+            "PASSED test_sample.py::test_tries_a_port_nobody_listens_on_and_reaches_nothing",
             "FAILED test_sample.py::test_starts_a_process_unseen*",
             "FAILED test_sample.py::test_listens_unseen*",
+            "FAILED test_sample.py::test_reaches_a_server_started_before_it*",
             "ERROR test_sample.py::test_uses_a_fixture_that_listens_unseen*",
-            "this test is marked unit (nothing started) but it started:",
+            "this test is marked unit (nothing started) but it started or reached:",
             "  a process (subprocess.Popen: *",
             "  a listening socket on ('127.0.0.1', *)",
+            "  a connection to ('127.0.0.1', *)",
         ]
     )
     assert pytester.runpytest_subprocess("-p", "no:cacheprovider", "-m", "system").ret == 0
