@@ -8,7 +8,6 @@ immutable form the rest of the library works with; parsing does no I/O (discover
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from sys import intern
 from typing import Any, Dict, Tuple, Union
 from urllib.parse import ParseResult, urlparse
@@ -72,47 +71,76 @@ class AuthorityBuilder(object):
         return "AuthorityBuilder({!r}, {!r})".format(self._instance, self._tenant)
 
 
-@dataclass(frozen=True)
 class Authority(object):
-    """A parsed authority. ``instance`` keeps any port; ``environment`` (the cache's) does not."""
+    """A parsed authority, immutable. ``instance`` keeps any port; ``environment`` (the
+    cache's) does not. Two authorities are equal when their instance, tenant, kind and path are.
+    (A plain slotted class, not a dataclass: ``dataclasses`` would add its imports to every
+    ``import msal``.)"""
 
-    instance: str  # host[:port]
-    tenant: str  # first path segment: GUID, domain, common, organizations, consumers, adfs
-    kind: str  # "aad", "adfs", "b2c", "ciam" or "oidc" (any OpenID Connect provider)
-    path: Tuple[str, ...]  # every path segment (a B2C authority also carries its policy)
+    __slots__ = (
+        "instance",  # host[:port]
+        "tenant",  # first path segment: GUID, domain, common, organizations, consumers, adfs
+        "kind",  # "aad", "adfs", "b2c", "ciam" or "oidc" (any OpenID Connect provider)
+        "path",  # every path segment (a B2C authority also carries its policy)
+        # Worked out once, when parsed: the applications of a process share each parsed
+        # authority, reading these on every cache lookup.
+        "url",
+        "environment",
+        "names_no_tenant",  # the tenant is ``common`` or ``organizations``: any user's, no app's own
+        # The tenant is spelt as its token endpoint spells it (a GUID, ``common`` or
+        # ``organizations``), so that it is the realm of the cache's tokens with no discovery
+        "tenant_self_named",
+        "_hash",
+    )
+    instance: str
+    tenant: str
+    kind: str
+    path: Tuple[str, ...]
+    url: str
+    environment: str
+    names_no_tenant: bool
+    tenant_self_named: bool
+    _hash: int
 
-    # Worked out once, when parsed: an authority is immutable, and the applications of a process
-    # share each parsed one, reading these on every cache lookup.
-    url: str = field(init=False, repr=False, compare=False)
-    environment: str = field(init=False, repr=False, compare=False)
-    # Whether the tenant is ``common`` or ``organizations``: any user's, no app's own
-    names_no_tenant: bool = field(init=False, repr=False, compare=False)
-    # Whether the tenant is spelt as its token endpoint spells it (a GUID, ``common`` or
-    # ``organizations``), so that it is the realm of the cache's tokens with no discovery
-    tenant_self_named: bool = field(init=False, repr=False, compare=False)
-    _hash: int = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        instance = self.instance
-        derived = (
-            ("url", "https://{}/{}".format(instance, "/".join(self.path))),
-            (
-                "environment",  # (interned, as the cache interns the hosts of its tokens)
-                intern(
-                    instance.split(":")[0].lower()
-                    if not instance.startswith("[")
-                    else instance.rsplit(":", 1)[0].lower()
-                ),
-            ),
-            ("names_no_tenant", self.tenant.lower() in ("common", "organizations")),
-            ("tenant_self_named", _SELF_NAMED_TENANT.match(self.tenant) is not None),
-            ("_hash", hash((instance, self.tenant, self.kind, self.path))),
+    def __init__(self, instance: str, tenant: str, kind: str, path: Tuple[str, ...]) -> None:
+        host = instance.split(":")[0] if not instance.startswith("[") else instance.rsplit(":", 1)[0]
+        fields = (
+            ("instance", instance),
+            ("tenant", tenant),
+            ("kind", kind),
+            ("path", path),
+            ("url", "https://{}/{}".format(instance, "/".join(path))),
+            ("environment", intern(host.lower())),  # (interned, as the cache interns its hosts)
+            ("names_no_tenant", tenant.lower() in ("common", "organizations")),
+            ("tenant_self_named", _SELF_NAMED_TENANT.match(tenant) is not None),
+            ("_hash", hash((instance, tenant, kind, path))),
         )
-        for name, value in derived:
-            object.__setattr__(self, name, value)  # (frozen: set the way dataclasses do)
+        for name, value in fields:
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("an Authority is immutable: cannot set {!r}".format(name))
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError("an Authority is immutable: cannot delete {!r}".format(name))
+
+    def _key(self) -> Tuple[str, str, str, Tuple[str, ...]]:
+        return self.instance, self.tenant, self.kind, self.path
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self is other or self._key() == other._key()
 
     def __hash__(self) -> int:  # (the applications key their discovery answers by authority)
         return self._hash
+
+    def __reduce__(self) -> Tuple[Any, Tuple[str, str, str, Tuple[str, ...]]]:
+        return Authority, self._key()
+
+    @tolerant
+    def __repr__(self) -> str:
+        return "Authority(instance={!r}, tenant={!r}, kind={!r}, path={!r})".format(*self._key())
 
     @property
     def is_adfs(self) -> bool:

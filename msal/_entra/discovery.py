@@ -24,8 +24,6 @@ aliases their tokens are filed under come from that answer.
 from __future__ import annotations
 
 import functools
-import hashlib
-import hmac
 import logging
 import os
 import threading
@@ -33,8 +31,7 @@ import time
 import weakref
 from sys import intern
 from collections import OrderedDict
-from dataclasses import dataclass
-from typing import Any, Callable, Dict, MutableMapping, Optional, Protocol, Tuple, TypeVar
+from typing import Any, Callable, Dict, MutableMapping, NamedTuple, Optional, Protocol, Tuple, TypeVar
 from urllib.parse import urlparse
 
 from .._http.hints import with_hint
@@ -67,8 +64,7 @@ KNOWN_ALIASES = (
 )
 
 
-@dataclass(frozen=True)
-class Endpoints(object):
+class Endpoints(NamedTuple):
     """The endpoints of one tenant, from its OpenID Connect discovery document."""
 
     authorization_endpoint: str
@@ -77,8 +73,7 @@ class Endpoints(object):
     issuer: Optional[str] = None
 
 
-@dataclass(frozen=True)
-class Answer(object):
+class Answer(NamedTuple):
     """What discovery learnt about one authority: its endpoints, the aliases of its host (when
     instance discovery named them), and whether its host is vetted (validated by instance
     discovery, or one that needs no validation)."""
@@ -200,6 +195,9 @@ class Discovery(object):
     def user_realm(self, authority: Authority, username: str, headers: Dict[str, str]) -> Dict[str, Any]:
         """The user realm answer for this user, asked once a day per application (as the
         original reuses it); an unusable answer is asked for again next time."""
+        import hashlib  # (on a sign-in with a password only: not part of every import of msal)
+        import hmac
+
         key = (
             "userrealm",
             authority.instance,

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 from ..oauth2cli.http import HttpClientProtocol, redirect_of
 
@@ -46,8 +45,7 @@ def fetch_endpoint(http_client: HttpClientProtocol, mex_url: Any) -> "WsTrustEnd
     return username_password_endpoint(resp.text or "")
 
 
-@dataclass(frozen=True)
-class WsTrustEndpoint(object):
+class WsTrustEndpoint(NamedTuple):
     address: str
     version: str  # "1.3" or "2005"
 

@@ -4,12 +4,14 @@ server, to be redeemed at the token endpoint with a SAML bearer grant (RFC 7522)
 from __future__ import annotations
 
 import base64
-from datetime import datetime, timedelta, timezone
-from typing import Any, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, List, Optional, Tuple
 
 from ..oauth2cli.http import HttpClientProtocol, redirect_of
 from .mex import MAX_DOCUMENT_CHARS, WsTrustEndpoint
 from ..oauth2cli.ids import random_uuid
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 SAML1_GRANT = "urn:ietf:params:oauth:grant-type:saml1_1-bearer"
 SAML2_GRANT = "urn:ietf:params:oauth:grant-type:saml2-bearer"
@@ -57,6 +59,8 @@ def build_request(
     now: Optional[datetime] = None,
 ) -> str:
     """A SOAP 1.2 RequestSecurityToken with a UsernameToken (WS-Security 1.0)."""
+    from datetime import datetime, timedelta, timezone  # (not part of every import of msal)
+
     version = _VERSIONS[endpoint.version]
     now = now or datetime.now(timezone.utc)
     created = now.strftime("%Y-%m-%dT%H:%M:%S.000Z")

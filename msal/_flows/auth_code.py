@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 import threading
 from collections import OrderedDict
 from typing import Any, Dict, Mapping, Optional
@@ -73,6 +71,8 @@ def initiate(
         raise ValueError("response_mode must be one of {}".format(RESPONSE_MODES))
     if max_age is not None and (not isinstance(max_age, int) or isinstance(max_age, bool) or max_age < 0):
         raise ValueError("max_age must be a non-negative integer number of seconds")
+    import secrets  # (on a sign-in only: not part of every import of msal)
+
     state = state or secrets.token_urlsafe(16)
     nonce = secrets.token_urlsafe(16)
     verifier, challenge = pkce.new_verifier_and_challenge()
@@ -210,4 +210,6 @@ def anchor_of(client_info: Any) -> Dict[str, str]:
 
 
 def _hash(nonce: str) -> str:
+    import hashlib  # (on a sign-in only: not part of every import of msal)
+
     return hashlib.sha256(nonce.encode("utf-8")).hexdigest()

@@ -21,11 +21,9 @@ starts using the mapping or adds an entry, and so are expired ones.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
-import secrets
+import os
 import time
 from typing import Any, Callable, Dict, Mapping, MutableMapping, Optional, Tuple
 
@@ -39,8 +37,8 @@ MAX_ENTRIES = 1000
 _KEY_TAG = "throttle"
 # Keys requests in memory only (see the module docstring); the generation tells this process's
 # entries from those an earlier process left in a persisted http_cache.
-_SECRET = secrets.token_bytes(32)
-_GENERATION = secrets.token_hex(8)
+_SECRET = os.urandom(32)
+_GENERATION = os.urandom(8).hex()
 # Fields that differ between otherwise identical requests; they do not make a request new.
 _VOLATILE_FIELDS = ("client_assertion",)
 
@@ -198,6 +196,9 @@ _Key = Tuple[str, str, str]
 
 def _request_key(method: str, url: str, params: Any, data: Any) -> _Key:
     """A key for "the same request": an HMAC under the in-memory key (see the module docstring)."""
+    import hashlib  # (on a request only: not part of every import of msal)
+    import hmac
+
     if isinstance(data, dict):
         body = json.dumps(sorted((k, str(v)) for k, v in data.items() if k not in _VOLATILE_FIELDS))
     else:

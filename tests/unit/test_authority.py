@@ -110,3 +110,45 @@ def test_a_query_or_fragment_is_ignored_as_the_original_does(tail):
     plain = "https://login.microsoftonline.com/contoso.onmicrosoft.com"
     assert parse_authority(plain + tail) == parse_authority(plain)
     assert parse_authority(plain + tail).url == plain
+
+
+def test_a_parsed_authority_is_an_immutable_value():
+    import pickle
+
+    a = parse_authority("https://Login.Microsoftonline.com:443/Contoso.onmicrosoft.com")
+    b = parse_authority("https://login.microsoftonline.com:443/Contoso.onmicrosoft.com")
+    assert a == b and hash(a) == hash(b) and a is not b
+    assert a != parse_authority("https://login.microsoftonline.com/other.onmicrosoft.com")
+    assert a != "https://login.microsoftonline.com:443/Contoso.onmicrosoft.com"
+    assert (a.instance, a.environment, a.tenant, a.kind) == (
+        "login.microsoftonline.com:443",
+        "login.microsoftonline.com",
+        "Contoso.onmicrosoft.com",
+        "aad",
+    )
+    assert a.url == "https://login.microsoftonline.com:443/Contoso.onmicrosoft.com"
+    with pytest.raises(AttributeError):
+        a.tenant = "other"
+    with pytest.raises(AttributeError):
+        del a.kind
+    copy = pickle.loads(pickle.dumps(a))
+    assert copy == a and copy.url == a.url and copy.environment == a.environment
+    assert repr(a) == (
+        "Authority(instance='login.microsoftonline.com:443', tenant='Contoso.onmicrosoft.com', "
+        "kind='aad', path=('Contoso.onmicrosoft.com',))"
+    )
+
+
+@pytest.mark.parametrize(
+    "tenant, self_named",
+    [
+        ("common", True),
+        ("organizations", True),
+        ("72f988bf-86f1-41af-91ab-2d7cd011db47", True),
+        ("consumers", False),
+        ("contoso.onmicrosoft.com", False),
+        ("72F988BF-86F1-41AF-91AB-2D7CD011DB47", False),  # (its realm is taken from discovery)
+    ],
+)
+def test_whether_the_tenant_is_spelt_as_its_token_endpoint_spells_it(tenant, self_named):
+    assert parse_authority("https://login.microsoftonline.com/" + tenant).tenant_self_named is self_named
