@@ -5,8 +5,8 @@ holds exactly the keys of the section's entries whose index fields equal the buc
 the section's order (``seq``), so an indexed answer equals what a scan of the section gives.
 Access-token buckets map each key to its parsed (environment, scope set, expiry, entry), or to
 its target string while the token is not parsed yet (only in the buckets listed in
-``unparsed``); accounts are also listed by environment and by lower-cased username (usable accounts only).
-A stale section is rebuilt whole on first use.
+``unparsed``); accounts are also listed by environment and by lower-cased username (usable
+accounts only). A stale section is rebuilt whole on first use.
 """
 
 from __future__ import annotations

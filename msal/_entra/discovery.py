@@ -43,6 +43,7 @@ from ..authority import (
     Authority,
 )
 from ..oauth2cli.http import HttpClientProtocol, read_json_object
+from .._http.keys import keyed_digest
 from . import mex, userrealm
 
 logger = logging.getLogger(__name__)
@@ -195,13 +196,10 @@ class Discovery(object):
     def user_realm(self, authority: Authority, username: str, headers: Dict[str, str]) -> Dict[str, Any]:
         """The user realm answer for this user, asked once a day per application (as the
         original reuses it); an unusable answer is asked for again next time."""
-        import hashlib  # (on a sign-in with a password only: not part of every import of msal)
-        import hmac
-
         key = (
             "userrealm",
             authority.instance,
-            hmac.new(_PROCESS_SECRET, username.encode("utf-8"), hashlib.sha256).hexdigest(),
+            keyed_digest(_PROCESS_SECRET, username),
         )
         return self._remember(
             key, lambda: userrealm.discover(self._wire.http, authority, username, headers), keep=bool

@@ -28,6 +28,7 @@ import time
 from typing import Any, Callable, Dict, Mapping, MutableMapping, Optional, Tuple
 
 from ..oauth2cli.contract import HttpClientProtocol, ResponseProtocol
+from .keys import keyed_digest
 
 logger = logging.getLogger(__name__)
 DEFAULT_THROTTLE = 60
@@ -196,16 +197,12 @@ _Key = Tuple[str, str, str]
 
 def _request_key(method: str, url: str, params: Any, data: Any) -> _Key:
     """A key for "the same request": an HMAC under the in-memory key (see the module docstring)."""
-    import hashlib  # (on a request only: not part of every import of msal)
-    import hmac
-
     if isinstance(data, dict):
         body = json.dumps(sorted((k, str(v)) for k, v in data.items() if k not in _VOLATILE_FIELDS))
     else:
         body = str(data or "")
     material = json.dumps([method, url, sorted((params or {}).items()), body], default=str)
-    digest = hmac.new(_SECRET, material.encode("utf-8"), hashlib.sha256).hexdigest()
-    return (_KEY_TAG, _GENERATION, digest)
+    return (_KEY_TAG, _GENERATION, keyed_digest(_SECRET, material))
 
 
 def _is_throttle_key(key: Any) -> bool:
