@@ -164,14 +164,11 @@ def _missing_calls(cache: Any, tenants: int, http: Any) -> Callable[[], Any]:
 
 def client_credentials_miss(run: Run, state: str, tenants: int) -> Figures:
     http = idp.FakeIdentityProvider()
-    figures = {"us": _per_token_request_us(run, http, _missing_calls(run.cache(state), tenants, http))}
+    missing = _missing_calls(run.cache(state), tenants, http)
+    figures = {"us": _per_token_request_us(run, http, missing)}
     if tenants > 1:  # Beside one tenant's cache, timed in alternating batches in this process
-        calls = [
-            _missing_calls(run.cache("apps_1"), 1, http),
-            _missing_calls(run.cache(state), tenants, http),
-        ]
-        for call in calls:
-            call()  # (the last app's discovery)
+        calls = [_missing_calls(run.cache("apps_1"), 1, http), missing]
+        calls[0]()  # (its discovery)
         before = http.posts
         figures["one_tenant_us"], figures["many_tenants_us"] = per_call_us_alternating(
             calls, 10, run.repeats(15)
